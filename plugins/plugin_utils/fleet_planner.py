@@ -1,0 +1,483 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fleet planner: how many scale-out process servers a set of source machines needs, and which machine goes where.
+
+FOR INTERNAL COLLECTION USE ONLY: the domain core may change in any release.
+
+Rules used [7.3]: a protected machine uses exactly one process server; one process server handles at most
+2 TB/day, so a machine above 2 TB/day cannot be protected at all (:class:`PlanningError`). Caps per server
+come from the sizing tiers [7.1] (or are given explicitly) and are planned only up to ``max_utilisation``
+of each cap, so that servers stay "green" [7.5].
+
+Algorithm (O(n log n) in the number of machines):
+
+1. Keep (``keep_current``) each machine on its current process server while that server stays within its
+   planned caps; smallest machines are kept first, which keeps the most machines in place (fewest moves).
+2. Sort the remaining machines by churn, largest first, and place each on the open server with the most
+   churn room that still has a machine slot (worst-fit decreasing, a max-heap of servers). Balancing churn
+   this way also balances machine counts, which first-fit decreasing does not: first-fit fills a server
+   with large machines, leaving small ones to open extra servers when both caps bind.
+3. Open as few servers as the remaining load needs (given servers, largest first, then new servers of
+   ``new_server_tier``); if the placement fails, open more and place again.
+
+The lower bound reported is the best of: machines over the largest machine caps, churn over the largest
+churn caps (servers taken largest first), machines above half the largest churn cap (no two can share a
+server) and servers already carrying load outside the plan.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .domain_checks import require_int, require_name, require_number, to_jsonable
+from .errors import InvalidOption, PlanningError
+from .sizing import MAX_DAILY_CHURN_PER_PROCESS_SERVER_GB, PROCESS_SERVER, get_tier
+
+# [7.5] A process server is green while CPU and memory stay below 80 % (the warning threshold) and it can
+# take ~30 % more load. Assuming resource use grows with load relative to the tier's caps, planning each
+# server to at most 80 % of its caps keeps it out of the warning band. Strictly, "30 % more load" would mean
+# 1 / 1.3 = 77 %; the guidance says "~", so 80 % is the default and an operator can set 0.77.
+DEFAULT_MAX_UTILISATION = 0.8
+DEFAULT_NEW_SERVER_TIER = "large"
+NEW_SERVER_PREFIX = "new-process-server-"
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class SourceMachine:
+    """A protected (or to-be-protected) machine: its daily churn and the process server it uses today, if any."""
+
+    name: str
+    daily_churn_gb: float
+    current_process_server: str | None = None
+
+    def __post_init__(self) -> None:
+        require_name("name", self.name, "Each source machine needs a name.")
+        require_number("daily_churn_gb", self.daily_churn_gb, 0, f"Source machine {self.name!r}.")
+        if self.current_process_server is not None:
+            require_name("current_process_server", self.current_process_server, f"Source machine {self.name!r}.")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SourceMachine:
+        return cls(data.get("name"), data.get("daily_churn_gb"), data.get("current_process_server"))  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(self)
+
+
+@dataclass(frozen=True)
+class ProcessServerSpec:
+    """A process server available to the plan: a sizing ``tier`` or explicit caps, and load outside the plan.
+
+    ``existing_protected_machines`` / ``existing_daily_churn_gb`` count machines the server keeps that are not in
+    the plan's machine list (they are never moved).
+    """
+
+    name: str
+    tier: str | None = None
+    max_protected_machines: int | None = None
+    max_daily_churn_gb: float | None = None
+    existing_protected_machines: int = 0
+    existing_daily_churn_gb: float = 0.0
+
+    def __post_init__(self) -> None:
+        context = f"Process server {self.name!r}."
+        require_name("name", self.name, "Each process server needs a name.")
+        explicit = (self.max_protected_machines, self.max_daily_churn_gb)
+        if self.tier is not None:
+            if explicit != (None, None):
+                raise InvalidOption("tier", self.tier, "either tier or both max_* caps, not both", context)
+            get_tier(self.tier, PROCESS_SERVER)
+        elif None in explicit:
+            raise InvalidOption("tier", None, "a tier, or both max_protected_machines and max_daily_churn_gb", context)
+        else:
+            require_int("max_protected_machines", self.max_protected_machines, 1, context)
+            churn = require_number("max_daily_churn_gb", self.max_daily_churn_gb, 0, context, above=True)
+            if churn > MAX_DAILY_CHURN_PER_PROCESS_SERVER_GB:
+                # [7.3] One process server handles up to 2 TB/day.
+                raise InvalidOption("max_daily_churn_gb", churn, "a number greater than 0 and at most 2048", context)
+        require_int("existing_protected_machines", self.existing_protected_machines, 0, context)
+        require_number("existing_daily_churn_gb", self.existing_daily_churn_gb, 0, context)
+
+    @property
+    def caps(self) -> tuple[int, float]:
+        """(protected machines, daily churn GB) this server is documented to carry."""
+        if self.tier is not None:
+            tier = get_tier(self.tier, PROCESS_SERVER)
+            return tier.max_protected_machines, float(tier.max_daily_churn_gb)
+        return self.max_protected_machines, float(self.max_daily_churn_gb)  # type: ignore[return-value,arg-type]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProcessServerSpec:
+        return cls(
+            data.get("name"),  # type: ignore[arg-type]
+            data.get("tier"),
+            data.get("max_protected_machines"),
+            data.get("max_daily_churn_gb"),
+            data.get("existing_protected_machines", 0),
+            data.get("existing_daily_churn_gb", 0.0),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(self)
+
+
+@dataclass
+class ServerLoad:
+    """One server's planned load against its documented caps and its planned (headroom) caps."""
+
+    name: str
+    tier: str | None
+    new: bool
+    max_protected_machines: int
+    max_daily_churn_gb: float
+    planned_max_protected_machines: int
+    planned_max_daily_churn_gb: float
+    protected_machines: int
+    daily_churn_gb: float
+    machines: list[str]
+
+    @property
+    def used(self) -> bool:
+        return self.protected_machines > 0 or self.daily_churn_gb > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = to_jsonable(self)
+        data["machine_utilisation_percent"] = round(100 * self.protected_machines / self.max_protected_machines, 1)
+        data["churn_utilisation_percent"] = round(100 * self.daily_churn_gb / self.max_daily_churn_gb, 1)
+        return data
+
+
+@dataclass
+class Move:
+    """A machine that must switch process server ([7.4]: Load balance in the portal or the Switch job)."""
+
+    machine: str
+    from_server: str
+    to_server: str
+    daily_churn_gb: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(self)
+
+
+@dataclass
+class UnplacedMachine:
+    name: str
+    daily_churn_gb: float
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(self)
+
+
+@dataclass
+class FleetPlan:
+    """The plan: servers used vs the lower bound, each server's load, moves, unplaced machines, servers to add."""
+
+    servers_needed: int
+    lower_bound: int
+    gap: int
+    gap_reason: str
+    max_utilisation: float
+    servers: list[ServerLoad]
+    assignments: dict[str, str]
+    moves: list[Move] = field(default_factory=list)
+    unplaced: list[UnplacedMachine] = field(default_factory=list)
+    additional_servers: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = to_jsonable(self)
+        data["servers"] = [s.to_dict() for s in self.servers]
+        return data
+
+
+class _Bin:
+    """Mutable planning state of one server (kept small: the planner touches it once per machine)."""
+
+    __slots__ = ("cap_c", "cap_m", "max_c", "max_m", "name", "new", "order", "tier", "used_c", "used_m")
+
+    def __init__(self, name: str, tier: str | None, new: bool, caps: tuple[int, float], utilisation: float) -> None:
+        self.name, self.tier, self.new = name, tier, new
+        self.max_m, self.max_c = caps
+        # Planned caps: a machine count is whole, so round down.
+        self.cap_m = math.floor(self.max_m * utilisation + _EPSILON)
+        self.cap_c = self.max_c * utilisation
+        self.used_m, self.used_c = 0, 0.0
+        self.order = 0
+
+    def clone(self) -> _Bin:
+        twin = _Bin(self.name, self.tier, self.new, (self.max_m, self.max_c), 1.0)
+        twin.cap_m, twin.cap_c = self.cap_m, self.cap_c
+        return twin
+
+    def room(self) -> tuple[int, float]:
+        return self.cap_m - self.used_m, self.cap_c - self.used_c
+
+    def fits(self, churn: float) -> bool:
+        return self.used_m < self.cap_m and self.used_c + churn <= self.cap_c + _EPSILON
+
+
+def _coerce(items: Iterable[Any], cls: type, option: str) -> list[Any]:
+    result = []
+    for item in items:
+        if isinstance(item, cls):
+            result.append(item)
+        elif isinstance(item, Mapping):
+            result.append(cls.from_dict(item))  # type: ignore[attr-defined]
+        else:
+            raise InvalidOption(option, item, f"a list of {cls.__name__} or mappings with its fields")
+    return result
+
+
+def _unique(names: Iterable[str], option: str, what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InvalidOption(option, name, f"unique {what} names", f"{name!r} appears twice.")
+        seen.add(name)
+
+
+def _reject_over_two_tb(machines: Sequence[SourceMachine]) -> None:
+    # [7.3] A machine uses exactly one process server and a process server handles at most 2 TB/day.
+    over = [m for m in machines if m.daily_churn_gb > MAX_DAILY_CHURN_PER_PROCESS_SERVER_GB]
+    if over:
+        shown = ", ".join(f"{m.name!r} ({m.daily_churn_gb:g} GB/day)" for m in over[:5])
+        more = f" and {len(over) - 5} more" if len(over) > 5 else ""
+        raise PlanningError(
+            f"daily_churn_gb: source machine {shown}{more} cannot be protected; allowed: at most "
+            f"{MAX_DAILY_CHURN_PER_PROCESS_SERVER_GB} GB/day (2 TB) per machine, because a machine uses exactly "
+            "one process server and one process server handles at most 2 TB/day [7.3]."
+        )
+
+
+def _check_utilisation(max_utilisation: float, new_server_tier: str) -> _Bin:
+    """Validate the knobs; return a template bin of the new-server tier."""
+    require_number("max_utilisation", max_utilisation, 0, "A fraction of each server's caps.", above=True)
+    if max_utilisation > 1:
+        raise InvalidOption("max_utilisation", max_utilisation, "a number greater than 0 and at most 1")
+    tier = get_tier(new_server_tier, PROCESS_SERVER)
+    template = _Bin("", tier.name, True, (tier.max_protected_machines, float(tier.max_daily_churn_gb)), max_utilisation)
+    if template.cap_m < 1:
+        raise InvalidOption(
+            "max_utilisation",
+            max_utilisation,
+            f"at least {1 / tier.max_protected_machines:.3f} so that a {tier.name!r} server takes one machine",
+        )
+    return template
+
+
+def _keep_in_place(machines: Sequence[SourceMachine], bins: dict[str, _Bin]) -> tuple[dict[str, str], list]:
+    """Keep machines on their current server while it stays within planned caps; return kept and pending."""
+    by_server: dict[str, list[SourceMachine]] = {}
+    pending: list[SourceMachine] = []
+    for machine in machines:
+        if machine.current_process_server in bins:
+            by_server.setdefault(machine.current_process_server, []).append(machine)  # type: ignore[arg-type]
+        else:
+            pending.append(machine)
+    kept: dict[str, str] = {}
+    for name, current in by_server.items():
+        target = bins[name]
+        # Smallest first keeps the most machines in place for the churn room there is.
+        for machine in sorted(current, key=lambda m: m.daily_churn_gb):
+            if target.fits(machine.daily_churn_gb):
+                target.used_m += 1
+                target.used_c += machine.daily_churn_gb
+                kept[machine.name] = name
+            else:
+                pending.append(machine)
+    return kept, pending
+
+
+def _servers_to_cover(machines: int, churn: float, rooms: Sequence[tuple[int, float]], new: _Bin) -> int:
+    """Fewest servers whose room covers the load, taking the largest rooms first and then new servers."""
+
+    def count(need: float, sizes: list[float], new_size: float) -> int:
+        taken = 0
+        for size in sorted(sizes, reverse=True):
+            if need <= _EPSILON or size <= new_size:
+                break
+            need -= size
+            taken += 1
+        return taken + max(0, math.ceil(need / new_size - _EPSILON))
+
+    by_machines = count(machines, [float(r[0]) for r in rooms], float(new.cap_m))
+    by_churn = count(churn, [r[1] for r in rooms], new.cap_c)
+    return max(by_machines, by_churn)
+
+
+def _lower_bound(churns: Sequence[float], rooms: Sequence[tuple[int, float]], forced: int, new: _Bin) -> int:
+    """A bound no assignment of machines with these ``churns`` can beat (see module docstring)."""
+    bound = _servers_to_cover(len(churns), sum(churns), rooms, new)
+    largest_room = max([new.cap_c, *(r[1] for r in rooms)])
+    # Two machines above half the largest churn room can never share a server.
+    bound = max(bound, sum(1 for churn in churns if churn > largest_room / 2 + _EPSILON))
+    # Servers with load outside the plan are in use whatever the plan does.
+    return max(bound, forced)
+
+
+def _worst_fit(pending: Sequence[SourceMachine], open_bins: Sequence[_Bin]) -> tuple[dict[str, _Bin], int]:
+    """Place largest-first on the server with the most churn room; return placements and the failing index."""
+    heap = [(-(b.cap_c - b.used_c), b.order, b) for b in open_bins if b.used_m < b.cap_m]
+    heapq.heapify(heap)
+    placed: dict[str, _Bin] = {}
+    for index, machine in enumerate(pending):
+        if not heap or -heap[0][0] + _EPSILON < machine.daily_churn_gb:
+            return placed, index
+        _, order, target = heapq.heappop(heap)
+        target.used_m += 1
+        target.used_c += machine.daily_churn_gb
+        placed[machine.name] = target
+        if target.used_m < target.cap_m:
+            heapq.heappush(heap, (-(target.cap_c - target.used_c), order, target))
+    return placed, len(pending)
+
+
+def _place(
+    pending: list[SourceMachine], open_bins: list[_Bin], candidates: list[_Bin], new: _Bin, unplaced: list
+) -> dict[str, _Bin]:
+    """Open servers from ``candidates`` (then new ones) until worst-fit places every pending machine."""
+    rooms = [b.room() for b in open_bins]
+    extra = _servers_to_cover(len(pending), sum(m.daily_churn_gb for m in pending), rooms, new)
+    while True:
+        trial = open_bins + [_next_bin(candidates, new, len(open_bins) + i) for i in range(extra)]
+        saved = [(b.used_m, b.used_c) for b in trial]
+        placed, failed = _worst_fit(pending, trial)
+        if failed == len(pending):
+            open_bins[:] = trial
+            return placed
+        for b, (used_m, used_c) in zip(trial, saved, strict=True):
+            b.used_m, b.used_c = used_m, used_c
+        candidates[:0] = [b for b in trial[len(open_bins) :] if not b.new]
+        stuck = pending[failed]
+        if stuck.daily_churn_gb > new.cap_c + _EPSILON:
+            # More new servers cannot help a machine bigger than a new server's planned churn cap.
+            pending.remove(stuck)
+            unplaced.append(_unplaced(stuck, new))
+            continue
+        rest = pending[failed:]
+        extra += max(1, _servers_to_cover(len(rest), sum(m.daily_churn_gb for m in rest), [], new) // 2)
+
+
+def _next_bin(candidates: list[_Bin], new: _Bin, order: int) -> _Bin:
+    """The next server to open: the largest unused given server, else a new server of the new-server tier."""
+    chosen = candidates.pop(0) if candidates else new.clone()
+    chosen.order = order
+    return chosen
+
+
+def _unplaced(machine: SourceMachine, new: _Bin) -> UnplacedMachine:
+    reason = (
+        f"needs {machine.daily_churn_gb:g} GB/day but a {new.tier!r} process server is planned to at most "
+        f"{new.cap_c:g} GB/day (max_utilisation {new.cap_c / new.max_c:g}) and no given process server has the "
+        "room; raise max_utilisation or give it a dedicated process server"
+    )
+    return UnplacedMachine(machine.name, machine.daily_churn_gb, reason)
+
+
+def plan_fleet(
+    machines: Iterable[SourceMachine | Mapping[str, Any]],
+    servers: Iterable[ProcessServerSpec | Mapping[str, Any]] = (),
+    *,
+    max_utilisation: float = DEFAULT_MAX_UTILISATION,
+    new_server_tier: str = DEFAULT_NEW_SERVER_TIER,
+    keep_current: bool = True,
+) -> FleetPlan:
+    """Assign source machines to process servers within each server's planned caps, adding servers if needed.
+
+    Raises :class:`PlanningError` for a machine above 2 TB/day and :class:`InvalidOption` for bad inputs.
+    """
+    new = _check_utilisation(max_utilisation, new_server_tier)
+    machine_list: list[SourceMachine] = _coerce(machines, SourceMachine, "machines")
+    server_list: list[ProcessServerSpec] = _coerce(servers, ProcessServerSpec, "process_servers")
+    _unique((m.name for m in machine_list), "name", "source machine")
+    _unique((s.name for s in server_list), "name", "process server")
+    _reject_over_two_tb(machine_list)
+
+    given = [_Bin(s.name, s.tier, False, s.caps, max_utilisation) for s in server_list]
+    for spec, b in zip(server_list, given, strict=True):
+        b.used_m, b.used_c = spec.existing_protected_machines, spec.existing_daily_churn_gb
+    largest_given = max((b.cap_c - b.used_c for b in given), default=0.0)
+    too_big = max(new.cap_c, largest_given)
+    unplaced = [_unplaced(m, new) for m in machine_list if m.daily_churn_gb > too_big + _EPSILON]
+    skip = {u.name for u in unplaced}
+    placeable = [m for m in machine_list if m.name not in skip]
+    rooms = [b.room() for b in given]
+    forced = sum(1 for b in given if b.used_m or b.used_c)
+
+    by_name = {b.name: b for b in given}
+    kept, pending = _keep_in_place(placeable, by_name) if keep_current else ({}, list(placeable))
+    pending.sort(key=lambda m: (-m.daily_churn_gb, m.name))
+    open_bins = [b for b in given if b.used_m or b.used_c]
+    candidates = sorted((b for b in given if not (b.used_m or b.used_c)), key=lambda b: (-b.cap_c, -b.cap_m, b.name))
+    for index, b in enumerate(open_bins):
+        b.order = index
+    placed = _place(pending, open_bins, candidates, new, unplaced)
+    churn_of = {m.name: m.daily_churn_gb for m in placeable}
+    lower_bound = _lower_bound([churn_of[n] for n in (*kept, *placed)], rooms, forced, new)
+    return _report(machine_list, given, open_bins, kept, placed, unplaced, lower_bound, max_utilisation, keep_current)
+
+
+def _report(
+    machines: Sequence[SourceMachine],
+    given: Sequence[_Bin],
+    open_bins: Sequence[_Bin],
+    kept: dict[str, str],
+    placed: dict[str, _Bin],
+    unplaced: list[UnplacedMachine],
+    lower_bound: int,
+    max_utilisation: float,
+    keep_current: bool,
+) -> FleetPlan:
+    new_bins = [b for b in open_bins if b.new]
+    for number, b in enumerate(new_bins, start=1):
+        b.name = f"{NEW_SERVER_PREFIX}{number}"
+    assignments = dict(kept)
+    assignments.update((name, b.name) for name, b in placed.items())
+    members: dict[str, list[str]] = {}
+    for machine in machines:
+        if machine.name in assignments:
+            members.setdefault(assignments[machine.name], []).append(machine.name)
+    loads = [_server_load(b, members.get(b.name, [])) for b in [*given, *new_bins]]
+    moves = [
+        Move(m.name, m.current_process_server, assignments[m.name], m.daily_churn_gb)
+        for m in machines
+        if m.current_process_server is not None
+        and m.name in assignments
+        and assignments[m.name] != m.current_process_server
+    ]
+    used = [load for load in loads if load.used]
+    gap = len(used) - lower_bound
+    reason = _gap_reason(gap, used, kept, new_bins, keep_current) if gap > 0 else ""
+    additional = {new_bins[0].tier: len(new_bins)} if new_bins else {}
+    return FleetPlan(
+        len(used), lower_bound, gap, reason, max_utilisation, loads, assignments, moves, unplaced, additional
+    )
+
+
+def _server_load(b: _Bin, members: list[str]) -> ServerLoad:
+    return ServerLoad(b.name, b.tier, b.new, b.max_m, b.max_c, b.cap_m, b.cap_c, b.used_m, round(b.used_c, 6), members)
+
+
+def _gap_reason(
+    gap: int, used: Sequence[ServerLoad], kept: dict[str, str], new_bins: Sequence[_Bin], keep_current: bool
+) -> str:
+    reasons = []
+    if keep_current and kept:
+        reasons.append(
+            f"{len(kept)} machines are kept on their current process servers (keep_current=True), which spreads "
+            "the load over more servers than a fresh packing would"
+        )
+    if new_bins and any(not s.new and s.max_daily_churn_gb < new_bins[0].max_c for s in used):
+        reasons.append("given process servers smaller than a new one are filled before new servers are added")
+    if not reasons:
+        reasons.append(
+            "machine sizes leave room on some servers that the remaining machines cannot use "
+            "(the bound assumes load can be split freely)"
+        )
+    return f"{gap} more server(s) than the lower bound: " + "; ".join(reasons)
