@@ -244,8 +244,9 @@ def script_identity(text: str) -> str | None:
 def identities(request: ModuleRequest | FileRequest | RawRequest) -> list[str]:
     """Names a request can be recognised by before it is dispatched (for the ``drop_connection_at`` fault).
 
-    A module's FQCN (and short name), a file action, or a collection script's identity (``name vN`` and
-    ``name``) found in a raw script or in any string module argument (e.g. win_powershell's ``script``).
+    A collection script's identity (``name vN`` and ``name``) found in a raw script or in any string module
+    argument (e.g. win_powershell's ``script``) comes first, then the module's FQCN (and short name), the file
+    action, or ``raw``.
     """
     texts: list[str] = []
     names: list[str] = []
@@ -257,11 +258,12 @@ def identities(request: ModuleRequest | FileRequest | RawRequest) -> list[str]:
     else:
         names.append("raw")
         texts.append(request.script)
+    scripts: list[str] = []
     for text in texts:
         ident = script_identity(text)
         if ident:
-            names += [ident, ident.rsplit(" ", 1)[0]]
-    return names
+            scripts += [ident, ident.rsplit(" ", 1)[0]]
+    return scripts + names  # the most specific first: a collection script names the call best
 
 
 def op_of(request: ModuleRequest | FileRequest | RawRequest) -> str:

@@ -237,6 +237,6 @@ def test_identities_find_collection_script_headers():
         async_jid=None,
         async_timeout=None,
     )
-    assert payload.identities(req) == ["ansible.windows.win_powershell", "win_powershell", "probe_ps v3", "probe_ps"]
+    assert payload.identities(req) == ["probe_ps v3", "probe_ps", "ansible.windows.win_powershell", "win_powershell"]
     assert payload.identities(RawRequest(script="Get-Date")) == ["raw"]
     assert payload.op_of(req) == "module"
