@@ -1,0 +1,66 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Sizing filters: thin adapters from playbook data to the domain core's sizing and fleet planner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.asr.process_server.plugins.plugin_utils.errors import AsrError
+from ansible_collections.asr.process_server.plugins.plugin_utils.fleet_planner import plan_fleet
+from ansible_collections.asr.process_server.plugins.plugin_utils.sizing import (
+    PROCESS_SERVER,
+    HostFacts,
+    PlannedLoad,
+    check_server_requirements,
+    qualifying_tier,
+    sizing_verdict,
+)
+
+_FACT_KEYS = ("vcpus", "memory_gb", "cache_disk_gb", "cache_free_gb", "retention_free_gb")
+_LOAD_KEYS = ("protected_machines", "daily_churn_gb")
+
+
+def _pick(data: Any, keys: tuple[str, ...], what: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise AnsibleFilterError(f"{what} must be a dictionary with keys {', '.join(keys)}, got {type(data).__name__}")
+    unknown = sorted(set(data) - set(keys))
+    if unknown:
+        raise AnsibleFilterError(f"{what}: unsupported keys {', '.join(unknown)}; allowed: {', '.join(keys)}")
+    return dict(data)
+
+
+def process_server_sizing(facts: Any, load: Any = None, role: str = PROCESS_SERVER) -> dict[str, Any]:
+    """Which tier a host qualifies for, whether it meets the requirements, and (with a load) whether it fits."""
+    try:
+        host = HostFacts(**_pick(facts, _FACT_KEYS, "facts"))
+        result: dict[str, Any] = {
+            "qualifies_for": qualifying_tier(host, role).to_dict(),
+            "requirements": check_server_requirements(host).to_dict(),
+        }
+        if load is not None:
+            result["verdict"] = sizing_verdict(host, PlannedLoad(**_pick(load, _LOAD_KEYS, "load")), role).to_dict()
+    except (AsrError, TypeError) as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+    return result
+
+
+def fleet_plan(machines: Any, servers: Any = (), **options: Any) -> dict[str, Any]:
+    """Assign source machines to process servers within their caps; see the fleet_plan filter documentation."""
+    allowed = {"max_utilisation", "new_server_tier", "keep_current"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise AnsibleFilterError(
+            f"fleet_plan: unsupported options {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+        )
+    try:
+        return plan_fleet(machines, servers, **options).to_dict()
+    except (AsrError, TypeError) as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {"process_server_sizing": process_server_sizing, "fleet_plan": fleet_plan}
