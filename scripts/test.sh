@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# The project's one test command (README "Testing"; CI runs it through .ci/run).
+#
+#   bash scripts/test.sh                 # everything: lane 2.19 (Python 3.11) then lane 2.21 (Python 3.12)
+#   bash scripts/test.sh --fast          # lane 2.19 only, without ansible-test sanity (quick local loop)
+#   bash scripts/test.sh --lane 2.21     # one lane only (2.19 or 2.21)
+#
+# Per lane it creates or reuses a virtualenv (.venv for 2.19, .venv-2.21 for 2.21), installs the pinned
+# requirements (requirements/dev.txt, requirements/dev-2.21.txt; skipped when unchanged since the last
+# install), then runs each step below and stops at the first failure. Lane-independent checks run once,
+# in the first lane. Each step prints a banner and its duration; a summary follows at the end.
+#   ruff check / ruff format --check, antsibull-changelog lint, PowerShell syntax (tree-sitter),
+#   ansible-lint (production profile, offline), pytest, Galaxy build + install + import check,
+#   ansible-test sanity on the built artifact with empty ignore files.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+FAST=0
+LANES=()
+while (($#)); do
+    case "$1" in
+        --fast) FAST=1 ;;
+        --lane)
+            [[ $# -ge 2 ]] || { echo "test.sh: --lane needs 2.19 or 2.21" >&2; exit 2; }
+            case "$2" in 2.19 | 2.21) LANES+=("$2") ;; *) echo "test.sh: unknown lane '$2' (2.19 or 2.21)" >&2; exit 2 ;; esac
+            shift ;;
+        --lane=*)
+            case "${1#--lane=}" in 2.19 | 2.21) LANES+=("${1#--lane=}") ;; *) echo "test.sh: unknown lane '${1#--lane=}'" >&2; exit 2 ;; esac ;;
+        -h | --help) usage; exit 0 ;;
+        *) echo "test.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+    esac
+    shift
+done
+if ((${#LANES[@]} == 0)); then
+    if ((FAST)); then LANES=(2.19); else LANES=(2.19 2.21); fi
+fi
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/asr-test.XXXXXX")"
+SUMMARY=()
+START_ALL=$SECONDS
+CURRENT=""
+
+finish() {
+    local rc=$?
+    if ((rc == 0)); then rm -rf "$WORK"; else echo "(work files kept for inspection: $WORK)"; fi
+    echo
+    echo "==================== summary ===================="
+    local line
+    for line in "${SUMMARY[@]}"; do echo "$line"; done
+    if ((rc != 0)) && [[ -n "$CURRENT" ]]; then
+        echo "FAILED  $CURRENT"
+    fi
+    printf '%-8s total %ds\n' "$( ((rc == 0)) && echo OK || echo FAIL)" $((SECONDS - START_ALL))
+    exit "$rc"
+}
+trap finish EXIT
+
+# step LABEL COMMAND...: banner, run, record duration; the first failure ends the run.
+# The command runs in a subshell with errexit on (a bare `cmd || rc=$?` would switch errexit off inside
+# shell functions, hiding a failing first command of a multi-command step). Steps therefore cannot set
+# variables for later steps; they pass results through files under $WORK.
+step() {
+    local label="$1"
+    shift
+    CURRENT="$label"
+    echo
+    echo "==================== $label ===================="
+    local t0=$SECONDS rc
+    set +e
+    (
+        set -e
+        "$@"
+    )
+    rc=$?
+    set -e
+    local dt=$((SECONDS - t0))
+    if ((rc != 0)); then
+        SUMMARY+=("$(printf '%-6s %4ds  %s (exit %d)' FAIL "$dt" "$label" "$rc")")
+        echo "==================== FAILED: $label (exit $rc, ${dt}s) ===================="
+        exit "$rc"
+    fi
+    SUMMARY+=("$(printf '%-6s %4ds  %s' ok "$dt" "$label")")
+    CURRENT=""
+    echo "---- $label: ok (${dt}s)"
+}
+
+skip() {
+    SUMMARY+=("$(printf '%-6s %4s   %s' skip - "$1")")
+    echo
+    echo "==================== skipped: $1 ===================="
+}
+
+# ---------------------------------------------------------------------------------------------- lanes
+lane_python() { # print the interpreter for a lane, or nothing
+    case "$1" in
+        2.19)
+            local py
+            for py in python3.11 python3; do
+                if command -v "$py" >/dev/null && "$py" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))'; then
+                    command -v "$py"
+                    return
+                fi
+            done ;;
+        2.21)
+            local v
+            if command -v pyenv >/dev/null; then
+                v="$(pyenv versions --bare --skip-aliases 2>/dev/null | grep -E '^3\.12(\.[0-9]+)?$' | sort -V | tail -n1 || true)"
+                if [[ -n "$v" && -x "$(pyenv root)/versions/$v/bin/python" ]]; then
+                    echo "$(pyenv root)/versions/$v/bin/python"
+                    return
+                fi
+            fi
+            for v in /root/.pyenv/versions/3.12*/bin/python python3.12; do
+                if command -v "$v" >/dev/null 2>&1; then
+                    command -v "$v"
+                    return
+                fi
+            done ;;
+    esac
+}
+
+lane_venv() { [[ "$1" == 2.19 ]] && echo "$ROOT/.venv" || echo "$ROOT/.venv-$1"; }
+lane_requirements() { [[ "$1" == 2.19 ]] && echo requirements/dev.txt || echo "requirements/dev-$1.txt"; }
+
+# Create/reuse the lane's virtualenv and install its pins; skip pip when the requirement files did not
+# change since the last successful install (stamp inside the venv).
+setup_venv() {
+    local lane="$1" python="$2" venv req want stamp
+    venv="$(lane_venv "$lane")"
+    req="$(lane_requirements "$lane")"
+    want="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+    if [[ -x "$venv/bin/python" ]] && [[ "$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" != "$want" ]]; then
+        echo "$venv uses another Python than $want; recreating it"
+        rm -rf "$venv"
+    fi
+    if [[ ! -x "$venv/bin/python" ]]; then
+        echo "creating $venv with $python (Python $want)"
+        "$python" -m venv "$venv"
+    fi
+    stamp="$(cat requirements/common.txt "$req" | sha256sum | cut -d' ' -f1) $want"
+    if [[ -f "$venv/.requirements-stamp" && "$(cat "$venv/.requirements-stamp")" == "$stamp" ]]; then
+        echo "requirements unchanged since last install ($req); not calling pip"
+        return 0
+    fi
+    echo "installing $req into $venv (pip -q; log: $venv/pip-install.log)"
+    if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" >"$venv/pip-install.log" 2>&1; then
+        grep -v "is ignored: it is neither a file nor a directory" "$venv/pip-install.log" | tail -n 40
+        return 1
+    fi
+    "$venv/bin/python" -m pip check >/dev/null || { "$venv/bin/python" -m pip check; return 1; }
+    echo "$stamp" >"$venv/.requirements-stamp"
+}
+
+# ---------------------------------------------------------------------------------------------- steps
+run_ruff() {
+    ruff check .
+    ruff format --check .
+}
+
+run_pytest() {
+    local rc=0
+    pytest "$@" || rc=$?
+    if ((rc == 5)); then
+        echo "pytest collected no tests: CI needs real tests (exit 5 is a failure here)"
+    fi
+    return "$rc"
+}
+
+check_sanity_ignores() {
+    local f bad=0
+    for f in tests/sanity/ignore-2.19.txt tests/sanity/ignore-2.20.txt tests/sanity/ignore-2.21.txt; do
+        if [[ ! -f "$f" ]]; then
+            echo "$f: missing (must exist and be empty)"
+            bad=1
+        elif [[ -s "$f" ]]; then
+            echo "$f: not empty; certified sanity runs with empty ignore files. Fix the finding instead:"
+            cat "$f"
+            bad=1
+        fi
+    done
+    return "$bad"
+}
+
+lane_artifact() {
+    local found=("$WORK/$1"/dist/asr-process_server-*.tar.gz)
+    [[ -f "${found[0]}" ]] || { echo "no artifact built for lane $1" >&2; return 1; }
+    echo "${found[0]}"
+}
+
+# Build the Galaxy artifact, install it (no dependencies: no Galaxy here; ansible.windows comes from the
+# "ansible" package), check its content and import every plugin module from the installed copy.
+build_and_install() {
+    local lane="$1" out="$WORK/$1"
+    rm -rf "$out" && mkdir -p "$out/dist" "$out/installed"
+    (cd "$out" && ansible-galaxy collection build --output-path "$out/dist" "$ROOT")
+    local artifact
+    artifact="$(lane_artifact "$lane")"
+    (cd "$out" && ansible-galaxy collection install --no-deps --offline -p "$out/installed" "$artifact")
+    (cd "$out" && ANSIBLE_COLLECTIONS_PATH="$out/installed" python "$ROOT/scripts/check_artifact.py" "$artifact" "$out/installed")
+}
+
+# ansible-test bootstraps pip into each sanity venv with get-pip.py from a host CI cannot reach; it uses a
+# cached copy first. Put our stand-in there for every pip version this ansible-test asks for.
+install_get_pip_standin() {
+    local src versions v dest
+    src="$(python -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal/python_requirements.py"
+    versions="$(grep -oE "pip='[0-9.]+'" "$src" | grep -oE '[0-9.]+' | sort -u)"
+    [[ -n "$versions" ]] || { echo "cannot find the pip version ansible-test wants in $src"; return 1; }
+    mkdir -p "$HOME/.ansible/test/cache"
+    for v in $versions; do
+        dest="$HOME/.ansible/test/cache/get_pip_${v//./_}.py"
+        cmp -s "$ROOT/scripts/get_pip_standin.py" "$dest" || cp "$ROOT/scripts/get_pip_standin.py" "$dest"
+        echo "get-pip stand-in for pip $v: $dest"
+    done
+}
+
+# ansible-test sanity on exactly what Galaxy ships: the artifact unpacked at
+# .../ansible_collections/asr/process_server inside a fresh git work tree.
+run_sanity() {
+    local lane="$1" pyver="$2" tree="$WORK/$1/sanity/ansible_collections/asr/process_server" artifact
+    artifact="$(lane_artifact "$lane")"
+    install_get_pip_standin
+    rm -rf "$WORK/$lane/sanity" && mkdir -p "$tree"
+    tar -xzf "$artifact" -C "$tree"
+    (
+        cd "$tree"
+        git init -q .
+        git add -A
+        git -c user.name=ci -c user.email=ci@invalid -c commit.gpgsign=false commit -qm "artifact under test"
+        ansible-test sanity --local --python "$pyver" --color no
+    )
+}
+
+# ---------------------------------------------------------------------------------------------- main
+echo "asr.process_server tests: lanes ${LANES[*]}$( ((FAST)) && echo ' (--fast: no sanity)')"
+FIRST=1
+for lane in "${LANES[@]}"; do
+    python="$(lane_python "$lane")"
+    if [[ -z "$python" ]]; then
+        if [[ "$lane" == 2.21 ]]; then
+            skip "lane 2.21: no Python 3.12 found (pyenv install 3.12, or put python3.12 on PATH)"
+        else
+            skip "lane 2.19: no Python >= 3.11 found"
+        fi
+        continue
+    fi
+    step "[$lane] virtualenv + pinned requirements" setup_venv "$lane" "$python"
+    venv="$(lane_venv "$lane")"
+    export PATH="$venv/bin:$PATH" VIRTUAL_ENV="$venv"
+    hash -r
+    pyver="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+    echo "lane $lane: $(python --version), $(ansible --version | head -n1)"
+
+    if ((FIRST)); then
+        step "[$lane] ruff check + ruff format --check" run_ruff
+        step "[$lane] antsibull-changelog lint" antsibull-changelog lint
+        step "[$lane] sanity ignore files are empty" check_sanity_ignores
+        step "[$lane] PowerShell syntax (tree-sitter)" python scripts/check_powershell.py
+        step "[$lane] ansible-lint (production, offline)" ansible-lint --nocolor
+    fi
+    step "[$lane] pytest" run_pytest
+    step "[$lane] galaxy build + install + import check" build_and_install "$lane"
+    if ((FAST)); then
+        skip "[$lane] ansible-test sanity (--fast)"
+    else
+        step "[$lane] ansible-test sanity (Python $pyver)" run_sanity "$lane" "$pyver"
+    fi
+    FIRST=0
+done
+CURRENT=""
