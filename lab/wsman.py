@@ -353,7 +353,7 @@ class _HostHTTPServer(ThreadingHTTPServer):
                 conn = self.ssl_context.wrap_socket(request, server_side=True)
                 conn.settimeout(None)
             except (ssl.SSLError, OSError) as exc:
-                log.info("%s: TLS handshake failed: %s", self.endpoint.host_name, exc)
+                log.debug("%s: TLS handshake failed: %s", self.endpoint.host_name, exc)
                 request.close()
                 return
         try:
