@@ -31,6 +31,7 @@ import heapq
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from .domain_checks import require_int, require_name, require_number, to_jsonable
@@ -321,36 +322,41 @@ def _lower_bound(churns: Sequence[float], rooms: Sequence[tuple[int, float]], fo
     return max(bound, forced)
 
 
-def _worst_fit(pending: Sequence[SourceMachine], open_bins: Sequence[_Bin]) -> tuple[dict[str, _Bin], int]:
-    """Place largest-first on the server with the most churn room; return placements and the failing index."""
-    heap = [(-(b.cap_c - b.used_c), b.order, b) for b in open_bins if b.used_m < b.cap_m]
+def _worst_fit(churns: Sequence[float], open_bins: Sequence[_Bin]) -> tuple[list[_Bin], int]:
+    """Place largest-first on the server with the most churn room; return each machine's server and the failing index.
+
+    The heap is keyed by minus the churn room, so its top is the roomiest server with a machine slot left: when a
+    machine does not fit there, it fits nowhere.
+    """
+    heap = [(b.used_c - b.cap_c, b.order, b) for b in open_bins if b.used_m < b.cap_m]
     heapq.heapify(heap)
-    placed: dict[str, _Bin] = {}
-    for index, machine in enumerate(pending):
-        if not heap or -heap[0][0] + _EPSILON < machine.daily_churn_gb:
-            return placed, index
-        _, order, target = heapq.heappop(heap)
+    targets: list[_Bin] = []
+    for index, churn in enumerate(churns):
+        if not heap or -heap[0][0] + _EPSILON < churn:
+            return targets, index
+        _, order, target = heap[0]
         target.used_m += 1
-        target.used_c += machine.daily_churn_gb
-        placed[machine.name] = target
+        target.used_c += churn
+        targets.append(target)
         if target.used_m < target.cap_m:
-            heapq.heappush(heap, (-(target.cap_c - target.used_c), order, target))
-    return placed, len(pending)
+            heapq.heapreplace(heap, (target.used_c - target.cap_c, order, target))
+        else:
+            heapq.heappop(heap)
+    return targets, len(churns)
 
 
 def _place(
     pending: list[SourceMachine], open_bins: list[_Bin], candidates: list[_Bin], new: _Bin, unplaced: list
 ) -> dict[str, _Bin]:
     """Open servers from ``candidates`` (then new ones) until worst-fit places every pending machine."""
-    rooms = [b.room() for b in open_bins]
-    extra = _servers_to_cover(len(pending), sum(m.daily_churn_gb for m in pending), rooms, new)
+    extra = _opening_count(pending, open_bins, candidates, new)
     while True:
         trial = open_bins + [_next_bin(candidates, new, len(open_bins) + i) for i in range(extra)]
         saved = [(b.used_m, b.used_c) for b in trial]
-        placed, failed = _worst_fit(pending, trial)
+        targets, failed = _worst_fit([m.daily_churn_gb for m in pending], trial)
         if failed == len(pending):
             open_bins[:] = trial
-            return placed
+            return dict(zip([m.name for m in pending], targets, strict=True))
         for b, (used_m, used_c) in zip(trial, saved, strict=True):
             b.used_m, b.used_c = used_m, used_c
         candidates[:0] = [b for b in trial[len(open_bins) :] if not b.new]
@@ -362,6 +368,24 @@ def _place(
             continue
         rest = pending[failed:]
         extra += max(1, _servers_to_cover(len(rest), sum(m.daily_churn_gb for m in rest), [], new) // 2)
+
+
+def _opening_count(
+    pending: Sequence[SourceMachine], open_bins: Sequence[_Bin], candidates: Sequence[_Bin], new: _Bin
+) -> int:
+    """Fewest servers to open, in opening order, whose room with the open servers' covers the pending load.
+
+    Never more than worst-fit needs, so no server is opened only to be left empty.
+    """
+    need_m = len(pending) - sum(b.room()[0] for b in open_bins)
+    need_c = sum(m.daily_churn_gb for m in pending) - sum(b.room()[1] for b in open_bins)
+    count = 0
+    for b in candidates:
+        if need_m <= 0 and need_c <= _EPSILON:
+            return count
+        room_m, room_c = b.room()
+        need_m, need_c, count = need_m - room_m, need_c - room_c, count + 1
+    return count + _servers_to_cover(max(0, need_m), max(0.0, need_c), [], new)
 
 
 def _next_bin(candidates: list[_Bin], new: _Bin, order: int) -> _Bin:
@@ -412,7 +436,8 @@ def plan_fleet(
 
     by_name = {b.name: b for b in given}
     kept, pending = _keep_in_place(placeable, by_name) if keep_current else ({}, list(placeable))
-    pending.sort(key=lambda m: (-m.daily_churn_gb, m.name))
+    # Stable sort: machines of equal churn keep the caller's order, so plans are reproducible.
+    pending.sort(key=attrgetter("daily_churn_gb"), reverse=True)
     open_bins = [b for b in given if b.used_m or b.used_c]
     candidates = sorted((b for b in given if not (b.used_m or b.used_c)), key=lambda b: (-b.cap_c, -b.cap_m, b.name))
     for index, b in enumerate(open_bins):
@@ -434,7 +459,7 @@ def _report(
     max_utilisation: float,
     keep_current: bool,
 ) -> FleetPlan:
-    new_bins = [b for b in open_bins if b.new]
+    new_bins = [b for b in open_bins if b.new and b.used_m]
     for number, b in enumerate(new_bins, start=1):
         b.name = f"{NEW_SERVER_PREFIX}{number}"
     assignments = dict(kept)
@@ -461,7 +486,7 @@ def _report(
 
 
 def _server_load(b: _Bin, members: list[str]) -> ServerLoad:
-    return ServerLoad(b.name, b.tier, b.new, b.max_m, b.max_c, b.cap_m, b.cap_c, b.used_m, round(b.used_c, 6), members)
+    return ServerLoad(b.name, b.tier, b.new, b.max_m, b.max_c, b.cap_m, b.cap_c, b.used_m, b.used_c, members)
 
 
 def _gap_reason(
