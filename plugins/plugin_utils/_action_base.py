@@ -1,0 +1,282 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared base of the collection's action plugins (ARCHITECTURE.md decisions 2, 4, 5 and 6).
+
+FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
+
+A subclass sets ``ARGUMENT_SPEC`` (and optionally ``MUTUALLY_EXCLUSIVE``, ``REQUIRED_IF``, ...), and
+implements ``run_asr(args, task_vars)`` returning its result dict. The base:
+
+* validates the task's arguments against ``ARGUMENT_SPEC`` before any remote call, and turns an error into
+  a task failure naming the option and what it accepts;
+* loads the collection's PowerShell scripts from ``plugins/plugin_utils/powershell/<name>.ps1`` (each starts
+  with ``# asr.process_server script: <name> v<N>``; user values go in as parameters only), runs them with
+  ``ansible.windows.win_powershell`` and parses the one JSON document they return as ``$Ansible.Result``;
+* counts remote calls (``self.remote_calls``, one per ``run_script``);
+* turns failures into ``failed``/``msg`` (with a remediation sentence)/``rc``/``stdout``/``stderr``/``log_tail``;
+* scrubs every ``no_log`` value from the result and puts the user's arguments (secrets hidden) back in
+  ``invocation``;
+* offers check-mode and diff helpers (``self.check_mode``, ``self.set_diff``).
+
+Only this file (and the action plugins) import Ansible; the rest of ``plugin_utils`` is pure Python.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure
+from ansible.module_utils.common import parameters as _parameters
+from ansible.module_utils.common.parameters import remove_values
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from .errors import AsrError, InvalidOption
+
+display = Display()
+
+POWERSHELL_MODULE = "ansible.windows.win_powershell"
+SCRIPT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "powershell")
+HEADER_RE = re.compile(r"^# asr\.process_server script: (?P<name>[A-Za-z0-9_.-]+) v(?P<version>[1-9][0-9]*)\s*$")
+HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"  # what AnsibleModule shows for a no_log value in invocation
+WIN_POWERSHELL_CHECK_MODE_SKIP = "skipped, running in check mode"
+
+
+# ---- failures ----------------------------------------------------------------------------------------------
+class ActionFailure(Exception):
+    """End the task as failed with a message (that should say what to do) and optional detail fields."""
+
+    def __init__(self, msg: str, **detail: Any) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.detail = {k: v for k, v in detail.items() if v is not None}
+
+    def to_result(self) -> dict[str, Any]:
+        return {"failed": True, "msg": self.msg, **self.detail}
+
+
+# ---- scripts -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Script:
+    """A collection PowerShell script: its identity (header) and text."""
+
+    name: str
+    version: int
+    text: str
+
+    @property
+    def identity(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+_SCRIPTS: dict[str, Script] = {}
+
+
+def load_script(name: str, directory: str = SCRIPT_DIR) -> Script:
+    """Read ``<directory>/<name>.ps1`` and check its identity header names it (decision 5)."""
+    if directory == SCRIPT_DIR and name in _SCRIPTS:
+        return _SCRIPTS[name]
+    path = os.path.join(directory, f"{name}.ps1")
+    with open(path, encoding="utf-8-sig") as handle:
+        text = handle.read()
+    first = text.splitlines()[0] if text else ""
+    match = HEADER_RE.match(first)
+    if not match or match.group("name") != name:
+        raise AnsibleActionFail(f"{path}: the first line must be '# asr.process_server script: {name} v<N>'")
+    script = Script(name, int(match.group("version")), text)
+    if directory == SCRIPT_DIR:
+        _SCRIPTS[name] = script
+    return script
+
+
+def parse_script_result(value: Any, identity: str) -> dict[str, Any]:
+    """The script's ``$Ansible.Result``: a JSON text (preferred: no depth limit) or an already-converted dict."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise ActionFailure(f"Script {identity} returned text that is not JSON ({exc}).", stdout=value) from exc
+    if not isinstance(value, dict):
+        raise ActionFailure(f"Script {identity} returned {type(value).__name__}, expected one JSON object.")
+    return value
+
+
+def _error_text(module_result: dict[str, Any]) -> str:
+    """win_powershell's error records as the console would print them."""
+    records = module_result.get("error") or []
+    return "\n".join(str(r.get("output") or r.get("exception", {}).get("message", "")) for r in records).strip()
+
+
+# ---- no_log ------------------------------------------------------------------------------------------------
+def no_log_values(argument_spec: dict[str, Any], params: dict[str, Any]) -> set[str]:
+    """Every value of a ``no_log`` option in ``params`` (public name first; private in ansible-core 2.19+)."""
+    func = getattr(_parameters, "list_no_log_values", None) or getattr(_parameters, "_list_no_log_values", None)
+    if func is not None:
+        return set(func(argument_spec, params))
+    return {str(params[k]) for k, spec in argument_spec.items() if spec.get("no_log") and params.get(k) is not None}
+
+
+def hide_no_log_args(argument_spec: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with each ``no_log`` option's value replaced as AnsibleModule shows it in ``invocation``."""
+    shown = {}
+    for key, value in params.items():
+        no_log = argument_spec.get(key, {}).get("no_log")
+        shown[key] = HIDDEN if no_log and value is not None else value
+    return shown
+
+
+def option_hint(argument_spec: dict[str, Any], name: str) -> str:
+    """What ``name`` accepts, in words: ``'state': one of present, absent (type str)``."""
+    spec = argument_spec.get(name, {})
+    parts = [f"type {spec.get('type', 'str')}"]
+    if spec.get("choices"):
+        parts.insert(0, "one of " + ", ".join(str(c) for c in spec["choices"]))
+    if spec.get("required"):
+        parts.append("required")
+    return f"'{name}' accepts {', '.join(parts)}"
+
+
+def validation_message(load_name: str, argument_spec: dict[str, Any], error: str) -> str:
+    """The validator's message plus, for every option it names, what that option accepts."""
+    named = [n for n in argument_spec if re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", error)]
+    hints = "; ".join(option_hint(argument_spec, n) for n in named)
+    msg = f"{load_name}: invalid arguments: {error}"
+    if hints:
+        msg += f". Allowed: {hints}"
+    return msg + ". Fix the task's arguments (see ansible-doc " + load_name + ")."
+
+
+# ---- the base ----------------------------------------------------------------------------------------------
+class AsrActionBase(ActionBase):
+    """Validate, probe, decide, act, verify -- with the plumbing every module of the collection shares."""
+
+    ARGUMENT_SPEC: dict[str, Any] = {}
+    MUTUALLY_EXCLUSIVE: list[Any] | None = None
+    REQUIRED_TOGETHER: list[Any] | None = None
+    REQUIRED_ONE_OF: list[Any] | None = None
+    REQUIRED_IF: list[Any] | None = None
+    REQUIRED_BY: dict[str, Any] | None = None
+    SUPPORTS_CHECK_MODE = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.remote_calls = 0
+        self.script_calls: list[str] = []
+        self.secrets: set[str] = set()
+        self.args: dict[str, Any] = {}
+
+    # -- entry point ----------------------------------------------------------------------------------------
+    def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        self._supports_check_mode = self.SUPPORTS_CHECK_MODE
+        self._supports_async = False
+        result = super().run(tmp, task_vars)
+        del tmp
+        result.setdefault("changed", False)
+        try:
+            self.args = self.validated_args()
+            result.update(self.run_asr(self.args, task_vars or {}))
+        except ActionFailure as exc:
+            result.update(exc.to_result())
+        except InvalidOption as exc:  # a domain-core rule refused an option value: no remote call was needed
+            result.update({"failed": True, "msg": f"{self._load_name}: {exc}"})
+        except AsrError as exc:
+            result.update({"failed": True, "msg": str(exc)})
+        except AnsibleConnectionFailure as exc:
+            result.update({"unreachable": True, "msg": f"{exc}. Check the WinRM connection to the host and retry."})
+        display.vvv(f"{self._load_name}: {self.remote_calls} remote call(s): {', '.join(self.script_calls)}")
+        return self.finish(result)
+
+    def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # -- arguments ------------------------------------------------------------------------------------------
+    def validated_args(self) -> dict[str, Any]:
+        """Validated, coerced args with defaults, via ``ActionBase.validate_argument_spec``; no remote call."""
+        try:
+            _result, args = self.validate_argument_spec(
+                argument_spec=self.ARGUMENT_SPEC,
+                mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
+                required_together=self.REQUIRED_TOGETHER,
+                required_one_of=self.REQUIRED_ONE_OF,
+                required_if=self.REQUIRED_IF,
+                required_by=self.REQUIRED_BY,
+            )
+        except AnsibleActionFail as exc:
+            self.secrets |= no_log_values(self.ARGUMENT_SPEC, dict(self._task.args))
+            raise ActionFailure(validation_message(self._load_name, self.ARGUMENT_SPEC, exc.message)) from exc
+        self.secrets |= no_log_values(self.ARGUMENT_SPEC, args)
+        return args
+
+    @property
+    def check_mode(self) -> bool:
+        return bool(self._task.check_mode)
+
+    # -- remote calls ---------------------------------------------------------------------------------------
+    def run_script(
+        self,
+        name: str,
+        task_vars: dict[str, Any],
+        parameters: dict[str, Any] | None = None,
+        sensitive: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Run collection script ``name`` with win_powershell (one remote call); return its parsed JSON.
+
+        ``parameters`` are bound to the script's ``param()`` block; ``sensitive`` values go as SecureStrings
+        (``sensitive_parameters``) and are added to the values scrubbed from the result.
+        """
+        script = load_script(name)
+        module_args: dict[str, Any] = {"script": script.text, "parameters": dict(parameters or {})}
+        if sensitive:
+            self.secrets |= {str(v) for v in sensitive.values() if v}
+            module_args["sensitive_parameters"] = [{"name": k, "value": v} for k, v in sensitive.items()]
+        self.remote_calls += 1
+        self.script_calls.append(script.identity)
+        module_result = self._execute_module(
+            module_name=POWERSHELL_MODULE, module_args=module_args, task_vars=task_vars
+        )
+        return self._script_result(script, module_result)
+
+    def _script_result(self, script: Script, module_result: dict[str, Any]) -> dict[str, Any]:
+        for warning in module_result.get("warning") or module_result.get("warnings") or []:
+            self._warn(f"{script.identity}: {warning}")
+        if module_result.get("failed") or module_result.get("unreachable"):
+            raise self._script_failure(script, module_result)
+        if module_result.get("msg") == WIN_POWERSHELL_CHECK_MODE_SKIP:
+            raise ActionFailure(
+                f"Script {script.identity} was skipped in check mode: it must declare "
+                "[CmdletBinding(SupportsShouldProcess)] (a collection bug: please report it)."
+            )
+        return parse_script_result(module_result.get("result"), script.identity)
+
+    def _script_failure(self, script: Script, module_result: dict[str, Any]) -> ActionFailure:
+        errors = _error_text(module_result)
+        reason = module_result.get("msg") or errors or "no error message"
+        return ActionFailure(
+            f"Script {script.identity} failed on the host: {reason}. Check that the connection user is a local "
+            "administrator (or use become) and read stderr for the PowerShell error.",
+            rc=module_result.get("rc", 1),
+            stdout=module_result.get("host_out", ""),
+            stderr="\n".join(t for t in (module_result.get("host_err", ""), errors) if t),
+        )
+
+    # -- results --------------------------------------------------------------------------------------------
+    def _warn(self, text: str) -> None:
+        self._warnings = [*getattr(self, "_warnings", []), text]
+
+    def set_diff(self, result: dict[str, Any], before: Any, after: Any) -> None:
+        """Attach ``diff`` when the task runs with ``--diff``."""
+        if self._task.diff:
+            result["diff"] = {"before": before, "after": after}
+
+    def finish(self, result: dict[str, Any]) -> dict[str, Any]:
+        """Warnings merged, user's args (secrets hidden) in ``invocation``, every no_log value scrubbed."""
+        warnings = [*result.get("warnings", []), *getattr(self, "_warnings", [])]
+        if warnings:
+            result["warnings"] = warnings
+        shown = self.args or dict(self._task.args)
+        result["invocation"] = {"module_args": hide_no_log_args(self.ARGUMENT_SPEC, shown)}
+        return remove_values(result, self.secrets) if self.secrets else result
