@@ -93,6 +93,18 @@ class Estate:
                 return name
         return None
 
+    def host_by_ip_nolock(self, ip: str) -> str | None:
+        """Like ``host_by_ip`` but without taking any lock: safe while this process holds another host's lock
+        (one host reaching another, e.g. a PS's setup contacting its CS). Host files are replaced atomically,
+        so an unlocked read sees a whole state."""
+        for path in sorted(self.hosts_dir.glob("*.json")) if self.hosts_dir.is_dir() else []:
+            try:
+                if json.loads(path.read_text(encoding="utf-8")).get("ip") == ip:
+                    return path.stem
+            except (OSError, ValueError):
+                continue
+        return None
+
     @contextlib.contextmanager
     def _lock(self, name: str) -> Iterator[None]:
         self.hosts_dir.mkdir(parents=True, exist_ok=True)
@@ -188,6 +200,11 @@ class Host:
     def asr(self) -> dict[str, Any]:
         """Lab bookkeeping for the ASR emulation (e.g. a configuration server's registered PSs)."""
         return self.data.setdefault("asr", {})
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """Hardware/software facts the emulated programs consult (e.g. ``vmware_tools``); absent = default."""
+        return self.data.setdefault("facts", {})
 
     @property
     def system_drive(self) -> str:

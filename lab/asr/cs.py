@@ -1,0 +1,164 @@
+"""The configuration server as other hosts see it, and what runs on it.
+
+* reaching a CS from a PS (``reach_cs``): over the network to ``CSIP:443`` ([1.3] SRC: passphrase validated live
+  against CSIP:443), which fails when the PS has the ``cs_unreachable`` fault, when no host owns that IP, when
+  the CS host is down (state ``reachable: false``, set by seeds), or when that host is no configuration server;
+* its bookkeeping of registered process servers (LAB bookkeeping in ``host.asr["registered_process_servers"]``,
+  keyed by the PS IP): host GUID, host name, version, data port, MT registration, last heartbeat ([7.5] "no
+  heartbeat for 15 min" is how a CS notices a dead PS);
+* ``perl Unregister-ASRComponent.pl -IPAddress <ip> -Component PS`` run on the CS from
+  ``%ProgramData%\\ASR\\home\\svsystems\\bin`` ([5] DOC), which purges a PS from the CS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from lab.asr import constants as c
+from lab.asr import products
+from lab.programs import Invocation, ProcessResult, executable
+from lab.state import Host
+
+HEARTBEAT_STALE_S = 15 * 60  # [7.5] Critical: no heartbeat for 15 min
+
+
+def is_down(host: Host) -> bool:
+    """A host that is powered off / off the network (seed field ``reachable: false``)."""
+    return host.data.get("reachable", True) is False
+
+
+@contextlib.contextmanager
+def reach_cs(host: Host, cs_ip: str) -> Iterator[tuple[Host | None, str]]:
+    """``(cs_host, "")`` when ``host`` can talk to a configuration server at ``cs_ip``:443, else ``(None, why)``.
+
+    The CS host is locked for the duration (the caller already holds ``host``'s lock; the lab only ever locks
+    PS -> CS, never the other way round, so two hosts cannot deadlock).
+    """
+    if host.faults.get("cs_unreachable"):
+        yield None, f"Unable to connect to the configuration server {cs_ip}:{c.CS_PORT}."
+        return
+    if cs_ip == host.ip:
+        ok = products.is_configuration_server(host)
+        yield (host, "") if ok else (None, f"No configuration server is listening on {cs_ip}:{c.CS_PORT}.")
+        return
+    estate = host.estate
+    name = estate.host_by_ip_nolock(cs_ip) if estate is not None else None
+    if estate is None or name is None:
+        yield None, f"Unable to connect to the configuration server {cs_ip}:{c.CS_PORT}."
+        return
+    with estate.open_host(name) as cs:
+        if is_down(cs):
+            yield None, f"Unable to connect to the configuration server {cs_ip}:{c.CS_PORT}."
+        elif not products.is_configuration_server(cs):
+            yield None, f"No configuration server is listening on {cs_ip}:{c.CS_PORT}."
+        else:
+            yield cs, ""
+
+
+def cs_version(cs: Host) -> str | None:
+    return cs.reg_get(c.REG_INSTALLED_CSPS, "Build_Version")
+
+
+def registered(cs: Host) -> dict[str, dict[str, Any]]:
+    return cs.asr.setdefault("registered_process_servers", {})
+
+
+def register_ps(cs: Host, ps: Host, *, ps_ip: str, version: str, data_port: int, mt: bool | None = None) -> None:
+    """The PS registers with the CS (CS/PS component, [1.3]) or its MT does (``cdpcli --registermt``, [3.3])."""
+    records = registered(cs)
+    record = records.get(ps_ip, {})
+    record.update(
+        {
+            "host_guid": ps.asr.get("host_guid"),
+            "hostname": ps.data.get("hostname", ps.name.upper()),
+            "lab_host": ps.name,
+            "version": version,
+            "data_port": data_port,
+            "last_heartbeat": cs.now(),
+        }
+    )
+    record.setdefault("registered_at", cs.now())
+    record.setdefault("mt_registered", False)
+    if mt is not None:
+        record["mt_registered"] = mt
+    records[ps_ip] = record
+
+
+def unregister_ps(cs: Host, ps_ip: str, how: str) -> bool:
+    record = registered(cs).pop(ps_ip, None)
+    if record is None:
+        return False
+    record["unregistered_at"] = cs.now()
+    record["unregistered_by"] = how
+    cs.asr.setdefault("unregistered_process_servers", []).append({"ip": ps_ip, **record})
+    return True
+
+
+def refresh_heartbeats(cs: Host) -> dict[str, dict[str, Any]]:
+    """Bring the CS's heartbeat records up to date: a registered PS heartbeats while it is up, can reach the CS
+    and runs ``tmansvc`` ([6.3] DOC: no heartbeat => check tmansvc). PS states are read without locks (this runs
+    under the CS lock and the lab never locks CS -> PS). Returns the records with ``heartbeat_age_s``."""
+    estate = cs.estate
+    out = {}
+    for ip, record in registered(cs).items():
+        name = estate.host_by_ip_nolock(ip) if estate is not None else None
+        if name is not None:
+            import json
+
+            ps = Host(json.loads(estate.host_path(name).read_text(encoding="utf-8")), estate=estate)
+            svc = ps.service("tmansvc")
+            if not is_down(ps) and not ps.faults.get("cs_unreachable") and svc and svc["state"] == "running":
+                record["last_heartbeat"] = cs.now()
+        age = cs.now() - float(record.get("last_heartbeat", 0))
+        out[ip] = {**record, "heartbeat_age_s": round(age, 1), "heartbeat_stale": age > HEARTBEAT_STALE_S}
+    return out
+
+
+# ---- perl Unregister-ASRComponent.pl ([5]) ---------------------------------------------------------------
+@executable("perl.exe")
+def perl(inv: Invocation) -> ProcessResult:
+    args = inv.args
+    if not args:
+        return ProcessResult(0, "", "")  # perl reading a script from stdin: nothing to run
+    script = args[0]
+    path = script if (len(script) >= 2 and script[1] == ":") else products.join(inv.cwd, script)
+    if not inv.host.is_file(path):
+        # perl's own message when the script file is missing (e.g. not run from svsystems\bin, or not a CS)
+        return ProcessResult(2, "", f'Can\'t open perl script "{script}": No such file or directory\n')
+    if path.replace("/", "\\").rsplit("\\", 1)[-1].lower() != products.UNREGISTER_SCRIPT.lower():
+        return ProcessResult(255, "", f"lab: perl script {script} is not emulated\n")
+    return _unregister_component(inv, args[1:])
+
+
+def _unregister_component(inv: Invocation, args: list[str]) -> ProcessResult:
+    # [5] DOC: `perl Unregister-ASRComponent.pl -IPAddress <IP_of_Process_Server> -Component PS` purges the PS from
+    # the CS. [UNCONFIRMED] other parameters, -Component values, messages and exit codes (script absent from SRC):
+    # the lab accepts exactly the documented pair (names case-insensitive), prints LAB wording and returns
+    # 0 = purged, 1 = bad usage or unknown IP.
+    opts: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        name = args[i]
+        if name.startswith("-") and i + 1 < len(args):
+            opts[name.lstrip("-").lower()] = args[i + 1]
+            i += 2
+            continue
+        return ProcessResult(
+            1, "", f"Unknown argument {name}\nUsage: perl Unregister-ASRComponent.pl -IPAddress <IP> -Component PS\n"
+        )
+    ip = opts.get("ipaddress")
+    component = opts.get("component")
+    if not ip or not component or set(opts) - {"ipaddress", "component"}:
+        return ProcessResult(1, "", "Usage: perl Unregister-ASRComponent.pl -IPAddress <IP> -Component PS\n")
+    if component.upper() != "PS":
+        return ProcessResult(1, "", f"Component {component} is not supported by the lab (only PS is documented).\n")
+    host = inv.host
+    if not products.is_configuration_server(host):
+        return ProcessResult(1, "", "This machine is not a configuration server.\n")
+    if not unregister_ps(host, ip, "Unregister-ASRComponent.pl"):
+        return ProcessResult(
+            1, f"No process server with IP address {ip} is registered with this configuration server.\n", ""
+        )
+    return ProcessResult(0, f"Process server {ip} unregistered from the configuration server.\n", "")
