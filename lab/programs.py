@@ -80,15 +80,30 @@ Handler = Callable[[Invocation], ProcessResult]
 _EXECUTABLES: dict[str, Handler] = {}
 
 
-def executable(*names: str) -> Callable[[Handler], Handler]:
-    """Register an emulated executable under one or more file names (``"unifiedsetup.exe"``)."""
+_BY_MARKER: dict[str, Handler] = {}
+
+
+def executable(*names: str, marker: str | None = None) -> Callable[[Handler], Handler]:
+    """Register an emulated executable under one or more file names (``"unifiedsetup.exe"``) and, optionally, the
+    first line of the lab's marker file for it (``ASR-LAB-<KIND>``): Windows runs a program whatever its file is
+    called, so a renamed copy of the package still runs as the package."""
 
     def decorate(func: Handler) -> Handler:
         for name in names:
             _EXECUTABLES[name.lower()] = func
+        if marker:
+            _BY_MARKER[marker] = func
         return func
 
     return decorate
+
+
+def _handler_for(host: Host, exe: str, exe_name: str) -> Handler | None:
+    handler = _EXECUTABLES.get(exe_name)
+    if handler is None and host.is_file(exe):
+        first = host.read_bytes(exe)[:80].split(b"\n", 1)[0].decode("ascii", errors="replace").strip()
+        handler = _BY_MARKER.get(first)
+    return handler
 
 
 # ---- CommandLineToArgvW --------------------------------------------------------------------------------
@@ -322,7 +337,7 @@ def run(
         stdin=stdin,
         env=environment(host),
     )
-    handler = _EXECUTABLES.get(inv.exe_name)
+    handler = _handler_for(host, exe, inv.exe_name)
     if handler is None:
         return ProcessResult(BAD_EXE_RC, "", f"{exe} is not a valid Win32 application.\r\n")
     result = handler(inv)

@@ -83,7 +83,7 @@ def package_bytes(version: str) -> bytes:
 
 
 # ---- the extractor ([1.1]) ------------------------------------------------------------------------------
-@executable(PACKAGE_NAME.lower())
+@executable(PACKAGE_NAME.lower(), marker="ASR-LAB-" + PACKAGE_KIND)
 def extract_package(inv: Invocation) -> ProcessResult:
     host = inv.host
     version = products.marker_version(host.read_bytes(inv.exe_path), PACKAGE_KIND)
@@ -711,7 +711,7 @@ def run_setup_now(host: Host, args: list[str], version: str, *, become: bool) ->
     return _finish(logs, rc, [])
 
 
-@executable("unifiedsetup.exe")
+@executable("unifiedsetup.exe", marker="ASR-LAB-" + SETUP_KIND)
 def unified_setup(inv: Invocation) -> ProcessResult:
     host = inv.host
     version = _setup_version(host, inv.exe_path)
@@ -755,7 +755,7 @@ def start_setup(
         "stdout": "",
         "stderr": "",
     }
-    if exe is None or exe.replace("/", "\\").rsplit("\\", 1)[-1].lower() != "unifiedsetup.exe":
+    if exe is None or _setup_version(host, exe) is None:
         result = programs.run(host, command_line, user=user, become=become, cwd=cwd)
         record.update(rc=result.rc, stdout=result.stdout, stderr=result.stderr)
         runs[run_id] = record
