@@ -142,9 +142,10 @@ def option_hint(argument_spec: dict[str, Any], name: str) -> str:
 
 def validation_message(load_name: str, argument_spec: dict[str, Any], error: str) -> str:
     """The validator's message plus, for every option it names, what that option accepts."""
-    named = [n for n in argument_spec if re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", error)]
+    searched = error.split("Supported parameters include", 1)[0]
+    named = [n for n in argument_spec if re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", searched)]
     hints = "; ".join(option_hint(argument_spec, n) for n in named)
-    msg = f"{load_name}: invalid arguments: {error}"
+    msg = f"{load_name}: invalid arguments: {error.rstrip('.')}"
     if hints:
         msg += f". Allowed: {hints}"
     return msg + ". Fix the task's arguments (see ansible-doc " + load_name + ")."
@@ -182,12 +183,12 @@ class AsrActionBase(ActionBase):
         except ActionFailure as exc:
             result.update(exc.to_result())
         except InvalidOption as exc:  # a domain-core rule refused an option value: no remote call was needed
-            result.update({"failed": True, "msg": f"{self._load_name}: {exc}"})
+            result.update({"failed": True, "msg": f"{self.fqcn}: {exc}"})
         except AsrError as exc:
             result.update({"failed": True, "msg": str(exc)})
         except AnsibleConnectionFailure as exc:
             result.update({"unreachable": True, "msg": f"{exc}. Check the WinRM connection to the host and retry."})
-        display.vvv(f"{self._load_name}: {self.remote_calls} remote call(s): {', '.join(self.script_calls)}")
+        display.vvv(f"{self.fqcn}: {self.remote_calls} remote call(s): {', '.join(self.script_calls)}")
         return self.finish(result)
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
@@ -207,9 +208,16 @@ class AsrActionBase(ActionBase):
             )
         except AnsibleActionFail as exc:
             self.secrets |= no_log_values(self.ARGUMENT_SPEC, dict(self._task.args))
-            raise ActionFailure(validation_message(self._load_name, self.ARGUMENT_SPEC, exc.message)) from exc
+            error = getattr(exc, "message", None) or str(exc)
+            error = error.replace(f"({self._load_name}) module", f"({self.fqcn}) module")
+            raise ActionFailure(validation_message(self.fqcn, self.ARGUMENT_SPEC, error)) from exc
         self.secrets |= no_log_values(self.ARGUMENT_SPEC, args)
         return args
+
+    @property
+    def fqcn(self) -> str:
+        """``asr.process_server.<module>``, for messages (``_load_name`` is unset outside the plugin loader)."""
+        return "asr.process_server." + type(self).__module__.rsplit(".", 1)[-1]
 
     @property
     def check_mode(self) -> bool:

@@ -1,0 +1,290 @@
+#!/usr/bin/python
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# Documentation only: the module is the action plugin plugins/action/info.py (ARCHITECTURE.md decision 2).
+
+DOCUMENTATION = r"""
+---
+module: info
+short_description: Survey an Azure Site Recovery configuration or process server
+version_added: 0.1.0
+description:
+  - Reads, in one read-only remote call, what an Azure Site Recovery (classic) configuration server or
+    scale-out process server has installed and how it is configured, and evaluates its health and
+    sizing on the controller.
+  - Reports the installed components and their versions, the role (C(CX_TYPE)), the install location, the
+    configuration server the process server is registered to and its data port, the services and their
+    state and start mode, the proxy settings of setup and of the Microsoft Azure Recovery Services (MARS)
+    agent (never a password), the cache drive, CPU and memory, the operating system, whether a reboot is
+    pending and the result of the last Unified Setup run.
+  - Health follows the portal's process server alerts, limited to what one survey can know (services
+    running, cache drive free space); CPU and memory utilisation, upload backlog and heartbeat are not
+    measured and are listed as such.
+  - Also returns RV(survey), a redacted copy of the raw survey that the collection's lab can import as
+    the starting state of an emulated host.
+  - The survey runs as a PowerShell script through M(ansible.windows.win_powershell); the connection user
+    must be a local administrator (or use C(become)).
+options:
+  configuration_server_ip:
+    description:
+      - IPv4 address of a configuration server. When set, the survey tests whether the host can open a
+        TCP connection to it on O(configuration_server_port).
+    type: str
+  configuration_server_port:
+    description:
+      - TCP port tested with O(configuration_server_ip). Process servers reach the configuration server
+        on 443.
+    type: int
+    default: 443
+  connect_timeout:
+    description:
+      - Seconds (1 to 60) to wait for the TCP connection to the configuration server.
+    type: int
+    default: 3
+  installer_path:
+    description:
+      - Path on the host of a Unified Setup installer to check (existence, size, file and product
+        version and, with O(installer_checksum), its SHA256).
+    type: str
+  installer_checksum:
+    description:
+      - Compute the SHA256 of O(installer_path). The installer is about 1.5 GB; reading it takes a few
+        seconds.
+    type: bool
+    default: true
+  include_log_tail:
+    description:
+      - Return the last O(log_tail_lines) lines of C(C:\ProgramData\ASRSetupLogs\ASRUnifiedSetup.log) in
+        RV(asr.setup_log.tail).
+    type: bool
+    default: false
+  log_tail_lines:
+    description:
+      - How many lines (1 to 1000) of the setup log O(include_log_tail) returns.
+    type: int
+    default: 40
+attributes:
+  action_group:
+    description: Use C(group/asr.process_server.process_server) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - asr.process_server.process_server
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: The survey is read-only and runs the same way in check mode.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: windows
+notes:
+  - Where the MARS agent keeps its proxy is not documented; the module reads it back with
+    C(Get-OBMachineSetting) from the agent's C(MSOnlineBackup) PowerShell module and reports
+    RV(asr.proxy.mars.source=unknown) when that module is not installed.
+  - The cache drive is the volume of the install location (the target of the C(C:\ProgramData\ASR)
+    junction). On a host without the process server it is the largest volume other than the system drive,
+    as a candidate.
+  - Sizes are in GB where 1 TB = 1024 GB, as Windows reports them.
+seealso:
+  - module: ansible.windows.win_powershell
+author:
+  - asr.process_server contributors
+"""
+
+EXAMPLES = r"""
+- name: Survey every process server
+  asr.process_server.info:
+  register: ps
+
+- name: Fail when a process server is unhealthy
+  ansible.builtin.assert:
+    that: ps.asr.health.status == 'healthy'
+    fail_msg: "{{ ps.asr.health.alerts | map(attribute='message') | join(' ') }}"
+
+- name: Check reachability of the configuration server and the staged installer before an upgrade
+  asr.process_server.info:
+    configuration_server_ip: 10.150.24.119
+    installer_path: D:\Media\UnifiedSetup\MicrosoftAzureSiteRecoveryUnifiedSetup.exe
+    include_log_tail: true
+  register: before
+
+- name: Save the survey as a lab seed
+  ansible.builtin.copy:
+    content: "{{ before.survey | to_nice_json }}"
+    dest: "surveys/{{ inventory_hostname }}.json"
+    mode: "0644"
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+asr:
+  description: What the survey found, interpreted on the controller.
+  returned: success
+  type: dict
+  contains:
+    installed:
+      description: Whether the Configuration/Process Server is installed (C(Installed Products\9) exists).
+      type: bool
+      sample: true
+    role:
+      description:
+        - V(process_server) for a scale-out process server (C(CX_TYPE=2)), V(configuration_server) for
+          C(CX_TYPE) 1 or 3; null when not installed.
+      type: str
+      sample: process_server
+    cx_type:
+      description: The C(CX_TYPE) registry value (1 configuration server only, 2 process server only, 3 both).
+      type: int
+      sample: 2
+    cx_type_name:
+      description: C(CX_TYPE) in words.
+      type: str
+      sample: process server only
+    build_version:
+      description: C(Build_Version) of the Configuration/Process Server.
+      type: str
+      sample: 9.55.7123.1
+    dependencies_version:
+      description: C(Build_Version) of the Configuration/Process Server Dependencies.
+      type: str
+      sample: 9.55.7123.1
+    components:
+      description:
+        - One entry per known product (keys C(configuration_process_server),
+          C(configuration_process_server_dependencies), C(mobility_service_master_target),
+          C(recovery_services_agent), C(site_recovery_provider), C(mysql_server)), from the
+          Add/Remove Programs entries matched by display name.
+        - Each has C(installed), C(display_name), C(version), C(registry_key) and C(uninstall_string).
+      type: dict
+      sample:
+        recovery_services_agent:
+          installed: true
+          display_name: Microsoft Azure Recovery Services Agent
+          version: 2.0.9250.0
+          registry_key: HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\{...}
+          uninstall_string: MsiExec.exe /X{...}
+    install_location:
+      description: Where the process server is installed (target of C(C:\ProgramData\ASR), else C(InstallDirectory)).
+      type: str
+      sample: D:\Program Files (x86)\Microsoft Azure Site Recovery
+    registration:
+      description: The configuration server this server reports to, from C(amethyst.conf).
+      type: dict
+      contains:
+        registered:
+          description: Whether C(PS_CS_IP) is set.
+          type: bool
+        configuration_server_ip:
+          description: C(PS_CS_IP).
+          type: str
+        configuration_server_port:
+          description: C(PS_CS_PORT).
+          type: int
+        secured_communication:
+          description: C(PS_CS_SECURED_COMMUNICATION) as a boolean.
+          type: bool
+        process_server_ip:
+          description: C(PS_IP), the address this process server registered with.
+          type: str
+        source:
+          description: The path of C(amethyst.conf) that was read.
+          type: str
+    data_port:
+      description: The replication data port (C(ssl_port) in C(cxps.conf)); 9443 unless changed at install.
+      type: int
+      sample: 9443
+    services:
+      description:
+        - Every process server and configuration server service with C(name), C(display_name), C(present),
+          C(state) (V(running), V(stopped), ...) and C(start_mode) (V(auto), V(delayed), V(manual), V(disabled)).
+      type: list
+      elements: dict
+    services_not_running:
+      description: Services the installed role needs that are not running (missing ones included).
+      type: list
+      elements: str
+    services_wrong_start_mode:
+      description: Services the role needs whose start mode is not automatic (C(obengine) may be manual).
+      type: list
+      elements: str
+    proxy:
+      description: Proxy settings; never a password.
+      type: dict
+      contains:
+        setup:
+          description:
+            - The proxy setup and registration use; C(proxy_type) (V(Bypass) or V(Custom)) from the registry,
+              C(present), C(registry_key) and C(values) of C(HKLM\SOFTWARE\Microsoft\Azure Site Recovery\ProxySettings)
+              without any value whose name contains C(pass).
+          type: dict
+        mars:
+          description:
+            - The MARS agent's proxy read back with C(Get-OBMachineSetting); C(source) is V(unknown) when the
+              agent's PowerShell module is not present, else C(enabled), C(address), C(port), C(username).
+            - C(error) holds the message when the read-back failed.
+          type: dict
+    cache_drive:
+      description:
+        - The cache volume with C(drive), C(source) (V(install_location) or V(largest_data_volume)),
+          C(filesystem), C(size_gb), C(free_gb) and C(free_percent); null when the host reports no volume.
+      type: dict
+    cpu:
+      description: C(logical_processors), C(sockets) and C(cores).
+      type: dict
+    memory_gb:
+      description: Physical memory in GB.
+      type: float
+    os:
+      description: C(caption), C(version) and C(system_drive).
+      type: dict
+    computer_name:
+      description: The host's computer name.
+      type: str
+    pending_reboot:
+      description:
+        - C(pending) and C(reasons) (V(PendingFileRenameOperations), V(CBS RebootPending), V(WU RebootRequired)).
+      type: dict
+    setup_log:
+      description:
+        - The Unified Setup log, C(path), C(present), C(modified) (UTC), C(result) (V(succeeded), V(failed),
+          V(unknown) or V(absent)) and C(result_line); C(tail) with O(include_log_tail).
+      type: dict
+    health:
+      description:
+        - C(status) (V(healthy), V(warning), V(critical), or V(not_installed)), C(alerts), C(green_for_new_load),
+          C(not_green_because) and C(not_measured) (the metrics one survey cannot measure).
+      type: dict
+    sizing:
+      description:
+        - C(host_facts) (C(vcpus), C(memory_gb), C(cache_disk_gb), C(cache_free_gb), C(retention_free_gb)),
+          the C(role) sized as, the highest C(tier) the host qualifies for (V(small), V(medium), V(large) or
+          null) with C(tier_detail) and C(shortfalls), and C(requirements) (the 8 cores, 16 GB, 600 GB free check).
+      type: dict
+    checks:
+      description:
+        - C(configuration_server) (C(address), C(port), C(reachable), C(error)) when O(configuration_server_ip) is set;
+          C(installer) (C(path), C(exists), C(size_bytes), C(file_version), C(product_version), C(sha256)) when
+          O(installer_path) is set; null otherwise.
+      type: dict
+survey:
+  description:
+    - The raw survey, redacted (no log tail, no per-run checks, no value of a no_log option), in the format
+      C(asr.process_server.survey/v1) the lab imports as a seed.
+  returned: success
+  type: dict
+  contains:
+    format:
+      description: C(asr.process_server.survey/v1).
+      type: str
+    probe:
+      description: Identity of the survey script that produced it.
+      type: str
+      sample: probe v1
+    host:
+      description: The survey script's result without C(checks) and without C(setup_log.tail).
+      type: dict
+"""

@@ -1,0 +1,264 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read what ``powershell/probe.ps1`` returns: the ``asr`` facts, health, sizing, and the redacted survey.
+
+FOR INTERNAL COLLECTION USE ONLY: the domain core may change in any release.
+
+The probe reports raw facts (registry values as strings, bytes, service states); this module turns them
+into answers with the rest of the domain core: which product each Add/Remove Programs entry is
+(:func:`uninstall_plan.identify`), the role from ``CX_TYPE`` [6.4], the registration from amethyst.conf and
+the data port from cxps.conf [6.5], health [7.5] and the sizing tier [7.1, 7.2]. Pure Python, no Ansible.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from . import product, sizing, uninstall_plan
+from .health import HealthSample, evaluate_health
+
+PROBE_IDENTITY = "probe v1"
+SURVEY_FORMAT = "asr.process_server.survey/v1"
+GIB = 1024**3
+NOT_MEASURED = ("cpu_percent", "memory_percent", "upload_backlog_minutes", "heartbeat_age_minutes")
+# The probe's result keys that describe one run, not the host: left out of a survey.
+_RUN_ONLY_KEYS = ("checks",)
+
+
+def probe_parameters(
+    *,
+    configuration_server_ip: str | None = None,
+    configuration_server_port: int = 443,
+    connect_timeout: int = 3,
+    installer_path: str | None = None,
+    installer_checksum: bool = True,
+    include_log_tail: bool = False,
+    log_tail_lines: int = 40,
+) -> dict[str, Any]:
+    """The ``param()`` values of probe.ps1: the names to look for come from the domain core, not the script."""
+    names = sorted({name for p in uninstall_plan.KNOWN_PRODUCTS for name in p.names})
+    services = [*product.PROCESS_SERVER_SERVICES, *product.CONFIGURATION_SERVER_EXTRA_SERVICES]
+    return {
+        "ProductNames": names,
+        "ServiceNames": services,
+        "ConfigurationServerIp": configuration_server_ip or "",
+        "ConfigurationServerPort": configuration_server_port,
+        "ConnectTimeoutMs": connect_timeout * 1000,
+        "InstallerPath": installer_path or "",
+        "InstallerSha256": installer_checksum,
+        "IncludeLogTail": include_log_tail,
+        "LogTailLines": log_tail_lines,
+    }
+
+
+# ---- small readers -----------------------------------------------------------------------------------------
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _gb(value: Any) -> float | None:
+    return None if value is None else round(int(value) / GIB, 2)
+
+
+def _components(probe: dict[str, Any]) -> dict[str, Any]:
+    """Every known product [6.1], installed or not, from the Add/Remove Programs entries."""
+    found: dict[str, Any] = {}
+    for entry in probe.get("uninstall_entries") or []:
+        known = uninstall_plan.identify(entry.get("display_name") or "")
+        if known is None or known.key in found:
+            continue
+        found[known.key] = {
+            "installed": True,
+            "display_name": entry.get("display_name"),
+            "version": entry.get("display_version"),
+            "registry_key": entry.get("registry_key"),
+            "uninstall_string": entry.get("uninstall_string"),
+        }
+    absent = {"installed": False, "display_name": None, "version": None, "registry_key": None, "uninstall_string": None}
+    return {p.key: found.get(p.key, dict(absent)) for p in uninstall_plan.KNOWN_PRODUCTS}
+
+
+def _role(cx_type: int | None) -> str | None:
+    """[6.4] CX_TYPE 2 = scale-out process server; 1 and 3 = configuration server (3 with its in-built PS)."""
+    if cx_type is None:
+        return None
+    return sizing.PROCESS_SERVER if product.is_scale_out_process_server(cx_type) else sizing.CONFIGURATION_SERVER
+
+
+def install_location(probe: dict[str, Any]) -> str | None:
+    """[3.3] the C:\\ProgramData\\ASR junction's target, else the registry's InstallDirectory [6.4]."""
+    junction = probe.get("asr_junction") or {}
+    csps = (probe.get("installed_products") or {}).get("csps") or {}
+    return junction.get("target") or csps.get("installdirectory") or None
+
+
+def _registration(probe: dict[str, Any]) -> dict[str, Any]:
+    """[6.5] amethyst.conf PS_CS_IP / PS_CS_PORT (the configuration server this PS reports to)."""
+    conf = probe.get("amethyst_conf") or {}
+    secured = conf.get("ps_cs_secured_communication")
+    return {
+        "registered": bool(conf.get("ps_cs_ip")),
+        "configuration_server_ip": conf.get("ps_cs_ip") or None,
+        "configuration_server_port": _int(conf.get("ps_cs_port")),
+        "secured_communication": None if secured is None else str(secured).strip().lower() in ("1", "true", "yes"),
+        "process_server_ip": conf.get("ps_ip") or None,
+        "source": conf.get("path"),
+    }
+
+
+def _cache_drive(probe: dict[str, Any], location: str | None) -> dict[str, Any] | None:
+    """The install location's volume (the PS cache lives under it); before install, the biggest data volume."""
+    volumes = probe.get("volumes") or []
+    system = ((probe.get("os") or {}).get("system_drive") or "C:").upper()
+    chosen, source = None, None
+    if location and len(location) >= 2 and location[1] == ":":
+        chosen = next((v for v in volumes if str(v.get("drive", "")).upper() == location[:2].upper()), None)
+        source = "install_location"
+    if chosen is None and volumes:
+        data = [v for v in volumes if str(v.get("drive", "")).upper() != system] or volumes
+        chosen, source = max(data, key=lambda v: int(v.get("size_bytes") or 0)), "largest_data_volume"
+    if chosen is None:
+        return None
+    size, free = int(chosen.get("size_bytes") or 0), int(chosen.get("free_bytes") or 0)
+    return {
+        "drive": chosen.get("drive"),
+        "source": source,
+        "filesystem": chosen.get("filesystem"),
+        "size_gb": _gb(size),
+        "free_gb": _gb(free),
+        "free_percent": round(100.0 * free / size, 1) if size else None,
+    }
+
+
+def _services(probe: dict[str, Any], role: str | None) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """[6.3] every service with its state; those expected but not running; those with a wrong start mode."""
+    expected = set(product.PROCESS_SERVER_SERVICES)
+    if role == sizing.CONFIGURATION_SERVER:
+        expected |= set(product.CONFIGURATION_SERVER_EXTRA_SERVICES)
+    services, not_running, wrong_start = [], [], []
+    for svc in probe.get("services") or []:
+        services.append(dict(svc))
+        if role is None or svc.get("name") not in expected:
+            continue
+        if svc.get("state") != "running":
+            not_running.append(svc["name"])
+        automatic = svc.get("start_mode") in ("auto", "delayed")
+        if svc.get("present") and not automatic and svc["name"] not in product.MANUAL_START_ALLOWED:
+            wrong_start.append(svc["name"])
+    return services, not_running, wrong_start
+
+
+def _health(installed: bool, cache: dict[str, Any] | None, not_running: list[str]) -> dict[str, Any]:
+    """[7.5] from what one probe can know: services and cache free space; the rest is not measured."""
+    if not installed:
+        return {
+            "status": "not_installed",
+            "alerts": [],
+            "green_for_new_load": False,
+            "not_green_because": ["the configuration/process server is not installed"],
+            "not_measured": list(NOT_MEASURED),
+        }
+    free = cache.get("free_percent") if cache else None
+    report = evaluate_health(HealthSample(cache_free_percent=free, services_not_running=not_running)).to_dict()
+    report["not_measured"] = [m for m in NOT_MEASURED if m != "cache_free_percent"] + (
+        [] if free is not None else ["cache_free_percent"]
+    )
+    return report
+
+
+def _sizing(probe: dict[str, Any], cache: dict[str, Any] | None, role: str | None) -> dict[str, Any]:
+    """``HostFacts`` for sizing.py, the tier the host qualifies for [7.1, 7.2], and the [2.1] requirements."""
+    cpu = probe.get("cpu") or {}
+    facts = sizing.HostFacts(
+        vcpus=max(1, int(cpu.get("logical_processors") or 1)),
+        memory_gb=max(0.01, round(int(probe.get("memory_mb") or 0) / 1024, 2)),
+        cache_disk_gb=(cache or {}).get("size_gb") or 0.0,
+        cache_free_gb=(cache or {}).get("free_gb"),
+    )
+    sized_as = role or sizing.PROCESS_SERVER
+    qualification = sizing.qualifying_tier(facts, sized_as)
+    return {
+        "host_facts": facts.to_dict(),
+        "role": sized_as,
+        "tier": qualification.tier.name if qualification.tier else None,
+        "tier_detail": qualification.tier.to_dict() if qualification.tier else None,
+        "shortfalls": list(qualification.shortfalls),
+        "requirements": sizing.check_server_requirements(facts).to_dict(),
+    }
+
+
+def host_facts(asr: dict[str, Any]) -> sizing.HostFacts:
+    """Rebuild the :class:`sizing.HostFacts` from an ``info`` result's ``asr.sizing.host_facts``."""
+    return sizing.HostFacts(**asr["sizing"]["host_facts"])
+
+
+# ---- the result --------------------------------------------------------------------------------------------
+def interpret(probe: dict[str, Any]) -> dict[str, Any]:
+    """The ``asr`` return value of ``asr.process_server.info`` from one probe result."""
+    products = probe.get("installed_products") or {}
+    csps = products.get("csps") or {}
+    deps = products.get("dependencies") or {}
+    cx_type = _int(csps.get("cx_type"))
+    role = _role(cx_type)
+    location = install_location(probe)
+    cache = _cache_drive(probe, location)
+    services, not_running, wrong_start = _services(probe, role)
+    cxps = probe.get("cxps_conf") or {}
+    mars = probe.get("mars") or {}
+    return {
+        "installed": bool(csps),
+        "role": role,
+        "cx_type": cx_type,
+        "cx_type_name": product.cx_type_name(cx_type) if cx_type is not None else None,
+        "build_version": csps.get("build_version"),
+        "dependencies_version": deps.get("build_version"),
+        "components": _components(probe),
+        "install_location": location,
+        "registration": _registration(probe),
+        "data_port": _int(cxps.get("ssl_port")),
+        "services": services,
+        "services_not_running": not_running,
+        "services_wrong_start_mode": wrong_start,
+        "proxy": {
+            "setup": {"proxy_type": csps.get("proxy_type"), **(probe.get("asr_proxy") or {})},
+            "mars": {**(mars.get("proxy") or {"source": "unknown"}), "error": mars.get("error")},
+        },
+        "cache_drive": cache,
+        "cpu": dict(probe.get("cpu") or {}),
+        "memory_gb": round(int(probe.get("memory_mb") or 0) / 1024, 2),
+        "os": dict(probe.get("os") or {}),
+        "computer_name": probe.get("computer_name"),
+        "pending_reboot": dict(probe.get("pending_reboot") or {}),
+        "setup_log": dict(probe.get("setup_log") or {}),
+        "health": _health(bool(csps), cache, not_running),
+        "sizing": _sizing(probe, cache, role),
+        "checks": dict(probe.get("checks") or {}),
+    }
+
+
+def to_survey(probe: dict[str, Any], secrets: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The probe result as a lab seed can import it: no run-only checks, no log tail text, no secret.
+
+    The survey keeps what ``interpret`` needs, so importing it into the lab (``lab/survey_import.py``) and
+    running ``info`` there reproduces the same ``asr`` facts.
+    """
+    host = {k: copy.deepcopy(v) for k, v in probe.items() if k not in _RUN_ONLY_KEYS}
+    if isinstance(host.get("setup_log"), dict):
+        host["setup_log"]["tail"] = None
+    survey = {"format": SURVEY_FORMAT, "probe": probe.get("probe", PROBE_IDENTITY), "host": host}
+    return _redact(survey, {s for s in secrets if s})
+
+
+def _redact(value: Any, secrets: set[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _redact(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, secrets) for v in value]
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "********")
+    return value
