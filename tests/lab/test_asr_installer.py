@@ -4,12 +4,11 @@ exit codes [1.4] (natural and fault-forced), /Upgrade and N-4 [4], detached star
 from __future__ import annotations
 
 import pytest
+from asr_helpers import CURRENT, OLD, PASSPHRASE, PS_LINE, install_ps, make_estate, run
 
 from lab.asr import constants as c
 from lab.asr import installer, products
 from lab.state import new_host
-
-from asr_helpers import CURRENT, OLD, PASSPHRASE, PS_LINE, install_ps, make_estate, run
 
 UNINSTALL = c.UNINSTALL_ROOT
 
@@ -62,7 +61,7 @@ def test_ps_install_effects(tmp_path):
     assert host.reg_get(c.REG_INSTALLED_DEPENDENCIES, "Build_Version") == CURRENT
     assert host.reg_get(c.REG_PS_MODE, "CS Mode") == "LegacyCS"
     # [6.3] services and start types
-    for name, _, mode in c.SERVICES_CSPS + c.SERVICES_MT + c.SERVICES_MARS:
+    for name, _, _ in c.SERVICES_CSPS + c.SERVICES_MT + c.SERVICES_MARS:
         svc = host.service(name)
         assert svc["state"] == "running"
         assert svc["start_mode"] == ("manual" if name == "obengine" else "auto")
@@ -223,7 +222,10 @@ def test_partial_install_completes_on_rerun(tmp_path):
 
 
 # ---- proxy file [8] ---------------------------------------------------------------------------------
-GOOD_PROXY = '[ProxySettings]\nProxyAuthentication = "Yes"\nProxyIP = "http://proxy.corp"\nProxyPort = "3128"\nProxyUserName="corp\\svc"\nProxyPassword="Pw1!"\n'
+GOOD_PROXY = (
+    '[ProxySettings]\nProxyAuthentication = "Yes"\nProxyIP = "http://proxy.corp"\nProxyPort = "3128"\n'
+    'ProxyUserName="corp\\svc"\nProxyPassword="Pw1!"\n'
+)
 
 
 @pytest.mark.parametrize(
@@ -500,7 +502,8 @@ def test_sync_run_reports_installer_seconds(tmp_path):
 # ---- CS mode --------------------------------------------------------------------------------------------
 MYSQL = '[MySQLCredentials]\nMySQLRootPassword = "Root#Pass1"\nMySQLUserPassword = "User#Pass1"\n'
 CS_LINE = (
-    r'UnifiedSetup.exe /AcceptThirdpartyEULA /ServerMode CS /InstallLocation "E:\ASR" /MySQLCredsFilePath C:\Temp\m.txt '
+    r'UnifiedSetup.exe /AcceptThirdpartyEULA /ServerMode CS /InstallLocation "E:\ASR" '
+    r"/MySQLCredsFilePath C:\Temp\m.txt "
     r"/VaultCredsFilePath C:\Temp\v.vaultcredentials /EnvType NonVMware"
 )
 
