@@ -136,8 +136,6 @@ def setup(ctx: Context) -> dict[str, Any]:
         "ansible_windows_domain": domain or "WORKGROUP",
         "ansible_windows_domain_member": bool(domain),
         "ansible_windows_domain_role": "Member server" if domain else "Stand-alone server",
-        "ansible_win_rm_certificate_expires": None,
-        "ansible_winrm_certificate_expires": None,
     }
     # setup.ps1: facts always carry gather_subset and module_setup
     facts["gather_subset"] = ctx.params["gather_subset"]

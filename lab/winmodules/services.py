@@ -63,6 +63,18 @@ def win_service(ctx: Context) -> dict[str, Any]:
                 host.remove_service(name)
             result["changed"] = True
         return result
+    settable = [
+        k for k in params if k not in ("name", "dependency_action", "desktop_interact", "force_dependent_services")
+    ]
+    detect_changes = (
+        service is not None
+        or any(params.get(k) is not None for k in settable)
+        or params["dependency_action"] != "set"
+        or params["desktop_interact"] is True
+    )
+    if not detect_changes:
+        # win_service.ps1: nothing to configure and no such service -> the after-diff is the empty before-diff
+        return result
     if service is None:
         if params.get("path") is None:
             msg = f"Service '{name}' is not installed, need to set 'path' to create a new service"
