@@ -94,20 +94,6 @@ def _ps_error(command: str, message: str, category: str, error_id: str) -> Reply
     )
 
 
-def full_path(path: str) -> str:
-    """``[IO.Path]::GetFullPath``: ``.`` and ``..`` segments are resolved (ansible-core's cleanup removes
-    ``<tmpdir>\\.``)."""
-    parts: list[str] = []
-    for piece in path.replace("/", "\\").split("\\"):
-        if piece == ".":
-            continue
-        if piece == ".." and len(parts) > 1:
-            parts.pop()
-            continue
-        parts.append(piece)
-    return "\\".join(parts)
-
-
 def boot_time_filetime(host: Host) -> int:
     """``LastBootUpTime.ToFileTime()``: 100 ns ticks since 1601-01-01 UTC."""
     return int((float(host.data["boot_time"]) + _FILETIME_EPOCH_OFFSET) * 10_000_000)
@@ -123,7 +109,7 @@ def handle(host: Host, request: RawRequest, user: str) -> Reply:
 def _handle(host: Host, text: str, user: str) -> Reply:
     match = _REMOVE_RE.match(text)
     if match:
-        path = full_path(match.group(1).replace("''", "'"))
+        path = match.group(1).replace("''", "'")  # state.py collapses the trailing "\\."
         if not host.exists(path):
             return _ps_error(
                 "Remove-Item",

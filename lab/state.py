@@ -481,14 +481,24 @@ def _display_path(path: str) -> str:
 
 
 def _norm_path(path: str) -> str:
-    """``C:/Foo/`` -> ``c:\\foo``; a bare drive ``D:`` or ``D:\\`` -> ``d:``."""
+    """``C:/Foo/./Bar/..`` -> ``c:\\foo``; a bare drive ``D:`` or ``D:\\`` -> ``d:``.
+
+    ``.`` and ``..`` segments are collapsed as Windows does when it opens a path (ansible-core removes its
+    temp directories as ``'<tmp>\\.'``), and the ``\\\\?\\`` long-path prefix is dropped.
+    """
     key = path.replace("/", "\\").strip().lower()
-    while "\\\\" in key[1:]:
-        key = key[0] + key[1:].replace("\\\\", "\\")
-    key = key.rstrip("\\")
     if key.startswith("\\\\?\\"):
         key = key[4:]
-    return key
+    parts: list[str] = []
+    for piece in key.split("\\"):
+        if piece in ("", "."):
+            continue
+        if piece == "..":
+            if len(parts) > 1:  # never climb above the drive root
+                parts.pop()
+            continue
+        parts.append(piece)
+    return "\\".join(parts)
 
 
 def _display_key(key: str) -> str:
