@@ -311,9 +311,10 @@ def run(
     stdin: str | None = None,
 ) -> ProcessResult:
     """Run ``command_line`` on ``host`` and return what the process returned."""
-    import lab.asr  # noqa: F401  (registers the ASR and system executables)
+    from lab.asr.installer import settle  # importing lab.asr registers the ASR and system executables
 
     host.record_process(command_line, user)
+    settle(host)  # detached Unified Setup runs whose time has come have finished by now
     started = time.monotonic()
     argv = split_command_line(command_line.strip())
     if not argv or not argv[0]:

@@ -179,6 +179,8 @@ def _load_handlers() -> None:
 
     import lab.asr  # noqa: F401
 
+    importlib.import_module("lab.collection_scripts")  # handlers of the collection's scripts (probe, ...)
+
     try:
         package = importlib.import_module("lab.script_handlers")
     except ModuleNotFoundError:
@@ -200,6 +202,9 @@ def run(
 ) -> dict[str, Any]:
     """Run a recognised collection script against ``host``; win_powershell-shaped result fields."""
     _load_handlers()
+    from lab.asr.installer import settle
+
+    settle(host)  # detached Unified Setup runs whose time has come have finished by now
     handler = _REGISTRY.get((name, int(version)))
     if handler is None:
         known = ", ".join(f"{n} v{v}" for n, v in sorted(_REGISTRY)) or "none"

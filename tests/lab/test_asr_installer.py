@@ -550,3 +550,13 @@ def test_cs_mode_skip_registration_and_mysql_rules():
     assert run(host, line, cwd=r"C:\Temp\X").rc == 2
     host.write_file(r"C:\Temp\m.txt", MYSQL)
     assert run(host, line, cwd=r"C:\Temp\X").rc == 0
+
+
+def test_detached_run_finishes_without_polling(tmp_path):
+    estate = make_estate(tmp_path)
+    with estate.open_host("ps01") as host:
+        host.faults["installer_seconds"] = 30
+        installer.start_setup(host, PS_LINE, "a", True, cwd=r"C:\Temp\Extracted")
+        host.faults["clock_skew_seconds"] = 31
+        run(host, "hostname")  # any later process on the host: the setup process has ended on its own
+        assert len(products.installed_versions(host)) == 4
