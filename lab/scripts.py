@@ -175,18 +175,10 @@ def registered() -> list[tuple[str, int]]:
 def _load_handlers() -> None:
     """Import the modules that register handlers for the collection's scripts (they come with the modules)."""
     import importlib
-    import pkgutil
 
     import lab.asr  # noqa: F401
 
     importlib.import_module("lab.collection_scripts")  # handlers of the collection's scripts (probe, ...)
-
-    try:
-        package = importlib.import_module("lab.script_handlers")
-    except ModuleNotFoundError:
-        return
-    for info in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"lab.script_handlers.{info.name}")
 
 
 def run(
