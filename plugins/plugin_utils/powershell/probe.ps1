@@ -9,7 +9,7 @@
 # It sets $Ansible.Result to ONE JSON text (no serialisation depth limit); the controller interprets it.
 # Section numbers [x.y] refer to reference/asr-process-server.md. The lab mirrors each section in
 # lab/collection_scripts/probe.py under the same headings.
-[CmdletBinding(SupportsShouldProcess = $true)]
+[CmdletBinding(SupportsShouldProcess)]
 param (
     # Add/Remove Programs DisplayNames to report (matched by "contains", case-insensitive) [6.1].
     [string[]]$ProductNames = @(),

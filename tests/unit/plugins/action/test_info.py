@@ -225,7 +225,7 @@ def test_check_mode_runs_the_read_only_probe(monkeypatch):
     assert execute.call_count == 1
     assert result["changed"] is False and result["asr"]["installed"] is True
     script = execute.call_args.kwargs["module_args"]["script"]
-    assert "[CmdletBinding(SupportsShouldProcess = $true)]" in script  # else win_powershell skips it in check mode
+    assert "[CmdletBinding(SupportsShouldProcess)]" in script  # else win_powershell skips it in check mode
 
 
 def test_check_mode_skip_by_win_powershell_is_reported(monkeypatch):
