@@ -75,7 +75,7 @@ def seed_survey():
 
 def test_info_is_one_remote_call_and_returns_the_seed(served_estate, tmp_path):
     estate = served_estate
-    ps1, ps2 = names(estate, "process_server")
+    ps1 = names(estate, "process_server")[0]
     cs_ip = estate.read_host(names(estate, "configuration_server")[0]).ip
     seed = seed_survey()
     survey_import.import_survey(estate, ps1, seed)
