@@ -56,7 +56,7 @@ options:
   include_log_tail:
     description:
       - Return the last O(log_tail_lines) lines of C(C:\ProgramData\ASRSetupLogs\ASRUnifiedSetup.log) in
-        RV(asr.setup_log.tail).
+        C(asr.setup_log.tail).
     type: bool
     default: false
   log_tail_lines:
@@ -84,7 +84,7 @@ attributes:
 notes:
   - Where the MARS agent keeps its proxy is not documented; the module reads it back with
     C(Get-OBMachineSetting) from the agent's C(MSOnlineBackup) PowerShell module and reports
-    RV(asr.proxy.mars.source=unknown) when that module is not installed.
+    C(asr.proxy.mars.source=unknown) when that module is not installed.
   - The cache drive is the volume of the install location (the target of the C(C:\ProgramData\ASR)
     junction). On a host without the process server it is the largest volume other than the system drive,
     as a candidate.
@@ -92,7 +92,7 @@ notes:
 seealso:
   - module: ansible.windows.win_powershell
 author:
-  - asr.process_server contributors
+  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""
