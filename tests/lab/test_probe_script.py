@@ -137,3 +137,18 @@ def test_a_survey_imported_as_a_seed_reproduces_the_probe(builder):
 def test_import_refuses_other_documents():
     with pytest.raises(survey_import.SurveyError):
         survey_import.seed_from_survey({"format": "something else"}, "x", "10.0.0.1")
+
+
+def test_a_seed_file_may_list_a_host_by_its_info_survey(tmp_path):
+    from lab import estate as estate_mod
+
+    first = run_probe(installed_ps())
+    host_part = {k: v for k, v in first.items() if k != "checks"}
+    host_part["setup_log"] = {**host_part["setup_log"], "tail": None}
+    survey = {"format": survey_import.SURVEY_FORMAT, "probe": "probe v1", "host": host_part}
+    seed_file = tmp_path / "from-survey.json"
+    seed_file.write_text(json.dumps({"hosts": [{"name": "ps01", "survey": survey}]}), encoding="utf-8")
+    estate = estate_mod.create(tmp_path / "estate", cs=1, ps=1, seed=str(seed_file))
+    again = run_probe(estate.read_host("ps01"), IncludeLogTail=False)
+    assert {k: v for k, v in again.items() if k != "checks"} == host_part
+    assert estate.read_host("ps01").data["credentials"]["password"]  # the estate's login kept
