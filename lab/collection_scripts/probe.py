@@ -327,6 +327,17 @@ def installer_facts(host: Host, path: str, checksum: bool) -> dict[str, Any]:
     return result
 
 
+# ---- Get-SessionIdentity ------------------------------------------------------------------------------------
+def session_identity(ctx: scripts.ScriptContext) -> dict[str, Any]:
+    """Who runs the call: a WinRM call without become is a network logon (token group NETWORK, S-1-5-2);
+    with become the lab's become user (SYSTEM, or the connection user) has a non-network token. LAB: every
+    lab connection user is a local administrator, so the token is elevated."""
+    is_system = ctx.become and ctx.user.upper() in ("SYSTEM", "NT AUTHORITY\\SYSTEM")
+    hostname = str(ctx.host.data.get("hostname", ctx.host.name.upper()))
+    name = "NT AUTHORITY\\SYSTEM" if is_system else f"{hostname}\\{ctx.user.rsplit(chr(92), 1)[-1]}"
+    return {"name": name, "is_system": is_system, "elevated": True, "network_logon": not ctx.become}
+
+
 # ---- the survey (probe.ps1 "the survey") ------------------------------------------------------------------
 @scripts.register("probe", 1)
 def probe(ctx: scripts.ScriptContext) -> str:
@@ -344,6 +355,7 @@ def probe(ctx: scripts.ScriptContext) -> str:
     survey["mars"] = mars_state(ctx)
     survey["pending_reboot"] = pending_reboot(host)
     survey["setup_log"] = setup_log(host, bool(ctx.param("IncludeLogTail", False)), int(ctx.param("LogTailLines", 40)))
+    survey["identity"] = session_identity(ctx)
     checks: dict[str, Any] = {"configuration_server": None, "installer": None}
     if ctx.param("ConfigurationServerIp"):
         port, timeout = int(ctx.param("ConfigurationServerPort", 443)), int(ctx.param("ConnectTimeoutMs", 3000))

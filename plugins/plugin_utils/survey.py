@@ -23,7 +23,7 @@ SURVEY_FORMAT = "asr.process_server.survey/v1"
 GIB = 1024**3
 NOT_MEASURED = ("cpu_percent", "memory_percent", "upload_backlog_minutes", "heartbeat_age_minutes")
 # The probe's result keys that describe one run, not the host: left out of a survey.
-_RUN_ONLY_KEYS = ("checks",)
+_RUN_ONLY_KEYS = ("checks", "identity")
 
 
 def probe_parameters(

@@ -316,6 +316,26 @@ function Get-SetupLog {
     return $result
 }
 
+# ---- the session: who runs this call and how it logged on (installers need elevation and no network logon) -----
+function Get-SessionIdentity {
+    # ansible-windows-practice.md §4 pain 1: over a WinRM network logon (token group NETWORK, S-1-5-2)
+    # installers can fail with Access Denied; become (e.g. SYSTEM) gives a token without that restriction.
+    $id = [System.Security.Principal.WindowsIdentity]::GetCurrent()
+    $principal = New-Object -TypeName System.Security.Principal.WindowsPrincipal -ArgumentList $id
+    $network = $false
+    foreach ($group in @($id.Groups)) {
+        if ($group.Value -eq 'S-1-5-2') {
+            $network = $true
+        }
+    }
+    return [ordered]@{
+        name = [string]$id.Name
+        is_system = [bool]$id.IsSystem
+        elevated = [bool]$principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
+        network_logon = $network
+    }
+}
+
 # ---- optional checks -------------------------------------------------------------------------------------
 function Test-TcpPort {
     param ([string]$Address, [int]$Port, [int]$TimeoutMs)
@@ -381,6 +401,7 @@ $survey.services = Get-ServiceState -Names $ServiceNames
 $survey.mars = Get-MarsState
 $survey.pending_reboot = Get-PendingReboot
 $survey.setup_log = Get-SetupLog -Tail $IncludeLogTail -Lines $LogTailLines
+$survey.identity = Get-SessionIdentity
 $survey.checks = [ordered]@{ configuration_server = $null; installer = $null }
 if ($ConfigurationServerIp) {
     $survey.checks.configuration_server = Test-TcpPort -Address $ConfigurationServerIp -Port $ConfigurationServerPort -TimeoutMs $ConnectTimeoutMs
