@@ -41,7 +41,8 @@ class ActionModule(AsrActionBase):
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         _check_ranges(args)
-        parameters = survey.probe_parameters(**args)
+        # Only info's own options: the group's shared options (passphrase...) mean nothing to the survey.
+        parameters = survey.probe_parameters(**{name: args[name] for name in ARGUMENT_SPEC})
         probe = self.run_script("probe", task_vars, parameters)
         asr = survey.interpret(probe)
         if not args["include_log_tail"]:

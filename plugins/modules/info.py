@@ -25,6 +25,8 @@ description:
     the starting state of an emulated host.
   - The survey runs as a PowerShell script through M(ansible.windows.win_powershell); the connection user
     must be a local administrator (or use C(become)).
+extends_documentation_fragment:
+  - asr.process_server.common
 options:
   configuration_server_ip:
     description:

@@ -5,7 +5,10 @@
 FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
 
 A subclass sets ``ARGUMENT_SPEC`` (and optionally ``MUTUALLY_EXCLUSIVE``, ``REQUIRED_IF``, ...), and
-implements ``run_asr(args, task_vars)`` returning its result dict. The base:
+implements ``run_asr(args, task_vars)`` returning its result dict. Every module also accepts the options of
+``COMMON_ARGUMENT_SPEC`` (documented once in ``plugins/doc_fragments/common.py``), because
+``module_defaults`` for the ``process_server`` action group hands the same options to every module of the
+group; a module's own entry for one of them wins. The base:
 
 * validates the task's arguments against ``ARGUMENT_SPEC`` before any remote call, and turns an error into
   a task failure naming the option and what it accepts;
@@ -40,6 +43,15 @@ from .errors import AsrError, InvalidOption
 display = Display()
 
 POWERSHELL_MODULE = "ansible.windows.win_powershell"
+
+# Accepted by every module of the action group (see the module docstring); kept equal to
+# plugins/doc_fragments/common.py by tests/unit/plugins/test_docs_match_spec.py.
+COMMON_ARGUMENT_SPEC: dict[str, Any] = {
+    "configuration_server_ip": {"type": "str"},
+    "configuration_server_port": {"type": "int", "default": 443},
+    "passphrase": {"type": "str", "no_log": True},
+    "passphrase_file": {"type": "str"},
+}
 SCRIPT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "powershell")
 HEADER_RE = re.compile(r"^# asr\.process_server script: (?P<name>[A-Za-z0-9_.-]+) v(?P<version>[1-9][0-9]*)\s*$")
 HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"  # what AnsibleModule shows for a no_log value in invocation
@@ -199,7 +211,7 @@ class AsrActionBase(ActionBase):
         """Validated, coerced args with defaults, via ``ActionBase.validate_argument_spec``; no remote call."""
         try:
             _result, args = self.validate_argument_spec(
-                argument_spec=self.ARGUMENT_SPEC,
+                argument_spec=self.argument_spec,
                 mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
                 required_together=self.REQUIRED_TOGETHER,
                 required_one_of=self.REQUIRED_ONE_OF,
@@ -207,12 +219,17 @@ class AsrActionBase(ActionBase):
                 required_by=self.REQUIRED_BY,
             )
         except AnsibleActionFail as exc:
-            self.secrets |= no_log_values(self.ARGUMENT_SPEC, dict(self._task.args))
+            self.secrets |= no_log_values(self.argument_spec, dict(self._task.args))
             error = getattr(exc, "message", None) or str(exc)
             error = error.replace(f"({self._load_name}) module", f"({self.fqcn}) module")
-            raise ActionFailure(validation_message(self.fqcn, self.ARGUMENT_SPEC, error)) from exc
-        self.secrets |= no_log_values(self.ARGUMENT_SPEC, args)
+            raise ActionFailure(validation_message(self.fqcn, self.argument_spec, error)) from exc
+        self.secrets |= no_log_values(self.argument_spec, args)
         return args
+
+    @property
+    def argument_spec(self) -> dict[str, Any]:
+        """The module's own options over the options every module of the group accepts."""
+        return {**COMMON_ARGUMENT_SPEC, **self.ARGUMENT_SPEC}
 
     @property
     def fqcn(self) -> str:
@@ -286,5 +303,5 @@ class AsrActionBase(ActionBase):
         if warnings:
             result["warnings"] = warnings
         shown = self.args or dict(self._task.args)
-        result["invocation"] = {"module_args": hide_no_log_args(self.ARGUMENT_SPEC, shown)}
+        result["invocation"] = {"module_args": hide_no_log_args(self.argument_spec, shown)}
         return remove_values(result, self.secrets) if self.secrets else result

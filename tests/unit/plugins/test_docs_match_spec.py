@@ -1,7 +1,8 @@
 """Every action plugin's ARGUMENT_SPEC equals the options its doc-only module documents, so they cannot drift.
 
 validate-modules cannot introspect action plugins (ansible-windows-practice.md §1.3), so this test does:
-names, type, default, choices, required, no_log, elements, aliases, recursively for suboptions.
+names, type, default, choices, required, elements, aliases, recursively for suboptions. ``no_log`` is not a
+documentation key, so a separate test requires it on every option that names a secret.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import pathlib
 
 import pytest
 import yaml
+
+from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import COMMON_ARGUMENT_SPEC
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 PACKAGE = "ansible_collections.asr.process_server.plugins"
@@ -26,7 +29,6 @@ def normalise(options: dict) -> dict:
             "default": spec.get("default"),
             "choices": list(spec["choices"]) if spec.get("choices") is not None else None,
             "required": bool(spec.get("required", False)),
-            "no_log": bool(spec.get("no_log", False)),
             "elements": spec.get("elements"),
             "aliases": sorted(spec.get("aliases") or []),
             "options": normalise(spec.get("options") or spec.get("suboptions")) or None,
@@ -47,12 +49,37 @@ def test_there_is_at_least_one_action_with_a_spec():
     assert "info" in actions_with_spec()
 
 
+def documented_options(doc: dict) -> dict:
+    """The module's options over those of the collection doc fragments it extends (as ansible-doc merges them)."""
+    options: dict = {}
+    for fragment in doc.get("extends_documentation_fragment") or []:
+        assert fragment.startswith("asr.process_server."), fragment
+        source = importlib.import_module(f"{PACKAGE}.doc_fragments.{fragment.rsplit('.', 1)[-1]}")
+        options.update(yaml.safe_load(source.ModuleDocFragment.DOCUMENTATION)["options"])
+    options.update(doc.get("options") or {})
+    return options
+
+
 @pytest.mark.parametrize("name", actions_with_spec())
 def test_documented_options_equal_the_argument_spec(name):
-    spec = importlib.import_module(f"{PACKAGE}.action.{name}").ARGUMENT_SPEC
+    spec = importlib.import_module(f"{PACKAGE}.action.{name}").ActionModule.ARGUMENT_SPEC
     doc = yaml.safe_load(importlib.import_module(f"{PACKAGE}.modules.{name}").DOCUMENTATION)
     assert doc["module"] == name
-    assert normalise(doc.get("options")) == normalise(spec)
+    assert normalise(documented_options(doc)) == normalise({**COMMON_ARGUMENT_SPEC, **spec})
+
+
+@pytest.mark.parametrize("name", actions_with_spec())
+def test_every_group_module_documents_the_shared_options(name):
+    # module_defaults for the action group hands these options to every module of the group.
+    doc = yaml.safe_load(importlib.import_module(f"{PACKAGE}.modules.{name}").DOCUMENTATION)
+    assert "asr.process_server.common" in (doc.get("extends_documentation_fragment") or [])
+    runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
+    assert name in runtime["action_groups"]["process_server"]
+
+
+def test_common_fragment_equals_the_common_spec():
+    fragment = importlib.import_module(f"{PACKAGE}.doc_fragments.common").ModuleDocFragment.DOCUMENTATION
+    assert normalise(yaml.safe_load(fragment)["options"]) == normalise(COMMON_ARGUMENT_SPEC)
 
 
 @pytest.mark.parametrize("name", actions_with_spec())
@@ -67,3 +94,24 @@ def test_doc_declares_version_added_and_attributes(name):
     assert doc.get("version_added")
     assert {"check_mode", "diff_mode", "platform"} <= set(doc.get("attributes", {}))
     assert doc["attributes"]["platform"]["platforms"] == "windows"
+
+
+SECRET_WORDS = ("password", "passphrase", "secret", "credential")
+
+
+def _secret_named(spec: dict, path: str = "") -> list[tuple[str, bool]]:
+    found = []
+    for name, option in spec.items():
+        full = f"{path}{name}"
+        if any(word in name for word in SECRET_WORDS) and not name.endswith(("_file", "_path")):
+            found.append((full, bool(option.get("no_log"))))
+        found += _secret_named(option.get("options") or {}, full + ".")
+    return found
+
+
+@pytest.mark.parametrize("name", actions_with_spec())
+def test_every_secret_option_is_no_log(name):
+    spec = importlib.import_module(f"{PACKAGE}.action.{name}").ActionModule.ARGUMENT_SPEC
+    secrets = _secret_named({**COMMON_ARGUMENT_SPEC, **spec})
+    assert ("passphrase", True) in secrets
+    assert all(no_log for _, no_log in secrets), secrets
