@@ -10,8 +10,9 @@
 # install), then runs each step below and stops at the first failure. Lane-independent checks run once,
 # in the first lane. Each step prints a banner and its duration; a summary follows at the end.
 #   ruff check / ruff format --check, antsibull-changelog lint, PowerShell syntax (tree-sitter),
-#   ansible-lint (production profile, offline), pytest, Galaxy build + install + import check,
-#   ansible-test sanity on the built artifact with empty ignore files.
+#   ansible-lint (production profile, offline), pytest, molecule test of the default scenario (against the
+#   lab; first lane only), Galaxy build + install + import check, ansible-test sanity on the built artifact
+#   with empty ignore files.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -191,6 +192,25 @@ lane_artifact() {
     echo "${found[0]}"
 }
 
+# molecule test of molecule/default (create starts the lab, destroy stops it). The ephemeral directory is
+# pinned under $WORK so the lab's estate is known here: whatever happens (a failed action, a failing destroy,
+# an interrupt), the EXIT trap stops a lab server that is still running, and the step fails if one survives.
+run_molecule() {
+    local eph="$WORK/molecule-default"
+    mkdir -p "$eph"
+    trap "stop_lab '$eph/lab'" EXIT
+    MOLECULE_EPHEMERAL_DIRECTORY="$eph" molecule test --scenario-name default
+    stop_lab "$eph/lab"
+    if pgrep -f -- "-m lab serve --dir $eph/lab" >/dev/null; then
+        echo "molecule left a lab server running for $eph/lab"
+        return 1
+    fi
+}
+
+stop_lab() { # stop the lab estate in $1 if one is there (python -m lab down waits until its ports close)
+    if [[ -f "$1/estate.json" ]]; then python -m lab down --dir "$1"; fi
+}
+
 # Build the Galaxy artifact, install it (no dependencies: no Galaxy here; ansible.windows comes from the
 # "ansible" package), check its content and import every plugin module from the installed copy.
 build_and_install() {
@@ -263,6 +283,9 @@ for lane in "${LANES[@]}"; do
         step "[$lane] ansible-lint (production, offline)" ansible-lint --nocolor
     fi
     step "[$lane] pytest" run_pytest
+    if ((FIRST)); then
+        step "[$lane] molecule (default scenario)" run_molecule
+    fi
     step "[$lane] galaxy build + install + import check" build_and_install "$lane"
     if ((FAST)); then
         skip "[$lane] ansible-test sanity (--fast)"
