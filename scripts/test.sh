@@ -281,6 +281,7 @@ for lane in "${LANES[@]}"; do
         step "[$lane] sanity ignore files are empty" check_sanity_ignores
         step "[$lane] PowerShell syntax (tree-sitter)" python scripts/check_powershell.py
         step "[$lane] ansible-lint (production, offline)" ansible-lint --nocolor
+        step "[$lane] execution environment (ansible-builder create)" bash scripts/ee_context.sh "$WORK/ee-context"
     fi
     step "[$lane] pytest" run_pytest
     if ((FIRST)); then
