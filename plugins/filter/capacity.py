@@ -1,0 +1,84 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Capacity report and preflight filters: thin adapters from playbook data to the domain core.
+
+The logic lives in plugins/plugin_utils/capacity_report.py and preflight.py (pure, unit-tested Python);
+playbooks/plan.yml and playbooks/preflight.yml only call these filters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.asr.process_server.plugins.plugin_utils import capacity_report as report_mod
+from ansible_collections.asr.process_server.plugins.plugin_utils import preflight as preflight_mod
+from ansible_collections.asr.process_server.plugins.plugin_utils.errors import AsrError
+
+
+def _plain(value: Any) -> Any:
+    """Ansible's lazy/tagged containers as plain dicts and lists (the domain core takes plain data)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def capacity_report(hosts: Any, source_machines: Any = None, **options: Any) -> dict[str, Any]:
+    """Build the capacity report from ``[{name, info, planned_load}]``; see capacity_report.yml."""
+    allowed = {"max_utilisation", "new_server_tier", "keep_current", "generated"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise AnsibleFilterError(
+            f"capacity_report: unsupported options {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
+        )
+    if not isinstance(hosts, list | tuple):
+        raise AnsibleFilterError("capacity_report: input must be a list of {name, info, planned_load}")
+    try:
+        return report_mod.build_report(_plain(hosts), _plain(source_machines) or [], **options)
+    except (AsrError, TypeError, KeyError, ValueError) as exc:
+        raise AnsibleFilterError(f"capacity_report: {exc}") from exc
+
+
+def capacity_report_html(report: Any) -> str:
+    """Render a capacity report as one self-contained HTML page."""
+    try:
+        return report_mod.render_html(_plain(report))
+    except (KeyError, TypeError) as exc:
+        raise AnsibleFilterError(f"capacity_report_html: not a capacity report ({exc})") from exc
+
+
+def capacity_report_summary(report: Any) -> list[str]:
+    """Readable summary lines of a capacity report."""
+    return report_mod.summary_lines(_plain(report))
+
+
+def preflight(info: Any, expectations: Any = None) -> list[dict[str, str]]:
+    """Findings (code, severity, message) for one host's info result; see preflight.yml."""
+    try:
+        return [b.to_dict() for b in preflight_mod.evaluate(_plain(info), _plain(expectations) or {})]
+    except (AsrError, TypeError, KeyError, ValueError) as exc:
+        raise AnsibleFilterError(f"preflight: {exc}") from exc
+
+
+def preflight_table(findings_by_host: Any) -> list[str]:
+    """One line per host: ``OK`` or ``BLOCKED: reasons``, from ``{host: findings}``."""
+    data = _plain(findings_by_host)
+    if not isinstance(data, dict):
+        raise AnsibleFilterError("preflight_table: input must be a dictionary of host name to findings")
+    width = max((len(name) for name in data), default=0)
+    return [preflight_mod.verdict_line(name, data[name] or [], width) for name in sorted(data)]
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {
+            "capacity_report": capacity_report,
+            "capacity_report_html": capacity_report_html,
+            "capacity_report_summary": capacity_report_summary,
+            "preflight": preflight,
+            "preflight_table": preflight_table,
+        }

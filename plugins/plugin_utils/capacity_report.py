@@ -1,0 +1,641 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The capacity report of ``playbooks/plan.yml``: built from ``info`` results and the planned load, rendered as HTML.
+
+FOR INTERNAL COLLECTION USE ONLY: the domain core may change in any release.
+
+:func:`build_report` is pure data: for every process server the tier it qualifies for [7.1], its planned load,
+the verdict (can it carry that load, shortfalls named) and its health [7.5]; then the fleet plan (how many
+process servers the load needs, which machines move, which servers to add) from :mod:`fleet_planner`. Every
+number comes from :mod:`sizing` and :mod:`fleet_planner` unchanged, so the report says what the filters say.
+
+:func:`render_html` turns that dictionary into one self-contained HTML page (inline CSS and SVG, no script,
+no network), escaping every value it shows.
+
+Planned load per host: ``asr_planned_load`` ({protected_machines, daily_churn_gb}) when the host has one, else
+the machines of ``asr_source_machines`` whose ``current_process_server`` is that host. The fleet plan uses
+``asr_source_machines`` when given; otherwise each host's planned load stands for that many machines of equal
+churn on that host (``fleet.machines_synthesized`` is then true and moves are only meaningful as counts).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import health, sizing
+from .errors import AsrError
+from .fleet_planner import DEFAULT_MAX_UTILISATION, DEFAULT_NEW_SERVER_TIER, plan_fleet
+
+REPORT_FORMAT = "asr.process_server.capacity_report/v1"
+FITS = "fits"
+OVER = "over_capacity"
+NO_TIER = "no_tier"
+NO_LOAD = "no_planned_load"
+UNKNOWN = "survey_failed"
+STATUS_TEXT = {
+    FITS: "fits its planned load",
+    OVER: "cannot carry its planned load",
+    NO_TIER: "qualifies for no tier",
+    NO_LOAD: "no planned load",
+    UNKNOWN: "survey failed",
+}
+
+
+# ---- building ----------------------------------------------------------------------------------------------
+def _survey_error(info: Any) -> str | None:
+    if not isinstance(info, Mapping):
+        return "no info result for this host"
+    if info.get("unreachable"):
+        return f"unreachable: {info.get('msg') or 'no connection'}"
+    if info.get("failed") or "asr" not in info:
+        return f"info failed: {info.get('msg') or 'no asr facts returned'}"
+    return None
+
+
+def _load_from_machines(name: str, machines: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    mine = [m for m in machines if m.get("current_process_server") == name]
+    if not mine:
+        return None
+    return {
+        "protected_machines": len(mine),
+        "daily_churn_gb": round(sum(float(m.get("daily_churn_gb") or 0) for m in mine), 3),
+    }
+
+
+def _percent(value: float, cap: float) -> float:
+    return round(100.0 * value / cap, 1) if cap else 0.0
+
+
+def _host_entry(item: Mapping[str, Any], machines: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    name = str(item["name"])
+    error = _survey_error(item.get("info"))
+    planned = item.get("planned_load")
+    load_source = "asr_planned_load" if planned else None
+    if not planned:
+        planned = _load_from_machines(name, machines)
+        load_source = "asr_source_machines" if planned else None
+    entry: dict[str, Any] = {
+        "name": name,
+        "status": UNKNOWN,
+        "error": error,
+        "tier": None,
+        "tier_detail": None,
+        "host_facts": None,
+        "qualification_shortfalls": [],
+        "requirements": None,
+        "planned_load": dict(planned) if planned else None,
+        "load_source": load_source,
+        "needed_tier": None,
+        "fits": None,
+        "shortfalls": [],
+        "utilisation": None,
+        "health": None,
+    }
+    if error:
+        return entry
+    asr = item["info"]["asr"]
+    facts = sizing.HostFacts(**asr["sizing"]["host_facts"])
+    # Members of the process_servers group are sized as scale-out process servers [7.1].
+    qualification = sizing.qualifying_tier(facts, sizing.PROCESS_SERVER)
+    tier = qualification.tier
+    entry.update(
+        tier=tier.name if tier else None,
+        tier_detail=tier.to_dict() if tier else None,
+        host_facts=facts.to_dict(),
+        qualification_shortfalls=list(qualification.shortfalls),
+        requirements=sizing.check_server_requirements(facts).to_dict(),
+    )
+    cache = asr.get("cache_drive") or {}
+    report_health = asr.get("health") or {}
+    entry["health"] = {
+        "status": report_health.get("status"),
+        "cache_free_percent": cache.get("free_percent"),
+        "cache_drive": cache.get("drive"),
+        "alerts": [a.get("message") for a in report_health.get("alerts") or []],
+        "not_measured": list(report_health.get("not_measured") or []),
+    }
+    if planned:
+        load = sizing.PlannedLoad(int(planned["protected_machines"]), float(planned["daily_churn_gb"]))
+        verdict = sizing.sizing_verdict(facts, load, sizing.PROCESS_SERVER)
+        entry.update(
+            needed_tier=verdict.needed_tier.name if verdict.needed_tier else None,
+            fits=verdict.fits,
+            shortfalls=list(verdict.shortfalls),
+        )
+        if tier:
+            entry["utilisation"] = {
+                "machines_percent": _percent(load.protected_machines, tier.max_protected_machines),
+                "churn_percent": _percent(load.daily_churn_gb, tier.max_daily_churn_gb),
+            }
+    if tier is None:
+        entry["status"] = NO_TIER
+        entry["shortfalls"] = entry["shortfalls"] or list(qualification.shortfalls)
+    elif not planned:
+        entry["status"] = NO_LOAD
+    else:
+        entry["status"] = FITS if entry["fits"] else OVER
+    return entry
+
+
+def _synthesize(hosts: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each host's planned load as that many machines of equal churn currently on the host."""
+    machines = []
+    for host in hosts:
+        load = host.get("planned_load")
+        if not load or host.get("load_source") != "asr_planned_load":
+            continue
+        count = int(load["protected_machines"])
+        each = float(load["daily_churn_gb"]) / count if count else 0.0
+        machines.extend(
+            {"name": f"{host['name']}/machine-{i:03d}", "daily_churn_gb": each, "current_process_server": host["name"]}
+            for i in range(1, count + 1)
+        )
+    return machines
+
+
+def _move_summary(moves: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    grouped: dict[tuple[str, str], dict[str, Any]] = {}
+    for move in moves:
+        key = (move["from_server"], move["to_server"])
+        row = grouped.setdefault(
+            key, {"from_server": key[0], "to_server": key[1], "machines": 0, "daily_churn_gb": 0.0}
+        )
+        row["machines"] += 1
+        row["daily_churn_gb"] = round(row["daily_churn_gb"] + float(move["daily_churn_gb"]), 3)
+    return sorted(grouped.values(), key=lambda r: (r["from_server"], r["to_server"]))
+
+
+def _fleet(
+    hosts: Sequence[Mapping[str, Any]],
+    machines: Sequence[Mapping[str, Any]],
+    max_utilisation: float,
+    new_server_tier: str,
+    keep_current: bool,
+) -> dict[str, Any] | None:
+    synthesized = not machines
+    plan_machines = list(machines) if machines else _synthesize(hosts)
+    if not plan_machines:
+        return None
+    servers = [{"name": h["name"], "tier": h["tier"]} for h in hosts if h["tier"]]
+    fleet: dict[str, Any] = {
+        "machines_synthesized": synthesized,
+        "machine_count": len(plan_machines),
+        "total_daily_churn_gb": round(sum(float(m.get("daily_churn_gb") or 0) for m in plan_machines), 3),
+        "servers_given": servers,
+        "excluded_servers": [h["name"] for h in hosts if not h["tier"]],
+        "error": None,
+        "plan": None,
+        "move_summary": [],
+    }
+    try:
+        plan = plan_fleet(
+            plan_machines,
+            servers,
+            max_utilisation=max_utilisation,
+            new_server_tier=new_server_tier,
+            keep_current=keep_current,
+        ).to_dict()
+    except AsrError as exc:
+        fleet["error"] = str(exc)
+        return fleet
+    fleet["plan"] = plan
+    fleet["move_summary"] = _move_summary(plan["moves"])
+    return fleet
+
+
+def build_report(
+    hosts: Sequence[Mapping[str, Any]],
+    source_machines: Sequence[Mapping[str, Any]] | None = None,
+    *,
+    max_utilisation: float = DEFAULT_MAX_UTILISATION,
+    new_server_tier: str = DEFAULT_NEW_SERVER_TIER,
+    keep_current: bool = True,
+    generated: str | None = None,
+) -> dict[str, Any]:
+    """The capacity report for ``hosts`` (each ``{name, info, planned_load}``; ``info`` is an info result)."""
+    machines = [dict(m) for m in source_machines or []]
+    entries = [_host_entry(item, machines) for item in hosts]
+    fleet = _fleet(entries, machines, max_utilisation, new_server_tier, keep_current)
+    plan = (fleet or {}).get("plan") or {}
+    counts = {status: sum(1 for e in entries if e["status"] == status) for status in STATUS_TEXT}
+    return {
+        "format": REPORT_FORMAT,
+        "generated": generated,
+        "max_utilisation": max_utilisation,
+        "tiers": [t.to_dict() for t in sizing.tiers_for(sizing.PROCESS_SERVER)],
+        "health_thresholds": health_thresholds(),
+        "hosts": entries,
+        "fleet": fleet,
+        "summary": {
+            "process_servers": len(entries),
+            "by_status": counts,
+            "servers_needed": plan.get("servers_needed"),
+            "lower_bound": plan.get("lower_bound"),
+            "additional_servers": plan.get("additional_servers") or {},
+            "moves": len(plan.get("moves") or []),
+            "unplaced": len(plan.get("unplaced") or []),
+            "fleet_error": (fleet or {}).get("error"),
+        },
+    }
+
+
+def health_thresholds() -> list[dict[str, Any]]:
+    """[7.5] the portal's warning and critical thresholds, for the report's table."""
+    return [
+        {"metric": "CPU utilisation", "unit": "%", "warning": f"> {health.CPU_WARNING_PERCENT}",
+         "critical": f"> {health.CPU_CRITICAL_PERCENT}"},
+        {"metric": "Memory usage", "unit": "%", "warning": f"> {health.MEMORY_WARNING_PERCENT}",
+         "critical": f"> {health.MEMORY_CRITICAL_PERCENT}"},
+        {"metric": "Cache drive free space", "unit": "%", "warning": f"< {health.CACHE_FREE_WARNING_PERCENT}",
+         "critical": f"< {health.CACHE_FREE_CRITICAL_PERCENT}"},
+        {"metric": "Pending data upload time", "unit": "min", "warning": f"> {health.UPLOAD_WARNING_MINUTES}",
+         "critical": f"> {health.UPLOAD_CRITICAL_MINUTES}"},
+        {"metric": "No heartbeat", "unit": "min", "warning": "-",
+         "critical": f">= {health.HEARTBEAT_CRITICAL_MINUTES}"},
+        {"metric": "Process server services", "unit": "", "warning": "any not running", "critical": "-"},
+    ]  # fmt: skip
+
+
+def summary_lines(report: Mapping[str, Any]) -> list[str]:
+    """A few readable lines for the playbook's closing debug task."""
+    lines = []
+    for host in report["hosts"]:
+        load = host.get("planned_load")
+        load_text = (
+            f"{load['protected_machines']} machines, {load['daily_churn_gb']:g} GB/day" if load else "no planned load"
+        )
+        line = f"{host['name']}: tier {host['tier'] or 'none'}; {load_text}; {STATUS_TEXT[host['status']]}"
+        if host.get("error"):
+            line += f" ({host['error']})"
+        if host["status"] in (OVER, NO_TIER) and host["shortfalls"]:
+            line += " - " + "; ".join(host["shortfalls"])
+        lines.append(line)
+    fleet = report.get("fleet")
+    if fleet is None:
+        lines.append("fleet plan: no planned load (set asr_planned_load or asr_source_machines)")
+    elif fleet["error"]:
+        lines.append(f"fleet plan: {fleet['error']}")
+    else:
+        plan = fleet["plan"]
+        add = ", ".join(f"{n} x {t}" for t, n in plan["additional_servers"].items()) or "none"
+        lines.append(
+            f"fleet plan: {fleet['machine_count']} machines, {fleet['total_daily_churn_gb']:g} GB/day need "
+            f"{plan['servers_needed']} process server(s) (lower bound {plan['lower_bound']}); add: {add}; "
+            f"moves: {len(plan['moves'])}; unplaced: {len(plan['unplaced'])}"
+        )
+        lines.extend(
+            f"move {m['machines']} machine(s) ({m['daily_churn_gb']:g} GB/day) {m['from_server']} -> {m['to_server']}"
+            for m in fleet["move_summary"]
+        )
+    return lines
+
+
+# ---- rendering ---------------------------------------------------------------------------------------------
+def _e(value: Any) -> str:
+    """Escape any value for HTML text and attribute context."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        value = f"{value:g}"
+    return html.escape(str(value), quote=True)
+
+
+_CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#1f2933;background:#fff}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #d9e2ec;padding-bottom:4px}
+.meta{color:#52606d;font-size:13px}
+table{border-collapse:collapse;font-size:13px;margin:6px 0}
+th,td{border:1px solid #d9e2ec;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f0f4f8}
+.fits{color:#1b7f3b;font-weight:600}.over_capacity,.no_tier,.survey_failed{color:#b42318;font-weight:600}
+.no_planned_load{color:#52606d}
+.cards{display:flex;gap:12px;flex-wrap:wrap}
+.card{border:1px solid #d9e2ec;border-radius:6px;padding:8px 14px;min-width:140px}
+.card b{display:block;font-size:22px}
+.legend span{display:inline-block;margin-right:14px;font-size:12px}
+.sw{display:inline-block;width:12px;height:12px;vertical-align:middle;margin-right:4px}
+"""
+
+_BAR_COLOURS = {"ok": "#2f80ed", "warn": "#f2994a", "over": "#d64545"}
+
+
+def _bar_colour(value: float, cap: float, utilisation: float) -> str:
+    if cap and value > cap:
+        return _BAR_COLOURS["over"]
+    if cap and value > cap * utilisation:
+        return _BAR_COLOURS["warn"]
+    return _BAR_COLOURS["ok"]
+
+
+def _load_chart(rows: Sequence[Mapping[str, Any]], utilisation: float, chart_id: str, title: str) -> str:
+    """Per server, two bars (machines, churn) against its caps, with the planning line (e.g. 80 %) and the cap.
+
+    Each bar is scaled to its own cap: the cap sits at 100 %, the bar may run past it (drawn up to 150 %).
+    """
+    label_w, plot_w, row_h, top = 170, 640, 54, 34
+    scale_max = 1.5
+    width, height = label_w + plot_w + 260, top + row_h * len(rows) + 30
+    x_of = lambda fraction: label_w + plot_w * min(fraction, scale_max) / scale_max  # noqa: E731
+    parts = [
+        f'<svg class="chart load-chart" id="{_e(chart_id)}" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}">',
+        f'<text x="0" y="16" font-size="14" font-weight="600">{_e(title)}</text>',
+    ]
+    for pct in (0, 50, 100, 150):
+        x = x_of(pct / 100)
+        parts.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 24}" stroke="#e4e7eb"/>')
+        parts.append(f'<text x="{x:.1f}" y="{height - 8}" font-size="11" text-anchor="middle">{pct} %</text>')
+    for index, row in enumerate(rows):
+        y = top + index * row_h
+        parts.append(f'<text x="0" y="{y + 18}" font-size="12" font-weight="600">{_e(row["name"])}</text>')
+        parts.append(f'<text x="0" y="{y + 34}" font-size="11" fill="#52606d">tier {_e(row["tier"] or "none")}</text>')
+        bars = (
+            ("machines", row["machines"], row["max_machines"], "machines", 4),
+            ("churn", row["churn"], row["max_churn"], "GB/day", 26),
+        )
+        for kind, value, cap, unit, dy in bars:
+            value = float(value or 0)
+            if not cap:
+                parts.append(
+                    f'<text x="{label_w}" y="{y + dy + 13}" font-size="11" fill="#b42318">'
+                    f"{_e(kind)}: {value:g} {_e(unit)} (no tier: no cap)</text>"
+                )
+                continue
+            frac = value / cap
+            bar_w = max(0.0, x_of(frac) - label_w)
+            colour = _bar_colour(value, cap, utilisation)
+            parts.append(
+                f'<rect class="bar bar-{kind}" data-server="{_e(row["name"])}" data-value="{value:g}" '
+                f'data-cap="{cap:g}" x="{label_w}" y="{y + dy}" width="{bar_w:.1f}" height="16" fill="{colour}">'
+                f"<title>{_e(row['name'])} {kind}: {value:g} / {cap:g} {_e(unit)}</title></rect>"
+            )
+            line_x, cap_x = x_of(utilisation), x_of(1.0)
+            parts.append(
+                f'<line class="line-utilisation" x1="{line_x:.1f}" y1="{y + dy - 2}" x2="{line_x:.1f}" '
+                f'y2="{y + dy + 18}" stroke="#f2994a" stroke-width="2" stroke-dasharray="4 2"/>'
+            )
+            parts.append(
+                f'<line class="line-cap" x1="{cap_x:.1f}" y1="{y + dy - 2}" x2="{cap_x:.1f}" y2="{y + dy + 18}" '
+                'stroke="#b42318" stroke-width="2"/>'
+            )
+            parts.append(
+                f'<text x="{label_w + plot_w + 6}" y="{y + dy + 13}" font-size="11">{_e(kind)} {value:g} / '
+                f"{cap:g} {_e(unit)} ({100 * frac:.0f} %)</text>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _health_chart(hosts: Sequence[Mapping[str, Any]]) -> str:
+    """Cache drive free space per host against the 30 % warning and 25 % critical lines [7.5]."""
+    label_w, plot_w, row_h, top = 190, 600, 26, 34
+    width, height = label_w + plot_w + 150, top + row_h * max(1, len(hosts)) + 30
+    x_of = lambda pct: label_w + plot_w * max(0.0, min(pct, 100.0)) / 100  # noqa: E731
+    parts = [
+        f'<svg class="chart health-chart" id="health-chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="Cache drive free space">',
+        '<text x="0" y="16" font-size="14" font-weight="600">Cache drive free space (%)</text>',
+    ]
+    for pct in (0, 25, 30, 50, 75, 100):
+        x = x_of(pct)
+        parts.append(f'<text x="{x:.1f}" y="{height - 8}" font-size="11" text-anchor="middle">{pct}</text>')
+    for index, host in enumerate(hosts):
+        y = top + index * row_h
+        free = (host.get("health") or {}).get("cache_free_percent")
+        parts.append(f'<text x="0" y="{y + 13}" font-size="12">{_e(host["name"])}</text>')
+        if free is None:
+            parts.append(f'<text x="{label_w}" y="{y + 13}" font-size="11" fill="#52606d">not measured</text>')
+            continue
+        free = float(free)
+        if free < health.CACHE_FREE_CRITICAL_PERCENT:
+            colour = _BAR_COLOURS["over"]
+        elif free < health.CACHE_FREE_WARNING_PERCENT:
+            colour = _BAR_COLOURS["warn"]
+        else:
+            colour = "#27ae60"
+        parts.append(
+            f'<rect class="bar bar-cache-free" data-server="{_e(host["name"])}" data-value="{free:g}" x="{label_w}" '
+            f'y="{y}" width="{x_of(free) - label_w:.1f}" height="16" fill="{colour}">'
+            f"<title>{_e(host['name'])}: {free:g} % free</title></rect>"
+        )
+        parts.append(f'<text x="{label_w + plot_w + 6}" y="{y + 13}" font-size="11">{free:g} % free</text>')
+    for pct, colour, name in (
+        (health.CACHE_FREE_WARNING_PERCENT, "#f2994a", "warning"),
+        (health.CACHE_FREE_CRITICAL_PERCENT, "#b42318", "critical"),
+    ):
+        x = x_of(pct)
+        parts.append(
+            f'<line class="line-{name}" x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 24}" '
+            f'stroke="{colour}" stroke-width="2" stroke-dasharray="4 2"/>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f'<table class="{_e(css)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _list(items: Sequence[Any]) -> str:
+    return "<br>".join(_e(i) for i in items) if items else "-"
+
+
+def _host_rows(report: Mapping[str, Any]) -> list[list[str]]:
+    rows = []
+    for h in report["hosts"]:
+        facts = h.get("host_facts") or {}
+        load = h.get("planned_load") or {}
+        hw = (
+            f"{_e(facts.get('vcpus'))} vCPU, {_e(facts.get('memory_gb'))} GB, cache {_e(facts.get('cache_disk_gb'))} GB"
+            if facts
+            else "-"
+        )
+        load_text = (
+            f"{_e(load.get('protected_machines'))} machines, {_e(load.get('daily_churn_gb'))} GB/day "
+            f"<small>({_e(h.get('load_source'))})</small>"
+            if load
+            else "-"
+        )
+        verdict = f'<span class="{_e(h["status"])}">{_e(STATUS_TEXT[h["status"]])}</span>'
+        if h.get("error"):
+            verdict += f"<br>{_e(h['error'])}"
+        health_info = h.get("health") or {}
+        rows.append(
+            [
+                _e(h["name"]),
+                hw,
+                _e(h.get("tier") or "none"),
+                load_text,
+                _e(h.get("needed_tier")),
+                verdict,
+                _list(h.get("shortfalls") or []),
+                _e(health_info.get("status"))
+                + ("<br>" + _list(health_info.get("alerts")) if health_info.get("alerts") else ""),
+            ]
+        )
+    return rows
+
+
+def _chart_rows_before(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for h in report["hosts"]:
+        tier = h.get("tier_detail") or {}
+        load = h.get("planned_load") or {}
+        rows.append(
+            {
+                "name": h["name"],
+                "tier": h.get("tier"),
+                "machines": load.get("protected_machines", 0),
+                "churn": load.get("daily_churn_gb", 0),
+                "max_machines": tier.get("max_protected_machines"),
+                "max_churn": tier.get("max_daily_churn_gb"),
+            }
+        )
+    return rows
+
+
+def _chart_rows_after(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": s["name"] + (" (new)" if s["new"] else ""),
+            "tier": s["tier"],
+            "machines": s["protected_machines"],
+            "churn": s["daily_churn_gb"],
+            "max_machines": s["max_protected_machines"],
+            "max_churn": s["max_daily_churn_gb"],
+        }
+        for s in plan["servers"]
+    ]
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    """One self-contained HTML page (inline CSS and SVG charts, no script, no network) for ``report``."""
+    utilisation = float(report.get("max_utilisation") or DEFAULT_MAX_UTILISATION)
+    summary = report["summary"]
+    fleet = report.get("fleet")
+    plan = (fleet or {}).get("plan")
+    not_fitting = summary["by_status"].get(OVER, 0) + summary["by_status"].get(NO_TIER, 0)
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">",
+        "<title>ASR process server capacity report</title>",
+        f"<style>{_CSS}</style></head><body>",
+        "<h1>Azure Site Recovery process server capacity report</h1>",
+        f'<p class="meta">Generated {_e(report.get("generated"))} &middot; format {_e(report.get("format"))} &middot; '
+        f"planning limit {_e(round(utilisation * 100))} % of each tier's caps &middot; 1 TB = 1024 GB</p>",
+        '<div class="cards">',
+        f'<div class="card">Process servers<b>{_e(summary["process_servers"])}</b></div>',
+        f'<div class="card">Fit their load<b>{_e(summary["by_status"].get(FITS, 0))}</b></div>',
+        f'<div class="card">Over capacity / no tier<b>{_e(not_fitting)}</b></div>',
+        f'<div class="card">Servers needed<b>{_e(summary.get("servers_needed"))}</b></div>',
+        f'<div class="card">Machines to move<b>{_e(summary.get("moves"))}</b></div>',
+        "</div>",
+        '<p class="legend"><span><i class="sw" style="background:#2f80ed"></i>within the planning limit</span>'
+        '<span><i class="sw" style="background:#f2994a"></i>above the planning limit (health warning zone)</span>'
+        '<span><i class="sw" style="background:#d64545"></i>above the tier cap</span>'
+        "<span>dashed orange line: planning limit; red line: tier cap</span></p>",
+        "<h2>Planned load per process server against its tier</h2>",
+        _load_chart(_chart_rows_before(report), utilisation, "load-chart-planned", "Planned load (before moves)"),
+    ]
+    if plan:
+        out += [
+            "<h2>After the fleet plan</h2>",
+            _load_chart(_chart_rows_after(plan), utilisation, "load-chart-plan", "Load per server after the plan"),
+        ]
+    out += [
+        "<h2>Process servers</h2>",
+        _table(
+            ["Host", "Hardware", "Tier", "Planned load", "Load needs tier", "Verdict", "Shortfalls", "Health"],
+            _host_rows(report),
+            "hosts",
+        ),
+        "<h2>Sizing tiers (scale-out process server)</h2>",
+        _table(
+            ["Tier", "vCPU", "Memory GB", "Cache disk GB", "Max churn GB/day", "Max machines"],
+            [
+                [
+                    _e(t["name"]),
+                    _e(t["vcpus"]),
+                    _e(t["memory_gb"]),
+                    _e(t["cache_disk_gb"]),
+                    _e(t["max_daily_churn_gb"]),
+                    _e(t["max_protected_machines"]),
+                ]
+                for t in report["tiers"]
+            ],
+            "tiers",
+        ),
+        "<h2>Fleet plan</h2>",
+    ]
+    if fleet is None:
+        out.append("<p>No planned load: set <code>asr_planned_load</code> or <code>asr_source_machines</code>.</p>")
+    elif fleet.get("error"):
+        out.append(f'<p class="over_capacity">{_e(fleet["error"])}</p>')
+    else:
+        add = ", ".join(f"{n} x {t}" for t, n in plan["additional_servers"].items()) or "none"
+        out.append(
+            f"<p>{_e(fleet['machine_count'])} machines, {_e(fleet['total_daily_churn_gb'])} GB/day: "
+            f"<b>{_e(plan['servers_needed'])}</b> process server(s) needed (lower bound {_e(plan['lower_bound'])}). "
+            f"Servers to add: <b>{_e(add)}</b>."
+            + (" Machines synthesized from per-host planned loads." if fleet.get("machines_synthesized") else "")
+            + (f" {_e(plan['gap_reason'])}" if plan.get("gap_reason") else "")
+            + "</p>"
+        )
+        if fleet.get("excluded_servers"):
+            out.append(f"<p>Not used by the plan (no tier): {_e(', '.join(fleet['excluded_servers']))}</p>")
+        out.append("<h2>Moves</h2>")
+        if fleet["move_summary"]:
+            out.append(
+                _table(
+                    ["From", "To", "Machines", "Churn GB/day"],
+                    [
+                        [_e(m["from_server"]), _e(m["to_server"]), _e(m["machines"]), _e(m["daily_churn_gb"])]
+                        for m in fleet["move_summary"]
+                    ],
+                    "moves",
+                )
+            )
+            if not fleet.get("machines_synthesized"):
+                out.append(
+                    _table(
+                        ["Machine", "From", "To", "Churn GB/day"],
+                        [
+                            [_e(m["machine"]), _e(m["from_server"]), _e(m["to_server"]), _e(m["daily_churn_gb"])]
+                            for m in plan["moves"]
+                        ],
+                        "machine-moves",
+                    )
+                )
+        else:
+            out.append("<p>No machine needs to move.</p>")
+        if plan["unplaced"]:
+            out.append("<h2>Machines that cannot be placed</h2>")
+            out.append(
+                _table(
+                    ["Machine", "Churn GB/day", "Reason"],
+                    [[_e(u["name"]), _e(u["daily_churn_gb"]), _e(u["reason"])] for u in plan["unplaced"]],
+                    "unplaced",
+                )
+            )
+    out += [
+        "<h2>Health</h2>",
+        _health_chart(report["hosts"]),
+        _table(
+            ["Metric", "Unit", "Warning", "Critical"],
+            [
+                [_e(t["metric"]), _e(t["unit"]), _e(t["warning"]), _e(t["critical"])]
+                for t in report["health_thresholds"]
+            ],
+            "thresholds",
+        ),
+        '<p class="meta">Sources: Microsoft\'s scale-out process server sizing table and process server health '
+        "alerts (Azure Site Recovery, VMware/physical to Azure, classic).</p>",
+        "</body></html>",
+    ]
+    return "\n".join(out)

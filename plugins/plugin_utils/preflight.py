@@ -1,0 +1,288 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Preflight of a process server rollout: what, in one ``info`` result, would block installing or upgrading.
+
+FOR INTERNAL COLLECTION USE ONLY: the domain core may change in any release.
+
+:func:`evaluate` reads an ``asr.process_server.info`` result (``asr`` and ``survey``) and the operator's
+expectations and returns :class:`Blocker` entries: ``severity`` ``block`` stops a rollout, ``warn`` is worth
+reading. Nothing here touches a host. Rules (``reference/asr-process-server.md``):
+
+* [2.1] OS: Windows Server 2012 R2 (6.3) or 2016 (10.0.14393) for the classic stack;
+* [1.3, 2.1] install location on a fixed NTFS drive other than the system drive; 600 GB free on the cache
+  drive unless ``/SkipSpaceCheck`` (``skip_space_check``). Setup checks the space when it installs; on a host
+  where the process server is already installed (the cache is in use) a shortfall is a warning;
+* [1.3] the configuration server must be reachable on 443 (setup validates the passphrase there);
+* a pending reboot makes setup fail or stop half way: reboot first;
+* [3.1, 4] versions: process server <= configuration server; an installer never downgrades; an upgrade jumps
+  at most 4 minor versions (N-4, setup exits 203 beyond);
+* [7.1] sizing: the host qualifies for a tier and that tier carries the planned load;
+* [7.5] health: a critical alert blocks adding load, a warning is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import sizing, unified_setup
+from .errors import InvalidOption
+from .versions import MAX_MINOR_HOP, Version, parse_version
+
+BLOCK = "block"
+WARN = "warn"
+REQUIRED_FREE_GB = 600  # [1.3] setup's cache space check (unless /SkipSpaceCheck)
+SUPPORTED_OS = {"6.3": "Windows Server 2012 R2", "10.0.14393": "Windows Server 2016"}  # [2.1] classic
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """One finding: ``code`` (stable, for filtering), ``severity`` (block / warn) and a sentence."""
+
+    code: str
+    severity: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "severity": self.severity, "message": self.message}
+
+
+def _version(value: Any) -> Version | None:
+    try:
+        return parse_version(value) if value else None
+    except InvalidOption:
+        return None
+
+
+def _volumes(info: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Fixed volumes by drive letter, from the survey (the raw probe) when present, else the cache drive."""
+    host = ((info.get("survey") or {}).get("host")) or {}
+    gib = 1024**3
+    volumes = {
+        str(v.get("drive", "")).upper(): {
+            "filesystem": v.get("filesystem"),
+            "free_gb": round(int(v.get("free_bytes") or 0) / gib, 2),
+            "size_gb": round(int(v.get("size_bytes") or 0) / gib, 2),
+        }
+        for v in host.get("volumes") or []
+    }
+    cache = (info.get("asr") or {}).get("cache_drive") or {}
+    if cache.get("drive") and str(cache["drive"]).upper() not in volumes:
+        volumes[str(cache["drive"]).upper()] = {
+            "filesystem": cache.get("filesystem"),
+            "free_gb": cache.get("free_gb"),
+            "size_gb": cache.get("size_gb"),
+        }
+    return volumes
+
+
+def _check_os(asr: Mapping[str, Any]) -> list[Blocker]:
+    os_info = asr.get("os") or {}
+    version = str(os_info.get("version") or "")
+    if any(version == key or version.startswith(key + ".") for key in SUPPORTED_OS):
+        return []
+    supported = " or ".join(f"{name} ({key})" for key, name in SUPPORTED_OS.items())
+    return [
+        Blocker(
+            "os_unsupported",
+            BLOCK,
+            f"OS {os_info.get('caption') or 'unknown'} {version or ''}".rstrip()
+            + f" is not supported for a classic process server; needs {supported} [2.1]",
+        )
+    ]
+
+
+def _check_location(info: Mapping[str, Any], expect: Mapping[str, Any]) -> list[Blocker]:
+    asr = info["asr"]
+    installed = bool(asr.get("installed"))
+    system = str((asr.get("os") or {}).get("system_drive") or "C:").upper()
+    location = asr.get("install_location") if installed else expect.get("install_location")
+    volumes = _volumes(info)
+    found: list[Blocker] = []
+    if location:
+        try:
+            unified_setup.check_install_location(location, system)
+        except InvalidOption:
+            found.append(
+                Blocker(
+                    "install_location_system_drive",
+                    BLOCK,
+                    f"install location {location} is on the system drive {system}; the cache needs its own drive [2.1]",
+                )
+            )
+            return found
+        drive = str(location)[:2].upper()
+    else:
+        cache = asr.get("cache_drive") or {}
+        drive = str(cache.get("drive") or "").upper()
+        if not drive or drive == system:
+            return [
+                Blocker("no_cache_drive", BLOCK, f"no fixed drive other than the system drive {system} for the cache")
+            ]
+    volume = volumes.get(drive)
+    if volume is None:
+        return [
+            Blocker(
+                "install_drive_missing",
+                BLOCK,
+                f"install location drive {drive} is not a fixed drive of the host "
+                f"(fixed drives: {', '.join(sorted(volumes)) or 'none'})",
+            )
+        ]
+    if str(volume.get("filesystem") or "").upper() != "NTFS":
+        found.append(Blocker("not_ntfs", BLOCK, f"{drive} is formatted {volume.get('filesystem')}; setup needs NTFS"))
+    free = float(volume.get("free_gb") or 0)
+    if not expect.get("skip_space_check") and free < REQUIRED_FREE_GB:
+        message = (
+            f"{drive} has {free:g} GB free; setup needs {REQUIRED_FREE_GB} GB for the cache (or asr_skip_space_check)"
+        )
+        found.append(Blocker("cache_space", WARN if installed else BLOCK, message))
+    return found
+
+
+def _check_reachability(asr: Mapping[str, Any]) -> list[Blocker]:
+    check = (asr.get("checks") or {}).get("configuration_server")
+    if not check or check.get("reachable"):
+        return []
+    return [
+        Blocker(
+            "cs_unreachable",
+            BLOCK,
+            f"configuration server {check.get('address')} not reachable on {check.get('port')} "
+            f"({check.get('error') or 'no connection'})",
+        )
+    ]
+
+
+def _check_reboot(asr: Mapping[str, Any]) -> list[Blocker]:
+    reboot = asr.get("pending_reboot") or {}
+    if not reboot.get("pending"):
+        return []
+    reasons = ", ".join(reboot.get("reasons") or []) or "pending"
+    return [Blocker("pending_reboot", BLOCK, f"reboot pending ({reasons}); reboot before setup")]
+
+
+def _installer_version(asr: Mapping[str, Any], expect: Mapping[str, Any]) -> tuple[Version | None, list[Blocker]]:
+    if expect.get("installer_version"):
+        return _version(expect["installer_version"]), []
+    installer = (asr.get("checks") or {}).get("installer")
+    if not expect.get("installer_path"):
+        return None, []
+    if not installer or not installer.get("exists"):
+        return None, [
+            Blocker("installer_missing", BLOCK, f"installer {expect['installer_path']} not found on the host")
+        ]
+    return _version(installer.get("product_version") or installer.get("file_version")), []
+
+
+def _check_versions(asr: Mapping[str, Any], expect: Mapping[str, Any]) -> list[Blocker]:
+    installed = _version(asr.get("build_version")) if asr.get("installed") else None
+    cs = _version(expect.get("configuration_server_version"))
+    installer, found = _installer_version(asr, expect)
+    if cs is None:
+        found.append(Blocker("cs_version_unknown", WARN, "configuration server version unknown: PS <= CS not checked"))
+    if installed and cs and installed > cs:
+        found.append(Blocker("ps_newer_than_cs", BLOCK, f"installed {installed} is newer than the CS's {cs} [3.1]"))
+    if installer and cs and installer > cs:
+        found.append(
+            Blocker(
+                "installer_newer_than_cs",
+                BLOCK,
+                f"installer {installer} is newer than the CS's {cs}: upgrade the CS first [3.1]",
+            )
+        )
+    if installer and installed:
+        if installer < installed:
+            found.append(Blocker("downgrade", BLOCK, f"installer {installer} is older than the installed {installed}"))
+        elif installer.major == installed.major and installer.minor - installed.minor > MAX_MINOR_HOP:
+            found.append(
+                Blocker(
+                    "beyond_n4",
+                    BLOCK,
+                    f"{installed} -> {installer} jumps over {MAX_MINOR_HOP} minor versions (N-4, setup exits 203): "
+                    "upgrade in hops [4]",
+                )
+            )
+    elif installed and cs and cs.major == installed.major and cs.minor - installed.minor > MAX_MINOR_HOP:
+        found.append(
+            Blocker(
+                "beyond_n4",
+                WARN,
+                f"installed {installed} is more than {MAX_MINOR_HOP} minor versions behind the CS's {cs}: "
+                "upgrade in hops [4]",
+            )
+        )
+    return found
+
+
+def _check_sizing(asr: Mapping[str, Any], expect: Mapping[str, Any]) -> list[Blocker]:
+    facts = sizing.HostFacts(**asr["sizing"]["host_facts"])
+    qualification = sizing.qualifying_tier(facts, sizing.PROCESS_SERVER)
+    if qualification.tier is None:
+        return [Blocker("no_tier", BLOCK, "qualifies for no tier: " + "; ".join(qualification.shortfalls))]
+    load = expect.get("planned_load")
+    if not load:
+        return []
+    planned = sizing.PlannedLoad(int(load["protected_machines"]), float(load["daily_churn_gb"]))
+    verdict = sizing.sizing_verdict(facts, planned, sizing.PROCESS_SERVER)
+    if verdict.fits:
+        return []
+    return [
+        Blocker(
+            "undersized",
+            BLOCK,
+            f"tier {qualification.tier.name} cannot carry {planned.protected_machines} machines / "
+            f"{planned.daily_churn_gb:g} GB/day: " + "; ".join(verdict.shortfalls),
+        )
+    ]
+
+
+def _check_health(asr: Mapping[str, Any]) -> list[Blocker]:
+    report = asr.get("health") or {}
+    found = []
+    for alert in report.get("alerts") or []:
+        severity = BLOCK if alert.get("level") == "critical" else WARN
+        found.append(Blocker(f"health_{alert.get('metric')}", severity, str(alert.get("message"))))
+    return found
+
+
+def evaluate(asr_info: Mapping[str, Any], expectations: Mapping[str, Any] | None = None) -> list[Blocker]:
+    """Every finding for one host, blockers first. ``asr_info`` is an ``info`` result (or its ``asr`` alone).
+
+    ``expectations`` keys (all optional): ``install_location``, ``skip_space_check``,
+    ``configuration_server_version``, ``installer_version``, ``installer_path``, ``planned_load``.
+    """
+    expect = dict(expectations or {})
+    if not isinstance(asr_info, Mapping):
+        return [Blocker("survey_failed", BLOCK, "no info result for this host")]
+    if asr_info.get("unreachable"):
+        return [Blocker("unreachable", BLOCK, f"host unreachable: {asr_info.get('msg') or 'no connection'}")]
+    if asr_info.get("failed"):
+        return [Blocker("survey_failed", BLOCK, f"info failed: {asr_info.get('msg') or 'unknown error'}")]
+    info = asr_info if "asr" in asr_info else {"asr": asr_info}
+    asr = info["asr"]
+    if asr.get("installed") and asr.get("role") == sizing.CONFIGURATION_SERVER:
+        return [
+            Blocker("is_configuration_server", BLOCK, "host is a configuration server, not a scale-out process server")
+        ]
+    found = [
+        *_check_os(asr),
+        *_check_location(info, expect),
+        *_check_reachability(asr),
+        *_check_reboot(asr),
+        *_check_versions(asr, expect),
+        *_check_sizing(asr, expect),
+        *_check_health(asr),
+    ]
+    return sorted(found, key=lambda b: b.severity != BLOCK)
+
+
+def verdict_line(name: str, findings: list[Mapping[str, Any]], width: int = 0) -> str:
+    """``name  OK`` or ``name  BLOCKED: reason; reason`` (warnings appended as ``(warnings: ...)``)."""
+    blocks = [f["message"] for f in findings if f["severity"] == BLOCK]
+    warns = [f["message"] for f in findings if f["severity"] == WARN]
+    line = f"{name:<{width}}  " + ("BLOCKED: " + "; ".join(blocks) if blocks else "OK")
+    if warns:
+        line += " (warnings: " + "; ".join(warns) + ")"
+    return line
