@@ -73,6 +73,16 @@ def preflight_table(findings_by_host: Any) -> list[str]:
     return [preflight_mod.verdict_line(name, data[name] or [], width) for name in sorted(data)]
 
 
+def preflight_blocked(findings_by_host: Any) -> list[str]:
+    """Names of the hosts with at least one blocking finding, sorted."""
+    data = _plain(findings_by_host)
+    if not isinstance(data, dict):
+        raise AnsibleFilterError("preflight_blocked: input must be a dictionary of host name to findings")
+    return sorted(
+        name for name, found in data.items() if any(f["severity"] == preflight_mod.BLOCK for f in found or [])
+    )
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
@@ -81,4 +91,5 @@ class FilterModule:
             "capacity_report_summary": capacity_report_summary,
             "preflight": preflight,
             "preflight_table": preflight_table,
+            "preflight_blocked": preflight_blocked,
         }
