@@ -327,6 +327,33 @@ def installer_facts(host: Host, path: str, checksum: bool) -> dict[str, Any]:
     return result
 
 
+# ---- Get-ProtectedFileFact ([8] a proxy settings file: never its text) ------------------------------------
+# LAB: the lab's file system keeps no ACLs; a file written by the collection's proxy script carries an "acl" entry
+# ({"sids": [...], "protected": bool}); any other file has the access a new file under C:\ProgramData inherits
+# (SYSTEM, Administrators, Users; inheritance not protected).
+INHERITED_SIDS = ["S-1-5-18", "S-1-5-32-544", "S-1-5-32-545"]
+
+
+def protected_file_facts(host: Host, path: str) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "path": path,
+        "exists": False,
+        "sha256": None,
+        "access_sids": [],
+        "inheritance_protected": None,
+    }
+    if not host.is_file(path):
+        return result
+    acl = (host.stat(path) or {}).get("acl") or {"sids": INHERITED_SIDS, "protected": False}
+    result.update(
+        exists=True,
+        sha256=hashlib.sha256(host.read_bytes(path)).hexdigest(),
+        access_sids=list(acl["sids"]),
+        inheritance_protected=bool(acl["protected"]),
+    )
+    return result
+
+
 # ---- Get-SessionIdentity ------------------------------------------------------------------------------------
 def session_identity(ctx: scripts.ScriptContext) -> dict[str, Any]:
     """Who runs the call: a WinRM call without become is a network logon (token group NETWORK, S-1-5-2);
@@ -364,6 +391,15 @@ def probe(ctx: scripts.ScriptContext) -> str:
         checks["installer"] = installer_facts(
             host, ctx.param("InstallerPath"), bool(ctx.param("InstallerSha256", True))
         )
+    amethyst = survey["amethyst_conf"]
+    if ctx.param("CheckRegisteredConfigurationServer", False) and amethyst.get("ps_cs_ip"):
+        port = str(amethyst.get("ps_cs_port") or "")
+        timeout = int(ctx.param("ConnectTimeoutMs", 3000))
+        checks["registered_configuration_server"] = tcp_check(
+            host, amethyst["ps_cs_ip"], int(port) if port.isdigit() else 443, timeout
+        )
+    if ctx.param("ProxySettingsFilePath"):
+        checks["proxy_settings_file"] = protected_file_facts(host, ctx.param("ProxySettingsFilePath"))
     survey["checks"] = checks
     survey["probe"] = "probe v1"
     ctx.changed = False  # $Ansible.Changed = $false

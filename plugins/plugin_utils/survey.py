@@ -35,8 +35,15 @@ def probe_parameters(
     installer_checksum: bool = True,
     include_log_tail: bool = False,
     log_tail_lines: int = 40,
+    check_registered_configuration_server: bool = False,
+    proxy_settings_file: str | None = None,
 ) -> dict[str, Any]:
-    """The ``param()`` values of probe.ps1: the names to look for come from the domain core, not the script."""
+    """The ``param()`` values of probe.ps1: the names to look for come from the domain core, not the script.
+
+    ``check_registered_configuration_server`` tests TCP reachability of the CS in amethyst.conf [6.5]
+    (``checks.registered_configuration_server``); ``proxy_settings_file`` reports that file's existence, SHA256
+    and access SIDs (``checks.proxy_settings_file``), never its text.
+    """
     names = sorted({name for p in uninstall_plan.KNOWN_PRODUCTS for name in p.names})
     services = [*product.PROCESS_SERVER_SERVICES, *product.CONFIGURATION_SERVER_EXTRA_SERVICES]
     return {
@@ -49,6 +56,8 @@ def probe_parameters(
         "InstallerSha256": installer_checksum,
         "IncludeLogTail": include_log_tail,
         "LogTailLines": log_tail_lines,
+        "CheckRegisteredConfigurationServer": check_registered_configuration_server,
+        "ProxySettingsFilePath": proxy_settings_file or "",
     }
 
 

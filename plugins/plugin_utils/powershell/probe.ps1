@@ -24,7 +24,12 @@ param (
     [bool]$InstallerSha256 = $true,
     # The tail of the Unified Setup log [1.5].
     [bool]$IncludeLogTail = $false,
-    [int]$LogTailLines = 40
+    [int]$LogTailLines = 40,
+    # Optional check (additive, for the proxy/register/uninstall modules): TCP reachability of the configuration
+    # server this host is registered to (amethyst.conf PS_CS_IP / PS_CS_PORT [6.5]).
+    [bool]$CheckRegisteredConfigurationServer = $false,
+    # Optional check: a [ProxySettings] file [8]: existence, SHA256 and who may access it; never its text.
+    [string]$ProxySettingsFilePath = ''
 )
 
 $ErrorActionPreference = 'Stop'
@@ -384,6 +389,35 @@ function Get-InstallerFact {
     return $result
 }
 
+function Get-ProtectedFileFact {
+    # SHA256 of the file (compared on the controller with the content it would write) and its access rules as
+    # SIDs, so the controller can tell whether only SYSTEM and Administrators may read it. Never the text.
+    param ([string]$Path)
+    $result = [ordered]@{ path = $Path; exists = $false; sha256 = $null; access_sids = @(); inheritance_protected = $null }
+    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
+        return $result
+    }
+    $result.exists = $true
+    $stream = [System.IO.File]::OpenRead($Path)
+    try {
+        $hasher = [System.Security.Cryptography.SHA256]::Create()
+        $result.sha256 = ([System.BitConverter]::ToString($hasher.ComputeHash($stream))).Replace('-', '').ToLowerInvariant()
+    }
+    finally {
+        $stream.Dispose()
+    }
+    $acl = Get-Acl -LiteralPath $Path
+    $sids = [System.Collections.Generic.List[string]]@()
+    foreach ($rule in @($acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier]))) {
+        if (-not $sids.Contains($rule.IdentityReference.Value)) {
+            $sids.Add($rule.IdentityReference.Value)
+        }
+    }
+    $result.access_sids = $sids.ToArray()
+    $result.inheritance_protected = [bool]$acl.AreAccessRulesProtected
+    return $result
+}
+
 # ---- the survey ------------------------------------------------------------------------------------------
 $survey = Get-HostFact
 $survey.uninstall_entries = Get-UninstallEntry -Names $ProductNames
@@ -403,6 +437,16 @@ $survey.pending_reboot = Get-PendingReboot
 $survey.setup_log = Get-SetupLog -Tail $IncludeLogTail -Lines $LogTailLines
 $survey.identity = Get-SessionIdentity
 $survey.checks = [ordered]@{ configuration_server = $null; installer = $null }
+if ($CheckRegisteredConfigurationServer -and $survey.amethyst_conf.ps_cs_ip) {
+    $registeredPort = 443
+    if ($survey.amethyst_conf.ps_cs_port -match '^[0-9]+$') {
+        $registeredPort = [int]$survey.amethyst_conf.ps_cs_port
+    }
+    $survey.checks.registered_configuration_server = Test-TcpPort -Address $survey.amethyst_conf.ps_cs_ip -Port $registeredPort -TimeoutMs $ConnectTimeoutMs
+}
+if ($ProxySettingsFilePath) {
+    $survey.checks.proxy_settings_file = Get-ProtectedFileFact -Path $ProxySettingsFilePath
+}
 if ($ConfigurationServerIp) {
     $survey.checks.configuration_server = Test-TcpPort -Address $ConfigurationServerIp -Port $ConfigurationServerPort -TimeoutMs $ConnectTimeoutMs
 }
