@@ -103,7 +103,10 @@ def _secret_named(spec: dict, path: str = "") -> list[tuple[str, bool]]:
     found = []
     for name, option in spec.items():
         full = f"{path}{name}"
-        if any(word in name for word in SECRET_WORDS) and not name.endswith(("_file", "_path")):
+        # An option with choices (update_password: always/on_change) names a policy, not a secret.
+        if any(word in name for word in SECRET_WORDS) and not name.endswith(("_file", "_path")) and not option.get(
+            "choices"
+        ):
             found.append((full, bool(option.get("no_log"))))
         found += _secret_named(option.get("options") or {}, full + ".")
     return found

@@ -1,0 +1,33 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""asr.process_server.proxy: make the MARS agent's proxy match, re-register the MT, optional settings file [8]."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.asr.process_server.plugins.plugin_utils import _op_proxy, proxy_plan
+from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import AsrActionBase
+from ansible_collections.asr.process_server.plugins.plugin_utils._probe import probe_host
+
+# Kept equal to DOCUMENTATION in plugins/modules/proxy.py by tests/unit/plugins/test_docs_match_spec.py.
+ARGUMENT_SPEC: dict[str, Any] = {
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "proxy_address": {"type": "str"},
+    "proxy_port": {"type": "int"},
+    "proxy_username": {"type": "str"},
+    "proxy_password": {"type": "str", "no_log": True},
+    "update_password": {"type": "str", "choices": ["always", "on_change"], "default": "on_change"},
+    "settings_file": {"type": "str"},
+}
+
+
+class ActionModule(AsrActionBase):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    REQUIRED_IF = [["state", "present", ["proxy_address", "proxy_port"]]]
+    REQUIRED_TOGETHER = [["proxy_username", "proxy_password"]]
+
+    def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        proxy_plan.desired_settings(args)  # every value rule, before any remote call
+        probed = probe_host(self, task_vars, **_op_proxy.probe_options(args))
+        return _op_proxy.ensure_proxy(self, probed, args, task_vars)

@@ -1,0 +1,28 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""asr.process_server.register: re-register a process server's master target with its configuration server [3.3]."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.asr.process_server.plugins.plugin_utils import _op_register
+from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import AsrActionBase
+from ansible_collections.asr.process_server.plugins.plugin_utils._probe import probe_host
+from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup import check_ipv4
+
+# Kept equal to DOCUMENTATION in plugins/modules/register.py by tests/unit/plugins/test_docs_match_spec.py.
+# configuration_server_ip comes from the shared COMMON_ARGUMENT_SPEC (doc fragment asr.process_server.common).
+ARGUMENT_SPEC: dict[str, Any] = {
+    "force": {"type": "bool", "default": False},
+}
+
+
+class ActionModule(AsrActionBase):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+
+    def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        if args.get("configuration_server_ip") is not None:
+            check_ipv4("configuration_server_ip", args["configuration_server_ip"])
+        probed = probe_host(self, task_vars, **_op_register.probe_options(args))
+        return _op_register.ensure_registered(self, probed, args, task_vars)

@@ -1,0 +1,97 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Execute a proxy decision (:mod:`proxy_plan`) on a probed host: ``ensure_proxy``.
+
+FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
+
+Converged host: no remote call here (the caller's probe was the only one). Change: ONE call of
+``proxy_apply.ps1`` (Set-OBMachineSetting with the password as a SecureString, obengine restart,
+``cdpcli --registermt``, obengine restart, optional settings file [8]), verified with its read-back.
+Check mode: the plan only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import proxy_plan
+from ._action_base import ActionFailure
+from ._probe import ProbedHost
+from .product import MARS_SERVICE
+
+REMEDIATION = {
+    "set_ob_machine_setting": "Check that the MARS agent is healthy (Microsoft Azure Backup console opens) and the "
+    "proxy values are accepted by Set-OBMachineSetting [6.6].",
+    "stop_obengine": f"Stop the {MARS_SERVICE} service by hand and read the System event log.",
+    "start_obengine": f"The {MARS_SERVICE} service (Microsoft Azure Recovery Services Agent) did not start: read the "
+    "System event log and C:\\Program Files\\Microsoft Azure Recovery Services Agent\\Temp\\CBEngineCurr.errlog "
+    "[7.5], fix it, then run the task again (it re-applies what is missing).",
+    "registermt": "cdpcli.exe --registermt could not register with the configuration server: check that it is "
+    "reachable on TCP 443 through the new proxy, then run the task again [3.3].",
+    "write_settings_file": "Check that the folder of settings_file exists or can be created and is writable by the "
+    "connection user.",
+}
+
+
+def probe_options(args: dict[str, Any]) -> dict[str, Any]:
+    return {"proxy_settings_file": args.get("settings_file") or None}
+
+
+def ensure_proxy(action: Any, probed: ProbedHost, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+    wanted = proxy_plan.desired_settings(args)
+    plan = proxy_plan.plan_proxy(
+        probed.asr,
+        wanted,
+        update_password=args.get("update_password", "on_change"),
+        settings_file=args.get("settings_file"),
+    )
+    result: dict[str, Any] = {
+        "changed": plan.changed,
+        "proxy": plan.after,
+        "reasons": plan.reasons,
+        "registered_mt": False,
+        "settings_file": args.get("settings_file"),
+    }
+    action.set_diff(result, {"mars_proxy": plan.before}, {"mars_proxy": plan.after})
+    if not plan.changed or action.check_mode:
+        if plan.changed:
+            result["registered_mt"] = plan.register_mt
+        return result
+    parameters: dict[str, Any] = {
+        "SetMarsProxy": plan.set_mars_proxy,
+        "NoProxy": plan.no_proxy,
+        "ProxyServer": wanted.address if wanted else "",
+        "ProxyPort": wanted.port if wanted else 0,
+        "ProxyUserName": wanted.username if wanted else "",
+        "RegisterMt": plan.register_mt,
+        "SettingsFilePath": args["settings_file"] if plan.write_settings_file else "",
+        "SettingsFileContent": proxy_plan.settings_file_text(wanted) if (plan.write_settings_file and wanted) else "",
+    }
+    sensitive = {"ProxyPassword": wanted.password} if (wanted and wanted.password and plan.set_mars_proxy) else None
+    applied = action.run_script("proxy_apply", task_vars, parameters, sensitive)
+    result["steps"] = applied.get("steps") or []
+    result["registered_mt"] = any(s.get("name") == "registermt" and s.get("rc") == 0 for s in result["steps"])
+    if not applied.get("ok"):
+        step = applied.get("failed_step") or "unknown"
+        detail = next((s for s in result["steps"] if s.get("name") == step), {})
+        raise ActionFailure(
+            f"Changing the MARS proxy failed at step {step} (rc {detail.get('rc')}). "
+            + REMEDIATION.get(step.split("_after")[0], "Read stdout and stderr."),
+            rc=detail.get("rc"),
+            stdout=detail.get("stdout", ""),
+            stderr=detail.get("stderr", ""),
+            steps=result["steps"],
+            changed=True,
+        )
+    readback = applied.get("readback") or {}
+    if plan.set_mars_proxy:
+        if readback.get("error"):
+            raise ActionFailure(f"The MARS proxy was set but could not be read back: {readback['error']}", changed=True)
+        left = proxy_plan.mars_proxy_differences({**readback, "enabled": bool(readback.get("enabled"))}, wanted)
+        if left:
+            raise ActionFailure(
+                "The MARS proxy was set but Get-OBMachineSetting reads back something else: " + "; ".join(left),
+                changed=True,
+            )
+        result["proxy"] = proxy_plan.current_mars_proxy({"proxy": {"mars": readback}})
+    return result

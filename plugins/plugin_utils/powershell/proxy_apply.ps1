@@ -1,0 +1,199 @@
+# asr.process_server script: proxy_apply v1
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Change the proxy of the Microsoft Azure Recovery Services agent (MARS, service obengine) on a scale-out process
+# server, as documented [8] (seed doc "Modification des paramètres de proxy", vmware-azure-manage-process-server.md):
+#   Set-OBMachineSetting -ProxyServer ... -ProxyPort ... [-ProxyUserName ... -ProxyPassword <SecureString>]
+#   (or -NoProxy [6.6]); net stop obengine; net start obengine;
+#   then in %ProgramData%\ASR\Agent: cdpcli.exe --registermt; net stop obengine; net start obengine.
+# Optionally writes the [ProxySettings] file Unified Setup reads [8] (rendered on the controller, never with a
+# password) with access for SYSTEM and Administrators only.
+# The controller decided what to do from the probe (plugins/plugin_utils/proxy_plan.py); this script does it in
+# one remote call and reports every step. The password arrives only as a SecureString (win_powershell
+# sensitive_parameters) and is passed to Set-OBMachineSetting as one; it is never on a command line or written.
+# A failed step stops the script and is reported (ok = false) with its exit code and output; the next run probes
+# again, so it repairs whatever is left. Lab mirror: lab/collection_scripts/proxy_apply.py.
+[CmdletBinding()]
+param (
+    [bool]$SetMarsProxy = $false,
+    [bool]$NoProxy = $false,
+    [string]$ProxyServer = '',
+    [int]$ProxyPort = 0,
+    [string]$ProxyUserName = '',
+    [System.Security.SecureString]$ProxyPassword = $null,
+    [bool]$RegisterMt = $false,
+    [string]$SettingsFilePath = '',
+    [string]$SettingsFileContent = ''
+)
+
+$ErrorActionPreference = 'Stop'
+$Ansible.Changed = $false
+
+function ConvertTo-ArgumentText {
+    # One argument quoted for CommandLineToArgvW / the MSVC runtime (backslashes doubled before a quote).
+    param ([string]$Value)
+    if ($Value -and $Value -notmatch '[\s"]') {
+        return $Value
+    }
+    $escaped = [regex]::Replace($Value, '(\\*)"', { param($m) $m.Groups[1].Value + $m.Groups[1].Value + '\"' })
+    $escaped = [regex]::Replace($escaped, '(\\+)$', { param($m) $m.Groups[1].Value + $m.Groups[1].Value })
+    return '"' + $escaped + '"'
+}
+
+function Invoke-NativeCommand {
+    # Run a program without a shell; its exit code, stdout and stderr (read concurrently: no pipe deadlock).
+    # -InputText is written to its standard input, which is then closed (an unanswered prompt reads end of input).
+    param ([string]$FilePath, [string[]]$ArgumentList = @(), [string]$WorkingDirectory = '', [string]$InputText = '')
+    $psi = New-Object -TypeName System.Diagnostics.ProcessStartInfo
+    $psi.FileName = $FilePath
+    $psi.Arguments = (@($ArgumentList | ForEach-Object { ConvertTo-ArgumentText -Value $_ }) -join ' ')
+    if ($WorkingDirectory) {
+        $psi.WorkingDirectory = $WorkingDirectory
+    }
+    $psi.UseShellExecute = $false
+    $psi.CreateNoWindow = $true
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEndAsync()
+    if ($InputText) {
+        $process.StandardInput.Write($InputText)
+    }
+    $process.StandardInput.Close()
+    $process.WaitForExit()
+    return [ordered]@{
+        command = (@($FilePath) + @($ArgumentList)) -join ' '
+        rc = $process.ExitCode
+        stdout = $stdout.Result
+        stderr = $stderr.Result
+    }
+}
+
+$steps = [System.Collections.Generic.List[object]]@()
+$result = [ordered]@{ ok = $true; failed_step = $null; steps = $steps; readback = $null }
+
+function Add-Step {
+    param ([string]$Name, $Outcome)
+    $Outcome.name = $Name
+    $steps.Add($Outcome)
+    if ($Outcome.rc -ne 0) {
+        $result.ok = $false
+        $result.failed_step = $Name
+    }
+    return ($Outcome.rc -eq 0)
+}
+
+function Restart-Obengine {
+    # [8] net stop obengine / net start obengine (stop only when it runs: net stop fails on a stopped service).
+    param ([string]$Suffix)
+    $service = Get-Service -Name 'obengine' -ErrorAction SilentlyContinue
+    if ($null -eq $service) {
+        return (Add-Step -Name "restart_obengine$Suffix" -Outcome ([ordered]@{ rc = 1060; stdout = ''; stderr = 'The obengine service does not exist.' }))
+    }
+    if ($service.Status -ne 'Stopped') {
+        $stop = Invoke-NativeCommand -FilePath 'net.exe' -ArgumentList @('stop', 'obengine')
+        if (-not (Add-Step -Name "stop_obengine$Suffix" -Outcome $stop)) {
+            return $false
+        }
+    }
+    $start = Invoke-NativeCommand -FilePath 'net.exe' -ArgumentList @('start', 'obengine')
+    return (Add-Step -Name "start_obengine$Suffix" -Outcome $start)
+}
+
+function Import-MarsModule {
+    # [6.6] SRC SetMarsProxy: <InstallPath>\bin\Modules\MSOnlineBackup\MSOnlineBackup.psd1, InstallPath from the registry.
+    $setup = Get-Item -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows Azure Backup\Setup' -ErrorAction SilentlyContinue
+    $installPath = if ($null -ne $setup) { $setup.GetValue('InstallPath', $null) } else { $null }
+    if (-not $installPath) {
+        throw 'The Microsoft Azure Recovery Services Agent is not installed (no InstallPath under HKLM:\SOFTWARE\Microsoft\Windows Azure Backup\Setup).'
+    }
+    Import-Module -Name (Join-Path -Path $installPath -ChildPath 'bin\Modules\MSOnlineBackup\MSOnlineBackup.psd1')
+}
+
+function Set-MarsProxy {
+    try {
+        Import-MarsModule
+        if ($NoProxy) {
+            Set-OBMachineSetting -NoProxy -Confirm:$false | Out-Null
+        }
+        elseif ($ProxyUserName) {
+            $credential = @{ ProxyUserName = $ProxyUserName; ProxyPassword = $ProxyPassword }
+            Set-OBMachineSetting -ProxyServer $ProxyServer -ProxyPort $ProxyPort @credential -Confirm:$false | Out-Null
+        }
+        else {
+            Set-OBMachineSetting -ProxyServer $ProxyServer -ProxyPort $ProxyPort -Confirm:$false | Out-Null
+        }
+        return (Add-Step -Name 'set_ob_machine_setting' -Outcome ([ordered]@{ rc = 0; stdout = ''; stderr = '' }))
+    }
+    catch {
+        return (Add-Step -Name 'set_ob_machine_setting' -Outcome ([ordered]@{ rc = 1; stdout = ''; stderr = $_.Exception.Message }))
+    }
+}
+
+function Write-SettingsFile {
+    # [8] the [ProxySettings] file; ACL: SYSTEM and Administrators only, inheritance removed, set before the content.
+    try {
+        $folder = Split-Path -Path $SettingsFilePath -Parent
+        if ($folder -and -not (Test-Path -LiteralPath $folder -PathType Container)) {
+            New-Item -Path $folder -ItemType Directory -Force | Out-Null
+        }
+        if (-not (Test-Path -LiteralPath $SettingsFilePath -PathType Leaf)) {
+            [System.IO.File]::WriteAllText($SettingsFilePath, '')
+        }
+        $acl = New-Object -TypeName System.Security.AccessControl.FileSecurity
+        $acl.SetAccessRuleProtection($true, $false)
+        foreach ($sid in @('S-1-5-18', 'S-1-5-32-544')) {
+            $identity = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid
+            $rule = New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList $identity, 'FullControl', 'Allow'
+            $acl.AddAccessRule($rule)
+        }
+        Set-Acl -LiteralPath $SettingsFilePath -AclObject $acl
+        [System.IO.File]::WriteAllText($SettingsFilePath, $SettingsFileContent, (New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false))
+        return (Add-Step -Name 'write_settings_file' -Outcome ([ordered]@{ rc = 0; stdout = ''; stderr = '' }))
+    }
+    catch {
+        return (Add-Step -Name 'write_settings_file' -Outcome ([ordered]@{ rc = 1; stdout = ''; stderr = $_.Exception.Message }))
+    }
+}
+
+function Read-MarsProxy {
+    try {
+        Import-MarsModule
+        $setting = Get-OBMachineSetting
+        $server = if ($setting.PSObject.Properties['ProxyServer']) { [string]$setting.ProxyServer } else { '' }
+        $port = if ($setting.PSObject.Properties['ProxyPort']) { $setting.ProxyPort } else { $null }
+        $user = if ($setting.PSObject.Properties['ProxyUserName']) { [string]$setting.ProxyUserName } else { '' }
+        return [ordered]@{
+            enabled = [bool]$server
+            address = if ($server) { $server } else { $null }
+            port = if ($server -and $port) { [int]$port } else { $null }
+            username = if ($user) { $user } else { $null }
+        }
+    }
+    catch {
+        return [ordered]@{ error = $_.Exception.Message }
+    }
+}
+
+$done = $true
+if ($SetMarsProxy) {
+    $Ansible.Changed = $true
+    $done = (Set-MarsProxy) -and (Restart-Obengine -Suffix '')
+    if ($done -and $RegisterMt) {
+        # [3.3]/[8] from %ProgramData%\ASR\Agent (the junction to <InstallLocation>\agent).
+        $agentDir = Join-Path -Path $env:ProgramData -ChildPath 'ASR\Agent'
+        $cdpcli = Join-Path -Path $agentDir -ChildPath 'cdpcli.exe'
+        $register = Invoke-NativeCommand -FilePath $cdpcli -ArgumentList @('--registermt') -WorkingDirectory $agentDir
+        $done = (Add-Step -Name 'registermt' -Outcome $register) -and (Restart-Obengine -Suffix '_after_registermt')
+    }
+}
+if ($done -and $SettingsFilePath) {
+    $Ansible.Changed = $true
+    $done = Write-SettingsFile
+}
+$result.readback = Read-MarsProxy
+
+$Ansible.Result = ConvertTo-Json -InputObject $result -Depth 6 -Compress

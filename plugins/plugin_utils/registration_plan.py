@@ -1,0 +1,127 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Decide whether a process server's master target must be re-registered with its configuration server [3.3].
+
+FOR INTERNAL COLLECTION USE ONLY: the domain core may change in any release.
+
+The documented re-registration is ``cdpcli.exe --registermt`` from ``%ProgramData%\\ASR\\Agent`` followed by an
+``obengine`` restart [3.3]. It registers with the configuration server the host is already configured for
+(amethyst.conf ``PS_CS_IP`` [6.5]); moving a process server to ANOTHER configuration server is done with the
+GUI-only ``cspsconfigtool`` or by reinstalling ([3.3]: no silent CLI is documented), so a mismatch is refused.
+
+What one probe of the process server can tell [6.5], [6.3]:
+
+* whether the CS/PS and the master target are installed, and which CS amethyst.conf names;
+* whether that CS answers on its port from the host (``checks.registered_configuration_server``);
+* whether ``obengine`` runs (the procedure restarts it).
+
+What it cannot tell: whether the MT registration itself is current (no documented marker on the host) or
+how fresh the CS's last heartbeat from this PS is (kept on the CS [7.5]). ``force: true`` re-registers anyway,
+which the docs call for after the CS was re-registered or its certificates changed [3.3].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .domain_checks import to_jsonable
+from .errors import PlanningError
+from .product import HEARTBEAT_SERVICE, MARS_SERVICE
+
+
+@dataclass
+class RegistrationPlan:
+    register: bool
+    reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    configuration_server_ip: str | None = None
+    configuration_server_port: int | None = None
+    configuration_server_reachable: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(self)
+
+
+def _service_state(asr: dict[str, Any], name: str) -> str | None:
+    for svc in asr.get("services") or []:
+        if str(svc.get("name", "")).casefold() == name.casefold():
+            return svc.get("state") if svc.get("present", True) else None
+    return None
+
+
+def registration_state(asr: dict[str, Any]) -> dict[str, Any]:
+    """The registration as the module returns it: CS, port, reachability, obengine and tmansvc states."""
+    registration = asr.get("registration") or {}
+    check = (asr.get("checks") or {}).get("registered_configuration_server") or {}
+    return {
+        "registered": bool(registration.get("registered")),
+        "configuration_server_ip": registration.get("configuration_server_ip"),
+        "configuration_server_port": registration.get("configuration_server_port"),
+        "configuration_server_reachable": check.get("reachable") if check else None,
+        "configuration_server_error": check.get("error") if check else None,
+        "master_target_installed": bool(
+            ((asr.get("components") or {}).get("mobility_service_master_target") or {}).get("installed")
+        ),
+        "obengine": _service_state(asr, MARS_SERVICE),
+        "tmansvc": _service_state(asr, HEARTBEAT_SERVICE),
+    }
+
+
+def plan_registration(
+    asr: dict[str, Any], *, configuration_server_ip: str | None = None, force: bool = False
+) -> RegistrationPlan:
+    """Whether to run ``cdpcli --registermt`` + obengine restart; :class:`PlanningError` when it cannot help."""
+    state = registration_state(asr)
+    if not asr.get("installed") or not state["registered"]:
+        raise PlanningError(
+            "The Configuration/Process Server is not installed or not configured for a configuration server "
+            "(no PS_CS_IP in amethyst.conf [6.5]), so there is nothing to re-register. Install the process server "
+            "first (asr.process_server.install)."
+        )
+    if not state["master_target_installed"]:
+        raise PlanningError(
+            "The Mobility Service/Master Target Server is not installed, so cdpcli.exe --registermt [3.3] is not "
+            "available. Repair the process server installation (re-run Unified Setup) first."
+        )
+    current = state["configuration_server_ip"]
+    if configuration_server_ip and configuration_server_ip != current:
+        raise PlanningError(
+            f"The process server is configured for configuration server {current}, not {configuration_server_ip}. "
+            "cdpcli.exe --registermt re-registers with the configured one only; no silent command moves a process "
+            "server to another configuration server [3.3]. Use the Process Server configuration tool "
+            "(cspsconfigtool) on the host, or uninstall and install it against the new configuration server."
+        )
+    plan = RegistrationPlan(
+        register=False,
+        configuration_server_ip=current,
+        configuration_server_port=state["configuration_server_port"],
+        configuration_server_reachable=state["configuration_server_reachable"],
+    )
+    if force:
+        plan.reasons.append("force=true")
+    if state["configuration_server_reachable"] is False:
+        plan.reasons.append(
+            f"the configuration server {current} does not answer from the host "
+            f"({state['configuration_server_error'] or 'unreachable'}), so it gets no heartbeat"
+        )
+    if state["obengine"] != "running":
+        plan.reasons.append(f"obengine is {state['obengine'] or 'missing'}; the procedure restarts it [3.3]")
+    if state["tmansvc"] not in ("running", None):
+        # Re-registration does not start tmansvc; saying so keeps the module from looping on it.
+        plan.warnings.append(
+            f"tmansvc is {state['tmansvc']}: the configuration server gets no heartbeat from this process server "
+            "without it [6.3]. Start it (ansible.windows.win_service name=tmansvc state=started)."
+        )
+    plan.register = bool(plan.reasons)
+    return plan
+
+
+def registration_failure_hint(rc: int | None, output: str) -> str:
+    """The remediation sentence for a failed ``cdpcli --registermt``."""
+    del rc, output
+    return (
+        "Check that the process server reaches the configuration server on TCP 443 (firewall, routing, the proxy: "
+        "asr.process_server.proxy), that the configuration server and its services run, and that its passphrase was "
+        "not regenerated (then re-register with cspsconfigtool [3.3]); then run the task again."
+    )
