@@ -1,0 +1,179 @@
+"""capacity_report: the report says what the sizing filters and the fleet planner say, and renders safely."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+from _info_results import LARGE, MEDIUM, SMALL, info_result
+
+from ansible_collections.asr.process_server.plugins.filter.sizing import fleet_plan, process_server_sizing
+from ansible_collections.asr.process_server.plugins.plugin_utils import capacity_report as cr
+
+
+def host(name, facts, load=None, **extra):
+    return {"name": name, "info": info_result(**facts, **extra), "planned_load": load}
+
+
+def fleet_hosts():
+    return [
+        host("ps01", SMALL, {"protected_machines": 60, "daily_churn_gb": 200}),
+        host("ps02", MEDIUM, {"protected_machines": 160, "daily_churn_gb": 900}),
+        host("ps03", LARGE, {"protected_machines": 100, "daily_churn_gb": 1500}),
+    ]
+
+
+@pytest.mark.parametrize(("facts", "tier"), [(SMALL, "small"), (MEDIUM, "medium"), (LARGE, "large")])
+def test_each_seed_row_qualifies_for_its_tier(facts, tier):
+    report = cr.build_report([host("ps", facts)])
+    assert report["hosts"][0]["tier"] == tier
+    assert report["hosts"][0]["status"] == cr.NO_LOAD
+
+
+def test_verdicts_equal_the_sizing_filter():
+    report = cr.build_report(fleet_hosts())
+    for entry, item in zip(report["hosts"], fleet_hosts(), strict=True):
+        expected = process_server_sizing(item["info"]["asr"]["sizing"]["host_facts"], item["planned_load"])
+        assert entry["tier"] == expected["qualifies_for"]["tier"]["name"]
+        assert entry["fits"] == expected["verdict"]["fits"]
+        assert entry["shortfalls"] == expected["verdict"]["shortfalls"]
+        assert entry["needed_tier"] == expected["verdict"]["needed_tier"]["name"]
+    assert [h["status"] for h in report["hosts"]] == [cr.FITS, cr.OVER, cr.FITS]
+    assert report["hosts"][1]["shortfalls"][0].startswith("vcpus: needs 12 vCPU")
+
+
+def test_fleet_plan_equals_the_fleet_plan_filter_for_source_machines():
+    machines = [
+        {"name": f"vm{i:03d}", "daily_churn_gb": 10.0 + i % 7, "current_process_server": "ps01" if i < 90 else "ps02"}
+        for i in range(200)
+    ]
+    report = cr.build_report(fleet_hosts(), machines)
+    expected = fleet_plan(machines, [{"name": "ps01", "tier": "small"}, {"name": "ps02", "tier": "medium"},
+                                     {"name": "ps03", "tier": "large"}])  # fmt: skip
+    assert report["fleet"]["plan"] == expected
+    assert report["fleet"]["machines_synthesized"] is False
+    assert report["summary"]["servers_needed"] == expected["servers_needed"]
+    assert report["summary"]["moves"] == len(expected["moves"])
+    assert sum(m["machines"] for m in report["fleet"]["move_summary"]) == len(expected["moves"])
+    # asr_planned_load wins over the machines for the per-host verdict
+    assert report["hosts"][0]["load_source"] == "asr_planned_load"
+
+
+def test_load_from_source_machines_when_no_planned_load():
+    machines = [{"name": f"vm{i}", "daily_churn_gb": 5, "current_process_server": "ps01"} for i in range(90)]
+    report = cr.build_report([host("ps01", SMALL)], machines)
+    entry = report["hosts"][0]
+    assert entry["load_source"] == "asr_source_machines"
+    assert entry["planned_load"] == {"protected_machines": 90, "daily_churn_gb": 450}
+    assert entry["status"] == cr.OVER  # 90 machines > 85 of the small tier
+    assert report["fleet"]["plan"]["additional_servers"] == {"large": 1}
+
+
+def test_synthesized_machines_follow_the_planned_loads():
+    report = cr.build_report(fleet_hosts())
+    fleet = report["fleet"]
+    assert fleet["machines_synthesized"] is True
+    assert fleet["machine_count"] == 60 + 160 + 100
+    assert fleet["total_daily_churn_gb"] == pytest.approx(200 + 900 + 1500)
+    plan = fleet["plan"]
+    by_name = {s["name"]: s for s in plan["servers"]}
+    assert by_name["ps02"]["protected_machines"] <= by_name["ps02"]["planned_max_protected_machines"]
+    assert {m["from_server"] for m in fleet["move_summary"]} == {"ps02"}
+
+
+def test_unreachable_and_undersized_hosts():
+    tiny = {"vcpus": 2, "memory_gb": 4.0, "cache_gb": 100.0, "cache_free_gb": 90.0}
+    report = cr.build_report(
+        [host("tiny", tiny, {"protected_machines": 5, "daily_churn_gb": 10}),
+         {"name": "gone", "info": {"unreachable": True, "msg": "timed out"}, "planned_load": None}]
+    )  # fmt: skip
+    tiny_entry, gone = report["hosts"]
+    assert tiny_entry["status"] == cr.NO_TIER and tiny_entry["tier"] is None
+    assert any("vcpus" in s for s in tiny_entry["shortfalls"])
+    assert gone["status"] == cr.UNKNOWN and "timed out" in gone["error"]
+    assert report["fleet"]["excluded_servers"] == ["tiny", "gone"]
+    assert report["summary"]["by_status"][cr.NO_TIER] == 1
+
+
+def test_a_machine_over_two_tb_is_reported_not_raised():
+    machines = [{"name": "huge", "daily_churn_gb": 3000, "current_process_server": "ps03"}]
+    report = cr.build_report([host("ps03", LARGE)], machines)
+    assert "2 TB" in report["fleet"]["error"]
+    assert report["summary"]["fleet_error"] == report["fleet"]["error"]
+    assert "fleet plan: daily_churn_gb" in "\n".join(cr.summary_lines(report))
+    assert "huge" in cr.render_html(report)
+
+
+def test_report_is_json_and_summary_names_each_host():
+    report = cr.build_report(fleet_hosts(), generated="2025-01-01T00:00:00Z")
+    assert json.loads(json.dumps(report)) == report
+    lines = cr.summary_lines(report)
+    assert [line.split(":")[0] for line in lines[:3]] == ["ps01", "ps02", "ps03"]
+    assert "cannot carry" in lines[1] and "vcpus" in lines[1]
+    assert lines[3].startswith("fleet plan:")
+
+
+# ---- rendering -----------------------------------------------------------------------------------------------
+NASTY = '<script>alert("x")</script>&"\''
+
+
+def test_every_value_is_escaped():
+    hosts = [host(NASTY, MEDIUM, {"protected_machines": 10, "daily_churn_gb": 10})]
+    machines = [{"name": NASTY + "vm", "daily_churn_gb": 5, "current_process_server": "elsewhere<b>"}]
+    report = cr.build_report(hosts, machines, generated=NASTY)
+    page = cr.render_html(report)
+    assert "<script" not in page and NASTY not in page and "elsewhere<b>" not in page
+    assert html.escape(NASTY, quote=True) in page
+    assert "elsewhere&lt;b&gt;" in page
+    assert page.count(html.escape(NASTY, quote=True)) >= 4  # table, charts (label, data-server), generated
+
+
+def test_page_is_self_contained_and_has_the_charts():
+    report = cr.build_report(fleet_hosts(), generated="2025-01-01T00:00:00Z")
+    page = cr.render_html(report)
+    assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", page)
+    assert "<script" not in page
+    svgs = re.findall(r"<svg.*?</svg>", page, re.S)
+    assert len(svgs) == 3  # planned load, after the plan, health
+    for svg in svgs:
+        ET.fromstring(svg)  # well-formed XML
+    for name in ("ps01", "ps02", "ps03"):
+        assert page.count(f'data-server="{name}"') >= 3  # machines + churn bars, cache-free bar
+    assert page.count('class="line-utilisation"') == 2 * (3 + len(report["fleet"]["plan"]["servers"]))
+    assert 'class="line-warning"' in page and 'class="line-critical"' in page
+
+
+def test_chart_numbers_equal_the_planner():
+    report = cr.build_report(fleet_hosts())
+    page = cr.render_html(report)
+    after = re.search(r'<svg[^>]*id="load-chart-plan".*?</svg>', page, re.S).group(0)
+    root = ET.fromstring(after)
+    bars = {}
+    for rect in root.iter("{http://www.w3.org/2000/svg}rect"):
+        kind = rect.get("class").split()[1]
+        bars[(rect.get("data-server"), kind)] = (float(rect.get("data-value")), float(rect.get("data-cap")))
+    for server in report["fleet"]["plan"]["servers"]:
+        name = server["name"] + (" (new)" if server["new"] else "")
+        assert bars[(name, "bar-machines")] == (server["protected_machines"], server["max_protected_machines"])
+        assert bars[(name, "bar-churn")] == pytest.approx((server["daily_churn_gb"], server["max_daily_churn_gb"]))
+
+
+def test_every_server_is_shown_including_new_ones():
+    machines = [{"name": f"vm{i}", "daily_churn_gb": 30, "current_process_server": None} for i in range(150)]
+    report = cr.build_report([host("ps01", SMALL)], machines)
+    page = cr.render_html(report)
+    new = [s["name"] for s in report["fleet"]["plan"]["servers"] if s["new"]]
+    assert new
+    for name in ["ps01", *new]:
+        assert f"{name}" in page
+    assert "Servers to add: <b>" in page
+
+
+def test_no_load_renders_without_fleet():
+    report = cr.build_report([host("ps01", MEDIUM)])
+    assert report["fleet"] is None
+    page = cr.render_html(report)
+    assert "No planned load" in page and 'id="load-chart-planned"' in page
