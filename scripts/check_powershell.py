@@ -20,6 +20,7 @@ finding, 0 otherwise (also when there is no PowerShell file at all, which it say
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
 import sys
@@ -37,15 +38,15 @@ MAX_LINE = 160
 
 
 def find_files(root: pathlib.Path) -> list[pathlib.Path]:
+    """Every PowerShell file under root, not descending into skipped trees (virtualenvs are large)."""
     found = []
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if path.suffix.lower() not in SUFFIXES or not path.is_file():
-            continue
-        if SKIP_PARTS.intersection(rel.parts[:-1]) or rel.as_posix().startswith(SKIP_PREFIXES):
-            continue
-        found.append(path)
-    return found
+    for directory, subdirs, files in os.walk(root):
+        rel_dir = pathlib.Path(directory).relative_to(root)
+        subdirs[:] = sorted(
+            d for d in subdirs if d not in SKIP_PARTS and not (rel_dir / d).as_posix().startswith(SKIP_PREFIXES)
+        )
+        found += [pathlib.Path(directory, name) for name in files if name.lower().endswith(SUFFIXES)]
+    return sorted(found)
 
 
 def syntax_problems(parser: tree_sitter.Parser, source: bytes) -> list[tuple[int, int, str]]:
