@@ -5,7 +5,8 @@ also used to pull the latest certificates from the CS. [1.3] SRC: setup's last P
 113 (MTContainerRegistrationFailed, [1.4]).
 
 The lab reads the CS address from the agent's drscout.conf ([6.5], path [UNCONFIRMED]) falling back to the PS's
-amethyst.conf ``CS_IP`` ([6.5]); success refreshes the CS's record of this PS (version, heartbeat, MT registered).
+amethyst.conf ``PS_CS_IP`` then ``CS_IP`` ([6.5]), and the data port from transport\\cxps.conf ``ssl_port`` ([6.5]);
+success refreshes the CS's record of this PS (version, heartbeat, MT registered).
 Output wording and the failure exit code (1) are LAB-CHOSEN: the reference documents neither.
 """
 
@@ -31,6 +32,13 @@ def read_conf(host: Host, path: str) -> dict[str, str]:
     return out
 
 
+def cxps_data_port(host: Host, location: str) -> int:
+    """The PS data port: ``[cxps] ssl_port`` of ``<svsystems>\\transport\\cxps.conf`` ([6.5]), default 9443 ([1.3])."""
+    cxps = read_conf(host, products.join(products.svsystems(location), "transport", "cxps.conf"))
+    port = cxps.get("SSL_PORT", "")
+    return int(port) if port.isdigit() else c.DEFAULT_DATA_PORT
+
+
 def registration_target(host: Host) -> tuple[str | None, str | None, int]:
     """``(cs_ip, ps_ip, data_port)`` from the installed configuration."""
     location = products.install_location(host)
@@ -38,8 +46,9 @@ def registration_target(host: Host) -> tuple[str | None, str | None, int]:
         return None, None, c.DEFAULT_DATA_PORT
     amethyst = read_conf(host, products.join(products.svsystems(location), "etc", "amethyst.conf"))
     drscout = read_conf(host, products.join(products.agent_dir(location), "Application Data", "etc", "drscout.conf"))
-    cs_ip = drscout.get("HOSTNAME") or amethyst.get("CS_IP")
-    return cs_ip, amethyst.get("PS_IP") or host.ip, int(amethyst.get("SSL_PORT") or c.DEFAULT_DATA_PORT)
+    # [6.5] amethyst.conf PS_CS_IP is the CS this PS talks to (a surveyed scale-out PS may carry no CS_IP at all)
+    cs_ip = drscout.get("HOSTNAME") or amethyst.get("PS_CS_IP") or amethyst.get("CS_IP")
+    return cs_ip, amethyst.get("PS_IP") or host.ip, cxps_data_port(host, location)
 
 
 def register_mt(host: Host) -> tuple[bool, str]:

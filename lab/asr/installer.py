@@ -32,7 +32,7 @@ from lab import programs
 from lab.asr import constants as c
 from lab.asr import cs as cs_mod
 from lab.asr import mars, products, versions
-from lab.asr.cdpcli import read_conf, register_mt
+from lab.asr.cdpcli import cxps_data_port, read_conf, register_mt
 from lab.programs import Invocation, ProcessResult, executable
 from lab.state import Host
 
@@ -408,7 +408,8 @@ def _validate_upgrade(host: Host, opts: dict[str, Any], version: str, installed:
         if have is None:
             continue
         if target < versions.parse(have):
-            # [4] SRC: installing an older build over a newer one is refused
+            # [4] SRC: installing an older build over a newer one is refused. lab decision: the reference gives no
+            # exit code for it; the lab uses 203 (UpgradeNotSupported, [1.4]).
             raise SetupExit(203, f"Installed version {have} is newer than {version}; downgrade is not supported.")
         if versions.minor(version) - versions.minor(have) > 4:
             # [4] SRC ActionProcessess.cs: (new minor - installed minor) > 4 for CS/PS or Dependencies => Unsupported
@@ -421,7 +422,7 @@ def _validate_upgrade(host: Host, opts: dict[str, Any], version: str, installed:
     location = products.install_location(host) or ""
     home = products.svsystems(location)
     amethyst = read_conf(host, products.join(home, "etc", "amethyst.conf"))
-    cs_ip = amethyst.get("CS_IP", "")
+    cs_ip = amethyst.get("PS_CS_IP") or amethyst.get("CS_IP", "")  # [6.5]
     if mode == "PS" and cs_ip:
         with cs_mod.reach_cs(host, cs_ip) as (cs, _why):
             cs_ver = cs_mod.cs_version(cs) if cs is not None else None
@@ -439,7 +440,7 @@ def _validate_upgrade(host: Host, opts: dict[str, Any], version: str, installed:
         env_type=host.asr.get("env_type", "NonVMware"),
         cs_ip=cs_ip,
         ps_ip=amethyst.get("PS_IP", host.ip),
-        data_port=int(amethyst.get("SSL_PORT") or c.DEFAULT_DATA_PORT),
+        data_port=cxps_data_port(host, location),  # [6.5] cxps.conf ssl_port
         proxy=None,
         components=upgradable,
     )
@@ -535,6 +536,8 @@ def apply_plan(host: Host, plan: Plan, forced: int | None, *, become: bool, logs
         if plan.mode == "CS":
             products.install_cs_extras(host, plan.version, location=plan.location)
             if not products.cs_passphrase(host):
+                # lab decision: the reference is silent on the generated passphrase's form; the lab writes a random
+                # 16-character one to the [3.2] connection.passphrase file.
                 products.set_cs_passphrase(host, secrets.token_urlsafe(12)[:16])
         elif not plan.upgrade:
             _register_ps(host, plan, logs)
@@ -560,13 +563,16 @@ def apply_plan(host: Host, plan: Plan, forced: int | None, *, become: bool, logs
         logs.main(f"{c.DN_MARS} {'upgraded' if plan.upgrade else 'installed'} successfully.")
         svc_ok &= _start_all(host, c.SERVICES_MARS)
     if plan.upgrade:
-        svc_ok &= _restart_unchanged(host, plan)  # [4] upgrade restarts the services of the stack
+        # lab decision: the reference is silent ([4] only says setup "detects installed components and upgrades
+        # them"); the lab restarts the services of components already at the package's build as well.
+        svc_ok &= _restart_unchanged(host, plan)
     rc = c.EXIT["Successful"]
     # 5. registration: cdpcli --registermt ([1.3]); CS mode registers its own MT with itself
     if forced in (112, 113):
         logs.main("Master target registration failed (lab fault installer_exit_code).")
         rc = forced
     elif plan.mode == "CS":
+        # lab decision: the reference is silent on how a CS's own MT registers; the lab treats it as always succeeding.
         logs.main("Master target registered with the local configuration server.")
     elif not plan.skip_registration:
         ok, message = register_mt(host)
@@ -663,7 +669,7 @@ def _finish(logs: Logs, rc: int, messages: list[str]) -> tuple[int, str, str]:
         if rc == 3010:
             logs.main("A restart is required to complete the installation.")
     elif rc == 201:
-        pass
+        pass  # lab decision: the reference is silent on 201's console text; the lab prints neither result line
     else:
         logs.main(c.MSG_FAILED)  # [1.4]; Microsoft's InstallPS.ps1 ([1.1]) looks for "failed" in this output
     stdout = "".join(line + "\r\n" for line in logs.console)

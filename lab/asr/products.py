@@ -137,7 +137,7 @@ def _entry(host: Host, component: str, version: str, uninstall: str, quiet: str 
     host.reg_delete_key(key)
     host.reg_set(key, "DisplayName", DISPLAY_NAMES[component])
     host.reg_set(key, "DisplayVersion", version)
-    host.reg_set(key, "Publisher", "Microsoft Corporation")
+    host.reg_set(key, "Publisher", "Microsoft Corporation")  # lab decision: the reference is silent on Publisher
     host.reg_set(key, "InstallLocation", location)
     host.reg_set(key, "UninstallString", uninstall)
     if quiet:  # Inno Setup writes QuietUninstallString; Windows Installer products do not
@@ -233,8 +233,7 @@ def install_csps(
         "CS_PORT": str(c.CS_PORT),
         "CX_TYPE": str(cx),
         "INSTALLATION_DIR": home,
-        "SSL_PORT": str(data_port),
-    }
+    }  # the data port is not an amethyst.conf key in [6.5]: it lives in cxps.conf ssl_port below
     host.write_file(join(home, "etc", "amethyst.conf"), "".join(f'{k} = "{v}"\r\n' for k, v in amethyst.items()))
     # [6.5] transport\cxps.conf section [cxps]
     cxps = {
@@ -359,6 +358,8 @@ UNREGISTER_SCRIPT = "Unregister-ASRComponent.pl"
 
 def install_cs_extras(host: Host, version: str, *, location: str) -> None:
     home = svsystems(location)
+    # [2.1] DOC: the CS downloads mysql-installer-community-5.7.20.0.msi. lab decision: the reference is silent on
+    # the Provider's and MySQL's uninstall strings and folders; these are LAB values.
     _entry(host, "mysql", "5.7.20", "MsiExec.exe /X{LAB-MYSQL}", None, r"C:\Program Files\MySQL")
     _entry(
         host,
