@@ -61,8 +61,8 @@ CS_PORT = 443  # [1.3] SRC: CS port fixed at 443 for the passphrase check; [3.3]
 DEFAULT_DATA_PORT = 9443  # [1.3] SRC SetupParameters.cs (the doc's 9433 is a typo)
 
 # [6.3] services per component: (name, display name, start mode). DOC: StartType Automatic / Automatic (Delayed
-# Start) for all except obengine (the lab uses "manual" for obengine). Display names the reference leaves blank
-# are the service names.
+# Start) for all except obengine. lab decision: the reference is silent on obengine's start type; the lab uses
+# "manual". Display names the reference leaves blank are the service names.
 SERVICES_CSPS = [
     ("ProcessServer", "Process Server", "auto"),
     ("ProcessServerMonitor", "Process Server Monitor", "auto"),

@@ -90,6 +90,8 @@ def set_ob_machine_setting(host: Host, params: dict[str, Any], *, user: str, bec
         server = str(params["proxyserver"])
         port = params.get("proxyport")
         if port is None:
+            # lab decision: the reference is silent (the full cmdlet reference was not read, [6.6]); every documented
+            # call passes -ProxyPort with -ProxyServer, so the lab treats it as mandatory.
             return CmdletResult(
                 errors=["Cannot process command because of one or more missing mandatory parameters: ProxyPort."]
             )

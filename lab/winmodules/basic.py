@@ -23,7 +23,12 @@ def _os_caption(host_os: dict[str, Any]) -> str:
 
 
 def setup(ctx: Context) -> dict[str, Any]:
-    """setup.ps1 facts, answered from the host model (hardware from ``cpu``/``memory_mb``, OS from ``os``)."""
+    """setup.ps1 facts, answered from the host model (hardware from ``cpu``/``memory_mb``, OS from ``os``).
+
+    lab decision: the references are silent on these hosts' firmware, virtualisation, interface and account
+    details; the lab reports fixed Hyper-V guest values (BIOS, product name, MAC, SIDs, page file, PowerShell 5)
+    in the shape setup.ps1 returns them.
+    """
     host = ctx.host
     data = host.data
     now = host.now()

@@ -33,7 +33,7 @@ def _backup_file(ctx: Context, path: str) -> str | None:
     if not ctx.host.is_file(path):
         return None
     stamp = datetime.datetime.fromtimestamp(ctx.host.now()).strftime("%Y%m%d-%H%M%S")
-    backup = f"{path}.{4242}.{stamp}.bak"
+    backup = f"{path}.{4242}.{stamp}.bak"  # lab decision: a fixed pid (4242) stands for the module's $pid
     if not ctx.check_mode:
         ctx.host.write_file(backup, ctx.host.read_bytes(path))
     return backup
