@@ -549,6 +549,8 @@ def render_html(report: Mapping[str, Any]) -> str:
             _load_chart(_chart_rows_after(plan), utilisation, "load-chart-plan", "Load per server after the plan"),
         ]
     out += [
+        "<h2>Health: cache drive free space against the alert thresholds</h2>",
+        _health_chart(report["hosts"]),
         "<h2>Process servers</h2>",
         _table(
             ["Host", "Hardware", "Tier", "Planned load", "Load needs tier", "Verdict", "Shortfalls", "Health"],
@@ -624,8 +626,7 @@ def render_html(report: Mapping[str, Any]) -> str:
                 )
             )
     out += [
-        "<h2>Health</h2>",
-        _health_chart(report["hosts"]),
+        "<h2>Health alert thresholds</h2>",
         _table(
             ["Metric", "Unit", "Warning", "Critical"],
             [

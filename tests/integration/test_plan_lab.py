@@ -1,0 +1,193 @@
+"""playbooks/plan.yml end to end: real ansible-playbook over WinRM against process servers built to each tier.
+
+The estate (tests/integration/seeds/tiers.yml) has one process server per row of the seed's sizing table and
+one below it. plan.yml must reproduce the table (each host qualifies for exactly its tier), cost exactly one
+remote call per host (the journal), write a valid JSON report whose numbers are the planner's, and an HTML
+report that headless Chromium renders with its SVG charts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import struct
+import subprocess
+import sys
+import zlib
+
+import pytest
+import yaml
+
+from ansible_collections.asr.process_server.plugins.filter.sizing import fleet_plan
+
+pytestmark = pytest.mark.lab
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SEED = pathlib.Path(__file__).resolve().parent / "seeds" / "tiers.yml"
+EXPECTED_TIERS = {"ps01": "small", "ps02": "medium", "ps03": "large", "ps04": None}
+# asr_source_machines: 100 machines on ps01 (over the small tier's 85), 40 on ps02, 10 new ones.
+MACHINES = [
+    {"name": f"vm{i:03d}", "daily_churn_gb": 2.0 + (i % 5), "current_process_server": "ps01" if i < 100 else "ps02"}
+    for i in range(140)
+] + [{"name": f"new{i:02d}", "daily_churn_gb": 8.0} for i in range(10)]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+lab_estate = pytest.importorskip("lab.estate")
+wsman = pytest.importorskip("lab.wsman")
+from lab import journal  # noqa: E402
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    """Start the tier estate, run plan.yml once, return (estate, proc, report dir)."""
+    tmp = tmp_path_factory.mktemp("plan")
+    estate = lab_estate.create(tmp / "estate", cs=1, ps=4, seed=str(SEED))
+    server = wsman.serve(estate)
+    try:
+        journal.clear(estate)
+        reports = tmp / "reports"
+        vars_file = tmp / "load.yml"
+        vars_file.write_text(
+            yaml.safe_dump({"asr_report_dir": str(reports), "asr_source_machines": MACHINES}), encoding="utf-8"
+        )
+        env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+        cmd = [
+            str(pathlib.Path(sys.executable).parent / "ansible-playbook"),
+            "-i",
+            str(estate.path / "inventory.yml"),
+            "-e",
+            f"@{vars_file}",
+            str(ROOT / "playbooks" / "plan.yml"),
+        ]
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        calls = {name: journal.read(estate, name) for name in estate.host_names()}
+        yield estate, proc, reports, calls
+    finally:
+        server.shutdown()
+
+
+def report_files(reports: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
+    (json_path,) = reports.glob("capacity-*.json")
+    (html_path,) = reports.glob("capacity-*.html")
+    return json_path, html_path
+
+
+def test_plan_runs_and_prints_the_summary(planned):
+    _, proc, reports, _ = planned
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    json_path, html_path = report_files(reports)
+    assert f"report: {json_path}" in proc.stdout and f"report: {html_path}" in proc.stdout
+    assert "ps01: tier small; 100 machines" in proc.stdout and "cannot carry its planned load" in proc.stdout
+    assert "fleet plan: 150 machines" in proc.stdout
+
+
+def test_exactly_one_remote_call_per_process_server(planned):
+    _, _, _, calls = planned
+    for name in EXPECTED_TIERS:
+        assert len(calls[name]) == 1, calls[name]
+        assert calls[name][0]["identity"] in ("probe v1", "ansible.windows.win_powershell")
+    assert calls["cs01"] == []  # plan.yml surveys process servers only
+
+
+def test_reproduces_the_seed_sizing_table(planned):
+    _, _, reports, _ = planned
+    report = json.loads(report_files(reports)[0].read_text(encoding="utf-8"))
+    tiers = {h["name"]: h["tier"] for h in report["hosts"]}
+    assert tiers == EXPECTED_TIERS
+    seed_rows = {"small": (4, 8, 300, 250, 85), "medium": (8, 12, 600, 1024, 150), "large": (12, 24, 1024, 2048, 225)}
+    for entry in report["hosts"]:
+        if entry["tier"]:
+            detail = entry["tier_detail"]
+            row = (detail["vcpus"], detail["memory_gb"], detail["cache_disk_gb"], detail["max_daily_churn_gb"],
+                   detail["max_protected_machines"])  # fmt: skip
+            assert row == seed_rows[entry["tier"]]
+    ps04 = next(h for h in report["hosts"] if h["name"] == "ps04")
+    assert ps04["status"] == "no_tier" and ps04["qualification_shortfalls"]
+
+
+def test_json_report_numbers_are_the_planners(planned):
+    _, _, reports, _ = planned
+    report = json.loads(report_files(reports)[0].read_text(encoding="utf-8"))
+    assert report["format"] == "asr.process_server.capacity_report/v1"
+    servers = [{"name": n, "tier": t} for n, t in EXPECTED_TIERS.items() if t]
+    assert report["fleet"]["plan"] == fleet_plan(MACHINES, servers)
+    by_name = {h["name"]: h for h in report["hosts"]}
+    assert by_name["ps01"]["planned_load"] == {"protected_machines": 100, "daily_churn_gb": 400.0}
+    assert by_name["ps01"]["status"] == "over_capacity"
+    assert by_name["ps02"]["status"] == "fits"
+    assert report["summary"]["moves"] == len(report["fleet"]["plan"]["moves"]) > 0
+
+
+def test_html_report_renders_in_headless_chromium(planned, tmp_path):
+    browser = chromium()
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing in CI: .ci/run installs it (APT_PACKAGES)")
+        pytest.skip("chromium not installed (apt-get install chromium); CI installs it and runs this test")
+    _, _, reports, _ = planned
+    html_path = report_files(reports)[1]
+    url = html_path.resolve().as_uri()
+    profile = tmp_path / "profile"
+    dom = subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    page = dom.stdout
+    assert page.count("<svg") == 3  # planned load, after the plan, cache free space
+    for chart in ('id="load-chart-planned"', 'id="load-chart-plan"', 'id="health-chart"'):
+        assert chart in page
+    for name in EXPECTED_TIERS:
+        assert f'data-server="{name}"' in page
+    assert 'class="line-utilisation"' in page and 'class="line-cap"' in page
+
+    png = pathlib.Path(os.environ.get("ASR_REPORT_SCREENSHOT") or tmp_path / "capacity.png")
+    shot = subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile2'}", f"--screenshot={png}",
+         "--window-size=1400,2000", url],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert shot.returncode == 0 and png.is_file(), shot.stderr[-2000:]
+    assert png.stat().st_size > 20_000
+    assert_not_blank(png)
+
+
+def assert_not_blank(png: pathlib.Path) -> None:
+    """A real page, not a blank one: 1400x2000 PNG whose image rows differ (stdlib only: zlib, struct).
+
+    A blank (single-colour) page has identical filtered scanlines; text, bars and tables give many.
+    """
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    offset, idat, header = 8, b"", None
+    while offset < len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        kind = data[offset + 4 : offset + 8]
+        body = data[offset + 8 : offset + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        offset += 12 + length
+    width, height, depth, colour_type = header[:4]
+    assert (width, height) == (1400, 2000)
+    channels = {2: 3, 6: 4, 0: 1, 4: 2}[colour_type]
+    raw = zlib.decompress(idat)
+    stride = 1 + width * channels * depth // 8
+    rows = {raw[i : i + stride] for i in range(0, len(raw), stride)}
+    assert len(rows) > 300, f"only {len(rows)} distinct scanlines: the page looks blank"
+    assert len(set(raw)) > 64  # many byte values: text, colours
