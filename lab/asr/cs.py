@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -134,9 +135,19 @@ def perl(inv: Invocation) -> ProcessResult:
 
 def _unregister_component(inv: Invocation, args: list[str]) -> ProcessResult:
     # [5] DOC: `perl Unregister-ASRComponent.pl -IPAddress <IP_of_Process_Server> -Component PS` purges the PS from
-    # the CS. [UNCONFIRMED] other parameters, -Component values, messages and exit codes (script absent from SRC):
-    # the lab accepts exactly the documented pair (names case-insensitive), prints LAB wording and returns
-    # 0 = purged, 1 = bad usage or unknown IP.
+    # the CS. The later revisions of that include (ms.date 08/06/2018 and 04/28/2019) describe a dialogue: the script
+    # LISTS the process servers registered with that IP (S.No, IP/Name, Heartbeat; several for duplicate entries),
+    # asks for the S.No of the one to unregister, purges it and prints
+    # "Successfully unregistered <server-name> (<server-IP-address>)". The lab follows that dialogue.
+    # ASSUMPTIONS (the collection's unregister module makes the same ones, see its documentation):
+    #   1. no answer at the prompt (standard input empty or closed) purges nothing (LAB: rc 1);
+    #   2. a row is "<S.No>  <IP>/<name>  <YYYY-MM-DD HH:MM:SS>" (the layout is only shown in a screenshot; the
+    #      heartbeat is MySQL DATETIME text, SRC svsdb.sql hosts.lastHostUpdateTimePs), in the CS's local time, which
+    #      the lab takes to be UTC;
+    #   3. the S.No followed by Enter purges that row.
+    # [UNCONFIRMED] other parameters, -Component values, exact messages and exit codes (script absent from SRC): the
+    # lab accepts exactly the documented pair (names case-insensitive), prints LAB wording and returns
+    # 0 = purged, 1 = bad usage, unknown IP or nothing selected.
     opts: dict[str, str] = {}
     i = 0
     while i < len(args):
@@ -157,8 +168,25 @@ def _unregister_component(inv: Invocation, args: list[str]) -> ProcessResult:
     host = inv.host
     if not products.is_configuration_server(host):
         return ProcessResult(1, "", "This machine is not a configuration server.\n")
-    if not unregister_ps(host, ip, "Unregister-ASRComponent.pl"):
+    records = refresh_heartbeats(host)
+    rows = [(ip, records[ip])] if ip in records else []  # LAB: records are keyed by IP, so no duplicates
+    if not rows:
         return ProcessResult(
             1, f"No process server with IP address {ip} is registered with this configuration server.\n", ""
         )
-    return ProcessResult(0, f"Process server {ip} unregistered from the configuration server.\n", "")
+    listing = "S.No  IP/Name                              Heartbeat\r\n"
+    for number, (row_ip, record) in enumerate(rows, start=1):
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(float(record.get("last_heartbeat", 0))))
+        listing += f"{number:<6}{row_ip + '/' + str(record.get('hostname', '')):<37}{stamp}\r\n"
+    listing += "Enter the S.No of the process server to unregister: "
+    lines = (inv.stdin or "").splitlines()
+    answer = lines[0].strip() if lines else ""
+    if not answer:
+        return ProcessResult(1, listing + "\r\nNo process server was selected; nothing was unregistered.\r\n", "")
+    if not answer.isdigit() or not 1 <= int(answer) <= len(rows):
+        return ProcessResult(1, listing + f"{answer}\r\nInvalid S.No {answer}; nothing was unregistered.\r\n", "")
+    row_ip, record = rows[int(answer) - 1]
+    unregister_ps(host, row_ip, "Unregister-ASRComponent.pl")
+    return ProcessResult(
+        0, listing + f"{answer}\r\nSuccessfully unregistered {record.get('hostname', '')} ({row_ip})\r\n", ""
+    )

@@ -76,6 +76,12 @@ def msiexec(inv: Invocation) -> ProcessResult:
         return ProcessResult(1605, "", "This action is only valid for products that are currently installed.\r\n")
     name = products.DISPLAY_NAMES[component]
     version = products.installed_version(host, component)
+    forced = host.faults.pop("msiexec_exit_code", None)
+    if forced not in (None, "", 0, "0"):
+        # Fault `msiexec_exit_code`: the next MSI uninstall fails with this Windows Installer code (e.g. 1603) and
+        # removes nothing, as a rolled-back uninstall does.
+        _msi_log(host, log, [f"Product: {name} -- Removal failed.", f"Removal success or error status: {forced}."])
+        return ProcessResult(int(forced), "", "Fatal error during installation.\r\n")
     if host.faults.get("network_logon_restricted") and not inv.become:
         _msi_log(
             host, log, [f"Product: {name} -- Error 1730. Access is denied.", "Removal success or error status: 1603."]

@@ -7,3 +7,4 @@ computes on Windows, and says which part of the script each piece mirrors.
 
 from lab.collection_scripts import probe  # noqa: F401
 from lab.collection_scripts import proxy_apply, register_apply  # noqa: F401
+from lab.collection_scripts import uninstall_step, unregister_list  # noqa: F401

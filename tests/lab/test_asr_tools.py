@@ -191,8 +191,15 @@ BIN = r"C:\ProgramData\ASR\home\svsystems\bin"
 
 def test_unregister_component(installed):
     with installed.open_host("cs01") as cs:
-        r = run(cs, "perl Unregister-ASRComponent.pl -IPAddress 10.0.0.101 -Component PS", cwd=BIN)
+        line = "perl Unregister-ASRComponent.pl -IPAddress 10.0.0.101 -Component PS"
+        # [5] 2018/2019 DOC dialogue: list, prompt for the S.No; no answer (assumption 1) purges nothing.
+        r = programs.run(cs, line, user="Administrator", become=True, cwd=BIN, stdin="")
+        assert r.rc == 1 and "10.0.0.101" in r.stdout and "Enter the S.No" in r.stdout
+        assert "10.0.0.101" in cs.asr["registered_process_servers"]
+        assert programs.run(cs, line, user="Administrator", become=True, cwd=BIN, stdin="7\r\n").rc == 1
+        r = programs.run(cs, line, user="Administrator", become=True, cwd=BIN, stdin="1\r\n")
         assert r.rc == 0, r.stderr
+        assert "Successfully unregistered" in r.stdout and "(10.0.0.101)" in r.stdout
         assert "10.0.0.101" not in cs.asr["registered_process_servers"]
         r = run(cs, "perl Unregister-ASRComponent.pl -IPAddress 10.0.0.101 -Component PS", cwd=BIN)
         assert r.rc == 1 and "No process server" in r.stdout

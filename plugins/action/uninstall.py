@@ -1,0 +1,25 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""asr.process_server.uninstall: decommission a scale-out process server in the documented order [5], [6.1]."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.asr.process_server.plugins.plugin_utils import _op_uninstall
+from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import AsrActionBase
+from ansible_collections.asr.process_server.plugins.plugin_utils._probe import probe_host
+
+# Kept equal to DOCUMENTATION in plugins/modules/uninstall.py by tests/unit/plugins/test_docs_match_spec.py.
+ARGUMENT_SPEC: dict[str, Any] = {
+    "workload_moved": {"type": "bool", "default": False},
+    "keep_mars_agent": {"type": "bool", "default": False},
+}
+
+
+class ActionModule(AsrActionBase):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+
+    def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        probed = probe_host(self, task_vars, **_op_uninstall.probe_options(args))
+        return _op_uninstall.ensure_decommissioned(self, probed, args, task_vars)

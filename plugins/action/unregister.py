@@ -1,0 +1,26 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""asr.process_server.unregister: purge a disconnected process server from its configuration server [5]."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.asr.process_server.plugins.plugin_utils import _op_unregister
+from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import AsrActionBase
+from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup import check_ipv4
+
+# Kept equal to DOCUMENTATION in plugins/modules/unregister.py by tests/unit/plugins/test_docs_match_spec.py.
+ARGUMENT_SPEC: dict[str, Any] = {
+    "ip_address": {"type": "str", "required": True},
+    "force": {"type": "bool", "default": False},
+}
+
+
+class ActionModule(AsrActionBase):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+
+    def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        check_ipv4("ip_address", args["ip_address"])
+        listing = _op_unregister.list_registered(self, args["ip_address"], task_vars)
+        return _op_unregister.ensure_unregistered(self, listing, args, task_vars)

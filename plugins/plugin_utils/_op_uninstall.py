@@ -1,0 +1,98 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Execute a decommission decision (:mod:`decommission_plan`) on a probed host: ``ensure_decommissioned``.
+
+FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
+
+One remote call per product step (``uninstall_step.ps1``), in the planned order [6.1], stopping at the first
+failure. Why not one script running every step: each uninstaller is a long, separate process whose outcome
+must be known before the next product goes (Dependencies must not go when the CS/PS uninstall failed); a
+dropped WinRM connection or a failed step then loses at most that step's report, the products after it are
+untouched, and the next run probes and resumes from what is still installed. The price is one extra call per
+product, negligible next to minutes of uninstalling; a host with nothing left to remove still costs only the
+probe. Check mode lists the steps without running them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import decommission_plan, uninstall_plan
+from ._action_base import ActionFailure
+from ._probe import ProbedHost
+
+LOG_TAIL_LINES = 40
+
+
+def probe_options(args: dict[str, Any]) -> dict[str, Any]:
+    del args
+    return {"check_registered_configuration_server": True}
+
+
+def _names() -> list[str]:
+    return sorted({name for p in uninstall_plan.KNOWN_PRODUCTS for name in p.names})
+
+
+def ensure_decommissioned(
+    action: Any, probed: ProbedHost, args: dict[str, Any], task_vars: dict[str, Any]
+) -> dict[str, Any]:
+    plan = decommission_plan.plan_decommission(
+        probed.raw,
+        probed.asr,
+        workload_moved=bool(args.get("workload_moved")),
+        keep_mars_agent=bool(args.get("keep_mars_agent")),
+    )
+    for warning in plan.warnings:
+        action._warn(warning)
+    planned = [s.to_dict() for s in plan.steps]
+    result: dict[str, Any] = {
+        "changed": bool(plan.steps),
+        "steps": planned,
+        "removed": [],
+        "reboot_required": False,
+        "registration": {
+            "registered": plan.registered,
+            "configuration_server_ip": plan.configuration_server_ip,
+            "connected": plan.connected,
+        },
+    }
+    before = [s.product for s in plan.steps]
+    action.set_diff(result, {"installed": before}, {"installed": []})
+    if not plan.steps or action.check_mode:
+        return result
+    for step in plan.steps:
+        log = decommission_plan.step_log(step)
+        outcome = action.run_script(
+            "uninstall_step",
+            task_vars,
+            {"Argv": list(step.argv), "LogPath": log or "", "LogTailLines": LOG_TAIL_LINES, "ProductNames": _names()},
+        )
+        remaining = [uninstall_plan.identify(n) for n in outcome.get("remaining_entries") or []]
+        still = any(p is not None and p.key == step.product for p in remaining)
+        judged = decommission_plan.step_outcome(step, int(outcome.get("rc", 1)), still)
+        record = {
+            "product": step.product,
+            "display_name": step.display_name,
+            "argv": step.argv,
+            "rc": outcome.get("rc"),
+            "meaning": judged["meaning"],
+            "seconds": outcome.get("seconds"),
+            "log": log,
+        }
+        if not judged["ok"]:
+            raise ActionFailure(
+                f"Uninstalling {step.display_name} failed: exit code {outcome.get('rc')} ({judged['meaning']}). "
+                f"Read {log or 'the log'} (log_tail), fix the cause (a pending reboot, a locked file, access denied: "
+                "run with become), then run the task again: it resumes with the products still installed "
+                f"({', '.join(before[len(result['removed']) :])}).",
+                changed=bool(result["removed"]),
+                rc=outcome.get("rc"),
+                stdout=outcome.get("stdout", ""),
+                stderr=outcome.get("stderr", ""),
+                log_tail=outcome.get("log_tail") or [],
+                removed=result["removed"],
+                failed_step=record,
+            )
+        result["removed"].append(record)
+        result["reboot_required"] = result["reboot_required"] or judged["reboot_required"]
+    return result

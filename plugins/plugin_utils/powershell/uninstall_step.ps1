@@ -1,0 +1,122 @@
+# asr.process_server script: uninstall_step v1
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Run ONE step of a process server's decommissioning [6.1]: the uninstall command line the controller planned
+# (plugins/plugin_utils/uninstall_plan.py: MsiExec.exe /qn /x {code} /L+*V <log>, or an Inno unins000.exe with
+# /VERYSILENT /SUPPRESSMSGBOXES /NORESTART), as argv, without a shell. Then it re-reads the Add/Remove Programs
+# entries [6.1] so the controller can tell whether the product is really gone, and returns the tail of the step's
+# log (C:\ProgramData\ASRSetupLogs [1.5]). One remote call per product: a failed or interrupted step leaves the
+# products after it untouched, and the next run plans again from what is still installed. Takes no secret.
+# Lab mirror: lab/collection_scripts/uninstall_step.py.
+[CmdletBinding()]
+param (
+    [Parameter(Mandatory = $true)][string[]]$Argv,
+    [string]$LogPath = '',
+    [int]$LogTailLines = 40,
+    # Add/Remove Programs DisplayNames to report afterwards (matched by "contains", case-insensitive) [6.1].
+    [string[]]$ProductNames = @()
+)
+
+$ErrorActionPreference = 'Stop'
+$Ansible.Changed = $true
+
+function ConvertTo-ArgumentText {
+    # One argument quoted for CommandLineToArgvW / the MSVC runtime (backslashes doubled before a quote).
+    param ([string]$Value)
+    if ($Value -and $Value -notmatch '[\s"]') {
+        return $Value
+    }
+    $escaped = [regex]::Replace($Value, '(\\*)"', { param($m) $m.Groups[1].Value + $m.Groups[1].Value + '\"' })
+    $escaped = [regex]::Replace($escaped, '(\\+)$', { param($m) $m.Groups[1].Value + $m.Groups[1].Value })
+    return '"' + $escaped + '"'
+}
+
+function Invoke-NativeCommand {
+    # Run a program without a shell; its exit code, stdout and stderr (read concurrently: no pipe deadlock).
+    # -InputText is written to its standard input, which is then closed (an unanswered prompt reads end of input).
+    param ([string]$FilePath, [string[]]$ArgumentList = @(), [string]$WorkingDirectory = '', [string]$InputText = '')
+    $psi = New-Object -TypeName System.Diagnostics.ProcessStartInfo
+    $psi.FileName = $FilePath
+    $psi.Arguments = (@($ArgumentList | ForEach-Object { ConvertTo-ArgumentText -Value $_ }) -join ' ')
+    if ($WorkingDirectory) {
+        $psi.WorkingDirectory = $WorkingDirectory
+    }
+    $psi.UseShellExecute = $false
+    $psi.CreateNoWindow = $true
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEndAsync()
+    if ($InputText) {
+        $process.StandardInput.Write($InputText)
+    }
+    $process.StandardInput.Close()
+    $process.WaitForExit()
+    return [ordered]@{
+        command = (@($FilePath) + @($ArgumentList)) -join ' '
+        rc = $process.ExitCode
+        stdout = $stdout.Result
+        stderr = $stderr.Result
+    }
+}
+
+function Get-RemainingEntry {
+    param ([string[]]$Names)
+    $roots = @(
+        'HKLM:\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall',
+        'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
+    )
+    $found = [System.Collections.Generic.List[string]]@()
+    foreach ($root in $roots) {
+        foreach ($key in @(Get-ChildItem -LiteralPath $root -ErrorAction SilentlyContinue)) {
+            $displayName = $key.GetValue('DisplayName', $null)
+            if (-not $displayName) {
+                continue
+            }
+            foreach ($name in $Names) {
+                if ($displayName.IndexOf($name, [System.StringComparison]::OrdinalIgnoreCase) -ge 0) {
+                    $found.Add([string]$displayName)
+                    break
+                }
+            }
+        }
+    }
+    return , $found.ToArray()
+}
+
+function Get-LogTail {
+    # StreamReader detects the encoding from the BOM (Windows Installer logs may be UTF-16).
+    param ([string]$Path, [int]$Lines)
+    if (-not $Path -or -not (Test-Path -LiteralPath $Path -PathType Leaf)) {
+        return , @()
+    }
+    $stream = [System.IO.File]::Open($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::ReadWrite)
+    try {
+        $reader = New-Object -TypeName System.IO.StreamReader -ArgumentList $stream, $true
+        $all = @($reader.ReadToEnd() -split "\r\n|\n|\r" | Where-Object { $_ -ne '' })
+    }
+    finally {
+        $stream.Dispose()
+    }
+    return , @($all | Select-Object -Last $Lines)
+}
+
+$logDir = Join-Path -Path $env:ProgramData -ChildPath 'ASRSetupLogs'
+if (-not (Test-Path -LiteralPath $logDir -PathType Container)) {
+    New-Item -Path $logDir -ItemType Directory -Force | Out-Null
+}
+$started = Get-Date
+$run = Invoke-NativeCommand -FilePath $Argv[0] -ArgumentList @($Argv | Select-Object -Skip 1)
+$result = [ordered]@{
+    rc = $run.rc
+    stdout = $run.stdout
+    stderr = $run.stderr
+    seconds = [math]::Round(((Get-Date) - $started).TotalSeconds, 1)
+    remaining_entries = Get-RemainingEntry -Names $ProductNames
+    log_path = $LogPath
+    log_tail = Get-LogTail -Path $LogPath -Lines $LogTailLines
+}
+$Ansible.Result = ConvertTo-Json -InputObject $result -Depth 6 -Compress

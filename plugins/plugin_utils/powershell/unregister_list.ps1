@@ -1,0 +1,89 @@
+# asr.process_server script: unregister_list v1
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# On a CONFIGURATION SERVER: list the process servers registered with one IP address, READ-ONLY, through the
+# documented purge script itself [5]: in %ProgramData%\ASR\home\svsystems\bin,
+#   perl Unregister-ASRComponent.pl -IPAddress <ip> -Component PS
+# prints the matching process servers (S.No, IP/Name, Heartbeat) and asks for the serial number to unregister
+# (DOC includes/site-recovery-vmware-unregister-process-server.md, ms.date 08/06/2018 and 04/28/2019).
+# ASSUMPTION (not documented; see plugins/plugin_utils/unregister_plan.py): when standard input is closed without
+# an answer, the script purges nothing. This script answers nothing. The controller parses the listing.
+# Also reports whether the host is a configuration server (Installed Products\9 CX_TYPE 1 or 3 [6.4]) and the
+# CS's local time, against which the Heartbeat column is aged. Takes no secret.
+# Lab mirror: lab/collection_scripts/unregister_list.py.
+[CmdletBinding(SupportsShouldProcess)]
+param (
+    [Parameter(Mandatory = $true)][string]$IpAddress
+)
+
+$ErrorActionPreference = 'Stop'
+$Ansible.Changed = $false
+
+function ConvertTo-ArgumentText {
+    # One argument quoted for CommandLineToArgvW / the MSVC runtime (backslashes doubled before a quote).
+    param ([string]$Value)
+    if ($Value -and $Value -notmatch '[\s"]') {
+        return $Value
+    }
+    $escaped = [regex]::Replace($Value, '(\\*)"', { param($m) $m.Groups[1].Value + $m.Groups[1].Value + '\"' })
+    $escaped = [regex]::Replace($escaped, '(\\+)$', { param($m) $m.Groups[1].Value + $m.Groups[1].Value })
+    return '"' + $escaped + '"'
+}
+
+function Invoke-NativeCommand {
+    # Run a program without a shell; its exit code, stdout and stderr (read concurrently: no pipe deadlock).
+    # -InputText is written to its standard input, which is then closed (an unanswered prompt reads end of input).
+    param ([string]$FilePath, [string[]]$ArgumentList = @(), [string]$WorkingDirectory = '', [string]$InputText = '')
+    $psi = New-Object -TypeName System.Diagnostics.ProcessStartInfo
+    $psi.FileName = $FilePath
+    $psi.Arguments = (@($ArgumentList | ForEach-Object { ConvertTo-ArgumentText -Value $_ }) -join ' ')
+    if ($WorkingDirectory) {
+        $psi.WorkingDirectory = $WorkingDirectory
+    }
+    $psi.UseShellExecute = $false
+    $psi.CreateNoWindow = $true
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEndAsync()
+    if ($InputText) {
+        $process.StandardInput.Write($InputText)
+    }
+    $process.StandardInput.Close()
+    $process.WaitForExit()
+    return [ordered]@{
+        command = (@($FilePath) + @($ArgumentList)) -join ' '
+        rc = $process.ExitCode
+        stdout = $stdout.Result
+        stderr = $stderr.Result
+    }
+}
+
+$binDir = Join-Path -Path $env:ProgramData -ChildPath 'ASR\home\svsystems\bin'
+$scriptName = 'Unregister-ASRComponent.pl'
+$cxType = $null
+$key = Get-Item -LiteralPath 'HKLM:\SOFTWARE\Wow6432Node\InMage Systems\Installed Products\9' -ErrorAction SilentlyContinue
+if ($null -ne $key) {
+    $cxType = $key.GetValue('CX_TYPE', $null)
+}
+$result = [ordered]@{
+    is_configuration_server = ($null -ne $cxType -and @(1, 3) -contains [int]$cxType)
+    bin_dir = $binDir
+    script_present = (Test-Path -LiteralPath (Join-Path -Path $binDir -ChildPath $scriptName) -PathType Leaf)
+    now_local = (Get-Date).ToString('yyyy-MM-dd HH:mm:ss', [System.Globalization.CultureInfo]::InvariantCulture)
+    rc = $null
+    stdout = $null
+    stderr = $null
+}
+$arguments = @($scriptName, '-IPAddress', $IpAddress, '-Component', 'PS')
+if ($result.is_configuration_server -and $result.script_present) {
+    # perl is on the PATH of a configuration server (Dependencies, [6.2]); no answer to the prompt.
+    $listing = Invoke-NativeCommand -FilePath 'perl.exe' -ArgumentList $arguments -WorkingDirectory $binDir
+    $result.rc = $listing.rc
+    $result.stdout = $listing.stdout
+    $result.stderr = $listing.stderr
+}
+$Ansible.Result = ConvertTo-Json -InputObject $result -Depth 4 -Compress

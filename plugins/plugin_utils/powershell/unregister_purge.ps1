@@ -1,0 +1,104 @@
+# asr.process_server script: unregister_purge v1
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# On a CONFIGURATION SERVER: purge ONE disconnected process server [5]: in %ProgramData%\ASR\home\svsystems\bin,
+#   perl Unregister-ASRComponent.pl -IPAddress <ip> -Component PS
+# then answer the script's prompt with the serial number (S.No) of the row the controller chose from the listing
+# (DOC includes/site-recovery-vmware-unregister-process-server.md, ms.date 08/06/2018 and 04/28/2019: list, enter
+# the S.No, "Successfully unregistered <server-name> (<server-IP-address>)").
+# Guard: the listing is read again first (standard input closed, ASSUMED to purge nothing, see
+# plugins/plugin_utils/unregister_plan.py) and the purge is only answered when the row with that S.No still names
+# the same IP address; otherwise nothing is purged and the controller is told. Takes no secret.
+# Lab mirror: lab/collection_scripts/unregister_purge.py.
+[CmdletBinding()]
+param (
+    [Parameter(Mandatory = $true)][string]$IpAddress,
+    [Parameter(Mandatory = $true)][int]$SerialNumber
+)
+
+$ErrorActionPreference = 'Stop'
+$Ansible.Changed = $false
+
+function ConvertTo-ArgumentText {
+    # One argument quoted for CommandLineToArgvW / the MSVC runtime (backslashes doubled before a quote).
+    param ([string]$Value)
+    if ($Value -and $Value -notmatch '[\s"]') {
+        return $Value
+    }
+    $escaped = [regex]::Replace($Value, '(\\*)"', { param($m) $m.Groups[1].Value + $m.Groups[1].Value + '\"' })
+    $escaped = [regex]::Replace($escaped, '(\\+)$', { param($m) $m.Groups[1].Value + $m.Groups[1].Value })
+    return '"' + $escaped + '"'
+}
+
+function Invoke-NativeCommand {
+    # Run a program without a shell; its exit code, stdout and stderr (read concurrently: no pipe deadlock).
+    # -InputText is written to its standard input, which is then closed (an unanswered prompt reads end of input).
+    param ([string]$FilePath, [string[]]$ArgumentList = @(), [string]$WorkingDirectory = '', [string]$InputText = '')
+    $psi = New-Object -TypeName System.Diagnostics.ProcessStartInfo
+    $psi.FileName = $FilePath
+    $psi.Arguments = (@($ArgumentList | ForEach-Object { ConvertTo-ArgumentText -Value $_ }) -join ' ')
+    if ($WorkingDirectory) {
+        $psi.WorkingDirectory = $WorkingDirectory
+    }
+    $psi.UseShellExecute = $false
+    $psi.CreateNoWindow = $true
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $process = [System.Diagnostics.Process]::Start($psi)
+    $stdout = $process.StandardOutput.ReadToEndAsync()
+    $stderr = $process.StandardError.ReadToEndAsync()
+    if ($InputText) {
+        $process.StandardInput.Write($InputText)
+    }
+    $process.StandardInput.Close()
+    $process.WaitForExit()
+    return [ordered]@{
+        command = (@($FilePath) + @($ArgumentList)) -join ' '
+        rc = $process.ExitCode
+        stdout = $stdout.Result
+        stderr = $stderr.Result
+    }
+}
+
+$binDir = Join-Path -Path $env:ProgramData -ChildPath 'ASR\home\svsystems\bin'
+$scriptName = 'Unregister-ASRComponent.pl'
+$cxType = $null
+$key = Get-Item -LiteralPath 'HKLM:\SOFTWARE\Wow6432Node\InMage Systems\Installed Products\9' -ErrorAction SilentlyContinue
+if ($null -ne $key) {
+    $cxType = $key.GetValue('CX_TYPE', $null)
+}
+$result = [ordered]@{
+    is_configuration_server = ($null -ne $cxType -and @(1, 3) -contains [int]$cxType)
+    bin_dir = $binDir
+    script_present = (Test-Path -LiteralPath (Join-Path -Path $binDir -ChildPath $scriptName) -PathType Leaf)
+    now_local = (Get-Date).ToString('yyyy-MM-dd HH:mm:ss', [System.Globalization.CultureInfo]::InvariantCulture)
+    rc = $null
+    stdout = $null
+    stderr = $null
+}
+$arguments = @($scriptName, '-IPAddress', $IpAddress, '-Component', 'PS')
+$result.listing_matches = $false
+if ($result.is_configuration_server -and $result.script_present) {
+    $listing = Invoke-NativeCommand -FilePath 'perl.exe' -ArgumentList $arguments -WorkingDirectory $binDir
+    $row = '^\s*' + $SerialNumber + '[.):|-]?\s+.*(?<![\d.])' + [regex]::Escape($IpAddress) + '(?![\d.])'
+    foreach ($line in @($listing.stdout -split "\r\n|\n|\r")) {
+        if ($line -match $row) {
+            $result.listing_matches = $true
+        }
+    }
+    if ($result.listing_matches) {
+        $Ansible.Changed = $true
+        $purge = Invoke-NativeCommand -FilePath 'perl.exe' -ArgumentList $arguments -WorkingDirectory $binDir -InputText ("$SerialNumber" + "`r`n")
+        $result.rc = $purge.rc
+        $result.stdout = $purge.stdout
+        $result.stderr = $purge.stderr
+    }
+    else {
+        $result.rc = $listing.rc
+        $result.stdout = $listing.stdout
+        $result.stderr = $listing.stderr
+    }
+}
+$Ansible.Result = ConvertTo-Json -InputObject $result -Depth 4 -Compress
