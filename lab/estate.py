@@ -102,6 +102,7 @@ def create(
     }
     for stale in estate.host_names():
         estate.host_path(stale).unlink(missing_ok=True)
+        estate.processes_path(stale).unlink(missing_ok=True)  # a new estate starts with an empty process log
     write_meta(estate, meta)
     populate_hosts(estate, meta)
     journal.clear(estate)
