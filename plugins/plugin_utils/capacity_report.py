@@ -266,7 +266,9 @@ def summary_lines(report: Mapping[str, Any]) -> list[str]:
         load_text = (
             f"{load['protected_machines']} machines, {load['daily_churn_gb']:g} GB/day" if load else "no planned load"
         )
-        line = f"{host['name']}: tier {host['tier'] or 'none'}; {load_text}; {STATUS_TEXT[host['status']]}"
+        line = f"{host['name']}: tier {host['tier'] or 'none'}; {load_text}"
+        if host["status"] != NO_LOAD:
+            line += f"; {STATUS_TEXT[host['status']]}"
         if host.get("error"):
             line += f" ({host['error']})"
         if host["status"] in (OVER, NO_TIER) and host["shortfalls"]:
