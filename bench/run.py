@@ -65,6 +65,10 @@ def measured_run(cmd: list[str], log_path: pathlib.Path, env: dict[str, str], ti
         timer.start()
         try:
             _pid, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # Ctrl-C: its own session does not get SIGINT; stop it before the lab goes down
+            os.killpg(proc.pid, signal.SIGKILL)
+            os.wait4(proc.pid, 0)
+            raise
         finally:
             timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting again
@@ -112,6 +116,7 @@ def run_scenario(lab, scenario, impl, n, args, work: pathlib.Path, installer: pa
         cmd = [ansible_playbook(), "-i", str(lab.inventory), "-f", str(args.forks), "-e", f"@{vars_file}",
                str(ROOT / scenario.playbook(impl))]  # fmt: skip
         server_cpu0 = lab.server_cpu_s()
+        load0 = os.getloadavg()[0]
         print(f"  N={n:<4} {scenario.name:<8} {impl:<8} {run:<10} ...", end="", flush=True)
         figures = measured_run(cmd, log, env, RUN_TIMEOUT_S)
         server_cpu1 = lab.server_cpu_s()
@@ -134,6 +139,8 @@ def run_scenario(lab, scenario, impl, n, args, work: pathlib.Path, installer: pa
             "lab_server_cpu_s": (
                 round(server_cpu1 - server_cpu0, 3) if server_cpu0 is not None and server_cpu1 is not None else None
             ),
+            # the machine may be shared: a load above the core count means the timings include waiting for CPU
+            "loadavg_1m": [round(load0, 2), round(os.getloadavg()[0], 2)],
             "failed_hosts": failed_hosts,
             "log": str(log),
         }
@@ -268,6 +275,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "ansible_core": ansible_version,
         "platform": platform.platform(),
+        "loadavg_at_report": [round(x, 2) for x in os.getloadavg()],
         "cpu": next(
             (line.split(":", 1)[1].strip() for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines()
              if line.startswith("model name")),

@@ -83,10 +83,11 @@ def lines(title: str, xs: Sequence[int], series: Mapping[str, Mapping[int, float
     for n in xs:
         out.append(_text(px(n), y0 + height + 14, f"N={n}", 10, "middle"))
     legend_y = y0 + 4
+    runs = list(dict.fromkeys(name.split(" ", 1)[-1] for name in series))  # same dash for the same run
     for k, (name, points) in enumerate(series.items()):
-        impl = name.split(" ", 1)[0]
+        impl, _, run = name.partition(" ")
         colour = COLOURS.get(impl, "#555")
-        dash = DASHES[(k // 2) % len(DASHES)]
+        dash = DASHES[runs.index(run or impl) % len(DASHES)]
         pts = [(px(n), y0 + height - height * v / top) for n, v in sorted(points.items()) if v is not None]
         if not pts:
             continue
