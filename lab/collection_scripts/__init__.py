@@ -5,6 +5,11 @@ computes from the emulated host's state what the real script (``plugins/plugin_u
 computes on Windows, and says which part of the script each piece mirrors.
 """
 
-from lab.collection_scripts import probe  # noqa: F401
-from lab.collection_scripts import proxy_apply, register_apply  # noqa: F401
-from lab.collection_scripts import uninstall_step, unregister_list  # noqa: F401
+import importlib
+import pkgutil
+
+# Every module of this package registers its handlers when imported (files starting with "_" are helpers).
+# Discovered rather than listed, so modules added by different people do not clash on this file.
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")

@@ -56,9 +56,10 @@ def restart_obengine(ctx: ScriptContext, steps: Steps, suffix: str = "") -> bool
         return steps.add(
             f"restart_obengine{suffix}", {"rc": 1060, "stdout": "", "stderr": "The obengine service does not exist."}
         )
-    if svc["state"] != "stopped":
-        if not steps.add(f"stop_obengine{suffix}", invoke(ctx, "net.exe", ["stop", "obengine"])):
-            return False
+    if svc["state"] != "stopped" and not steps.add(
+        f"stop_obengine{suffix}", invoke(ctx, "net.exe", ["stop", "obengine"])
+    ):
+        return False
     return steps.add(f"start_obengine{suffix}", invoke(ctx, "net.exe", ["start", "obengine"]))
 
 

@@ -21,6 +21,8 @@ description:
     C(cdpcli.exe --registermt) from C(%ProgramData%\ASR\Agent) and restarts C(obengine) again, as the
     documentation for modifying the proxy of a scale-out process server says. The master target step is skipped
     when the Mobility Service/Master Target agent is not installed.
+  - When the proxy already matches but C(obengine) is not running (a previous change stopped half way), the
+    whole procedure runs again, so a re-run repairs it.
   - With O(state=absent) it removes the proxy (C(Set-OBMachineSetting -NoProxy)) the same way.
   - Optionally writes the C([ProxySettings]) file Unified Setup reads with C(/ProxySettingsFilePath)
     (O(settings_file)).

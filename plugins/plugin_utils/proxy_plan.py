@@ -180,6 +180,11 @@ def plan_proxy(
         )
     current = current_mars_proxy(asr)
     reasons = mars_proxy_differences(current, wanted)
+    obengine = next((s for s in asr.get("services") or [] if s.get("name") == "obengine"), None)
+    if not reasons and obengine is not None and obengine.get("present") and obengine.get("state") != "running":
+        # A previous change that stopped half way (obengine failed to start) left the proxy set but not applied
+        # and the MT not re-registered: the whole procedure runs again [8].
+        reasons.append(f"obengine is {obengine.get('state')}: the change is applied again and obengine restarted")
     if wanted is not None and wanted.password and update_password == "always":
         reasons.append("update_password=always sets the password on every run (it cannot be read back)")
     set_mars = bool(reasons)

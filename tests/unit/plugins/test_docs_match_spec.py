@@ -104,8 +104,10 @@ def _secret_named(spec: dict, path: str = "") -> list[tuple[str, bool]]:
     for name, option in spec.items():
         full = f"{path}{name}"
         # An option with choices (update_password: always/on_change) names a policy, not a secret.
-        if any(word in name for word in SECRET_WORDS) and not name.endswith(("_file", "_path")) and not option.get(
-            "choices"
+        if (
+            any(word in name for word in SECRET_WORDS)
+            and not name.endswith(("_file", "_path"))
+            and not option.get("choices")
         ):
             found.append((full, bool(option.get("no_log"))))
         found += _secret_named(option.get("options") or {}, full + ".")

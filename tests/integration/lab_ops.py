@@ -1,0 +1,93 @@
+"""Helpers for the lab integration tests of proxy/register/uninstall/unregister: an estate served over real
+WinRM, a playbook of one module task run with real ansible-playbook, the journal and the process log."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pathlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from lab import estate as lab_estate
+from lab import journal, seed, wsman
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
+
+
+@contextlib.contextmanager
+def served(tmp_path: pathlib.Path, seed_name: str, *, cs: int = 1, ps: int = 2) -> Iterator[lab_estate.Estate]:
+    estate = lab_estate.create(tmp_path / "estate", cs=cs, ps=ps)
+    seed.apply(estate, seed_name)
+    server = wsman.serve(estate)
+    try:
+        yield estate
+    finally:
+        server.shutdown()
+
+
+def run_task(
+    estate: lab_estate.Estate,
+    host: str,
+    module: str,
+    args: dict[str, Any],
+    out: pathlib.Path,
+    *extra: str,
+    task_extra: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], subprocess.CompletedProcess]:
+    """Run ``asr.process_server.<module>`` once on ``host``; its registered result and the process."""
+    out.mkdir(parents=True, exist_ok=True)
+    result_file = out / f"{host}-{module}.json"
+    result_file.unlink(missing_ok=True)
+    task = {"name": "Module under test", f"asr.process_server.{module}": args, "register": "r", "ignore_errors": True}
+    task.update(task_extra or {})
+    play = [
+        {
+            "name": "lab",
+            "hosts": host,
+            "gather_facts": False,
+            "tasks": [
+                task,
+                {
+                    "name": "Keep the result",
+                    "ansible.builtin.copy": {"content": "{{ r | to_json }}", "dest": str(result_file), "mode": "0644"},
+                    "delegate_to": "localhost",
+                    "check_mode": False,
+                },
+            ],
+        }
+    ]
+    playbook = out / f"{module}.yml"
+    playbook.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(estate.path / "inventory.yml")]
+    proc = subprocess.run([*cmd, *extra, str(playbook)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result_file.exists(), proc.stdout[-4000:] + proc.stderr[-4000:]
+    return json.loads(result_file.read_text(encoding="utf-8")), proc
+
+
+def calls(estate: lab_estate.Estate, host: str) -> list[dict[str, Any]]:
+    return journal.read(estate, host)
+
+
+def identities(estate: lab_estate.Estate, host: str) -> list[str]:
+    return [e.get("identity") for e in journal.read(estate, host)]
+
+
+def processes(estate: lab_estate.Estate, host: str) -> list[str]:
+    path = estate.processes_path(host)
+    if not path.exists():
+        return []
+    return [json.loads(line)["command_line"] for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def clear(estate: lab_estate.Estate) -> None:
+    journal.clear(estate)
+    for name in estate.host_names():
+        estate.processes_path(name).unlink(missing_ok=True)

@@ -1,0 +1,194 @@
+"""proxy/register/uninstall/unregister actions with _execute_module replaying recorded win_powershell results:
+one remote call when converged, bad input fails before any call, passwords never in results, check mode runs
+no changing script."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import pathlib
+from unittest.mock import MagicMock
+
+import pytest
+from ansible.playbook.task import Task
+
+FIXTURES = pathlib.Path(__file__).parent / "fixtures"
+PROBE = json.loads((FIXTURES / "probe_v1_lab_drifted_proxy.json").read_text(encoding="utf-8"))
+LISTING = json.loads((FIXTURES / "unregister_list_v1_lab_disconnected.json").read_text(encoding="utf-8"))
+PASSWORD = "Pr0xy-S3cret-7781"
+CURRENT = {"proxy_address": "http://old-proxy.corp.example", "proxy_port": 8080}
+WANTED = {
+    "proxy_address": "http://proxy.corp.example",
+    "proxy_port": 3128,
+    "proxy_username": "CORP\\svc-asr",
+    "proxy_password": PASSWORD,
+}
+
+
+def ps(result, **extra):
+    reply = {"changed": False, "result": json.dumps(result), "output": [], "error": [], "host_out": "", "host_err": ""}
+    reply.update(extra)
+    return reply
+
+
+def step(name, rc=0, stdout="", stderr=""):
+    return {"name": name, "rc": rc, "stdout": stdout, "stderr": stderr}
+
+
+def run(monkeypatch, module, args, replies, check_mode=False, diff=False):
+    action = importlib.import_module(f"ansible_collections.asr.process_server.plugins.action.{module}")
+    task = MagicMock(Task)
+    task.args = args
+    task.check_mode = check_mode
+    task.diff = diff
+    task.async_val = 0
+    plugin = action.ActionModule(task, MagicMock(), MagicMock(), loader=None, templar=None, shared_loader_obj=None)
+    execute = MagicMock(side_effect=list(replies))
+    monkeypatch.setattr(plugin, "_execute_module", execute)
+    result = plugin.run(task_vars={"inventory_hostname": "ps01"})
+    scripts = [c.kwargs["module_args"]["script"].splitlines()[0].split(": ")[1] for c in execute.call_args_list]
+    return result, scripts, execute
+
+
+# ---- converged: exactly one remote call ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("module", "args", "reply"),
+    [
+        ("proxy", CURRENT, PROBE),
+        ("register", {"configuration_server_ip": "10.0.0.11"}, PROBE),
+        ("unregister", {"ip_address": "10.0.0.9"}, {**LISTING, "stdout": "No process server with IP 10.0.0.9\r\n"}),
+    ],
+)
+def test_converged_is_one_remote_call(monkeypatch, module, args, reply):
+    result, scripts, _ = run(monkeypatch, module, args, [ps(reply)])
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is False and len(scripts) == 1
+
+
+def test_uninstall_with_nothing_left_is_one_call(monkeypatch):
+    probe = copy.deepcopy(PROBE)
+    probe["uninstall_entries"] = []
+    probe["installed_products"] = {"csps": None, "dependencies": None}
+    probe["amethyst_conf"]["ps_cs_ip"] = None
+    result, scripts, _ = run(monkeypatch, "uninstall", {}, [ps(probe)])
+    assert result["changed"] is False and scripts == ["probe v1"] and result["steps"] == []
+
+
+# ---- changes ----------------------------------------------------------------------------------------------
+def test_proxy_change_is_probe_plus_one_script_with_a_secure_password(monkeypatch):
+    applied = {
+        "ok": True,
+        "failed_step": None,
+        "steps": [step("set_ob_machine_setting"), step("registermt", stdout="ok")],
+        "readback": {"enabled": True, "address": WANTED["proxy_address"], "port": 3128, "username": "CORP\\svc-asr"},
+    }
+    result, scripts, execute = run(monkeypatch, "proxy", WANTED, [ps(PROBE), ps(applied)], diff=True)
+    assert not result.get("failed"), result.get("msg")
+    assert scripts == ["probe v1", "proxy_apply v1"] and result["changed"] and result["registered_mt"]
+    sent = execute.call_args_list[1].kwargs["module_args"]
+    assert sent["sensitive_parameters"] == [{"name": "ProxyPassword", "value": PASSWORD}]
+    assert PASSWORD not in json.dumps(sent["parameters"]) and PASSWORD not in sent["script"]
+    assert result["diff"]["before"]["mars_proxy"]["address"] == "http://old-proxy.corp.example"
+    assert PASSWORD not in json.dumps(result)
+
+
+def test_proxy_failed_step_is_reported_with_rc_and_no_password(monkeypatch):
+    applied = {
+        "ok": False,
+        "failed_step": "start_obengine",
+        "steps": [step("set_ob_machine_setting"), step("start_obengine", 2, "", f"could not be started {PASSWORD}")],
+        "readback": None,
+    }
+    result, _scripts, _ = run(monkeypatch, "proxy", WANTED, [ps(PROBE), ps(applied)])
+    assert result["failed"] and result["rc"] == 2 and "start_obengine" in result["msg"]
+    assert "event log" in result["msg"] and PASSWORD not in json.dumps(result)
+
+
+def test_register_force_and_cs_unreachable_failure(monkeypatch):
+    ok = {"ok": True, "failed_step": None, "steps": [step("registermt"), step("stop_obengine"), step("start_obengine")]}
+    result, scripts, _ = run(monkeypatch, "register", {"force": True}, [ps(PROBE), ps(ok)])
+    assert result["changed"] and scripts == ["probe v1", "register_apply v1"]
+    failed = {"ok": False, "failed_step": "registermt", "steps": [step("registermt", 1, "", "Unable to connect")]}
+    result, _scripts, _ = run(monkeypatch, "register", {"force": True}, [ps(PROBE), ps(failed)])
+    assert result["failed"] and result["rc"] == 1 and "TCP 443" in result["msg"] and "Unable" in result["stderr"]
+
+
+def test_uninstall_runs_one_call_per_step_and_stops_at_a_failure(monkeypatch):
+    names = [e["display_name"] for e in PROBE["uninstall_entries"]]
+    mt = next(n for n in names if "Master Target" in n)
+    mars = next(n for n in names if "Recovery Services" in n)
+    replies = [
+        ps(PROBE),
+        ps({"rc": 0, "stdout": "", "stderr": "", "remaining_entries": [mt, mars], "log_tail": []}),
+        ps({"rc": 0, "stdout": "", "stderr": "", "remaining_entries": [mt, mars], "log_tail": []}),
+        ps(
+            {"rc": 1603, "stdout": "", "stderr": "Fatal", "remaining_entries": [mt, mars], "log_tail": ["status: 1603"]}
+        ),
+    ]
+    result, scripts, execute = run(monkeypatch, "uninstall", {"workload_moved": True}, replies)
+    assert scripts == ["probe v1", "uninstall_step v1", "uninstall_step v1", "uninstall_step v1"]
+    assert result["failed"] and result["rc"] == 1603 and result["log_tail"] == ["status: 1603"]
+    assert [r["product"] for r in result["removed"]] == ORDER[:2] and result["changed"] is True
+    first = execute.call_args_list[1].kwargs["module_args"]["parameters"]["Argv"]
+    assert first[0].lower().endswith("unins000.exe") and "/VERYSILENT" in first
+
+
+ORDER = ["configuration_process_server", "configuration_process_server_dependencies"]
+
+
+def test_unregister_purges_each_listed_row(monkeypatch):
+    purge = {**LISTING, "listing_matches": True, "rc": 0, "stdout": "Successfully unregistered PS01 (10.0.0.101)\r\n"}
+    result, scripts, _ = run(monkeypatch, "unregister", {"ip_address": "10.0.0.101"}, [ps(LISTING), ps(purge)])
+    assert scripts == ["unregister_list v1", "unregister_purge v1"] and result["changed"]
+    assert [r["serial"] for r in result["purged"]] == [1]
+
+
+# ---- check mode: no changing script ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("module", "args", "reply"),
+    [
+        ("proxy", WANTED, PROBE),
+        ("register", {"force": True}, PROBE),
+        ("uninstall", {"workload_moved": True}, PROBE),
+        ("unregister", {"ip_address": "10.0.0.101"}, LISTING),
+    ],
+)
+def test_check_mode_predicts_with_the_read_only_call_only(monkeypatch, module, args, reply):
+    result, scripts, _ = run(monkeypatch, module, args, [ps(reply)], check_mode=True)
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is True and len(scripts) == 1 and scripts[0] in ("probe v1", "unregister_list v1")
+    assert PASSWORD not in json.dumps(result)
+
+
+# ---- bad input: fails before any remote call, naming the option and what it accepts -------------------------
+BAD = [
+    ("proxy", {"state": "gone", **CURRENT}, "state", "present, absent"),
+    ("proxy", {**CURRENT, "update_password": "sometimes"}, "update_password", "always, on_change"),
+    ("proxy", {"proxy_address": "proxy.corp", "proxy_port": 80}, "proxy_address", "http://"),
+    ("proxy", {"proxy_address": "http://p", "proxy_port": 0}, "proxy_port", "1 to 65535"),
+    ("proxy", {"proxy_address": "http://p", "proxy_port": 70000}, "proxy_port", "1 to 65535"),
+    ("proxy", {"proxy_address": "http://p"}, "proxy_port", "type int"),
+    ("proxy", {"proxy_address": "http://p", "proxy_port": "eighty"}, "proxy_port", "type int"),
+    ("proxy", {**CURRENT, "proxy_username": "u"}, "proxy_password", "type str"),
+    ("proxy", {**CURRENT, "proxy_username": "u", "proxy_password": 'a"b'}, "proxy_password", "without"),
+    ("proxy", {"state": "absent", "proxy_port": 8080}, "proxy_port", "nothing with state=absent"),
+    ("proxy", {**WANTED, "settings_file": r"C:\p.conf"}, "settings_file", "without authentication"),
+    ("proxy", {**CURRENT, "settings_file": "p.conf"}, "settings_file", "absolute Windows path"),
+    ("proxy", {**CURRENT, "bogus": 1}, "bogus", "Supported parameters"),
+    ("register", {"configuration_server_ip": "10.0.0.300"}, "configuration_server_ip", "IPv4"),
+    ("register", {"force": "perhaps"}, "force", "type bool"),
+    ("uninstall", {"workload_moved": "maybe"}, "workload_moved", "type bool"),
+    ("uninstall", {"keep_mars_agent": [1]}, "keep_mars_agent", "type bool"),
+    ("unregister", {}, "ip_address", "required"),
+    ("unregister", {"ip_address": "ps01.corp"}, "ip_address", "IPv4"),
+    ("unregister", {"ip_address": "10.0.0.101", "force": "no way"}, "force", "type bool"),
+]
+
+
+@pytest.mark.parametrize(("module", "args", "option", "allowed"), BAD)
+def test_bad_input_fails_before_any_remote_call(monkeypatch, module, args, option, allowed):
+    result, scripts, _ = run(monkeypatch, module, args, [])
+    assert result["failed"] and scripts == []
+    assert option in result["msg"] and allowed in result["msg"], result["msg"]
+    assert PASSWORD not in json.dumps(result) and 'a"b' not in json.dumps(result)
