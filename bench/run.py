@@ -328,6 +328,54 @@ def print_report(result: dict[str, Any]) -> None:
             print(f"  {line}")
 
 
+def markdown(results: list[dict[str, Any]]) -> str:
+    """The runs, ratios, growth and planner of one or more result files as Markdown tables (docs/benchmarks.md)."""
+    rows = [r for res in results for r in res["runs"]]
+    lines = [
+        "| N | scenario | run | impl | calls/host mean (max) | wall s | controller CPU s | max RSS MB | lab CPU s |"
+        " load 1m |",
+        "|---:|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    order = {s.name: (i, s.runs) for i, s in enumerate(scenarios.SCENARIOS)}
+
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        index, runs = order.get(r["scenario"], (99, ()))
+        return (r["hosts"], index, runs.index(r["run"]) if r["run"] in runs else 99, r["impl"] != "ours")
+
+    for r in sorted(rows, key=key):
+        if r["status"] != "ok":
+            lines.append(f"| {r['hosts']} | {r['scenario']} | {r['run']} | {r['impl']} | {r['status']} | | | | | |")
+            continue
+        load = r.get("loadavg_1m") or ["?", "?"]
+        lines.append(
+            f"| {r['hosts']} | {r['scenario']} | {r['run']} | {r['impl']} | "
+            f"{r['calls']['mean']:g} ({r['calls']['max']}) | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
+            f"{r['maxrss_mb']:.1f} | {r['lab_server_cpu_s'] or 0:.1f} | {load[0]}-{load[1]} |"
+        )
+    comparisons = compare(rows)
+    if comparisons:
+        lines += ["", "| N | scenario | run | calls | wall | CPU | RSS |", "|---:|---|---|---:|---:|---:|---:|"]
+        lines += [
+            f"| {c['hosts']} | {c['scenario']} | {c['run']} | {metrics.fmt_ratio(c['calls_ratio'])} | "
+            f"{metrics.fmt_ratio(c['wall_ratio'])} | {metrics.fmt_ratio(c['cpu_ratio'])} | "
+            f"{metrics.fmt_ratio(c['rss_ratio'])} |"
+            for c in comparisons
+        ]
+    planner = [p for res in results for p in res.get("planner", [])]
+    if planner:
+        lines += [
+            "",
+            "| profile | machines | mode | seconds | servers | lower bound | gap |",
+            "|---|---:|---|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {p['profile']} | {p['machines']:,} | {p['mode']} | {p['seconds']:.3f} | {p['servers']} | "
+            f"{p['lower_bound']} | {p['gap']} |"
+            for p in planner
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def ci_failures(result: dict[str, Any]) -> list[str]:
     """What fails --ci: a broken run, or a converged host of this collection costing more than 1 remote call."""
     problems = [
@@ -363,6 +411,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--work", type=pathlib.Path, help="estate + logs directory (default: a temporary one, removed)")
     p.add_argument("--ci", action="store_true", help="smoke mode: 3 hosts, no latency, small planner; CI gate")
     p.add_argument("--list", action="store_true", help="print the scenario table and exit")
+    p.add_argument("--markdown", type=pathlib.Path, nargs="+", help="print result JSON file(s) as Markdown tables")
     args = p.parse_args(argv)
     if args.ci:
         args.hosts, args.latency_ms, args.forks = [3], 0, 5
@@ -382,6 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.list:
         list_scenarios()
+        return 0
+    if args.markdown:
+        print(markdown([json.loads(p.read_text(encoding="utf-8")) for p in args.markdown]), end="")
         return 0
     from bench.labctl import Lab  # imports the lab only when a run is asked for
     from lab.asr.installer import package_bytes

@@ -200,3 +200,19 @@ def test_ci_mode_is_small_and_has_no_latency():
     assert (args.hosts, args.latency_ms) == ([3], 0)
     args = run.parse_args(["--hosts", "10", "50", "200", "--latency-ms", "50", "--forks", "20"])
     assert (args.hosts, args.latency_ms, args.forks) == ([10, 50, 200], 50, 20)
+
+
+def test_markdown_tables_list_runs_in_scenario_order_with_ratios():
+    rows = [
+        _row("baseline", "proxy", "fix drift", 10, 6.0, 6, 12.0),
+        _row("ours", "site", "fresh", 10, 4.0, 4, 5.0),
+        _row("baseline", "site", "fresh", 10, 20.0, 20, 20.0),
+        {"impl": "ours", "scenario": "proxy", "run": "fix drift", "hosts": 10, "status": "not available yet"},
+    ]
+    for r in rows:
+        r.setdefault("lab_server_cpu_s", 1.0)
+    text = run.markdown([{"runs": rows, "planner": []}])
+    body = [line for line in text.splitlines() if line.startswith("| 10 |")]
+    assert body[0].startswith("| 10 | site | fresh | ours | 4 (4)")
+    assert body[2].startswith("| 10 | proxy | fix drift | ours | not available yet")
+    assert "| 10 | site | fresh | 5.0x | 4.0x |" in text
