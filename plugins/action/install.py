@@ -1,0 +1,133 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""asr.process_server.install: install a scale-out process server and register it to a configuration server.
+
+validate (no remote call) -> probe (one call) -> ensure_installed (plan, then stage/start/poll/cleanup).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ansible.errors import AnsibleError
+
+from ansible_collections.asr.process_server.plugins.plugin_utils import installer_file, unified_setup
+from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import AsrActionBase
+from ansible_collections.asr.process_server.plugins.plugin_utils._op_install import (
+    ensure_installed,
+    install_spec,
+    probe_parameters,
+)
+from ansible_collections.asr.process_server.plugins.plugin_utils._op_setup import staged_path
+from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.install_plan import Installer
+from ansible_collections.asr.process_server.plugins.plugin_utils.versions import parse_version
+
+DEFAULT_STAGING_DIR = r"C:\ProgramData\ASRSetupStaging"
+
+# Kept equal to DOCUMENTATION in plugins/modules/install.py by tests/unit/plugins/test_docs_match_spec.py.
+# passphrase / passphrase_file (and configuration_server_port, which setup does not use: the configuration
+# server is always reached on 443 [1.3]) come from the shared COMMON_ARGUMENT_SPEC (doc fragment
+# asr.process_server.common); configuration_server_ip is required here.
+ARGUMENT_SPEC: dict[str, Any] = {
+    "configuration_server_ip": {"type": "str", "required": True},
+    "installer": {"type": "path"},
+    "installer_remote_path": {"type": "str"},
+    "installer_checksum": {"type": "str"},
+    "installer_version": {"type": "str"},
+    "staging_dir": {"type": "str", "default": DEFAULT_STAGING_DIR},
+    "install_location": {"type": "str", "required": True},
+    "env_type": {"type": "str", "required": True, "choices": ["VMware", "NonVMware"]},
+    "process_server_ip": {"type": "str"},
+    "data_port": {"type": "int", "default": 9443},
+    "proxy": {
+        "type": "dict",
+        "options": {
+            "address": {"type": "str", "required": True},
+            "port": {"type": "int", "required": True},
+            "username": {"type": "str"},
+            "password": {"type": "str", "no_log": True},
+        },
+    },
+    "skip_space_check": {"type": "bool", "default": False},
+    "configuration_server_version": {"type": "str"},
+    "reboot": {"type": "bool", "default": False},
+    "reboot_timeout": {"type": "int", "default": 1200},
+    "setup_timeout": {"type": "int", "default": 5400},
+    "poll_interval": {"type": "int", "default": 15},
+}
+MUTUALLY_EXCLUSIVE = [["passphrase", "passphrase_file"], ["installer", "installer_remote_path"]]
+REQUIRED_ONE_OF = [["passphrase", "passphrase_file"], ["installer", "installer_remote_path"]]
+
+
+def check_checksum(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if text.startswith("sha256:"):
+        text = text[len("sha256:") :]
+    if len(text) != installer_file.SHA256_HEX_LENGTH or any(c not in "0123456789abcdef" for c in text):
+        raise InvalidOption("installer_checksum", value, "a SHA-256 as 64 hexadecimal digits (optionally 'sha256:...')")
+    return text
+
+
+def resolve_installer(action: AsrActionBase, args: dict[str, Any], staging_dir: str) -> Installer:
+    """The installer as the controller knows it (no remote call): checksum and, if readable, version."""
+    expected = check_checksum(args.get("installer_checksum"))
+    declared = parse_version(args["installer_version"], "installer_version") if args.get("installer_version") else None
+    if args.get("installer_remote_path") is not None:
+        path = unified_setup.check_windows_path("installer_remote_path", args["installer_remote_path"])
+        return Installer(remote_path=path, version=declared, sha256=expected, option="installer_remote_path")
+    local = find_local_file(action, args["installer"], "installer")
+    actual = installer_file.sha256_of(local)
+    if expected and actual != expected:
+        raise InvalidOption(
+            "installer_checksum",
+            expected,
+            f"the SHA-256 of {local} ({actual})",
+            "The file on the controller does not match the checksum: download it again or correct the checksum.",
+        )
+    version = installer_file.pe_file_version(local)
+    if version is not None and declared is not None and parse_version(version) != declared:
+        raise InvalidOption(
+            "installer_version", str(declared), f"the file's own version {version}", "Remove installer_version."
+        )
+    return Installer(
+        remote_path=staged_path(staging_dir, actual),
+        local_path=local,
+        version=parse_version(version) if version else declared,
+        sha256=actual,
+    )
+
+
+def find_local_file(action: AsrActionBase, path: str, option: str) -> str:
+    """A controller file: absolute, or found like a role's files/ (``_find_needle``)."""
+    try:
+        found = path if os.path.isabs(path) else action._find_needle("files", path)
+    except AnsibleError:
+        found = path
+    if not os.path.isfile(found):
+        raise InvalidOption(option, path, "the path of an existing Unified Setup package file on the controller")
+    return found
+
+
+class ActionModule(AsrActionBase):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    MUTUALLY_EXCLUSIVE = MUTUALLY_EXCLUSIVE
+    REQUIRED_ONE_OF = REQUIRED_ONE_OF
+
+    def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        staging = unified_setup.check_windows_path("staging_dir", args["staging_dir"], allow_spaces=False)
+        installer = resolve_installer(self, args, staging.rstrip("\\"))
+        spec = install_spec(args, installer)
+        probe = self.run_script("probe", task_vars, probe_parameters(spec))
+        try:
+            result = ensure_installed(self, probe, spec, task_vars)
+        except Exception as exc:
+            detail = getattr(exc, "detail", None)
+            if isinstance(detail, dict):
+                detail["remote_calls"] = self.remote_calls
+            raise
+        result["remote_calls"] = self.remote_calls
+        return result

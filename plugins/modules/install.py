@@ -1,0 +1,306 @@
+#!/usr/bin/python
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# Documentation only: the module is the action plugin plugins/action/install.py (ARCHITECTURE.md decision 2).
+
+DOCUMENTATION = r"""
+---
+module: install
+short_description: Install an Azure Site Recovery scale-out process server and register it
+version_added: 0.1.0
+description:
+  - Ensures an Azure Site Recovery (classic) scale-out process server is installed on a Windows host and
+    registered to a configuration server, by running Unified Setup
+    (C(UnifiedSetup.exe /ServerMode PS ...)) silently.
+  - Reads the host in one read-only remote call first. When the process server is already installed at the
+    installer's version and registered to O(configuration_server_ip), nothing else happens (C(changed=false),
+    one remote call).
+  - Before anything changes it checks, from that call, the operating system (Windows Server 2012 R2 or 2016),
+    the install location (a fixed NTFS drive other than the system drive, 600 GB free unless
+    O(skip_space_check)), that the configuration server answers on TCP 443, that no reboot is pending, the
+    installer's version against what is installed and against O(configuration_server_version), and that the
+    session can run installers (elevated, not a WinRM network logon).
+  - The installer is copied from the controller (O(installer), checksum verified on the host) or used where it is
+    (O(installer_remote_path)), extracted with C(/q /x:<folder>) and started detached, so it survives a dropped
+    WinRM connection; short read-only polls (the only calls retried after a connection failure) follow it up to
+    O(setup_timeout).
+  - The passphrase and the proxy settings (with the proxy password) travel as PowerShell SecureStrings, are written
+    only to files in a folder that only SYSTEM and Administrators can open, are deleted when setup exits and again by
+    the cleanup that always runs, and are never part of the command line, the result or the logs.
+  - Every Unified Setup exit code is explained; a failure returns C(rc), setup's console output, the tail of
+    C(C:\ProgramData\ASRSetupLogs\ASRUnifiedSetup.log) and what to do. Exit code 201 (already installed) is
+    not a failure; 3010 sets RV(reboot_required) or, with O(reboot), reboots and verifies.
+  - A successful run is verified from the last poll (the installed build, the registration target in
+    C(amethyst.conf) and the services Unified Setup itself checks).
+extends_documentation_fragment:
+  - asr.process_server.common
+options:
+  configuration_server_ip:
+    description:
+      - IPv4 address of the configuration server the process server registers to (C(/CSIP)). The configuration
+        server is always reached on port 443 (O(configuration_server_port) is ignored).
+      - Exactly one of O(passphrase) (sent as a SecureString and written to a protected file that is removed after
+        setup) and O(passphrase_file) (an existing file on the host, not deleted) is required.
+    type: str
+    required: true
+  installer:
+    description:
+      - Path on the controller of C(MicrosoftAzureSiteRecoveryUnifiedSetup.exe); relative paths are looked up
+        like a role's C(files/). Copied to O(staging_dir) unless already there with the same SHA-256.
+      - Use the installer last used on the configuration server; a process server must not be newer than its
+        configuration server.
+      - Exactly one of O(installer) and O(installer_remote_path) is required.
+    type: path
+  installer_remote_path:
+    description:
+      - Path on the host of a Unified Setup package that is already there.
+    type: str
+  installer_checksum:
+    description:
+      - Expected SHA-256 of the installer (64 hexadecimal digits, optionally prefixed with C(sha256:)). A
+        controller file that does not match is refused before any remote call; the host verifies the staged file
+        again right before extracting it.
+    type: str
+  installer_version:
+    description:
+      - The installer's version (for example V(9.55.7123.1)), for a package whose version the controller cannot
+        read from the file. Normally read from the file's version resource; compared with the staged file.
+    type: str
+  staging_dir:
+    description:
+      - Folder on the host (without spaces) for the staged package, its extracted files and the run folder of the
+        detached setup. The extracted files and the run folder are removed after every run; the package stays, so
+        a later run does not copy it again.
+    type: str
+    default: C:\ProgramData\ASRSetupStaging
+  install_location:
+    description:
+      - Where Unified Setup installs (C(/InstallLocation)), for example D:\ (a drive root) or a folder. It must be
+        on a fixed NTFS drive that is not the system drive; the process server cache lives under it. Created if
+        missing.
+    type: str
+    required: true
+  env_type:
+    description:
+      - V(VMware) for a VMware virtual machine (setup then requires VMware Tools), V(NonVMware) otherwise
+        (C(/EnvType)).
+    type: str
+    required: true
+    choices: [VMware, NonVMware]
+  process_server_ip:
+    description:
+      - IPv4 address of the network card that receives replication data (C(/PSIP)); setup picks one when unset.
+    type: str
+  data_port:
+    description:
+      - The replication data port (C(/DataTransferSecurePort)), 1 to 65535. 443 is refused because it is the
+        configuration server's control channel (setup would silently keep 9443).
+    type: int
+    default: 9443
+  proxy:
+    description:
+      - A custom proxy for setup and the Microsoft Azure Recovery Services agent, written to the proxy settings
+        file Unified Setup reads (C(/ProxySettingsFilePath)). Without it setup connects directly.
+    type: dict
+    suboptions:
+      address:
+        description: Proxy address; must start with C(http://).
+        type: str
+        required: true
+      port:
+        description: Proxy port, 1 to 65535.
+        type: int
+        required: true
+      username:
+        description: User name for an authenticating proxy (with O(proxy.password)).
+        type: str
+      password:
+        description:
+          - Password for O(proxy.username). Must not contain C(=) or C(") (setup would truncate it).
+        type: str
+  skip_space_check:
+    description:
+      - Pass C(/SkipSpaceCheck) and skip the module's own 600 GB check of the install location's drive.
+    type: bool
+    default: false
+  configuration_server_version:
+    description:
+      - The configuration server's version. When set, an installer newer than it is refused (before any remote
+        call when the installer's version is known on the controller).
+    type: str
+  reboot:
+    description:
+      - Reboot when a reboot is pending before setup and when setup exits with 3010, then verify the result.
+        Without it a pending reboot is refused and 3010 is returned as RV(reboot_required).
+    type: bool
+    default: false
+  reboot_timeout:
+    description: Seconds to wait for the host to come back from each reboot (at least 60).
+    type: int
+    default: 1200
+  setup_timeout:
+    description:
+      - Hard limit in seconds (at least 60) for one Unified Setup run; setup usually takes 20 to 60 minutes. On
+        timeout the task fails and setup is left running; its secret files are removed.
+    type: int
+    default: 5400
+  poll_interval:
+    description: Seconds between two polls of the running setup (1 to 600, at most O(setup_timeout)).
+    type: int
+    default: 15
+attributes:
+  action_group:
+    description: Use C(group/asr.process_server.process_server) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - asr.process_server.process_server
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Runs only the read-only probe and returns the steps a real run would take in RV(steps).
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: Component versions, registration target and data port before and after.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: windows
+notes:
+  - Run the task with C(become=true), C(become_method=runas), C(become_user=SYSTEM). Over a plain WinRM
+    network logon Unified Setup's installers fail with Access Denied; the module detects such a session and
+    refuses before changing anything.
+  - The detached setup is started with C(Win32_Process.Create), so it runs as the task's (become) identity and
+    outlives the WinRM shell; a small runner records its exit code.
+  - An installed process server older than the installer is not reinstalled; use M(asr.process_server.upgrade).
+    A process server registered to another configuration server is not moved; use C(asr.process_server.register).
+  - RV(remote_calls) counts every WinRM round trip the module makes (script calls, the file transfer's
+    temporary folder, upload and removal, and each reboot as one).
+seealso:
+  - module: asr.process_server.upgrade
+  - module: asr.process_server.info
+  - module: ansible.windows.win_reboot
+author:
+  - asr.process_server developers (@asr-process-server)
+"""
+
+EXAMPLES = r"""
+- name: Install the scale-out process server and register it
+  asr.process_server.install:
+    configuration_server_ip: 10.150.24.119
+    passphrase: "{{ vault_asr_passphrase }}"
+    installer: files/MicrosoftAzureSiteRecoveryUnifiedSetup.exe
+    installer_checksum: "{{ asr_installer_sha256 }}"
+    configuration_server_version: 9.55.7123.1
+    install_location: D:\
+    env_type: VMware
+    reboot: true
+  become: true
+  become_method: runas
+  become_user: SYSTEM
+
+- name: Behind an authenticating proxy, installer already on the host
+  asr.process_server.install:
+    configuration_server_ip: 10.150.24.119
+    passphrase_file: D:\Secure\connection.passphrase
+    installer_remote_path: D:\Media\MicrosoftAzureSiteRecoveryUnifiedSetup.exe
+    install_location: E:\
+    env_type: NonVMware
+    process_server_ip: 10.150.24.130
+    proxy:
+      address: http://proxy.corp.example
+      port: 3128
+      username: CORP\svc-asr
+      password: "{{ vault_proxy_password }}"
+  become: true
+  become_method: runas
+  become_user: SYSTEM
+  register: installed
+
+- name: Reboot later when setup asked for it
+  ansible.windows.win_reboot:
+  when: installed.reboot_required
+"""
+
+RETURN = r"""
+changed:
+  description: Whether anything changed on the host (in check mode, whether it would).
+  returned: always
+  type: bool
+steps:
+  description:
+    - What was done, in order (in check mode, what a real run would do). Empty when nothing was needed.
+  returned: always
+  type: list
+  elements: str
+  sample: [stage installer, run Unified Setup (install), clean up staged secrets and extracted files]
+version_before:
+  description: Build of the Configuration/Process Server before the task; null when not installed.
+  returned: always
+  type: str
+  sample: null
+version_after:
+  description: Build installed after the task (predicted in check mode).
+  returned: always
+  type: str
+  sample: 9.55.7123.1
+installer_version:
+  description: The installer's version, when known.
+  returned: always
+  type: str
+  sample: 9.55.7123.1
+reboot_required:
+  description: Whether setup exited with 3010 and the host was not rebooted (see O(reboot)).
+  returned: always
+  type: bool
+remote_calls:
+  description: WinRM round trips the task made; 1 when the host was already as wanted.
+  returned: always
+  type: int
+  sample: 1
+exit_code:
+  description: Unified Setup's exit code.
+  returned: when setup ran
+  type: int
+  sample: 0
+exit_code_name:
+  description: The exit code's name (for example V(Successful), V(ServicesAreNotRunning), V(SuccessfulNeedReboot)).
+  returned: when setup ran
+  type: str
+  sample: Successful
+polls:
+  description: How many polls followed the detached setup.
+  returned: when setup ran
+  type: int
+poll_retries:
+  description: Polls repeated after a connection failure.
+  returned: when setup ran
+  type: int
+rc:
+  description: Unified Setup's exit code on failure.
+  returned: failure of setup
+  type: int
+  sample: 4
+stdout:
+  description: The end of Unified Setup's console output on failure.
+  returned: failure of setup
+  type: str
+log_tail:
+  description: The last lines of C(ASRUnifiedSetup.log) on failure.
+  returned: failure of setup
+  type: list
+  elements: str
+log_path:
+  description: The path of C(ASRUnifiedSetup.log).
+  returned: failure of setup
+  type: str
+remediation:
+  description: What to do about the exit code.
+  returned: failure of setup
+  type: str
+diff:
+  description: Before and after (C(components), C(configuration_server_ip), C(data_port)) with C(--diff).
+  returned: changed and diff mode
+  type: dict
+"""

@@ -1,0 +1,275 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Install a scale-out process server: options -> spec (no remote call), then ``ensure_installed`` on a probe.
+
+FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
+
+``install_spec`` checks every option value before anything touches the host (and refuses PS > CS when the
+installer's version is known on the controller [3.1]); ``ensure_installed`` takes an already-made probe (the
+action's one call, or a converged module's shared probe), plans with :func:`install_plan.plan_install` and
+runs the steps with :class:`_op_setup.SetupRunner`. Check mode returns the plan's steps and changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import install_plan, unified_setup
+from ._action_base import ActionFailure, AsrActionBase
+from ._op_setup import PASSPHRASE_FILE, PROXY_SETTINGS_FILE, SetupRunner, SetupSettings, extract_dir_for
+from .errors import InvalidOption
+from .install_plan import CLEANUP, REBOOT_AFTER, REBOOT_BEFORE, RUN_INSTALL, STAGE, Installer, InstallRequest
+from .proxy_settings import ProxySettings, render_proxy_settings
+from .setup_outcome import verify
+from .versions import parse_version
+
+PROBE_CONNECT_TIMEOUT = 3
+
+
+@dataclass
+class InstallSpec:
+    """Everything ``ensure_installed`` needs, validated."""
+
+    request: InstallRequest
+    env_type: str
+    data_port: int
+    process_server_ip: str | None
+    passphrase: str | None
+    passphrase_file: str | None
+    proxy: ProxySettings | None
+    settings: SetupSettings
+
+    def argv(self, system_drive: str, run_dir: str = r"C:\ProgramData\run") -> list[str]:
+        """The Unified Setup argument vector for this host; the passphrase and proxy files live in ``run_dir``."""
+        installer = self.request.installer
+        return unified_setup.build_ps_install(
+            extract_dir=extract_dir_for(self.settings.staging_dir, installer.remote_path),
+            install_location=self.request.install_location,
+            env_type=self.env_type,
+            configuration_server_ip=self.request.configuration_server_ip,
+            passphrase_file=self.passphrase_file or f"{run_dir}\\{PASSPHRASE_FILE}",
+            process_server_ip=self.process_server_ip,
+            proxy_settings_file=f"{run_dir}\\{PROXY_SETTINGS_FILE}" if self.proxy else None,
+            data_port=self.data_port,
+            skip_space_check=self.request.skip_space_check,
+            system_drive=system_drive,
+        ).argv
+
+
+def check_timing(args: dict[str, Any]) -> SetupSettings:
+    """``staging_dir``, ``setup_timeout``, ``poll_interval``, ``reboot_timeout`` (shared with upgrade)."""
+    staging = unified_setup.check_windows_path("staging_dir", args["staging_dir"], allow_spaces=False).rstrip("\\")
+    if len(staging) <= 2:
+        raise InvalidOption("staging_dir", args["staging_dir"], "a folder (not a drive root) without spaces")
+    if args["setup_timeout"] < 60:
+        raise InvalidOption("setup_timeout", args["setup_timeout"], "an integer of at least 60 (seconds)")
+    if not 1 <= args["poll_interval"] <= min(600, args["setup_timeout"]):
+        raise InvalidOption(
+            "poll_interval", args["poll_interval"], "an integer from 1 to 600 (seconds), at most setup_timeout"
+        )
+    if args["reboot_timeout"] < 60:
+        raise InvalidOption("reboot_timeout", args["reboot_timeout"], "an integer of at least 60 (seconds)")
+    return SetupSettings(
+        staging_dir=staging,
+        setup_timeout=args["setup_timeout"],
+        poll_interval=args["poll_interval"],
+        reboot=args["reboot"],
+        reboot_timeout=args["reboot_timeout"],
+    )
+
+
+def install_spec(args: dict[str, Any], installer: Installer) -> InstallSpec:
+    """Validate the install options (raises :class:`InvalidOption`); no remote call."""
+    settings = check_timing(args)
+    cs_ip = unified_setup.check_ipv4("configuration_server_ip", args["configuration_server_ip"])
+    location = unified_setup.check_install_location(args["install_location"])
+    ps_ip = args.get("process_server_ip")
+    if ps_ip is not None:
+        ps_ip = unified_setup.check_ipv4("process_server_ip", ps_ip)
+    data_port = unified_setup.check_data_port(args["data_port"])
+    passphrase_file = args.get("passphrase_file")
+    if passphrase_file is not None:
+        passphrase_file = unified_setup.check_windows_path("passphrase_file", passphrase_file)
+    passphrase = args.get("passphrase")
+    if passphrase is not None and (not passphrase.strip() or "\n" in passphrase or "\r" in passphrase):
+        raise InvalidOption("passphrase", passphrase, "the configuration server's connection passphrase on one line")
+    proxy = None
+    if args.get("proxy"):
+        p = args["proxy"]
+        proxy = ProxySettings(p["address"], p["port"], p.get("username") or "", p.get("password") or "")
+    cs_version = None
+    if args.get("configuration_server_version"):
+        cs_version = parse_version(args["configuration_server_version"], "configuration_server_version")
+    failure = install_plan.check_configuration_server_version(installer.version, cs_version, installer.option)
+    if failure:  # [3.1] refused before any remote call when the installer's version is known here
+        raise InvalidOption(
+            "configuration_server_version",
+            str(cs_version),
+            f"a version at or above the installer's {installer.version}",
+            failure,
+        )
+    spec = InstallSpec(
+        request=InstallRequest(
+            configuration_server_ip=cs_ip,
+            install_location=location,
+            installer=installer,
+            skip_space_check=args["skip_space_check"],
+            configuration_server_version=cs_version,
+            reboot=args["reboot"],
+        ),
+        env_type=unified_setup.canonical_env_type(args["env_type"]),
+        data_port=data_port,
+        process_server_ip=ps_ip,
+        passphrase=passphrase,
+        passphrase_file=passphrase_file,
+        proxy=proxy,
+        settings=settings,
+    )
+    spec.argv("C:")  # every switch value checked now, before the probe
+    return spec
+
+
+def probe_parameters(spec: InstallSpec) -> dict[str, Any]:
+    """What the one probe call must also check for the install preflight: CS on 443, the installer file."""
+    from . import survey
+
+    installer = spec.request.installer
+    return survey.probe_parameters(
+        configuration_server_ip=spec.request.configuration_server_ip,
+        configuration_server_port=unified_setup.CONTROL_PORT,
+        connect_timeout=PROBE_CONNECT_TIMEOUT,
+        installer_path=installer.remote_path,
+        installer_checksum=bool(installer.sha256) or installer.local_path is not None,
+    )
+
+
+def _diff_after(state: install_plan.HostState, spec: InstallSpec, version: str | None) -> dict[str, Any]:
+    after = state.summary()
+    after["components"] = {k: version or "(installer version)" for k in install_plan.PS_COMPONENTS}
+    after["configuration_server_ip"] = spec.request.configuration_server_ip
+    after["data_port"] = spec.data_port
+    return after
+
+
+def ensure_installed(
+    action: AsrActionBase, probe: dict[str, Any], spec: InstallSpec, task_vars: dict[str, Any]
+) -> dict[str, Any]:
+    """Bring the host to "installed and registered to the configuration server" from ``probe``."""
+    state = install_plan.host_state(probe)
+    plan = install_plan.plan_install(state, spec.request)
+    for warning in plan.warnings:
+        action._warn(warning)
+    result: dict[str, Any] = {
+        "changed": plan.changed,
+        "steps": list(plan.steps),
+        "version_before": plan.version_before,
+        "version_after": plan.version_after if plan.changed else plan.version_before,
+        "installer_version": plan.installer_version,
+        "reboot_required": False,
+    }
+    if plan.failure:
+        raise ActionFailure(plan.failure, **{**result, "changed": False, "steps": []})
+    if plan.changed:
+        action.set_diff(result, state.summary(), _diff_after(state, spec, plan.version_after))
+    if action.check_mode or not plan.changed:
+        result["msg"] = plan.reason if not plan.changed else "check mode: " + "; ".join(plan.steps)
+        return result
+    done: list[str] = []
+    try:
+        return _execute(action, state, plan, spec, task_vars, result, done)
+    except ActionFailure as exc:
+        exc.detail.update(changed=bool(done) or exc.detail.get("changed", False), steps=done)
+        exc.detail.setdefault("version_before", result["version_before"])
+        raise
+
+
+def _execute(
+    action: AsrActionBase,
+    state: install_plan.HostState,
+    plan: install_plan.Plan,
+    spec: InstallSpec,
+    task_vars: dict[str, Any],
+    result: dict[str, Any],
+    done: list[str],
+) -> dict[str, Any]:
+    runner = SetupRunner(action, task_vars, spec.settings)
+    installer = spec.request.installer
+    if REBOOT_BEFORE in plan.steps:
+        runner.reboot("a reboot was pending before Unified Setup")
+        done.append(REBOOT_BEFORE)
+        state.pending_reboot = False
+    if STAGE in plan.steps:
+        state.installer = runner.stage(installer)
+        done.append(STAGE)
+        plan = install_plan.plan_install(state, spec.request)  # now with the staged file's version
+        if plan.failure:
+            raise ActionFailure(plan.failure)
+        result.update(installer_version=plan.installer_version)
+    if RUN_INSTALL not in plan.steps:
+        result.update(
+            changed=bool(done), steps=done, msg=plan.reason, version_after=state.version and str(state.version)
+        )
+        return result
+    secrets: dict[str, str] = {}
+    if spec.passphrase is not None:
+        secrets[PASSPHRASE_FILE] = spec.passphrase
+    if spec.proxy is not None:
+        secrets[PROXY_SETTINGS_FILE] = render_proxy_settings(spec.proxy)
+    run_dir = runner.new_run_dir()
+    argv = spec.argv(state.system_drive, run_dir)
+    run = runner.run(
+        run_dir=run_dir,
+        operation="install",
+        package=installer.remote_path,
+        expected_sha256=installer.sha256,
+        argv=argv,
+        install_location=spec.request.install_location,
+        secrets=secrets,
+        version=plan.installer_version,
+        configuration_server_ip=spec.request.configuration_server_ip,
+    )
+    done.extend([RUN_INSTALL, CLEANUP])
+    return _finish(action, runner, run, plan, spec, result, done)
+
+
+def _finish(action, runner, run, plan, spec, result, done):  # type: ignore[no-untyped-def]
+    outcome = run.outcome
+    assert outcome is not None
+    poll = run.last_poll or {}
+    result.update(
+        exit_code=outcome.rc,
+        exit_code_name=outcome.name,
+        polls=run.polls,
+        poll_retries=run.poll_retries,
+    )
+    if not outcome.success:
+        raise ActionFailure(outcome.msg, **outcome.detail, **{k: result[k] for k in ("exit_code_name", "polls")})
+    result["reboot_required"] = outcome.reboot_required
+    if outcome.reboot_required and spec.settings.reboot:
+        runner.reboot("Unified Setup exit code 3010")
+        done.append(REBOOT_AFTER)
+        result["reboot_required"] = False
+        poll = runner.poll("")  # verify after the reboot: services back, build and registration
+    if outcome.rc == 201:
+        result.update(changed=len(done) > 2, msg=outcome.msg)
+    problems = (
+        []
+        if result["reboot_required"]
+        else verify(poll, version=plan.installer_version, configuration_server_ip=spec.request.configuration_server_ip)
+    )
+    if problems:
+        raise ActionFailure(
+            "Unified Setup reported success but the process server is not healthy: "
+            + "; ".join(problems)
+            + ". Read the setup logs (log_tail) and the service states; start the services or run the task again.",
+            log_tail=list((poll.get("setup_log") or {}).get("tail") or []),
+            exit_code=outcome.rc,
+        )
+    installed = (poll.get("csps") or {}).get("build_version")
+    result.update(changed=True, steps=done, version_after=installed or plan.installer_version)
+    result.setdefault("msg", outcome.msg or f"Process server installed ({installed}) and registered to "
+                      f"{spec.request.configuration_server_ip}.")  # fmt: skip
+    if result["reboot_required"]:
+        action._warn("Unified Setup needs a reboot to complete (exit code 3010); set reboot: true or reboot the host.")
+    return result

@@ -1,0 +1,389 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Decide what installing a scale-out process server takes, from ONE probe result: ordered steps or nothing.
+
+FOR INTERNAL COLLECTION USE ONLY: the domain core may change in any release.
+
+Pure Python (no Ansible, no I/O) so that a converged ``process_server`` module can reach any state from one
+shared probe: :func:`host_state` reads the probe (``powershell/probe.ps1``, interpreted by :mod:`survey`),
+:func:`plan_install` returns a :class:`Plan` whose ``steps`` the executor (``_op_install.py``) runs in order and
+check mode reports as they are. A preflight failure is a ``Plan`` with ``failure`` set: nothing has changed.
+
+Rules and their sources (``reference/asr-process-server.md``):
+
+* [2.1] classic process servers run on Windows Server 2012 R2 or 2016 (2019/2022 are for the modernized
+  appliance only);
+* [1.3] ``/InstallLocation`` is on a fixed NTFS drive other than the system drive, with 600 GB free unless
+  ``/SkipSpaceCheck``; the passphrase is validated live against the configuration server on 443;
+* [3.1, 4] a process server is never newer than its configuration server; an installed older build is
+  upgraded with ``/Upgrade`` (the upgrade module), never reinstalled; an older installer does not downgrade;
+* ansible-windows-practice.md §4: installers over a WinRM network logon fail with Access Denied -> the task
+  must use become (SYSTEM); a pending reboot is cleared first (``reboot: true``) or refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import survey, unified_setup
+from .errors import InvalidOption
+from .versions import Version, parse_version
+
+REQUIRED_FREE_GB = 600  # [1.3] SRC ValidationHelper.cs (unless /SkipSpaceCheck)
+# [2.1] Windows Server 2012 R2 (6.3) and 2016 (10.0.14393) for a classic configuration/process server.
+SUPPORTED_OS = {"6.3": "Windows Server 2012 R2", "10.0.14393": "Windows Server 2016"}
+PS_COMPONENTS = (
+    "configuration_process_server",
+    "configuration_process_server_dependencies",
+    "mobility_service_master_target",
+    "recovery_services_agent",
+)
+
+# Step names, in the order they can occur. Check mode reports exactly these.
+REBOOT_BEFORE = "reboot (a reboot was pending before setup)"
+STAGE = "stage installer"
+RUN_INSTALL = "run Unified Setup (install)"
+RUN_UPGRADE = "run Unified Setup /Upgrade"
+CLEANUP = "clean up staged secrets and extracted files"
+REBOOT_AFTER = "reboot (setup exit code 3010)"
+
+BECOME_HINT = "become: true, become_method: runas, become_user: SYSTEM"
+
+
+@dataclass
+class HostState:
+    """What the plans need from one probe (``probe v1``), already interpreted."""
+
+    system_drive: str
+    os_version: str
+    os_caption: str
+    volumes: dict[str, dict[str, Any]]
+    cx_type: int | None
+    version: Version | None
+    components: dict[str, str | None]
+    registered_cs_ip: str | None
+    data_port: int | None
+    install_location: str | None
+    pending_reboot: bool
+    pending_reasons: list[str]
+    cs_check: dict[str, Any] | None
+    installer: dict[str, Any] | None
+    identity: dict[str, Any] | None
+
+    @property
+    def csps_installed(self) -> bool:
+        return self.components.get("configuration_process_server") is not None or self.version is not None
+
+    @property
+    def complete(self) -> bool:
+        """Every component Unified Setup installs on a scale-out PS is there [6.2]."""
+        return all(self.components.get(key) for key in PS_COMPONENTS) and self.version is not None
+
+    def summary(self) -> dict[str, Any]:
+        """The ``--diff`` view: component versions and registration target."""
+        return {
+            "components": {key: self.components.get(key) for key in PS_COMPONENTS},
+            "configuration_server_ip": self.registered_cs_ip,
+            "data_port": self.data_port,
+        }
+
+
+def _version_or_none(value: Any) -> Version | None:
+    try:
+        return parse_version(value) if value else None
+    except InvalidOption:
+        return None
+
+
+def host_state(probe: dict[str, Any]) -> HostState:
+    """Read one probe result (the raw JSON of probe.ps1)."""
+    asr = survey.interpret(probe)
+    volumes = {
+        str(v.get("drive", "")).upper(): {
+            "filesystem": v.get("filesystem"),
+            "free_gb": round(int(v.get("free_bytes") or 0) / survey.GIB, 2),
+            "size_gb": round(int(v.get("size_bytes") or 0) / survey.GIB, 2),
+        }
+        for v in probe.get("volumes") or []
+    }
+    components = {key: (c.get("version") if c.get("installed") else None) for key, c in asr["components"].items()}
+    reboot = asr.get("pending_reboot") or {}
+    checks = asr.get("checks") or {}
+    return HostState(
+        system_drive=str((asr.get("os") or {}).get("system_drive") or "C:").upper(),
+        os_version=str((asr.get("os") or {}).get("version") or ""),
+        os_caption=str((asr.get("os") or {}).get("caption") or ""),
+        volumes=volumes,
+        cx_type=asr.get("cx_type"),
+        version=_version_or_none(asr.get("build_version")),
+        components=components,
+        registered_cs_ip=(asr.get("registration") or {}).get("configuration_server_ip"),
+        data_port=asr.get("data_port"),
+        install_location=asr.get("install_location"),
+        pending_reboot=bool(reboot.get("pending")),
+        pending_reasons=list(reboot.get("reasons") or []),
+        cs_check=checks.get("configuration_server"),
+        installer=checks.get("installer"),
+        identity=probe.get("identity"),
+    )
+
+
+@dataclass
+class Installer:
+    """One Unified Setup package: where it is (or will be) on the host and what the controller knows of it.
+
+    ``local_path`` is set when the controller copies it (``installer``); ``remote_path`` is its path on the
+    host (the staging path, or ``installer_remote_path``). ``version`` is known before any remote call when
+    read from the file's version resource or given by the operator; ``sha256`` is the expected checksum.
+    """
+
+    remote_path: str
+    local_path: str | None = None
+    version: Version | None = None
+    sha256: str | None = None
+    option: str = "installer"
+
+
+@dataclass
+class Plan:
+    """Ordered steps (empty = nothing to do), or a preflight ``failure``; warnings and versions for results."""
+
+    steps: list[str] = field(default_factory=list)
+    failure: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    reason: str = ""
+    version_before: str | None = None
+    version_after: str | None = None
+    installer_version: str | None = None
+    version_known: bool = True
+    hops: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.steps)
+
+
+@dataclass
+class InstallRequest:
+    """The install module's desired state (already validated option by option)."""
+
+    configuration_server_ip: str
+    install_location: str
+    installer: Installer
+    skip_space_check: bool = False
+    configuration_server_version: Version | None = None
+    reboot: bool = False
+
+
+# ---- shared preflight pieces -------------------------------------------------------------------------------
+def check_privilege(state: HostState) -> str | None:
+    """Refuse a session that cannot run installers ([§4 pain 1]); None when fine or unknown (older probe)."""
+    identity = state.identity
+    if not identity:
+        return None
+    if not identity.get("elevated"):
+        return (
+            f"The connection user {identity.get('name')} is not an elevated local administrator; Unified Setup "
+            f"needs one. Connect as a local administrator, or run the task with {BECOME_HINT}."
+        )
+    if identity.get("network_logon") and not identity.get("is_system"):
+        return (
+            f"The task runs as {identity.get('name')} over a WinRM network logon, where Unified Setup's "
+            "installers fail with Access Denied (no credential delegation, no DPAPI). Run the task with "
+            f"{BECOME_HINT} (documented in the module's examples)."
+        )
+    return None
+
+
+def check_os(state: HostState) -> str | None:
+    """[2.1] Windows Server 2012 R2 or 2016."""
+    version = state.os_version
+    if any(version == key or version.startswith(key + ".") for key in SUPPORTED_OS):
+        return None
+    supported = ", ".join(f"{name} ({key})" for key, name in SUPPORTED_OS.items())
+    return (
+        f"The host runs {state.os_caption or 'Windows'} {version}; a classic scale-out process server is "
+        f"supported on {supported} only [2.1] (2019/2022 are for the modernized replication appliance)."
+    )
+
+
+def check_installer_file(state: HostState, installer: Installer) -> str | None:
+    """An ``installer_remote_path`` must exist on the host (and match ``installer_checksum``)."""
+    facts = state.installer or {}
+    if installer.local_path is not None:
+        return None
+    if not facts.get("exists"):
+        return (
+            f"{installer.option}: {installer.remote_path} does not exist on the host. Copy the Unified Setup "
+            "package there first, or give its controller path in 'installer'."
+        )
+    if installer.sha256 and (facts.get("sha256") or "").lower() != installer.sha256.lower():
+        return (
+            f"installer_checksum: {installer.remote_path} on the host has SHA-256 {facts.get('sha256')}, expected "
+            f"{installer.sha256}. Download the package again or correct installer_checksum."
+        )
+    return None
+
+
+def needs_staging(state: HostState, installer: Installer) -> bool:
+    """A controller file is copied unless the probe saw it at its staging path with the same SHA-256."""
+    if installer.local_path is None:
+        return False
+    facts = state.installer or {}
+    same = bool(installer.sha256) and (facts.get("sha256") or "").lower() == (installer.sha256 or "").lower()
+    return not (facts.get("exists") and same)
+
+
+def installer_version(state: HostState, installer: Installer) -> Version | None:
+    """Known on the controller, else the version the probe read from the file on the host, else None."""
+    if installer.version is not None:
+        return installer.version
+    facts = state.installer or {}
+    if facts.get("exists") and not needs_staging(state, installer):
+        return _version_or_none(facts.get("file_version") or facts.get("product_version"))
+    return None
+
+
+def check_configuration_server_version(
+    version: Version | None, configuration_server_version: Version | None, option: str = "installer"
+) -> str | None:
+    """[3.1] PS <= CS."""
+    if version is None or configuration_server_version is None or version <= configuration_server_version:
+        return None
+    return (
+        f"{option}: version {version} is newer than the configuration server's {configuration_server_version} "
+        "(configuration_server_version). A process server must not be newer than its configuration server: "
+        "upgrade the configuration server first, or use the installer last used on it [3.1]."
+    )
+
+
+def check_configuration_server_reachable(state: HostState, cs_ip: str) -> str | None:
+    """[1.3] setup validates the passphrase live against CSIP:443."""
+    check = state.cs_check
+    if check is None or check.get("reachable"):
+        return None
+    return (
+        f"The host cannot reach the configuration server {cs_ip} on port {unified_setup.CONTROL_PORT} "
+        f"({check.get('error') or 'no connection'}); setup validates the passphrase there [1.3]. Open TCP "
+        f"{unified_setup.CONTROL_PORT} from the process server to the configuration server (firewall, routing, "
+        "proxy) and run again."
+    )
+
+
+def check_pending_reboot(state: HostState, reboot: bool) -> tuple[list[str], str | None]:
+    """A pending reboot: reboot first with ``reboot: true``, else refuse before setup runs."""
+    if not state.pending_reboot:
+        return [], None
+    if reboot:
+        return [REBOOT_BEFORE], None
+    reasons = ", ".join(state.pending_reasons) or "a pending reboot"
+    return [], (
+        f"A reboot is pending on the host ({reasons}); setup run now may fail or leave the install half "
+        "done. Reboot first (ansible.windows.win_reboot), or set reboot: true to let this module reboot before "
+        "and after setup."
+    )
+
+
+# ---- install -------------------------------------------------------------------------------------------------
+def _check_install_location(state: HostState, location: str, skip_space_check: bool) -> str | None:
+    try:
+        path = unified_setup.check_install_location(location, state.system_drive)
+    except InvalidOption as exc:
+        return str(exc)
+    drive = path[:2].upper()
+    volume = state.volumes.get(drive)
+    if volume is None:
+        return (
+            f"install_location: {location} is on {drive}, which is not a fixed (local) drive of the host; "
+            f"setup needs a fixed NTFS drive [1.3]. Fixed drives: {', '.join(sorted(state.volumes)) or 'none'}."
+        )
+    if str(volume.get("filesystem") or "").upper() != "NTFS":
+        return f"install_location: {drive} is formatted {volume.get('filesystem')}; setup needs NTFS [1.3]."
+    if not skip_space_check and float(volume.get("free_gb") or 0) < REQUIRED_FREE_GB:
+        return (
+            f"install_location: {drive} has {volume.get('free_gb')} GB free; setup needs {REQUIRED_FREE_GB} GB for "
+            "the process server cache [1.3, 2.1]. Free space or use a bigger disk, or set skip_space_check: true "
+            "(setup's /SkipSpaceCheck) for a lab or a small load."
+        )
+    return None
+
+
+def plan_install(state: HostState, request: InstallRequest) -> Plan:
+    """Steps that install and register a scale-out process server, or nothing to do, or a preflight failure."""
+    version = installer_version(state, request.installer)
+    plan = Plan(
+        version_before=str(state.version) if state.version else None,
+        installer_version=str(version) if version else None,
+        version_known=version is not None,
+    )
+    if state.cx_type in (1, 3):
+        plan.failure = (
+            "The host is a configuration server (CX_TYPE "
+            f"{state.cx_type}); asr.process_server.install adds scale-out process servers only."
+        )
+        return plan
+    failure = check_configuration_server_version(version, request.configuration_server_version)
+    if failure:
+        plan.failure = failure
+        return plan
+    if state.complete and state.version is not None:
+        return _installed(state, request, plan, version)
+    # Not installed (or a previous run left it half installed: setup installs what is missing [1.3]).
+    for failure in (
+        check_os(state),
+        _check_install_location(state, request.install_location, request.skip_space_check),
+        check_installer_file(state, request.installer),
+        check_configuration_server_reachable(state, request.configuration_server_ip),
+        check_privilege(state),
+    ):
+        if failure:
+            plan.failure = failure
+            return plan
+    reboot_steps, failure = check_pending_reboot(state, request.reboot)
+    if failure:
+        plan.failure = failure
+        return plan
+    if state.csps_installed or any(state.components.values()):
+        plan.warnings.append(
+            "Some Azure Site Recovery components are already installed (a previous run stopped part way); "
+            "setup installs the missing ones."
+        )
+    plan.steps = [*reboot_steps, *([STAGE] if needs_staging(state, request.installer) else []), RUN_INSTALL, CLEANUP]
+    plan.version_after = str(version) if version else None
+    plan.reason = "the process server is not installed"
+    return plan
+
+
+def _installed(state: HostState, request: InstallRequest, plan: Plan, version: Version | None) -> Plan:
+    installed = state.version
+    assert installed is not None
+    registered = state.registered_cs_ip
+    if registered and registered != request.configuration_server_ip:
+        plan.failure = (
+            f"The process server is installed ({installed}) and registered to configuration server {registered}, "
+            f"not {request.configuration_server_ip}. Re-register it with asr.process_server.register (install "
+            "does not move a process server)."
+        )
+        return plan
+    plan.version_after = str(installed)
+    if version is None:
+        # The installer's version is read on the host once it is staged; decide then (executor re-plans).
+        plan.steps = [STAGE]
+        plan.reason = "the installer's version is only known once it is staged on the host"
+        return plan
+    if version == installed:
+        plan.reason = f"the process server is installed at the installer's version {installed}"
+    elif version > installed:
+        plan.failure = (
+            f"The process server is installed at {installed}, older than the installer ({version}). Use "
+            "asr.process_server.upgrade to bring it to the installer's version (setup's /Upgrade [4]); install "
+            "never reinstalls over an existing process server."
+        )
+    else:
+        plan.reason = f"the process server is installed at {installed}, newer than the installer ({version})"
+        plan.warnings.append(
+            f"The installer ({version}) is older than the installed process server ({installed}); nothing was done "
+            "(setup does not downgrade [4])."
+        )
+    return plan

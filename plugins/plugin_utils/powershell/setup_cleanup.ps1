@@ -1,0 +1,60 @@
+# asr.process_server script: setup_cleanup v1
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Remove what setup_start left for a Unified Setup run: first the secret files (passphrase [1.3], proxy
+# settings [8]) -- always, even when setup is still running (ARCHITECTURE.md decision 6) -- then the run
+# folder and the extracted setup files. While setup still runs (a hard timeout) its run folder and its
+# extracted files are kept (setup executes from them); the result says so. Runs from the controller's
+# `finally`, after a failure too. Idempotent. Windows PowerShell 5.1.
+[CmdletBinding()]
+param (
+    [string]$RunDir = '',
+    [string]$ExtractDir = '',
+    [string[]]$SecretFiles = @()
+)
+
+$ErrorActionPreference = 'Stop'
+$removed = [System.Collections.Generic.List[string]]@()
+$problems = [System.Collections.Generic.List[string]]@()
+
+function Remove-Path {
+    param ([string]$Path)
+    if (-not $Path -or -not (Test-Path -LiteralPath $Path)) {
+        return
+    }
+    try {
+        Remove-Item -LiteralPath $Path -Recurse -Force
+        $removed.Add($Path)
+    }
+    catch {
+        $problems.Add("${Path}: $($_.Exception.Message)")
+    }
+}
+
+foreach ($file in $SecretFiles) {
+    Remove-Path -Path $file
+}
+$stillRunning = $false
+$processId = $null
+if ($RunDir -and (Test-Path -LiteralPath $RunDir)) {
+    $startedPath = Join-Path -Path $RunDir -ChildPath 'started.json'
+    $statusPath = Join-Path -Path $RunDir -ChildPath 'status.json'
+    if ((Test-Path -LiteralPath $startedPath -PathType Leaf) -and -not (Test-Path -LiteralPath $statusPath -PathType Leaf)) {
+        $processId = [int]((Get-Content -LiteralPath $startedPath -Raw | ConvertFrom-Json).pid)
+        $process = Get-Process -Id $processId -ErrorAction SilentlyContinue
+        $stillRunning = ($null -ne $process -and $process.ProcessName -eq 'powershell')
+    }
+}
+if (-not $stillRunning) {
+    Remove-Path -Path $RunDir
+    Remove-Path -Path $ExtractDir
+}
+
+$Ansible.Changed = ($removed.Count -gt 0)
+$Ansible.Result = ConvertTo-Json -Compress -InputObject ([ordered]@{
+        removed = $removed.ToArray()
+        problems = $problems.ToArray()
+        still_running = $stillRunning
+        pid = $processId
+    })

@@ -1,0 +1,183 @@
+# asr.process_server script: setup_start v1
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Extract a staged Unified Setup package ([1.1] `/q /x:<folder>`), write the secret files setup reads
+# (passphrase [1.3], proxy settings [8]) into a run folder only SYSTEM and Administrators can open, and start
+# UnifiedSetup.exe DETACHED. It returns at once; setup_poll reads the result, setup_cleanup removes the files.
+#
+# Why Win32_Process.Create (through CIM) and not a scheduled task: the process is created by the WMI provider
+# host, outside the WinRM shell's job object, so it survives the shell closing, a dropped connection and a
+# WinRM restart; it runs under the caller's own identity (SYSTEM when the task uses become, as documented), so
+# setup runs as exactly the account the operator chose and audits, and nothing (a task definition) is left to
+# clean up. A small runner (a fixed text written below) waits for setup, deletes the secret files as soon as
+# setup exits, and writes the exit code to status.json, so the result is never lost with the connection.
+#
+# User values arrive only as parameters (ARCHITECTURE.md decision 5); the passphrase and the proxy settings
+# (which hold the proxy password) arrive as SecureStrings (win_powershell sensitive_parameters) and are only
+# written to files inside the protected run folder (decision 6). The setup command line carries paths only.
+# Windows PowerShell 5.1.
+[CmdletBinding()]
+param (
+    [Parameter(Mandatory = $true)][string]$PackagePath,
+    [string]$ExpectedSha256 = '',
+    [Parameter(Mandatory = $true)][string]$ExtractDir,
+    [Parameter(Mandatory = $true)][string]$RunDir,
+    # The arguments after UnifiedSetup.exe, quoted by the controller with the Windows (CommandLineToArgvW) rules.
+    [Parameter(Mandatory = $true)][string]$SetupArguments,
+    # Created when missing: [1.3] setup requires /InstallLocation to exist.
+    [string]$InstallLocation = '',
+    [string]$PassphraseFile = '',
+    [System.Security.SecureString]$Passphrase,
+    [string]$ProxySettingsFile = '',
+    [System.Security.SecureString]$ProxySettings
+)
+
+$ErrorActionPreference = 'Stop'
+
+$RunnerText = @'
+# asr.process_server detached Unified Setup runner (written by setup_start v1)
+param ([string]$RunDir)
+$ErrorActionPreference = 'Stop'
+$spec = Get-Content -LiteralPath (Join-Path -Path $RunDir -ChildPath 'spec.json') -Raw | ConvertFrom-Json
+$status = [ordered]@{ state = 'exited'; rc = $null; error = $null; finished = $null }
+try {
+    $started = Start-Process -FilePath $spec.setup -ArgumentList $spec.arguments -WorkingDirectory $spec.working_directory `
+        -RedirectStandardOutput $spec.stdout -RedirectStandardError $spec.stderr -NoNewWindow -PassThru -Wait
+    $status.rc = $started.ExitCode
+}
+catch {
+    $status.error = $_.Exception.Message
+}
+finally {
+    foreach ($file in @($spec.secret_files)) {
+        if ($file -and (Test-Path -LiteralPath $file)) {
+            Remove-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
+        }
+    }
+    $status.finished = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+    $statusPath = Join-Path -Path $RunDir -ChildPath 'status.json'
+    Set-Content -LiteralPath ($statusPath + '.tmp') -Value (ConvertTo-Json -InputObject $status -Compress) -Encoding UTF8
+    Move-Item -LiteralPath ($statusPath + '.tmp') -Destination $statusPath -Force
+}
+'@
+
+function Get-FileSha256 {
+    param ([string]$Path)
+    $stream = [System.IO.File]::OpenRead($Path)
+    try {
+        $hasher = [System.Security.Cryptography.SHA256]::Create()
+        return ([System.BitConverter]::ToString($hasher.ComputeHash($stream))).Replace('-', '').ToLowerInvariant()
+    }
+    finally {
+        $stream.Dispose()
+    }
+}
+
+function New-ProtectedDirectory {
+    # SYSTEM and BUILTIN\Administrators only, inheritance from the parent removed (decision 6).
+    param ([string]$Path)
+    [void][System.IO.Directory]::CreateDirectory($Path)
+    $acl = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
+    $acl.SetAccessRuleProtection($true, $false)
+    foreach ($sid in @('S-1-5-18', 'S-1-5-32-544')) {
+        $identity = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid
+        $rule = New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList @(
+            $identity, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')
+        $acl.AddAccessRule($rule)
+    }
+    Set-Acl -LiteralPath $Path -AclObject $acl
+}
+
+function Write-SecretFile {
+    # The plain text exists only in this call's memory and in the protected file.
+    param ([string]$Path, [System.Security.SecureString]$Value)
+    $bstr = [System.Runtime.InteropServices.Marshal]::SecureStringToBSTR($Value)
+    try {
+        $text = [System.Runtime.InteropServices.Marshal]::PtrToStringBSTR($bstr)
+        [System.IO.File]::WriteAllText($Path, $text, (New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false))
+    }
+    finally {
+        [System.Runtime.InteropServices.Marshal]::ZeroFreeBSTR($bstr)
+    }
+}
+
+# ---- the package: checksum, then [1.1] extraction ---------------------------------------------------------
+if (-not (Test-Path -LiteralPath $PackagePath -PathType Leaf)) {
+    throw "The Unified Setup package $PackagePath does not exist on the host."
+}
+if ($ExpectedSha256) {
+    $sha256 = Get-FileSha256 -Path $PackagePath
+    if ($sha256 -ne $ExpectedSha256.ToLowerInvariant()) {
+        throw "The Unified Setup package $PackagePath has SHA-256 $sha256, expected $ExpectedSha256; it was not run."
+    }
+}
+if (Test-Path -LiteralPath $ExtractDir) {
+    Remove-Item -LiteralPath $ExtractDir -Recurse -Force
+}
+[void][System.IO.Directory]::CreateDirectory($ExtractDir)
+$extract = Start-Process -FilePath $PackagePath -ArgumentList @('/q', "/x:$ExtractDir") -NoNewWindow -PassThru -Wait
+if ($extract.ExitCode -ne 0) {
+    throw "Extracting $PackagePath into $ExtractDir failed with exit code $($extract.ExitCode)."
+}
+$setupExe = Join-Path -Path $ExtractDir -ChildPath 'UnifiedSetup.exe'
+if (-not (Test-Path -LiteralPath $setupExe -PathType Leaf)) {
+    throw "$PackagePath extracted no UnifiedSetup.exe into $ExtractDir."
+}
+
+# ---- the run folder and the secret files ------------------------------------------------------------------
+if (Test-Path -LiteralPath $RunDir) {
+    Remove-Item -LiteralPath $RunDir -Recurse -Force
+}
+New-ProtectedDirectory -Path $RunDir
+$secretFiles = [System.Collections.Generic.List[string]]@()
+if ($PassphraseFile) {
+    Write-SecretFile -Path $PassphraseFile -Value $Passphrase
+    $secretFiles.Add($PassphraseFile)
+}
+if ($ProxySettingsFile) {
+    Write-SecretFile -Path $ProxySettingsFile -Value $ProxySettings
+    $secretFiles.Add($ProxySettingsFile)
+}
+if ($InstallLocation -and -not (Test-Path -LiteralPath $InstallLocation -PathType Container)) {
+    [void][System.IO.Directory]::CreateDirectory($InstallLocation)
+}
+$spec = [ordered]@{
+    setup = $setupExe
+    arguments = $SetupArguments
+    working_directory = $ExtractDir
+    stdout = Join-Path -Path $RunDir -ChildPath 'stdout.txt'
+    stderr = Join-Path -Path $RunDir -ChildPath 'stderr.txt'
+    secret_files = $secretFiles.ToArray()
+}
+Set-Content -LiteralPath (Join-Path -Path $RunDir -ChildPath 'spec.json') -Value (ConvertTo-Json -InputObject $spec -Compress) -Encoding UTF8
+$runner = Join-Path -Path $RunDir -ChildPath 'runner.ps1'
+Set-Content -LiteralPath $runner -Value $RunnerText -Encoding UTF8
+
+# ---- start detached (see the header for why Win32_Process.Create) ----------------------------------------
+$powershell = Join-Path -Path $env:SystemRoot -ChildPath 'System32\WindowsPowerShell\v1.0\powershell.exe'
+$commandLine = '"{0}" -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{1}" -RunDir "{2}"' -f $powershell, $runner, $RunDir
+$created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{
+    CommandLine = $commandLine
+    CurrentDirectory = $ExtractDir
+}
+if ($created.ReturnValue -ne 0) {
+    foreach ($file in $secretFiles) {
+        Remove-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
+    }
+    throw "Win32_Process.Create could not start the setup runner (return value $($created.ReturnValue))."
+}
+$startedAt = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+$record = [ordered]@{ pid = [int]$created.ProcessId; started = $startedAt }
+Set-Content -LiteralPath (Join-Path -Path $RunDir -ChildPath 'started.json') -Value (ConvertTo-Json -InputObject $record -Compress) -Encoding UTF8
+
+$info = [System.Diagnostics.FileVersionInfo]::GetVersionInfo($setupExe)
+$Ansible.Changed = $true
+$Ansible.Result = ConvertTo-Json -Compress -InputObject ([ordered]@{
+        run_dir = $RunDir
+        pid = [int]$created.ProcessId
+        started = $startedAt
+        setup = $setupExe
+        setup_version = $info.FileVersion
+        secret_files = $secretFiles.ToArray()
+    })
