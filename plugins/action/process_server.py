@@ -1,0 +1,559 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""asr.process_server.process_server: one task for the converged state of a scale-out process server.
+
+validate every option (no remote call) -> ONE probe with the union of the probe parameters of the operations
+the state needs -> compose the existing operations on that probe, in order:
+
+* ``present``/``latest``: install (``_op_install.ensure_installed``) or, for ``latest``, upgrade -> MARS proxy
+  (``_op_proxy.ensure_proxy``) -> registration (``_op_register.ensure_registered``);
+* ``absent``: the ordered uninstall (``_op_uninstall.ensure_decommissioned``).
+
+A host already in the desired state costs exactly the probe (ARCHITECTURE.md decision 4). The option set is
+composed from the other modules' specs (install's options under their own names, the proxy module's
+``update_password`` inside ``proxy``, register's ``force`` as ``force_reregister``, uninstall's options), so
+there is one source of truth and a playbook can switch between this module and the single-purpose ones.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ansible_collections.asr.process_server.plugins.action import install as _install_action
+from ansible_collections.asr.process_server.plugins.action import proxy as _proxy_action
+from ansible_collections.asr.process_server.plugins.action import register as _register_action
+from ansible_collections.asr.process_server.plugins.action import uninstall as _uninstall_action
+from ansible_collections.asr.process_server.plugins.plugin_utils import (
+    _op_install,
+    _op_proxy,
+    _op_register,
+    _op_uninstall,
+    install_plan,
+    product,
+    proxy_plan,
+    survey,
+    unified_setup,
+    upgrade_plan,
+)
+from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import ActionFailure, AsrActionBase
+from ansible_collections.asr.process_server.plugins.plugin_utils._op_setup import SetupRunner, extract_dir_for
+from ansible_collections.asr.process_server.plugins.plugin_utils._probe import ProbedHost, merge_options
+from ansible_collections.asr.process_server.plugins.plugin_utils.errors import AsrError, InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.setup_outcome import verify
+
+STATES = ("present", "latest", "absent")
+INSTALL_REQUIRED = ["configuration_server_ip", "install_location", "env_type"]
+
+
+def _optional(spec: dict[str, Any]) -> dict[str, Any]:
+    """An option of another module, no longer ``required`` here (required per ``state`` instead)."""
+    option = copy.deepcopy(spec)
+    option.pop("required", None)
+    return option
+
+
+def _proxy_option() -> dict[str, Any]:
+    """install's ``proxy`` dict plus ``state`` and the proxy module's ``update_password``."""
+    option = copy.deepcopy(_install_action.ARGUMENT_SPEC["proxy"])
+    suboptions = {"state": {"type": "str", "choices": list(proxy_plan.STATES), "default": "present"}}
+    suboptions.update({name: _optional(spec) for name, spec in option["options"].items()})
+    suboptions["update_password"] = copy.deepcopy(_proxy_action.ARGUMENT_SPEC["update_password"])
+    option["options"] = suboptions
+    option["required_if"] = [["state", "present", ["address", "port"]]]
+    option["required_together"] = [["username", "password"]]
+    return option
+
+
+# Kept equal to DOCUMENTATION in plugins/modules/process_server.py by tests/unit/plugins/test_docs_match_spec.py.
+ARGUMENT_SPEC: dict[str, Any] = {
+    "state": {"type": "str", "choices": list(STATES), "default": "present"},
+    **{name: _optional(spec) for name, spec in _install_action.ARGUMENT_SPEC.items() if name != "proxy"},
+    "proxy": _proxy_option(),
+    "force_reregister": copy.deepcopy(_register_action.ARGUMENT_SPEC["force"]),
+    **copy.deepcopy(_uninstall_action.ARGUMENT_SPEC),
+}
+MUTUALLY_EXCLUSIVE = copy.deepcopy(_install_action.MUTUALLY_EXCLUSIVE)
+REQUIRED_IF = [
+    rule
+    for wanted in ("present", "latest")
+    for rule in (
+        ["state", wanted, INSTALL_REQUIRED],
+        *[["state", wanted, one_of, True] for one_of in _install_action.REQUIRED_ONE_OF],
+    )
+]
+# Options that contradict state=absent (install options are ignored there, so that one task can switch
+# states with a variable; a proxy or a re-registration of a host being removed is a mistake).
+NOT_WITH_ABSENT = ("proxy", "force_reregister")
+PROXY_OPTION_NAMES = {
+    "proxy_address": "proxy.address",
+    "proxy_port": "proxy.port",
+    "proxy_username": "proxy.username",
+    "proxy_password": "proxy.password",
+    "update_password": "proxy.update_password",
+    "settings_file": "proxy",
+}
+# Step names of the proxy and registration procedures, as check mode predicts them and the result reports them.
+SET_PROXY = "Set-OBMachineSetting (proxy)"
+REMOVE_PROXY = "Set-OBMachineSetting -NoProxy"
+RESTART_OBENGINE = "restart obengine"
+REGISTER_MT = "cdpcli.exe --registermt"
+
+
+def _view(asr: dict[str, Any]) -> dict[str, Any]:
+    """The ``diff`` view of a host: component versions, MARS proxy (never a password), registration."""
+    components = asr.get("components") or {}
+    mars_installed = bool((components.get("recovery_services_agent") or {}).get("installed"))
+    registration = asr.get("registration") or {}
+    return {
+        "components": {
+            key: (components.get(key) or {}).get("version") if (components.get(key) or {}).get("installed") else None
+            for key in install_plan.PS_COMPONENTS
+        },
+        "proxy": proxy_plan.current_mars_proxy(asr) if mars_installed else None,
+        "registration": {
+            "registered": bool(registration.get("registered")) and bool(asr.get("installed")),
+            "configuration_server_ip": registration.get("configuration_server_ip"),
+        },
+    }
+
+
+def _set_services_running(asr: dict[str, Any], names: tuple[str, ...] | list[str]) -> None:
+    wanted = {n.casefold() for n in names}
+    seen = set()
+    for svc in asr.get("services") or []:
+        if str(svc.get("name", "")).casefold() in wanted:
+            svc.update(present=True, state="running")
+            seen.add(str(svc["name"]).casefold())
+    for name in names:
+        if name.casefold() not in seen:
+            asr.setdefault("services", []).append({"name": name, "present": True, "state": "running"})
+
+
+def predicted_after_setup(
+    asr: dict[str, Any], spec: _op_install.InstallSpec, version: str | None, operation: str
+) -> dict[str, Any]:
+    """CHECK MODE ONLY: what the probe would read after a successful install or upgrade.
+
+    Install [1.3]: every PS component at the installer's version, registered (``cdpcli --registermt``) to
+    ``configuration_server_ip``, the MARS proxy set from the proxy settings file (``SetMarsProxy.exe``) or none
+    (Bypass), the services running. ``/Upgrade`` [4] keeps the configuration, so only versions change. The real
+    run re-probes instead of trusting this (see ``_converge``).
+    """
+    after = copy.deepcopy(asr)
+    shown_version = version or after.get("build_version") or "(installer version)"
+    components = after.setdefault("components", {})
+    for key in install_plan.PS_COMPONENTS:
+        components[key] = {**(components.get(key) or {}), "installed": True, "version": shown_version}
+    after.update(installed=True, role="process_server", cx_type=2, build_version=shown_version)
+    _set_services_running(after, product.PROCESS_SERVER_SERVICES)
+    if operation != "install":
+        return after
+    cs_ip = spec.request.configuration_server_ip
+    checks = after.setdefault("checks", {})
+    reachable = (checks.get("configuration_server") or {}).get("reachable", True)
+    checks["registered_configuration_server"] = {
+        "address": cs_ip,
+        "port": unified_setup.CONTROL_PORT,
+        "reachable": reachable,
+        "error": None,
+    }
+    after["registration"] = {
+        **(after.get("registration") or {}),
+        "registered": True,
+        "configuration_server_ip": cs_ip,
+        "configuration_server_port": unified_setup.CONTROL_PORT,
+    }
+    after.setdefault("proxy", {})["mars"] = {
+        "source": "Get-OBMachineSetting",
+        "error": None,
+        **proxy_plan.shown(spec.proxy),
+    }
+    return after
+
+
+def proxy_step_names(plan: proxy_plan.ProxyPlan) -> list[str]:
+    """What ``proxy_apply.ps1`` runs for ``plan`` [8] (the Set-OBMachineSetting procedure)."""
+    names: list[str] = []
+    if plan.set_mars_proxy:
+        names += [REMOVE_PROXY if plan.no_proxy else SET_PROXY, RESTART_OBENGINE]
+    if plan.register_mt:
+        names += [REGISTER_MT, RESTART_OBENGINE]
+    return names
+
+
+class ActionModule(AsrActionBase):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    MUTUALLY_EXCLUSIVE = MUTUALLY_EXCLUSIVE
+    REQUIRED_IF = REQUIRED_IF
+
+    def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        self.steps: dict[str, dict[str, Any]] = {}
+        self.reboot_required = False
+        if args["state"] == "absent":
+            return self._absent(args, task_vars)
+        return self._converge(args, task_vars)
+
+    # -- validation (no remote call) -----------------------------------------------------------------------
+    def _proxy_request(self, args: dict[str, Any]) -> tuple[dict[str, Any] | None, proxy_plan.ProxySettings | None]:
+        """The proxy module's arguments for ``ensure_proxy`` (None: proxy not managed) and the wanted proxy."""
+        proxy = args.get("proxy")
+        if proxy is None:
+            return None, None
+        proxy_args = {
+            "state": proxy["state"],
+            "proxy_address": proxy.get("address"),
+            "proxy_port": proxy.get("port"),
+            "proxy_username": proxy.get("username"),
+            "proxy_password": proxy.get("password"),
+            "update_password": proxy["update_password"],
+        }
+        try:
+            wanted = proxy_plan.desired_settings(proxy_args)
+        except InvalidOption as exc:
+            name = PROXY_OPTION_NAMES.get(exc.option, exc.option)
+            allowed = exc.allowed.replace("state=", "proxy.state=")
+            raise InvalidOption(name, exc.value, allowed, exc.why) from exc
+        return proxy_args, wanted
+
+    @staticmethod
+    def _check_absent(args: dict[str, Any]) -> None:
+        if args.get("proxy") is not None:
+            raise InvalidOption(
+                "proxy",
+                "(a proxy)",
+                "nothing with state=absent",
+                "state=absent removes the process server (and the MARS agent unless keep_mars_agent).",
+            )
+        if args.get("force_reregister"):
+            raise InvalidOption(
+                "force_reregister", True, "false with state=absent", "A process server being removed is not registered."
+            )
+
+    # -- the probe -----------------------------------------------------------------------------------------
+    def _probe(self, task_vars: dict[str, Any], parameters: dict[str, Any]) -> ProbedHost:
+        raw = self.run_script("probe", task_vars, parameters)
+        return ProbedHost(raw, survey.interpret(raw))
+
+    # -- one operation ---------------------------------------------------------------------------------------
+    def _record(self, name: str, entry: dict[str, Any]) -> dict[str, Any]:
+        entry.pop("diff", None)
+        entry.pop("invocation", None)
+        self.steps[name] = entry
+        return entry
+
+    def _failure(self, name: str, exc: Exception) -> ActionFailure:
+        """A failed operation: what ran before it, the operation's own detail, and the remote calls so far."""
+        if isinstance(exc, ActionFailure):
+            failure = exc
+            detail = dict(failure.detail)
+        else:
+            failure = ActionFailure(str(exc))
+            detail = {}
+        done = detail.pop("steps", None)
+        self._record(name, {**detail, "changed": bool(detail.get("changed")), "failed": True, "msg": failure.msg})
+        if done is not None:
+            self.steps[name]["steps"] = done
+        failure.msg = f"{name}: {failure.msg}"
+        failure.detail = {
+            **{k: v for k, v in detail.items() if k not in ("changed",)},
+            "changed": any(s.get("changed") for s in self.steps.values()),
+            "steps": self.steps,
+            "remote_calls": self.remote_calls,
+        }
+        return failure
+
+    # -- present / latest ------------------------------------------------------------------------------------
+    def _converge(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        proxy_args, wanted_proxy = self._proxy_request(args)
+        staging = unified_setup.check_windows_path("staging_dir", args["staging_dir"], allow_spaces=False)
+        installer = _install_action.resolve_installer(self, args, staging.rstrip("\\"))
+        install_args = dict(args)
+        # Setup gets the wanted proxy (it needs it to reach Azure and sets the MARS proxy from it [1.3]);
+        # proxy.state=absent installs with a direct connection.
+        install_args["proxy"] = (
+            None
+            if wanted_proxy is None
+            else {k: args["proxy"].get(k) for k in ("address", "port", "username", "password")}
+        )
+        spec = _op_install.install_spec(install_args, installer)
+        # ONE probe with the union of what each operation needs: install's preflight (CS on 443, the
+        # installer file), the proxy's settings-file facts, the registration's reachability of the CS.
+        parameters = merge_options(
+            survey.probe_parameters(
+                **merge_options(_op_proxy.probe_options(proxy_args or {}), _op_register.probe_options(args))
+            ),
+            _op_install.probe_parameters(spec),
+        )
+        probed = self._probe(task_vars, parameters)
+        before = _view(probed.asr)
+        version_before = probed.asr.get("build_version")
+        if probed.asr.get("role") == "configuration_server":
+            raise ActionFailure(
+                f"The host is a configuration server (CX_TYPE {probed.asr.get('cx_type')}); "
+                f"{self.fqcn} manages scale-out process servers only.",
+                remote_calls=self.remote_calls,
+            )
+
+        asr = self._setup_step(args, probed, spec, installer, task_vars, parameters)
+        proxy_registered_mt = False
+        if proxy_args is not None:
+            asr, proxy_registered_mt = self._proxy_step(asr, probed.raw, proxy_args, wanted_proxy, task_vars)
+        else:
+            self._record("proxy", {"changed": False, "steps": [], "msg": "proxy not managed (no proxy option)"})
+        asr = self._registration_step(asr, probed.raw, args, proxy_registered_mt, task_vars)
+
+        result = self._result(before, asr, version_before)
+        return result
+
+    def _setup_step(
+        self,
+        args: dict[str, Any],
+        probed: ProbedHost,
+        spec: _op_install.InstallSpec,
+        installer: install_plan.Installer,
+        task_vars: dict[str, Any],
+        parameters: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Install (not complete), upgrade (``latest``), or nothing; the host as the next steps must see it."""
+        state = install_plan.host_state(probed.raw)
+        if not state.complete:
+            operation = "install"
+            try:
+                outcome = _op_install.ensure_installed(self, probed.raw, spec, task_vars)
+            except (ActionFailure, AsrError) as exc:
+                raise self._failure(operation, exc) from exc
+        elif args["state"] == "latest":
+            operation = "upgrade"
+            try:
+                outcome = self._ensure_upgraded(probed.raw, spec, installer, args, task_vars)
+            except (ActionFailure, AsrError) as exc:
+                raise self._failure(operation, exc) from exc
+        else:
+            self._record(
+                "install",
+                {
+                    "changed": False,
+                    "steps": [],
+                    "msg": f"installed at {state.version}; state=present does not upgrade (state=latest does)",
+                    "version_before": str(state.version),
+                    "version_after": str(state.version),
+                },
+            )
+            return probed.asr
+        self._record(operation, outcome)
+        self.reboot_required = self.reboot_required or bool(outcome.get("reboot_required"))
+        if not outcome.get("changed"):
+            return probed.asr
+        if self.check_mode:
+            # Nothing ran: predict what the probe would read after setup, so the proxy and registration steps
+            # are predicted from the state the real run will see.
+            return predicted_after_setup(probed.asr, spec, outcome.get("version_after"), operation)
+        # Re-probe ONCE after setup ran, instead of deriving from its result: setup's own MARS-proxy and
+        # registration steps can fail on their own (exit 113/115 [1.4]) and the last poll does not read the MARS
+        # proxy back, so only the host can say what the proxy and registration steps must do. One read-only
+        # call after a 20-60 minute setup costs nothing; a converged host never gets here.
+        return self._probe(task_vars, parameters).asr
+
+    def _ensure_upgraded(
+        self,
+        raw: dict[str, Any],
+        spec: _op_install.InstallSpec,
+        installer: install_plan.Installer,
+        args: dict[str, Any],
+        task_vars: dict[str, Any],
+    ) -> dict[str, Any]:
+        """One ``/Upgrade`` hop planned by ``upgrade_plan`` (which refuses a jump beyond N-4 with the reason).
+
+        Stopgap until the upgrade module's reusable operation (``_op_upgrade``) exists: then this delegates to
+        it, including the intermediate installers it takes for N-4 hops.
+        """
+        state = install_plan.host_state(raw)
+        request = upgrade_plan.UpgradeRequest(
+            installer=installer,
+            configuration_server_version=spec.request.configuration_server_version,
+            reboot=args["reboot"],
+        )
+        plan = upgrade_plan.plan_upgrade(state, request)
+        for warning in plan.warnings:
+            self._warn(warning)
+        result: dict[str, Any] = {
+            "changed": plan.changed,
+            "steps": list(plan.steps),
+            "version_before": plan.version_before,
+            "version_after": plan.version_after,
+            "installer_version": plan.installer_version,
+            "reboot_required": False,
+            "msg": plan.reason,
+        }
+        if plan.failure:
+            raise ActionFailure(plan.failure, version_before=plan.version_before)
+        if self.check_mode or not plan.changed:
+            return result
+        runner = SetupRunner(self, task_vars, spec.settings)
+        done: list[str] = []
+        try:
+            if install_plan.REBOOT_BEFORE in plan.steps:
+                runner.reboot("a reboot was pending before Unified Setup")
+                done.append(install_plan.REBOOT_BEFORE)
+            if install_plan.needs_staging(state, installer):
+                state.installer = runner.stage(installer)
+                done.append(install_plan.STAGE)
+                plan = upgrade_plan.plan_upgrade(state, request)  # now with the staged file's version
+                if plan.failure:
+                    raise ActionFailure(plan.failure)
+                if not plan.changed:
+                    result.update(changed=True, steps=done, msg=plan.reason, version_after=plan.version_before)
+                    return result
+            argv = unified_setup.build_upgrade(
+                extract_dir=extract_dir_for(spec.settings.staging_dir, installer.remote_path)
+            )
+            run = runner.run(
+                operation="upgrade",
+                package=installer.remote_path,
+                expected_sha256=installer.sha256,
+                argv=argv.argv,
+                version=plan.installer_version,
+                configuration_server_ip=state.registered_cs_ip,
+            )
+            done += [
+                f"{install_plan.RUN_UPGRADE} to {plan.installer_version}",
+                f"{install_plan.CLEANUP} ({plan.installer_version})",
+            ]
+            outcome = run.outcome
+            assert outcome is not None
+            result.update(exit_code=outcome.rc, exit_code_name=outcome.name, polls=run.polls)
+            if not outcome.success:
+                raise ActionFailure(outcome.msg, **outcome.detail)
+            poll = run.last_poll or {}
+            result["reboot_required"] = outcome.reboot_required
+            if outcome.reboot_required and spec.settings.reboot:
+                runner.reboot("Unified Setup exit code 3010")
+                done.append(install_plan.REBOOT_AFTER)
+                result["reboot_required"] = False
+                poll = runner.poll("")
+            problems = (
+                []
+                if result["reboot_required"]
+                else verify(poll, version=plan.installer_version, configuration_server_ip=state.registered_cs_ip)
+            )
+            if problems:
+                raise ActionFailure(
+                    "Unified Setup /Upgrade reported success but the process server is not healthy: "
+                    + "; ".join(problems)
+                    + ". Read the setup logs (log_tail) and the service states, then run the task again.",
+                    log_tail=list((poll.get("setup_log") or {}).get("tail") or []),
+                    exit_code=outcome.rc,
+                )
+        except ActionFailure as exc:
+            exc.detail.update(changed=bool(done), steps=done)
+            raise
+        installed = (poll.get("csps") or {}).get("build_version")
+        result.update(changed=True, steps=done, version_after=installed or plan.installer_version)
+        return result
+
+    def _proxy_step(
+        self,
+        asr: dict[str, Any],
+        raw: dict[str, Any],
+        proxy_args: dict[str, Any],
+        wanted: proxy_plan.ProxySettings | None,
+        task_vars: dict[str, Any],
+    ) -> tuple[dict[str, Any], bool]:
+        try:
+            plan = proxy_plan.plan_proxy(asr, wanted, update_password=proxy_args["update_password"])
+            outcome = _op_proxy.ensure_proxy(self, ProbedHost(raw, asr), proxy_args, task_vars)
+        except (ActionFailure, AsrError) as exc:
+            raise self._failure("proxy", exc) from exc
+        executed = outcome.pop("steps", None)
+        entry = self._record("proxy", {**outcome, "steps": proxy_step_names(plan)})
+        if executed is not None:
+            entry["executed"] = executed
+        if not outcome["changed"]:
+            return asr, False
+        # Derived, not re-probed: proxy_apply.ps1 reports ok only when every step succeeded and Get-OBMachineSetting
+        # read the new proxy back, so the MARS proxy, a running obengine and (when it ran) a successful
+        # cdpcli --registermt -- the CS answered -- are known without another call [8].
+        after = copy.deepcopy(asr)
+        after.setdefault("proxy", {})["mars"] = {"source": "Get-OBMachineSetting", "error": None, **outcome["proxy"]}
+        _set_services_running(after, [product.MARS_SERVICE])
+        registered_mt = bool(outcome.get("registered_mt"))
+        if registered_mt:
+            check = after.setdefault("checks", {}).get("registered_configuration_server") or {}
+            after["checks"]["registered_configuration_server"] = {**check, "reachable": True, "error": None}
+        return after, registered_mt
+
+    def _registration_step(
+        self,
+        asr: dict[str, Any],
+        raw: dict[str, Any],
+        args: dict[str, Any],
+        proxy_registered_mt: bool,
+        task_vars: dict[str, Any],
+    ) -> dict[str, Any]:
+        # The proxy procedure already ran cdpcli --registermt and restarted obengine [8]: that IS the documented
+        # re-registration [3.3], so force_reregister is satisfied and not run twice.
+        force = bool(args.get("force_reregister")) and not proxy_registered_mt
+        reg_args = {"configuration_server_ip": args["configuration_server_ip"], "force": force}
+        try:
+            outcome = _op_register.ensure_registered(self, ProbedHost(raw, asr), reg_args, task_vars)
+        except (ActionFailure, AsrError) as exc:
+            raise self._failure("registration", exc) from exc
+        executed = outcome.pop("steps", None)
+        planned = [REGISTER_MT, RESTART_OBENGINE] if outcome["changed"] else []
+        entry = self._record("registration", {**outcome, "steps": planned})
+        if executed is not None:
+            entry["executed"] = executed
+        if proxy_registered_mt:
+            entry["msg"] = "the proxy change re-registered the master target (cdpcli.exe --registermt) [8]"
+        if not outcome["changed"]:
+            return asr
+        after = copy.deepcopy(asr)
+        _set_services_running(after, [product.MARS_SERVICE])
+        check = after.setdefault("checks", {}).get("registered_configuration_server") or {}
+        after["checks"]["registered_configuration_server"] = {**check, "reachable": True, "error": None}
+        return after
+
+    # -- absent ----------------------------------------------------------------------------------------------
+    def _absent(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        self._check_absent(args)
+        probed = self._probe(task_vars, survey.probe_parameters(**_op_uninstall.probe_options(args)))
+        before = _view(probed.asr)
+        try:
+            outcome = _op_uninstall.ensure_decommissioned(self, probed, args, task_vars)
+        except (ActionFailure, AsrError) as exc:
+            raise self._failure("uninstall", exc) from exc
+        self.reboot_required = bool(outcome.get("reboot_required"))
+        planned = outcome.pop("steps")
+        entry = self._record(
+            "uninstall", {**outcome, "steps": [f"uninstall {s['display_name']}" for s in planned], "plan": planned}
+        )
+        removed = {s["product"] for s in (entry.get("removed") if not self.check_mode else planned)}
+        after = copy.deepcopy(probed.asr)
+        for key in removed:
+            after["components"][key] = {**after["components"][key], "installed": False, "version": None}
+        if "configuration_process_server" in removed:
+            after["installed"] = False
+        return self._result(before, after, probed.asr.get("build_version"))
+
+    # -- the result ------------------------------------------------------------------------------------------
+    def _result(self, before: dict[str, Any], asr: dict[str, Any], version_before: str | None) -> dict[str, Any]:
+        after = _view(asr)
+        changed = any(s.get("changed") for s in self.steps.values())
+        actions = [
+            f"{name}: " + ", ".join(entry.get("steps") or []) if entry.get("steps") else name
+            for name, entry in self.steps.items()
+            if entry.get("changed")
+        ]
+        result: dict[str, Any] = {
+            "changed": changed,
+            "state": self.args["state"],
+            "steps": self.steps,
+            "actions": actions,
+            "version_before": version_before,
+            "version_after": after["components"]["configuration_process_server"],
+            "reboot_required": self.reboot_required,
+            "remote_calls": self.remote_calls,
+        }
+        self.set_diff(result, before, after)
+        return result

@@ -1,0 +1,318 @@
+#!/usr/bin/python
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# Documentation only: the module is the action plugin plugins/action/process_server.py (ARCHITECTURE.md decision 2).
+# Its options are composed from the install, proxy, register and uninstall modules' (same names, same rules).
+
+DOCUMENTATION = r"""
+---
+module: process_server
+short_description: Converge an Azure Site Recovery scale-out process server to a state in one task
+version_added: 0.1.0
+extends_documentation_fragment:
+  - asr.process_server.common
+description:
+  - One task for the whole life of an Azure Site Recovery (classic) scale-out process server on Windows -
+    V(present) (installed and registered), V(latest) (installed, registered and at the installer's version) or
+    V(absent) (decommissioned).
+  - Reads the host in ONE read-only remote call that answers every operation the state needs (install preflight,
+    the configuration server on TCP 443, the installer file, the MARS proxy, the registration), then runs only
+    what differs, in order - install or upgrade, then the MARS proxy, then the registration. A host already in
+    the desired state costs exactly that one call (RV(remote_calls)).
+  - Each operation is the one of the single-purpose module, with the same option names and rules -
+    M(asr.process_server.install) (and its upgrade with C(/Upgrade)), M(asr.process_server.proxy),
+    M(asr.process_server.register), M(asr.process_server.uninstall) - so a playbook can switch between them.
+  - After Unified Setup ran, the host is read once more (setup's own proxy and registration steps can fail on
+    their own); after a proxy change the next step uses what the proxy script verified, without another call.
+  - V(present) never upgrades; an older installed process server stays as it is (use V(latest)).
+  - V(latest) upgrades an older process server with C(UnifiedSetup.exe /Upgrade), one hop of at most four minor
+    versions (the N-4 rule); a bigger jump is refused with the intermediate versions to go through.
+  - V(absent) uninstalls in the documented order and refuses a process server still registered with a
+    configuration server that answers unless O(workload_moved=true).
+options:
+  state:
+    description:
+      - V(present) - installed (Unified Setup when any process server component is missing) and registered to
+        O(configuration_server_ip); an installed process server is not upgraded.
+      - V(latest) - as V(present), and an installed process server older than the installer is upgraded.
+      - V(absent) - decommissioned (the ordered uninstall of M(asr.process_server.uninstall)). The install options
+        are ignored so that one task can switch states with a variable; O(proxy) and O(force_reregister) are
+        refused.
+    type: str
+    choices: [present, latest, absent]
+    default: present
+  configuration_server_ip:
+    description:
+      - IPv4 address of the configuration server the process server is (to be) registered to (C(/CSIP)). Required
+        with O(state=present) and O(state=latest). A process server registered to another configuration server is
+        refused (no silent command moves it).
+      - With O(state=present) or O(state=latest) exactly one of O(passphrase) and O(passphrase_file) is required
+        (used only when Unified Setup installs).
+    type: str
+  installer:
+    description:
+      - Path on the controller of C(MicrosoftAzureSiteRecoveryUnifiedSetup.exe), as for M(asr.process_server.install).
+        Copied to O(staging_dir) only when setup must run.
+      - With O(state=present) or O(state=latest) exactly one of O(installer) and O(installer_remote_path) is
+        required.
+    type: path
+  installer_remote_path:
+    description:
+      - Path on the host of a Unified Setup package that is already there.
+    type: str
+  installer_checksum:
+    description:
+      - Expected SHA-256 of the installer (64 hexadecimal digits, optionally prefixed with C(sha256:)).
+    type: str
+  installer_version:
+    description:
+      - The installer's version (for example V(9.55.7123.1)) when the controller cannot read it from the file.
+        With O(state=latest) it decides whether an upgrade is needed without staging the file.
+    type: str
+  staging_dir:
+    description:
+      - Folder on the host (without spaces) for the staged package, its extracted files and the run folder of the
+        detached setup.
+    type: str
+    default: C:\ProgramData\ASRSetupStaging
+  install_location:
+    description:
+      - Where Unified Setup installs (C(/InstallLocation)); a fixed NTFS drive that is not the system drive.
+        Required with O(state=present) and O(state=latest).
+    type: str
+  env_type:
+    description:
+      - V(VMware) for a VMware virtual machine, V(NonVMware) otherwise (C(/EnvType)). Required with
+        O(state=present) and O(state=latest).
+    type: str
+    choices: [VMware, NonVMware]
+  process_server_ip:
+    description:
+      - IPv4 address of the network card that receives replication data (C(/PSIP)).
+    type: str
+  data_port:
+    description:
+      - The replication data port (C(/DataTransferSecurePort)), 1 to 65535, not 443.
+    type: int
+    default: 9443
+  skip_space_check:
+    description:
+      - Pass C(/SkipSpaceCheck) and skip the 600 GB check of the install location's drive.
+    type: bool
+    default: false
+  configuration_server_version:
+    description:
+      - The configuration server's version; an installer newer than it is refused (a process server is never newer
+        than its configuration server).
+    type: str
+  reboot:
+    description:
+      - Reboot when a reboot is pending before setup and when setup exits with 3010. Without it a pending reboot is
+        refused and 3010 is returned as RV(reboot_required).
+    type: bool
+    default: false
+  reboot_timeout:
+    description: Seconds to wait for the host to come back from each reboot (at least 60).
+    type: int
+    default: 1200
+  setup_timeout:
+    description: Hard limit in seconds (at least 60) for one Unified Setup run.
+    type: int
+    default: 5400
+  poll_interval:
+    description: Seconds between two polls of the running setup (1 to 600, at most O(setup_timeout)).
+    type: int
+    default: 15
+  proxy:
+    description:
+      - The proxy of the Microsoft Azure Recovery Services agent (C(Set-OBMachineSetting), then
+        C(cdpcli.exe --registermt) and C(obengine) restarts, as M(asr.process_server.proxy) does). When Unified
+        Setup installs, it gets the same proxy (C(/ProxySettingsFilePath)) and sets the agent's proxy from it.
+      - Unset - the proxy is not managed.
+    type: dict
+    suboptions:
+      state:
+        description:
+          - V(present) - the agent uses this proxy (O(proxy.address) and O(proxy.port) required).
+          - V(absent) - the agent connects directly (C(Set-OBMachineSetting -NoProxy)); setup installs without a
+            proxy. No other suboption may be set.
+        type: str
+        choices: [present, absent]
+        default: present
+      address:
+        description: Proxy address; must start with C(http://).
+        type: str
+      port:
+        description: Proxy port, 1 to 65535.
+        type: int
+      username:
+        description: User name for an authenticating proxy (with O(proxy.password)).
+        type: str
+      password:
+        description:
+          - Password for O(proxy.username). Never returned, never on a command line. It cannot be read back, so it
+            is set only when something else changes unless O(proxy.update_password=always).
+        type: str
+      update_password:
+        description:
+          - V(on_change) sets the password only when the address, port or user name change; V(always) on every run
+            (and then always reports a change).
+        type: str
+        choices: [always, on_change]
+        default: on_change
+  force_reregister:
+    description:
+      - Re-register the master target (C(cdpcli.exe --registermt), C(obengine) restart) even when nothing looks
+        wrong, for example after the configuration server was re-registered or its certificates changed. Not run
+        twice when a proxy change already re-registered it.
+    type: bool
+    default: false
+  workload_moved:
+    description:
+      - With O(state=absent), confirms that no protected machine uses this process server any more (Switch / Load
+        balance done); without it a registered process server whose configuration server answers is refused.
+    type: bool
+    default: false
+  keep_mars_agent:
+    description:
+      - With O(state=absent), leave C(Microsoft Azure Recovery Services Agent) installed.
+    type: bool
+    default: false
+attributes:
+  action_group:
+    description: Use C(group/asr.process_server.process_server) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - asr.process_server.process_server
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - Runs only the probe and returns, per operation, the steps a real run would take (RV(steps)). After a
+        predicted install the proxy and registration are predicted from what setup leaves behind.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: Component versions, the agent's proxy (without password) and the registration, before and after.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: windows
+notes:
+  - Run the task with C(become=true), C(become_method=runas), C(become_user=SYSTEM) when Unified Setup or an
+    uninstaller may run; over a plain WinRM network logon they fail with Access Denied and the module refuses first.
+  - Refuses a configuration server; this module manages scale-out process servers.
+  - Upgrading across more than four minor versions (N-4) needs intermediate installers; this module refuses such
+    a jump and names the path to take.
+seealso:
+  - module: asr.process_server.install
+  - module: asr.process_server.proxy
+  - module: asr.process_server.register
+  - module: asr.process_server.uninstall
+  - module: asr.process_server.info
+author:
+  - asr.process_server contributors
+"""
+
+EXAMPLES = r"""
+- name: Every process server installed, registered and behind the corporate proxy
+  asr.process_server.process_server:
+    state: present
+    configuration_server_ip: 10.150.24.119
+    passphrase: "{{ vault_asr_passphrase }}"
+    installer: files/MicrosoftAzureSiteRecoveryUnifiedSetup.exe
+    installer_version: 9.55.7123.1
+    install_location: D:\
+    env_type: VMware
+    proxy:
+      address: http://proxy.corp.example
+      port: 3128
+      username: CORP\svc-asr
+      password: "{{ vault_proxy_password }}"
+  become: true
+  become_method: runas
+  become_user: SYSTEM
+  register: ps
+
+- name: What would change (one read-only call per host)
+  asr.process_server.process_server:
+    state: latest
+    configuration_server_ip: 10.150.24.119
+    passphrase_file: D:\Secure\connection.passphrase
+    installer_remote_path: D:\Media\MicrosoftAzureSiteRecoveryUnifiedSetup.exe
+    install_location: D:\
+    env_type: NonVMware
+  check_mode: true
+  diff: true
+
+- name: Decommission after the Switch jobs finished
+  asr.process_server.process_server:
+    state: absent
+    workload_moved: true
+  become: true
+  become_method: runas
+  become_user: SYSTEM
+"""
+
+RETURN = r"""
+changed:
+  description: Whether any operation changed the host (in check mode, would).
+  returned: always
+  type: bool
+state:
+  description: The state asked for.
+  returned: success
+  type: str
+  sample: present
+steps:
+  description:
+    - One entry per operation, in the order they ran - C(install) or C(upgrade), C(proxy), C(registration) for
+      V(present) and V(latest); C(uninstall) for V(absent).
+    - Each has C(changed), C(steps) (what was or, in check mode, would be done, in order; the same names in both),
+      and the operation's own return values (for example C(version_after), C(reasons), C(proxy),
+      C(registration), C(removed)); C(executed) holds a script's per-step exit codes, C(failed) and C(msg) mark
+      the operation that failed.
+  returned: always
+  type: dict
+  sample:
+    install: {changed: true, steps: [stage installer, run Unified Setup (install), clean up staged secrets and extracted files]}
+    proxy: {changed: false, steps: []}
+    registration: {changed: false, steps: []}
+actions:
+  description: The operations that changed (or would), with their steps.
+  returned: success
+  type: list
+  elements: str
+  sample: ["proxy: Set-OBMachineSetting (proxy), restart obengine, cdpcli.exe --registermt, restart obengine"]
+version_before:
+  description: Build of the Configuration/Process Server before the task; null when not installed.
+  returned: success
+  type: str
+  sample: 9.52.6801.1
+version_after:
+  description: Build after the task (predicted in check mode); null when not installed.
+  returned: success
+  type: str
+  sample: 9.55.7123.1
+reboot_required:
+  description: Whether setup or an uninstaller asked for a reboot that did not happen (see O(reboot)).
+  returned: success
+  type: bool
+remote_calls:
+  description: WinRM round trips the task made; 1 when the host was already in the desired state.
+  returned: always
+  type: int
+  sample: 1
+diff:
+  description:
+    - Before and after, with C(--diff) - C(components) (version of each process server component, null when not
+      installed), C(proxy) (the agent's proxy without password; null when the agent is not installed) and
+      C(registration) (C(registered), C(configuration_server_ip)).
+  returned: diff mode
+  type: dict
+rc:
+  description: Exit code of the failed program (setup, uninstaller, cdpcli).
+  returned: failure of a step
+  type: int
+"""
