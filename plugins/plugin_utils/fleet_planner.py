@@ -334,7 +334,7 @@ def _worst_fit(churns: Sequence[float], open_bins: Sequence[_Bin]) -> tuple[list
     for index, churn in enumerate(churns):
         if not heap or -heap[0][0] + _EPSILON < churn:
             return targets, index
-        _, order, target = heap[0]
+        _room, order, target = heap[0]
         target.used_m += 1
         target.used_c += churn
         targets.append(target)

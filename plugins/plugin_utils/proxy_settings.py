@@ -65,7 +65,8 @@ class ProxySettings:
         return f"ProxySettings({shown})"
 
 
-def _check_text(option: str, value: object) -> None:
+def _check_text(option: str, value: object) -> str:
+    """``value`` as a string the installer reads back unchanged, or :class:`InvalidOption`."""
     if not isinstance(value, str):
         raise InvalidOption(option, value, _VALUE_RULE)
     if "=" in value or '"' in value or "\r" in value or "\n" in value:
@@ -78,12 +79,12 @@ def _check_text(option: str, value: object) -> None:
         )
     if value != value.strip():
         raise InvalidOption(option, value, _VALUE_RULE, "Unified Setup trims the value, so it would change [8].")
+    return value
 
 
 def _check_address(value: object) -> None:
     allowed = "http://<proxy host or IPv4 address>, without spaces"
-    _check_text("proxy_address", value)
-    assert isinstance(value, str)
+    value = _check_text("proxy_address", value)
     if not value.startswith("http://") or len(value) == len("http://") or re.search(r"\s", value):
         raise InvalidOption(
             "proxy_address",

@@ -479,9 +479,9 @@ def _split_program(cmdline: str) -> tuple[str | None, str]:
         end = cmdline.find('"', 1)
         end = len(cmdline) if end < 0 else end
         return cmdline[1:end], cmdline[end + 1 :]
-    match = re.match(r"[^ \t]*", cmdline)
-    assert match is not None
-    return match.group(0), cmdline[match.end() :]
+    # CommandLineToArgvW: an unquoted program name ends at the first space or tab.
+    end = next((i for i, ch in enumerate(cmdline) if ch in " \t"), len(cmdline))
+    return cmdline[:end], cmdline[end:]
 
 
 # --- Reading a documented command line (the seed) ---------------------------------------------------------
