@@ -1,0 +1,100 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""asr.process_server.upgrade: bring an installed process server to the installer's version (``/Upgrade``).
+
+validate (no remote call) -> probe (one call) -> ensure_upgraded (plan hops, then stage/start/poll/cleanup).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.asr.process_server.plugins.action.install import (
+    DEFAULT_STAGING_DIR,
+    check_checksum,
+    find_local_file,
+    resolve_installer,
+)
+from ansible_collections.asr.process_server.plugins.plugin_utils import installer_file, unified_setup
+from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import AsrActionBase
+from ansible_collections.asr.process_server.plugins.plugin_utils._op_setup import staged_path
+from ansible_collections.asr.process_server.plugins.plugin_utils._op_upgrade import (
+    ensure_upgraded,
+    probe_parameters,
+    upgrade_spec,
+)
+from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.install_plan import Installer
+from ansible_collections.asr.process_server.plugins.plugin_utils.versions import parse_version
+
+# Kept equal to DOCUMENTATION in plugins/modules/upgrade.py by tests/unit/plugins/test_docs_match_spec.py.
+# The shared options (configuration_server_ip, passphrase, ...) are accepted and ignored: /Upgrade takes none [1.3].
+ARGUMENT_SPEC: dict[str, Any] = {
+    "installer": {"type": "path"},
+    "installer_remote_path": {"type": "str"},
+    "installer_checksum": {"type": "str"},
+    "installer_version": {"type": "str"},
+    "installers": {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "options": {
+            "path": {"type": "path"},
+            "remote_path": {"type": "str"},
+            "version": {"type": "str", "required": True},
+            "checksum": {"type": "str"},
+        },
+        "mutually_exclusive": [["path", "remote_path"]],
+        "required_one_of": [["path", "remote_path"]],
+    },
+    "staging_dir": {"type": "str", "default": DEFAULT_STAGING_DIR},
+    "configuration_server_version": {"type": "str"},
+    "reboot": {"type": "bool", "default": False},
+    "reboot_timeout": {"type": "int", "default": 1200},
+    "setup_timeout": {"type": "int", "default": 5400},
+    "poll_interval": {"type": "int", "default": 15},
+}
+MUTUALLY_EXCLUSIVE = [["installer", "installer_remote_path"]]
+REQUIRED_ONE_OF = [["installer", "installer_remote_path"]]
+
+
+def intermediate_installer(action: AsrActionBase, item: dict[str, Any], index: int, staging: str) -> Installer:
+    option = f"installers[{index}]"
+    version = parse_version(item["version"], f"{option}.version")
+    expected = check_checksum(item.get("checksum"))
+    if item.get("remote_path"):
+        path = unified_setup.check_windows_path(f"{option}.remote_path", item["remote_path"])
+        return Installer(remote_path=path, version=version, sha256=expected, option=option)
+    local = find_local_file(action, item["path"], f"{option}.path")
+    actual = installer_file.sha256_of(local)
+    if expected and actual != expected:
+        raise InvalidOption(f"{option}.checksum", expected, f"the SHA-256 of {local} ({actual})")
+    read = installer_file.pe_file_version(local)
+    if read is not None and parse_version(read) != version:
+        raise InvalidOption(f"{option}.version", str(version), f"the file's own version {read}")
+    return Installer(
+        remote_path=staged_path(staging, actual), local_path=local, version=version, sha256=actual, option=option
+    )
+
+
+class ActionModule(AsrActionBase):
+    ARGUMENT_SPEC = ARGUMENT_SPEC
+    MUTUALLY_EXCLUSIVE = MUTUALLY_EXCLUSIVE
+    REQUIRED_ONE_OF = REQUIRED_ONE_OF
+
+    def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        staging = unified_setup.check_windows_path("staging_dir", args["staging_dir"], allow_spaces=False)
+        staging = staging.rstrip("\\")
+        installer = resolve_installer(self, args, staging)
+        intermediate = [intermediate_installer(self, item, i, staging) for i, item in enumerate(args["installers"])]
+        spec = upgrade_spec(args, installer, intermediate)
+        probe = self.run_script("probe", task_vars, probe_parameters(spec))
+        try:
+            result = ensure_upgraded(self, probe, spec, task_vars)
+        except Exception as exc:
+            detail = getattr(exc, "detail", None)
+            if isinstance(detail, dict):
+                detail["remote_calls"] = self.remote_calls
+            raise
+        result["remote_calls"] = self.remote_calls
+        return result

@@ -1,0 +1,219 @@
+#!/usr/bin/python
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# Documentation only: the module is the action plugin plugins/action/upgrade.py (ARCHITECTURE.md decision 2).
+
+DOCUMENTATION = r"""
+---
+module: upgrade
+short_description: Upgrade an Azure Site Recovery scale-out process server to an installer's version
+version_added: 0.1.0
+description:
+  - Brings an installed Azure Site Recovery (classic) scale-out process server to the version of a Unified Setup
+    installer with C(UnifiedSetup.exe /Upgrade), the only silent upgrade Unified Setup has (it takes no other
+    switch for a process server).
+  - Reads the host in one read-only remote call first; a process server already at the installer's version is
+    left alone (C(changed=false), one remote call). An older installer (a downgrade) and an installer newer than
+    O(configuration_server_version) are refused before anything changes.
+  - Unified Setup refuses jumps of more than 4 minor versions (the N-4 rule, exit code 203). When the gap is
+    bigger the module fails and explains the rule, unless O(installers) lists intermediate builds; it then plans
+    hops of at most 4 minor versions (for example 9.16 -> 9.20 -> 9.24) and runs each.
+  - Each hop stages the package (checksum verified on the host), starts setup detached, polls it with retries on
+    the poll only, up to O(setup_timeout), always cleans up, maps the exit code (203 is reported as
+    "upgrade not supported" with the reason from the setup log) and verifies the new build and the services.
+extends_documentation_fragment:
+  - asr.process_server.common
+options:
+  installer:
+    description:
+      - Path on the controller of the target C(MicrosoftAzureSiteRecoveryUnifiedSetup.exe); copied to O(staging_dir)
+        unless already there with the same SHA-256. Exactly one of O(installer) and O(installer_remote_path).
+    type: path
+  installer_remote_path:
+    description: Path on the host of the target Unified Setup package.
+    type: str
+  installer_checksum:
+    description: Expected SHA-256 of the target installer (64 hexadecimal digits, optionally C(sha256:...)).
+    type: str
+  installer_version:
+    description:
+      - The target installer's version, for a package whose version the controller cannot read from the file.
+    type: str
+  installers:
+    description:
+      - Intermediate Unified Setup builds the module may use as hops when the target is more than 4 minor
+        versions above the installed one. Only the ones the plan needs are copied and run.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description:
+          - Path on the controller of the package (exactly one of O(installers[].path) and
+            O(installers[].remote_path)).
+        type: path
+      remote_path:
+        description: Path on the host of the package.
+        type: str
+      version:
+        description: The package's version, for example V(9.51.6712.1).
+        type: str
+        required: true
+      checksum:
+        description: Expected SHA-256 of the package.
+        type: str
+  staging_dir:
+    description:
+      - Folder on the host (without spaces) for staged packages, extracted files and run folders; extracted files
+        and run folders are removed after every run.
+    type: str
+    default: C:\ProgramData\ASRSetupStaging
+  configuration_server_version:
+    description:
+      - The configuration server's version; a target newer than it is refused (upgrade the configuration server
+        first).
+    type: str
+  reboot:
+    description:
+      - Reboot when a reboot is pending before setup and after a hop that exits with 3010, then verify and go on.
+        Without it a pending reboot is refused and 3010 ends the task with RV(reboot_required).
+    type: bool
+    default: false
+  reboot_timeout:
+    description: Seconds to wait for the host to come back from each reboot (at least 60).
+    type: int
+    default: 1200
+  setup_timeout:
+    description: Hard limit in seconds (at least 60) for each Unified Setup run.
+    type: int
+    default: 5400
+  poll_interval:
+    description: Seconds between two polls of the running setup (1 to 600, at most O(setup_timeout)).
+    type: int
+    default: 15
+attributes:
+  action_group:
+    description: Use C(group/asr.process_server.process_server) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - asr.process_server.process_server
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: Runs only the read-only probe and returns the hops and steps a real run would take.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: Component versions before and after.
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: windows
+notes:
+  - Run the task with C(become=true), C(become_method=runas), C(become_user=SYSTEM); over a plain WinRM network
+    logon the module refuses before changing anything.
+  - Upgrade the configuration server first, then its process servers, then the Mobility agents.
+  - The shared options of the action group (O(configuration_server_ip), O(passphrase), ...) are accepted and
+    ignored; C(/Upgrade) keeps the existing registration.
+seealso:
+  - module: asr.process_server.install
+  - module: asr.process_server.info
+author:
+  - asr.process_server developers (@asr-process-server)
+"""
+
+EXAMPLES = r"""
+- name: Upgrade the process servers to the configuration server's build
+  asr.process_server.upgrade:
+    installer: files/MicrosoftAzureSiteRecoveryUnifiedSetup-9.55.exe
+    configuration_server_version: 9.55.7123.1
+    reboot: true
+  become: true
+  become_method: runas
+  become_user: SYSTEM
+
+- name: Catch up an old process server in hops (N-4 rule)
+  asr.process_server.upgrade:
+    installer: files/UnifiedSetup-9.55.7123.1.exe
+    installers:
+      - path: files/UnifiedSetup-9.51.6712.1.exe
+        version: 9.51.6712.1
+    configuration_server_version: 9.55.7123.1
+  become: true
+  become_method: runas
+  become_user: SYSTEM
+"""
+
+RETURN = r"""
+changed:
+  description: Whether anything changed (in check mode, whether it would).
+  returned: always
+  type: bool
+steps:
+  description: What was done, in order (in check mode, what would be done).
+  returned: always
+  type: list
+  elements: str
+hops:
+  description: The versions upgraded to, in order (one entry unless the N-4 rule needed hops).
+  returned: always
+  type: list
+  elements: str
+  sample: [9.51.6712.1, 9.55.7123.1]
+version_before:
+  description: Build before the task.
+  returned: always
+  type: str
+  sample: 9.50.6601.1
+version_after:
+  description: Build after the task (predicted in check mode).
+  returned: always
+  type: str
+  sample: 9.55.7123.1
+installer_version:
+  description: The target installer's version, when known.
+  returned: always
+  type: str
+reboot_required:
+  description: Whether a hop exited with 3010 and the host was not rebooted.
+  returned: always
+  type: bool
+remote_calls:
+  description: WinRM round trips the task made; 1 when the process server was already at the installer's version.
+  returned: always
+  type: int
+exit_code:
+  description: Exit code of the last Unified Setup run.
+  returned: when setup ran
+  type: int
+exit_code_name:
+  description: Name of that exit code.
+  returned: when setup ran
+  type: str
+polls:
+  description: Polls of the last run.
+  returned: when setup ran
+  type: int
+poll_retries:
+  description: Polls of the last run repeated after a connection failure.
+  returned: when setup ran
+  type: int
+rc:
+  description: Unified Setup's exit code on failure.
+  returned: failure of setup
+  type: int
+stdout:
+  description: The end of Unified Setup's console output on failure.
+  returned: failure of setup
+  type: str
+log_tail:
+  description: The last lines of C(ASRUnifiedSetup.log) on failure.
+  returned: failure of setup
+  type: list
+  elements: str
+remediation:
+  description: What to do about the exit code.
+  returned: failure of setup
+  type: str
+"""

@@ -1,0 +1,192 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Upgrade a scale-out process server with ``UnifiedSetup.exe /Upgrade`` [4], hop by hop when N-4 requires.
+
+FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
+
+``upgrade_spec`` checks the options (no remote call); ``ensure_upgraded`` takes an already-made probe, plans with
+:func:`upgrade_plan.plan_upgrade` and runs each hop with :class:`_op_setup.SetupRunner` (stage, start detached,
+poll, clean up, verify the new build).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import install_plan, survey, unified_setup, upgrade_plan
+from ._action_base import ActionFailure, AsrActionBase
+from ._op_install import check_timing
+from ._op_setup import SetupRunner, SetupSettings, extract_dir_for
+from .install_plan import REBOOT_AFTER, REBOOT_BEFORE, Installer
+from .setup_outcome import verify
+from .upgrade_plan import UpgradeRequest, hop_steps
+from .versions import parse_version
+
+
+@dataclass
+class UpgradeSpec:
+    request: UpgradeRequest
+    settings: SetupSettings
+
+
+def upgrade_spec(args: dict[str, Any], installer: Installer, intermediate: list[Installer]) -> UpgradeSpec:
+    """Validate the upgrade options (raises :class:`InvalidOption`); no remote call."""
+    settings = check_timing(args)
+    cs_version = None
+    if args.get("configuration_server_version"):
+        cs_version = parse_version(args["configuration_server_version"], "configuration_server_version")
+    failure = install_plan.check_configuration_server_version(installer.version, cs_version, installer.option)
+    if failure:
+        from .errors import InvalidOption
+
+        raise InvalidOption(
+            "configuration_server_version", str(cs_version), f"a version at or above the installer's "
+            f"{installer.version}", failure,
+        )  # fmt: skip
+    unified_setup.build_upgrade(extract_dir=extract_dir_for(settings.staging_dir, installer.remote_path))
+    return UpgradeSpec(
+        request=UpgradeRequest(
+            installer=installer,
+            intermediate=intermediate,
+            configuration_server_version=cs_version,
+            reboot=args["reboot"],
+        ),
+        settings=settings,
+    )
+
+
+def probe_parameters(spec: UpgradeSpec) -> dict[str, Any]:
+    installer = spec.request.installer
+    return survey.probe_parameters(
+        installer_path=installer.remote_path,
+        installer_checksum=bool(installer.sha256) or installer.local_path is not None,
+    )
+
+
+def ensure_upgraded(
+    action: AsrActionBase, probe: dict[str, Any], spec: UpgradeSpec, task_vars: dict[str, Any]
+) -> dict[str, Any]:
+    """Bring an installed process server to the installer's version from ``probe``."""
+    state = install_plan.host_state(probe)
+    plan = upgrade_plan.plan_upgrade(state, spec.request)
+    for warning in plan.warnings:
+        action._warn(warning)
+    result: dict[str, Any] = {
+        "changed": plan.changed,
+        "steps": list(plan.steps),
+        "hops": [h["version"] for h in plan.hops],
+        "version_before": plan.version_before,
+        "version_after": plan.version_after,
+        "installer_version": plan.installer_version,
+        "reboot_required": False,
+    }
+    if plan.failure:
+        raise ActionFailure(plan.failure, **{**result, "changed": False, "steps": [], "hops": []})
+    if plan.changed:
+        before = state.summary()
+        after = {
+            **before,
+            "components": {k: plan.version_after for k in before["components"] if before["components"][k]},
+        }
+        action.set_diff(result, before, after)
+    if action.check_mode or not plan.changed:
+        result["msg"] = plan.reason if not plan.changed else "check mode: " + "; ".join(plan.steps)
+        return result
+    done: list[str] = []
+    try:
+        return _execute(action, state, plan, spec, task_vars, result, done)
+    except ActionFailure as exc:
+        exc.detail.update(changed=bool(done) or exc.detail.get("changed", False), steps=done)
+        exc.detail.setdefault("version_before", result["version_before"])
+        raise
+
+
+def _execute(action, state, plan, spec, task_vars, result, done):  # type: ignore[no-untyped-def]
+    runner = SetupRunner(action, task_vars, spec.settings)
+    target = spec.request.installer
+    if REBOOT_BEFORE in plan.steps:
+        runner.reboot("a reboot was pending before Unified Setup")
+        done.append(REBOOT_BEFORE)
+        state.pending_reboot = False
+    if not plan.version_known:  # stage the target to learn its version, then plan again
+        state.installer = runner.stage(target)
+        done.append(f"{install_plan.STAGE} {state.installer.get('file_version')}")
+        plan = upgrade_plan.plan_upgrade(state, spec.request)
+        if plan.failure:
+            raise ActionFailure(plan.failure)
+        result.update(installer_version=plan.installer_version, hops=[h["version"] for h in plan.hops])
+        if not plan.steps:
+            result.update(changed=True, steps=done, msg=plan.reason)
+            return result
+    hops = upgrade_plan.hop_installers(state, spec.request)
+    current = str(state.version)
+    for index, hop in enumerate(hops):
+        version = str(hop.version)
+        stage_step, run_step, cleanup_step = (
+            hop_steps(hop.version, True)
+            if hop.local_path
+            else [None, *hop_steps(hop.version, False)]
+        )  # fmt: skip
+        if hop.local_path and (hop is not target or install_plan.needs_staging(state, target)):
+            facts = runner.stage(hop)
+            done.append(stage_step)
+            if parse_version(facts.get("file_version") or "0.0") != hop.version:
+                raise ActionFailure(
+                    f"installers: the file given for {version} is version {facts.get('file_version')}; correct the "
+                    "'installers' list."
+                )
+        argv = unified_setup.build_upgrade(extract_dir=extract_dir_for(spec.settings.staging_dir, hop.remote_path)).argv
+        run = runner.run(
+            operation=f"upgrade {current} -> {version}",
+            package=hop.remote_path,
+            expected_sha256=hop.sha256,
+            argv=argv,
+            version=version,
+        )
+        done.extend([run_step, cleanup_step])
+        outcome = run.outcome
+        assert outcome is not None
+        result.update(exit_code=outcome.rc, exit_code_name=outcome.name, polls=run.polls, poll_retries=run.poll_retries)
+        if not outcome.success:
+            msg = outcome.msg
+            if outcome.rc == 203:
+                msg = (
+                    f"Upgrade not supported: Unified Setup refused to upgrade {current} to {version} (exit code 203, "
+                    "UpgradeNotSupported). It refuses jumps of more than 4 minor versions (N-4 rule), downgrades and "
+                    "a process server newer than its configuration server [4]; the log tail says which. "
+                    + (outcome.detail.get("remediation") or "")
+                )
+            raise ActionFailure(msg, **outcome.detail, version_after=current)
+        poll = run.last_poll or {}
+        if outcome.reboot_required:
+            if not spec.settings.reboot:
+                result.update(changed=True, steps=done, reboot_required=True, version_after=version)
+                if index < len(hops) - 1:
+                    action._warn(
+                        f"Unified Setup needs a reboot after the hop to {version} (3010); reboot the host and run the "
+                        "task again to continue, or set reboot: true."
+                    )
+                return result
+            runner.reboot(f"Unified Setup exit code 3010 after the upgrade to {version}")
+            done.append(REBOOT_AFTER)
+            poll = runner.poll("")
+        problems = verify(poll, version=version, configuration_server_ip=None)
+        if problems:
+            raise ActionFailure(
+                f"Unified Setup reported success for the upgrade to {version} but: "
+                + "; ".join(problems)
+                + ". Read the setup logs (log_tail) and run the task again.",
+                log_tail=list((poll.get("setup_log") or {}).get("tail") or []),
+                exit_code=outcome.rc,
+            )
+        current = (poll.get("csps") or {}).get("build_version") or version
+        if index < len(hops) - 1:
+            state.version = parse_version(current)
+    result.update(
+        changed=True,
+        steps=done,
+        version_after=current,
+        msg=f"Process server upgraded from {result['version_before']} to {current}.",
+    )
+    return result
