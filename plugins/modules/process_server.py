@@ -276,7 +276,9 @@ steps:
   returned: always
   type: dict
   sample:
-    install: {changed: true, steps: [stage installer, run Unified Setup (install), clean up staged secrets and extracted files]}
+    install:
+      changed: true
+      steps: [stage installer, run Unified Setup (install), clean up staged secrets and extracted files]
     proxy: {changed: false, steps: []}
     registration: {changed: false, steps: []}
 actions:

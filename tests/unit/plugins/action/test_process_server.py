@@ -1,0 +1,382 @@
+"""asr.process_server.process_server with _execute_module replaying recorded probe results (lab mixed estate:
+fresh ps01, old ps03; drifted-proxy ps01): one remote call when converged, each state/combination composes the
+right operations on the ONE probe, check mode predicts with the probe only, bad option combinations fail before
+any remote call naming the option and what is allowed, secrets never in results."""
+
+from __future__ import annotations
+
+import copy
+import json
+import pathlib
+from unittest.mock import MagicMock
+
+import pytest
+from ansible.playbook.task import Task
+
+from ansible_collections.asr.process_server.plugins.action import process_server
+
+FIXTURES = pathlib.Path(__file__).parent / "fixtures"
+
+
+def fixture(name):
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+FRESH = fixture("probe_v1_lab_mixed_fresh.json")
+OLD = fixture("probe_v1_lab_mixed_installed_old.json")  # 9.53.6904.1 (N-2), no proxy
+DRIFTED = fixture("probe_v1_lab_drifted_proxy.json")  # 9.55.7123.1, MARS proxy old-proxy:8080
+PASSWORD = "Pr0xy-S3cret-7781"
+PASSPHRASE = "Lab-Passphrase-9931"
+CURRENT = "9.55.7123.1"
+REMOTE = r"D:\Media\MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+PROXY = {"address": "http://proxy.corp.example", "port": 3128, "username": "CORP\\svc-asr", "password": PASSWORD}
+BASE = {
+    "configuration_server_ip": "10.0.0.11",
+    "passphrase": PASSPHRASE,
+    "installer_remote_path": REMOTE,
+    "installer_version": CURRENT,
+    "install_location": "D:\\",
+    "env_type": "VMware",
+}
+
+
+def with_installer(probe):
+    """The probe as it reads an installer_remote_path that is on the host."""
+    probe = copy.deepcopy(probe)
+    probe["checks"]["installer"] = {
+        "path": REMOTE,
+        "exists": True,
+        "size_bytes": 1024,
+        "file_version": CURRENT,
+        "product_version": CURRENT,
+        "sha256": "ab" * 32,
+    }
+    return probe
+
+
+def with_mars_proxy(probe, proxy=None):
+    probe = copy.deepcopy(probe)
+    proxy = proxy or PROXY
+    probe["mars"]["proxy"] = {
+        "source": "Get-OBMachineSetting",
+        "enabled": True,
+        "address": proxy["address"],
+        "port": proxy["port"],
+        "username": proxy.get("username"),
+    }
+    return probe
+
+
+def at_version(probe, version):
+    probe = copy.deepcopy(probe)
+    probe["installed_products"]["csps"]["build_version"] = version
+    probe["installed_products"]["dependencies"]["build_version"] = version
+    for entry in probe["uninstall_entries"]:
+        entry["display_version"] = version
+    return probe
+
+
+CONVERGED = with_mars_proxy(with_installer(DRIFTED))
+
+
+def ps(result, **extra):
+    reply = {"changed": False, "result": json.dumps(result), "output": [], "error": [], "host_out": "", "host_err": ""}
+    reply.update(extra)
+    return reply
+
+
+def step(name, rc=0, stdout="", stderr=""):
+    return {"name": name, "rc": rc, "stdout": stdout, "stderr": stderr}
+
+
+def setup_replies(version=CURRENT, rc=0):
+    """setup_start, one setup_poll that finds setup exited, setup_cleanup."""
+    services = [
+        {"name": n, "present": True, "state": "running"} for n in process_server.product.PROCESS_SERVER_SERVICES
+    ]
+    poll = {
+        "run": {"state": "exited", "rc": rc, "error": None, "pid": 4242, "stdout_tail": []},
+        "csps": {"build_version": version, "cx_type": "2"},
+        "amethyst_conf": {"ps_cs_ip": "10.0.0.11", "ps_cs_port": "443"},
+        "services": services,
+        "pending_reboot": False,
+        "setup_log": {"path": r"C:\ProgramData\ASRSetupLogs\ASRUnifiedSetup.log", "tail": []},
+    }
+    return [ps({"pid": 4242, "run_dir": "x"}), ps(poll), ps({"removed": [], "problems": []})]
+
+
+def run(monkeypatch, args, replies, check_mode=False, diff=False):
+    task = MagicMock(Task)
+    task.args = args
+    task.check_mode = check_mode
+    task.diff = diff
+    task.async_val = 0
+    task.action = "asr.process_server.process_server"
+    plugin = process_server.ActionModule(
+        task, MagicMock(), MagicMock(), loader=None, templar=None, shared_loader_obj=None
+    )
+    execute = MagicMock(side_effect=list(replies))
+    monkeypatch.setattr(plugin, "_execute_module", execute)
+    result = plugin.run(task_vars={"inventory_hostname": "ps01"})
+    scripts = [c.kwargs["module_args"]["script"].splitlines()[0].split(": ")[1] for c in execute.call_args_list]
+    text = json.dumps(result)
+    assert PASSWORD not in text and PASSPHRASE not in text  # secrets never in any result
+    return result, scripts, execute
+
+
+def ok(result):
+    assert not result.get("failed"), result.get("msg")
+    return result
+
+
+def changed_ops(result):
+    return [name for name, entry in result["steps"].items() if entry["changed"]]
+
+
+# ---- converged: exactly ONE remote call --------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("state", "probe", "extra"),
+    [
+        ("present", CONVERGED, {"proxy": PROXY}),
+        ("latest", CONVERGED, {"proxy": PROXY}),
+        ("present", with_installer(DRIFTED), {}),  # proxy not managed
+        ("present", with_installer(OLD), {"proxy": {"state": "absent"}}),  # old but present: no upgrade
+        ("present", CONVERGED, {"proxy": PROXY, "force_reregister": False}),
+    ],
+)
+def test_converged_host_is_exactly_one_remote_call(monkeypatch, state, probe, extra):
+    result, scripts, execute = run(monkeypatch, {**BASE, "state": state, **extra}, [ps(probe)], diff=True)
+    ok(result)
+    assert execute.call_count == 1 and scripts == ["probe v1"] and result["remote_calls"] == 1
+    assert result["changed"] is False and result["actions"] == []
+    assert result["diff"]["before"] == result["diff"]["after"]
+
+
+def test_the_one_probe_carries_the_union_of_the_operations_parameters(monkeypatch):
+    _result, _scripts, execute = run(monkeypatch, {**BASE, "proxy": PROXY}, [ps(CONVERGED)])
+    params = execute.call_args.kwargs["module_args"]["parameters"]
+    assert params["CheckRegisteredConfigurationServer"] is True  # registration
+    assert params["ConfigurationServerIp"] == "10.0.0.11" and params["ConfigurationServerPort"] == 443  # install
+    assert params["InstallerPath"] == REMOTE  # install preflight
+    assert "sensitive_parameters" not in execute.call_args.kwargs["module_args"]
+
+
+# ---- fresh: install (setup sets the proxy), re-probe once -------------------------------------------------------
+def test_fresh_check_mode_predicts_install_and_the_proxy_setup_sets(monkeypatch):
+    result, scripts, _ = run(monkeypatch, {**BASE, "proxy": PROXY}, [ps(with_installer(FRESH))], True, True)
+    ok(result)
+    assert scripts == ["probe v1"] and result["changed"] and changed_ops(result) == ["install"]
+    assert result["steps"]["install"]["steps"] == [
+        "run Unified Setup (install)",
+        "clean up staged secrets and extracted files",
+    ]
+    # [1.3] setup sets the MARS proxy from its proxy settings file and registers: nothing left for those steps
+    assert result["steps"]["proxy"]["changed"] is False and result["steps"]["registration"]["changed"] is False
+    after = result["diff"]["after"]
+    assert after["components"]["configuration_process_server"] == CURRENT
+    assert after["proxy"] == {"enabled": True, "address": PROXY["address"], "port": 3128, "username": "CORP\\svc-asr"}
+    assert after["registration"] == {"registered": True, "configuration_server_ip": "10.0.0.11"}
+    assert result["diff"]["before"]["proxy"] is None and result["version_after"] == CURRENT
+
+
+def test_fresh_real_run_installs_then_reprobes_once(monkeypatch):
+    replies = [ps(with_installer(FRESH)), *setup_replies(), ps(CONVERGED)]
+    result, scripts, execute = run(monkeypatch, {**BASE, "proxy": PROXY}, replies)
+    ok(result)
+    assert scripts == ["probe v1", "setup_start v1", "setup_poll v1", "setup_cleanup v1", "probe v1"]
+    assert result["remote_calls"] == 5 and changed_ops(result) == ["install"]
+    sent = execute.call_args_list[1].kwargs["module_args"]
+    secrets = {p["name"]: p["value"] for p in sent["sensitive_parameters"]}
+    assert secrets["Passphrase"] == PASSPHRASE and PASSWORD in secrets["ProxySettings"]
+    assert PASSWORD not in json.dumps(sent["parameters"]) and PASSPHRASE not in json.dumps(sent["parameters"])
+
+
+def test_fresh_real_run_sets_the_proxy_when_setup_did_not(monkeypatch):
+    # The re-probe is what the next steps see: setup left no MARS proxy (e.g. exit 115 was not reported).
+    no_proxy = with_installer(DRIFTED)
+    no_proxy["mars"]["proxy"] = {"source": "Get-OBMachineSetting", "enabled": False, "address": None, "port": None}
+    applied = {
+        "ok": True,
+        "steps": [step("set_ob_machine_setting"), step("registermt")],
+        "readback": {"enabled": True, "address": PROXY["address"], "port": 3128, "username": "CORP\\svc-asr"},
+    }
+    replies = [ps(with_installer(FRESH)), *setup_replies(), ps(no_proxy), ps(applied)]
+    result, scripts, _ = run(monkeypatch, {**BASE, "proxy": PROXY}, replies)
+    ok(result)
+    assert scripts[-2:] == ["probe v1", "proxy_apply v1"] and changed_ops(result) == ["install", "proxy"]
+
+
+# ---- drifted proxy: proxy only ------------------------------------------------------------------------------
+def test_drifted_proxy_is_probe_plus_one_proxy_call_and_no_second_registration(monkeypatch):
+    applied = {
+        "ok": True,
+        "steps": [step("set_ob_machine_setting"), step("stop_obengine"), step("start_obengine"), step("registermt")],
+        "readback": {"enabled": True, "address": PROXY["address"], "port": 3128, "username": "CORP\\svc-asr"},
+    }
+    args = {**BASE, "proxy": PROXY, "force_reregister": True}
+    predicted, scripts, _ = run(monkeypatch, args, [ps(with_installer(DRIFTED))], check_mode=True)
+    assert scripts == ["probe v1"] and changed_ops(ok(predicted)) == ["proxy"]
+    result, scripts, execute = run(monkeypatch, args, [ps(with_installer(DRIFTED)), ps(applied)], diff=True)
+    ok(result)
+    assert scripts == ["probe v1", "proxy_apply v1"] and changed_ops(result) == ["proxy"]
+    assert (
+        result["steps"]["proxy"]["steps"]
+        == predicted["steps"]["proxy"]["steps"]
+        == [
+            "Set-OBMachineSetting (proxy)",
+            "restart obengine",
+            "cdpcli.exe --registermt",
+            "restart obengine",
+        ]
+    )
+    # force_reregister is satisfied by the proxy procedure's cdpcli --registermt [8], not run twice
+    assert result["steps"]["registration"]["changed"] is False
+    assert execute.call_args_list[1].kwargs["module_args"]["sensitive_parameters"] == [
+        {"name": "ProxyPassword", "value": PASSWORD}
+    ]
+    assert result["diff"]["before"]["proxy"]["address"] == "http://old-proxy.corp.example"
+    assert result["diff"]["after"]["proxy"]["address"] == PROXY["address"]
+
+
+def test_force_reregister_alone_runs_the_registration(monkeypatch):
+    done = {"ok": True, "steps": [step("registermt"), step("stop_obengine"), step("start_obengine")]}
+    result, scripts, _ = run(monkeypatch, {**BASE, "force_reregister": True}, [ps(CONVERGED), ps(done)])
+    assert scripts == ["probe v1", "register_apply v1"] and changed_ops(ok(result)) == ["registration"]
+    assert result["steps"]["registration"]["steps"] == ["cdpcli.exe --registermt", "restart obengine"]
+
+
+# ---- latest: upgrade -----------------------------------------------------------------------------------------
+def test_latest_on_an_old_host_upgrades_and_present_does_not(monkeypatch):
+    probe = with_installer(OLD)
+    present, scripts, _ = run(monkeypatch, BASE, [ps(probe)])
+    assert scripts == ["probe v1"] and ok(present)["changed"] is False
+    assert "does not upgrade" in present["steps"]["install"]["msg"]
+
+    predicted, scripts, _ = run(monkeypatch, {**BASE, "state": "latest"}, [ps(probe)], check_mode=True, diff=True)
+    ok(predicted)
+    assert scripts == ["probe v1"] and changed_ops(predicted) == ["upgrade"]
+    assert predicted["steps"]["upgrade"]["steps"] == [
+        f"run Unified Setup /Upgrade to {CURRENT}",
+        f"clean up staged secrets and extracted files ({CURRENT})",
+    ]
+    assert predicted["version_before"] == "9.53.6904.1" and predicted["version_after"] == CURRENT
+
+    replies = [ps(probe), *setup_replies(), ps(at_version(probe, CURRENT))]
+    done, scripts, execute = run(monkeypatch, {**BASE, "state": "latest"}, replies)
+    ok(done)
+    assert scripts == ["probe v1", "setup_start v1", "setup_poll v1", "setup_cleanup v1", "probe v1"]
+    assert done["steps"]["upgrade"]["steps"] == predicted["steps"]["upgrade"]["steps"]
+    assert execute.call_args_list[1].kwargs["module_args"]["parameters"]["SetupArguments"].strip() == "/Upgrade"
+    assert done["version_after"] == CURRENT
+
+
+def test_latest_beyond_n_minus_4_fails_after_the_probe_naming_the_rule(monkeypatch):
+    result, scripts, _ = run(
+        monkeypatch, {**BASE, "state": "latest"}, [ps(with_installer(at_version(OLD, "9.50.6601.1")))]
+    )
+    assert (
+        result["failed"] and scripts == ["probe v1"] and "N-4" in result["msg"] and result["msg"].startswith("upgrade:")
+    )
+    assert result["changed"] is False
+
+
+# ---- absent --------------------------------------------------------------------------------------------------
+def test_absent_without_workload_moved_is_refused_after_the_probe(monkeypatch):
+    result, scripts, _ = run(monkeypatch, {"state": "absent"}, [ps(OLD)])
+    assert result["failed"] and scripts == ["probe v1"] and "workload_moved" in result["msg"]
+    assert result["changed"] is False and result["steps"]["uninstall"]["failed"]
+
+
+def test_absent_with_workload_moved_check_then_real(monkeypatch):
+    args = {"state": "absent", "workload_moved": True}
+    predicted, scripts, _ = run(monkeypatch, args, [ps(OLD)], check_mode=True, diff=True)
+    ok(predicted)
+    assert scripts == ["probe v1"] and len(predicted["steps"]["uninstall"]["steps"]) == 4
+    assert set(predicted["diff"]["after"]["components"].values()) == {None}
+    names = [e["display_name"] for e in OLD["uninstall_entries"]]
+    deps, mt, mars = (
+        next(n for n in names if word in n) for word in ("Dependencies", "Master Target", "Recovery Serv")
+    )
+    left = [[deps, mt, mars], [mt, mars], [mars], []]  # what Add/Remove Programs lists after each step
+    replies = [ps(OLD)] + [
+        ps({"rc": 0, "stdout": "", "stderr": "", "remaining_entries": r, "log_tail": []}) for r in left
+    ]
+    done, scripts, _ = run(monkeypatch, args, replies)
+    ok(done)
+    assert scripts == ["probe v1"] + ["uninstall_step v1"] * 4 and done["remote_calls"] == 5
+    assert done["steps"]["uninstall"]["steps"] == predicted["steps"]["uninstall"]["steps"]
+
+
+def test_absent_on_a_bare_host_is_one_call(monkeypatch):
+    result, scripts, _ = run(monkeypatch, {"state": "absent", "install_location": "D:\\"}, [ps(FRESH)])
+    assert scripts == ["probe v1"] and ok(result)["changed"] is False
+
+
+def test_a_configuration_server_is_refused(monkeypatch):
+    probe = with_installer(DRIFTED)
+    probe["installed_products"]["csps"]["cx_type"] = "3"
+    result, scripts, _ = run(monkeypatch, BASE, [ps(probe)])
+    assert result["failed"] and scripts == ["probe v1"] and "configuration server" in result["msg"]
+
+
+def test_a_failed_proxy_step_after_install_reports_both(monkeypatch):
+    no_proxy = with_installer(DRIFTED)
+    no_proxy["mars"]["proxy"] = {"source": "Get-OBMachineSetting", "enabled": False, "address": None, "port": None}
+    failed = {
+        "ok": False,
+        "failed_step": "start_obengine",
+        "steps": [step("set_ob_machine_setting"), step("start_obengine", 2, "", f"could not be started {PASSWORD}")],
+    }
+    replies = [ps(with_installer(FRESH)), *setup_replies(), ps(no_proxy), ps(failed)]
+    result, _scripts, _ = run(monkeypatch, {**BASE, "proxy": PROXY}, replies)
+    assert result["failed"] and result["msg"].startswith("proxy:") and result["changed"] is True
+    assert result["steps"]["install"]["changed"] and result["steps"]["proxy"]["failed"] and result["rc"] == 2
+    assert result["remote_calls"] == 6
+
+
+# ---- bad option combinations: fail before any remote call ----------------------------------------------------
+BAD = [
+    ({**BASE, "state": "installed"}, "state", "present, latest, absent"),
+    ({k: v for k, v in BASE.items() if k != "configuration_server_ip"}, "configuration_server_ip", "state is present"),
+    ({k: v for k, v in BASE.items() if k != "env_type"}, "env_type", "VMware, NonVMware"),
+    ({k: v for k, v in BASE.items() if k != "installer_remote_path"}, "installer_remote_path", "installer"),
+    ({k: v for k, v in BASE.items() if k != "passphrase"}, "passphrase_file", "passphrase"),
+    ({**BASE, "installer": "/x/setup.exe"}, "installer_remote_path", "mutually exclusive"),
+    ({**BASE, "passphrase_file": r"C:\p.txt"}, "passphrase_file", "mutually exclusive"),
+    ({**BASE, "state": "latest", "env_type": "Hyper-V"}, "env_type", "VMware, NonVMware"),
+    ({**BASE, "configuration_server_ip": "10.0.0.300"}, "configuration_server_ip", "IPv4"),
+    ({**BASE, "data_port": 443}, "data_port", "443"),
+    ({**BASE, "setup_timeout": 5}, "setup_timeout", "at least 60"),
+    ({**BASE, "proxy": {"port": 3128}}, "address", "state is present"),
+    ({**BASE, "proxy": {"address": "proxy.corp", "port": 3128}}, "proxy.address", "http://"),
+    ({**BASE, "proxy": {"address": "http://p", "port": 70000}}, "proxy.port", "1 to 65535"),
+    ({**BASE, "proxy": {"address": "http://p", "port": 80, "username": "u"}}, "password", "username"),
+    ({**BASE, "proxy": {"state": "absent", "address": "http://p"}}, "proxy.address", "nothing with proxy.state=absent"),
+    ({**BASE, "proxy": {**PROXY, "update_password": "sometimes"}}, "update_password", "always, on_change"),
+    ({**BASE, "proxy": {**PROXY, "password": 'a"b'}}, "proxy.password", "without"),
+    ({"state": "absent", "proxy": PROXY}, "proxy", "nothing with state=absent"),
+    ({"state": "absent", "force_reregister": True}, "force_reregister", "false with state=absent"),
+    ({"state": "absent", "workload_moved": "perhaps"}, "workload_moved", "type bool"),
+    ({**BASE, "bogus": 1}, "bogus", "Supported parameters"),
+]
+
+
+@pytest.mark.parametrize(("args", "option", "allowed"), BAD, ids=[f"{i}-{b[1]}" for i, b in enumerate(BAD)])
+def test_bad_combinations_fail_before_any_remote_call(monkeypatch, args, option, allowed):
+    result, scripts, _ = run(monkeypatch, args, [])
+    assert result["failed"] and scripts == [], result
+    assert option in result["msg"] and allowed in result["msg"], result["msg"]
+    assert 'a"b' not in json.dumps(result)
+
+
+def test_the_spec_is_composed_from_the_other_modules():
+    from ansible_collections.asr.process_server.plugins.action import install, proxy, register, uninstall
+
+    spec = process_server.ARGUMENT_SPEC
+    for name, option in install.ARGUMENT_SPEC.items():
+        if name != "proxy":
+            assert {k: v for k, v in option.items() if k != "required"} == spec[name]
+    sub = spec["proxy"]["options"]
+    assert sub["password"]["no_log"] and sub["update_password"] == proxy.ARGUMENT_SPEC["update_password"]
+    assert spec["force_reregister"] == register.ARGUMENT_SPEC["force"]
+    assert all(spec[name] == option for name, option in uninstall.ARGUMENT_SPEC.items())
