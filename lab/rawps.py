@@ -32,7 +32,9 @@ _PRESERVE_RC_SUFFIX_RE = re.compile(
     r"\{ exit \$LASTEXITCODE \} Else \{ exit 1 \} \}\s*$"
 )
 _NESTED_RE = re.compile(r"^\s*PowerShell(?:\.exe)?\s+(?:-?\w+\s+)*?-EncodedCommand\s+(\S+)\s*$", re.I)
-_REMOVE_RE = re.compile(r"^Remove-Item '((?:[^']|'')*)' -Force( -Recurse)?;?$")
+# Temp-dir cleanup as ansible-core sends it: 2.19 quotes the path ('...' with '' escapes) and ends with ";",
+# 2.21 sends the path unquoted (winrm-wire.md; ansible-core's PowerShell shell plugin, remove()).
+_REMOVE_RE = re.compile(r"^Remove-Item (?:'(?P<quoted>(?:[^']|'')*)'|(?P<bare>[^'\s;]+)) -Force( -Recurse)?;?$")
 _BOOT_TIME_RE = re.compile(
     r"^\(Get-CimInstance -ClassName Win32_OperatingSystem -Property LastBootUpTime\)\.LastBootUpTime\.ToFileTime\(\)$"
 )
@@ -109,7 +111,8 @@ def handle(host: Host, request: RawRequest, user: str) -> Reply:
 def _handle(host: Host, text: str, user: str) -> Reply:
     match = _REMOVE_RE.match(text)
     if match:
-        path = match.group(1).replace("''", "'")  # state.py collapses the trailing "\\."
+        quoted = match.group("quoted")
+        path = quoted.replace("''", "'") if quoted is not None else match.group("bare")  # "\\." collapsed by state.py
         if not host.exists(path):
             return _ps_error(
                 "Remove-Item",

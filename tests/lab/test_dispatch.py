@@ -174,6 +174,13 @@ def test_temp_dir_cleanup_accepts_the_trailing_dot_ansible_sends(estate):
     assert reply.rc == 1 and "Cannot find path 'C:\\Temp\\ansible-tmp-9' because it does not exist." in reply.stderr
 
 
+def test_temp_dir_cleanup_accepts_the_unquoted_form_ansible_core_2_21_sends(estate):
+    with estate.open_host("ps01") as host:
+        host.write_file("C:\\Temp\\ansible-tmp-7\\source", "x")
+    reply = dispatch.handle(estate, "ps01", RawRequest("Remove-Item C:\\Temp\\ansible-tmp-7\\. -Force -Recurse"))
+    assert reply.rc == 0 and not estate.read_host("ps01").exists("C:\\Temp\\ansible-tmp-7")
+
+
 def _reboot_wrapped(command: str) -> RawRequest:
     # ansible.windows plugin_utils/_reboot.py _execute_command
     script = (
