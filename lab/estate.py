@@ -110,10 +110,15 @@ def create(
     return estate
 
 
+_CS_BASE = ipaddress.IPv4Address("10.0.0.10")
+_PS_BASE = ipaddress.IPv4Address("10.0.0.100")
+
+
 def default_layout(cs: int, ps: int) -> list[tuple[str, str, str]]:
-    """(name, role, emulated IP) of the default hosts: cs01.., ps01.. on 10.0.0.0/24."""
-    layout = [(f"cs{i:02d}", "configuration_server", f"10.0.0.{10 + i}") for i in range(1, cs + 1)]
-    layout += [(f"ps{i:02d}", "process_server", f"10.0.0.{100 + i}") for i in range(1, ps + 1)]
+    """(name, role, emulated IP) of the default hosts: cs01 = 10.0.0.11.., ps01 = 10.0.0.101.., counting on past
+    10.0.0.255 into 10.0.1.x for large estates (so ps156 is 10.0.1.0, a valid address)."""
+    layout = [(f"cs{i:02d}", "configuration_server", str(_CS_BASE + i)) for i in range(1, cs + 1)]
+    layout += [(f"ps{i:02d}", "process_server", str(_PS_BASE + i)) for i in range(1, ps + 1)]
     return layout
 
 
@@ -132,13 +137,14 @@ def populate_hosts(estate: Estate, meta: dict[str, Any]) -> None:
         _apply_seed(estate, meta["seed"])
     # Host states are authoritative for role/ip/credentials (a seed may change them); ports are estate-level.
     updated: dict[str, dict[str, Any]] = {}
+    taken = {entry["port"] for entry in known.values() if entry.get("port")}
     for name in estate.host_names():
         host = estate.read_host(name)
         creds = host.data.get("credentials", {})
         updated[name] = {
             "role": host.role,
             "ip": host.ip,
-            "port": known.get(name, {}).get("port") or free_port(),
+            "port": known.get(name, {}).get("port") or free_port(taken),
             "username": creds.get("username", "Administrator"),
             "password": creds.get("password", ""),
         }
@@ -169,10 +175,18 @@ def _new_password() -> str:
     return f"Lab-{secrets.token_hex(6)}-Pw1!"
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_port(taken: set[int] | None = None) -> int:
+    """A port free on 127.0.0.1 now and not in ``taken`` (which it joins). The kernel may hand the same free
+    port out twice while nothing listens on it yet, so an estate tracks what it already assigned."""
+    taken = set() if taken is None else taken
+    for _ in range(1000):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in taken:
+            taken.add(port)
+            return port
+    raise RuntimeError("no free TCP port found on 127.0.0.1")
 
 
 # ---- TLS ---------------------------------------------------------------------------------------------------

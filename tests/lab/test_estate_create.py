@@ -14,3 +14,17 @@ def test_create_twice_clears_the_process_log(tmp_path):
 
     estate = estate_mod.create(tmp_path / "e", cs=1, ps=1)
     assert not estate.processes_path(name).exists()
+
+
+def test_large_estates_get_distinct_ports_and_valid_addresses(tmp_path):
+    import ipaddress
+
+    layout = estate_mod.default_layout(1, 200)
+    ips = [ip for _, _, ip in layout]
+    assert len(set(ips)) == len(ips)
+    assert all(ipaddress.IPv4Address(ip) for ip in ips)
+    assert dict((n, ip) for n, _, ip in layout)["ps155"] == "10.0.0.255"
+
+    taken: set[int] = set()
+    ports = [estate_mod.free_port(taken) for _ in range(300)]
+    assert len(set(ports)) == 300 and taken == set(ports)
