@@ -3,7 +3,6 @@
 One estate (1 configuration server + N process servers) and one WinRM server per fleet size; each scenario
 re-creates the host states from its seed (``lab.estate.reset``, the server keeps running: the host list does
 not change between seeds) and sets the ``latency_ms`` fault on every host again. ``down`` always runs.
-
 """
 
 from __future__ import annotations
