@@ -244,7 +244,7 @@ def _finish(action, runner, run, plan, spec, result, done):  # type: ignore[no-u
         poll_retries=run.poll_retries,
     )
     if not outcome.success:
-        raise ActionFailure(outcome.msg, **outcome.detail, **{k: result[k] for k in ("exit_code_name", "polls")})
+        raise ActionFailure(outcome.msg, **{**outcome.detail, "polls": result["polls"]})
     result["reboot_required"] = outcome.reboot_required
     if outcome.reboot_required and spec.settings.reboot:
         runner.reboot("Unified Setup exit code 3010")

@@ -1,0 +1,292 @@
+"""asr.process_server.install / upgrade actions, replaying recorded win_powershell results (win_updates style)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from unittest.mock import MagicMock
+
+import pytest
+from ansible.errors import AnsibleConnectionFailure
+from ansible.playbook.task import Task
+
+from ansible_collections.asr.process_server.plugins.action import install, upgrade
+from ansible_collections.asr.process_server.plugins.plugin_utils import _op_setup, exit_codes
+from ansible_collections.asr.process_server.plugins.plugin_utils.product import PROCESS_SERVER_SERVICES
+from tests.unit.setup_probes import CS_IP, NETWORK, fresh, installed, installer_facts
+
+PASSPHRASE = "Recognisable-Passphrase-7Q"
+PROXY_PASSWORD = "Proxy-Secret-9Z"
+CONTENT = b"ASR-LAB-UNIFIED-SETUP\nversion=9.55.7123.1\n"
+SHA = hashlib.sha256(CONTENT).hexdigest()
+STAGED = rf"C:\ProgramData\ASRSetupStaging\{SHA[:16]}\MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+
+
+def ps(result, **extra):
+    reply = {"changed": False, "result": json.dumps(result), "output": [], "error": [], "host_out": "",
+             "host_err": "", "warning": [], "verbose": [], "debug": [], "information": []}  # fmt: skip
+    reply.update(extra)
+    return reply
+
+
+def poll(state="exited", rc=0, version="9.55.7123.1", cs_ip=CS_IP, stdout=()):
+    return ps({
+        "run": {"state": state, "rc": rc if state == "exited" else None, "error": None, "pid": 4004,
+                "stdout_tail": list(stdout)},
+        "csps": {"build_version": version if rc in (0, 3010, 201) else None, "cx_type": "2"},
+        "dependencies": {"build_version": version},
+        "amethyst_conf": {"ps_cs_ip": cs_ip, "ps_cs_port": "443", "ps_ip": "10.0.0.101"},
+        "cxps_conf": {"ssl_port": "9443"},
+        "services": [{"name": s, "present": True, "state": "running"} for s in PROCESS_SERVER_SERVICES],
+        "pending_reboot": rc == 3010,
+        "setup_log": {"path": "C:\\ProgramData\\ASRSetupLogs\\ASRUnifiedSetup.log",
+                      "tail": ["Installation of Azure Site Recovery Unified Setup has failed."] if rc else []},
+    })  # fmt: skip
+
+
+STAGE = ps(installer_facts(STAGED, sha256=SHA), changed=True)
+START = ps({"run_dir": "C:\\ProgramData\\ASRSetupStaging\\run-x", "pid": 4004, "started": "t"}, changed=True)
+CLEANUP = ps({"removed": [], "problems": [], "still_running": False, "pid": None}, changed=True)
+
+
+@pytest.fixture
+def package(tmp_path):
+    path = tmp_path / "MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+    path.write_bytes(CONTENT)
+    return str(path)
+
+
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch):
+    clock = {"now": 0.0}
+
+    def sleep(seconds):
+        clock["now"] += seconds
+
+    monkeypatch.setattr(_op_setup.time, "sleep", sleep)
+    monkeypatch.setattr(_op_setup.time, "monotonic", lambda: clock["now"])
+
+
+def base_args(package, **extra):
+    args = {"configuration_server_ip": CS_IP, "passphrase": PASSPHRASE, "installer": package,
+            "install_location": "D:\\", "env_type": "VMware", "poll_interval": 5}  # fmt: skip
+    args.update(extra)
+    return args
+
+
+def make_plugin(module, args, check_mode=False, diff=False):
+    task = MagicMock(Task)
+    task.args = args
+    task.check_mode = check_mode
+    task.diff = diff
+    task.async_val = 0
+    task.action = "asr.process_server.install"
+    play_context = MagicMock()
+    play_context.check_mode = check_mode
+    plugin = module.ActionModule(task, MagicMock(), play_context, loader=None, templar=None, shared_loader_obj=None)
+    plugin._connection._shell.join_path = lambda *parts: "\\".join(parts)
+    plugin._make_tmp_path = MagicMock(return_value="C:\\Users\\Administrator\\AppData\\Local\\Temp\\ansible-tmp-1")
+    plugin._transfer_file = MagicMock()
+    plugin._remove_tmp_path = MagicMock()
+    return plugin
+
+
+def run(monkeypatch, args, replies, module=install, **kwargs):
+    plugin = make_plugin(module, args, **kwargs)
+    execute = MagicMock(side_effect=list(replies))
+    monkeypatch.setattr(plugin, "_execute_module", execute)
+    return plugin, execute, plugin.run(task_vars={"inventory_hostname": "ps01"})
+
+
+def scripts(execute):
+    return [c.kwargs["module_args"]["script"].splitlines()[0].split(": ")[1] for c in execute.call_args_list]
+
+
+def test_converged_is_exactly_one_remote_call(monkeypatch, package):
+    probe = installed(installer=installer_facts(STAGED, sha256=SHA))
+    _plugin, execute, result = run(monkeypatch, base_args(package), [ps(probe)])
+    assert execute.call_count == 1 and result["remote_calls"] == 1
+    assert result["changed"] is False and result["steps"] == [] and "failed" not in result
+    params = execute.call_args.kwargs["module_args"]["parameters"]
+    assert params["ConfigurationServerIp"] == CS_IP and params["InstallerPath"] == STAGED
+    assert "sensitive_parameters" not in execute.call_args.kwargs["module_args"]
+
+
+def test_fresh_install_sequence_budget_and_secrets(monkeypatch, package):
+    args = base_args(package, proxy={"address": "http://proxy.corp", "port": 3128, "username": "u",
+                                     "password": PROXY_PASSWORD})  # fmt: skip
+    replies = [ps(fresh()), STAGE, START, poll("running"), poll(), CLEANUP]
+    _plugin, execute, result = run(monkeypatch, args, replies)
+    assert "failed" not in result, result
+    assert scripts(execute) == ["probe v1", "setup_stage v1", "setup_start v1", "setup_poll v1", "setup_poll v1",
+                                "setup_cleanup v1"]  # fmt: skip
+    assert result["remote_calls"] == 9  # probe, mkdtemp, upload, stage, rm tmp, start, 2 polls, cleanup
+    assert result["steps"] == ["stage installer", "run Unified Setup (install)",
+                               "clean up staged secrets and extracted files"]  # fmt: skip
+    assert result["version_before"] is None and result["version_after"] == "9.55.7123.1"
+    start = execute.call_args_list[2].kwargs["module_args"]
+    sensitive = {p["name"]: p["value"] for p in start["sensitive_parameters"]}
+    assert sensitive["Passphrase"] == PASSPHRASE and PROXY_PASSWORD in sensitive["ProxySettings"]
+    assert PASSPHRASE not in json.dumps(start["parameters"]) and PROXY_PASSWORD not in json.dumps(start["parameters"])
+    assert "/PassphraseFilePath" in start["parameters"]["SetupArguments"]
+    assert start["parameters"]["PassphraseFile"].startswith("C:\\ProgramData\\ASRSetupStaging\\run-")
+    cleanup = execute.call_args_list[-1].kwargs["module_args"]["parameters"]
+    assert cleanup["SecretFiles"] == [start["parameters"]["PassphraseFile"], start["parameters"]["ProxySettingsFile"]]
+    text = json.dumps(result)
+    assert PASSPHRASE not in text and PROXY_PASSWORD not in text
+
+
+def test_check_mode_predicts_the_steps_with_one_read_only_call(monkeypatch, package):
+    _plugin, execute, result = run(monkeypatch, base_args(package), [ps(fresh())], check_mode=True, diff=True)
+    assert execute.call_count == 1 and result["changed"] is True
+    assert result["steps"][-2:] == ["run Unified Setup (install)", "clean up staged secrets and extracted files"]
+    assert result["diff"]["before"]["components"]["configuration_process_server"] is None
+    assert result["diff"]["after"]["configuration_server_ip"] == CS_IP
+
+
+BAD_INSTALL = [
+    ({"configuration_server_ip": "10.0.0.300"}, "configuration_server_ip", "IPv4"),
+    ({"configuration_server_ip": "fe80::1"}, "configuration_server_ip", "IPv6"),
+    ({"data_port": 443}, "data_port", "other than 443"),
+    ({"data_port": 70000}, "data_port", "1 to 65535"),
+    ({"install_location": "C:\\ASR"}, "install_location", "system drive"),
+    ({"install_location": "ASR"}, "install_location", "absolute path"),
+    ({"env_type": "vmware-ish"}, "env_type", "VMware, NonVMware"),
+    ({"passphrase_file": "D:\\p.txt"}, "passphrase", "mutually exclusive"),
+    ({"installer_remote_path": "D:\\s.exe"}, "installer", "mutually exclusive"),
+    ({"installer": "/nonexistent/setup.exe"}, "installer", "existing Unified Setup package"),
+    ({"installer_checksum": "abc"}, "installer_checksum", "64 hexadecimal"),
+    ({"installer_checksum": "0" * 64}, "installer_checksum", "SHA-256 of"),
+    ({"proxy": {"address": "proxy.corp", "port": 3128}}, "proxy_address", "http://"),
+    ({"proxy": {"address": "http://p", "port": 3128, "username": "u", "password": "a=b"}}, "proxy_password", "="),
+    ({"proxy": {"address": "http://p", "port": 0}}, "proxy_port", "1 to 65535"),
+    ({"setup_timeout": 10}, "setup_timeout", "at least 60"),
+    ({"poll_interval": 0}, "poll_interval", "1 to 600"),
+    ({"staging_dir": "C:\\Staging Area"}, "staging_dir", "without spaces"),
+    ({"configuration_server_version": "nine"}, "configuration_server_version", "dot-separated"),
+    (
+        {"installer_version": "9.56.1.1", "configuration_server_version": "9.55.7123.1"},
+        "configuration_server_version",
+        "newer than the configuration server",
+    ),
+    ({"process_server_ip": "300.1.1.1"}, "process_server_ip", "IPv4"),
+    ({"passphrase": "two\nlines"}, "passphrase", "one line"),
+]
+
+
+@pytest.mark.parametrize("extra,option,allowed", BAD_INSTALL)
+def test_bad_install_input_fails_before_any_remote_call(monkeypatch, package, extra, option, allowed):
+    args = base_args(package, **extra)
+    plugin, execute, result = run(monkeypatch, args, [])
+    assert execute.call_count == 0 and plugin._make_tmp_path.call_count == 0
+    assert result["failed"] is True
+    assert option in result["msg"] and allowed in result["msg"], result["msg"]
+    assert PASSPHRASE not in json.dumps(result)
+
+
+BAD_UPGRADE = [
+    ({"installers": [{"path": "x.exe"}]}, "version", "required"),
+    ({"installers": [{"remote_path": "D:\\a.exe", "version": "v9"}]}, "installers[0].version", "dot-separated"),
+    ({"installers": [{"version": "9.51.1.1"}]}, "path", "remote_path"),
+    ({"installer_checksum": "xyz"}, "installer_checksum", "64 hexadecimal"),
+    ({"reboot_timeout": 5}, "reboot_timeout", "at least 60"),
+]
+
+
+@pytest.mark.parametrize("extra,option,allowed", BAD_UPGRADE)
+def test_bad_upgrade_input_fails_before_any_remote_call(monkeypatch, package, extra, option, allowed):
+    _plugin, execute, result = run(monkeypatch, {"installer": package, **extra}, [], module=upgrade)
+    assert execute.call_count == 0 and result["failed"] is True
+    assert option in result["msg"] and allowed in result["msg"], result["msg"]
+
+
+@pytest.mark.parametrize("rc", sorted(exit_codes.EXIT_CODES))
+def test_every_exit_code_is_mapped_and_cleanup_always_runs(monkeypatch, package, rc):
+    info = exit_codes.EXIT_CODES[rc]
+    probe = fresh(installer=installer_facts(STAGED, sha256=SHA))
+    _plugin, execute, result = run(monkeypatch, base_args(package), [ps(probe), START, poll(rc=rc), CLEANUP])
+    assert scripts(execute)[-1] == "setup_cleanup v1"
+    if info.success:
+        assert "failed" not in result, result
+        assert result["reboot_required"] is (rc == 3010)
+        assert result["exit_code"] == rc
+    else:
+        assert result["failed"] is True and result["rc"] == rc
+        assert info.name in result["msg"] and result["remediation"] == info.remediation
+        assert result["log_tail"] and result["changed"] is True
+
+
+def test_3010_with_reboot_true_reboots_and_verifies(monkeypatch, package):
+    rebooted = MagicMock(return_value={"failed": False, "rebooted": True})
+    monkeypatch.setattr("ansible_collections.ansible.windows.plugins.plugin_utils._reboot.reboot_host", rebooted)
+    probe = fresh(installer=installer_facts(STAGED, sha256=SHA))
+    replies = [ps(probe), START, poll(rc=3010), CLEANUP, poll("none")]
+    _plugin, _execute, result = run(monkeypatch, base_args(package, reboot=True), replies)
+    assert "failed" not in result and rebooted.call_count == 1
+    assert result["reboot_required"] is False and result["steps"][-1] == "reboot (setup exit code 3010)"
+
+
+def test_the_poll_retries_after_a_connection_failure(monkeypatch, package):
+    probe = fresh(installer=installer_facts(STAGED, sha256=SHA))
+    replies = [ps(probe), START, AnsibleConnectionFailure("dropped"), poll(), CLEANUP]
+    _plugin, execute, result = run(monkeypatch, base_args(package), replies)
+    assert "failed" not in result and result["poll_retries"] == 1
+    assert scripts(execute).count("setup_poll v1") == 2 and scripts(execute).count("setup_start v1") == 1
+
+
+def test_the_start_is_not_retried_and_cleanup_still_runs(monkeypatch, package):
+    probe = fresh(installer=installer_facts(STAGED, sha256=SHA))
+    replies = [ps(probe), AnsibleConnectionFailure("dropped"), CLEANUP]
+    _plugin, execute, result = run(monkeypatch, base_args(package), replies)
+    assert result.get("unreachable") is True
+    assert scripts(execute) == ["probe v1", "setup_start v1", "setup_cleanup v1"]
+
+
+def test_hard_timeout_fails_and_cleans_up(monkeypatch, package):
+    probe = fresh(installer=installer_facts(STAGED, sha256=SHA))
+    replies = [ps(probe), START, *[poll("running")] * 14, CLEANUP]
+    _plugin, execute, result = run(monkeypatch, base_args(package, setup_timeout=60), replies)
+    assert result["failed"] is True and "setup_timeout" in result["msg"]
+    assert scripts(execute)[-1] == "setup_cleanup v1"
+
+
+def test_network_logon_is_refused_after_one_call(monkeypatch, package):
+    _plugin, execute, result = run(monkeypatch, base_args(package), [ps(fresh(identity=NETWORK))])
+    assert execute.call_count == 1 and result["failed"] and "become_user: SYSTEM" in result["msg"]
+
+
+def test_secrets_echoed_by_the_host_are_scrubbed(monkeypatch, package):
+    probe = fresh(installer=installer_facts(STAGED, sha256=SHA))
+    replies = [ps(probe), START, poll(rc=1, stdout=[f"bad passphrase {PASSPHRASE}"]), CLEANUP]
+    _plugin, _execute, result = run(monkeypatch, base_args(package), replies)
+    assert result["failed"] and PASSPHRASE not in json.dumps(result)
+
+
+# ---- upgrade --------------------------------------------------------------------------------------------
+def test_upgrade_converged_is_one_call(monkeypatch, package):
+    probe = installed(installer=installer_facts(STAGED, sha256=SHA))
+    _plugin, execute, result = run(monkeypatch, {"installer": package}, [ps(probe)], module=upgrade)
+    assert execute.call_count == 1 and result["changed"] is False and result["remote_calls"] == 1
+
+
+def test_upgrade_runs_slash_upgrade_only(monkeypatch, package):
+    probe = installed("9.52.6801.1", installer=installer_facts(STAGED, sha256=SHA))
+    replies = [ps(probe), START, poll(), CLEANUP]
+    _plugin, execute, result = run(monkeypatch, {"installer": package}, replies, module=upgrade)
+    assert "failed" not in result, result
+    start = execute.call_args_list[1].kwargs["module_args"]
+    assert start["parameters"]["SetupArguments"] == "/Upgrade" and "sensitive_parameters" not in start
+    assert result["version_before"] == "9.52.6801.1" and result["version_after"] == "9.55.7123.1"
+
+
+def test_upgrade_beyond_n4_is_refused_after_one_call(monkeypatch, package):
+    probe = installed("9.50.6601.1", installer=installer_facts(STAGED, sha256=SHA))
+    _plugin, execute, result = run(monkeypatch, {"installer": package}, [ps(probe)], module=upgrade)
+    assert execute.call_count == 1 and result["failed"] and "N-4" in result["msg"]
+
+
+def test_upgrade_exit_203_says_upgrade_not_supported(monkeypatch, package):
+    probe = installed("9.52.6801.1", installer=installer_facts(STAGED, sha256=SHA))
+    replies = [ps(probe), START, poll(rc=203), CLEANUP]
+    _plugin, _execute, result = run(monkeypatch, {"installer": package}, replies, module=upgrade)
+    assert result["failed"] and result["msg"].startswith("Upgrade not supported") and result["rc"] == 203
