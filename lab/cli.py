@@ -59,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     fault.add_argument("value", nargs="?")
     fault.add_argument("--clear", action="store_true", help="clear KNOB, or every fault when no KNOB is given")
 
+    installer = sub.add_parser("installer", help="write a lab Unified Setup package for a given build")
+    installer.add_argument("--version", required=True, help="product version, e.g. 9.55.7123.1")
+    installer.add_argument("--out", required=True, help="file to write (MicrosoftAzureSiteRecoveryUnifiedSetup.exe)")
+
     with_dir(sub.add_parser("serve", help=argparse.SUPPRESS))
 
     args = parser.parse_args(argv)
@@ -68,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         "down": cmd_down,
         "reset": cmd_reset,
         "fault": cmd_fault,
+        "installer": cmd_installer,
         "serve": cmd_serve,
     }[args.command](args)
 
@@ -153,6 +158,13 @@ def cmd_fault(args: argparse.Namespace) -> int:
         faults = dict(host.faults)
     print(f"{args.host} faults: {json.dumps(faults, sort_keys=True)}")
     return 0
+
+
+def cmd_installer(args: argparse.Namespace) -> int:
+    """The package file the emulated hosts can extract and run ([1.1]); what a user stages with the modules."""
+    from lab.asr import installer
+
+    return installer.main(["package", "--version", args.version, "--out", args.out])
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

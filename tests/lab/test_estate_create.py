@@ -28,3 +28,12 @@ def test_large_estates_get_distinct_ports_and_valid_addresses(tmp_path):
     taken: set[int] = set()
     ports = [estate_mod.free_port(taken) for _ in range(300)]
     assert len(set(ports)) == 300 and taken == set(ports)
+
+
+def test_cli_writes_an_installer_package_the_hosts_recognise(tmp_path):
+    from lab import cli
+    from lab.asr import installer
+
+    out = tmp_path / "MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+    assert cli.main(["installer", "--version", "9.55.7123.1", "--out", str(out)]) == 0
+    assert out.read_bytes() == installer.package_bytes("9.55.7123.1")
