@@ -1,0 +1,44 @@
+"""docs/reliability.md publishes exactly what this run of the suite executed (see conftest.py)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import registry
+from registry import DOC, REPORT
+
+
+def test_registry_renders_counts_by_group():
+    saved = registry.sections()
+    try:
+        registry.reset()
+        registry.section("x", "X", "Demo.", order=1)
+        with registry.case("x", "a", group="g1"):
+            pass
+        with pytest.raises(ValueError), registry.case("x", "b", group="g2"):
+            raise ValueError
+        registry.record("x", "a", "passed", group="g1")  # a repeat counts once
+        registry.fact("x", "Places searched", "journal")
+        text = registry.render()
+        assert "| X | 2 | 1 | 1 | 0 |" in text
+        assert "| g1 | 1 | 1 | 0 |" in text and "| g2 | 1 | 0 | 1 |" in text
+        assert "- **Places searched:** journal" in text
+    finally:
+        registry.reset()
+        for sec in saved:
+            registry._SECTIONS[sec.key] = sec
+
+
+def test_published_counts_match_this_run(reliability_partial_reason):
+    reason = reliability_partial_reason()
+    if reason:
+        pytest.skip(reason)
+    text = registry.render()
+    if os.environ.get("RELIABILITY_UPDATE_DOC") == "1":
+        DOC.write_text(text, encoding="utf-8")
+    committed = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    assert committed == text, (
+        f"docs/reliability.md differs from what this run executed (rendered copy: {REPORT} after the session); "
+        "re-run with RELIABILITY_UPDATE_DOC=1 and commit docs/reliability.md"
+    )
