@@ -24,23 +24,22 @@ from ansible_collections.asr.process_server.plugins.action import install as _in
 from ansible_collections.asr.process_server.plugins.action import proxy as _proxy_action
 from ansible_collections.asr.process_server.plugins.action import register as _register_action
 from ansible_collections.asr.process_server.plugins.action import uninstall as _uninstall_action
+from ansible_collections.asr.process_server.plugins.action import upgrade as _upgrade_action
 from ansible_collections.asr.process_server.plugins.plugin_utils import (
     _op_install,
     _op_proxy,
     _op_register,
     _op_uninstall,
+    _op_upgrade,
     install_plan,
     product,
     proxy_plan,
     survey,
     unified_setup,
-    upgrade_plan,
 )
 from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import ActionFailure, AsrActionBase
-from ansible_collections.asr.process_server.plugins.plugin_utils._op_setup import SetupRunner, extract_dir_for
 from ansible_collections.asr.process_server.plugins.plugin_utils._probe import ProbedHost, merge_options
 from ansible_collections.asr.process_server.plugins.plugin_utils.errors import AsrError, InvalidOption
-from ansible_collections.asr.process_server.plugins.plugin_utils.setup_outcome import verify
 
 STATES = ("present", "latest", "absent")
 INSTALL_REQUIRED = ["configuration_server_ip", "install_location", "env_type"]
@@ -69,6 +68,12 @@ def _proxy_option() -> dict[str, Any]:
 ARGUMENT_SPEC: dict[str, Any] = {
     "state": {"type": "str", "choices": list(STATES), "default": "present"},
     **{name: _optional(spec) for name, spec in _install_action.ARGUMENT_SPEC.items() if name != "proxy"},
+    # The upgrade module's options that install does not have (``installers``: intermediate builds for N-4 hops).
+    **{
+        name: copy.deepcopy(spec)
+        for name, spec in _upgrade_action.ARGUMENT_SPEC.items()
+        if name not in _install_action.ARGUMENT_SPEC
+    },
     "proxy": _proxy_option(),
     "force_reregister": copy.deepcopy(_register_action.ARGUMENT_SPEC["force"]),
     **copy.deepcopy(_uninstall_action.ARGUMENT_SPEC),
@@ -277,13 +282,26 @@ class ActionModule(AsrActionBase):
             else {k: args["proxy"].get(k) for k in ("address", "port", "username", "password")}
         )
         spec = _op_install.install_spec(install_args, installer)
+        # The upgrade is validated for state=latest only (present never upgrades); installers need it.
+        upgrade = None
+        if args["state"] == "latest":
+            staging_dir = staging.rstrip("\\")
+            intermediate = [
+                _upgrade_action.intermediate_installer(self, item, index, staging_dir)
+                for index, item in enumerate(args["installers"])
+            ]
+            upgrade = _op_upgrade.upgrade_spec(args, installer, intermediate)
+        elif args["installers"]:
+            raise InvalidOption("installers", "(a list)", "an empty list unless state=latest (only upgrades use them)")
         # ONE probe with the union of what each operation needs: install's preflight (CS on 443, the
-        # installer file), the proxy's settings-file facts, the registration's reachability of the CS.
+        # installer file), upgrade's installer file, the proxy's settings-file facts, the registration's
+        # reachability of the CS.
         parameters = merge_options(
             survey.probe_parameters(
                 **merge_options(_op_proxy.probe_options(proxy_args or {}), _op_register.probe_options(args))
             ),
             _op_install.probe_parameters(spec),
+            _op_upgrade.probe_parameters(upgrade) if upgrade is not None else {},
         )
         probed = self._probe(task_vars, parameters)
         before = _view(probed.asr)
@@ -295,7 +313,7 @@ class ActionModule(AsrActionBase):
                 remote_calls=self.remote_calls,
             )
 
-        asr = self._setup_step(args, probed, spec, installer, task_vars, parameters)
+        asr = self._setup_step(args, probed, spec, upgrade, task_vars, parameters)
         proxy_registered_mt = False
         if proxy_args is not None:
             asr, proxy_registered_mt = self._proxy_step(asr, probed.raw, proxy_args, wanted_proxy, task_vars)
@@ -311,7 +329,7 @@ class ActionModule(AsrActionBase):
         args: dict[str, Any],
         probed: ProbedHost,
         spec: _op_install.InstallSpec,
-        installer: install_plan.Installer,
+        upgrade: _op_upgrade.UpgradeSpec | None,
         task_vars: dict[str, Any],
         parameters: dict[str, Any],
     ) -> dict[str, Any]:
@@ -323,10 +341,10 @@ class ActionModule(AsrActionBase):
                 outcome = _op_install.ensure_installed(self, probed.raw, spec, task_vars)
             except (ActionFailure, AsrError) as exc:
                 raise self._failure(operation, exc) from exc
-        elif args["state"] == "latest":
+        elif upgrade is not None:
             operation = "upgrade"
             try:
-                outcome = self._ensure_upgraded(probed.raw, spec, installer, args, task_vars)
+                outcome = _op_upgrade.ensure_upgraded(self, probed.raw, upgrade, task_vars)
             except (ActionFailure, AsrError) as exc:
                 raise self._failure(operation, exc) from exc
         else:
@@ -354,103 +372,6 @@ class ActionModule(AsrActionBase):
         # proxy back, so only the host can say what the proxy and registration steps must do. One read-only
         # call after a 20-60 minute setup costs nothing; a converged host never gets here.
         return self._probe(task_vars, parameters).asr
-
-    def _ensure_upgraded(
-        self,
-        raw: dict[str, Any],
-        spec: _op_install.InstallSpec,
-        installer: install_plan.Installer,
-        args: dict[str, Any],
-        task_vars: dict[str, Any],
-    ) -> dict[str, Any]:
-        """One ``/Upgrade`` hop planned by ``upgrade_plan`` (which refuses a jump beyond N-4 with the reason).
-
-        Stopgap until the upgrade module's reusable operation (``_op_upgrade``) exists: then this delegates to
-        it, including the intermediate installers it takes for N-4 hops.
-        """
-        state = install_plan.host_state(raw)
-        request = upgrade_plan.UpgradeRequest(
-            installer=installer,
-            configuration_server_version=spec.request.configuration_server_version,
-            reboot=args["reboot"],
-        )
-        plan = upgrade_plan.plan_upgrade(state, request)
-        for warning in plan.warnings:
-            self._warn(warning)
-        result: dict[str, Any] = {
-            "changed": plan.changed,
-            "steps": list(plan.steps),
-            "version_before": plan.version_before,
-            "version_after": plan.version_after,
-            "installer_version": plan.installer_version,
-            "reboot_required": False,
-            "msg": plan.reason,
-        }
-        if plan.failure:
-            raise ActionFailure(plan.failure, version_before=plan.version_before)
-        if self.check_mode or not plan.changed:
-            return result
-        runner = SetupRunner(self, task_vars, spec.settings)
-        done: list[str] = []
-        try:
-            if install_plan.REBOOT_BEFORE in plan.steps:
-                runner.reboot("a reboot was pending before Unified Setup")
-                done.append(install_plan.REBOOT_BEFORE)
-            if install_plan.needs_staging(state, installer):
-                state.installer = runner.stage(installer)
-                done.append(install_plan.STAGE)
-                plan = upgrade_plan.plan_upgrade(state, request)  # now with the staged file's version
-                if plan.failure:
-                    raise ActionFailure(plan.failure)
-                if not plan.changed:
-                    result.update(changed=True, steps=done, msg=plan.reason, version_after=plan.version_before)
-                    return result
-            argv = unified_setup.build_upgrade(
-                extract_dir=extract_dir_for(spec.settings.staging_dir, installer.remote_path)
-            )
-            run = runner.run(
-                operation="upgrade",
-                package=installer.remote_path,
-                expected_sha256=installer.sha256,
-                argv=argv.argv,
-                version=plan.installer_version,
-                configuration_server_ip=state.registered_cs_ip,
-            )
-            done += [
-                f"{install_plan.RUN_UPGRADE} to {plan.installer_version}",
-                f"{install_plan.CLEANUP} ({plan.installer_version})",
-            ]
-            outcome = run.outcome
-            assert outcome is not None
-            result.update(exit_code=outcome.rc, exit_code_name=outcome.name, polls=run.polls)
-            if not outcome.success:
-                raise ActionFailure(outcome.msg, **outcome.detail)
-            poll = run.last_poll or {}
-            result["reboot_required"] = outcome.reboot_required
-            if outcome.reboot_required and spec.settings.reboot:
-                runner.reboot("Unified Setup exit code 3010")
-                done.append(install_plan.REBOOT_AFTER)
-                result["reboot_required"] = False
-                poll = runner.poll("")
-            problems = (
-                []
-                if result["reboot_required"]
-                else verify(poll, version=plan.installer_version, configuration_server_ip=state.registered_cs_ip)
-            )
-            if problems:
-                raise ActionFailure(
-                    "Unified Setup /Upgrade reported success but the process server is not healthy: "
-                    + "; ".join(problems)
-                    + ". Read the setup logs (log_tail) and the service states, then run the task again.",
-                    log_tail=list((poll.get("setup_log") or {}).get("tail") or []),
-                    exit_code=outcome.rc,
-                )
-        except ActionFailure as exc:
-            exc.detail.update(changed=bool(done), steps=done)
-            raise
-        installed = (poll.get("csps") or {}).get("build_version")
-        result.update(changed=True, steps=done, version_after=installed or plan.installer_version)
-        return result
 
     def _proxy_step(
         self,

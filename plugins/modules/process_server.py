@@ -21,13 +21,14 @@ description:
     what differs, in order - install or upgrade, then the MARS proxy, then the registration. A host already in
     the desired state costs exactly that one call (RV(remote_calls)).
   - Each operation is the one of the single-purpose module, with the same option names and rules -
-    M(asr.process_server.install) (and its upgrade with C(/Upgrade)), M(asr.process_server.proxy),
+    M(asr.process_server.install), M(asr.process_server.upgrade), M(asr.process_server.proxy),
     M(asr.process_server.register), M(asr.process_server.uninstall) - so a playbook can switch between them.
   - After Unified Setup ran, the host is read once more (setup's own proxy and registration steps can fail on
     their own); after a proxy change the next step uses what the proxy script verified, without another call.
   - V(present) never upgrades; an older installed process server stays as it is (use V(latest)).
-  - V(latest) upgrades an older process server with C(UnifiedSetup.exe /Upgrade), one hop of at most four minor
-    versions (the N-4 rule); a bigger jump is refused with the intermediate versions to go through.
+  - V(latest) upgrades an older process server with C(UnifiedSetup.exe /Upgrade) (M(asr.process_server.upgrade));
+    a jump of more than four minor versions (the N-4 rule) goes through the intermediate builds of O(installers),
+    and without them is refused with the rule.
   - V(absent) uninstalls in the documented order and refuses a process server still registered with a
     configuration server that answers unless O(workload_moved=true).
 options:
@@ -70,6 +71,30 @@ options:
       - The installer's version (for example V(9.55.7123.1)) when the controller cannot read it from the file.
         With O(state=latest) it decides whether an upgrade is needed without staging the file.
     type: str
+  installers:
+    description:
+      - With O(state=latest), intermediate Unified Setup builds to use as hops when the installer is more than 4
+        minor versions above the installed build (the N-4 rule), as for M(asr.process_server.upgrade). Only the
+        ones the plan needs are copied and run. Must be empty with the other states.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description:
+          - Path on the controller of the package (exactly one of O(installers[].path) and
+            O(installers[].remote_path)).
+        type: path
+      remote_path:
+        description: Path on the host of the package.
+        type: str
+      version:
+        description: The package's version, for example V(9.51.6712.1).
+        type: str
+        required: true
+      checksum:
+        description: Expected SHA-256 of the package.
+        type: str
   staging_dir:
     description:
       - Folder on the host (without spaces) for the staged package, its extracted files and the run folder of the
@@ -203,10 +228,9 @@ notes:
   - Run the task with C(become=true), C(become_method=runas), C(become_user=SYSTEM) when Unified Setup or an
     uninstaller may run; over a plain WinRM network logon they fail with Access Denied and the module refuses first.
   - Refuses a configuration server; this module manages scale-out process servers.
-  - Upgrading across more than four minor versions (N-4) needs intermediate installers; this module refuses such
-    a jump and names the path to take.
 seealso:
   - module: asr.process_server.install
+  - module: asr.process_server.upgrade
   - module: asr.process_server.proxy
   - module: asr.process_server.register
   - module: asr.process_server.uninstall
@@ -270,7 +294,7 @@ steps:
     - One entry per operation, in the order they ran - C(install) or C(upgrade), C(proxy), C(registration) for
       V(present) and V(latest); C(uninstall) for V(absent).
     - Each has C(changed), C(steps) (what was or, in check mode, would be done, in order; the same names in both),
-      and the operation's own return values (for example C(version_after), C(reasons), C(proxy),
+      and the operation's own return values (for example C(version_after), C(hops), C(reasons), C(proxy),
       C(registration), C(removed)); C(executed) holds a script's per-step exit codes, C(failed) and C(msg) mark
       the operation that failed.
   returned: always

@@ -270,6 +270,17 @@ def test_latest_on_an_old_host_upgrades_and_present_does_not(monkeypatch):
     assert done["version_after"] == CURRENT
 
 
+def test_latest_beyond_n_minus_4_plans_hops_through_the_intermediate_installers(monkeypatch):
+    hop = r"D:\Media\UnifiedSetup-9.51.exe"
+    args = {**BASE, "state": "latest", "installers": [{"remote_path": hop, "version": "9.51.6712.1"}]}
+    probe = with_installer(at_version(OLD, "9.50.6601.1"))
+    result, scripts, execute = run(monkeypatch, args, [ps(probe)], check_mode=True)
+    ok(result)
+    assert scripts == ["probe v1"] and result["steps"]["upgrade"]["hops"] == ["9.51.6712.1", CURRENT]
+    assert result["steps"]["upgrade"]["steps"][0] == "run Unified Setup /Upgrade to 9.51.6712.1"
+    assert execute.call_args.kwargs["module_args"]["parameters"]["InstallerPath"] == REMOTE
+
+
 def test_latest_beyond_n_minus_4_fails_after_the_probe_naming_the_rule(monkeypatch):
     result, scripts, _ = run(
         monkeypatch, {**BASE, "state": "latest"}, [ps(with_installer(at_version(OLD, "9.50.6601.1")))]
@@ -358,6 +369,8 @@ BAD = [
     ({"state": "absent", "force_reregister": True}, "force_reregister", "false with state=absent"),
     ({"state": "absent", "workload_moved": "perhaps"}, "workload_moved", "type bool"),
     ({**BASE, "bogus": 1}, "bogus", "Supported parameters"),
+    ({**BASE, "installers": [{"remote_path": REMOTE, "version": "9.51.6712.1"}]}, "installers", "unless state=latest"),
+    ({**BASE, "state": "latest", "installers": [{"remote_path": REMOTE}]}, "version", "missing"),
 ]
 
 
@@ -370,7 +383,7 @@ def test_bad_combinations_fail_before_any_remote_call(monkeypatch, args, option,
 
 
 def test_the_spec_is_composed_from_the_other_modules():
-    from ansible_collections.asr.process_server.plugins.action import install, proxy, register, uninstall
+    from ansible_collections.asr.process_server.plugins.action import install, proxy, register, uninstall, upgrade
 
     spec = process_server.ARGUMENT_SPEC
     for name, option in install.ARGUMENT_SPEC.items():
@@ -380,3 +393,4 @@ def test_the_spec_is_composed_from_the_other_modules():
     assert sub["password"]["no_log"] and sub["update_password"] == proxy.ARGUMENT_SPEC["update_password"]
     assert spec["force_reregister"] == register.ARGUMENT_SPEC["force"]
     assert all(spec[name] == option for name, option in uninstall.ARGUMENT_SPEC.items())
+    assert spec["installers"] == upgrade.ARGUMENT_SPEC["installers"]
