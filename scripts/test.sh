@@ -96,65 +96,9 @@ skip() {
 }
 
 # ---------------------------------------------------------------------------------------------- lanes
-lane_python() { # print the interpreter for a lane, or nothing
-    case "$1" in
-        2.19)
-            local py
-            for py in python3.11 python3; do
-                if command -v "$py" >/dev/null && "$py" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))'; then
-                    command -v "$py"
-                    return
-                fi
-            done ;;
-        2.21)
-            local v
-            if command -v pyenv >/dev/null; then
-                v="$(pyenv versions --bare --skip-aliases 2>/dev/null | grep -E '^3\.12(\.[0-9]+)?$' | sort -V | tail -n1 || true)"
-                if [[ -n "$v" && -x "$(pyenv root)/versions/$v/bin/python" ]]; then
-                    echo "$(pyenv root)/versions/$v/bin/python"
-                    return
-                fi
-            fi
-            for v in /root/.pyenv/versions/3.12*/bin/python python3.12; do
-                if command -v "$v" >/dev/null 2>&1; then
-                    command -v "$v"
-                    return
-                fi
-            done ;;
-    esac
-}
-
-lane_venv() { [[ "$1" == 2.19 ]] && echo "$ROOT/.venv" || echo "$ROOT/.venv-$1"; }
-lane_requirements() { [[ "$1" == 2.19 ]] && echo requirements/dev.txt || echo "requirements/dev-$1.txt"; }
-
-# Create/reuse the lane's virtualenv and install its pins; skip pip when the requirement files did not
-# change since the last successful install (stamp inside the venv).
-setup_venv() {
-    local lane="$1" python="$2" venv req want stamp
-    venv="$(lane_venv "$lane")"
-    req="$(lane_requirements "$lane")"
-    want="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
-    if [[ -x "$venv/bin/python" ]] && [[ "$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" != "$want" ]]; then
-        echo "$venv uses another Python than $want; recreating it"
-        rm -rf "$venv"
-    fi
-    if [[ ! -x "$venv/bin/python" ]]; then
-        echo "creating $venv with $python (Python $want)"
-        "$python" -m venv "$venv"
-    fi
-    stamp="$(cat requirements/common.txt "$req" | sha256sum | cut -d' ' -f1) $want"
-    if [[ -f "$venv/.requirements-stamp" && "$(cat "$venv/.requirements-stamp")" == "$stamp" ]]; then
-        echo "requirements unchanged since last install ($req); not calling pip"
-        return 0
-    fi
-    echo "installing $req into $venv (pip -q; log: $venv/pip-install.log)"
-    if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" >"$venv/pip-install.log" 2>&1; then
-        grep -v "is ignored: it is neither a file nor a directory" "$venv/pip-install.log" | tail -n 40
-        return 1
-    fi
-    "$venv/bin/python" -m pip check >/dev/null || { "$venv/bin/python" -m pip check; return 1; }
-    echo "$stamp" >"$venv/.requirements-stamp"
-}
+# lane_python, lane_venv, lane_requirements, setup_venv
+# shellcheck source=scripts/lib/venv.sh
+source "$ROOT/scripts/lib/venv.sh"
 
 # ---------------------------------------------------------------------------------------------- steps
 run_ruff() {
