@@ -42,6 +42,16 @@ from .errors import AsrError, InvalidOption
 
 display = Display()
 
+try:  # a WinRM service that dropped the connection or restarted forgot its shells: the winrm plugin's command
+    # cleanup then raises pywinrm's WSManFaultError ("the shell was not found on the server"), not an
+    # AnsibleConnectionFailure. It is reported as the connection failure it is (tests/reliability/test_faults.py).
+    from winrm.exceptions import WinRMError as _WinRMError
+    from winrm.exceptions import WinRMTransportError as _WinRMTransportError
+
+    WINRM_ERRORS: tuple[type[BaseException], ...] = (_WinRMError, _WinRMTransportError)
+except ImportError:  # pragma: no cover - pywinrm is needed for the winrm connection only
+    WINRM_ERRORS = ()
+
 POWERSHELL_MODULE = "ansible.windows.win_powershell"
 
 # Accepted by every module of the action group (see the module docstring); kept equal to
@@ -198,7 +208,7 @@ class AsrActionBase(ActionBase):
             result.update({"failed": True, "msg": f"{self.fqcn}: {exc}"})
         except AsrError as exc:
             result.update({"failed": True, "msg": str(exc)})
-        except AnsibleConnectionFailure as exc:
+        except (AnsibleConnectionFailure, *WINRM_ERRORS) as exc:
             result.update({"unreachable": True, "msg": f"{exc}. Check the WinRM connection to the host and retry."})
         display.vvv(f"{self.fqcn}: {self.remote_calls} remote call(s): {', '.join(self.script_calls)}")
         return self.finish(result)

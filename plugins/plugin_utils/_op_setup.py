@@ -22,7 +22,7 @@ from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.utils.display import Display
 
 from . import product
-from ._action_base import ActionFailure, AsrActionBase
+from ._action_base import WINRM_ERRORS, ActionFailure, AsrActionBase
 from .install_plan import Installer
 from .setup_outcome import Outcome, interpret_run
 from .unified_setup import PACKAGE_EXE, SETUP_EXE, to_command_line
@@ -36,7 +36,9 @@ try:  # the exceptions a dropped WinRM connection surfaces as, besides AnsibleCo
     _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (_RequestsConnectionError, _RequestsTimeout)
 except ImportError:  # pragma: no cover - requests comes with pywinrm
     _TRANSPORT_ERRORS = ()
-RETRYABLE = (AnsibleConnectionFailure, ConnectionError, *_TRANSPORT_ERRORS)
+# WINRM_ERRORS: after a dropped connection or a WinRM restart the host forgets its shells, and pywinrm's
+# "shell not found" fault replaces the connection error (tests/reliability/test_faults.py).
+RETRYABLE = (AnsibleConnectionFailure, ConnectionError, *_TRANSPORT_ERRORS, *WINRM_ERRORS)
 MAX_POLL_RETRIES = 5  # consecutive failed polls before giving up (a reboot or WinRM restart takes a while)
 LOG_TAIL_LINES = 40
 PASSPHRASE_FILE = "passphrase.txt"
@@ -176,7 +178,14 @@ class SetupRunner:
         run.secret_files = [parameters[k] for k in ("PassphraseFile", "ProxySettingsFile") if k in parameters]
         try:
             # The start is NOT retried: after a lost connection nobody knows whether setup started.
-            run.started = self.action.run_script("setup_start", self.task_vars, parameters, sensitive or None)
+            try:
+                run.started = self.action.run_script("setup_start", self.task_vars, parameters, sensitive or None)
+            except RETRYABLE as exc:
+                raise AnsibleConnectionFailure(
+                    f"The connection was lost while starting Unified Setup ({run.operation}): {exc}. Whether setup "
+                    f"started is not known (run folder {run.run_dir}). Run the task again once the host answers: "
+                    "it refuses while that setup run is still alive and otherwise continues from what it finds"
+                ) from exc
             self._wait(run)
             run.outcome = interpret_run(
                 run.last_poll or {},

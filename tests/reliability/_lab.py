@@ -1,0 +1,236 @@
+"""Helpers of the reliability lab tests (faults, resume, rolling, concurrency): an estate served over real WinRM,
+a play of module tasks on many hosts at once with real ansible-playbook, and readers for the lab's journal,
+process log and host state. One estate per module family; every host gets its own fault, so one playbook run
+exercises a whole row of the fault matrix (fast on 2 cores)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pathlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from lab import estate as lab_estate
+from lab import journal, seed, wsman
+from lab.asr.installer import package_bytes
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN = pathlib.Path(sys.executable).parent
+CURRENT = "9.55.7123.1"
+OLD = "9.52.6801.1"
+BECOME = {"become": True, "become_method": "runas", "become_user": "SYSTEM"}
+
+# Remote calls that change a host (the journal's identities); everything else only reads.
+READ_ONLY = {"probe v1", "setup_poll v1", "unregister_list v1", "ansible.windows.win_ping", "setup"}
+
+
+@contextlib.contextmanager
+def served(path: pathlib.Path, seed_name: str, *, cs: int = 1, ps: int = 2) -> Iterator[lab_estate.Estate]:
+    estate = lab_estate.create(path, cs=cs, ps=ps)
+    seed.apply(estate, seed_name)
+    server = wsman.serve(estate)
+    try:
+        yield estate
+    finally:
+        server.shutdown()
+
+
+def reseed(estate: lab_estate.Estate, seed_name: str) -> None:
+    """Back to the seed (journals and process logs cleared); the server keeps serving the same ports."""
+    lab_estate.reset(estate)
+    seed.apply(estate, seed_name)
+    clear(estate)
+
+
+def installer_file(directory: pathlib.Path, version: str = CURRENT) -> pathlib.Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"MicrosoftAzureSiteRecoveryUnifiedSetup-{version}.exe"
+    path.write_bytes(package_bytes(version))
+    return path
+
+
+def install_args(installer: pathlib.Path, **extra: Any) -> dict[str, Any]:
+    return {
+        "configuration_server_ip": "10.0.0.11",
+        "passphrase": "LabPassphrase0001",
+        "installer": str(installer),
+        "installer_version": CURRENT,
+        "install_location": "D:\\",
+        "env_type": "VMware",
+        "poll_interval": 1,
+        **extra,
+    }
+
+
+def set_fault(estate: lab_estate.Estate, host: str, knob: str, value: Any) -> None:
+    with estate.open_host(host) as state:
+        state.faults[knob] = value
+
+
+def clear_faults(estate: lab_estate.Estate, hosts: list[str] | None = None) -> None:
+    for name in hosts or estate.host_names():
+        with estate.open_host(name) as state:
+            state.faults.clear()
+
+
+def write_playbook(out: pathlib.Path, plays: list[dict[str, Any]]) -> pathlib.Path:
+    out.mkdir(parents=True, exist_ok=True)
+    book = out / "play.yml"
+    book.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
+    return book
+
+
+def module_play(
+    hosts: list[str],
+    module: str,
+    args: dict[str, Any] | str,
+    *,
+    become: bool = True,
+    no_become: list[str] | None = None,
+    serial: Any = None,
+    any_errors_fatal: bool = False,
+    extra_task: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """One play running ``asr.process_server.<module>`` on ``hosts`` (results come from the json callback).
+
+    ``args`` may be a Jinja expression string (per-host arguments from play vars). Hosts in ``no_become`` run
+    the task without become (the network-logon fault).
+    """
+    task: dict[str, Any] = {
+        "name": "Module under test",
+        f"asr.process_server.{module}": args,
+        "register": "r",
+        **(extra_task or {}),
+    }
+    if become and no_become:
+        task.update({**BECOME, "become": "{{ inventory_hostname not in reliability_no_become }}"})
+    elif become:
+        task.update(BECOME)
+    play: dict[str, Any] = {
+        "name": "reliability",
+        "hosts": ":".join(hosts),
+        "gather_facts": False,
+        "vars": {"reliability_no_become": list(no_become or [])},
+    }
+    if serial is not None:
+        play["serial"] = serial
+        play["any_errors_fatal"] = any_errors_fatal
+    else:
+        task.update(ignore_errors=True, ignore_unreachable=True)
+    play["tasks"] = [task]
+    return [play]
+
+
+def run_playbook(
+    estate: lab_estate.Estate,
+    playbook: pathlib.Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    timeout: int = 300,
+) -> subprocess.CompletedProcess:
+    environment = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORKS": "20",
+        # Results as JSON on stdout (ansible.posix.json): no per-host "save the result" task on localhost, which
+        # costs a local Python module run per host.
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        **(env or {}),
+    }
+    cmd = [str(BIN / "ansible-playbook"), "-i", str(estate.path / "inventory.yml"), *extra, str(playbook)]
+    return subprocess.run(cmd, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout)
+
+
+def results(proc: subprocess.CompletedProcess, hosts: list[str], task: str = "Module under test") -> dict[str, Any]:
+    """Each host's result of ``task`` from the json callback's output (None: the task never ran there)."""
+    found: dict[str, dict[str, Any] | None] = dict.fromkeys(hosts)
+    text = proc.stdout
+    try:
+        report = json.loads(text[text.index("{") :])
+    except ValueError:
+        return found
+    for play in report.get("plays") or []:
+        for entry in play.get("tasks") or []:
+            if (entry.get("task") or {}).get("name") != task:
+                continue
+            for host, result in (entry.get("hosts") or {}).items():
+                if host in found:
+                    found[host] = result
+    return found
+
+
+def run_module(
+    estate: lab_estate.Estate,
+    hosts: list[str],
+    module: str,
+    args: dict[str, Any] | str,
+    out: pathlib.Path,
+    *extra: str,
+    **play_options: Any,
+) -> tuple[dict[str, dict[str, Any] | None], subprocess.CompletedProcess]:
+    book = write_playbook(out, module_play(hosts, module, args, **play_options))
+    proc = run_playbook(estate, book, *extra)
+    return results(proc, hosts), proc
+
+
+def calls(estate: lab_estate.Estate, host: str) -> list[dict[str, Any]]:
+    return journal.read(estate, host)
+
+
+def identities(estate: lab_estate.Estate, host: str) -> list[str]:
+    return [str(e.get("identity")) for e in journal.read(estate, host)]
+
+
+def changing_calls(estate: lab_estate.Estate, host: str) -> list[str]:
+    """Journal identities of calls that may change the host (file transfers and collection scripts that act)."""
+    return [i for i in identities(estate, host) if i not in READ_ONLY and not i.startswith("raw: Remove-Item")]
+
+
+def processes(estate: lab_estate.Estate, host: str) -> list[str]:
+    path = estate.processes_path(host)
+    if not path.exists():
+        return []
+    return [json.loads(line)["command_line"] for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def setup_runs(estate: lab_estate.Estate, host: str) -> list[str]:
+    """Process-log lines that ran UnifiedSetup.exe (not the package extraction)."""
+    return [p for p in processes(estate, host) if _exe(p).lower().endswith("\\unifiedsetup.exe")]
+
+
+def _exe(command_line: str) -> str:
+    text = command_line.strip()
+    return text.split('"')[1] if text.startswith('"') else (text.split() or [""])[0]
+
+
+def clear(estate: lab_estate.Estate) -> None:
+    journal.clear(estate)
+    for name in estate.host_names():
+        estate.processes_path(name).unlink(missing_ok=True)
+
+
+def failure_text(result: dict[str, Any] | None) -> str:
+    """msg plus the structured remediation fields, as an operator reads them."""
+    if not result:
+        return ""
+    return " ".join(str(result.get(k) or "") for k in ("msg", "remediation"))
+
+
+REMOTE_PACKAGE = r"C:\ProgramData\ASRSetupStaging\preplaced\MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+
+
+def preplace_package(estate: lab_estate.Estate, hosts: list[str], version: str = CURRENT) -> str:
+    """Put a Unified Setup package on each host (as an operator's file share copy would), so a run skips staging."""
+    data = package_bytes(version)
+    for name in hosts:
+        with estate.open_host(name) as state:
+            state.mkdir(REMOTE_PACKAGE.rsplit("\\", 1)[0])
+            state.write_file(REMOTE_PACKAGE, data)
+    return REMOTE_PACKAGE
