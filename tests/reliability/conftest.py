@@ -42,6 +42,8 @@ def pytest_runtest_logreport(report):
     if report.nodeid.endswith(DOC_TEST):
         return
     _STATE["ran_reliability"] = True
+    if hasattr(report, "wasxfail"):  # a known, reported issue the suite demonstrates: counted, not a gap
+        return
     if report.failed or (report.when == "call" and report.skipped) or (report.when == "setup" and report.skipped):
         _STATE["not_passed"].append(f"{report.nodeid} ({report.outcome} in {report.when})")
 

@@ -1,0 +1,552 @@
+"""The bad-input matrix as data: every row is one case test_bad_inputs.py runs (docs/reliability.md counts them).
+
+A row is ``Case(id, target, args, expect)``:
+
+* ``target``  ``module:<name>`` (an asr.process_server module task run by real ansible-playbook against the lab;
+  the failure must come before ANY remote call), ``probe:<name>@<host>`` (a refusal that needs the host's
+  installed version: the only remote call allowed is the read-only probe), ``filter:<name>`` (a playbook
+  variable fed to the filter the playbooks use, run by ansible-playbook on localhost) or ``playbook:<file>``
+  (the playbook itself run against the lab with the bad variable in ``-e``).
+* ``args``    the module's arguments over its valid baseline (``None`` as a value removes the baseline
+  option), the filter's input and arguments, or the playbook's extra variables.
+* ``expect``  substrings the failure message must contain: the option's name and what is allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PASSPHRASE = "LabPassphrase0001"
+CURRENT = "9.55.7123.1"
+OLD = "9.53.6904.1"  # ps03 in the mixed seed
+CS_IP = "10.0.0.11"
+
+BASELINES: dict[str, dict[str, Any]] = {
+    "install": {
+        "configuration_server_ip": CS_IP,
+        "passphrase": PASSPHRASE,
+        "installer": "@INSTALLER@",
+        "installer_version": CURRENT,
+        "install_location": "D:\\",
+        "env_type": "VMware",
+    },
+    "process_server": {
+        "configuration_server_ip": CS_IP,
+        "passphrase": PASSPHRASE,
+        "installer": "@INSTALLER@",
+        "installer_version": CURRENT,
+        "install_location": "D:\\",
+        "env_type": "VMware",
+    },
+    "upgrade": {"installer": "@INSTALLER@", "installer_version": CURRENT},
+    "proxy": {"proxy_address": "http://proxy.corp.example", "proxy_port": 3128},
+    "register": {"configuration_server_ip": CS_IP, "passphrase": PASSPHRASE},
+    "uninstall": {"workload_moved": True},
+    "unregister": {"ip_address": "10.0.0.101"},
+    "info": {},
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    target: str
+    args: dict[str, Any]
+    expect: tuple[str, ...]
+    host: str = field(default="")
+    must_fail: bool = True  # False: a report playbook that shows the error in its summary and exits 0
+    known_issue: str = ""  # non-empty: the collection does not (yet) meet the expectation; run as xfail, reported
+
+    @property
+    def kind(self) -> str:
+        return self.target.split(":", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.target.split(":", 1)[1].split("@", 1)[0]
+
+
+def _c(id_: str, target: str, args: dict[str, Any], *expect: str) -> Case:
+    return Case(id_, target, args, tuple(expect))
+
+
+P = "http://proxy.corp.example"
+LOAD = {"protected_machines": 10, "daily_churn_gb": 50}
+CASES: list[Case] = [
+    # ---- install: addresses, ports, paths, versions, secrets, combinations ---------------------------------
+    _c(
+        "install-cs-ip-octet-300",
+        "module:install",
+        {"configuration_server_ip": "10.0.0.300"},
+        "configuration_server_ip",
+        "IPv4",
+    ),
+    _c(
+        "install-cs-ip-ipv6",
+        "module:install",
+        {"configuration_server_ip": "fe80::1"},
+        "configuration_server_ip",
+        "IPv4",
+    ),
+    _c(
+        "install-cs-ip-hostname",
+        "module:install",
+        {"configuration_server_ip": "cs01.corp"},
+        "configuration_server_ip",
+        "IPv4",
+    ),
+    _c(
+        "install-cs-ip-three-octets",
+        "module:install",
+        {"configuration_server_ip": "10.0.11"},
+        "configuration_server_ip",
+        "IPv4",
+    ),
+    _c(
+        "install-cs-ip-missing",
+        "module:install",
+        {"configuration_server_ip": None},
+        "configuration_server_ip",
+        "required",
+    ),
+    _c("install-ps-ip-octet-300", "module:install", {"process_server_ip": "300.1.1.1"}, "process_server_ip", "IPv4"),
+    _c("install-data-port-443", "module:install", {"data_port": 443}, "data_port", "443"),
+    _c("install-data-port-0", "module:install", {"data_port": 0}, "data_port", "1 to 65535"),
+    _c("install-data-port-65536", "module:install", {"data_port": 65536}, "data_port", "1 to 65535"),
+    _c("install-data-port-string", "module:install", {"data_port": "ninety"}, "data_port", "int"),
+    _c(
+        "install-location-system-drive",
+        "module:install",
+        {"install_location": "C:\\ASR"},
+        "install_location",
+        "system drive",
+    ),
+    _c("install-location-relative", "module:install", {"install_location": "ASR\\bin"}, "install_location", "absolute"),
+    _c("install-location-unc", "module:install", {"install_location": "\\\\fs01\\share\\ASR"}, "install_location"),
+    _c("install-location-missing", "module:install", {"install_location": None}, "install_location", "required"),
+    _c("install-env-type-unknown", "module:install", {"env_type": "vmware-ish"}, "env_type", "VMware, NonVMware"),
+    _c("install-passphrase-missing", "module:install", {"passphrase": None}, "passphrase", "passphrase_file"),
+    _c(
+        "install-passphrase-and-file",
+        "module:install",
+        {"passphrase_file": "D:\\p.txt"},
+        "passphrase",
+        "mutually exclusive",
+    ),
+    _c("install-passphrase-two-lines", "module:install", {"passphrase": "two\nlines"}, "passphrase", "one line"),
+    _c(
+        "install-passphrase-file-relative",
+        "module:install",
+        {"passphrase": None, "passphrase_file": "p.txt"},
+        "passphrase_file",
+    ),
+    _c(
+        "install-installer-and-remote",
+        "module:install",
+        {"installer_remote_path": "D:\\s.exe"},
+        "installer",
+        "mutually exclusive",
+    ),
+    _c("install-installer-missing", "module:install", {"installer": None}, "installer", "installer_remote_path"),
+    _c(
+        "install-installer-not-found",
+        "module:install",
+        {"installer": "/nonexistent/setup.exe"},
+        "installer",
+        "existing",
+    ),
+    _c(
+        "install-remote-path-relative",
+        "module:install",
+        {"installer": None, "installer_remote_path": "setup.exe"},
+        "installer_remote_path",
+    ),
+    _c(
+        "install-checksum-short",
+        "module:install",
+        {"installer_checksum": "abc"},
+        "installer_checksum",
+        "64 hexadecimal",
+    ),
+    _c(
+        "install-checksum-mismatch", "module:install", {"installer_checksum": "0" * 64}, "installer_checksum", "SHA-256"
+    ),
+    _c("install-version-9.x", "module:install", {"installer_version": "9.x"}, "installer_version", "dot-separated"),
+    _c("install-version-abc", "module:install", {"installer_version": "abc"}, "installer_version", "dot-separated"),
+    _c(
+        "install-cs-version-nine",
+        "module:install",
+        {"configuration_server_version": "nine"},
+        "configuration_server_version",
+        "dot-separated",
+    ),
+    _c(
+        "install-ps-above-cs",
+        "module:install",
+        {"installer_version": "9.56.1.1", "configuration_server_version": CURRENT},
+        "configuration_server_version",
+        "newer than the configuration server",
+    ),
+    _c(
+        "install-proxy-no-scheme",
+        "module:install",
+        {"proxy": {"address": "proxy.corp", "port": 3128}},
+        "proxy_address",
+        "http://",
+    ),
+    _c(
+        "install-proxy-password-equals",
+        "module:install",
+        {"proxy": {"address": P, "port": 3128, "username": "u", "password": "a=b"}},
+        "proxy_password",
+        "=",
+    ),
+    _c(
+        "install-proxy-password-quote",
+        "module:install",
+        {"proxy": {"address": P, "port": 3128, "username": "u", "password": 'a"b'}},
+        "proxy_password",
+    ),
+    _c("install-proxy-port-0", "module:install", {"proxy": {"address": P, "port": 0}}, "proxy_port", "1 to 65535"),
+    _c(
+        "install-proxy-port-65536",
+        "module:install",
+        {"proxy": {"address": P, "port": 65536}},
+        "proxy_port",
+        "1 to 65535",
+    ),
+    _c("install-proxy-port-missing", "module:install", {"proxy": {"address": P}}, "port", "required"),
+    _c(
+        "install-proxy-unknown-key",
+        "module:install",
+        {"proxy": {"address": P, "port": 80, "pasword": "x"}},
+        "pasword",
+        "address",
+    ),
+    _c(
+        "install-staging-with-space",
+        "module:install",
+        {"staging_dir": "C:\\Staging Area"},
+        "staging_dir",
+        "without spaces",
+    ),
+    _c("install-staging-relative", "module:install", {"staging_dir": "staging"}, "staging_dir"),
+    _c("install-staging-unc", "module:install", {"staging_dir": "\\\\fs01\\stage"}, "staging_dir"),
+    _c("install-setup-timeout-10", "module:install", {"setup_timeout": 10}, "setup_timeout", "at least 60"),
+    _c("install-poll-interval-0", "module:install", {"poll_interval": 0}, "poll_interval", "1 to 600"),
+    _c("install-reboot-not-bool", "module:install", {"reboot": "perhaps"}, "reboot", "bool"),
+    _c("install-unknown-option", "module:install", {"bogus": 1}, "bogus", "Supported parameters"),
+    _c("install-skip-space-list", "module:install", {"skip_space_check": [1]}, "skip_space_check", "bool"),
+    # ---- upgrade --------------------------------------------------------------------------------------------
+    _c("upgrade-installers-no-version", "module:upgrade", {"installers": [{"path": "x.exe"}]}, "version", "required"),
+    _c(
+        "upgrade-installers-bad-version",
+        "module:upgrade",
+        {"installers": [{"remote_path": "D:\\a.exe", "version": "v9"}]},
+        "installers[0].version",
+        "dot-separated",
+    ),
+    _c(
+        "upgrade-installers-no-path", "module:upgrade", {"installers": [{"version": "9.51.1.1"}]}, "path", "remote_path"
+    ),
+    _c("upgrade-checksum-bad", "module:upgrade", {"installer_checksum": "xyz"}, "installer_checksum", "64 hexadecimal"),
+    _c("upgrade-reboot-timeout-5", "module:upgrade", {"reboot_timeout": 5}, "reboot_timeout", "at least 60"),
+    _c("upgrade-version-9.x", "module:upgrade", {"installer_version": "9.x"}, "installer_version", "dot-separated"),
+    _c(
+        "upgrade-ps-above-cs",
+        "module:upgrade",
+        {"installer_version": "9.56.1.1", "configuration_server_version": CURRENT},
+        "configuration_server_version",
+        "newer than the configuration server",
+    ),
+    _c(
+        "upgrade-unknown-option",
+        "module:upgrade",
+        {"install_location": "D:\\"},
+        "install_location",
+        "Supported parameters",
+    ),
+    # ---- proxy ----------------------------------------------------------------------------------------------
+    _c("proxy-state-unknown", "module:proxy", {"state": "gone"}, "state", "present, absent"),
+    _c(
+        "proxy-update-password-unknown",
+        "module:proxy",
+        {"update_password": "sometimes"},
+        "update_password",
+        "always, on_change",
+    ),
+    _c("proxy-address-no-scheme", "module:proxy", {"proxy_address": "proxy.corp"}, "proxy_address", "http://"),
+    _c("proxy-port-0", "module:proxy", {"proxy_port": 0}, "proxy_port", "1 to 65535"),
+    _c("proxy-port-65536", "module:proxy", {"proxy_port": 65536}, "proxy_port", "1 to 65535"),
+    _c("proxy-port-string", "module:proxy", {"proxy_port": "eighty"}, "proxy_port", "int"),
+    _c("proxy-port-missing", "module:proxy", {"proxy_port": None}, "proxy_port"),
+    _c("proxy-username-without-password", "module:proxy", {"proxy_username": "u"}, "proxy_password"),
+    _c(
+        "proxy-password-quote",
+        "module:proxy",
+        {"proxy_username": "u", "proxy_password": 'a"b'},
+        "proxy_password",
+        "without",
+    ),
+    _c(
+        "proxy-password-equals", "module:proxy", {"proxy_username": "u", "proxy_password": "p=q"}, "proxy_password", "="
+    ),
+    _c(
+        "proxy-absent-with-port",
+        "module:proxy",
+        {"state": "absent", "proxy_address": None},
+        "proxy_port",
+        "state=absent",
+    ),
+    _c(
+        "proxy-settings-file-relative",
+        "module:proxy",
+        {"settings_file": "p.conf"},
+        "settings_file",
+        "absolute Windows path",
+    ),
+    _c("proxy-settings-file-unc", "module:proxy", {"settings_file": "\\\\fs01\\p.conf"}, "settings_file"),
+    # ---- register / uninstall / unregister ------------------------------------------------------------------
+    _c(
+        "register-cs-ip-octet-300",
+        "module:register",
+        {"configuration_server_ip": "10.0.0.300"},
+        "configuration_server_ip",
+        "IPv4",
+    ),
+    _c("register-force-not-bool", "module:register", {"force": "perhaps"}, "force", "bool"),
+    _c("ps-passphrase-missing", "module:process_server", {"passphrase": None}, "passphrase", "passphrase_file"),
+    _c("upgrade-installer-missing", "module:upgrade", {"installer": None}, "installer", "installer_remote_path"),
+    _c(
+        "register-cs-port-string",
+        "module:register",
+        {"configuration_server_port": "https"},
+        "configuration_server_port",
+        "int",
+    ),
+    _c("uninstall-workload-moved-not-bool", "module:uninstall", {"workload_moved": "maybe"}, "workload_moved", "bool"),
+    _c("uninstall-keep-mars-list", "module:uninstall", {"keep_mars_agent": [1]}, "keep_mars_agent", "bool"),
+    _c("unregister-ip-missing", "module:unregister", {"ip_address": None}, "ip_address", "required"),
+    _c("unregister-ip-hostname", "module:unregister", {"ip_address": "ps01.corp"}, "ip_address", "IPv4"),
+    _c("unregister-force-not-bool", "module:unregister", {"force": "no way"}, "force", "bool"),
+    # ---- process_server: mutually exclusive / conditional options --------------------------------------------
+    _c("ps-state-unknown", "module:process_server", {"state": "installed"}, "state", "present, latest, absent"),
+    _c(
+        "ps-present-without-cs-ip",
+        "module:process_server",
+        {"configuration_server_ip": None},
+        "configuration_server_ip",
+        "present",
+    ),
+    _c(
+        "ps-installer-and-remote",
+        "module:process_server",
+        {"installer_remote_path": "D:\\s.exe"},
+        "installer",
+        "mutually exclusive",
+    ),
+    _c(
+        "ps-installers-without-latest",
+        "module:process_server",
+        {"installers": [{"remote_path": "D:\\a.exe", "version": "9.51.6712.1"}]},
+        "installers",
+        "latest",
+    ),
+    _c(
+        "ps-absent-with-proxy",
+        "module:process_server",
+        {"state": "absent", "proxy": {"address": P, "port": 3128}},
+        "proxy",
+        "absent",
+    ),
+    _c(
+        "ps-absent-with-force-reregister",
+        "module:process_server",
+        {"state": "absent", "force_reregister": True},
+        "force_reregister",
+        "absent",
+    ),
+    _c("ps-data-port-443", "module:process_server", {"data_port": 443}, "data_port", "443"),
+    _c(
+        "ps-proxy-password-quote",
+        "module:process_server",
+        {"proxy": {"address": P, "port": 80, "username": "u", "password": 'x"y'}},
+        "proxy.password",
+    ),
+    # ---- info -------------------------------------------------------------------------------------------------
+    _c("info-cs-port-0", "module:info", {"configuration_server_port": 0}, "configuration_server_port", "1 to 65535"),
+    _c(
+        "info-cs-port-65536",
+        "module:info",
+        {"configuration_server_port": 65536},
+        "configuration_server_port",
+        "1 to 65535",
+    ),
+    _c("info-connect-timeout-string", "module:info", {"connect_timeout": "soon"}, "connect_timeout", "int"),
+    _c("info-log-tail-negative", "module:info", {"log_tail_lines": -1}, "log_tail_lines"),
+    _c("info-cs-ip-bad", "module:info", {"configuration_server_ip": "10.0.0.256"}, "configuration_server_ip", "IPv4"),
+    # ---- refusals that need the installed version: only the read-only probe may run -----------------------------
+    Case("upgrade-downgrade", "probe:upgrade", {"installer_version": OLD}, ("downgrade",), host="ps02"),
+    Case(
+        "upgrade-n-minus-4",
+        "probe:upgrade",
+        {"installer_version": "9.58.1.1", "configuration_server_version": "9.58.1.1"},
+        ("N-4",),
+        host="ps03",
+    ),
+    Case(
+        "ps-latest-n-minus-4",
+        "probe:process_server",
+        {"state": "latest", "installer_version": "9.58.1.1", "configuration_server_version": "9.58.1.1"},
+        ("N-4",),
+        host="ps03",
+    ),
+    # ---- playbook variables through the filters the playbooks use (controller side) ----------------------------
+    _c(
+        "sizing-zero-vcpu",
+        "filter:process_server_sizing",
+        {"facts": {"vcpus": 0, "memory_gb": 16, "cache_disk_gb": 600, "cache_free_gb": 600, "retention_free_gb": 600}},
+        "vcpus",
+    ),
+    _c(
+        "sizing-negative-memory",
+        "filter:process_server_sizing",
+        {"facts": {"vcpus": 8, "memory_gb": -1, "cache_disk_gb": 600, "cache_free_gb": 600, "retention_free_gb": 600}},
+        "memory_gb",
+    ),
+    _c(
+        "sizing-negative-churn",
+        "filter:process_server_sizing",
+        {
+            "facts": {
+                "vcpus": 8,
+                "memory_gb": 16,
+                "cache_disk_gb": 600,
+                "cache_free_gb": 600,
+                "retention_free_gb": 600,
+            },
+            "load": {"protected_machines": 10, "daily_churn_gb": -5},
+        },
+        "daily_churn_gb",
+    ),
+    _c(
+        "sizing-negative-machines",
+        "filter:process_server_sizing",
+        {
+            "facts": {
+                "vcpus": 8,
+                "memory_gb": 16,
+                "cache_disk_gb": 600,
+                "cache_free_gb": 600,
+                "retention_free_gb": 600,
+            },
+            "load": {"protected_machines": -1, "daily_churn_gb": 5},
+        },
+        "protected_machines",
+    ),
+    _c("sizing-unknown-key", "filter:process_server_sizing", {"facts": {"cpus": 8}}, "cpus", "vcpus"),
+    _c("sizing-facts-not-dict", "filter:process_server_sizing", {"facts": "big"}, "facts", "dictionary"),
+    _c(
+        "fleet-plan-negative-churn",
+        "filter:fleet_plan",
+        {"machines": [{"name": "m1", "daily_churn_gb": -1}], "servers": []},
+        "daily_churn_gb",
+    ),
+    _c(
+        "fleet-plan-utilisation-above-1",
+        "filter:fleet_plan",
+        {"machines": [], "servers": [], "max_utilisation": 1.5},
+        "max_utilisation",
+    ),
+    _c(
+        "fleet-plan-unknown-tier",
+        "filter:fleet_plan",
+        {"machines": [], "servers": [], "new_server_tier": "huge"},
+        "tier",
+        "'small', 'medium', 'large'",
+    ),
+    _c(
+        "fleet-plan-unknown-option",
+        "filter:fleet_plan",
+        {"machines": [], "servers": [], "max_utilization": 0.5},
+        "max_utilization",
+        "max_utilisation",
+    ),
+    # ---- the playbooks themselves, with the bad variable in -e -------------------------------------------------
+    _c(
+        "plan-negative-churn",
+        "playbook:plan.yml",
+        {"asr_planned_load": {"protected_machines": 10, "daily_churn_gb": -5}},
+        "daily_churn_gb",
+        "at least 0",
+    ),
+    _c(
+        "plan-negative-machines",
+        "playbook:plan.yml",
+        {"asr_planned_load": {"protected_machines": -3, "daily_churn_gb": 5}},
+        "protected_machines",
+    ),
+    # plan.yml is a report: a fleet-planner refusal is shown in its summary (rc 0)
+    Case(
+        "plan-utilisation-zero",
+        "playbook:plan.yml",
+        {"asr_planned_load": LOAD, "asr_max_utilisation": 0},
+        ("max_utilisation", "greater than 0"),
+        must_fail=False,
+    ),
+    Case(
+        "plan-unknown-tier",
+        "playbook:plan.yml",
+        {"asr_planned_load": LOAD, "asr_new_server_tier": "huge"},
+        ("tier", "'small', 'medium', 'large'"),
+        must_fail=False,
+    ),
+    Case(
+        "plan-unknown-tier-no-load",
+        "playbook:plan.yml",
+        {"asr_new_server_tier": "huge"},
+        ("tier", "'small', 'medium', 'large'"),
+        must_fail=False,
+        known_issue=(
+            "without a planned load the fleet planner never runs, so a bad asr_new_server_tier is accepted silently"
+        ),
+    ),
+    _c(
+        "preflight-location-system-drive",
+        "playbook:preflight.yml",
+        {"asr_install_location": "C:\\ASR"},
+        "install location",
+        "system drive",
+    ),
+    Case(
+        "preflight-location-relative",
+        "playbook:preflight.yml",
+        {"asr_install_location": "ASR"},
+        ("install location", "absolute"),
+        known_issue=(
+            "a relative asr_install_location is reported as 'on the system drive"
+            " C:' instead of 'must be an absolute path'"
+        ),
+    ),
+    Case(
+        "preflight-location-unc",
+        "playbook:preflight.yml",
+        {"asr_install_location": "\\\\fs01\\share\\ASR"},
+        ("install location", "UNC"),
+        known_issue=(
+            "a UNC asr_install_location is reported as 'on the system drive C:'"
+            " instead of 'must be a local fixed drive'"
+        ),
+    ),
+    Case(
+        "preflight-installer-version-9.x",
+        "playbook:preflight.yml",
+        {"asr_installer_version": "9.x"},
+        ("installer_version", "dot-separated"),
+        known_issue=(
+            "preflight ignores an unparsable asr_installer_version"
+            " (preflight._version swallows InvalidOption) and reports OK"
+        ),
+    ),
+]
