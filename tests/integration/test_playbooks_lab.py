@@ -1,0 +1,241 @@
+"""The fleet playbooks end to end: real ansible-playbook over real WinRM against a lab of 1 CS + 10 PS.
+
+* site.yml on ``mixed`` (ps01 fresh, ps02 current, ps03 old on E:, ps04 drifted proxy, ps05 dead, ps06-ps10
+  bare): converges every live process server (ps05 is left out with --limit; decommission.yml purges it), and a
+  second run changes nothing with exactly ONE remote call per process server and none on the CS;
+* upgrade.yml on ``installed-old``: the configuration server is checked first; process servers upgrade in a
+  canary then waves; an injected installer failure on ps05 stops the rollout with ps06-ps10 untouched (no call
+  at all in their journals); after the fault is gone a re-run finishes; an installer newer than the CS stops
+  before any process server is touched;
+* decommission.yml: refuses without asr_workload_moved (nothing uninstalled), then removes ps03 and purges
+  ps05 (gone for good) from the configuration server;
+* proxy.yml on ``drifted-proxy``: every MARS proxy put back, then one call per host.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+from lab_ops import ROOT, clear, identities, processes, served
+
+from lab.asr import constants as c
+from lab.asr.installer import package_bytes
+
+pytestmark = pytest.mark.lab
+
+CURRENT = "9.55.7123.1"
+OLD = "9.52.6801.1"
+PASSWORD = "Fleet-Proxy-Pw-4711"
+PSS = [f"ps{n:02d}" for n in range(1, 11)]
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
+
+
+def fleet_vars(installer: pathlib.Path) -> dict:
+    return {
+        "asr_configuration_server_ip": "10.0.0.11",
+        "asr_passphrase": "LabPassphrase0001",
+        "asr_installer": str(installer),
+        "asr_installer_version": CURRENT,
+        "asr_install_location": "D:\\",
+        # ps06-ps10 are bare hosts without VMware Tools; NonVMware is valid on every host of the lab
+        "asr_env_type": "NonVMware",
+        "asr_data_port": 9443,
+        "asr_poll_interval": 1,
+        "asr_ip": "{{ asr_lab_ip }}",
+        "asr_proxy": {
+            "address": "http://proxy.corp.example",
+            "port": 3128,
+            "username": "CORP\\svc-asr",
+            "password": PASSWORD,
+        },
+    }
+
+
+@pytest.fixture
+def installer(tmp_path):
+    path = tmp_path / "MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+    path.write_bytes(package_bytes(CURRENT))
+    return path
+
+
+def playbook(estate, name: str, variables: dict, out: pathlib.Path, *extra: str) -> tuple[int, str]:
+    out.mkdir(parents=True, exist_ok=True)
+    vars_file = out / "vars.yml"
+    vars_file.write_text(yaml.safe_dump(variables), encoding="utf-8")
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    cmd = [
+        str(pathlib.Path(sys.executable).parent / "ansible-playbook"),
+        "-i",
+        str(estate.path / "inventory.yml"),
+        "-e",
+        f"@{vars_file}",
+        *extra,
+        str(ROOT / "playbooks" / name),
+    ]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    output = proc.stdout + proc.stderr
+    (out / f"{name}.log").write_text(output, encoding="utf-8")
+    return proc.returncode, output
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    return {
+        m.group(1): dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m.groups()[1:]), strict=True))
+        for m in RECAP.finditer(output)
+    }
+
+
+def version(estate, host: str) -> str | None:
+    """The Configuration/Process Server's Build_Version (Installed Products\\9 [6.4]) in the host's state."""
+    return estate.read_host(host).reg_get(c.REG_INSTALLED_CSPS, "Build_Version")
+
+
+def registered_ips(estate) -> set[str]:
+    return set(estate.read_host("cs01").asr.get("registered_process_servers", {}))
+
+
+CHANGING = ("setup_start v1", "proxy_apply v1", "register_apply v1", "uninstall_step v1")
+
+
+def changing_calls(estate, host: str) -> list[str]:
+    return [i for i in identities(estate, host) if i and (i in CHANGING or i.startswith("ansible.windows.win_copy"))]
+
+
+def test_site_converges_a_mixed_fleet_then_costs_one_call_per_host(tmp_path, installer):
+    live = [h for h in PSS if h != "ps05"]  # ps05 is dead in the mixed seed (decommission.yml purges it)
+    with served(tmp_path, "mixed", ps=10) as estate:
+        clear(estate)
+        rc, output = playbook(estate, "site.yml", fleet_vars(installer), tmp_path / "first", "--limit", "!ps05")
+        assert rc == 0, output[-4000:]
+        result = recap(output)
+        for host in live:
+            assert result[host]["failed"] == 0 and result[host]["changed"] >= 1, (host, result[host])
+            effective = estate.read_host(host).asr.get("mars_proxy_effective") or {}
+            assert effective.get("ProxyServer") == "http://proxy.corp.example", host
+        for host in ("ps01", *PSS[5:]):  # fresh and bare hosts were installed at the installer's build
+            assert version(estate, host) == CURRENT, host
+        assert version(estate, "ps03") == "9.53.6904.1"  # present does not upgrade (upgrade.yml does)
+        assert {f"10.0.0.{100 + n}" for n in (1, 2, 3, 4, 6, 7, 8, 9, 10)} <= registered_ips(estate)
+        assert identities(estate, "ps05") == []
+        assert PASSWORD not in output
+        for host in live:
+            assert PASSWORD not in estate.journal_path(host).read_text(encoding="utf-8"), host
+            assert not any(PASSWORD in line for line in processes(estate, host)), host
+
+        clear(estate)
+        rc, output = playbook(estate, "site.yml", fleet_vars(installer), tmp_path / "again", "--limit", "!ps05")
+        assert rc == 0, output[-4000:]
+        result = recap(output)
+        for host in live:
+            assert result[host]["changed"] == 0 and result[host]["failed"] == 0, (host, result[host])
+            assert identities(estate, host) == ["probe v1"], host  # ONE remote call per host in total
+        assert identities(estate, "cs01") == []  # no heartbeat read when nothing changed
+
+
+def test_upgrade_goes_in_batches_and_stops_on_a_failed_batch(tmp_path, installer):
+    with served(tmp_path, "installed-old", ps=10) as estate:
+        with estate.open_host("ps05") as host:
+            host.faults["installer_exit_code"] = 1
+        clear(estate)
+        rc, output = playbook(estate, "upgrade.yml", fleet_vars(installer), tmp_path / "faulted")
+        assert rc != 0
+        assert identities(estate, "cs01")[0] == "probe v1"  # the configuration server was surveyed first
+        for host in ("ps01", "ps02", "ps03", "ps04"):
+            assert version(estate, host) == CURRENT, host
+        assert recap(output)["ps05"]["failed"] == 1
+        # serial [1, '25%'] of 10: [ps01], [ps02, ps03], [ps04, ps05] -- the third batch failed, so the rollout
+        # stopped there: ps06-ps10 were not touched at all (no call, let alone a changing one)
+        for host in PSS[5:]:
+            assert identities(estate, host) == [], host
+            assert version(estate, host) == OLD, host
+        # the canary finished (upgrade, then its gate) before the first wave started
+        canary_end = max(e["time"] for e in json_lines(estate.journal_path("ps01")))
+        wave_start = min(e["time"] for e in json_lines(estate.journal_path("ps02")))
+        assert canary_end < wave_start
+        # each gated host's heartbeat was read on the configuration server (one read-only listing per host):
+        # ps01-ps03 passed their gates; the failed batch stopped before ps04's gate
+        assert identities(estate, "cs01").count("unregister_list v1") == 3
+        assert "unregister_purge v1" not in identities(estate, "cs01")
+
+        with estate.open_host("ps05") as host:
+            host.faults.pop("installer_exit_code", None)
+        rc, output = playbook(estate, "upgrade.yml", fleet_vars(installer), tmp_path / "resumed")
+        assert rc == 0, output[-4000:]
+        assert all(version(estate, host) == CURRENT for host in PSS)
+
+        clear(estate)
+        rc, output = playbook(estate, "upgrade.yml", fleet_vars(installer), tmp_path / "converged")
+        assert rc == 0, output[-4000:]
+        for host in PSS:
+            assert identities(estate, host) == ["probe v1"], host
+
+
+def test_upgrade_stops_before_any_process_server_when_the_cs_is_older(tmp_path, installer):
+    with served(tmp_path, "installed-old", ps=2) as estate:
+        clear(estate)
+        variables = {**fleet_vars(installer), "asr_installer_version": "9.56.7200.1"}
+        rc, output = playbook(estate, "upgrade.yml", variables, tmp_path / "cs-old")
+        assert rc != 0
+        assert "Upgrade the configuration server first" in " ".join(output.split())
+        for host in ("ps01", "ps02"):
+            assert identities(estate, host) == [], host
+            assert version(estate, host) == OLD
+
+
+def test_decommission_refuses_without_the_drain_then_removes_and_purges(tmp_path, installer):
+    with served(tmp_path, "mixed", ps=10) as estate:
+        base = fleet_vars(installer)
+        clear(estate)
+        rc, output = playbook(estate, "decommission.yml", base, tmp_path / "nohosts")
+        assert rc != 0 and "Name the process servers to decommission" in output
+        assert all(identities(estate, h) == [] for h in PSS)
+
+        rc, output = playbook(estate, "decommission.yml", {**base, "asr_decommission_hosts": "ps03"}, tmp_path / "nodrain")
+        assert rc != 0 and "Start-AzRecoveryServicesAsrSwitchProcessServerJob" in output
+        assert changing_calls(estate, "ps03") == []
+        assert "10.0.0.103" in registered_ips(estate)
+
+        variables = {
+            **base,
+            "asr_decommission_hosts": "ps03,ps05",
+            "asr_workload_moved": True,
+            "asr_purge_from_configuration_server": True,
+        }
+        rc, output = playbook(estate, "decommission.yml", variables, tmp_path / "gone")
+        assert rc == 0, output[-4000:]
+        ips = registered_ips(estate)
+        assert "10.0.0.103" not in ips and "10.0.0.105" not in ips
+        assert {"10.0.0.102", "10.0.0.104"} <= ips  # the others stay
+        assert version(estate, "ps03") is None
+        for host in ("ps01", "ps02", "ps04", *PSS[5:]):
+            assert identities(estate, host) == [], host
+
+
+def test_proxy_converges_a_drifted_fleet(tmp_path, installer):
+    with served(tmp_path, "drifted-proxy", ps=10) as estate:
+        clear(estate)
+        rc, output = playbook(estate, "proxy.yml", fleet_vars(installer), tmp_path / "fix")
+        assert rc == 0, output[-4000:]
+        for host in PSS:
+            effective = estate.read_host(host).asr.get("mars_proxy_effective") or {}
+            assert effective.get("ProxyServer") == "http://proxy.corp.example" and effective.get("ProxyPort") == 3128
+            assert identities(estate, host) == ["probe v1", "proxy_apply v1"], host
+        assert PASSWORD not in output
+
+        clear(estate)
+        rc, output = playbook(estate, "proxy.yml", fleet_vars(installer), tmp_path / "again")
+        assert rc == 0, output[-4000:]
+        for host in PSS:
+            assert identities(estate, host) == ["probe v1"], host
+        assert identities(estate, "cs01") == []
+
+
+def json_lines(path: pathlib.Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
