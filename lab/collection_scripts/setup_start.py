@@ -15,6 +15,11 @@ Each block below mirrors the script's block of the same heading, against the emu
 
 The runner's own work (secret files deleted when setup exits, ``status.json``) is done by the poll handler when
 it first sees the run ended (lab/collection_scripts/setup_poll.py).
+
+* one setup at a time: before anything else, a run of the collection still alive in the same staging folder (its
+  ``started.json`` present, no ``status.json``, the runner alive -- here: the lab run still ``running``) or a
+  running Unified Setup (its single-instance mutex [1.3]) makes the script change nothing and return ``busy``.
+  The script's own start lock (a named mutex) is the host lock every lab handler already runs under.
 """
 
 from __future__ import annotations
@@ -46,9 +51,42 @@ def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
+def _live_run(host: Any, staging_dir: str) -> dict[str, Any] | None:
+    """A collection run still in progress under ``staging_dir`` (Get-LiveRun in the script)."""
+    prefix = staging_dir.rstrip("\\").lower() + "\\run-"
+    for key, record in runs(host).items():
+        run_dir = key
+        if not run_dir.startswith(prefix) or "\\" in run_dir[len(prefix) :]:
+            continue
+        if not host.is_file(run_dir + "\\started.json") or host.is_file(run_dir + "\\status.json"):
+            continue
+        if installer.poll_setup(host, record["lab_run_id"])["state"] == "running":  # the runner is alive
+            started = json.loads(host.read_text(run_dir + "\\started.json"))
+            return {
+                "run_dir": run_dir,
+                "pid": int(started["pid"]),
+                "started": started["started"],
+                "by": "asr.process_server",
+            }
+    return None
+
+
+def _setup_mutex_held(host: Any) -> bool:
+    """[1.3] Unified Setup's single-instance mutex: a setup run on the host is still running."""
+    installer.settle(host)
+    return any(run.get("state") == "running" for run in host.asr.get("setup_runs", {}).values())
+
+
 @scripts.register("setup_start", 1)
 def setup_start(ctx: scripts.ScriptContext) -> str:
     host = ctx.host
+    # ---- one setup at a time
+    busy = _live_run(host, str(ctx.param("RunDir")).rsplit("\\", 1)[0])
+    if busy is None and _setup_mutex_held(host):
+        busy = {"run_dir": None, "pid": None, "started": None, "by": "mutex Microsoft Azure Site Recovery Setup"}
+    if busy is not None:
+        ctx.changed = False
+        return json.dumps({"busy": busy}, separators=(",", ":"))
     package = str(ctx.param("PackagePath"))
     expected = str(ctx.param("ExpectedSha256") or "")
     extract_dir = str(ctx.param("ExtractDir"))

@@ -85,6 +85,25 @@ def extract_dir_for(staging_dir: str, package: str) -> str:
     return staging_dir + "\\extracted"
 
 
+def busy_message(operation: str, busy: dict[str, Any]) -> str:
+    """Why setup_start refused: another Unified Setup is running on the host (setup is single-instance [1.3])."""
+    if busy.get("run_dir"):
+        who = (
+            f"a Unified Setup run of this collection is still running on the host (run folder {busy['run_dir']}, "
+            f"runner process id {busy.get('pid')}, started {busy.get('started')}): another play, or an earlier run "
+            "whose controller was interrupted"
+        )
+    else:
+        who = (
+            "Unified Setup is already running on the host (its single-instance mutex is held), "
+            "not started by this collection"
+        )
+    return (
+        f"Unified Setup ({operation}) was not started: {who}. Nothing was changed. Wait for that run to end "
+        "(C:\\ProgramData\\ASRSetupLogs\\ASRUnifiedSetup.log), then run the task again: it sees what that run did."
+    )
+
+
 class SetupRunner:
     """Runs the steps on the host for one task; counts remote calls on the action (``action.remote_calls``)."""
 
@@ -176,6 +195,7 @@ class SetupRunner:
             parameters["ProxySettingsFile"] = f"{run.run_dir}\\{PROXY_SETTINGS_FILE}"
             sensitive["ProxySettings"] = secrets[PROXY_SETTINGS_FILE]
         run.secret_files = [parameters[k] for k in ("PassphraseFile", "ProxySettingsFile") if k in parameters]
+        busy = False
         try:
             # The start is NOT retried: after a lost connection nobody knows whether setup started.
             try:
@@ -186,6 +206,9 @@ class SetupRunner:
                     f"started is not known (run folder {run.run_dir}). Run the task again once the host answers: "
                     "it refuses while that setup run is still alive and otherwise continues from what it finds"
                 ) from exc
+            if run.started.get("busy"):
+                busy = True
+                raise ActionFailure(busy_message(run.operation, run.started["busy"]), busy=run.started["busy"])
             self._wait(run)
             run.outcome = interpret_run(
                 run.last_poll or {},
@@ -194,7 +217,8 @@ class SetupRunner:
                 configuration_server_ip=configuration_server_ip,
             )
         finally:
-            self.cleanup(run)
+            if not busy:  # a refused start created nothing; the running setup's extracted files must stay
+                self.cleanup(run)
         return run
 
     def _wait(self, run: SetupRun) -> None:

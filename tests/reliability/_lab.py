@@ -127,6 +127,16 @@ def module_play(
     return [play]
 
 
+def ansible_env(**extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORKS": "20",
+        **extra,
+    }
+
+
 def run_playbook(
     estate: lab_estate.Estate,
     playbook: pathlib.Path,

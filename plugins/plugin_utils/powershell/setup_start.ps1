@@ -13,6 +13,14 @@
 # clean up. A small runner (a fixed text written below) waits for setup, deletes the secret files as soon as
 # setup exits, and writes the exit code to status.json, so the result is never lost with the connection.
 #
+# One setup at a time: Unified Setup is single-instance [1.3] (a second one fails), and a second start would also
+# delete the extracted files the running setup executes from. So before touching anything this script looks for
+# a run of this collection still alive in the staging folder (a run folder with started.json, no status.json,
+# and its runner process alive -- another play, or an earlier run whose controller was interrupted) and for
+# setup's own mutex; when it finds one it changes nothing and returns `busy`, which the controller reports as a
+# clear failure (wait, then run again). The check and the start happen under a host-wide mutex of this
+# collection, so two plays starting at the same moment cannot both pass the check.
+#
 # User values arrive only as parameters (ARCHITECTURE.md decision 5); the passphrase and the proxy settings
 # (which hold the proxy password) arrive as SecureStrings (win_powershell sensitive_parameters) and are only
 # written to files inside the protected run folder (decision 6). The setup command line carries paths only.
@@ -102,6 +110,61 @@ function Write-SecretFile {
     }
 }
 
+function Get-LiveRun {
+    # A run of this collection still in progress under $StagingDir: its folder, runner process id and start time.
+    param ([string]$StagingDir)
+    if (-not $StagingDir -or -not (Test-Path -LiteralPath $StagingDir -PathType Container)) {
+        return $null
+    }
+    foreach ($folder in @(Get-ChildItem -LiteralPath $StagingDir -Directory -Filter 'run-*' -ErrorAction SilentlyContinue)) {
+        $startedPath = Join-Path -Path $folder.FullName -ChildPath 'started.json'
+        $statusPath = Join-Path -Path $folder.FullName -ChildPath 'status.json'
+        if (-not (Test-Path -LiteralPath $startedPath -PathType Leaf) -or (Test-Path -LiteralPath $statusPath -PathType Leaf)) {
+            continue
+        }
+        $started = Get-Content -LiteralPath $startedPath -Raw | ConvertFrom-Json
+        $process = Get-Process -Id ([int]$started.pid) -ErrorAction SilentlyContinue
+        if ($null -ne $process -and $process.ProcessName -eq 'powershell') {
+            return [ordered]@{ run_dir = $folder.FullName; pid = [int]$started.pid; started = $started.started; by = 'asr.process_server' }
+        }
+    }
+    return $null
+}
+
+function Test-SetupMutex {
+    # [1.3] Unified Setup's single-instance mutex. Its namespace is not documented [UNCONFIRMED]: both are tried.
+    foreach ($name in @('Global\Microsoft Azure Site Recovery Setup', 'Microsoft Azure Site Recovery Setup')) {
+        $existing = $null
+        if ([System.Threading.Mutex]::TryOpenExisting($name, [ref]$existing)) {
+            $existing.Dispose()
+            return $true
+        }
+    }
+    return $false
+}
+
+# ---- one setup at a time (see the header) -----------------------------------------------------------------
+$startLock = New-Object -TypeName System.Threading.Mutex -ArgumentList @($false, 'Global\asr.process_server.setup_start')
+try {
+    if (-not $startLock.WaitOne([TimeSpan]::FromSeconds(120))) {
+        throw 'Another asr.process_server task has been starting Unified Setup on this host for 2 minutes; run the task again.'
+    }
+}
+catch [System.Threading.AbandonedMutexException] {
+    # the previous holder's process ended without releasing it (it threw): this process owns it now
+    Write-Verbose -Message 'setup_start: took over an abandoned start lock'
+}
+$busy = Get-LiveRun -StagingDir (Split-Path -Path $RunDir -Parent)
+if ($null -eq $busy -and (Test-SetupMutex)) {
+    $busy = [ordered]@{ run_dir = $null; pid = $null; started = $null; by = 'mutex Microsoft Azure Site Recovery Setup' }
+}
+if ($null -ne $busy) {
+    $startLock.ReleaseMutex()
+    $Ansible.Changed = $false
+    $Ansible.Result = ConvertTo-Json -Compress -InputObject ([ordered]@{ busy = $busy })
+    return
+}
+
 # ---- the package: checksum, then [1.1] extraction ---------------------------------------------------------
 if (-not (Test-Path -LiteralPath $PackagePath -PathType Leaf)) {
     throw "The Unified Setup package $PackagePath does not exist on the host."
@@ -170,6 +233,8 @@ if ($created.ReturnValue -ne 0) {
 $startedAt = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
 $record = [ordered]@{ pid = [int]$created.ProcessId; started = $startedAt }
 Set-Content -LiteralPath (Join-Path -Path $RunDir -ChildPath 'started.json') -Value (ConvertTo-Json -InputObject $record -Compress) -Encoding UTF8
+
+$startLock.ReleaseMutex()
 
 $info = [System.Diagnostics.FileVersionInfo]::GetVersionInfo($setupExe)
 $Ansible.Changed = $true
