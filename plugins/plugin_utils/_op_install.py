@@ -256,7 +256,12 @@ def _finish(action, runner, run, plan, spec, result, done):  # type: ignore[no-u
     problems = (
         []
         if result["reboot_required"]
-        else verify(poll, version=plan.installer_version, configuration_server_ip=spec.request.configuration_server_ip)
+        else verify(
+            poll,
+            version=plan.installer_version,
+            configuration_server_ip=spec.request.configuration_server_ip,
+            after_reboot=REBOOT_AFTER in done,
+        )
     )
     if problems:
         raise ActionFailure(

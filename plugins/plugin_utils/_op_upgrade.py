@@ -171,7 +171,7 @@ def _execute(action, state, plan, spec, task_vars, result, done):  # type: ignor
             runner.reboot(f"Unified Setup exit code 3010 after the upgrade to {version}")
             done.append(REBOOT_AFTER)
             poll = runner.poll("")
-        problems = verify(poll, version=version, configuration_server_ip=None)
+        problems = verify(poll, version=version, configuration_server_ip=None, after_reboot=outcome.reboot_required)
         if problems:
             raise ActionFailure(
                 f"Unified Setup reported success for the upgrade to {version} but: "

@@ -39,8 +39,14 @@ def _service_states(poll: dict[str, Any]) -> dict[str, str | None]:
     return {s.get("name"): (s.get("state") if s.get("present") else None) for s in poll.get("services") or []}
 
 
-def verify(poll: dict[str, Any], *, version: str | None, configuration_server_ip: str | None) -> list[str]:
-    """Problems with the host after a successful run (empty = verified)."""
+def verify(
+    poll: dict[str, Any], *, version: str | None, configuration_server_ip: str | None, after_reboot: bool = False
+) -> list[str]:
+    """Problems with the host after a successful run (empty = verified).
+
+    Right after setup every service it checks must run; after a reboot a service allowed a manual start
+    ([6.3]: obengine, the MARS agent, starts on demand) may be stopped.
+    """
     problems = []
     installed = (poll.get("csps") or {}).get("build_version")
     if not installed:
@@ -54,7 +60,10 @@ def verify(poll: dict[str, Any], *, version: str | None, configuration_server_ip
             f"expected {configuration_server_ip}"
         )
     states = _service_states(poll)
-    stopped = [name for name in product.SETUP_CHECKED_PS_SERVICES if states.get(name) != "running"]
+    allowed = product.MANUAL_START_ALLOWED if after_reboot else frozenset()
+    stopped = [
+        name for name in product.SETUP_CHECKED_PS_SERVICES if states.get(name) != "running" and name not in allowed
+    ]
     if stopped:
         problems.append("services not running: " + ", ".join(stopped))
     return problems
