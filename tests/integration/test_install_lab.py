@@ -30,9 +30,13 @@ def seed_file(tmp_path, ps_asr=None, ps_extra=None):
     spec = {
         "description": "fresh, with a recognisable CS passphrase",
         "hosts": [
-            {"name": "cs01", "role": "configuration_server", "ip": CS_IP,
-             "asr": {"version": "9.55.7123.1", "install_location": "D:\\", "passphrase": PASSPHRASE}},
-        ],  # fmt: skip
+            {
+                "name": "cs01",
+                "role": "configuration_server",
+                "ip": CS_IP,
+                "asr": {"version": "9.55.7123.1", "install_location": "D:\\", "passphrase": PASSPHRASE},
+            },
+        ],
         "templates": {"process_server": ps_template},
     }
     path = tmp_path / "seed.yml"
