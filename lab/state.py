@@ -426,11 +426,27 @@ class Host:
         service = self.service(name)
         if service is None:
             raise KeyError(name)
+        before = service["state"]
         if state == "running" and self.service_start_blocked(name):
             service["state"] = "stopped"
+            self._note_downtime(service["name"], before, "stopped")
             return False
         service["state"] = state
+        self._note_downtime(service["name"], before, state)
         return True
+
+    def _note_downtime(self, name: str, before: str, after: str) -> None:
+        """LAB bookkeeping, not Windows behaviour: every service outage as ``{service, down_at, up_at}`` (host clock;
+        ``up_at`` None while still down) in ``data["downtime"]``, so tests can measure how many hosts were out of
+        service at once (tests/reliability/test_rolling.py). Only transitions made through set_service_state."""
+        windows = self.data.setdefault("downtime", [])
+        if before == "running" and after != "running":
+            windows.append({"service": name, "down_at": self.now(), "up_at": None})
+        elif before != "running" and after == "running":
+            for window in reversed(windows):
+                if window["service"] == name and window["up_at"] is None:
+                    window["up_at"] = self.now()
+                    break
 
     def service_start_blocked(self, name: str) -> bool:
         blocked = self.faults.get("service_fails_to_start") or []
