@@ -197,7 +197,8 @@ def test_decommission_refuses_without_the_drain_then_removes_and_purges(tmp_path
         assert rc != 0 and "Name the process servers to decommission" in output
         assert all(identities(estate, h) == [] for h in PSS)
 
-        rc, output = playbook(estate, "decommission.yml", {**base, "asr_decommission_hosts": "ps03"}, tmp_path / "nodrain")
+        one = {**base, "asr_decommission_hosts": "ps03"}
+        rc, output = playbook(estate, "decommission.yml", one, tmp_path / "nodrain")
         assert rc != 0 and "Start-AzRecoveryServicesAsrSwitchProcessServerJob" in output
         assert changing_calls(estate, "ps03") == []
         assert "10.0.0.103" in registered_ips(estate)
