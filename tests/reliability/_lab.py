@@ -244,3 +244,82 @@ def preplace_package(estate: lab_estate.Estate, hosts: list[str], version: str =
             state.mkdir(REMOTE_PACKAGE.rsplit("\\", 1)[0])
             state.write_file(REMOTE_PACKAGE, data)
     return REMOTE_PACKAGE
+
+
+def fleet_vars(remote_package: str | None = None, **extra: Any) -> dict[str, Any]:
+    """Inventory variables for the fleet playbooks on a lab estate (package pre-placed on the hosts)."""
+    variables: dict[str, Any] = {
+        "asr_configuration_server_ip": "10.0.0.11",
+        "asr_passphrase": "LabPassphrase0001",
+        "asr_installer_version": CURRENT,
+        "asr_install_location": "D:\\",
+        "asr_env_type": "NonVMware",
+        "asr_poll_interval": 1,
+        "asr_ip": "{{ asr_lab_ip }}",
+    }
+    if remote_package:
+        variables["asr_installer_remote_path"] = remote_package
+    variables.update(extra)
+    return variables
+
+
+def run_fleet(
+    estate: lab_estate.Estate, name: str, variables: dict[str, Any], out: pathlib.Path, *extra: str
+) -> tuple[subprocess.CompletedProcess, dict[str, Any]]:
+    """Run ``playbooks/<name>`` with ``variables``; the process and the json callback's report."""
+    out.mkdir(parents=True, exist_ok=True)
+    vars_file = out / "vars.yml"
+    vars_file.write_text(yaml.safe_dump(variables), encoding="utf-8")
+    proc = run_playbook(estate, ROOT / "playbooks" / name, "-e", f"@{vars_file}", *extra)
+    (out / f"{name}.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    try:
+        report = json.loads(proc.stdout[proc.stdout.index("{") :])
+    except ValueError:
+        report = {}
+    return proc, report
+
+
+def task_messages(report: dict[str, Any], host: str) -> list[str]:
+    """Every failure message a host got in a playbook run (json callback report)."""
+    messages = []
+    for play in report.get("plays") or []:
+        for entry in play.get("tasks") or []:
+            result = (entry.get("hosts") or {}).get(host)
+            if result and (result.get("failed") or result.get("unreachable")):
+                messages.append(failure_text(result))
+    return messages
+
+
+def out_of_service(estate: lab_estate.Estate, host: str) -> list[tuple[float, float]]:
+    """When ``host`` was out of service (host clock): each Unified Setup run, from start to end (in the lab a
+    run's effects land at its end, but on a real host setup stops the services while it runs), and each service
+    downtime window the lab recorded (``downtime``, lab/state.py bookkeeping). An open window ends now."""
+    state = estate.read_host(host)
+    windows = []
+    for run in (state.asr.get("setup_runs") or {}).values():
+        start, end = run.get("started"), run.get("finished") or run.get("finish_at")
+        if start is not None and end is not None and float(end) > float(start):  # not a run refused at once
+            windows.append((float(start), float(end)))
+    for window in state.data.get("downtime") or []:
+        windows.append(
+            (float(window["down_at"]), float(window["up_at"] if window["up_at"] is not None else state.now()))
+        )
+    return windows
+
+
+def max_concurrent(windows_by_host: dict[str, list[tuple[float, float]]]) -> tuple[int, list[str]]:
+    """The largest number of hosts out of service at the same instant, and which hosts they were."""
+    events = []
+    for host, windows in windows_by_host.items():
+        for start, end in windows:
+            events.append((start, 0, host))  # at equal times an end (1) comes after a start: touching counts
+            events.append((end, 1, host))
+    events.sort()
+    down: dict[str, int] = {}
+    best, best_hosts = 0, []
+    for _, kind, host in events:
+        down[host] = down.get(host, 0) + (1 if kind == 0 else -1)
+        current = [h for h, n in down.items() if n > 0]
+        if len(current) > best:
+            best, best_hosts = len(current), sorted(current)
+    return best, best_hosts
