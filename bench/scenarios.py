@@ -27,9 +27,11 @@ PROXY = {
     "password": "Bench-Proxy-Pw1",
 }
 
-# Variables both implementations get (names as in inventories/example/group_vars/all). ``asr_installer`` is
-# filled in by run.py with the package file it writes (lab.asr.installer.package_bytes).
+# Variables both implementations get: the ones playbooks/*.yml read (inventories/example/group_vars/all, as
+# tests/integration/test_playbooks_lab.py and scripts/demo.sh pass them). ``asr_installer`` is filled in by
+# run.py with the package file it writes (lab.asr.installer.package_bytes). The baseline reads asr_version.
 COMMON_VARS: dict[str, Any] = {
+    "asr_installer_version": CURRENT_VERSION,
     "asr_version": CURRENT_VERSION,
     "asr_configuration_server_ip": LAB_CS_IP,
     "asr_passphrase": LAB_PASSPHRASE,
@@ -39,6 +41,10 @@ COMMON_VARS: dict[str, Any] = {
     "asr_proxy": PROXY,
     # the lab inventory names each host's emulated address asr_lab_ip; the example inventory calls it asr_ip
     "asr_ip": "{{ asr_lab_ip }}",
+    # the roles poll Unified Setup every asr_poll_interval seconds (default 15, sized for real installs of tens
+    # of minutes); the lab's setup finishes in about a second, so the default would only measure the sleep.
+    # The baseline's win_command blocks until setup exits. Same as the integration tests and demo.sh.
+    "asr_poll_interval": 1,
 }
 
 
