@@ -412,6 +412,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--ci", action="store_true", help="smoke mode: 3 hosts, no latency, small planner; CI gate")
     p.add_argument("--list", action="store_true", help="print the scenario table and exit")
     p.add_argument("--markdown", type=pathlib.Path, nargs="+", help="print result JSON file(s) as Markdown tables")
+    p.add_argument("--combine", type=pathlib.Path, nargs="+",
+                   help="merge result JSON files of separate runs (e.g. --impl ours, --impl baseline) into one "
+                        "JSON + SVG in --out, with the comparisons and targets recomputed")  # fmt: skip
     args = p.parse_args(argv)
     if args.ci:
         args.hosts, args.latency_ms, args.forks = [3], 0, 5
@@ -421,6 +424,34 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         # ours unless --impl says otherwise. The full benchmark always runs both.
         args.impl = args.impl or ["ours"]
     return args
+
+
+def combine(paths: list[pathlib.Path], out: pathlib.Path) -> pathlib.Path:
+    """One result from several: runs and planner rows concatenated, comparisons/growth/targets recomputed."""
+    parts = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+    rows = [r for part in parts for r in part["runs"]]
+    planner = [p for part in parts for p in part.get("planner", [])]
+    hosts = sorted({r["hosts"] for r in rows})
+    latency = {part["params"]["latency_ms"] for part in parts}
+    result: dict[str, Any] = {
+        "date": max(part["date"] for part in parts),
+        "command": " && ".join(part["command"] for part in parts),
+        "combined_from": [str(p) for p in paths],
+        "machine": parts[-1]["machine"],
+        "params": {**parts[0]["params"], "hosts": hosts},
+        "runs": rows,
+        "comparisons": compare(rows),
+        "growth": growth_table(rows),
+        "planner": planner,
+        "not_available": sorted({line for part in parts for line in part.get("not_available", [])}),
+        "elapsed_s": round(sum(part.get("elapsed_s", 0) for part in parts), 1),
+    }
+    result["targets"] = targets(rows, planner)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{result['date'][:10]}-n{'-'.join(map(str, hosts))}-lat{'-'.join(f'{x:g}' for x in latency)}"
+    stem.with_suffix(".json").write_text(json.dumps(result, indent=1, default=str) + "\n", encoding="utf-8")
+    stem.with_suffix(".svg").write_text(svg.chart(result), encoding="utf-8")
+    return stem.with_suffix(".json")
 
 
 def list_scenarios() -> None:
@@ -438,6 +469,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.markdown:
         print(markdown([json.loads(p.read_text(encoding="utf-8")) for p in args.markdown]), end="")
+        return 0
+    if args.combine:
+        print(f"wrote {combine(args.combine, args.out)}")
         return 0
     from bench.labctl import Lab  # imports the lab only when a run is asked for
     from lab.asr.installer import package_bytes

@@ -219,3 +219,26 @@ def test_markdown_tables_list_runs_in_scenario_order_with_ratios():
     assert body[0].startswith("| 10 | site | fresh | ours | 4 (4)")
     assert body[2].startswith("| 10 | proxy | fix drift | ours | not available yet")
     assert "| 10 | site | fresh | 5.0x | 4.0x |" in text
+
+
+def test_combine_merges_separate_runs_and_recomputes_the_ratios(tmp_path):
+    def part(impl, wall, command):
+        rows = [_row(impl, "site", "converged", 200, 1.0 if impl == "ours" else 9.0, 1 if impl == "ours" else 9, wall)]
+        for r in rows:
+            r.setdefault("lab_server_cpu_s", 1.0)
+        return {
+            "date": "2026-11-26T03:00:00", "command": command, "machine": {"nproc": 2},
+            "params": {"hosts": [200], "latency_ms": 50, "forks": 20, "ci": False}, "runs": rows, "planner": [],
+            "not_available": [], "elapsed_s": 10,
+        }  # fmt: skip
+
+    paths = []
+    for impl, wall in (("ours", 10.0), ("baseline", 50.0)):
+        path = tmp_path / f"{impl}.json"
+        path.write_text(json.dumps(part(impl, wall, f"bench/run.py --impl {impl}")), encoding="utf-8")
+        paths.append(path)
+    written = run.combine(paths, tmp_path / "out")
+    result = json.loads(written.read_text(encoding="utf-8"))
+    assert written.name == "2026-11-26-n200-lat50.json" and written.with_suffix(".svg").is_file()
+    assert [c["wall_ratio"] for c in result["comparisons"]] == [5.0]
+    assert "--impl ours" in result["command"] and "--impl baseline" in result["command"]
