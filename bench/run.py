@@ -495,6 +495,8 @@ def main(argv: list[str] | None = None) -> int:
             for scenario in chosen:
                 for impl in impls:
                     rows.extend(run_scenario(lab, scenario, impl, n, args, work, installer))
+                    # checkpoint: a long run stopped half-way (a shared machine) still leaves its finished runs
+                    (work / "runs-so-far.json").write_text(json.dumps(rows, indent=1, default=str), encoding="utf-8")
         finally:
             lab.down()
         print(f"N={n}: {time.perf_counter() - t0:.0f} s including lab up/down")
