@@ -346,11 +346,11 @@ def markdown(results: list[dict[str, Any]]) -> str:
         if r["status"] != "ok":
             lines.append(f"| {r['hosts']} | {r['scenario']} | {r['run']} | {r['impl']} | {r['status']} | | | | | |")
             continue
-        load = r.get("loadavg_1m") or ["?", "?"]
+        load = r.get("loadavg_1m") or ["n/a", "n/a"]
         lines.append(
             f"| {r['hosts']} | {r['scenario']} | {r['run']} | {r['impl']} | "
             f"{r['calls']['mean']:g} ({r['calls']['max']}) | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
-            f"{r['maxrss_mb']:.1f} | {r['lab_server_cpu_s'] or 0:.1f} | {load[0]}-{load[1]} |"
+            f"{r['maxrss_mb']:.1f} | {_or_na(r.get('lab_server_cpu_s'))} | {load[0]}-{load[1]} |"
         )
     comparisons = compare(rows)
     if comparisons:
@@ -374,6 +374,10 @@ def markdown(results: list[dict[str, Any]]) -> str:
             for p in planner
         ]
     return "\n".join(lines) + "\n"
+
+
+def _or_na(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
 
 
 def ci_failures(result: dict[str, Any]) -> list[str]:
