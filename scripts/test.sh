@@ -227,7 +227,15 @@ for lane in "${LANES[@]}"; do
         step "[$lane] ansible-lint (production, offline)" ansible-lint --nocolor
         step "[$lane] execution environment (ansible-builder create)" bash scripts/ee_context.sh "$WORK/ee-context"
     fi
-    step "[$lane] pytest" run_pytest
+    if ((FIRST)); then
+        step "[$lane] pytest" run_pytest
+    else
+        # The second lane proves the collection and the lab on its ansible-core: unit tests, the lab itself,
+        # the lab acceptance playbook and a module round trip over WinRM. The long fleet, fault and
+        # reliability runs are the same Python on both lanes and run once, in the first lane.
+        step "[$lane] pytest (unit, lab, acceptance over WinRM)" run_pytest tests/unit tests/lab \
+            tests/integration/test_lab_acceptance.py tests/integration/test_info_lab.py
+    fi
     if ((FIRST)); then
         step "[$lane] molecule (default scenario)" run_molecule
         # real playbooks against a 3-PS lab; fails only on a broken run or a converged host above 1 remote
