@@ -238,7 +238,7 @@ for lane in "${LANES[@]}"; do
     fi
     if ((FIRST)); then
         step "[$lane] molecule (default scenario)" run_molecule
-        # real playbooks against a 3-PS lab; fails only on a broken run or a converged host above 1 remote
+        # real playbooks against a 2-PS lab; fails only on a broken run or a converged host above 1 remote
         # call, never on timing (docs/benchmarks.md)
         step "[$lane] benchmark (smoke)" python bench/run.py --ci
     fi
