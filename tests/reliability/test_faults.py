@@ -90,11 +90,11 @@ def _stop(*names: str) -> Callable[[Any], None]:
 def _small_disk(state: Any) -> None:
     # The lab's disk_too_small knob shrinks the space Unified Setup sees, not what Win32_LogicalDisk reports to
     # the probe; this case shrinks the volume itself so the collection's own preflight sees it.
-    state.data["disks"]["d"]["free_gb"] = 100
+    state.data["disks"]["D"]["free_gb"] = 100
 
 
 def _restore_disk(state: Any) -> None:
-    state.data["disks"]["d"]["free_gb"] = 900
+    state.data["disks"]["D"]["free_gb"] = 1000
 
 
 SETUP_FAULTS = [
@@ -231,6 +231,26 @@ FAMILIES = {
         ],
         lambda estate, tmp, hosts: {"workload_moved": True},
     ),
+    "process_server": Family(
+        "process_server",
+        "fresh",
+        [
+            exit_code(1, r"ASRUnifiedSetup\.log"),
+            exit_code(102, r"ProcessServer"),
+            exit_code(113, r"registermt"),
+            exit_code(115, r"proxy"),
+            Case("drop_connection_at setup_poll (mid-install)", "drop_connection_at", "setup_poll v1", first="ok"),
+            Case("cs_unreachable", "cs_unreachable", True, says=(r"10\.0\.0\.11", r"443")),
+            Case(
+                "network_logon_restricted without become",
+                "network_logon_restricted",
+                True,
+                no_become=True,
+                says=(r"network logon", r"become"),
+            ),
+        ],
+        _process_server_args,
+    ),
 }
 
 
@@ -326,3 +346,85 @@ def test_fault_matrix(name, tmp_path):
         registry.record(SECTION, f"{family.module} x {case.fault}", "failed" if found else "passed", group=name)
     bad = {k: v for k, v in problems.items() if v}
     assert not bad, "\n".join(f"{name} x {k}: {'; '.join(v)}" for k, v in bad.items())
+
+
+def test_unregister_fault_matrix(tmp_path):
+    """unregister runs on the configuration server: the purge's connection dropped, then rerun and rerun."""
+    group = "unregister"
+    with L.served(tmp_path / "estate", "disconnected", ps=2) as estate:
+        args = {"ip_address": "10.0.0.101"}
+        for label, knob, value in (
+            ("drop_connection_at unregister_purge", "drop_connection_at", "unregister_purge v1"),
+            ("network_logon_restricted without become", "network_logon_restricted", True),
+        ):
+            with registry.case(SECTION, f"unregister x {label}", group=group):
+                L.reseed(estate, "disconnected")
+                L.set_fault(estate, "cs01", knob, value)
+                first, _ = L.run_module(
+                    estate, ["cs01"], "unregister", args, tmp_path / "u1", become=knob != "network_logon_restricted"
+                )
+                registered = "10.0.0.101" in estate.read_host("cs01").asr["registered_process_servers"]
+                if _outcome(first["cs01"]) != "ok":
+                    text = L.failure_text(first["cs01"])
+                    assert NEXT_STEP.search(text) and "Task failed:" not in text, text
+                    assert registered, "a failed purge must leave the registration to purge again"
+                L.clear_faults(estate)
+                second, _ = L.run_module(estate, ["cs01"], "unregister", args, tmp_path / "u2")
+                assert _outcome(second["cs01"]) == "ok", L.failure_text(second["cs01"])
+                assert "10.0.0.101" not in estate.read_host("cs01").asr["registered_process_servers"]
+                third, _ = L.run_module(estate, ["cs01"], "unregister", args, tmp_path / "u3")
+                assert third["cs01"]["changed"] is False and _outcome(third["cs01"]) == "ok"
+
+
+# ---- playbook rows: serial batches; a fault in batch 2 must stop the play before batch 3 ---------------------
+PSS = [f"ps{n:02d}" for n in range(1, 6)]
+BATCHES = [["ps01", "ps02"], ["ps03", "ps04"], ["ps05"]]  # asr_serial: 2
+PLAYBOOK_ROWS = [
+    # (playbook, seed, fault host, knob, value, cause regexes, extra vars)
+    ("site.yml", "fresh", "ps03", "cs_unreachable", True, (r"10\.0\.0\.11", r"443"), {}),
+    ("site.yml", "fresh", "ps03", "installer_exit_code", 1, (r"exit code 1\b", r"ASRUnifiedSetup\.log"), {}),
+    ("upgrade.yml", "installed-old", "ps03", "service_fails_to_start", ["ProcessServer"], (r"102|ProcessServer",), {}),
+    ("upgrade.yml", "installed-old", "ps03", "drop_connection_at", "setup_start v1", (r"(connection|WinRM)",), {}),
+    (
+        "decommission.yml",
+        "installed-old",
+        "ps02",
+        "msiexec_exit_code",
+        1603,
+        (r"1603", r"UnifiedAgentMSIUninstall"),
+        {"asr_decommission_hosts": "process_servers", "asr_workload_moved": True},
+    ),
+]
+
+
+@pytest.mark.parametrize("row", PLAYBOOK_ROWS, ids=[f"{r[0]}-{r[3]}" for r in PLAYBOOK_ROWS])
+def test_playbook_batches_stop_at_the_failed_batch(row, tmp_path):
+    book, seed_name, bad, knob, value, says, extra = row
+    name = f"{book} x {knob} (host {bad})"
+    with registry.case(SECTION, name, group=f"playbook {book}"), L.served(tmp_path / "e", seed_name, ps=5) as estate:
+        remote = L.preplace_package(estate, PSS)
+        variables = L.fleet_vars(remote, asr_serial=2, **extra)
+        L.set_fault(estate, bad, knob, value)
+        L.clear(estate)
+        proc, report = L.run_fleet(estate, book, variables, tmp_path / "faulted")
+        assert proc.returncode != 0, proc.stdout[-2000:]
+        text = " ".join(L.task_messages(report, bad))
+        for pattern in says:
+            assert re.search(pattern, text), (pattern, text[:800])
+        assert NEXT_STEP.search(text) and "Task failed:" not in text, text[:800]
+        # the batch that failed is the last one touched: no changing call on any host of a later batch
+        serial = 1 if book == "decommission.yml" else 2
+        order = PSS if serial == 1 else [h for b in BATCHES for h in b]
+        later = order[(order.index(bad) // serial + 1) * serial :]
+        for host in later:
+            assert L.changing_calls(estate, host) == [], (host, L.identities(estate, host))
+
+        L.clear_faults(estate)
+        proc, _ = L.run_fleet(estate, book, variables, tmp_path / "converge")
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        L.clear(estate)
+        proc, report = L.run_fleet(estate, book, variables, tmp_path / "again")
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        stats = report.get("stats") or {}
+        assert all(stats.get(h, {}).get("changed", 0) == 0 for h in PSS), stats
+        assert all(L.changing_calls(estate, h) == [] for h in PSS)
