@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 
 import pytest
 import registry
@@ -18,7 +19,7 @@ DOC = registry.DOC
 REPORT = registry.REPORT
 DOC_TEST = "test_published_counts_match_this_run"
 
-_STATE = {"deselected": 0, "not_passed": [], "ran_reliability": False}
+_STATE = {"deselected": 0, "not_passed": [], "ran_reliability": False, "files_not_collected": []}
 
 
 def _is_reliability(nodeid_or_path: str) -> bool:
@@ -27,6 +28,9 @@ def _is_reliability(nodeid_or_path: str) -> bool:
 
 def pytest_collection_modifyitems(session, config, items):
     doc_items = [i for i in items if i.name == DOC_TEST and _is_reliability(str(i.path))]
+    here = registry.ROOT / "tests" / "reliability"
+    collected = {pathlib.Path(str(i.path)).resolve() for i in items}
+    _STATE["files_not_collected"] = sorted(p.name for p in here.glob("test_*.py") if p.resolve() not in collected)
     for item in doc_items:
         items.remove(item)
         items.append(item)
@@ -49,6 +53,8 @@ def pytest_runtest_logreport(report):
 
 
 def partial_run_reason() -> str | None:
+    if _STATE["files_not_collected"]:
+        return "not every reliability test module ran: " + ", ".join(_STATE["files_not_collected"])
     if _STATE["deselected"]:
         return f"{_STATE['deselected']} reliability test(s) deselected: counts of a partial run are not published"
     if _STATE["not_passed"]:

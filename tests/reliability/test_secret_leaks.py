@@ -222,11 +222,18 @@ def scan(tmp_path_factory):
                 }
             )
 
-        # check mode first (the estate still has work to do), then the real runs, then with faults
+        # check mode first (the estate still has work to do), then faulted runs, then the real runs
         for name in present:
             run(f"{name}-check", rh.ROOT / "playbooks" / name, "check")
         run("modules-check", mod_book, "check")
-        run("modules-fault-installer-exit-1", mod_book, "fault", fault=("ps01", "installer_exit_code", 1))
+        run(  # ps01 only: the other hosts keep their work for the playbook runs
+            "modules-fault-installer-exit-1",
+            mod_book,
+            "fault",
+            "--limit",
+            "ps01",
+            fault=("ps01", "installer_exit_code", 1),
+        )
         run(
             "modules-fault-cs-unreachable", mod_book, "fault", "--limit", "ps02", fault=("ps02", "cs_unreachable", True)
         )
