@@ -139,11 +139,11 @@ lane_artifact() {
 # molecule test of molecule/default (create starts the lab, destroy stops it). The ephemeral directory is
 # pinned under $WORK so the lab's estate is known here: whatever happens (a failed action, a failing destroy,
 # an interrupt), the EXIT trap stops a lab server that is still running, and the step fails if one survives.
-run_molecule() {
-    local eph="$WORK/molecule-default"
+run_molecule() { # scenario (default: the roles on a fresh estate; upgrade: upgrade.yml from installed-old)
+    local scenario="$1" eph="$WORK/molecule-$1"
     mkdir -p "$eph"
     trap "stop_lab '$eph/lab'" EXIT
-    MOLECULE_EPHEMERAL_DIRECTORY="$eph" molecule test --scenario-name default
+    MOLECULE_EPHEMERAL_DIRECTORY="$eph" molecule test --scenario-name "$scenario"
     stop_lab "$eph/lab"
     if pgrep -f -- "-m lab serve --dir $eph/lab" >/dev/null; then
         echo "molecule left a lab server running for $eph/lab"
@@ -237,7 +237,8 @@ for lane in "${LANES[@]}"; do
             tests/integration/test_lab_acceptance.py tests/integration/test_info_lab.py
     fi
     if ((FIRST)); then
-        step "[$lane] molecule (default scenario)" run_molecule
+        step "[$lane] molecule (default scenario)" run_molecule default
+        step "[$lane] molecule (upgrade scenario)" run_molecule upgrade
         # real playbooks against a 2-PS lab; fails only on a broken run or a converged host above 1 remote
         # call, never on timing (docs/benchmarks.md)
         step "[$lane] benchmark (smoke)" python bench/run.py --ci
