@@ -103,7 +103,7 @@ seealso:
   - module: asr.process_server.register
   - module: asr.process_server.info
 author:
-  - asr.process_server contributors
+  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""

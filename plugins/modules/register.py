@@ -57,7 +57,7 @@ seealso:
   - module: asr.process_server.proxy
   - module: asr.process_server.info
 author:
-  - asr.process_server contributors
+  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""

@@ -73,7 +73,7 @@ seealso:
   - module: asr.process_server.unregister
   - module: asr.process_server.info
 author:
-  - asr.process_server contributors
+  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""

@@ -66,7 +66,7 @@ notes:
 seealso:
   - module: asr.process_server.uninstall
 author:
-  - asr.process_server contributors
+  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""

@@ -235,7 +235,8 @@ def _execute(
 
 def _finish(action, runner, run, plan, spec, result, done):  # type: ignore[no-untyped-def]
     outcome = run.outcome
-    assert outcome is not None
+    if not (outcome is not None):  # internal invariant
+        raise AssertionError("outcome is not None")
     poll = run.last_poll or {}
     result.update(
         exit_code=outcome.rc,

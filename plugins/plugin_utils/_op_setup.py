@@ -118,7 +118,8 @@ class SetupRunner:
     def stage(self, installer: Installer) -> dict[str, Any]:
         """Copy a controller package to its staging path; the host verifies the SHA-256 and reads the version."""
         action = self.action
-        assert installer.local_path is not None
+        if not (installer.local_path is not None):  # internal invariant
+            raise AssertionError("installer.local_path is not None")
         tmp = action._make_tmp_path()
         action.remote_calls += 1
         try:
@@ -171,7 +172,8 @@ class SetupRunner:
         secret file name in the run folder (passphrase, proxy settings) to its content, sent as a SecureString.
         """
         extract_dir = argv[0].rsplit("\\", 1)[0]
-        assert argv[0].lower().endswith(SETUP_EXE.lower())
+        if not (argv[0].lower().endswith(SETUP_EXE.lower())):  # internal invariant
+            raise AssertionError("argv[0].lower().endswith(SETUP_EXE.lower())")
         run = SetupRun(
             operation=operation,
             package=package,

@@ -146,7 +146,8 @@ def _execute(action, state, plan, spec, task_vars, result, done):  # type: ignor
         )
         done.extend([run_step, cleanup_step])
         outcome = run.outcome
-        assert outcome is not None
+        if not (outcome is not None):  # internal invariant
+            raise AssertionError("outcome is not None")
         result.update(exit_code=outcome.rc, exit_code_name=outcome.name, polls=run.polls, poll_retries=run.poll_retries)
         if not outcome.success:
             msg = outcome.msg

@@ -339,7 +339,10 @@ def _load_chart(rows: Sequence[Mapping[str, Any]], utilisation: float, chart_id:
     label_w, plot_w, row_h, top = 170, 640, 54, 34
     scale_max = 1.5
     width, height = label_w + plot_w + 260, top + row_h * len(rows) + 30
-    x_of = lambda fraction: label_w + plot_w * min(fraction, scale_max) / scale_max  # noqa: E731
+
+    def x_of(fraction: float) -> float:
+        return label_w + plot_w * min(fraction, scale_max) / scale_max
+
     parts = [
         f'<svg class="chart load-chart" id="{_e(chart_id)}" xmlns="http://www.w3.org/2000/svg" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}">',
@@ -394,7 +397,10 @@ def _health_chart(hosts: Sequence[Mapping[str, Any]]) -> str:
     """Cache drive free space per host against the 30 % warning and 25 % critical lines [7.5]."""
     label_w, plot_w, row_h, top = 190, 600, 26, 34
     width, height = label_w + plot_w + 150, top + row_h * max(1, len(hosts)) + 30
-    x_of = lambda pct: label_w + plot_w * max(0.0, min(pct, 100.0)) / 100  # noqa: E731
+
+    def x_of(pct: float) -> float:
+        return label_w + plot_w * max(0.0, min(pct, 100.0)) / 100
+
     parts = [
         f'<svg class="chart health-chart" id="health-chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="Cache drive free space">',

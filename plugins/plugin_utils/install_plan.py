@@ -357,7 +357,8 @@ def plan_install(state: HostState, request: InstallRequest) -> Plan:
 
 def _installed(state: HostState, request: InstallRequest, plan: Plan, version: Version | None) -> Plan:
     installed = state.version
-    assert installed is not None
+    if not (installed is not None):  # internal invariant
+        raise AssertionError("installed is not None")
     registered = state.registered_cs_ip
     if registered and registered != request.configuration_server_ip:
         plan.failure = (

@@ -50,7 +50,7 @@ def _read_version(handle) -> str | None:  # type: ignore[no-untyped-def]
     header = handle.read(24)
     if len(header) < 24 or header[:4] != b"PE\0\0":
         return None
-    sections, _, _, _, optional_size, _ = struct.unpack_from("<HIIIHH", header, 6)
+    sections, _timestamp, _symbols, _symbol_count, optional_size, _flags = struct.unpack_from("<HIIIHH", header, 6)
     handle.seek(pe_offset + 24 + optional_size)
     table = handle.read(40 * sections)
     for index in range(sections):

@@ -116,7 +116,8 @@ def plan_upgrade(state: HostState, request: UpgradeRequest) -> Plan:
 def hop_installers(state: HostState, request: UpgradeRequest) -> list[Installer]:
     """The installers of each hop of a plan that :func:`plan_upgrade` accepted (for the executor)."""
     target = installer_version(state, request.installer)
-    assert state.version is not None and target is not None
+    if not (state.version is not None and target is not None):  # internal invariant
+        raise AssertionError("state.version is not None and target is not None")
     return _hops(state.version, target, request)
 
 
