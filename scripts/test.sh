@@ -163,7 +163,7 @@ build_and_install() {
     (cd "$out" && ansible-galaxy collection build --output-path "$out/dist" "$ROOT")
     local artifact
     artifact="$(lane_artifact "$lane")"
-    (cd "$out" && ansible-galaxy collection install --no-deps --offline -p "$out/installed" "$artifact")
+    (cd "$out" && ansible-galaxy collection install --force --no-deps --offline -p "$out/installed" "$artifact")
     (cd "$out" && ANSIBLE_COLLECTIONS_PATH="$out/installed" python "$ROOT/scripts/check_artifact.py" "$artifact" "$out/installed")
 }
 
