@@ -105,6 +105,13 @@ class HostEndpoint:
         user = user.rsplit("\\", 1)[-1]
         return user.lower() == self.username.lower() and password == self.password
 
+    def powered_off(self) -> bool:
+        """Seed field ``reachable: false``: a process server that is gone (powered off, off the network), the case
+        the reference's purge is for [5] -- it answers nothing, so every connection is reset before a shell exists
+        and Ansible reports the host unreachable. Read fresh from disk at each shell creation (every module call
+        opens its own shell), so a test may bring the host back by editing its state."""
+        return self.estate.read_host(self.host_name).data.get("reachable", True) is False
+
     # ---- operations --------------------------------------------------------------------------------------
     def handle_soap(self, body: bytes) -> tuple[int, str]:
         root = ET.fromstring(body)
@@ -118,6 +125,8 @@ class HostEndpoint:
                 shell_id = (node.text or "").strip()
         body_node = _child(root, "Body")
         if op == "Create":
+            if self.powered_off():
+                raise _DropConnection()
             return 200, self._create(message_id)
         shell = self.shells.get(shell_id or "")
         if shell is None:

@@ -92,10 +92,13 @@ def host_files(estate, hosts):
 
 
 def test_mixed_estate_converges_then_one_call_per_host(tmp_path, installer):
-    # ps05 has no heartbeat on the CS (seed reachable: false: the lab still answers its WinRM) and tmansvc stopped
+    # ps05 has no heartbeat on the CS and tmansvc stopped; the seed also has it dead (reachable: false, its WinRM
+    # answers nothing), so bring it back on the network: this test wants a live host in that state
     pss = ["ps01", "ps02", "ps03", "ps04", "ps05"]
     args = {**base_args(installer), "proxy": PROXY}
     with served(tmp_path, "mixed", ps=5) as estate:
+        with estate.open_host("ps05") as host:
+            host.data["reachable"] = True
         clear(estate)
         first, output = play(estate, pss, args, tmp_path / "o1", "-v")
         for host in pss:
