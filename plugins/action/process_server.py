@@ -72,7 +72,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     **{
         name: copy.deepcopy(spec)
         for name, spec in _upgrade_action.ARGUMENT_SPEC.items()
-        if name not in _install_action.ARGUMENT_SPEC
+        if name not in _install_action.ARGUMENT_SPEC and name not in _upgrade_action.CONFIGURATION_SERVER_OPTIONS
     },
     "proxy": _proxy_option(),
     "force_reregister": copy.deepcopy(_register_action.ARGUMENT_SPEC["force"]),

@@ -1,6 +1,7 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""asr.process_server.upgrade: bring an installed process server to the installer's version (``/Upgrade``).
+"""asr.process_server.upgrade: bring an installed process server or configuration server to the installer's
+version (``UnifiedSetup.exe /Upgrade``).
 
 validate (no remote call) -> probe (one call) -> ensure_upgraded (plan hops, then stage/start/poll/cleanup).
 """
@@ -49,11 +50,15 @@ ARGUMENT_SPEC: dict[str, Any] = {
     },
     "staging_dir": {"type": "str", "default": DEFAULT_STAGING_DIR},
     "configuration_server_version": {"type": "str"},
+    "server_role": {"type": "str", "default": "auto", "choices": ["auto", "process_server", "configuration_server"]},
+    "accept_third_party_eula": {"type": "bool", "default": False},
     "reboot": {"type": "bool", "default": False},
     "reboot_timeout": {"type": "int", "default": 1200},
     "setup_timeout": {"type": "int", "default": 5400},
     "poll_interval": {"type": "int", "default": 15},
 }
+# Options for upgrading a configuration server; asr.process_server.process_server (process servers only) has none.
+CONFIGURATION_SERVER_OPTIONS = ("server_role", "accept_third_party_eula")
 MUTUALLY_EXCLUSIVE = [["installer", "installer_remote_path"]]
 REQUIRED_ONE_OF = [["installer", "installer_remote_path"]]
 

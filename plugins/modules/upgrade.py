@@ -7,15 +7,20 @@
 DOCUMENTATION = r"""
 ---
 module: upgrade
-short_description: Upgrade an Azure Site Recovery scale-out process server to an installer's version
+short_description: Upgrade an Azure Site Recovery process server or configuration server to an installer's version
 version_added: 0.1.0
 description:
-  - Brings an installed Azure Site Recovery (classic) scale-out process server to the version of a Unified Setup
-    installer with C(UnifiedSetup.exe /Upgrade), the only silent upgrade Unified Setup has (it takes no other
-    switch for a process server).
-  - Reads the host in one read-only remote call first; a process server already at the installer's version is
-    left alone (C(changed=false), one remote call). An older installer (a downgrade) and an installer newer than
-    O(configuration_server_version) are refused before anything changes.
+  - Brings an installed Azure Site Recovery (classic) scale-out process server, or a configuration server, to the
+    version of a Unified Setup installer with C(UnifiedSetup.exe /Upgrade), the only silent upgrade Unified Setup
+    has. A process server takes no other switch; a configuration server that still has MySQL 5.5 also needs
+    C(/AcceptThirdpartyEULA) (see O(accept_third_party_eula)).
+  - Upgrade the configuration server first, then its scale-out process servers (then the Mobility agents).
+    C(playbooks/upgrade.yml) does it in that order with this module.
+  - Reads the host in one read-only remote call first; the role comes from C(CX_TYPE) in the registry
+    (O(server_role=auto)). A host already at the installer's version is left alone (C(changed=false), one remote
+    call). On a process server an older installer (a downgrade) and an installer newer than
+    O(configuration_server_version) are refused before anything changes; a configuration server newer than the
+    installer is left alone with a warning (its process servers may run the installer's build).
   - Unified Setup refuses jumps of more than 4 minor versions (the N-4 rule, exit code 203). When the gap is
     bigger the module fails and explains the rule, unless O(installers) lists intermediate builds; it then plans
     hops of at most 4 minor versions (for example 9.16 -> 9.20 -> 9.24) and runs each.
@@ -71,9 +76,34 @@ options:
     default: C:\ProgramData\ASRSetupStaging
   configuration_server_version:
     description:
-      - The configuration server's version; a target newer than it is refused (upgrade the configuration server
-        first).
+      - The configuration server's version; a process server target newer than it is refused (upgrade the
+        configuration server first).
+      - Not applied to a configuration server against itself. With O(server_role=auto) it is still checked
+        before the probe, so leave it unset (or set O(server_role=configuration_server)) on the configuration
+        server.
     type: str
+  server_role:
+    description:
+      - What the host is. V(auto) reads it from C(CX_TYPE) in
+        C(HKLM\SOFTWARE\Wow6432Node\InMage Systems\Installed Products\9) (1 configuration server only,
+        2 process server only, 3 configuration server with its process server); a host without a readable
+        C(CX_TYPE) is taken as a process server.
+      - V(process_server) or V(configuration_server) make the task refuse, after the probe and before any change, a
+        host whose C(CX_TYPE) says otherwise.
+    type: str
+    default: auto
+    choices: [auto, process_server, configuration_server]
+  accept_third_party_eula:
+    description:
+      - Add C(/AcceptThirdpartyEULA) to C(/Upgrade). Unified Setup's own usage says a configuration server with
+        MySQL 5.5 is upgraded with C(/Upgrade /AcceptThirdpartyEULA) (the third-party EULA is MySQL's).
+      - The collection cannot tell which MySQL version a configuration server runs (the reference it follows
+        gives no way to detect it), so this is your explicit choice; leave it V(false) unless the
+        configuration server still has MySQL 5.5.
+      - Only for a configuration server; V(true) with O(server_role=process_server) fails before any remote
+        call, and on a host that O(server_role=auto) finds to be a process server it fails before any change.
+    type: bool
+    default: false
   reboot:
     description:
       - Reboot when a reboot is pending before setup and after a hop that exits with 3010, then verify and go on.
@@ -114,6 +144,9 @@ notes:
   - Run the task with C(become=true), C(become_method=runas), C(become_user=SYSTEM); over a plain WinRM network
     logon the module refuses before changing anything.
   - Upgrade the configuration server first, then its process servers, then the Mobility agents.
+  - Microsoft's documented configuration server upgrade is the wizard (run the new Unified Setup, it detects the
+    installed components and upgrades them); this module runs the same package silently with C(/Upgrade).
+  - After a configuration server upgrade the module also checks that C(W3SVC), C(MySQL) and C(dra) run again.
   - The shared options of the action group (O(configuration_server_ip), O(passphrase), ...) are accepted and
     ignored; C(/Upgrade) keeps the existing registration.
 seealso:
@@ -133,6 +166,15 @@ EXAMPLES = r"""
   become_method: runas
   become_user: SYSTEM
 
+- name: Upgrade the configuration server first (it still has MySQL 5.5)
+  asr.process_server.upgrade:
+    installer: files/MicrosoftAzureSiteRecoveryUnifiedSetup-9.55.exe
+    server_role: configuration_server
+    accept_third_party_eula: true
+  become: true
+  become_method: runas
+  become_user: SYSTEM
+
 - name: Catch up an old process server in hops (N-4 rule)
   asr.process_server.upgrade:
     installer: files/UnifiedSetup-9.55.7123.1.exe
@@ -146,6 +188,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+server_role:
+  description: What the host was upgraded as (from C(CX_TYPE) with O(server_role=auto)).
+  returned: always
+  type: str
+  sample: configuration_server
 changed:
   description: Whether anything changed (in check mode, whether it would).
   returned: always
@@ -180,7 +227,7 @@ reboot_required:
   returned: always
   type: bool
 remote_calls:
-  description: WinRM round trips the task made; 1 when the process server was already at the installer's version.
+  description: WinRM round trips the task made; 1 when the host was already at the installer's version.
   returned: always
   type: int
 exit_code:

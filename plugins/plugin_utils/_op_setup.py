@@ -113,6 +113,7 @@ class SetupRunner:
         self.settings = settings
         self.sleep = time.sleep
         self.clock = time.monotonic
+        self.service_names: list[str] = list(product.PROCESS_SERVER_SERVICES)  # [6.3] read by every poll
 
     # ---- staging ---------------------------------------------------------------------------------------------
     def stage(self, installer: Installer) -> dict[str, Any]:
@@ -248,7 +249,7 @@ class SetupRunner:
         """One read-only poll; retried (only this call) after a connection failure, up to MAX_POLL_RETRIES."""
         parameters = {
             "RunDir": run_dir,
-            "ServiceNames": list(product.PROCESS_SERVER_SERVICES),
+            "ServiceNames": list(self.service_names),
             "LogTailLines": LOG_TAIL_LINES,
         }
         failures = 0

@@ -1,6 +1,7 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Upgrade a scale-out process server with ``UnifiedSetup.exe /Upgrade`` [4], hop by hop when N-4 requires.
+"""Upgrade a scale-out process server or a configuration server with ``UnifiedSetup.exe /Upgrade`` [4], hop by
+hop when N-4 requires.
 
 FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import install_plan, survey, unified_setup, upgrade_plan
+from . import install_plan, survey, upgrade_plan
 from ._action_base import ActionFailure, AsrActionBase
 from ._op_install import check_timing
 from ._op_setup import SetupRunner, SetupSettings, extract_dir_for
@@ -33,24 +34,38 @@ class UpgradeSpec:
 def upgrade_spec(args: dict[str, Any], installer: Installer, intermediate: list[Installer]) -> UpgradeSpec:
     """Validate the upgrade options (raises :class:`InvalidOption`); no remote call."""
     settings = check_timing(args)
+    # The process_server module has no server_role: it upgrades process servers only.
+    eula = bool(args.get("accept_third_party_eula", False))
+    role = upgrade_plan.check_server_role(args.get("server_role", upgrade_plan.PROCESS_SERVER), eula)
     cs_version = None
     if args.get("configuration_server_version"):
         cs_version = parse_version(args["configuration_server_version"], "configuration_server_version")
-    failure = install_plan.check_configuration_server_version(installer.version, cs_version, installer.option)
+    # [3.1] PS <= CS, checked before any remote call unless the host is declared a configuration server (the
+    # rule does not apply to a CS against itself; with auto the plan skips it once the probe shows a CS).
+    failure = None
+    if role != upgrade_plan.CONFIGURATION_SERVER:
+        failure = install_plan.check_configuration_server_version(installer.version, cs_version, installer.option)
     if failure:
         from .errors import InvalidOption
 
         raise InvalidOption(
             "configuration_server_version", str(cs_version), f"a version at or above the installer's "
-            f"{installer.version}", failure,
+            f"{installer.version}", failure + " On the configuration server itself leave configuration_server_version "
+            "unset or set server_role: configuration_server.",
         )  # fmt: skip
-    unified_setup.build_upgrade(extract_dir=extract_dir_for(settings.staging_dir, installer.remote_path))
+    upgrade_plan.upgrade_command(
+        upgrade_plan.CONFIGURATION_SERVER if eula else upgrade_plan.PROCESS_SERVER,
+        extract_dir_for(settings.staging_dir, installer.remote_path),
+        eula,
+    )
     return UpgradeSpec(
         request=UpgradeRequest(
             installer=installer,
             intermediate=intermediate,
             configuration_server_version=cs_version,
             reboot=args["reboot"],
+            server_role=role,
+            accept_third_party_eula=eula,
         ),
         settings=settings,
     )
@@ -67,12 +82,14 @@ def probe_parameters(spec: UpgradeSpec) -> dict[str, Any]:
 def ensure_upgraded(
     action: AsrActionBase, probe: dict[str, Any], spec: UpgradeSpec, task_vars: dict[str, Any]
 ) -> dict[str, Any]:
-    """Bring an installed process server to the installer's version from ``probe``."""
+    """Bring an installed process server (or configuration server) to the installer's version from ``probe``."""
     state = install_plan.host_state(probe)
     plan = upgrade_plan.plan_upgrade(state, spec.request)
     for warning in plan.warnings:
         action._warn(warning)
+    role, _ = upgrade_plan.resolve_role(state, spec.request)
     result: dict[str, Any] = {
+        "server_role": role,
         "changed": plan.changed,
         "steps": list(plan.steps),
         "hops": [h["version"] for h in plan.hops],
@@ -95,15 +112,17 @@ def ensure_upgraded(
         return result
     done: list[str] = []
     try:
-        return _execute(action, state, plan, spec, task_vars, result, done)
+        return _execute(action, state, plan, spec, task_vars, result, done, role)
     except ActionFailure as exc:
         exc.detail.update(changed=bool(done) or exc.detail.get("changed", False), steps=done)
         exc.detail.setdefault("version_before", result["version_before"])
         raise
 
 
-def _execute(action, state, plan, spec, task_vars, result, done):  # type: ignore[no-untyped-def]
+def _execute(action, state, plan, spec, task_vars, result, done, role):  # type: ignore[no-untyped-def]
     runner = SetupRunner(action, task_vars, spec.settings)
+    runner.service_names = upgrade_plan.services_to_check(role)
+    name = upgrade_plan.ROLE_NAMES[role]
     target = spec.request.installer
     if REBOOT_BEFORE in plan.steps:
         runner.reboot("a reboot was pending before Unified Setup")
@@ -136,7 +155,9 @@ def _execute(action, state, plan, spec, task_vars, result, done):  # type: ignor
                     f"installers: the file given for {version} is version {facts.get('file_version')}; correct the "
                     "'installers' list."
                 )
-        argv = unified_setup.build_upgrade(extract_dir=extract_dir_for(spec.settings.staging_dir, hop.remote_path)).argv
+        argv = upgrade_plan.upgrade_command(
+            role, extract_dir_for(spec.settings.staging_dir, hop.remote_path), spec.request.accept_third_party_eula
+        )
         run = runner.run(
             operation=f"upgrade {current} -> {version}",
             package=hop.remote_path,
@@ -156,6 +177,7 @@ def _execute(action, state, plan, spec, task_vars, result, done):  # type: ignor
                     f"Upgrade not supported: Unified Setup refused to upgrade {current} to {version} (exit code 203, "
                     "UpgradeNotSupported). It refuses jumps of more than 4 minor versions (N-4 rule), downgrades and "
                     "a process server newer than its configuration server [4]; the log tail says which. "
+                    + ("" if role == upgrade_plan.PROCESS_SERVER else "No process server was touched. ")
                     + (outcome.detail.get("remediation") or "")
                 )
             raise ActionFailure(msg, **outcome.detail, version_after=current)
@@ -173,6 +195,8 @@ def _execute(action, state, plan, spec, task_vars, result, done):  # type: ignor
             done.append(REBOOT_AFTER)
             poll = runner.poll("")
         problems = verify(poll, version=version, configuration_server_ip=None, after_reboot=outcome.reboot_required)
+        if role == upgrade_plan.CONFIGURATION_SERVER:
+            problems += upgrade_plan.configuration_server_problems(poll)
         if problems:
             raise ActionFailure(
                 f"Unified Setup reported success for the upgrade to {version} but: "
@@ -188,6 +212,6 @@ def _execute(action, state, plan, spec, task_vars, result, done):  # type: ignor
         changed=True,
         steps=done,
         version_after=current,
-        msg=f"Process server upgraded from {result['version_before']} to {current}.",
+        msg=f"{name[0].upper()}{name[1:]} upgraded from {result['version_before']} to {current}.",
     )
     return result
