@@ -401,6 +401,8 @@ def _validate_upgrade(host: Host, opts: dict[str, Any], version: str, installed:
         raise SetupExit(
             2, "/ServerMode is mandatory. No installed Azure Site Recovery components were found to upgrade.", c.USAGE
         )
+    # [4] DOC/SRC: the silent upgrade is /Upgrade for a configuration server and a process server alike; setup
+    # detects what is installed, so the mode comes from CX_TYPE [6.4] (1/3 CS, 2 PS), not from a switch.
     mode = "CS" if products.is_configuration_server(host) else "PS"
     target = versions.parse(version)
     for comp in ("csps", "dependencies"):
@@ -423,6 +425,7 @@ def _validate_upgrade(host: Host, opts: dict[str, Any], version: str, installed:
     home = products.svsystems(location)
     amethyst = read_conf(host, products.join(home, "etc", "amethyst.conf"))
     cs_ip = amethyst.get("PS_CS_IP") or amethyst.get("CS_IP", "")  # [6.5]
+    # [3.1]/[4] PS <= CS is a process server's rule; a configuration server is its own CS and is upgraded first.
     if mode == "PS" and cs_ip:
         with cs_mod.reach_cs(host, cs_ip) as (cs, _why):
             cs_ver = cs_mod.cs_version(cs) if cs is not None else None
@@ -534,6 +537,9 @@ def apply_plan(host: Host, plan: Plan, forced: int | None, *, become: bool, logs
         logs.main(f"{c.DN_CSPS} {'upgraded' if plan.upgrade else 'installed'} successfully.")
         svc_ok &= _start_all(host, c.SERVICES_CSPS)
         if plan.mode == "CS":
+            # [1.3] Provider (DRA) and MySQL are CS-only; on /Upgrade the Provider moves to the package's build and
+            # its services [6.3] restart. The reference documents nothing about MySQL during an upgrade (only that
+            # upgrading MySQL on the CS is not supported [2.1]), so the lab leaves MySQL's version as it is.
             products.install_cs_extras(host, plan.version, location=plan.location)
             if not products.cs_passphrase(host):
                 # lab decision: the reference is silent on the generated passphrase's form; the lab writes a random
@@ -628,6 +634,10 @@ def _start_all(host: Host, table: list[tuple[str, str, str]]) -> bool:
 
 def _restart_unchanged(host: Host, plan: Plan) -> bool:
     tables = {"csps": c.SERVICES_CSPS, "mt": c.SERVICES_MT, "mars": c.SERVICES_MARS}
+    if plan.mode == "CS":
+        # [6.3] a CS adds W3SVC, MySQL and dra; the lab restarts them with the CS/PS component (the same lab
+        # decision as above; when the CS/PS component is upgraded, install_cs_extras restarts them).
+        tables = {**tables, "csps": c.SERVICES_CSPS + c.SERVICES_CS_ONLY}
     ok = True
     for comp, table in tables.items():
         if comp not in plan.components:

@@ -360,7 +360,8 @@ def install_cs_extras(host: Host, version: str, *, location: str) -> None:
     home = svsystems(location)
     # [2.1] DOC: the CS downloads mysql-installer-community-5.7.20.0.msi. lab decision: the reference is silent on
     # the Provider's and MySQL's uninstall strings and folders; these are LAB values.
-    _entry(host, "mysql", "5.7.20", "MsiExec.exe /X{LAB-MYSQL}", None, r"C:\Program Files\MySQL")
+    if installed_version(host, "mysql") is None:  # [2.1] upgrading MySQL on the CS is not supported: keep it
+        _entry(host, "mysql", "5.7.20", "MsiExec.exe /X{LAB-MYSQL}", None, r"C:\Program Files\MySQL")
     _entry(
         host,
         "provider",

@@ -433,6 +433,93 @@ def test_upgrade_cs_unreachable_then_registration_fails_113(tmp_path):
         assert run(host, "UnifiedSetup.exe /Upgrade", cwd=r"C:\Temp\New").rc == 113
 
 
+# ---- /Upgrade on a configuration server [4], [1.3] ----------------------------------------------------------
+def _old_cs_estate(tmp_path, old=OLD, package=CURRENT):
+    estate = make_estate(tmp_path, cs_version=old, package=old)
+    assert install_ps(estate).rc == 0  # a process server registered with the CS (PS <= CS at the old build)
+    with estate.open_host("cs01") as host:
+        host.write_file(r"C:\Temp\new.exe", installer.package_bytes(package))
+        assert run(host, r"C:\Temp\new.exe /q /x:C:\Temp\New").rc == 0
+    return estate
+
+
+def test_cs_upgrade_bumps_the_build_and_restarts_its_services(tmp_path):
+    estate = _old_cs_estate(tmp_path)
+    with estate.open_host("cs01") as host:
+        for name in ("dra", "W3SVC", "tmansvc"):
+            host.set_service_state(name, "stopped")
+        mysql_before = products.installed_version(host, "mysql")
+        passphrase = products.cs_passphrase(host)
+        r = run(host, "UnifiedSetup.exe /Upgrade", cwd=r"C:\Temp\New")
+    assert r.rc == 0, r.stdout
+    assert "upgrade in CS mode" in host.read_text(c.LOG_UNIFIED)
+    host = estate.read_host("cs01")
+    versions = products.installed_versions(host)
+    assert {k: versions[k] for k in (*products.COMPONENTS, "provider")} == dict.fromkeys(
+        (*products.COMPONENTS, "provider"), CURRENT
+    )
+    assert versions["mysql"] == mysql_before  # [2.1] MySQL is not upgraded by the lab (nothing documented)
+    assert host.reg_get(c.REG_INSTALLED_CSPS, "Build_Version") == CURRENT
+    assert host.reg_get(c.REG_INSTALLED_CSPS, "CX_TYPE") == 3 and products.is_configuration_server(host)
+    assert products.cs_passphrase(host) == passphrase  # the configuration is kept
+    for name, _, _ in c.SERVICES_CSPS + c.SERVICES_MT + c.SERVICES_CS_ONLY:
+        assert host.service(name)["state"] == "running", name
+    assert "10.0.0.101" in host.asr["registered_process_servers"]  # its process servers stay registered
+    # the process server may now go to the CS's build (PS <= CS [3.1])
+    with estate.open_host("ps01") as ps:
+        ps.write_file(r"C:\Temp\new.exe", installer.package_bytes(CURRENT))
+        assert run(ps, r"C:\Temp\new.exe /q /x:C:\Temp\New").rc == 0
+        assert run(ps, "UnifiedSetup.exe /Upgrade", cwd=r"C:\Temp\New").rc == 0
+
+
+def test_cs_upgrade_with_the_third_party_eula_switch(tmp_path):
+    # [1.3] SRC: a CS with MySQL 5.5 is upgraded with /Upgrade /AcceptThirdpartyEULA
+    estate = _old_cs_estate(tmp_path)
+    with estate.open_host("cs01") as host:
+        host.reg_set(products.uninstall_key("mysql"), "DisplayVersion", "5.5.37")  # [2.2] seed-era MySQL
+        assert run(host, "UnifiedSetup.exe /Upgrade /AcceptThirdpartyEULA", cwd=r"C:\Temp\New").rc == 0
+    host = estate.read_host("cs01")
+    # the lab invents nothing about MySQL during an upgrade ([2.1]: upgrading MySQL on the CS is not supported)
+    assert products.installed_version(host, "mysql") == "5.5.37"
+    assert products.installed_version(host, "csps") == CURRENT
+
+
+def test_cs_upgrade_refuses_other_switches(tmp_path):
+    estate = _old_cs_estate(tmp_path)
+    with estate.open_host("cs01") as host:
+        r = run(host, "UnifiedSetup.exe /Upgrade /ServerMode CS", cwd=r"C:\Temp\New")
+    assert r.rc == 2 and products.installed_version(estate.read_host("cs01"), "csps") == OLD
+
+
+def test_cs_upgrade_n_minus_4_and_downgrade_refused(tmp_path):
+    estate = _old_cs_estate(tmp_path, old="9.50.6601.1")  # 55 - 50 = 5 > 4 [4]
+    with estate.open_host("cs01") as host:
+        r = run(host, "UnifiedSetup.exe /Upgrade", cwd=r"C:\Temp\New")
+    assert r.rc == 203 and "more than 4 versions" in r.stdout
+    assert products.installed_version(estate.read_host("cs01"), "csps") == "9.50.6601.1"
+    estate = _old_cs_estate(tmp_path / "down", old=CURRENT, package=OLD)
+    with estate.open_host("cs01") as host:
+        r = run(host, "UnifiedSetup.exe /Upgrade", cwd=r"C:\Temp\New")
+    assert r.rc == 203 and "downgrade" in r.stdout
+    assert products.installed_version(estate.read_host("cs01"), "csps") == CURRENT
+
+
+def test_cs_upgrade_failure_fault_leaves_the_build(tmp_path):
+    estate = _old_cs_estate(tmp_path)
+    with estate.open_host("cs01") as host:
+        host.faults["installer_exit_code"] = 203
+        assert run(host, "UnifiedSetup.exe /Upgrade", cwd=r"C:\Temp\New").rc == 203
+    assert products.installed_version(estate.read_host("cs01"), "csps") == OLD
+
+
+def test_cs_upgrade_service_that_will_not_start(tmp_path):
+    estate = _old_cs_estate(tmp_path)
+    with estate.open_host("cs01") as host:
+        host.faults["service_fails_to_start"] = ["dra"]
+        run(host, "UnifiedSetup.exe /Upgrade", cwd=r"C:\Temp\New")
+    assert estate.read_host("cs01").service("dra")["state"] == "stopped"
+
+
 # ---- detached runs ------------------------------------------------------------------------------------
 def test_start_poll_with_installer_seconds(tmp_path):
     estate = make_estate(tmp_path)
