@@ -93,6 +93,9 @@ def style_problems(text: str) -> list[tuple[int, int, str]]:
 
 
 def header_problems(path: pathlib.Path, text: str, seen: dict[str, pathlib.Path]) -> list[tuple[int, int, str]]:
+    if path.parent.name == "fragments":  # spliced into scripts by load_script: named, but not a script of its own
+        wanted = f"# asr.process_server fragment: {path.stem}"
+        return [] if text.splitlines()[:1] == [wanted] else [(1, 1, f"the first line must be {wanted!r}")]
     for number, line in enumerate(text.splitlines()[:HEADER_LINES], start=1):
         match = HEADER_RE.match(line)
         if not match:

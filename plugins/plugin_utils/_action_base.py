@@ -63,6 +63,7 @@ COMMON_ARGUMENT_SPEC: dict[str, Any] = {
     "passphrase_file": {"type": "str"},
 }
 SCRIPT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "powershell")
+INCLUDE_RE = re.compile(r"^# asr\.process_server include: (?P<name>[a-z0-9_]+)[ \t]*\r?\n", re.MULTILINE)
 HEADER_RE = re.compile(r"^# asr\.process_server script: (?P<name>[A-Za-z0-9_.-]+) v(?P<version>[1-9][0-9]*)\s*$")
 HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"  # what AnsibleModule shows for a no_log value in invocation
 WIN_POWERSHELL_CHECK_MODE_SKIP = "skipped, running in check mode"
@@ -109,10 +110,31 @@ def load_script(name: str, directory: str = SCRIPT_DIR) -> Script:
     match = HEADER_RE.match(first)
     if not match or match.group("name") != name:
         raise AnsibleActionFail(f"{path}: the first line must be '# asr.process_server script: {name} v<N>'")
-    script = Script(name, int(match.group("version")), text)
+    script = Script(name, int(match.group("version")), splice_fragments(text, path))
     if directory == SCRIPT_DIR:
         _SCRIPTS[name] = script
     return script
+
+
+def splice_fragments(text: str, path: str) -> str:
+    """Replace each ``# asr.process_server include: <fragment>`` line with ``powershell/fragments/<fragment>.ps1``.
+
+    The functions several scripts need (how to run a Windows program) live once; the host still receives one
+    self-contained script. The fragment's leading comment block (its own header) is not sent.
+    """
+
+    def fragment(match: re.Match[str]) -> str:
+        frag_path = os.path.join(SCRIPT_DIR, "fragments", f"{match.group('name')}.ps1")
+        try:
+            with open(frag_path, encoding="utf-8-sig") as handle:
+                lines = handle.read().splitlines(keepends=True)
+        except OSError as exc:
+            raise AnsibleActionFail(f"{path}: cannot include fragment {match.group('name')!r}: {exc}") from exc
+        while lines and (lines[0].startswith("#") or not lines[0].strip()):
+            lines.pop(0)
+        return "".join(lines)
+
+    return INCLUDE_RE.sub(fragment, text)
 
 
 def parse_script_result(value: Any, identity: str) -> dict[str, Any]:

@@ -1,0 +1,53 @@
+"""The collection scripts' shared PowerShell lives once (powershell/fragments) and is spliced in by load_script."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import pytest
+
+from ansible_collections.asr.process_server.plugins.plugin_utils import _action_base
+
+SCRIPT_DIR = pathlib.Path(_action_base.SCRIPT_DIR)
+SCRIPTS = sorted(p.stem for p in SCRIPT_DIR.glob("*.ps1"))
+FUNCTION_RE = re.compile(r"^function ([A-Za-z-]+) \{", re.MULTILINE)
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_every_loaded_script_is_self_contained(name):
+    text = _action_base.load_script(name).text
+    assert "asr.process_server include:" not in text
+    defined = FUNCTION_RE.findall(text)
+    assert len(defined) == len(set(defined)), f"{name} defines a function twice: {defined}"
+    # a script that calls Invoke-NativeCommand gets its definition (and ConvertTo-ArgumentText with it)
+    if re.search(r"\bInvoke-NativeCommand -", text):
+        assert {"Invoke-NativeCommand", "ConvertTo-ArgumentText"} <= set(defined), name
+    assert text.splitlines()[0].startswith(f"# asr.process_server script: {name} v")
+
+
+def test_no_script_carries_its_own_copy_of_the_native_command_fragment():
+    for path in SCRIPT_DIR.glob("*.ps1"):
+        raw = path.read_text(encoding="utf-8-sig")
+        if "function Invoke-NativeCommand {" in raw:
+            # only a script the splice does not reach yet may define it, and then not next to an include
+            assert "asr.process_server include: native_command" not in raw, path.name
+
+
+def test_include_is_replaced_by_the_fragment_without_its_header(tmp_path):
+    (tmp_path / "demo.ps1").write_text(
+        "# asr.process_server script: demo v2\nparam ()\n# asr.process_server include: native_command\n$x = 1\n",
+        encoding="utf-8",
+    )
+    text = _action_base.load_script("demo", str(tmp_path)).text
+    assert text.startswith("# asr.process_server script: demo v2\nparam ()\nfunction ConvertTo-ArgumentText {")
+    assert text.endswith("}\n$x = 1\n")
+    assert "asr.process_server fragment:" not in text
+
+
+def test_an_unknown_fragment_is_a_clear_error(tmp_path):
+    (tmp_path / "demo.ps1").write_text(
+        "# asr.process_server script: demo v1\n# asr.process_server include: no_such_fragment\n", encoding="utf-8"
+    )
+    with pytest.raises(Exception, match="cannot include fragment 'no_such_fragment'"):
+        _action_base.load_script("demo", str(tmp_path))
