@@ -43,10 +43,16 @@ def _arguments(ip: str) -> list[str]:
 @scripts.register("unregister_list", 1)
 def unregister_list(ctx: scripts.ScriptContext) -> str:
     ctx.changed = False
-    result = _base(ctx)
+    result = {**_base(ctx), "listings": []}
+    addresses = ctx.param("IpAddress")
+    # [string[]]$IpAddress: one address binds as a one-element array; one run of the script per address
+    addresses = [str(a) for a in addresses] if isinstance(addresses, list) else [str(addresses)]
     if result["is_configuration_server"] and result["script_present"]:
-        run = invoke(ctx, "perl.exe", _arguments(str(ctx.param("IpAddress"))), cwd=BIN_DIR)
-        result.update(rc=run["rc"], stdout=run["stdout"], stderr=run["stderr"])
+        for ip in addresses:
+            run = invoke(ctx, "perl.exe", _arguments(ip), cwd=BIN_DIR)
+            result["listings"].append({"ip": ip, "rc": run["rc"], "stdout": run["stdout"], "stderr": run["stderr"]})
+        first = result["listings"][0]
+        result.update(rc=first["rc"], stdout=first["stdout"], stderr=first["stderr"])
     return json.dumps(result, separators=(",", ":"))
 
 

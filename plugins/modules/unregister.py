@@ -27,8 +27,15 @@ options:
   ip_address:
     description:
       - IPv4 address of the process server to purge, as the configuration server lists it.
+      - Exactly one of O(ip_address) and O(ip_addresses) is required.
     type: str
-    required: true
+  ip_addresses:
+    description:
+      - List these addresses only, never purge (in any mode) - one remote call that runs the listing once per
+        address and returns every row in RV(process_servers) with its heartbeat. The fleet playbooks read a whole
+        rollout batch's heartbeats this way.
+    type: list
+    elements: str
   force:
     description:
       - Purge even when the listed heartbeat is recent or unreadable.
@@ -74,11 +81,17 @@ EXAMPLES = r"""
   asr.process_server.unregister:
     ip_address: 10.0.0.101
   delegate_to: cs01
+
+- name: Read the heartbeats of three process servers on the configuration server (read-only, one call)
+  asr.process_server.unregister:
+    ip_addresses: [10.0.0.101, 10.0.0.102, 10.0.0.103]
+  delegate_to: cs01
+  register: listing
 """
 
 RETURN = r"""
 process_servers:
-  description: The listing's rows for O(ip_address) before the task.
+  description: The listing's rows for O(ip_address) (or every address of O(ip_addresses)) before the task.
   returned: success
   type: list
   elements: dict

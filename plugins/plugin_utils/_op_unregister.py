@@ -22,6 +22,25 @@ def list_registered(action: Any, ip: str, task_vars: dict[str, Any]) -> dict[str
     return action.run_script("unregister_list", task_vars, {"IpAddress": ip})
 
 
+def list_process_servers(action: Any, ips: list[str], task_vars: dict[str, Any]) -> dict[str, Any]:
+    """The listing's rows for every address in ``ips``, in ONE remote call (one run of the script per address).
+
+    Read-only in any mode (the prompt is never answered): the heartbeat read a rollout shares per batch.
+    """
+    listing = action.run_script("unregister_list", task_vars, {"IpAddress": list(ips)})
+    unregister_plan.check_listing(listing)
+    rows = []
+    for run in listing.get("listings") or []:
+        rows += unregister_plan.parse_listing(run.get("stdout") or "", str(run.get("ip")), listing.get("now_local"))
+    listed = {r.ip for r in rows}
+    return {
+        "changed": False,
+        "process_servers": [r.to_dict() for r in rows],
+        "reasons": [f"no process server with IP address {ip} is registered" for ip in ips if ip not in listed],
+        "purged": [],
+    }
+
+
 def ensure_unregistered(
     action: Any, listing: dict[str, Any], args: dict[str, Any], task_vars: dict[str, Any]
 ) -> dict[str, Any]:

@@ -197,3 +197,215 @@ def evaluate_health(sample: HealthSample) -> HealthReport:
     status = max((a.level for a in alerts), key=_RANK.__getitem__, default=HEALTHY)
     blockers = _green_blockers(sample, alerts)
     return HealthReport(status, alerts, not blockers, blockers)
+
+
+# --- The rollout health gate -------------------------------------------------------------------------------------
+# What the verify role (and the fleet playbooks' screening) decide from a module's result: is this process server
+# healthy enough for a rollout to go on? Services per [6.3] (obengine, tmansvc: the heartbeat sender), registration
+# with the configuration server [3.3], the configuration server answering on 443 [1.4], the build after an
+# upgrade [4], and the heartbeat as the configuration server lists it [5] (critical after 15 minutes [7.5]).
+SURVEY = "survey"
+CONVERGE_RESULT = "converge result"
+REGISTER_RESULT = "register result"
+PROXY_RESULT = "proxy result"
+HEARTBEAT_WHEN = ("always", "changed", "never")
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _did_fail(result: Any) -> bool:
+    data = _mapping(result)
+    return bool(data.get("failed")) or bool(data.get("unreachable"))
+
+
+def health_source(result: Any, services: bool = False, check_mode: bool = False) -> str:
+    """What the verdict on ``result`` (a registered module result, or None) is derived from.
+
+    ``survey`` (one asr.process_server.info call) when there is no result, when every service must be checked
+    (``services``) or when the result does not carry the registration state. In check mode a result that
+    predicts a change is judged as predicted: surveying the host would judge the state before the change.
+    """
+    if not isinstance(result, dict):
+        return SURVEY
+    if services and not (check_mode and result.get("changed")):
+        return SURVEY
+    registration_step = _mapping(_mapping(result.get("steps")).get("registration"))
+    if "registration" in registration_step:
+        return CONVERGE_RESULT
+    if "registration" in result:
+        return REGISTER_RESULT
+    if "proxy" in result:
+        return PROXY_RESULT
+    return SURVEY
+
+
+def _failure_text(result: dict[str, Any], default: str) -> str:
+    return str(result.get("msg") or default)
+
+
+def health_verdict(
+    result: Any,
+    survey: Any = None,
+    *,
+    services: bool = False,
+    check_mode: bool = False,
+    configuration_server_ip: str | None = None,
+    expected_version: str | None = None,
+    heartbeat: str = "changed",
+    ip: str | None = None,
+) -> dict[str, Any]:
+    """The health gate's verdict from ``result`` (and ``survey``, an info result, when the source is a survey).
+
+    Returns ``healthy``, ``problems`` (what an operator reads), ``source``, ``version`` and ``heartbeat_ip``: the
+    address whose heartbeat must still be read on the configuration server (None when not wanted, not possible
+    or not worth it because the host is already unhealthy); :func:`heartbeat_verdict` adds that reading.
+    """
+    if heartbeat not in HEARTBEAT_WHEN:
+        raise InvalidOption("heartbeat", heartbeat, ", ".join(HEARTBEAT_WHEN))
+    source = health_source(result, services, check_mode)
+    converged = _mapping(result)
+    info = _mapping(survey)
+    asr = _mapping(info.get("asr")) if source == SURVEY else {}
+    if source == SURVEY:
+        registration = dict(_mapping(asr.get("registration")))
+        checks = _mapping(asr.get("checks"))
+        registration["configuration_server_reachable"] = _mapping(checks.get("configuration_server")).get("reachable")
+        version = asr.get("build_version")
+        installed = bool(asr.get("installed"))
+        reregistered = False
+    else:
+        step = _mapping(_mapping(converged.get("steps")).get("registration"))
+        if source == CONVERGE_RESULT:
+            registration = _mapping(step.get("registration"))
+            reregistered = bool(step.get("changed"))
+        else:
+            registration = _mapping(converged.get("registration"))
+            reregistered = source == REGISTER_RESULT and bool(converged.get("changed"))
+        version = converged.get("version_after")
+        installed = version is not None if source == CONVERGE_RESULT else True
+    judged_registration = source in (SURVEY, CONVERGE_RESULT, REGISTER_RESULT)
+    registered = bool(registration.get("registered"))
+    listed_ip = registration.get("configuration_server_ip")
+    problems: list[str] = []
+    if source == SURVEY and (survey is None or _did_fail(info)):
+        problems.append("the survey failed: " + _failure_text(info, "no result"))
+    if source != SURVEY and _did_fail(converged):
+        problems.append("the converge task failed: " + _failure_text(converged, ""))
+    if not installed:
+        problems.append("the process server is not installed")
+    if expected_version and installed and version != expected_version:
+        problems.append(f"build {version} is not the expected {expected_version}")
+    down = list(asr.get("services_not_running") or [])
+    if down:
+        problems.append("services not running: " + ", ".join(str(s) for s in down))
+    if judged_registration and installed and not registered:
+        problems.append("not registered with a configuration server (no PS_CS_IP in amethyst.conf)")
+    if judged_registration and registered and configuration_server_ip and listed_ip != configuration_server_ip:
+        problems.append(f"registered with configuration server {listed_ip}, not {configuration_server_ip}")
+    if (
+        judged_registration
+        and registered
+        and registration.get("configuration_server_reachable") is False
+        and not reregistered
+    ):
+        error = registration.get("configuration_server_error")
+        problems.append(
+            f"configuration server {listed_ip or '?'} does not answer on 443" + (f": {error}" if error else "")
+        )
+    if source in (CONVERGE_RESULT, REGISTER_RESULT) and registration.get("obengine") != "running":
+        problems.append(
+            f"obengine (Microsoft Azure Recovery Services Agent) is {registration.get('obengine') or 'missing'}"
+        )
+    if source in (CONVERGE_RESULT, REGISTER_RESULT) and installed and registration.get("tmansvc") != "running":
+        problems.append(f"tmansvc (the heartbeat sender) is {registration.get('tmansvc') or 'missing'}")
+
+    changed = bool(converged.get("changed"))
+    wanted = heartbeat == "always" or (heartbeat == "changed" and changed)
+    note = None
+    if wanted and check_mode and changed:
+        # The heartbeat after a change cannot be read before the change is made: predicted, not judged.
+        wanted, note = False, "read after the change (not in check mode)"
+    if wanted and not ip:
+        problems.append("no asr_ip (verify_ip) to find the process server in the configuration server's list")
+    report: dict[str, Any] = {
+        "healthy": not problems,
+        "problems": problems,
+        "source": source,
+        "version": version,
+        "heartbeat_ip": ip if wanted and ip and not problems else None,
+    }
+    if note:
+        report["heartbeat"] = note
+    return report
+
+
+def heartbeat_verdict(
+    report: dict[str, Any],
+    listing: Any,
+    *,
+    configuration_server: str | None = None,
+    max_age_minutes: float = HEARTBEAT_CRITICAL_MINUTES,
+) -> dict[str, Any]:
+    """``report`` (from :func:`health_verdict`) judged against the configuration server's listing [5].
+
+    ``listing`` is the registered result of asr.process_server.unregister's read-only listing, shared by every
+    host of a batch: its ``process_servers`` rows carry ``ip`` and ``heartbeat_age_minutes``. A failed or
+    unreachable listing, or none at all, makes the host unhealthy: a heartbeat that could not be read never
+    passes. Of several rows for one address (duplicate entries [5]) the freshest heartbeat counts.
+    """
+    ip = report.get("heartbeat_ip")
+    if not ip:
+        return dict(report)
+    require_number("max_age_minutes", max_age_minutes, 0)
+    where = f"configuration server {configuration_server}" if configuration_server else "the configuration server"
+    data = _mapping(listing)
+    problems = list(report.get("problems") or [])
+    age: float | None = None
+    rows = data.get("process_servers")
+    if not data or data.get("skipped"):
+        problems.append(f"the heartbeat was not read on {where}")
+    elif _did_fail(data) or not isinstance(rows, list):
+        problems.append(f"the heartbeat listing failed on {where}: {_failure_text(data, 'no listing')}")
+    else:
+        mine = [r for r in rows if isinstance(r, dict) and r.get("ip") == ip]
+        ages = [float(r["heartbeat_age_minutes"]) for r in mine if r.get("heartbeat_age_minutes") is not None]
+        age = min(ages) if ages else None
+        if not mine:
+            problems.append(f"{where} does not list {ip}")
+        elif age is None or age > max_age_minutes:
+            problems.append(
+                f"last heartbeat {'?' if age is None else f'{age:g}'} minutes ago (more than {max_age_minutes:g})"
+            )
+    return {**report, "healthy": not problems, "problems": problems, "heartbeat_age_minutes": age}
+
+
+def needs_rollout(result: Any, *, verify: bool = True, heartbeat: str = "changed", services: bool = False) -> bool:
+    """Whether a screened host (``result`` of its module task run in check mode) must go through the rolling play.
+
+    It must when the task failed or the host was unreachable (the rolling play fails it in its batch, so
+    ``max_fail_percentage`` stops the rollout as before), when a change is predicted, or, with the health gate on
+    (``verify``), when the gate needs more than the result (``heartbeat='always'``, ``services``) or the result
+    shows an unhealthy host. A host that passes costs nothing more than its one probe.
+    """
+    if heartbeat not in HEARTBEAT_WHEN:
+        raise InvalidOption("heartbeat", heartbeat, ", ".join(HEARTBEAT_WHEN))
+    if not isinstance(result, dict) or _did_fail(result) or result.get("changed"):
+        return True
+    if not verify:
+        return False
+    if heartbeat == "always" or services or health_source(result) == SURVEY:
+        return True
+    return not health_verdict(result, heartbeat="never")["healthy"]
+
+
+def rollout_hosts(
+    results: dict[str, Any], *, verify: bool = True, heartbeat: str = "changed", services: bool = False
+) -> list[str]:
+    """The hosts of ``results`` (host name to screened result) that :func:`needs_rollout`, in the given order."""
+    return [
+        host
+        for host, result in results.items()
+        if needs_rollout(result, verify=verify, heartbeat=heartbeat, services=services)
+    ]

@@ -101,8 +101,8 @@ def parse_listing(stdout: str, ip: str, now_local: str | None) -> list[ListedPro
     return rows
 
 
-def plan_unregister(listing: dict[str, Any], ip: str, *, force: bool = False) -> UnregisterPlan:
-    """Purge the listed rows of ``ip`` unless a heartbeat says the PS is alive; raise when it must be refused."""
+def check_listing(listing: dict[str, Any]) -> None:
+    """Raise unless the listing ran: on a configuration server that has the documented script [5]."""
     if not listing.get("is_configuration_server"):
         raise PlanningError(
             "This host is not a configuration server (Installed Products\\9 CX_TYPE is not 1 or 3 [6.4]). Run "
@@ -113,6 +113,11 @@ def plan_unregister(listing: dict[str, Any], ip: str, *, force: bool = False) ->
             f"Unregister-ASRComponent.pl was not found in {listing.get('bin_dir')} on the configuration server [5]. "
             "Repair or upgrade the configuration server, then run the task again."
         )
+
+
+def plan_unregister(listing: dict[str, Any], ip: str, *, force: bool = False) -> UnregisterPlan:
+    """Purge the listed rows of ``ip`` unless a heartbeat says the PS is alive; raise when it must be refused."""
+    check_listing(listing)
     rows = parse_listing(listing.get("stdout") or "", ip, listing.get("now_local"))
     if not rows:
         return UnregisterPlan([], [], [f"no process server with IP address {ip} is registered"])
