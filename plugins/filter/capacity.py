@@ -43,6 +43,14 @@ def capacity_report(hosts: Any, source_machines: Any = None, **options: Any) -> 
         raise AnsibleFilterError(f"capacity_report: {exc}") from exc
 
 
+def capacity_plan_options(variables: Any) -> dict[str, Any]:
+    """Check plan.yml's variables (by name) before any remote call; the options of capacity_report."""
+    try:
+        return report_mod.options_from_variables(_plain(variables))
+    except AsrError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+
+
 def capacity_report_html(report: Any) -> str:
     """Render a capacity report as one self-contained HTML page."""
     try:
@@ -62,6 +70,14 @@ def preflight(info: Any, expectations: Any = None) -> list[dict[str, str]]:
         return [b.to_dict() for b in preflight_mod.evaluate(_plain(info), _plain(expectations) or {})]
     except (AsrError, TypeError, KeyError, ValueError) as exc:
         raise AnsibleFilterError(f"preflight: {exc}") from exc
+
+
+def preflight_expectations(variables: Any) -> dict[str, Any]:
+    """Check preflight.yml's variables (by name) before any remote call; the expectations of preflight."""
+    try:
+        return preflight_mod.expectations_from_variables(_plain(variables))
+    except AsrError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
 
 
 def preflight_table(findings_by_host: Any) -> list[str]:
@@ -86,10 +102,12 @@ def preflight_blocked(findings_by_host: Any) -> list[str]:
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
+            "capacity_plan_options": capacity_plan_options,
             "capacity_report": capacity_report,
             "capacity_report_html": capacity_report_html,
             "capacity_report_summary": capacity_report_summary,
             "preflight": preflight,
+            "preflight_expectations": preflight_expectations,
             "preflight_table": preflight_table,
             "preflight_blocked": preflight_blocked,
         }

@@ -25,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import health, sizing
-from .errors import AsrError
-from .fleet_planner import DEFAULT_MAX_UTILISATION, DEFAULT_NEW_SERVER_TIER, plan_fleet
+from .errors import AsrError, InvalidOption
+from .fleet_planner import DEFAULT_MAX_UTILISATION, DEFAULT_NEW_SERVER_TIER, check_machines, check_options, plan_fleet
 
 REPORT_FORMAT = "asr.process_server.capacity_report/v1"
 FITS = "fits"
@@ -34,6 +34,14 @@ OVER = "over_capacity"
 NO_TIER = "no_tier"
 NO_LOAD = "no_planned_load"
 UNKNOWN = "survey_failed"
+# playbooks/plan.yml: the variable an operator sets for each input of the report
+PLAYBOOK_VARIABLES = {
+    "asr_planned_load": "planned_load",
+    "asr_source_machines": "source_machines",
+    "asr_max_utilisation": "max_utilisation",
+    "asr_new_server_tier": "new_server_tier",
+    "asr_keep_current": "keep_current",
+}
 STATUS_TEXT = {
     FITS: "fits its planned load",
     OVER: "cannot carry its planned load",
@@ -41,6 +49,34 @@ STATUS_TEXT = {
     NO_LOAD: "no planned load",
     UNKNOWN: "survey failed",
 }
+
+
+# ---- checking the inputs -----------------------------------------------------------------------------------
+def options_from_variables(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """Check plan.yml's variables before any remote call; return the options of :func:`build_report`.
+
+    ``variables`` holds any of :data:`PLAYBOOK_VARIABLES` (one host's ``asr_planned_load``, the fleet's
+    ``asr_source_machines``, ``asr_max_utilisation``, ``asr_new_server_tier``, ``asr_keep_current``); unset
+    (None) ones take the defaults. Errors are :class:`InvalidOption` naming the variable and what is allowed.
+    ``asr_max_utilisation`` may be a numeric string and ``asr_keep_current`` a yes/no string, as ``-e`` gives them.
+    """
+    if not isinstance(variables, Mapping):
+        raise InvalidOption("variables", variables, "a mapping of " + ", ".join(PLAYBOOK_VARIABLES))
+    unknown = sorted(str(name) for name in variables if name not in PLAYBOOK_VARIABLES)
+    if unknown:
+        raise InvalidOption("variables", ", ".join(unknown), "the variables " + ", ".join(PLAYBOOK_VARIABLES))
+    given = {PLAYBOOK_VARIABLES[name]: value for name, value in variables.items() if value is not None}
+    names = {key: name for name, key in PLAYBOOK_VARIABLES.items()}
+    if "planned_load" in given:
+        sizing.planned_load_from(given["planned_load"], names["planned_load"])
+    if "source_machines" in given:
+        check_machines(given["source_machines"], names["source_machines"])
+    return check_options(
+        sizing.number_text(given.get("max_utilisation", DEFAULT_MAX_UTILISATION)),
+        given.get("new_server_tier", DEFAULT_NEW_SERVER_TIER),
+        sizing.bool_text(given.get("keep_current", True)),
+        names,
+    )
 
 
 # ---- building ----------------------------------------------------------------------------------------------
@@ -117,7 +153,7 @@ def _host_entry(item: Mapping[str, Any], machines: Sequence[Mapping[str, Any]]) 
         "not_measured": list(report_health.get("not_measured") or []),
     }
     if planned:
-        load = sizing.PlannedLoad(int(planned["protected_machines"]), float(planned["daily_churn_gb"]))
+        load = sizing.planned_load_from(planned, f"planned_load of {name}")
         verdict = sizing.sizing_verdict(facts, load, sizing.PROCESS_SERVER)
         entry.update(
             needed_tier=verdict.needed_tier.name if verdict.needed_tier else None,
@@ -214,7 +250,14 @@ def build_report(
     keep_current: bool = True,
     generated: str | None = None,
 ) -> dict[str, Any]:
-    """The capacity report for ``hosts`` (each ``{name, info, planned_load}``; ``info`` is an info result)."""
+    """The capacity report for ``hosts`` (each ``{name, info, planned_load}``; ``info`` is an info result).
+
+    Bad options or source machines raise :class:`InvalidOption` (they are inputs, not findings); a fleet
+    that cannot be planned from valid inputs (a machine above 2 TB/day [7.3]) is reported in
+    ``fleet.error`` and ``summary.fleet_error``.
+    """
+    check_options(max_utilisation, new_server_tier, keep_current)
+    check_machines(source_machines or [], "source_machines")
     machines = [dict(m) for m in source_machines or []]
     entries = [_host_entry(item, machines) for item in hosts]
     fleet = _fleet(entries, machines, max_utilisation, new_server_tier, keep_current)

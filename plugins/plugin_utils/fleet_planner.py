@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from .domain_checks import require_int, require_name, require_number, to_jsonable
+from .domain_checks import require_choice, require_int, require_name, require_number, to_jsonable
 from .errors import InvalidOption, PlanningError
-from .sizing import MAX_DAILY_CHURN_PER_PROCESS_SERVER_GB, PROCESS_SERVER, get_tier
+from .sizing import MAX_DAILY_CHURN_PER_PROCESS_SERVER_GB, PROCESS_SERVER, get_tier, tiers_for
 
 # [7.5] A process server is green while CPU and memory stay below 80 % (the warning threshold) and it can
 # take ~30 % more load. Assuming resource use grows with load relative to the tier's caps, planning each
@@ -256,20 +256,62 @@ def _reject_over_two_tb(machines: Sequence[SourceMachine]) -> None:
         )
 
 
-def _check_utilisation(max_utilisation: float, new_server_tier: str) -> _Bin:
-    """Validate the knobs; return a template bin of the new-server tier."""
-    require_number("max_utilisation", max_utilisation, 0, "A fraction of each server's caps.", above=True)
-    if max_utilisation > 1:
-        raise InvalidOption("max_utilisation", max_utilisation, "a number greater than 0 and at most 1")
+OPTIONS = ("max_utilisation", "new_server_tier", "keep_current")
+
+
+def check_options(
+    max_utilisation: Any = DEFAULT_MAX_UTILISATION,
+    new_server_tier: Any = DEFAULT_NEW_SERVER_TIER,
+    keep_current: Any = True,
+    names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The planner's knobs checked: ``{max_utilisation, new_server_tier, keep_current}`` or :class:`InvalidOption`.
+
+    ``names`` maps an option to the name an error shows (a playbook variable, say); default: the option.
+    ``max_utilisation`` is a fraction in (0, 1] of each cap, large enough that a server of ``new_server_tier``
+    takes one machine; ``new_server_tier`` is a scale-out process server tier [7.1]; ``keep_current`` a boolean.
+    """
+    shown = {option: (names or {}).get(option, option) for option in OPTIONS}
+    utilisation = require_number(
+        shown["max_utilisation"], max_utilisation, 0, "A fraction of each server's caps.", above=True
+    )
+    if utilisation > 1:
+        raise InvalidOption(shown["max_utilisation"], max_utilisation, "a number greater than 0 and at most 1")
+    tiers = tiers_for(PROCESS_SERVER)
+    require_choice(
+        shown["new_server_tier"],
+        new_server_tier,
+        [t.name for t in tiers],
+        "The tier of the process servers the plan adds [7.1].",
+    )
     tier = get_tier(new_server_tier, PROCESS_SERVER)
-    template = _Bin("", tier.name, True, (tier.max_protected_machines, float(tier.max_daily_churn_gb)), max_utilisation)
-    if template.cap_m < 1:
+    if math.floor(tier.max_protected_machines * utilisation + _EPSILON) < 1:
         raise InvalidOption(
-            "max_utilisation",
+            shown["max_utilisation"],
             max_utilisation,
             f"at least {1 / tier.max_protected_machines:.3f} so that a {tier.name!r} server takes one machine",
         )
-    return template
+    if not isinstance(keep_current, bool):
+        raise InvalidOption(shown["keep_current"], keep_current, "true or false")
+    return {"max_utilisation": utilisation, "new_server_tier": tier.name, "keep_current": keep_current}
+
+
+def check_machines(machines: Any, option: str = "machines") -> list[SourceMachine]:
+    """Source machines as a list of :class:`SourceMachine` with unique names, or :class:`InvalidOption`."""
+    if isinstance(machines, str | bytes | Mapping) or not isinstance(machines, Iterable):
+        raise InvalidOption(
+            option, machines, "a list of source machines {name, daily_churn_gb, current_process_server}"
+        )
+    machine_list: list[SourceMachine] = _coerce(machines, SourceMachine, option)
+    _unique((m.name for m in machine_list), "name", "source machine")
+    return machine_list
+
+
+def _check_utilisation(max_utilisation: float, new_server_tier: str, keep_current: bool) -> _Bin:
+    """Validate the knobs; return a template bin of the new-server tier."""
+    checked = check_options(max_utilisation, new_server_tier, keep_current)
+    tier = get_tier(checked["new_server_tier"], PROCESS_SERVER)
+    return _Bin("", tier.name, True, (tier.max_protected_machines, float(tier.max_daily_churn_gb)), max_utilisation)
 
 
 def _keep_in_place(machines: Sequence[SourceMachine], bins: dict[str, _Bin]) -> tuple[dict[str, str], list]:
@@ -416,10 +458,9 @@ def plan_fleet(
 
     Raises :class:`PlanningError` for a machine above 2 TB/day and :class:`InvalidOption` for bad inputs.
     """
-    new = _check_utilisation(max_utilisation, new_server_tier)
-    machine_list: list[SourceMachine] = _coerce(machines, SourceMachine, "machines")
+    new = _check_utilisation(max_utilisation, new_server_tier, keep_current)
+    machine_list = check_machines(machines)
     server_list: list[ProcessServerSpec] = _coerce(servers, ProcessServerSpec, "process_servers")
-    _unique((m.name for m in machine_list), "name", "source machine")
     _unique((s.name for s in server_list), "name", "process server")
     _reject_over_two_tb(machine_list)
 

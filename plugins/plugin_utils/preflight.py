@@ -18,6 +18,10 @@ reading. Nothing here touches a host. Rules (``reference/asr-process-server.md``
   at most 4 minor versions (N-4, setup exits 203 beyond);
 * [7.1] sizing: the host qualifies for a tier and that tier carries the planned load;
 * [7.5] health: a critical alert blocks adding load, a warning is reported.
+
+The operator's expectations are checked first (:func:`check_expectations`): a value that is not what the key
+allows fails with :class:`InvalidOption` naming the key (or, through :func:`expectations_from_variables`,
+the playbook variable) and what is allowed, instead of being read as "not given".
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import sizing, unified_setup
+from .domain_checks import require_name
 from .errors import InvalidOption
 from .versions import MAX_MINOR_HOP, Version, parse_version
 
@@ -34,6 +39,24 @@ BLOCK = "block"
 WARN = "warn"
 REQUIRED_FREE_GB = 600  # [1.3] setup's cache space check (unless /SkipSpaceCheck)
 SUPPORTED_OS = {"6.3": "Windows Server 2012 R2", "10.0.14393": "Windows Server 2016"}  # [2.1] classic
+EXPECTATION_KEYS = (
+    "install_location",
+    "skip_space_check",
+    "installer_path",
+    "installer_version",
+    "configuration_server_version",
+    "planned_load",
+)
+# playbooks/preflight.yml: the variable an operator sets for each expectation
+PLAYBOOK_VARIABLES = {
+    "asr_install_location": "install_location",
+    "asr_skip_space_check": "skip_space_check",
+    "asr_installer_remote_path": "installer_path",
+    "asr_installer_version": "installer_version",
+    "asr_configuration_server_version": "configuration_server_version",
+    "asr_planned_load": "planned_load",
+}
+INSTALL_LOCATION_ALLOWED = r"an absolute path on a local fixed drive other than the system drive, such as D:\ or E:\ASR"
 
 
 @dataclass(frozen=True)
@@ -48,7 +71,83 @@ class Blocker:
         return {"code": self.code, "severity": self.severity, "message": self.message}
 
 
+def _unset(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def check_expectations(
+    expectations: Mapping[str, Any] | None, names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    r"""The operator's expectations checked and normalised; unset keys (None or "") are left out.
+
+    ``names`` maps a key to the name an error shows (default: the key itself). Rules:
+
+    * ``install_location``: [1.3] Unified Setup needs an absolute path on a local fixed drive; relative,
+      drive-relative (``D:ASR``) and UNC (``\\server\share``) paths are refused here. Whether it is on the
+      system drive depends on the host and is a finding of :func:`evaluate`;
+    * ``installer_version``, ``configuration_server_version``: an ASR build, 2 to 4 dot-separated numbers
+      (``9.55.7123.1``) [4];
+    * ``skip_space_check``: a boolean (or a yes/no string); ``installer_path``: a non-empty string;
+    * ``planned_load``: ``{protected_machines, daily_churn_gb}`` (:func:`sizing.planned_load_from`).
+    """
+    shown = {key: (names or {}).get(key, key) for key in EXPECTATION_KEYS}
+    given = dict(expectations or {})
+    unknown = sorted(str(key) for key in given if key not in EXPECTATION_KEYS)
+    if unknown:
+        raise InvalidOption("expectations", ", ".join(unknown), "the keys " + ", ".join(EXPECTATION_KEYS))
+    checked: dict[str, Any] = {}
+    for key, value in given.items():
+        if _unset(value):
+            continue
+        name = shown[key]
+        if key == "install_location":
+            checked[key] = _check_location_value(name, value)
+        elif key in ("installer_version", "configuration_server_version"):
+            checked[key] = _check_version_value(name, value)
+        elif key == "skip_space_check":
+            flag = sizing.bool_text(value)
+            if not isinstance(flag, bool):
+                raise InvalidOption(name, value, "true or false")
+            checked[key] = flag
+        elif key == "installer_path":
+            checked[key] = require_name(name, value, "The path of the installer on the host.")
+        else:
+            checked[key] = sizing.planned_load_from(value, name).to_dict()
+    return checked
+
+
+def expectations_from_variables(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`check_expectations` of playbook variables (``asr_install_location``, ...); errors name the variable."""
+    if not isinstance(variables, Mapping):
+        raise InvalidOption("variables", variables, "a mapping of " + ", ".join(PLAYBOOK_VARIABLES))
+    unknown = sorted(str(name) for name in variables if name not in PLAYBOOK_VARIABLES)
+    if unknown:
+        raise InvalidOption("variables", ", ".join(unknown), "the variables " + ", ".join(PLAYBOOK_VARIABLES))
+    names = {key: variable for variable, key in PLAYBOOK_VARIABLES.items()}
+    return check_expectations({PLAYBOOK_VARIABLES[name]: value for name, value in variables.items()}, names)
+
+
+def _check_version_value(name: str, value: Any) -> str:
+    try:
+        return str(parse_version(value, name))
+    except InvalidOption as exc:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise InvalidOption(
+                name, value, exc.allowed, "Quote it: YAML reads an unquoted 9.55 as a number."
+            ) from None
+        raise
+
+
+def _check_location_value(name: str, value: Any) -> str:
+    try:
+        return unified_setup.check_windows_path(name, value)
+    except InvalidOption as exc:
+        why = f"{exc.why} Unified Setup installs into a local folder [1.3].".strip()
+        raise InvalidOption(name, value, INSTALL_LOCATION_ALLOWED, why) from None
+
+
 def _version(value: Any) -> Version | None:
+    """A version the host reported; unreadable counts as unknown (host data, not an operator's input)."""
     try:
         return parse_version(value) if value else None
     except InvalidOption:
@@ -102,17 +201,24 @@ def _check_location(info: Mapping[str, Any], expect: Mapping[str, Any]) -> list[
     found: list[Blocker] = []
     if location:
         try:
-            unified_setup.check_install_location(location, system)
-        except InvalidOption:
-            found.append(
+            path = unified_setup.check_windows_path("install_location", location)
+        except InvalidOption as exc:
+            return [
+                Blocker(
+                    "install_location_invalid",
+                    BLOCK,
+                    f"install location {location} is not {INSTALL_LOCATION_ALLOWED}: {exc.why} [1.3]",
+                )
+            ]
+        drive = path[:2]
+        if drive == system[:2]:
+            return [
                 Blocker(
                     "install_location_system_drive",
                     BLOCK,
                     f"install location {location} is on the system drive {system}; the cache needs its own drive [2.1]",
                 )
-            )
-            return found
-        drive = str(location)[:2].upper()
+            ]
     else:
         cache = asr.get("cache_drive") or {}
         drive = str(cache.get("drive") or "").upper()
@@ -165,7 +271,7 @@ def _check_reboot(asr: Mapping[str, Any]) -> list[Blocker]:
 
 def _installer_version(asr: Mapping[str, Any], expect: Mapping[str, Any]) -> tuple[Version | None, list[Blocker]]:
     if expect.get("installer_version"):
-        return _version(expect["installer_version"]), []
+        return parse_version(expect["installer_version"]), []
     installer = (asr.get("checks") or {}).get("installer")
     if not expect.get("installer_path"):
         return None, []
@@ -178,7 +284,7 @@ def _installer_version(asr: Mapping[str, Any], expect: Mapping[str, Any]) -> tup
 
 def _check_versions(asr: Mapping[str, Any], expect: Mapping[str, Any]) -> list[Blocker]:
     installed = _version(asr.get("build_version")) if asr.get("installed") else None
-    cs = _version(expect.get("configuration_server_version"))
+    cs = parse_version(expect["configuration_server_version"]) if expect.get("configuration_server_version") else None
     installer, found = _installer_version(asr, expect)
     if cs is None:
         found.append(Blocker("cs_version_unknown", WARN, "configuration server version unknown: PS <= CS not checked"))
@@ -224,7 +330,7 @@ def _check_sizing(asr: Mapping[str, Any], expect: Mapping[str, Any]) -> list[Blo
     load = expect.get("planned_load")
     if not load:
         return []
-    planned = sizing.PlannedLoad(int(load["protected_machines"]), float(load["daily_churn_gb"]))
+    planned = sizing.planned_load_from(load)
     verdict = sizing.sizing_verdict(facts, planned, sizing.PROCESS_SERVER)
     if verdict.fits:
         return []
@@ -251,9 +357,10 @@ def evaluate(asr_info: Mapping[str, Any], expectations: Mapping[str, Any] | None
     """Every finding for one host, blockers first. ``asr_info`` is an ``info`` result (or its ``asr`` alone).
 
     ``expectations`` keys (all optional): ``install_location``, ``skip_space_check``,
-    ``configuration_server_version``, ``installer_version``, ``installer_path``, ``planned_load``.
+    ``configuration_server_version``, ``installer_version``, ``installer_path``, ``planned_load``; a bad value
+    raises :class:`InvalidOption` (see :func:`check_expectations`).
     """
-    expect = dict(expectations or {})
+    expect = check_expectations(expectations)
     if not isinstance(asr_info, Mapping):
         return [Blocker("survey_failed", BLOCK, "no info result for this host")]
     if asr_info.get("unreachable"):

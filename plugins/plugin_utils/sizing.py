@@ -16,10 +16,12 @@ the same with inclusive upper bounds, which is what this module uses: 85 machine
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .domain_checks import require_choice, require_int, require_number, to_jsonable
+from .errors import InvalidOption
 
 GB_PER_TB = 1024
 # [7.3] One process server handles up to 2 TB/day; a protected machine uses exactly one process server,
@@ -121,6 +123,58 @@ class PlannedLoad:
 
     def to_dict(self) -> dict[str, Any]:
         return to_jsonable(self)
+
+
+PLANNED_LOAD_KEYS = ("protected_machines", "daily_churn_gb")
+
+
+def planned_load_from(value: Any, option: str = "planned_load") -> PlannedLoad:
+    """Read a planned load given as a mapping ``{protected_machines, daily_churn_gb}`` (an operator's variable).
+
+    Numbers written as strings (``"10"``, ``"5.5"``) are read as numbers, as YAML and ``-e`` may give them.
+    Anything else fails with :class:`InvalidOption` naming ``option`` and the key, e.g.
+    ``asr_planned_load.daily_churn_gb``.
+    """
+    allowed_keys = ", ".join(PLANNED_LOAD_KEYS)
+    if not isinstance(value, Mapping):
+        raise InvalidOption(option, value, f"a mapping with the keys {allowed_keys}")
+    unknown = sorted(str(k) for k in value if k not in PLANNED_LOAD_KEYS)
+    missing = [k for k in PLANNED_LOAD_KEYS if k not in value]
+    if unknown or missing:
+        why = "; ".join(
+            part
+            for part in (
+                f"unknown keys: {', '.join(unknown)}" if unknown else "",
+                f"missing keys: {', '.join(missing)}" if missing else "",
+            )
+            if part
+        )
+        raise InvalidOption(option, value, f"a mapping with the keys {allowed_keys}", why.capitalize() + ".")
+    machines, churn = number_text(value["protected_machines"], int), number_text(value["daily_churn_gb"])
+    try:
+        return PlannedLoad(machines, churn)  # type: ignore[arg-type]
+    except InvalidOption as exc:
+        raise InvalidOption(f"{option}.{exc.option}", exc.value, exc.allowed, exc.why) from None
+
+
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def bool_text(value: Any) -> Any:
+    """A yes/no, true/false, on/off or 1/0 string (as ``-e name=value`` gives it) as a bool, else unchanged."""
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    return value
+
+
+def number_text(value: Any, kind: type = float) -> Any:
+    """A string holding a number (as ``-e name=value`` gives it) converted by ``kind``, else ``value`` unchanged."""
+    if isinstance(value, str):
+        try:
+            return kind(value.strip())
+        except ValueError:
+            return value
+    return value
 
 
 @dataclass

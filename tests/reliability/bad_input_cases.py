@@ -57,6 +57,7 @@ class Case:
     host: str = field(default="")
     must_fail: bool = True  # False: a report playbook that shows the error in its summary and exits 0
     known_issue: str = ""  # non-empty: the collection does not (yet) meet the expectation; run as xfail, reported
+    before_survey: bool = False  # playbook case: refused before the playbook's survey task (no remote call)
 
     @property
     def kind(self) -> str:
@@ -69,6 +70,11 @@ class Case:
 
 def _c(id_: str, target: str, args: dict[str, Any], *expect: str) -> Case:
     return Case(id_, target, args, tuple(expect))
+
+
+def _b(id_: str, target: str, args: dict[str, Any], *expect: str) -> Case:
+    """A playbook case refused before the playbook's first remote call (its survey task never starts)."""
+    return Case(id_, target, args, tuple(expect), before_survey=True)
 
 
 P = "http://proxy.corp.example"
@@ -474,43 +480,52 @@ CASES: list[Case] = [
         "max_utilisation",
     ),
     # ---- the playbooks themselves, with the bad variable in -e -------------------------------------------------
-    _c(
+    _b(
         "plan-negative-churn",
         "playbook:plan.yml",
         {"asr_planned_load": {"protected_machines": 10, "daily_churn_gb": -5}},
         "daily_churn_gb",
         "at least 0",
     ),
-    _c(
+    _b(
         "plan-negative-machines",
         "playbook:plan.yml",
         {"asr_planned_load": {"protected_machines": -3, "daily_churn_gb": 5}},
         "protected_machines",
     ),
-    # plan.yml is a report: a fleet-planner refusal is shown in its summary (rc 0)
-    Case(
+    # plan.yml refuses a bad planning variable before any remote call (and writes no report): a plan made from
+    # a bad input is not a plan
+    _b(
         "plan-utilisation-zero",
         "playbook:plan.yml",
         {"asr_planned_load": LOAD, "asr_max_utilisation": 0},
-        ("max_utilisation", "greater than 0"),
-        must_fail=False,
+        "asr_max_utilisation",
+        "greater than 0",
     ),
-    Case(
+    _b(
         "plan-unknown-tier",
         "playbook:plan.yml",
         {"asr_planned_load": LOAD, "asr_new_server_tier": "huge"},
-        ("tier", "'small', 'medium', 'large'"),
-        must_fail=False,
+        "asr_new_server_tier",
+        "'small', 'medium', 'large'",
     ),
-    Case(
+    _b(
         "plan-unknown-tier-no-load",
         "playbook:plan.yml",
         {"asr_new_server_tier": "huge"},
-        ("tier", "'small', 'medium', 'large'"),
-        must_fail=False,
-        known_issue=(
-            "without a planned load the fleet planner never runs, so a bad asr_new_server_tier is accepted silently"
-        ),
+        "asr_new_server_tier",
+        "'small', 'medium', 'large'",
+    ),
+    # valid inputs the fleet cannot be planned from: the report is written (its summary shows the error), then
+    # the playbook fails with the planner's message
+    _c(
+        "plan-machine-over-2tb",
+        "playbook:plan.yml",
+        {"asr_source_machines": [{"name": "bigvm", "daily_churn_gb": 3000}]},
+        "fleet plan: daily_churn_gb: source machine 'bigvm' (3000 GB/day) cannot be protected",
+        "No fleet plan: daily_churn_gb",
+        "at most 2048 GB/day",
+        ".json (and .html) shows what was surveyed",
     ),
     _c(
         "preflight-location-system-drive",
@@ -519,34 +534,26 @@ CASES: list[Case] = [
         "install location",
         "system drive",
     ),
-    Case(
+    _b(
         "preflight-location-relative",
         "playbook:preflight.yml",
         {"asr_install_location": "ASR"},
-        ("install location", "absolute"),
-        known_issue=(
-            "a relative asr_install_location is reported as 'on the system drive"
-            " C:' instead of 'must be an absolute path'"
-        ),
+        "asr_install_location",
+        "an absolute path on a local fixed drive",
+        "Relative",
     ),
-    Case(
+    _b(
         "preflight-location-unc",
         "playbook:preflight.yml",
         {"asr_install_location": "\\\\fs01\\share\\ASR"},
-        ("install location", "UNC"),
-        known_issue=(
-            "a UNC asr_install_location is reported as 'on the system drive C:'"
-            " instead of 'must be a local fixed drive'"
-        ),
+        "asr_install_location",
+        "UNC",
     ),
-    Case(
+    _b(
         "preflight-installer-version-9.x",
         "playbook:preflight.yml",
         {"asr_installer_version": "9.x"},
-        ("installer_version", "dot-separated"),
-        known_issue=(
-            "preflight ignores an unparsable asr_installer_version"
-            " (preflight._version swallows InvalidOption) and reports OK"
-        ),
+        "asr_installer_version",
+        "dot-separated numbers, such as 9.55.7123.1",
     ),
 ]

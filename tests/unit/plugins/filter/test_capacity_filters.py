@@ -42,3 +42,16 @@ def test_preflight_table_and_blocked():
     assert FILTERS["preflight_blocked"]({"ps10": bad, "ps2": ok}) == ["ps10"]
     with pytest.raises(AnsibleFilterError):
         FILTERS["preflight_table"](["ps1"])
+
+
+def test_variable_checks_name_the_variable():
+    assert FILTERS["capacity_plan_options"]({"asr_new_server_tier": "medium"})["new_server_tier"] == "medium"
+    with pytest.raises(AnsibleFilterError, match=r"asr_new_server_tier: 'huge' is not allowed; allowed: one of"):
+        FILTERS["capacity_plan_options"]({"asr_new_server_tier": "huge"})
+    assert FILTERS["preflight_expectations"]({"asr_installer_version": "9.55.7123.1"}) == {
+        "installer_version": "9.55.7123.1"
+    }
+    with pytest.raises(AnsibleFilterError, match=r"asr_installer_version: '9\.x' is not allowed"):
+        FILTERS["preflight_expectations"]({"asr_installer_version": "9.x"})
+    with pytest.raises(AnsibleFilterError, match=r"preflight: installer_version: '9\.x'"):
+        FILTERS["preflight"](info_result(**LARGE), {"installer_version": "9.x"})

@@ -177,3 +177,52 @@ def test_no_load_renders_without_fleet():
     assert report["fleet"] is None
     page = cr.render_html(report)
     assert "No planned load" in page and 'id="load-chart-planned"' in page
+
+
+# ---- plan.yml's variables are checked before any remote call ---------------------------------------------------
+def test_plan_variables_default_and_convert():
+    assert cr.options_from_variables({}) == {"max_utilisation": 0.8, "new_server_tier": "large", "keep_current": True}
+    assert cr.options_from_variables({name: None for name in cr.PLAYBOOK_VARIABLES}) == cr.options_from_variables({})
+    given = {"asr_max_utilisation": "0.5", "asr_new_server_tier": "small", "asr_keep_current": "no"}
+    assert cr.options_from_variables(given) == {
+        "max_utilisation": 0.5,
+        "new_server_tier": "small",
+        "keep_current": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("variables", "option", "allowed"),
+    [
+        ({"asr_new_server_tier": "huge"}, "asr_new_server_tier", "one of 'small', 'medium', 'large'"),
+        ({"asr_new_server_tier": "Large"}, "asr_new_server_tier", "one of 'small', 'medium', 'large'"),
+        ({"asr_max_utilisation": 0}, "asr_max_utilisation", "a number greater than 0"),
+        ({"asr_max_utilisation": "80%"}, "asr_max_utilisation", "a number greater than 0"),
+        ({"asr_max_utilisation": 1.5}, "asr_max_utilisation", "a number greater than 0 and at most 1"),
+        ({"asr_max_utilisation": 0.001}, "asr_max_utilisation", "at least 0.004 so that a 'large' server"),
+        ({"asr_keep_current": "maybe"}, "asr_keep_current", "true or false"),
+        ({"asr_planned_load": {"protected_machines": -3, "daily_churn_gb": 5}}, "asr_planned_load.protected_machines",
+         "an integer of at least 0"),
+        ({"asr_planned_load": {"protected_machines": 3}}, "asr_planned_load", "a mapping with the keys"),
+        ({"asr_source_machines": [{"name": "vm1", "daily_churn_gb": -1}]}, "daily_churn_gb", "a number of at least 0"),
+        ({"asr_source_machines": "vm1"}, "asr_source_machines", "a list of source machines"),
+        ({"asr_new_server_teir": "small"}, "variables", "the variables asr_planned_load"),
+    ],
+)  # fmt: skip
+def test_a_bad_plan_variable_fails_naming_it_and_what_is_allowed(variables, option, allowed):
+    with pytest.raises(cr.InvalidOption) as err:
+        cr.options_from_variables(variables)
+    assert err.value.option == option
+    assert allowed in err.value.allowed
+
+
+def test_bad_options_are_refused_even_without_a_planned_load():
+    """Without any load the planner never runs; a bad tier must still be refused, not reported as a plan."""
+    no_load = [host("ps01", LARGE)]
+    with pytest.raises(cr.InvalidOption, match="new_server_tier"):
+        cr.build_report(no_load, new_server_tier="huge")
+    with pytest.raises(cr.InvalidOption, match="max_utilisation"):
+        cr.build_report(no_load, max_utilisation=0)
+    with pytest.raises(cr.InvalidOption, match="source_machines"):
+        cr.build_report(no_load, ["vm1"])
+    assert cr.build_report(no_load)["fleet"] is None

@@ -231,7 +231,7 @@ def test_machine_above_2_tb_per_day_is_a_planning_error_naming_it():
         ),
         (lambda: plan_fleet([], max_utilisation=0), "max_utilisation", "greater than 0"),
         (lambda: plan_fleet([], max_utilisation=1.5), "max_utilisation", "at most 1"),
-        (lambda: plan_fleet([], new_server_tier="xl"), "tier", "'small', 'medium', 'large'"),
+        (lambda: plan_fleet([], new_server_tier="xl"), "new_server_tier", "'small', 'medium', 'large'"),
         (lambda: plan_fleet(["vm1"]), "machines", "SourceMachine"),
         (lambda: plan_fleet(machines([1.0]) * 2), "name", "unique source machine names"),
         (lambda: plan_fleet([], [ProcessServerSpec("a", "small")] * 2), "name", "unique process server names"),

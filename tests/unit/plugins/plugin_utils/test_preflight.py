@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from _info_results import LARGE, MEDIUM, SMALL, info_result
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ansible_collections.asr.process_server.plugins.plugin_utils import preflight as pf
+from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
 
 CS = {"configuration_server_version": "9.55.7123.1"}
 
@@ -131,3 +134,123 @@ def test_blockers_come_before_warnings_and_verdict_line():
     line = pf.verdict_line("ps01", [f.to_dict() for f in found], 6)
     assert line.startswith("ps01    BLOCKED: reboot pending") and "(warnings: " in line
     assert pf.verdict_line("ps02", []) == "ps02  OK"
+
+
+# ---- the operator's expectations are checked, not read as "not given" ------------------------------------------
+@pytest.mark.parametrize(
+    ("key", "value", "needles"),
+    [
+        ("installer_version", "9.x", ["installer_version", "dot-separated numbers, such as 9.55.7123.1"]),
+        ("installer_version", "latest", ["installer_version", "dot-separated"]),
+        ("installer_version", 9.55, ["installer_version", "Quote it"]),
+        ("configuration_server_version", "9.55.x", ["configuration_server_version", "dot-separated"]),
+        ("install_location", "ASR", ["install_location", "absolute path on a local fixed drive", "Relative"]),
+        ("install_location", "D:ASR", ["install_location", "drive-relative"]),
+        ("install_location", "\\\\fs01\\share\\ASR", ["install_location", "UNC", "[1.3]"]),
+        ("install_location", "D:\\..\\ASR", ["install_location", "'..'"]),
+        ("skip_space_check", "maybe", ["skip_space_check", "true or false"]),
+        ("installer_path", 5, ["installer_path", "non-empty string"]),
+        ("planned_load", {"protected_machines": 10}, ["planned_load", "Missing keys: daily_churn_gb"]),
+        (
+            "planned_load",
+            {"protected_machines": 10, "daily_churn_gb": -1},
+            ["planned_load.daily_churn_gb", "at least 0"],
+        ),
+        ("planned_load", "10 machines", ["planned_load", "a mapping with the keys protected_machines, daily_churn_gb"]),
+    ],
+)
+def test_a_bad_expectation_fails_naming_the_key_and_what_is_allowed(key, value, needles):
+    with pytest.raises(InvalidOption) as err:
+        pf.evaluate(info_result(**LARGE), {**CS, key: value})
+    assert err.value.option.startswith(key)
+    for needle in needles:
+        assert needle in str(err.value)
+
+
+def test_an_unknown_expectation_key_is_refused():
+    with pytest.raises(InvalidOption, match=r"install_locaton.*allowed: the keys install_location"):
+        pf.evaluate(info_result(**LARGE), {"install_locaton": "D:\\"})
+
+
+def test_playbook_variables_are_named_in_errors_and_mapped_to_expectations():
+    checked = pf.expectations_from_variables(
+        {
+            "asr_install_location": "d:/ASR/",
+            "asr_skip_space_check": "yes",
+            "asr_installer_remote_path": "D:\\Media\\setup.exe",
+            "asr_installer_version": "9.55",
+            "asr_configuration_server_version": None,
+            "asr_planned_load": {"protected_machines": "10", "daily_churn_gb": "5.5"},
+        }
+    )
+    assert checked == {
+        "install_location": "D:\\ASR",
+        "skip_space_check": True,
+        "installer_path": "D:\\Media\\setup.exe",
+        "installer_version": "9.55.0.0",
+        "planned_load": {"protected_machines": 10, "daily_churn_gb": 5.5},
+    }
+    for variable, value in [
+        ("asr_installer_version", "9.x"),
+        ("asr_install_location", "ASR"),
+        ("asr_install_location", "\\\\fs01\\share\\ASR"),
+        ("asr_configuration_server_version", "nine"),
+    ]:
+        with pytest.raises(InvalidOption) as err:
+            pf.expectations_from_variables({variable: value})
+        assert err.value.option == variable
+    with pytest.raises(InvalidOption) as err:
+        pf.expectations_from_variables({"asr_planned_load": {"protected_machines": -3, "daily_churn_gb": 5}})
+    assert err.value.option == "asr_planned_load.protected_machines"
+    with pytest.raises(InvalidOption, match=r"asr_installer_path.*the variables asr_install_location"):
+        pf.expectations_from_variables({"asr_installer_path": "D:\\x.exe"})
+
+
+def test_unset_expectations_are_left_out():
+    assert pf.check_expectations({key: None for key in pf.EXPECTATION_KEYS}) == {}
+    assert pf.check_expectations({"installer_version": "", "install_location": ""}) == {}
+    assert pf.check_expectations(None) == {}
+
+
+def test_a_host_reported_location_that_is_not_a_local_path_is_named_for_what_it_is():
+    found = pf.evaluate(info_result(**LARGE, install_location="\\\\fs01\\share\\ASR"), CS)
+    assert codes(found, pf.BLOCK) == ["install_location_invalid"]
+    assert "UNC" in found[0].message and "system drive C:" not in found[0].message.split(":", 1)[0]
+
+
+def test_a_requested_location_on_the_system_drive_is_a_finding_of_the_host():
+    found = pf.evaluate(info_result(**LARGE, installed=False), {**CS, "install_location": "c:\\ASR"})
+    assert codes(found, pf.BLOCK) == ["install_location_system_drive"]
+
+
+_SEGMENT = st.text(alphabet=st.sampled_from("abcXYZ019 _-"), min_size=1, max_size=8).filter(lambda s: s.strip(" ") == s)
+
+
+@given(drive=st.sampled_from("DEFGH"), segments=st.lists(_SEGMENT, max_size=3))
+def test_any_absolute_local_path_is_accepted_and_normalised(drive, segments):
+    path = f"{drive.lower()}:\\" + "\\".join(segments)
+    checked = pf.check_expectations({"install_location": path})["install_location"]
+    assert checked[:3] == f"{drive}:\\"
+    assert checked.split("\\")[1:] == (segments or [""])
+
+
+@given(
+    text=st.text(alphabet=st.sampled_from("ABC\\/:. 01"), min_size=1, max_size=12).filter(
+        lambda s: not (len(s) >= 3 and s[0].isalpha() and s[1] == ":" and s[2] in "\\/")
+    )
+)
+def test_anything_not_starting_with_a_drive_root_is_refused(text):
+    with pytest.raises(InvalidOption) as err:
+        pf.check_expectations({"install_location": text})
+    assert err.value.option == "install_location"
+    assert err.value.allowed == pf.INSTALL_LOCATION_ALLOWED
+
+
+@given(parts=st.lists(st.integers(0, 10**6), min_size=2, max_size=4), junk=st.sampled_from(["x", "", "-1", " 1"]))
+def test_every_dotted_build_is_accepted_and_anything_else_refused(parts, junk):
+    text = ".".join(map(str, parts))
+    full = parts + [0] * (4 - len(parts))
+    assert pf.check_expectations({"installer_version": text})["installer_version"] == ".".join(map(str, full))
+    for bad in (f"{text}.{junk}", f"v{text}", f"{text}.1.2.3", text.replace(".", ",", 1)):
+        with pytest.raises(InvalidOption, match=r"dot-separated numbers, such as 9\.55\.7123\.1"):
+            pf.check_expectations({"installer_version": bad})

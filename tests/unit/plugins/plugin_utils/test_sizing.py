@@ -12,6 +12,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.sizing import (
     PlannedLoad,
     check_server_requirements,
     get_tier,
+    planned_load_from,
     qualifying_tier,
     required_tier,
     sizing_verdict,
@@ -202,3 +203,40 @@ def test_bad_inputs_name_the_option_and_what_is_allowed(build, option, allowed):
     assert err.value.option == option
     assert str(err.value).startswith(f"{option}:")
     assert allowed in str(err.value)
+
+
+# ---- planned loads as operators write them --------------------------------------------------------------------
+@given(machines=st.integers(0, 10_000), churn=st.floats(0, 1e6, allow_nan=False), as_text=st.booleans())
+def test_a_planned_load_reads_numbers_and_numeric_strings_alike(machines, churn, as_text):
+    value = {"protected_machines": str(machines), "daily_churn_gb": repr(churn)} if as_text else {
+        "protected_machines": machines, "daily_churn_gb": churn}  # fmt: skip
+    assert planned_load_from(value) == PlannedLoad(machines, churn)
+
+
+@given(
+    machines=st.one_of(st.integers(max_value=-1), st.floats(allow_nan=True), st.text(max_size=4), st.none()),
+)
+def test_a_bad_machine_count_is_named_with_the_variable(machines):
+    if isinstance(machines, str) and machines.strip().isdigit() and machines.strip().isascii():
+        return  # a numeric string is a count
+    with pytest.raises(InvalidOption) as err:
+        planned_load_from({"protected_machines": machines, "daily_churn_gb": 1}, "asr_planned_load")
+    assert err.value.option == "asr_planned_load.protected_machines"
+    assert err.value.allowed == "an integer of at least 0"
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ({"protected_machines": 1}, "Missing keys: daily_churn_gb."),
+        ({"protected_machines": 1, "daily_churn_gb": 1, "vms": 2}, "Unknown keys: vms."),
+        ({"daily_churn_gb": 1, "vms": 2}, "Unknown keys: vms; missing keys: protected_machines."),
+        ([1, 2], ""),
+    ],
+)
+def test_a_planned_load_must_have_exactly_its_two_keys(value, why):
+    with pytest.raises(InvalidOption) as err:
+        planned_load_from(value, "asr_planned_load")
+    assert err.value.option == "asr_planned_load"
+    assert err.value.allowed == "a mapping with the keys protected_machines, daily_churn_gb"
+    assert err.value.why == why
