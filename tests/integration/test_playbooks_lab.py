@@ -3,10 +3,10 @@
 * site.yml on ``mixed`` (ps01 fresh, ps02 current, ps03 old on E:, ps04 drifted proxy, ps05 dead, ps06-ps10
   bare): converges every live process server (ps05 is left out with --limit; decommission.yml purges it), and a
   second run changes nothing with exactly ONE remote call per process server and none on the CS;
-* upgrade.yml on ``installed-old``: the configuration server is checked first; process servers upgrade in a
-  canary then waves; an injected installer failure on ps05 stops the rollout with ps06-ps10 untouched (no call
-  at all in their journals); after the fault is gone a re-run finishes; an installer newer than the CS stops
-  before any process server is touched;
+* upgrade.yml on ``installed-old``: the configuration server comes first (already at the build: unchanged);
+  process servers upgrade in a canary then waves; an injected installer failure on ps05 stops the rollout with
+  ps06-ps10 untouched (no call at all in their journals); after the fault is gone a re-run finishes; a
+  configuration server that cannot be upgraded stops before any process server is touched;
 * decommission.yml: refuses without asr_workload_moved (nothing uninstalled), then removes ps03 and purges
   ps05 (gone for good) from the configuration server;
 * proxy.yml on ``drifted-proxy``: every MARS proxy put back, then one call per host.
@@ -177,13 +177,17 @@ def test_upgrade_goes_in_batches_and_stops_on_a_failed_batch(tmp_path, installer
             assert identities(estate, host) == ["probe v1"], host
 
 
-def test_upgrade_stops_before_any_process_server_when_the_cs_is_older(tmp_path, installer):
+def test_upgrade_stops_before_any_process_server_when_the_cs_cannot_be_upgraded(tmp_path, installer):
+    # the configuration server (9.55) is upgraded first now (tests/integration/test_upgrade_cs_lab.py); here its
+    # upgrade cannot happen (the package is not the 9.56 the variables claim), so no process server is touched
     with served(tmp_path, "installed-old", ps=2) as estate:
         clear(estate)
         variables = {**fleet_vars(installer), "asr_installer_version": "9.56.7200.1"}
         rc, output = playbook(estate, "upgrade.yml", variables, tmp_path / "cs-old")
         assert rc != 0
-        assert "Upgrade the configuration server first" in " ".join(output.split())
+        assert recap(output)["cs01"]["failed"] == 1
+        assert re.search(r"not (the )?9\.56\.7200\.1", " ".join(output.split()))  # the package is 9.55
+        assert version(estate, "cs01") == CURRENT
         for host in ("ps01", "ps02"):
             assert identities(estate, host) == [], host
             assert version(estate, host) == OLD
