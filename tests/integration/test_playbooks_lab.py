@@ -129,6 +129,13 @@ def test_site_converges_a_mixed_fleet_then_costs_one_call_per_host(tmp_path, ins
             assert PASSWORD not in estate.journal_path(host).read_text(encoding="utf-8"), host
             assert not any(PASSWORD in line for line in processes(estate, host)), host
 
+        # the heartbeat was read ONCE PER BATCH of the rolling play (one listing of the batch's hosts on the
+        # configuration server), not once per changed host: 9 hosts in [1, 25%] batches
+        batches = output.count("PLAY [Converge the scale-out process servers that need it, in rolling batches]")
+        assert batches == 5, output[-4000:]
+        assert identities(estate, "cs01") == ["unregister_list v1"] * batches
+        assert "does not list" not in output
+
         clear(estate)
         rc, output = playbook(estate, "site.yml", fleet_vars(installer), tmp_path / "again", "--limit", "!ps05")
         assert rc == 0, output[-4000:]
@@ -136,7 +143,14 @@ def test_site_converges_a_mixed_fleet_then_costs_one_call_per_host(tmp_path, ins
         for host in live:
             assert result[host]["changed"] == 0 and result[host]["failed"] == 0, (host, result[host])
             assert identities(estate, host) == ["probe v1"], host  # ONE remote call per host in total
+            assert result[host]["ok"] == 1, (host, result[host])  # and one task: the screening's check-mode probe
         assert identities(estate, "cs01") == []  # no heartbeat read when nothing changed
+        # the rolling play has no hosts, and the optional preflight ran nothing (not even skips)
+        assert re.search(
+            r"PLAY \[Converge the scale-out process servers that need it[^\n]*\n+skipping: no hosts matched",
+            output,
+        )
+        assert "Preflight a process server rollout" not in output
 
 
 def test_upgrade_goes_in_batches_and_stops_on_a_failed_batch(tmp_path, installer):
@@ -151,17 +165,17 @@ def test_upgrade_goes_in_batches_and_stops_on_a_failed_batch(tmp_path, installer
             assert version(estate, host) == CURRENT, host
         assert recap(output)["ps05"]["failed"] == 1
         # serial [1, '25%'] of 10: [ps01], [ps02, ps03], [ps04, ps05] -- the third batch failed, so the rollout
-        # stopped there: ps06-ps10 were not touched at all (no call, let alone a changing one)
+        # stopped there: ps06-ps10 were only screened (one read-only probe in check mode), never changed
         for host in PSS[5:]:
-            assert identities(estate, host) == [], host
+            assert identities(estate, host) == ["probe v1"], host
             assert version(estate, host) == OLD, host
         # the canary finished (upgrade, then its gate) before the first wave started
         canary_end = max(e["time"] for e in json_lines(estate.journal_path("ps01")))
         wave_start = min(e["time"] for e in json_lines(estate.journal_path("ps02")))
         assert canary_end < wave_start
-        # each gated host's heartbeat was read on the configuration server (one read-only listing per host):
-        # ps01-ps03 passed their gates; the failed batch stopped before ps04's gate
-        assert identities(estate, "cs01").count("unregister_list v1") == 3
+        # the heartbeats were read on the configuration server once per batch (one read-only listing of the
+        # batch): [ps01] and [ps02, ps03] passed their gates; the failed batch stopped before its gate
+        assert identities(estate, "cs01").count("unregister_list v1") == 2
         assert "unregister_purge v1" not in identities(estate, "cs01")
 
         with estate.open_host("ps05") as host:
@@ -231,7 +245,8 @@ def test_proxy_converges_a_drifted_fleet(tmp_path, installer):
         for host in PSS:
             effective = estate.read_host(host).asr.get("mars_proxy_effective") or {}
             assert effective.get("ProxyServer") == "http://proxy.corp.example" and effective.get("ProxyPort") == 3128
-            assert identities(estate, host) == ["probe v1", "proxy_apply v1"], host
+            # the screening's read-only probe, then the rolling play's task: its probe and the procedure
+            assert identities(estate, host) == ["probe v1", "probe v1", "proxy_apply v1"], host
         assert PASSWORD not in output
 
         clear(estate)
@@ -240,6 +255,53 @@ def test_proxy_converges_a_drifted_fleet(tmp_path, installer):
         for host in PSS:
             assert identities(estate, host) == ["probe v1"], host
         assert identities(estate, "cs01") == []
+
+
+READ_ONLY = {"probe v1", "unregister_list v1"}
+
+
+# ps05 is dead in the mixed seed (a real run fails it too); the proxy and the registration need an installed host
+# (on the bare ps01/ps06 the real run fails, so check mode does as well: honest, not a prediction problem)
+INSTALLED = "ps02,ps03,ps04"
+
+
+@pytest.mark.parametrize(
+    ("name", "extra_vars", "limit"),
+    [
+        ("site.yml", {}, "!ps05"),
+        ("proxy.yml", {}, INSTALLED),
+        ("reregister.yml", {"asr_force_reregister": True}, INSTALLED),
+        ("upgrade.yml", {}, "!ps05"),
+        ("decommission.yml", {"asr_decommission_hosts": "ps03", "asr_workload_moved": True}, "!ps05"),
+    ],
+)
+def test_check_mode_on_the_mixed_estate_predicts_and_changes_nothing(tmp_path, installer, name, extra_vars, limit):
+    with served(tmp_path, "mixed", ps=6) as estate:
+        before = {h: estate.read_host(h).data for h in ("cs01", *PSS[:6])}
+        clear(estate)
+        variables = {**fleet_vars(installer), **extra_vars}
+        rc, output = playbook(estate, name, variables, tmp_path / "check", "--check", "--limit", limit)
+        assert rc == 0, output[-4000:]
+        assert sum(r["changed"] for r in recap(output).values()) >= 1  # it predicts the changes it would make
+        for host, data in before.items():
+            assert set(identities(estate, host)) <= READ_ONLY, (host, identities(estate, host))
+            assert estate.read_host(host).data == data, host  # no write at all
+        assert PASSWORD not in output
+
+
+def test_a_failed_heartbeat_listing_fails_the_batch_and_stops_the_rollout(tmp_path, installer):
+    with served(tmp_path, "drifted-proxy", ps=4) as estate:
+        with estate.open_host("cs01") as host:  # the configuration server drops the listing's connection
+            host.faults["drop_connection_at"] = "unregister_list v1"
+        clear(estate)
+        rc, output = playbook(estate, "proxy.yml", fleet_vars(installer), tmp_path / "hb")
+        assert rc != 0
+        assert "the heartbeat listing failed on configuration server cs01" in " ".join(output.split())
+        result = recap(output)
+        assert result["ps01"]["failed"] == 1  # the canary, whose heartbeat could not be read
+        assert identities(estate, "cs01") == ["unregister_list v1"]  # once, for the canary batch
+        for host in PSS[1:4]:  # the rollout stopped: later batches were screened (read-only) and not changed
+            assert identities(estate, host) == ["probe v1"], host
 
 
 def json_lines(path: pathlib.Path) -> list[dict]:
