@@ -391,6 +391,15 @@ def probe(ctx: scripts.ScriptContext) -> str:
         checks["installer"] = installer_facts(
             host, ctx.param("InstallerPath"), bool(ctx.param("InstallerSha256", True))
         )
+    if ctx.param("InstallerUploadName"):
+        # The controller's put_file target: the Windows temporary folder ($env:SystemRoot\Temp), which exists on
+        # every host (put_file cannot create a folder); the same facts as InstallerPath plus that folder.
+        folder = f"{host.system_drive}\\Windows\\Temp"  # $env:SystemRoot is <system drive>\\Windows
+        upload = installer_facts(
+            host, join_path(folder, str(ctx.param("InstallerUploadName"))), bool(ctx.param("InstallerSha256", True))
+        )
+        upload.update(folder=folder, folder_exists=host.is_dir(folder))
+        checks["installer_upload"] = upload
     amethyst = survey["amethyst_conf"]
     if ctx.param("CheckRegisteredConfigurationServer", False) and amethyst.get("ps_cs_ip"):
         port = str(amethyst.get("ps_cs_port") or "")

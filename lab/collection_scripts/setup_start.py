@@ -2,8 +2,12 @@
 
 Each block below mirrors the script's block of the same heading, against the emulated host:
 
-* the package: SHA-256 check, then ``<package> /q /x:<ExtractDir>`` run as a program ([1.1]; the lab's extractor
-  writes UnifiedSetup.exe and the component installers);
+* the package: a package the controller transferred with put_file into the host's temporary folder
+  (``SourcePath``) is checked (SHA-256; a different one is deleted and the script fails) and moved to
+  ``PackagePath`` (its parent created); the package at ``PackagePath`` is checked (SHA-256, and its file version
+  against ``ExpectedVersion`` -- LAB: the marker's ``version=`` line stands for FileVersionInfo.FileVersion),
+  then ``<package> /q /x:<ExtractDir>`` runs as a program ([1.1]; the lab's extractor writes UnifiedSetup.exe and
+  the component installers). The result carries the package's facts as the probe reports an installer;
 * the run folder: created with SYSTEM + Administrators only (LAB: recorded as the entry's ``acl``, the form the
   probe handler reads), the passphrase [1.3] and proxy settings [8] written there from the SecureString
   parameters, the install location created, ``spec.json`` and ``runner.ps1`` written;
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from typing import Any
 
@@ -71,6 +76,12 @@ def _live_run(host: Any, staging_dir: str) -> dict[str, Any] | None:
     return None
 
 
+def _version_tuple(text: str) -> tuple[int, ...]:
+    """[version] of the leading ``major.minor[.build[.revision]]`` (what the script compares)."""
+    match = re.match(r"\s*([0-9]+(?:\.[0-9]+){1,3})", text)
+    return tuple(int(p) for p in match.group(1).split(".")) if match else ()
+
+
 def _setup_mutex_held(host: Any) -> bool:
     """[1.3] Unified Setup's single-instance mutex: a setup run on the host is still running."""
     installer.settle(host)
@@ -88,20 +99,43 @@ def setup_start(ctx: scripts.ScriptContext) -> str:
         ctx.changed = False
         return json.dumps({"busy": busy}, separators=(",", ":"))
     package = str(ctx.param("PackagePath"))
+    source = str(ctx.param("SourcePath") or "")
     expected = str(ctx.param("ExpectedSha256") or "")
+    expected_version = str(ctx.param("ExpectedVersion") or "")
     extract_dir = str(ctx.param("ExtractDir"))
     run_dir = str(ctx.param("RunDir"))
     arguments = str(ctx.param("SetupArguments"))
     location = str(ctx.param("InstallLocation") or "")
-    # ---- the package: checksum, then [1.1] extraction
+    # ---- the package: into place, checksum, version, then [1.1] extraction
+    if source and host.is_file(source):
+        data = host.read_bytes(source)
+        sha256 = hashlib.sha256(data).hexdigest()
+        if expected and sha256 != expected.lower():
+            host.remove(source)
+            raise scripts.ScriptFailure(
+                f"The transferred Unified Setup package {source} has SHA-256 {sha256}, expected {expected} (transfer "
+                "corrupted?); it was deleted and not run. Run the task again to transfer it again."
+            )
+        host.mkdir(package.rsplit("\\", 1)[0])  # [System.IO.Directory]::CreateDirectory($parent)
+        if host.is_file(package):
+            host.remove(package)
+        host.write_file(package, data)  # Move-Item
+        host.remove(source)
     if not host.is_file(package):
         raise scripts.ScriptFailure(f"The Unified Setup package {package} does not exist on the host.")
-    if expected:
-        sha256 = hashlib.sha256(host.read_bytes(package)).hexdigest()
-        if sha256 != expected.lower():
-            raise scripts.ScriptFailure(
-                f"The Unified Setup package {package} has SHA-256 {sha256}, expected {expected}; it was not run."
-            )
+    data = host.read_bytes(package)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if expected and sha256 != expected.lower():
+        raise scripts.ScriptFailure(
+            f"The Unified Setup package {package} has SHA-256 {sha256}, expected {expected}; it was not run."
+        )
+    file_version = installer.products.marker_version(data)
+    if expected_version and file_version and _version_tuple(file_version) != _version_tuple(expected_version):
+        raise scripts.ScriptFailure(
+            f"The Unified Setup package {package} is version {file_version}, not {expected_version} as the task "
+            "says; it was not run. Correct the version given for it (installer_version, installers[].version) or "
+            "the file."
+        )
     if host.exists(extract_dir):
         host.remove(extract_dir)
     host.mkdir(extract_dir)
@@ -155,6 +189,14 @@ def setup_start(ctx: scripts.ScriptContext) -> str:
             "setup": setup_exe,
             "setup_version": installer.products.marker_version(host.read_bytes(setup_exe)),
             "secret_files": secret_files,
+            "package": {
+                "path": package,
+                "exists": True,
+                "size_bytes": len(data),
+                "file_version": file_version,
+                "product_version": file_version,
+                "sha256": sha256,
+            },
         },
         separators=(",", ":"),
     )

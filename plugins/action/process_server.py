@@ -338,13 +338,13 @@ class ActionModule(AsrActionBase):
         if not state.complete:
             operation = "install"
             try:
-                outcome = _op_install.ensure_installed(self, probed.raw, spec, task_vars)
+                outcome = _op_install.ensure_installed(self, probed.raw, spec, task_vars, post_probe=parameters)
             except (ActionFailure, AsrError) as exc:
                 raise self._failure(operation, exc) from exc
         elif upgrade is not None:
             operation = "upgrade"
             try:
-                outcome = _op_upgrade.ensure_upgraded(self, probed.raw, upgrade, task_vars)
+                outcome = _op_upgrade.ensure_upgraded(self, probed.raw, upgrade, task_vars, post_probe=parameters)
             except (ActionFailure, AsrError) as exc:
                 raise self._failure(operation, exc) from exc
         else:
@@ -359,6 +359,7 @@ class ActionModule(AsrActionBase):
                 },
             )
             return probed.asr
+        post_state = outcome.pop("_post_state", None)  # read by setup's cleanup call (same probe parameters)
         self._record(operation, outcome)
         self.reboot_required = self.reboot_required or bool(outcome.get("reboot_required"))
         if not outcome.get("changed"):
@@ -367,10 +368,13 @@ class ActionModule(AsrActionBase):
             # Nothing ran: predict what the probe would read after setup, so the proxy and registration steps
             # are predicted from the state the real run will see.
             return predicted_after_setup(probed.asr, spec, outcome.get("version_after"), operation)
-        # Re-probe ONCE after setup ran, instead of deriving from its result: setup's own MARS-proxy and
+        # Read the host again after setup ran, instead of deriving from its result: setup's own MARS-proxy and
         # registration steps can fail on their own (exit 113/115 [1.4]) and the last poll does not read the MARS
-        # proxy back, so only the host can say what the proxy and registration steps must do. One read-only
-        # call after a 20-60 minute setup costs nothing; a converged host never gets here.
+        # proxy back, so only the host can say what the proxy and registration steps must do. Setup's cleanup call
+        # ran this same probe after removing the secret files (post_probe); a separate probe only when it could
+        # not (a reboot after setup, or the read failed).
+        if post_state is not None:
+            return survey.interpret(post_state)
         return self._probe(task_vars, parameters).asr
 
     def _proxy_step(

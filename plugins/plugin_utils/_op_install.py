@@ -17,7 +17,14 @@ from typing import Any
 
 from . import install_plan, unified_setup
 from ._action_base import ActionFailure, AsrActionBase
-from ._op_setup import PASSPHRASE_FILE, PROXY_SETTINGS_FILE, SetupRunner, SetupSettings, extract_dir_for
+from ._op_setup import (
+    PASSPHRASE_FILE,
+    PROXY_SETTINGS_FILE,
+    SetupRunner,
+    SetupSettings,
+    extract_dir_for,
+    upload_name_for,
+)
 from .errors import InvalidOption
 from .install_plan import CLEANUP, REBOOT_AFTER, REBOOT_BEFORE, RUN_INSTALL, STAGE, Installer, InstallRequest
 from .proxy_settings import ProxySettings, render_proxy_settings
@@ -141,6 +148,7 @@ def probe_parameters(spec: InstallSpec) -> dict[str, Any]:
         connect_timeout=PROBE_CONNECT_TIMEOUT,
         installer_path=installer.remote_path,
         installer_checksum=bool(installer.sha256) or installer.local_path is not None,
+        installer_upload_name=upload_name_for([installer]),
     )
 
 
@@ -153,9 +161,17 @@ def _diff_after(state: install_plan.HostState, spec: InstallSpec, version: str |
 
 
 def ensure_installed(
-    action: AsrActionBase, probe: dict[str, Any], spec: InstallSpec, task_vars: dict[str, Any]
+    action: AsrActionBase,
+    probe: dict[str, Any],
+    spec: InstallSpec,
+    task_vars: dict[str, Any],
+    post_probe: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Bring the host to "installed and registered to the configuration server" from ``probe``."""
+    """Bring the host to "installed and registered to the configuration server" from ``probe``.
+
+    ``post_probe``: probe parameters for the cleanup call to read the host's state after setup with; that raw
+    probe result is returned as ``_post_state`` (a private key the caller pops) when no reboot followed it.
+    """
     state = install_plan.host_state(probe)
     plan = install_plan.plan_install(state, spec.request)
     for warning in plan.warnings:
@@ -177,7 +193,7 @@ def ensure_installed(
         return result
     done: list[str] = []
     try:
-        return _execute(action, state, plan, spec, task_vars, result, done)
+        return _execute(action, state, plan, spec, task_vars, result, done, post_probe)
     except ActionFailure as exc:
         exc.detail.update(changed=bool(done) or exc.detail.get("changed", False), steps=done)
         exc.detail.setdefault("version_before", result["version_before"])
@@ -192,8 +208,9 @@ def _execute(
     task_vars: dict[str, Any],
     result: dict[str, Any],
     done: list[str],
+    post_probe: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    runner = SetupRunner(action, task_vars, spec.settings)
+    runner = SetupRunner(action, task_vars, spec.settings, state, post_probe)
     installer = spec.request.installer
     if REBOOT_BEFORE in plan.steps:
         runner.reboot("a reboot was pending before Unified Setup")
@@ -276,6 +293,8 @@ def _finish(action, runner, run, plan, spec, result, done):  # type: ignore[no-u
     result.update(changed=True, steps=done, version_after=installed or plan.installer_version)
     result.setdefault("msg", outcome.msg or f"Process server installed ({installed}) and registered to "
                       f"{spec.request.configuration_server_ip}.")  # fmt: skip
+    if runner.post_state is not None:
+        result["_post_state"] = runner.post_state
     if result["reboot_required"]:
         action._warn("Unified Setup needs a reboot to complete (exit code 3010); set reboot: true or reboot the host.")
     return result

@@ -1,14 +1,32 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Running Unified Setup on a host: stage the package, start it detached, poll, clean up, reboot.
+r"""Running Unified Setup on a host: transfer the package, start it detached, poll, clean up, reboot.
 
 FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
 
-Shared by ``_op_install.py`` and ``_op_upgrade.py`` (and a later converged module). The shape is
+Shared by ``_op_install.py`` and ``_op_upgrade.py`` (and the converged ``process_server`` module). The shape is
 ansible.windows' ``win_updates`` (ansible-windows-practice.md §1.2, §4 pain 2): one *start* call that returns
 at once, short *poll* calls -- the only calls retried after a connection failure, since they only read --
 under a hard timeout, and a *cleanup* call in ``finally`` that removes the secret files whatever happened.
 Reboots use ansible.windows' ``reboot_host`` (the win_reboot implementation).
+
+Remote calls of a run after the module's probe (a fresh install with a controller package is 5 in all):
+
+1. ``put_file`` (the connection's own transfer, one call): the package goes straight into the host's
+   ``$env:SystemRoot\Temp`` -- a folder the probe reported, that exists on every host, since put_file cannot
+   create one -- under a per-package name (:func:`upload_name`). No ``mkdtemp``, no copy module, no temp-folder
+   cleanup. Skipped when the probe saw the package (same SHA-256) there or at its staging path, and for
+   ``installer_remote_path``;
+2. ``setup_start``: moves the transferred package to its per-SHA-256 staging folder (:func:`staged_path`, so the
+   hops of an N-4 upgrade coexist), refuses a package whose SHA-256 (or version) differs, extracts it, writes the
+   secret files and starts setup detached;
+3. ``setup_poll`` until setup ends (the only retried call);
+4. ``setup_cleanup``: removes the secret files (in ``finally``) and, when the caller asks (``post_probe``), runs
+   the probe script in the same call and returns its result as the host's state after setup, so the converged
+   module needs no separate final probe.
+
+Only when neither the controller nor the task knows the package's version does one more read (the probe) learn it
+after the transfer, before anything is decided.
 """
 
 from __future__ import annotations
@@ -21,9 +39,9 @@ from typing import Any
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.utils.display import Display
 
-from . import product
-from ._action_base import WINRM_ERRORS, ActionFailure, AsrActionBase
-from .install_plan import Installer
+from . import product, survey
+from ._action_base import WINRM_ERRORS, ActionFailure, AsrActionBase, load_script
+from .install_plan import HostState, Installer, host_state, needs_staging, staged_facts
 from .setup_outcome import Outcome, interpret_run
 from .unified_setup import PACKAGE_EXE, SETUP_EXE, to_command_line
 
@@ -77,6 +95,24 @@ def staged_path(staging_dir: str, sha256: str) -> str:
     return f"{staging_dir}\\{sha256[:16]}\\{PACKAGE_EXE}"
 
 
+def upload_name(sha256: str) -> str:
+    """The file name a controller package is transferred under into the host's temporary folder (per package)."""
+    return f"asr-{sha256[:16]}-{PACKAGE_EXE}"
+
+
+def upload_name_for(installers: list[Installer]) -> str | None:
+    """The probe's ``InstallerUploadName``: the first controller package's (the probe also reports the folder)."""
+    for each in installers:
+        if each.local_path is not None and each.sha256:
+            return upload_name(each.sha256)
+    return None
+
+
+def upload_path(folder: str, sha256: str) -> str:
+    r"""``<folder>\asr-<sha16>-MicrosoftAzureSiteRecoveryUnifiedSetup.exe``: where put_file writes the package."""
+    return f"{folder.rstrip(chr(92))}\\{upload_name(sha256)}"
+
+
 def extract_dir_for(staging_dir: str, package: str) -> str:
     r"""``<package folder>\extracted`` for a staged package, ``<staging_dir>\extracted`` otherwise."""
     folder = package.rsplit("\\", 1)[0]
@@ -107,47 +143,104 @@ def busy_message(operation: str, busy: dict[str, Any]) -> str:
 class SetupRunner:
     """Runs the steps on the host for one task; counts remote calls on the action (``action.remote_calls``)."""
 
-    def __init__(self, action: AsrActionBase, task_vars: dict[str, Any], settings: SetupSettings) -> None:
+    def __init__(
+        self,
+        action: AsrActionBase,
+        task_vars: dict[str, Any],
+        settings: SetupSettings,
+        state: HostState | None = None,
+        post_probe: dict[str, Any] | None = None,
+    ) -> None:
+        """``state``: the module's probe (where packages are, the transfer folder); ``post_probe``: probe parameters
+        to read the host's state with in the cleanup call (``post_state``), or None for no read."""
         self.action = action
         self.task_vars = task_vars
         self.settings = settings
+        self.state = state
+        self.post_probe = post_probe
+        self.post_state: dict[str, Any] | None = None  # the probe result read by the last cleanup (None after a reboot)
         self.sleep = time.sleep
         self.clock = time.monotonic
         self.service_names: list[str] = list(product.PROCESS_SERVER_SERVICES)  # [6.3] read by every poll
 
     # ---- staging ---------------------------------------------------------------------------------------------
-    def stage(self, installer: Installer) -> dict[str, Any]:
-        """Copy a controller package to its staging path; the host verifies the SHA-256 and reads the version."""
-        action = self.action
-        if not (installer.local_path is not None):  # internal invariant
-            raise AssertionError("installer.local_path is not None")
-        tmp = action._make_tmp_path()
-        action.remote_calls += 1
-        try:
-            remote_tmp = action._connection._shell.join_path(tmp, PACKAGE_EXE)
-            action._transfer_file(installer.local_path, remote_tmp)
-            action.remote_calls += 1
-            facts = action.run_script(
-                "setup_stage",
-                self.task_vars,
-                {
-                    "SourcePath": remote_tmp,
-                    "DestinationPath": installer.remote_path,
-                    "ExpectedSha256": installer.sha256 or "",
-                },
-            )
-        finally:
-            action._remove_tmp_path(tmp)
-            action.remote_calls += 1
-        if installer.version is not None and facts.get("file_version"):
-            from .versions import parse_version
+    @property
+    def upload_folder(self) -> str | None:
+        """The host's temporary folder the probe reported (``checks.installer_upload``), where put_file writes."""
+        facts = (self.state.installer_upload if self.state is not None else None) or {}
+        if facts.get("folder") and facts.get("folder_exists", True):
+            return str(facts["folder"])
+        return None
 
-            if parse_version(facts["file_version"], installer.option) != installer.version:
+    def source_for(self, package: str, sha256: str | None) -> str | None:
+        """Where a controller package is transferred to (setup_start moves it from there); None for other packages."""
+        folder = self.upload_folder
+        if not sha256 or folder is None or package.lower() != staged_path(self.settings.staging_dir, sha256).lower():
+            return None
+        return upload_path(folder, sha256)
+
+    def stage(self, installer: Installer) -> dict[str, Any]:
+        """Transfer a controller package with put_file (one call) unless the probe saw it on the host already.
+
+        setup_start verifies its SHA-256 (and version) and moves it to its staging path. Returns the package's
+        facts; when its version is known neither on the controller nor from the task, one read (the probe) reads
+        it from the file on the host.
+        """
+        if installer.local_path is None or not installer.sha256:  # internal invariant
+            raise AssertionError("stage() takes a controller package with its SHA-256")
+        if self.state is None or needs_staging(self.state, installer):
+            source = self.source_for(installer.remote_path, installer.sha256)
+            if source is None:
                 raise ActionFailure(
-                    f"{installer.option}: the staged file's version is {facts['file_version']}, not the "
-                    f"{installer.version} given for it. Correct the version or the file."
+                    f"{installer.option}: the probe reported no existing temporary folder on the host "
+                    f"($env:SystemRoot\\Temp) to transfer the package to. Create it, or copy the package to the host "
+                    "and give its path in installer_remote_path."
                 )
-        return facts
+            self._put(installer.local_path, source)
+        if installer.version is None:
+            return self.read_installer(installer)
+        version = str(installer.version)
+        return {
+            "path": installer.remote_path,
+            "exists": True,
+            "sha256": installer.sha256,
+            "file_version": version,
+            "product_version": version,
+        }
+
+    def _put(self, local: str, remote: str) -> None:
+        """The connection's put_file: one remote call, the file written straight at ``remote``."""
+        action = self.action
+        action.remote_calls += 1
+        action.script_calls.append("put_file")
+        display.vv(f"{action.fqcn}: transferring {local} to {remote}")
+        try:
+            action._connection.put_file(local, remote)
+        except RETRYABLE as exc:
+            raise AnsibleConnectionFailure(
+                f"The connection was lost while transferring the Unified Setup package to {remote}: {exc}. Run the "
+                "task again once the host answers (a package that arrived complete is not sent again)."
+            ) from exc
+        except AnsibleError as exc:
+            raise ActionFailure(
+                f"Transferring the Unified Setup package {local} to {remote} on the host failed: {exc}. Check the "
+                "free space of the host's system drive and run the task again."
+            ) from exc
+
+    def read_installer(self, installer: Installer) -> dict[str, Any]:
+        """One read (the probe's installer checks) of a package on the host: its facts, version included."""
+        raw = self.action.run_script(
+            "probe",
+            self.task_vars,
+            survey.probe_parameters(
+                installer_path=installer.remote_path,
+                installer_upload_name=upload_name(installer.sha256) if installer.sha256 else None,
+            ),
+        )
+        read = host_state(raw)
+        if self.state is not None:
+            self.state.installer, self.state.installer_upload = read.installer, read.installer_upload
+        return staged_facts(read, installer)
 
     # ---- one run ---------------------------------------------------------------------------------------------
     def new_run_dir(self) -> str:
@@ -184,7 +277,10 @@ class SetupRunner:
         secrets = secrets or {}
         parameters: dict[str, Any] = {
             "PackagePath": package,
+            # a controller package not yet moved from where put_file wrote it (setup_start moves it when it is there)
+            "SourcePath": self.source_for(package, expected_sha256) or "",
             "ExpectedSha256": expected_sha256 or "",
+            "ExpectedVersion": version or "",
             "ExtractDir": extract_dir,
             "RunDir": run.run_dir,
             "SetupArguments": to_command_line(argv[1:]),
@@ -281,13 +377,22 @@ class SetupRunner:
             display.vvv(f"{self.action.fqcn}: connection reset failed: {exc}")
 
     def cleanup(self, run: SetupRun) -> None:
-        """Remove the secret files, the run folder and the extracted files; never hides an earlier error."""
+        """Remove the secret files, the run folder and the extracted files; never hides an earlier error.
+
+        With ``post_probe`` the same call runs the probe script afterwards (``post_state``): the verification read
+        a separate final probe made before.
+        """
+        parameters: dict[str, Any] = {
+            "RunDir": run.run_dir,
+            "ExtractDir": run.extract_dir,
+            "SecretFiles": run.secret_files,
+        }
+        if self.post_probe is not None:
+            parameters["ProbeScript"] = load_script("probe").text
+            parameters["ProbeParameters"] = dict(self.post_probe)
+        self.post_state = None
         try:
-            result = self.action.run_script(
-                "setup_cleanup",
-                self.task_vars,
-                {"RunDir": run.run_dir, "ExtractDir": run.extract_dir, "SecretFiles": run.secret_files},
-            )
+            result = self.action.run_script("setup_cleanup", self.task_vars, parameters)
         except (ActionFailure, AnsibleError, *RETRYABLE) as exc:
             self.action._warn(
                 f"Could not clean up after Unified Setup ({exc}). Delete {run.run_dir} (it may hold the passphrase "
@@ -296,6 +401,10 @@ class SetupRunner:
             return
         for problem in result.get("problems") or []:
             self.action._warn(f"Cleanup after Unified Setup: {problem}")
+        if isinstance(result.get("post_state"), dict):
+            self.post_state = result["post_state"]
+        elif self.post_probe is not None:  # the caller probes separately instead
+            display.vv(f"{self.action.fqcn}: no state read by the cleanup call: {result.get('post_state_error')}")
 
     # ---- reboot ----------------------------------------------------------------------------------------------
     def reboot(self, why: str) -> dict[str, Any]:
@@ -303,6 +412,7 @@ class SetupRunner:
         from ansible_collections.ansible.windows.plugins.plugin_utils._reboot import reboot_host
 
         display.vv(f"{self.action.fqcn}: rebooting: {why}")
+        self.post_state = None  # read before the reboot: no longer the host's state
         self.action.remote_calls += 1
         result = reboot_host(
             self.action._task.action,

@@ -18,7 +18,7 @@ from typing import Any
 from . import install_plan, survey, upgrade_plan
 from ._action_base import ActionFailure, AsrActionBase
 from ._op_install import check_timing
-from ._op_setup import SetupRunner, SetupSettings, extract_dir_for
+from ._op_setup import SetupRunner, SetupSettings, extract_dir_for, upload_name_for
 from .install_plan import REBOOT_AFTER, REBOOT_BEFORE, Installer
 from .setup_outcome import verify
 from .upgrade_plan import UpgradeRequest, hop_steps
@@ -76,13 +76,22 @@ def probe_parameters(spec: UpgradeSpec) -> dict[str, Any]:
     return survey.probe_parameters(
         installer_path=installer.remote_path,
         installer_checksum=bool(installer.sha256) or installer.local_path is not None,
+        installer_upload_name=upload_name_for([installer, *spec.request.intermediate]),
     )
 
 
 def ensure_upgraded(
-    action: AsrActionBase, probe: dict[str, Any], spec: UpgradeSpec, task_vars: dict[str, Any]
+    action: AsrActionBase,
+    probe: dict[str, Any],
+    spec: UpgradeSpec,
+    task_vars: dict[str, Any],
+    post_probe: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Bring an installed process server (or configuration server) to the installer's version from ``probe``."""
+    """Bring an installed process server (or configuration server) to the installer's version from ``probe``.
+
+    ``post_probe``: probe parameters for the last cleanup call to read the host's state after setup with;
+    returned as ``_post_state`` (a private key the caller pops) when no reboot followed it.
+    """
     state = install_plan.host_state(probe)
     plan = upgrade_plan.plan_upgrade(state, spec.request)
     for warning in plan.warnings:
@@ -112,15 +121,15 @@ def ensure_upgraded(
         return result
     done: list[str] = []
     try:
-        return _execute(action, state, plan, spec, task_vars, result, done, role)
+        return _execute(action, state, plan, spec, task_vars, result, done, role, post_probe)
     except ActionFailure as exc:
         exc.detail.update(changed=bool(done) or exc.detail.get("changed", False), steps=done)
         exc.detail.setdefault("version_before", result["version_before"])
         raise
 
 
-def _execute(action, state, plan, spec, task_vars, result, done, role):  # type: ignore[no-untyped-def]
-    runner = SetupRunner(action, task_vars, spec.settings)
+def _execute(action, state, plan, spec, task_vars, result, done, role, post_probe=None):  # type: ignore[no-untyped-def]
+    runner = SetupRunner(action, task_vars, spec.settings, state, post_probe)
     runner.service_names = upgrade_plan.services_to_check(role)
     name = upgrade_plan.ROLE_NAMES[role]
     target = spec.request.installer
@@ -214,4 +223,6 @@ def _execute(action, state, plan, spec, task_vars, result, done, role):  # type:
         version_after=current,
         msg=f"{name[0].upper()}{name[1:]} upgraded from {result['version_before']} to {current}.",
     )
+    if runner.post_state is not None:
+        result["_post_state"] = runner.post_state
     return result

@@ -70,6 +70,9 @@ class HostState:
     cs_check: dict[str, Any] | None
     installer: dict[str, Any] | None
     identity: dict[str, Any] | None
+    # A controller package already transferred into the host's temporary folder (probe InstallerUploadName),
+    # which setup_start moves to the staging path: the probe's checks.installer_upload.
+    installer_upload: dict[str, Any] | None = None
 
     @property
     def csps_installed(self) -> bool:
@@ -126,6 +129,7 @@ def host_state(probe: dict[str, Any]) -> HostState:
         cs_check=checks.get("configuration_server"),
         installer=checks.get("installer"),
         identity=probe.get("identity"),
+        installer_upload=checks.get("installer_upload"),
     )
 
 
@@ -226,20 +230,33 @@ def check_installer_file(state: HostState, installer: Installer) -> str | None:
     return None
 
 
+def _same_package(facts: dict[str, Any] | None, installer: Installer) -> bool:
+    facts = facts or {}
+    expected = (installer.sha256 or "").lower()
+    return bool(facts.get("exists")) and bool(expected) and (facts.get("sha256") or "").lower() == expected
+
+
 def needs_staging(state: HostState, installer: Installer) -> bool:
-    """A controller file is copied unless the probe saw it at its staging path with the same SHA-256."""
+    """A controller file is copied unless the probe saw it with the same SHA-256 at its staging path, or where an
+    earlier transfer left it (the host's temporary folder, before setup_start moved it)."""
     if installer.local_path is None:
         return False
-    facts = state.installer or {}
-    same = bool(installer.sha256) and (facts.get("sha256") or "").lower() == (installer.sha256 or "").lower()
-    return not (facts.get("exists") and same)
+    return not (_same_package(state.installer, installer) or _same_package(state.installer_upload, installer))
+
+
+def staged_facts(state: HostState, installer: Installer) -> dict[str, Any]:
+    """The probe's facts of the package as it is on the host: at its staging path, else where it was transferred."""
+    transferred = installer.local_path is not None and not _same_package(state.installer, installer)
+    if transferred and _same_package(state.installer_upload, installer):
+        return dict(state.installer_upload or {})
+    return dict(state.installer or {})
 
 
 def installer_version(state: HostState, installer: Installer) -> Version | None:
     """Known on the controller, else the version the probe read from the file on the host, else None."""
     if installer.version is not None:
         return installer.version
-    facts = state.installer or {}
+    facts = staged_facts(state, installer)
     if facts.get("exists") and not needs_staging(state, installer):
         return _version_or_none(facts.get("file_version") or facts.get("product_version"))
     return None

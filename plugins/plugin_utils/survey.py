@@ -33,6 +33,7 @@ def probe_parameters(
     connect_timeout: int = 3,
     installer_path: str | None = None,
     installer_checksum: bool = True,
+    installer_upload_name: str | None = None,
     include_log_tail: bool = False,
     log_tail_lines: int = 40,
     check_registered_configuration_server: bool = False,
@@ -42,7 +43,8 @@ def probe_parameters(
 
     ``check_registered_configuration_server`` tests TCP reachability of the CS in amethyst.conf [6.5]
     (``checks.registered_configuration_server``); ``proxy_settings_file`` reports that file's existence, SHA256
-    and access SIDs (``checks.proxy_settings_file``), never its text.
+    and access SIDs (``checks.proxy_settings_file``), never its text. ``installer_upload_name`` reports a package
+    the controller transfers into the host's ``$env:SystemRoot\\Temp`` (``checks.installer_upload``, with ``folder``).
     """
     names = sorted({name for p in uninstall_plan.KNOWN_PRODUCTS for name in p.names})
     services = [*product.PROCESS_SERVER_SERVICES, *product.CONFIGURATION_SERVER_EXTRA_SERVICES]
@@ -54,6 +56,7 @@ def probe_parameters(
         "ConnectTimeoutMs": connect_timeout * 1000,
         "InstallerPath": installer_path or "",
         "InstallerSha256": installer_checksum,
+        "InstallerUploadName": installer_upload_name or "",
         "IncludeLogTail": include_log_tail,
         "LogTailLines": log_tail_lines,
         "CheckRegisteredConfigurationServer": check_registered_configuration_server,

@@ -90,14 +90,23 @@ def fresh_estate(tmp_path):
 def test_install_converges_then_one_call_and_no_secret_anywhere(fresh_estate, tmp_path, packages):
     estate = fresh_estate
     proxy = {"address": "http://proxy.corp", "port": 3128, "username": "svc", "password": PROXY_PASSWORD}
-    result, proc = install(estate, tmp_path / "1", install_args(packages, proxy=proxy), "-vvvv")
+    args = install_args(packages, proxy=proxy, installer_version="9.55.7123.1")
+    result, proc = install(estate, tmp_path / "1", args, "-vvvv")
     assert result.get("failed") is not True, result
     assert result["changed"] is True and result["exit_code"] == 0
     assert result["steps"] == ["stage installer", "run Unified Setup (install)",
                                "clean up staged secrets and extracted files"]  # fmt: skip
     assert result["version_before"] is None and result["version_after"] == "9.55.7123.1"
     journal = lab_ops.calls(estate, "ps01")
-    assert len(journal) == result["remote_calls"] == 8, [e["identity"] for e in journal]
+    # the probe, the package straight into the probed temp folder, start (move, verify, extract, start), one poll,
+    # cleanup: no mkdtemp, no copy module, no temp-folder cleanup
+    assert [e["identity"] for e in journal] == [
+        "probe v1", "put_file", "setup_start v1", "setup_poll v1", "setup_cleanup v1"
+    ]  # fmt: skip
+    assert len(journal) == result["remote_calls"] == 5
+    staged = [p for p in (e["path"] for e in estate.read_host("ps01").data["files"].values()) if p.lower().endswith(
+        "microsoftazuresiterecoveryunifiedsetup.exe")]  # fmt: skip
+    assert len(staged) == 1 and "\\ASRSetupStaging\\" in staged[0], staged  # moved out of C:\Windows\Temp
     for secret in (PASSPHRASE, PROXY_PASSWORD):
         assert secret not in proc.stdout + proc.stderr
         assert secret not in json.dumps(journal)
@@ -108,7 +117,7 @@ def test_install_converges_then_one_call_and_no_secret_anywhere(fresh_estate, tm
     registration = estate.read_host("ps01").asr
     assert registration  # installed
     lab_ops.clear(estate)
-    again, _ = install(estate, tmp_path / "2", install_args(packages, proxy=proxy))
+    again, _ = install(estate, tmp_path / "2", args)
     assert again["changed"] is False and again["steps"] == [] and again["remote_calls"] == 1
     assert [e["identity"] for e in lab_ops.calls(estate, "ps01")] == ["probe v1"]
 
@@ -121,8 +130,13 @@ def test_check_mode_predicts_and_changes_nothing(fresh_estate, tmp_path, package
     assert [e["identity"] for e in lab_ops.calls(estate, "ps01")] == ["probe v1"]
     assert estate.read_host("ps01").data["files"] == before["files"]
     assert estate.read_host("ps01").data["registry"] == before["registry"]
+    lab_ops.clear(estate)
     real, _ = install(estate, tmp_path / "r", install_args(packages))
     assert real["steps"] == predicted["steps"]
+    # no installer_version and no PE version on the controller: one more read learns it after the transfer
+    assert [e["identity"] for e in lab_ops.calls(estate, "ps01")] == [
+        "probe v1", "put_file", "probe v1", "setup_start v1", "setup_poll v1", "setup_cleanup v1"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("code", [1, 2, 4, 102, 113])

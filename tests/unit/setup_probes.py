@@ -19,7 +19,16 @@ NETWORK = {"name": "PS01\\Administrator", "is_system": False, "elevated": True, 
 CS_IP = "10.150.24.119"
 
 
-def _checks(probe, *, cs_reachable=True, installer=None):
+TEMP = "C:\\Windows\\Temp"
+
+
+def upload_facts(name="asr-upload.exe", *, exists=False, version="9.55.7123.1", sha256="ab" * 32):
+    """``checks.installer_upload``: a package put into the host's temporary folder (probe InstallerUploadName)."""
+    facts = installer_facts(f"{TEMP}\\{name}", version, sha256, exists)
+    return {**facts, "folder": TEMP, "folder_exists": True}
+
+
+def _checks(probe, *, cs_reachable=True, installer=None, upload=None):
     probe["checks"] = {
         "configuration_server": None
         if cs_reachable is None
@@ -30,6 +39,7 @@ def _checks(probe, *, cs_reachable=True, installer=None):
             "error": None if cs_reachable else "timed out after 3000 ms",
         },
         "installer": installer,
+        "installer_upload": upload if upload is not None else upload_facts(),
     }
 
 
@@ -42,7 +52,7 @@ def installer_facts(path, version="9.55.7123.1", sha256="ab" * 32, exists=True):
 
 
 def installed(version="9.55.7123.1", *, identity=SYSTEM, installer=None, cs_reachable=True, pending=False,
-              registered_to=CS_IP, cx_type="2"):  # fmt: skip
+              registered_to=CS_IP, cx_type="2", upload=None):  # fmt: skip
     probe = copy.deepcopy(RECORDED)
     for entry in probe["uninstall_entries"]:
         if "Recovery Services Agent" not in entry["display_name"]:
@@ -53,12 +63,12 @@ def installed(version="9.55.7123.1", *, identity=SYSTEM, installer=None, cs_reac
     probe["amethyst_conf"]["ps_cs_ip"] = registered_to
     probe["identity"] = identity
     probe["pending_reboot"] = {"pending": pending, "reasons": ["PendingFileRenameOperations"] if pending else []}
-    _checks(probe, cs_reachable=cs_reachable, installer=installer)
+    _checks(probe, cs_reachable=cs_reachable, installer=installer, upload=upload)
     return probe
 
 
 def fresh(*, identity=SYSTEM, installer=None, cs_reachable=True, pending=False, d_free_gb=1000, d_fs="NTFS",
-          os_version="10.0.14393"):  # fmt: skip
+          os_version="10.0.14393", upload=None):  # fmt: skip
     probe = copy.deepcopy(RECORDED)
     probe["uninstall_entries"] = []
     probe["installed_products"] = {"csps": None, "dependencies": None}
@@ -74,5 +84,5 @@ def fresh(*, identity=SYSTEM, installer=None, cs_reachable=True, pending=False, 
     ]
     probe["identity"] = identity
     probe["pending_reboot"] = {"pending": pending, "reasons": ["PendingFileRenameOperations"] if pending else []}
-    _checks(probe, cs_reachable=cs_reachable, installer=installer)
+    _checks(probe, cs_reachable=cs_reachable, installer=installer, upload=upload)
     return probe

@@ -22,6 +22,11 @@ param (
     # Optional check: an installer on the host (existence, file version, size, optionally SHA256).
     [string]$InstallerPath = '',
     [bool]$InstallerSha256 = $true,
+    # Optional check: the file name of a package the controller transfers with the connection's put_file into the
+    # Windows temporary folder ($env:SystemRoot\Temp: it exists on every host, and put_file cannot create a folder),
+    # from where setup_start moves it to InstallerPath. Reported like InstallerPath plus that folder, so the
+    # controller knows where to put it and a re-run after a failure does not transfer it again.
+    [string]$InstallerUploadName = '',
     # The tail of the Unified Setup log [1.5].
     [bool]$IncludeLogTail = $false,
     [int]$LogTailLines = 40,
@@ -452,6 +457,13 @@ if ($ConfigurationServerIp) {
 }
 if ($InstallerPath) {
     $survey.checks.installer = Get-InstallerFact -Path $InstallerPath -WithChecksum $InstallerSha256
+}
+if ($InstallerUploadName) {
+    $uploadFolder = Join-Path -Path $env:SystemRoot -ChildPath 'Temp'
+    $upload = Get-InstallerFact -Path (Join-Path -Path $uploadFolder -ChildPath $InstallerUploadName) -WithChecksum $InstallerSha256
+    $upload.folder = $uploadFolder
+    $upload.folder_exists = Test-Path -LiteralPath $uploadFolder -PathType Container
+    $survey.checks.installer_upload = $upload
 }
 $survey.probe = 'probe v1'
 

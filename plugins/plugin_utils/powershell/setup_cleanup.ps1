@@ -7,11 +7,18 @@
 # folder and the extracted setup files. While setup still runs (a hard timeout) its run folder and its
 # extracted files are kept (setup executes from them); the result says so. Runs from the controller's
 # `finally`, after a failure too. Idempotent. Windows PowerShell 5.1.
+#
+# Then, when the controller sends it, the collection's own probe script (probe.ps1, ProbeScript, with its
+# parameters ProbeParameters) runs in this same call, after the files are gone: its result is returned as
+# `post_state`, the host as setup left it, so the controller needs no separate final probe. A probe that fails
+# does not fail the cleanup (`post_state_error`; the controller then probes on its own).
 [CmdletBinding()]
 param (
     [string]$RunDir = '',
     [string]$ExtractDir = '',
-    [string[]]$SecretFiles = @()
+    [string[]]$SecretFiles = @(),
+    [string]$ProbeScript = '',
+    [System.Collections.IDictionary]$ProbeParameters = @{}
 )
 
 $ErrorActionPreference = 'Stop'
@@ -51,10 +58,34 @@ if (-not $stillRunning) {
     Remove-Path -Path $ExtractDir
 }
 
+# ---- the host after setup: probe.ps1 (read-only) in this same call ----------------------------------------
+$postState = $null
+$postStateError = $null
+if ($ProbeScript) {
+    try {
+        $probeParameters = @{}
+        foreach ($key in $ProbeParameters.Keys) {
+            $probeParameters[[string]$key] = $ProbeParameters[$key]
+        }
+        $probe = [scriptblock]::Create($ProbeScript)
+        $null = & $probe @probeParameters  # sets $Ansible.Result to its JSON text, like on its own
+        $postState = [string]$Ansible.Result
+    }
+    catch {
+        $postStateError = $_.Exception.Message
+    }
+}
+
 $Ansible.Changed = ($removed.Count -gt 0)
-$Ansible.Result = ConvertTo-Json -Compress -InputObject ([ordered]@{
+$json = ConvertTo-Json -Compress -InputObject ([ordered]@{
         removed = $removed.ToArray()
         problems = $problems.ToArray()
         still_running = $stillRunning
         pid = $processId
+        post_state_error = $postStateError
     })
+if ($postState) {
+    # the probe's JSON text as it is (no second serialisation, no depth limit)
+    $json = $json.Substring(0, $json.Length - 1) + ',"post_state":' + $postState + '}'
+}
+$Ansible.Result = $json

@@ -2,9 +2,17 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 #
-# Extract a staged Unified Setup package ([1.1] `/q /x:<folder>`), write the secret files setup reads
-# (passphrase [1.3], proxy settings [8]) into a run folder only SYSTEM and Administrators can open, and start
-# UnifiedSetup.exe DETACHED. It returns at once; setup_poll reads the result, setup_cleanup removes the files.
+# Put the Unified Setup package in place and check it, extract it ([1.1] `/q /x:<folder>`), write the secret
+# files setup reads (passphrase [1.3], proxy settings [8]) into a run folder only SYSTEM and Administrators can
+# open, and start UnifiedSetup.exe DETACHED. It returns at once; setup_poll reads the result, setup_cleanup
+# removes the files.
+#
+# The package: the controller transfers a package of its own with the connection's put_file straight into the
+# host's temporary folder (SourcePath: put_file cannot create the per-package staging folder). This script moves
+# it to PackagePath (its staging folder, one per SHA-256, so the packages of an N-4 upgrade's hops coexist) after
+# checking its SHA-256 -- a package that arrived different is deleted, so a re-run transfers it again. A package
+# already at PackagePath (staged by an earlier run, or installer_remote_path) is checked the same way but never
+# deleted. A package whose file version is not ExpectedVersion (the version the task gave for it) is not run.
 #
 # Why Win32_Process.Create (through CIM) and not a scheduled task: the process is created by the WMI provider
 # host, outside the WinRM shell's job object, so it survives the shell closing, a dropped connection and a
@@ -28,7 +36,11 @@
 [CmdletBinding()]
 param (
     [Parameter(Mandatory = $true)][string]$PackagePath,
+    # Where put_file wrote the package; moved to PackagePath when it is there.
+    [string]$SourcePath = '',
     [string]$ExpectedSha256 = '',
+    # major.minor.build.revision the package's file version must have (empty: not checked).
+    [string]$ExpectedVersion = '',
     [Parameter(Mandatory = $true)][string]$ExtractDir,
     [Parameter(Mandatory = $true)][string]$RunDir,
     # The arguments after UnifiedSetup.exe, quoted by the controller with the Windows (CommandLineToArgvW) rules.
@@ -165,14 +177,35 @@ if ($null -ne $busy) {
     return
 }
 
-# ---- the package: checksum, then [1.1] extraction ---------------------------------------------------------
+# ---- the package: into place, checksum, version, then [1.1] extraction ----------------------------------------
+$sha256 = $null
+if ($SourcePath -and (Test-Path -LiteralPath $SourcePath -PathType Leaf)) {
+    $sha256 = Get-FileSha256 -Path $SourcePath
+    if ($ExpectedSha256 -and $sha256 -ne $ExpectedSha256.ToLowerInvariant()) {
+        Remove-Item -LiteralPath $SourcePath -Force
+        throw "The transferred Unified Setup package $SourcePath has SHA-256 $sha256, expected $ExpectedSha256 (transfer corrupted?); it was deleted and not run. Run the task again to transfer it again."
+    }
+    [void][System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($PackagePath))
+    if (Test-Path -LiteralPath $PackagePath -PathType Leaf) {
+        Remove-Item -LiteralPath $PackagePath -Force
+    }
+    Move-Item -LiteralPath $SourcePath -Destination $PackagePath
+}
 if (-not (Test-Path -LiteralPath $PackagePath -PathType Leaf)) {
     throw "The Unified Setup package $PackagePath does not exist on the host."
 }
-if ($ExpectedSha256) {
+if ($null -eq $sha256) {
     $sha256 = Get-FileSha256 -Path $PackagePath
-    if ($sha256 -ne $ExpectedSha256.ToLowerInvariant()) {
-        throw "The Unified Setup package $PackagePath has SHA-256 $sha256, expected $ExpectedSha256; it was not run."
+}
+if ($ExpectedSha256 -and $sha256 -ne $ExpectedSha256.ToLowerInvariant()) {
+    throw "The Unified Setup package $PackagePath has SHA-256 $sha256, expected $ExpectedSha256; it was not run."
+}
+$packageInfo = [System.Diagnostics.FileVersionInfo]::GetVersionInfo($PackagePath)
+if ($ExpectedVersion) {
+    # FileVersion may carry text after the number; a package without a readable version is not refused.
+    $match = [regex]::Match([string]$packageInfo.FileVersion, '^\s*([0-9]+(\.[0-9]+){1,3})')
+    if ($match.Success -and ([version]$match.Groups[1].Value) -ne ([version]$ExpectedVersion)) {
+        throw "The Unified Setup package $PackagePath is version $($packageInfo.FileVersion), not $ExpectedVersion as the task says; it was not run. Correct the version given for it (installer_version, installers[].version) or the file."
     }
 }
 if (Test-Path -LiteralPath $ExtractDir) {
@@ -245,4 +278,12 @@ $Ansible.Result = ConvertTo-Json -Compress -InputObject ([ordered]@{
         setup = $setupExe
         setup_version = $info.FileVersion
         secret_files = $secretFiles.ToArray()
+        package = [ordered]@{
+            path = $PackagePath
+            exists = $true
+            size_bytes = [int64](Get-Item -LiteralPath $PackagePath).Length
+            file_version = $packageInfo.FileVersion
+            product_version = $packageInfo.ProductVersion
+            sha256 = $sha256
+        }
     })

@@ -13,13 +13,15 @@ from ansible.playbook.task import Task
 from ansible_collections.asr.process_server.plugins.action import install, upgrade
 from ansible_collections.asr.process_server.plugins.plugin_utils import _op_setup, exit_codes
 from ansible_collections.asr.process_server.plugins.plugin_utils.product import PROCESS_SERVER_SERVICES
-from tests.unit.setup_probes import CS_IP, NETWORK, fresh, installed, installer_facts
+from tests.unit.setup_probes import CS_IP, NETWORK, fresh, installed, installer_facts, upload_facts
 
 PASSPHRASE = "Recognisable-Passphrase-7Q"
 PROXY_PASSWORD = "Proxy-Secret-9Z"
 CONTENT = b"ASR-LAB-UNIFIED-SETUP\nversion=9.55.7123.1\n"
 SHA = hashlib.sha256(CONTENT).hexdigest()
 STAGED = rf"C:\ProgramData\ASRSetupStaging\{SHA[:16]}\MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+UPLOAD_NAME = f"asr-{SHA[:16]}-MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+UPLOAD = rf"C:\Windows\Temp\{UPLOAD_NAME}"
 
 
 def ps(result, **extra):
@@ -44,7 +46,6 @@ def poll(state="exited", rc=0, version="9.55.7123.1", cs_ip=CS_IP, stdout=()):
     })  # fmt: skip
 
 
-STAGE = ps(installer_facts(STAGED, sha256=SHA), changed=True)
 START = ps({"run_dir": "C:\\ProgramData\\ASRSetupStaging\\run-x", "pid": 4004, "started": "t"}, changed=True)
 CLEANUP = ps({"removed": [], "problems": [], "still_running": False, "pid": None}, changed=True)
 
@@ -84,10 +85,8 @@ def make_plugin(module, args, check_mode=False, diff=False):
     play_context = MagicMock()
     play_context.check_mode = check_mode
     plugin = module.ActionModule(task, MagicMock(), play_context, loader=None, templar=None, shared_loader_obj=None)
-    plugin._connection._shell.join_path = lambda *parts: "\\".join(parts)
-    plugin._make_tmp_path = MagicMock(return_value="C:\\Users\\Administrator\\AppData\\Local\\Temp\\ansible-tmp-1")
-    plugin._transfer_file = MagicMock()
-    plugin._remove_tmp_path = MagicMock()
+    plugin._make_tmp_path = MagicMock(side_effect=AssertionError("no ansible temporary folder is made"))
+    plugin._connection.put_file = MagicMock()
     return plugin
 
 
@@ -113,18 +112,25 @@ def test_converged_is_exactly_one_remote_call(monkeypatch, package):
 
 
 def test_fresh_install_sequence_budget_and_secrets(monkeypatch, package):
-    args = base_args(package, proxy={"address": "http://proxy.corp", "port": 3128, "username": "u",
-                                     "password": PROXY_PASSWORD})  # fmt: skip
-    replies = [ps(fresh()), STAGE, START, poll("running"), poll(), CLEANUP]
-    _plugin, execute, result = run(monkeypatch, args, replies)
+    args = base_args(package, installer_version="9.55.7123.1", proxy={"address": "http://proxy.corp", "port": 3128,
+                     "username": "u", "password": PROXY_PASSWORD})  # fmt: skip
+    replies = [ps(fresh()), START, poll("running"), poll(), CLEANUP]
+    plugin, execute, result = run(monkeypatch, args, replies)
     assert "failed" not in result, result
-    assert scripts(execute) == ["probe v1", "setup_stage v1", "setup_start v1", "setup_poll v1", "setup_poll v1",
+    assert scripts(execute) == ["probe v1", "setup_start v1", "setup_poll v1", "setup_poll v1",
                                 "setup_cleanup v1"]  # fmt: skip
-    assert result["remote_calls"] == 9  # probe, mkdtemp, upload, stage, rm tmp, start, 2 polls, cleanup
+    # probe, put_file, start, 2 polls (setup was still running at the first), cleanup: no mkdtemp, no copy module
+    assert result["remote_calls"] == 6
+    assert plugin.script_calls == ["probe v1", "put_file", "setup_start v1", "setup_poll v1", "setup_poll v1",
+                                   "setup_cleanup v1"]  # fmt: skip
+    assert execute.call_args_list[0].kwargs["module_args"]["parameters"]["InstallerUploadName"] == UPLOAD_NAME
+    plugin._connection.put_file.assert_called_once_with(package, UPLOAD)  # straight into the probed folder
     assert result["steps"] == ["stage installer", "run Unified Setup (install)",
                                "clean up staged secrets and extracted files"]  # fmt: skip
     assert result["version_before"] is None and result["version_after"] == "9.55.7123.1"
-    start = execute.call_args_list[2].kwargs["module_args"]
+    start = execute.call_args_list[1].kwargs["module_args"]
+    assert start["parameters"]["PackagePath"] == STAGED and start["parameters"]["SourcePath"] == UPLOAD
+    assert start["parameters"]["ExpectedSha256"] == SHA and start["parameters"]["ExpectedVersion"] == "9.55.7123.1"
     sensitive = {p["name"]: p["value"] for p in start["sensitive_parameters"]}
     assert sensitive["Passphrase"] == PASSPHRASE and PROXY_PASSWORD in sensitive["ProxySettings"]
     assert PASSPHRASE not in json.dumps(start["parameters"]) and PROXY_PASSWORD not in json.dumps(start["parameters"])
@@ -134,6 +140,65 @@ def test_fresh_install_sequence_budget_and_secrets(monkeypatch, package):
     assert cleanup["SecretFiles"] == [start["parameters"]["PassphraseFile"], start["parameters"]["ProxySettingsFile"]]
     text = json.dumps(result)
     assert PASSPHRASE not in text and PROXY_PASSWORD not in text
+
+
+def test_version_unknown_on_the_controller_is_read_once_after_the_transfer(monkeypatch, package):
+    # CONTENT has no PE version resource and no installer_version is given: the host reads the file's version
+    uploaded = fresh(upload=upload_facts(UPLOAD_NAME, exists=True, sha256=SHA))
+    replies = [ps(fresh()), ps(uploaded), START, poll(), CLEANUP]
+    plugin, execute, result = run(monkeypatch, base_args(package), replies)
+    assert "failed" not in result, result
+    assert plugin.script_calls == ["probe v1", "put_file", "probe v1", "setup_start v1", "setup_poll v1",
+                                   "setup_cleanup v1"]  # fmt: skip
+    read = execute.call_args_list[1].kwargs["module_args"]["parameters"]
+    assert read["InstallerPath"] == STAGED and read["InstallerUploadName"] == UPLOAD_NAME
+    assert result["installer_version"] == "9.55.7123.1"
+    start = execute.call_args_list[2].kwargs["module_args"]["parameters"]
+    assert start["SourcePath"] == UPLOAD and start["ExpectedVersion"] == "9.55.7123.1"
+
+
+def test_a_package_already_transferred_is_not_sent_again(monkeypatch, package):
+    # a run that stopped after the transfer (before setup_start moved the package) left it in the temp folder
+    probe = fresh(upload=upload_facts(UPLOAD_NAME, exists=True, sha256=SHA))
+    predicted = run(monkeypatch, base_args(package), [ps(probe)], check_mode=True)[2]
+    assert "stage installer" not in predicted["steps"] and predicted["installer_version"] == "9.55.7123.1"
+    plugin, execute, result = run(monkeypatch, base_args(package), [ps(probe), START, poll(), CLEANUP])
+    assert "failed" not in result, result
+    assert plugin._connection.put_file.call_count == 0 and result["remote_calls"] == 4
+    assert result["steps"] == predicted["steps"]
+    start = execute.call_args_list[1].kwargs["module_args"]["parameters"]
+    assert start["SourcePath"] == UPLOAD and start["PackagePath"] == STAGED
+
+
+def test_a_package_with_another_checksum_in_the_temp_folder_is_sent_again(monkeypatch, package):
+    probe = fresh(upload=upload_facts(UPLOAD_NAME, exists=True, sha256="0" * 64))
+    plugin, _execute, result = run(monkeypatch, base_args(package, installer_version="9.55.7123.1"),
+                                   [ps(probe), START, poll(), CLEANUP])  # fmt: skip
+    assert "failed" not in result, result
+    plugin._connection.put_file.assert_called_once_with(package, UPLOAD)
+
+
+def test_a_dropped_transfer_is_unreachable_and_starts_nothing(monkeypatch, package):
+    plugin = make_plugin(install, base_args(package, installer_version="9.55.7123.1"))
+    plugin._connection.put_file.side_effect = AnsibleConnectionFailure("dropped")
+    execute = MagicMock(side_effect=[ps(fresh())])
+    monkeypatch.setattr(plugin, "_execute_module", execute)
+    result = plugin.run(task_vars={"inventory_hostname": "ps01"})
+    assert result.get("unreachable") is True and "transferring the Unified Setup package" in result["msg"]
+    assert scripts(execute) == ["probe v1"] and result.get("changed") is False
+
+
+def test_installer_remote_path_is_never_transferred(monkeypatch, package):
+    remote = "D:\\Media\\MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+    args = base_args(package, installer_remote_path=remote, installer_version="9.55.7123.1")
+    del args["installer"]
+    probe = fresh(installer=installer_facts(remote))
+    plugin, execute, result = run(monkeypatch, args, [ps(probe), START, poll(), CLEANUP])
+    assert "failed" not in result, result
+    assert plugin._connection.put_file.call_count == 0 and result["remote_calls"] == 4
+    assert execute.call_args_list[0].kwargs["module_args"]["parameters"]["InstallerUploadName"] == ""
+    start = execute.call_args_list[1].kwargs["module_args"]["parameters"]
+    assert start["PackagePath"] == remote and start["SourcePath"] == ""
 
 
 def test_check_mode_predicts_the_steps_with_one_read_only_call(monkeypatch, package):
@@ -178,7 +243,7 @@ BAD_INSTALL = [
 def test_bad_install_input_fails_before_any_remote_call(monkeypatch, package, extra, option, allowed):
     args = base_args(package, **extra)
     plugin, execute, result = run(monkeypatch, args, [])
-    assert execute.call_count == 0 and plugin._make_tmp_path.call_count == 0
+    assert execute.call_count == 0 and plugin._connection.put_file.call_count == 0
     assert result["failed"] is True
     assert option in result["msg"] and allowed in result["msg"], result["msg"]
     assert PASSPHRASE not in json.dumps(result)
@@ -272,8 +337,9 @@ def test_upgrade_converged_is_one_call(monkeypatch, package):
 def test_upgrade_runs_slash_upgrade_only(monkeypatch, package):
     probe = installed("9.52.6801.1", installer=installer_facts(STAGED, sha256=SHA))
     replies = [ps(probe), START, poll(), CLEANUP]
-    _plugin, execute, result = run(monkeypatch, {"installer": package}, replies, module=upgrade)
+    plugin, execute, result = run(monkeypatch, {"installer": package}, replies, module=upgrade)
     assert "failed" not in result, result
+    assert plugin._connection.put_file.call_count == 0 and result["remote_calls"] == 4  # staged by an earlier run
     start = execute.call_args_list[1].kwargs["module_args"]
     assert start["parameters"]["SetupArguments"] == "/Upgrade" and "sensitive_parameters" not in start
     assert result["version_before"] == "9.52.6801.1" and result["version_after"] == "9.55.7123.1"
@@ -290,3 +356,28 @@ def test_upgrade_exit_203_says_upgrade_not_supported(monkeypatch, package):
     replies = [ps(probe), START, poll(rc=203), CLEANUP]
     _plugin, _execute, result = run(monkeypatch, {"installer": package}, replies, module=upgrade)
     assert result["failed"] and result["msg"].startswith("Upgrade not supported") and result["rc"] == 203
+
+
+def test_an_n4_hop_through_a_controller_package_costs_transfer_start_poll_cleanup(monkeypatch, package, tmp_path):
+    hop_content = b"ASR-LAB-UNIFIED-SETUP\nversion=9.51.6712.1\n"
+    hop_file = tmp_path / "hop.exe"
+    hop_file.write_bytes(hop_content)
+    hop_sha = hashlib.sha256(hop_content).hexdigest()
+    args = {"installer": package, "installer_version": "9.55.7123.1",
+            "installers": [{"path": str(hop_file), "version": "9.51.6712.1"}]}  # fmt: skip
+    probe = installed("9.50.6601.1", installer=installer_facts(STAGED, sha256=SHA))  # the target is staged
+    replies = [ps(probe), START, poll(version="9.51.6712.1"), CLEANUP, START, poll(), CLEANUP]
+    plugin, execute, result = run(monkeypatch, args, replies, module=upgrade)
+    assert "failed" not in result, result
+    hop_upload = rf"C:\Windows\Temp\asr-{hop_sha[:16]}-MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+    plugin._connection.put_file.assert_called_once_with(str(hop_file), hop_upload)
+    assert plugin.script_calls == ["probe v1", "put_file", "setup_start v1", "setup_poll v1", "setup_cleanup v1",
+                                   "setup_start v1", "setup_poll v1", "setup_cleanup v1"]  # fmt: skip
+    first = execute.call_args_list[1].kwargs["module_args"]["parameters"]
+    assert first["SourcePath"] == hop_upload and first["ExpectedVersion"] == "9.51.6712.1"
+    assert first["PackagePath"] == (
+        rf"C:\ProgramData\ASRSetupStaging\{hop_sha[:16]}\MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+    )
+    second = execute.call_args_list[4].kwargs["module_args"]["parameters"]
+    assert second["PackagePath"] == STAGED and second["ExpectedVersion"] == "9.55.7123.1"
+    assert result["version_after"] == "9.55.7123.1"

@@ -89,8 +89,8 @@ def step(name, rc=0, stdout="", stderr=""):
     return {"name": name, "rc": rc, "stdout": stdout, "stderr": stderr}
 
 
-def setup_replies(version=CURRENT, rc=0):
-    """setup_start, one setup_poll that finds setup exited, setup_cleanup."""
+def setup_replies(version=CURRENT, rc=0, post_state=None):
+    """setup_start, one setup_poll that finds setup exited, setup_cleanup (with the probe it ran: ``post_state``)."""
     services = [
         {"name": n, "present": True, "state": "running"} for n in process_server.product.PROCESS_SERVER_SERVICES
     ]
@@ -102,7 +102,10 @@ def setup_replies(version=CURRENT, rc=0):
         "pending_reboot": False,
         "setup_log": {"path": r"C:\ProgramData\ASRSetupLogs\ASRUnifiedSetup.log", "tail": []},
     }
-    return [ps({"pid": 4242, "run_dir": "x"}), ps(poll), ps({"removed": [], "problems": []})]
+    cleanup = {"removed": [], "problems": [], "post_state_error": None}
+    if post_state is not None:
+        cleanup["post_state"] = post_state
+    return [ps({"pid": 4242, "run_dir": "x"}), ps(poll), ps(cleanup)]
 
 
 def run(monkeypatch, args, replies, check_mode=False, diff=False):
@@ -179,16 +182,29 @@ def test_fresh_check_mode_predicts_install_and_the_proxy_setup_sets(monkeypatch)
     assert result["diff"]["before"]["proxy"] is None and result["version_after"] == CURRENT
 
 
-def test_fresh_real_run_installs_then_reprobes_once(monkeypatch):
-    replies = [ps(with_installer(FRESH)), *setup_replies(), ps(CONVERGED)]
+def test_fresh_real_run_installs_and_reads_the_result_in_the_cleanup_call(monkeypatch):
+    replies = [ps(with_installer(FRESH)), *setup_replies(post_state=CONVERGED)]
     result, scripts, execute = run(monkeypatch, {**BASE, "proxy": PROXY}, replies)
     ok(result)
-    assert scripts == ["probe v1", "setup_start v1", "setup_poll v1", "setup_cleanup v1", "probe v1"]
-    assert result["remote_calls"] == 5 and changed_ops(result) == ["install"]
+    assert scripts == ["probe v1", "setup_start v1", "setup_poll v1", "setup_cleanup v1"]
+    assert result["remote_calls"] == 4 and changed_ops(result) == ["install"]
+    # the cleanup call ran the collection's probe script with the first probe's parameters (the final read)
+    cleanup = execute.call_args_list[3].kwargs["module_args"]["parameters"]
+    assert cleanup["ProbeScript"].startswith("# asr.process_server script: probe v1")
+    assert cleanup["ProbeParameters"] == execute.call_args_list[0].kwargs["module_args"]["parameters"]
+    assert "_post_state" not in result["steps"]["install"] and "post_state" not in json.dumps(result)
     sent = execute.call_args_list[1].kwargs["module_args"]
     secrets = {p["name"]: p["value"] for p in sent["sensitive_parameters"]}
     assert secrets["Passphrase"] == PASSPHRASE and PASSWORD in secrets["ProxySettings"]
     assert PASSWORD not in json.dumps(sent["parameters"]) and PASSPHRASE not in json.dumps(sent["parameters"])
+
+
+def test_fresh_real_run_probes_on_its_own_when_the_cleanup_could_not_read(monkeypatch):
+    replies = [ps(with_installer(FRESH)), *setup_replies(), ps(CONVERGED)]  # no post_state (the read failed)
+    result, scripts, _ = run(monkeypatch, {**BASE, "proxy": PROXY}, replies)
+    ok(result)
+    assert scripts == ["probe v1", "setup_start v1", "setup_poll v1", "setup_cleanup v1", "probe v1"]
+    assert result["remote_calls"] == 5 and changed_ops(result) == ["install"]
 
 
 def test_fresh_real_run_sets_the_proxy_when_setup_did_not(monkeypatch):
@@ -200,10 +216,10 @@ def test_fresh_real_run_sets_the_proxy_when_setup_did_not(monkeypatch):
         "steps": [step("set_ob_machine_setting"), step("registermt")],
         "readback": {"enabled": True, "address": PROXY["address"], "port": 3128, "username": "CORP\\svc-asr"},
     }
-    replies = [ps(with_installer(FRESH)), *setup_replies(), ps(no_proxy), ps(applied)]
+    replies = [ps(with_installer(FRESH)), *setup_replies(post_state=no_proxy), ps(applied)]
     result, scripts, _ = run(monkeypatch, {**BASE, "proxy": PROXY}, replies)
     ok(result)
-    assert scripts[-2:] == ["probe v1", "proxy_apply v1"] and changed_ops(result) == ["install", "proxy"]
+    assert scripts[-2:] == ["setup_cleanup v1", "proxy_apply v1"] and changed_ops(result) == ["install", "proxy"]
 
 
 # ---- drifted proxy: proxy only ------------------------------------------------------------------------------
@@ -261,10 +277,10 @@ def test_latest_on_an_old_host_upgrades_and_present_does_not(monkeypatch):
     ]
     assert predicted["version_before"] == "9.53.6904.1" and predicted["version_after"] == CURRENT
 
-    replies = [ps(probe), *setup_replies(), ps(at_version(probe, CURRENT))]
+    replies = [ps(probe), *setup_replies(post_state=at_version(probe, CURRENT))]
     done, scripts, execute = run(monkeypatch, {**BASE, "state": "latest"}, replies)
     ok(done)
-    assert scripts == ["probe v1", "setup_start v1", "setup_poll v1", "setup_cleanup v1", "probe v1"]
+    assert scripts == ["probe v1", "setup_start v1", "setup_poll v1", "setup_cleanup v1"]
     assert done["steps"]["upgrade"]["steps"] == predicted["steps"]["upgrade"]["steps"]
     assert execute.call_args_list[1].kwargs["module_args"]["parameters"]["SetupArguments"].strip() == "/Upgrade"
     assert done["version_after"] == CURRENT
@@ -338,11 +354,11 @@ def test_a_failed_proxy_step_after_install_reports_both(monkeypatch):
         "failed_step": "start_obengine",
         "steps": [step("set_ob_machine_setting"), step("start_obengine", 2, "", f"could not be started {PASSWORD}")],
     }
-    replies = [ps(with_installer(FRESH)), *setup_replies(), ps(no_proxy), ps(failed)]
+    replies = [ps(with_installer(FRESH)), *setup_replies(post_state=no_proxy), ps(failed)]
     result, _scripts, _ = run(monkeypatch, {**BASE, "proxy": PROXY}, replies)
     assert result["failed"] and result["msg"].startswith("proxy:") and result["changed"] is True
     assert result["steps"]["install"]["changed"] and result["steps"]["proxy"]["failed"] and result["rc"] == 2
-    assert result["remote_calls"] == 6
+    assert result["remote_calls"] == 5
 
 
 # ---- bad option combinations: fail before any remote call ----------------------------------------------------
