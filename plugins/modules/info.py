@@ -27,6 +27,7 @@ description:
     must be a local administrator (or use C(become)).
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.attributes
 options:
   configuration_server_ip:
     description:
@@ -67,22 +68,11 @@ options:
     type: int
     default: 40
 attributes:
-  action_group:
-    description: Use C(group/asr.process_server.process_server) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - asr.process_server.process_server
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The survey is read-only and runs the same way in check mode.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: windows
 notes:
   - Where the MARS agent keeps its proxy is not documented; the module reads it back with
     C(Get-OBMachineSetting) from the agent's C(MSOnlineBackup) PowerShell module and reports

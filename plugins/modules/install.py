@@ -35,6 +35,9 @@ description:
     C(amethyst.conf) and the services Unified Setup itself checks).
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.attributes
+  - asr.process_server.setup_run
+  - asr.process_server.unified_setup
 options:
   configuration_server_ip:
     description:
@@ -52,52 +55,16 @@ options:
         configuration server.
       - Exactly one of O(installer) and O(installer_remote_path) is required.
     type: path
-  installer_remote_path:
-    description:
-      - Path on the host of a Unified Setup package that is already there.
-    type: str
-  installer_checksum:
-    description:
-      - Expected SHA-256 of the installer (64 hexadecimal digits, optionally prefixed with C(sha256:)). A
-        controller file that does not match is refused before any remote call; the host verifies the staged file
-        again right before extracting it.
-    type: str
   installer_version:
     description:
       - The installer's version (for example V(9.55.7123.1)), for a package whose version the controller cannot
         read from the file. Normally read from the file's version resource; compared with the staged file.
     type: str
-  staging_dir:
-    description:
-      - Folder on the host (without spaces) for the staged package, its extracted files and the run folder of the
-        detached setup. The extracted files and the run folder are removed after every run; the package stays, so
-        a later run does not copy it again.
-    type: str
-    default: C:\ProgramData\ASRSetupStaging
+  # Described in the asr.process_server.unified_setup fragment; required by this module.
   install_location:
-    description:
-      - Where Unified Setup installs (C(/InstallLocation)), for example D:\ (a drive root) or a folder. It must be
-        on a fixed NTFS drive that is not the system drive; the process server cache lives under it. Created if
-        missing.
-    type: str
     required: true
   env_type:
-    description:
-      - V(VMware) for a VMware virtual machine (setup then requires VMware Tools), V(NonVMware) otherwise
-        (C(/EnvType)).
-    type: str
     required: true
-    choices: [VMware, NonVMware]
-  process_server_ip:
-    description:
-      - IPv4 address of the network card that receives replication data (C(/PSIP)); setup picks one when unset.
-    type: str
-  data_port:
-    description:
-      - The replication data port (C(/DataTransferSecurePort)), 1 to 65535. 443 is refused because it is the
-        configuration server's control channel (setup would silently keep 9443).
-    type: int
-    default: 9443
   proxy:
     description:
       - A custom proxy for setup and the Microsoft Azure Recovery Services agent, written to the proxy settings
@@ -119,54 +86,18 @@ options:
         description:
           - Password for O(proxy.username). Must not contain C(=) or C(") (setup would truncate it).
         type: str
-  skip_space_check:
-    description:
-      - Pass C(/SkipSpaceCheck) and skip the module's own 600 GB check of the install location's drive.
-    type: bool
-    default: false
   configuration_server_version:
     description:
       - The configuration server's version. When set, an installer newer than it is refused (before any remote
         call when the installer's version is known on the controller).
     type: str
-  reboot:
-    description:
-      - Reboot when a reboot is pending before setup and when setup exits with 3010, then verify the result.
-        Without it a pending reboot is refused and 3010 is returned as RV(reboot_required).
-    type: bool
-    default: false
-  reboot_timeout:
-    description: Seconds to wait for the host to come back from each reboot (at least 60).
-    type: int
-    default: 1200
-  setup_timeout:
-    description:
-      - Hard limit in seconds (at least 60) for one Unified Setup run; setup usually takes 20 to 60 minutes. On
-        timeout the task fails and setup is left running; its secret files are removed.
-    type: int
-    default: 5400
-  poll_interval:
-    description: Seconds between two polls of the running setup (1 to 600, at most O(setup_timeout)).
-    type: int
-    default: 15
 attributes:
-  action_group:
-    description: Use C(group/asr.process_server.process_server) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - asr.process_server.process_server
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Runs only the read-only probe and returns the steps a real run would take in RV(steps).
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Component versions, registration target and data port before and after.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: windows
 notes:
   - Run the task with C(become=true), C(become_method=runas), C(become_user=SYSTEM). Over a plain WinRM
     network logon Unified Setup's installers fail with Access Denied; the module detects such a session and

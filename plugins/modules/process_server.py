@@ -12,6 +12,10 @@ short_description: Converge an Azure Site Recovery scale-out process server to a
 version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.attributes
+  - asr.process_server.setup_run
+  - asr.process_server.unified_setup
+  - asr.process_server.upgrade_hops
 description:
   - One task for the whole life of an Azure Site Recovery (classic) scale-out process server on Windows -
     V(present) (installed and registered), V(latest) (installed, registered and at the installer's version) or
@@ -40,6 +44,8 @@ options:
       - V(absent) - decommissioned (the ordered uninstall of M(asr.process_server.uninstall)). The install options
         are ignored so that one task can switch states with a variable; O(proxy) and O(force_reregister) are
         refused.
+      - With V(present) and V(latest), O(configuration_server_ip), O(install_location), O(env_type) and one of
+        O(installer) and O(installer_remote_path) are required.
     type: str
     choices: [present, latest, absent]
     default: present
@@ -58,97 +64,21 @@ options:
       - With O(state=present) or O(state=latest) exactly one of O(installer) and O(installer_remote_path) is
         required.
     type: path
-  installer_remote_path:
-    description:
-      - Path on the host of a Unified Setup package that is already there.
-    type: str
-  installer_checksum:
-    description:
-      - Expected SHA-256 of the installer (64 hexadecimal digits, optionally prefixed with C(sha256:)).
-    type: str
   installer_version:
     description:
       - The installer's version (for example V(9.55.7123.1)) when the controller cannot read it from the file.
         With O(state=latest) it decides whether an upgrade is needed without staging the file.
     type: str
-  installers:
+  installers:  # the rest in the asr.process_server.upgrade_hops fragment
     description:
       - With O(state=latest), intermediate Unified Setup builds to use as hops when the installer is more than 4
         minor versions above the installed build (the N-4 rule), as for M(asr.process_server.upgrade). Only the
         ones the plan needs are copied and run. Must be empty with the other states.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      path:
-        description:
-          - Path on the controller of the package (exactly one of O(installers[].path) and
-            O(installers[].remote_path)).
-        type: path
-      remote_path:
-        description: Path on the host of the package.
-        type: str
-      version:
-        description: The package's version, for example V(9.51.6712.1).
-        type: str
-        required: true
-      checksum:
-        description: Expected SHA-256 of the package.
-        type: str
-  staging_dir:
-    description:
-      - Folder on the host (without spaces) for the staged package, its extracted files and the run folder of the
-        detached setup.
-    type: str
-    default: C:\ProgramData\ASRSetupStaging
-  install_location:
-    description:
-      - Where Unified Setup installs (C(/InstallLocation)); a fixed NTFS drive that is not the system drive.
-        Required with O(state=present) and O(state=latest).
-    type: str
-  env_type:
-    description:
-      - V(VMware) for a VMware virtual machine, V(NonVMware) otherwise (C(/EnvType)). Required with
-        O(state=present) and O(state=latest).
-    type: str
-    choices: [VMware, NonVMware]
-  process_server_ip:
-    description:
-      - IPv4 address of the network card that receives replication data (C(/PSIP)).
-    type: str
-  data_port:
-    description:
-      - The replication data port (C(/DataTransferSecurePort)), 1 to 65535, not 443.
-    type: int
-    default: 9443
-  skip_space_check:
-    description:
-      - Pass C(/SkipSpaceCheck) and skip the 600 GB check of the install location's drive.
-    type: bool
-    default: false
   configuration_server_version:
     description:
       - The configuration server's version; an installer newer than it is refused (a process server is never newer
         than its configuration server).
     type: str
-  reboot:
-    description:
-      - Reboot when a reboot is pending before setup and when setup exits with 3010. Without it a pending reboot is
-        refused and 3010 is returned as RV(reboot_required).
-    type: bool
-    default: false
-  reboot_timeout:
-    description: Seconds to wait for the host to come back from each reboot (at least 60).
-    type: int
-    default: 1200
-  setup_timeout:
-    description: Hard limit in seconds (at least 60) for one Unified Setup run.
-    type: int
-    default: 5400
-  poll_interval:
-    description: Seconds between two polls of the running setup (1 to 600, at most O(setup_timeout)).
-    type: int
-    default: 15
   proxy:
     description:
       - The proxy of the Microsoft Azure Recovery Services agent (C(Set-OBMachineSetting), then
@@ -205,25 +135,14 @@ options:
     type: bool
     default: false
 attributes:
-  action_group:
-    description: Use C(group/asr.process_server.process_server) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - asr.process_server.process_server
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details:
       - Runs only the probe and returns, per operation, the steps a real run would take (RV(steps)). After a
         predicted install the proxy and registration are predicted from what setup leaves behind.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Component versions, the agent's proxy (without password) and the registration, before and after.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: windows
 notes:
   - Run the task with C(become=true), C(become_method=runas), C(become_user=SYSTEM) when Unified Setup or an
     uninstaller may run; over a plain WinRM network logon they fail with Access Denied and the module refuses first.

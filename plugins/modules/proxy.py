@@ -11,6 +11,7 @@ short_description: Set the proxy of the Azure Recovery Services agent on a proce
 version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.attributes
 description:
   - Makes the proxy of the Microsoft Azure Recovery Services (MARS) agent (service C(obengine)) on an Azure Site
     Recovery (classic) scale-out process server match the task, with the documented procedure for changing it.
@@ -76,23 +77,12 @@ options:
       - Compared by SHA256 and access rules; rewritten when either differs.
     type: str
 attributes:
-  action_group:
-    description: Use C(group/asr.process_server.process_server) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - asr.process_server.process_server
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Check mode runs only the read-only probe and reports what would change.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: The MARS proxy before and after (address, port, user name; never the password).
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: windows
 notes:
   - Where the MARS agent stores its proxy is not documented; the module relies on C(Get-OBMachineSetting) from the
     agent's C(MSOnlineBackup) PowerShell module, and fails when that cannot be read.

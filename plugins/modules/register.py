@@ -11,6 +11,7 @@ short_description: Re-register a process server's master target with its configu
 version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.attributes
 description:
   - Re-registers an Azure Site Recovery (classic) scale-out process server with the configuration server it is
     configured for, as documented for re-registering a process server and its master target
@@ -32,22 +33,11 @@ options:
     type: bool
     default: false
 attributes:
-  action_group:
-    description: Use C(group/asr.process_server.process_server) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - asr.process_server.process_server
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Check mode runs only the read-only probe.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: windows
 notes:
   - The host keeps no documented marker of the master target's registration, and the configuration server's last
     heartbeat from this process server is kept on the configuration server, so neither is part of the decision;

@@ -11,6 +11,7 @@ short_description: Decommission an Azure Site Recovery scale-out process server
 version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.attributes
 description:
   - Uninstalls the Azure Site Recovery (classic) components of a scale-out process server in the documented
     order, skipping what is not installed - C(Microsoft Azure Site Recovery Configuration/Process Server), then
@@ -45,23 +46,12 @@ options:
     type: bool
     default: false
 attributes:
-  action_group:
-    description: Use C(group/asr.process_server.process_server) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - asr.process_server.process_server
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Check mode runs only the probe and returns the steps it would run in RV(steps).
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: The ASR products installed before and after.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: windows
 notes:
   - Refuses a configuration server; this module decommissions scale-out process servers only.
   - Where the Inno Setup uninstallers of the Configuration/Process Server and its Dependencies log is not

@@ -11,6 +11,7 @@ short_description: Purge a disconnected process server from its configuration se
 version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.attributes
 description:
   - Runs on the B(configuration server). Purges a scale-out process server that cannot be revived from the
     configuration server with the documented C(perl Unregister-ASRComponent.pl -IPAddress <ip> -Component PS), run
@@ -42,23 +43,12 @@ options:
     type: bool
     default: false
 attributes:
-  action_group:
-    description: Use C(group/asr.process_server.process_server) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - asr.process_server.process_server
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Check mode runs only the listing.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: The listed process servers with that address before, none after.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: windows
 notes:
   - B(Assumptions) - how to read the configuration server's list of registered process servers is not documented
     beyond the above. The module assumes (1) that the script purges nothing when its prompt gets no answer

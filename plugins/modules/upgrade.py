@@ -29,51 +29,19 @@ description:
     "upgrade not supported" with the reason from the setup log) and verifies the new build and the services.
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.attributes
+  - asr.process_server.setup_run
+  - asr.process_server.upgrade_hops
 options:
   installer:
     description:
       - Path on the controller of the target C(MicrosoftAzureSiteRecoveryUnifiedSetup.exe); copied to O(staging_dir)
         unless already there with the same SHA-256. Exactly one of O(installer) and O(installer_remote_path).
     type: path
-  installer_remote_path:
-    description: Path on the host of the target Unified Setup package.
-    type: str
-  installer_checksum:
-    description: Expected SHA-256 of the target installer (64 hexadecimal digits, optionally C(sha256:...)).
-    type: str
   installer_version:
     description:
       - The target installer's version, for a package whose version the controller cannot read from the file.
     type: str
-  installers:
-    description:
-      - Intermediate Unified Setup builds the module may use as hops when the target is more than 4 minor
-        versions above the installed one. Only the ones the plan needs are copied and run.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      path:
-        description:
-          - Path on the controller of the package (exactly one of O(installers[].path) and
-            O(installers[].remote_path)).
-        type: path
-      remote_path:
-        description: Path on the host of the package.
-        type: str
-      version:
-        description: The package's version, for example V(9.51.6712.1).
-        type: str
-        required: true
-      checksum:
-        description: Expected SHA-256 of the package.
-        type: str
-  staging_dir:
-    description:
-      - Folder on the host (without spaces) for staged packages, extracted files and run folders; extracted files
-        and run folders are removed after every run.
-    type: str
-    default: C:\ProgramData\ASRSetupStaging
   configuration_server_version:
     description:
       - The configuration server's version; a process server target newer than it is refused (upgrade the
@@ -104,42 +72,13 @@ options:
         call, and on a host that O(server_role=auto) finds to be a process server it fails before any change.
     type: bool
     default: false
-  reboot:
-    description:
-      - Reboot when a reboot is pending before setup and after a hop that exits with 3010, then verify and go on.
-        Without it a pending reboot is refused and 3010 ends the task with RV(reboot_required).
-    type: bool
-    default: false
-  reboot_timeout:
-    description: Seconds to wait for the host to come back from each reboot (at least 60).
-    type: int
-    default: 1200
-  setup_timeout:
-    description: Hard limit in seconds (at least 60) for each Unified Setup run.
-    type: int
-    default: 5400
-  poll_interval:
-    description: Seconds between two polls of the running setup (1 to 600, at most O(setup_timeout)).
-    type: int
-    default: 15
 attributes:
-  action_group:
-    description: Use C(group/asr.process_server.process_server) in C(module_defaults) to set defaults for this module.
-    support: full
-    membership:
-      - asr.process_server.process_server
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Runs only the read-only probe and returns the hops and steps a real run would take.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: Component versions before and after.
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: windows
 notes:
   - Run the task with C(become=true), C(become_method=runas), C(become_user=SYSTEM); over a plain WinRM network
     logon the module refuses before changing anything.

@@ -49,15 +49,26 @@ def test_there_is_at_least_one_action_with_a_spec():
     assert "info" in actions_with_spec()
 
 
-def documented_options(doc: dict) -> dict:
-    """The module's options over those of the collection doc fragments it extends (as ansible-doc merges them)."""
-    options: dict = {}
+def merged(doc: dict, key: str) -> dict:
+    """``options`` or ``attributes`` of the module over those of the doc fragments it extends, as ansible-doc merges.
+
+    ansible.utils.plugin_docs.merge_fragment: an entry both define is the fragment's, key by key overridden by the
+    module's (so a module may document only ``required: true`` for an option a fragment describes, or only the
+    support level of an attribute).
+    """
+    out: dict = {}
     for fragment in doc.get("extends_documentation_fragment") or []:
         assert fragment.startswith("asr.process_server."), fragment
         source = importlib.import_module(f"{PACKAGE}.doc_fragments.{fragment.rsplit('.', 1)[-1]}")
-        options.update(yaml.safe_load(source.ModuleDocFragment.DOCUMENTATION)["options"])
-    options.update(doc.get("options") or {})
-    return options
+        for name, entry in (yaml.safe_load(source.ModuleDocFragment.DOCUMENTATION).get(key) or {}).items():
+            out[name] = {**out.get(name, {}), **entry}
+    for name, entry in (doc.get(key) or {}).items():
+        out[name] = {**out.get(name, {}), **entry}
+    return out
+
+
+def documented_options(doc: dict) -> dict:
+    return merged(doc, "options")
 
 
 @pytest.mark.parametrize("name", actions_with_spec())
@@ -92,8 +103,11 @@ def test_the_action_uses_the_module_level_spec(name):
 def test_doc_declares_version_added_and_attributes(name):
     doc = yaml.safe_load(importlib.import_module(f"{PACKAGE}.modules.{name}").DOCUMENTATION)
     assert doc.get("version_added")
-    assert {"check_mode", "diff_mode", "platform"} <= set(doc.get("attributes", {}))
-    assert doc["attributes"]["platform"]["platforms"] == "windows"
+    attributes = merged(doc, "attributes")
+    assert {"action_group", "check_mode", "diff_mode", "platform"} <= set(attributes)
+    assert attributes["platform"]["platforms"] == "windows"
+    for name, attribute in attributes.items():  # what validate-modules requires of every attribute
+        assert attribute.get("description") and attribute.get("support") in ("full", "partial", "none", "N/A"), name
 
 
 SECRET_WORDS = ("password", "passphrase", "secret", "credential")
