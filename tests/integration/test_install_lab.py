@@ -231,12 +231,17 @@ def upgrade(estate, out, args, host="ps01"):
 def test_upgrade_from_installed_old_then_unchanged(tmp_path, packages):
     with lab_ops.served(tmp_path, "installed-old", ps=1) as estate:
         lab_ops.clear(estate)
-        result, _ = upgrade(estate, tmp_path / "u", {"installer": packages["9.55.7123.1"]})
+        args = {"installer": packages["9.55.7123.1"], "installer_version": "9.55.7123.1"}
+        result, _ = upgrade(estate, tmp_path / "u", args)
         assert result.get("failed") is not True, result
         assert result["version_before"] == "9.52.6801.1" and result["version_after"] == "9.55.7123.1"
+        assert lab_ops.identities(estate, "ps01") == [
+            "probe v1", "put_file", "setup_start v1", "setup_poll v1", "setup_cleanup v1"
+        ]  # fmt: skip
+        assert result["remote_calls"] == 5
         assert any("/Upgrade" in p for p in lab_ops.processes(estate, "ps01"))
         lab_ops.clear(estate)
-        again, _ = upgrade(estate, tmp_path / "u2", {"installer": packages["9.55.7123.1"]})
+        again, _ = upgrade(estate, tmp_path / "u2", args)
         assert again["changed"] is False and again["remote_calls"] == 1
         assert lab_ops.identities(estate, "ps01") == ["probe v1"]
 
@@ -251,6 +256,9 @@ def test_upgrade_beyond_n4_is_refused_then_done_in_hops(tmp_path, packages):
         assert lab_ops.identities(estate, "ps01") == ["probe v1"]
         hops = {"installer": packages["9.55.7123.1"], "installer_version": "9.55.7123.1",
                 "installers": [{"path": packages["9.51.6712.1"], "version": "9.51.6712.1"}]}  # fmt: skip
+        lab_ops.clear(estate)
         done, _ = upgrade(estate, tmp_path / "h", hops)
         assert done.get("failed") is not True, done
+        hop = ["put_file", "setup_start v1", "setup_poll v1", "setup_cleanup v1"]  # each hop's package coexists
+        assert lab_ops.identities(estate, "ps01") == ["probe v1", *hop, *hop] and done["remote_calls"] == 9
         assert done["hops"] == ["9.51.6712.1", "9.55.7123.1"] and done["version_after"] == "9.55.7123.1"

@@ -104,10 +104,13 @@ def test_mixed_estate_converges_then_one_call_per_host(tmp_path, installer):
         for host in pss:
             assert first[host] and not first[host].get("failed"), (host, first[host] and first[host].get("msg"))
             assert first[host]["changed"], host
-        # fresh: setup installs (with the proxy, which setup also gives the MARS agent [1.3]), then ONE re-probe
+        # fresh: setup installs (with the proxy, which setup also gives the MARS agent [1.3]) in 5 calls: the probe,
+        # the package (put_file), start, poll, and the cleanup call that also reads the host again (no final probe)
         assert changed_ops(first["ps01"]) == ["install"] and first["ps01"]["version_after"] == CURRENT
-        assert identities(estate, "ps01")[0] == "probe v1" and identities(estate, "ps01")[-1] == "probe v1"
-        assert identities(estate, "ps01").count("probe v1") == 2 and "setup_start v1" in identities(estate, "ps01")
+        assert identities(estate, "ps01") == [
+            "probe v1", "put_file", "setup_start v1", "setup_poll v1", "setup_cleanup v1"
+        ]  # fmt: skip
+        assert first["ps01"]["remote_calls"] == 5
         # current, old (present does not upgrade) and drifted: the proxy procedure only
         for host in ("ps02", "ps03", "ps04", "ps05"):
             assert changed_ops(first[host]) == ["proxy"], host
@@ -167,8 +170,11 @@ def test_latest_upgrades_an_installed_old_estate(tmp_path, installer):
         assert result["changed"] and changed_ops(result) == ["upgrade"]
         assert planned(result)["upgrade"][-2:] == planned(predicted["ps01"])["upgrade"][-2:]
         assert result["version_before"] == "9.52.6801.1" and result["version_after"] == CURRENT
-        calls = identities(estate, "ps01")
-        assert calls[0] == "probe v1" and calls[-1] == "probe v1" and calls.count("probe v1") == 2
+        # one /Upgrade hop: probe, put_file, start, poll, cleanup (which reads the host after setup)
+        assert identities(estate, "ps01") == [
+            "probe v1", "put_file", "setup_start v1", "setup_poll v1", "setup_cleanup v1"
+        ]  # fmt: skip
+        assert result["remote_calls"] == 5
 
         clear(estate)
         again, _ = play(estate, ["ps01"], {**args, "state": "latest"}, tmp_path / "again")
