@@ -67,14 +67,14 @@ def _uninstallers(estate, host):
     return [p for p in L.processes(estate, host) if "unins000.exe" in p.lower() or "msiexec" in p.lower()]
 
 
-# install: each step of a run with a controller-side package: stage (transfer, verify/move), start (extract and
-# start detached), poll (retried: the run itself survives), cleanup (warned: the run succeeds)
+# install: each step of a run with a controller-side package: transfer (put_file straight into the host's temp
+# folder), start (move into the staging folder after the SHA-256 check, extract, start detached), poll (retried:
+# the run itself survives), cleanup (warned: the run succeeds)
 INSTALL_CUTS = {
-    "ps01": ("stage: package transfer", "put_file"),
-    "ps02": ("stage: setup_stage", "setup_stage v1"),
-    "ps03": ("extract/start: setup_start", "setup_start v1"),
-    "ps04": ("poll: setup_poll (connection drop)", "setup_poll v1"),
-    "ps05": ("cleanup: setup_cleanup", "setup_cleanup v1"),
+    "ps01": ("transfer: put_file", "put_file"),
+    "ps02": ("move/extract/start: setup_start", "setup_start v1"),
+    "ps03": ("poll: setup_poll (connection drop)", "setup_poll v1"),
+    "ps04": ("cleanup: setup_cleanup", "setup_cleanup v1"),
 }
 
 
@@ -85,9 +85,8 @@ def test_install_cut_at_each_step_then_rerun(tmp_path):
         for host, (_, identity) in INSTALL_CUTS.items():
             L.set_fault(estate, host, "drop_connection_at", identity)
         first, _ = L.run_module(estate, hosts, "install", args, tmp_path / "cut")
-        staged = {
-            h: any(e["identity"] == "setup_stage v1" and not e.get("dropped") for e in L.calls(estate, h))
-            for h in hosts
+        staged = {  # the package arrived on the host before the cut
+            h: any(e["identity"] == "put_file" and not e.get("dropped") for e in L.calls(estate, h)) for h in hosts
         }
         before = {h: L.identities(estate, h) for h in hosts}
         first_setups = {h: len(L.setup_runs(estate, h)) for h in hosts}
@@ -111,8 +110,9 @@ def test_install_cut_at_each_step_then_rerun(tmp_path):
                     assert rerun[host]["changed"] is True
                 # UnifiedSetup.exe ran exactly once over both runs (process logs of the first run and the rerun)
                 assert first_setups[host] + setups[host] == 1, (host, first_setups[host], setups[host])
-                if staged[host]:  # the package was staged before the cut: the rerun does not send it again
+                if staged[host]:  # the package was on the host before the cut: the rerun does not send it again
                     assert "put_file" not in rerun_calls[host], (host, rerun_calls[host])
+                assert staged[host] is (host != "ps01"), (host, before[host])
                 assert again[host]["changed"] is False and not again[host].get("failed"), host
 
 
