@@ -5,6 +5,9 @@
 * ``test_reliability_doc.py::test_published_counts_match_this_run`` is moved to the very end of the run and
   compares the committed ``docs/reliability.md`` with the rendering of this run. It only judges a *full* run
   of ``tests/reliability`` (nothing deselected, skipped or failed before it); a partial run skips it, saying why.
+* Under pytest-xdist (``-n``), ``tests/conftest.py`` keeps the whole suite on one worker (the registry is per
+  process): that worker records, compares and writes as above; the controller process, which only relays the
+  workers' reports, writes nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ REPORT = registry.REPORT
 DOC_TEST = "test_published_counts_match_this_run"
 
 _STATE = {"deselected": 0, "not_passed": [], "ran_reliability": False, "files_not_collected": []}
+
+
+def _is_xdist_controller(config) -> bool:
+    return config.pluginmanager.hasplugin("dsession") and not hasattr(config, "workerinput")
 
 
 def _is_reliability(nodeid_or_path: str) -> bool:
@@ -63,7 +70,7 @@ def partial_run_reason() -> str | None:
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if not _STATE["ran_reliability"]:
+    if not _STATE["ran_reliability"] or _is_xdist_controller(session.config):
         return
     text = registry.render()
     REPORT.parent.mkdir(parents=True, exist_ok=True)
