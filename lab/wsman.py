@@ -397,8 +397,14 @@ class Lab:
         return self
 
     def shutdown(self) -> None:
+        # Each server's shutdown() waits for its serve_forever loop to notice (up to its 0.1 s poll): stop them
+        # all at once, not one after another (a 17-host estate took 1.7 s to stop).
+        stoppers = [threading.Thread(target=srv.shutdown, daemon=True) for srv in self.servers.values()]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
         for srv in self.servers.values():
-            srv.shutdown()
             srv.server_close()
         for thread in self.threads:
             thread.join(timeout=5)
