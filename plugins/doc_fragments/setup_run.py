@@ -22,8 +22,10 @@ options:
   staging_dir:
     description:
       - Folder on the host (without spaces) for staged packages, their extracted files and the run folder of the
-        detached setup. The extracted files and the run folder are removed after every run; the packages stay, so
-        a later run does not copy them again.
+        detached setup. A package from the controller is transferred into the host's C($env:SystemRoot\Temp) (the
+        connection cannot create a folder) and moved here, one folder per SHA-256, when setup starts. The extracted
+        files and the run folder are removed after every run; the packages stay, so a later run does not copy them
+        again (nor one that an interrupted run left in C($env:SystemRoot\Temp)).
     type: str
     default: C:\ProgramData\ASRSetupStaging
   reboot:

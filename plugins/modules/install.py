@@ -50,7 +50,8 @@ options:
   installer:
     description:
       - Path on the controller of C(MicrosoftAzureSiteRecoveryUnifiedSetup.exe); relative paths are looked up
-        like a role's C(files/). Copied to O(staging_dir) unless already there with the same SHA-256.
+        like a role's C(files/). Sent in one transfer into the host's C($env:SystemRoot\Temp) and moved to
+        O(staging_dir) when setup starts, unless already in either place with the same SHA-256.
       - Use the installer last used on the configuration server; a process server must not be newer than its
         configuration server.
       - Exactly one of O(installer) and O(installer_remote_path) is required.
@@ -106,8 +107,11 @@ notes:
     outlives the WinRM shell; a small runner records its exit code.
   - An installed process server older than the installer is not reinstalled; use M(asr.process_server.upgrade).
     A process server registered to another configuration server is not moved; use C(asr.process_server.register).
-  - RV(remote_calls) counts every WinRM round trip the module makes (script calls, the file transfer's
-    temporary folder, upload and removal, and each reboot as one).
+  - RV(remote_calls) counts every WinRM round trip the module makes (script calls, the package transfer, and
+    each reboot as one). A fresh install with a package from the controller takes 5 when setup has ended by the
+    first poll - the probe, the transfer, the start, the poll, the cleanup - plus one poll per O(poll_interval)
+    while setup still runs, and one read of the package's version when neither the file's version resource nor
+    O(installer_version) gives it.
 seealso:
   - module: asr.process_server.upgrade
   - module: asr.process_server.info

@@ -28,7 +28,10 @@ description:
     M(asr.process_server.install), M(asr.process_server.upgrade), M(asr.process_server.proxy),
     M(asr.process_server.register), M(asr.process_server.uninstall) - so a playbook can switch between them.
   - After Unified Setup ran, the host is read once more (setup's own proxy and registration steps can fail on
-    their own); after a proxy change the next step uses what the proxy script verified, without another call.
+    their own), in the same remote call as setup's cleanup (a separate read only after a reboot); after a proxy
+    change the next step uses what the proxy script verified, without another call. A fresh install with a
+    package from the controller takes 5 remote calls when setup has ended by the first poll - the probe, the
+    package transfer, the start, the poll, the cleanup - plus one poll per O(poll_interval) while setup still runs.
   - V(present) never upgrades; an older installed process server stays as it is (use V(latest)).
   - V(latest) upgrades an older process server with C(UnifiedSetup.exe /Upgrade) (M(asr.process_server.upgrade));
     a jump of more than four minor versions (the N-4 rule) goes through the intermediate builds of O(installers),
@@ -60,7 +63,7 @@ options:
   installer:
     description:
       - Path on the controller of C(MicrosoftAzureSiteRecoveryUnifiedSetup.exe), as for M(asr.process_server.install).
-        Copied to O(staging_dir) only when setup must run.
+        Sent to the host (through C($env:SystemRoot\Temp) to O(staging_dir)) only when setup must run.
       - With O(state=present) or O(state=latest) exactly one of O(installer) and O(installer_remote_path) is
         required.
     type: path

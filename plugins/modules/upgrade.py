@@ -35,8 +35,9 @@ extends_documentation_fragment:
 options:
   installer:
     description:
-      - Path on the controller of the target C(MicrosoftAzureSiteRecoveryUnifiedSetup.exe); copied to O(staging_dir)
-        unless already there with the same SHA-256. Exactly one of O(installer) and O(installer_remote_path).
+      - Path on the controller of the target C(MicrosoftAzureSiteRecoveryUnifiedSetup.exe); sent in one transfer into
+        the host's C($env:SystemRoot\Temp) and moved to O(staging_dir) when setup starts, unless already in either
+        place with the same SHA-256. Exactly one of O(installer) and O(installer_remote_path).
     type: path
   installer_version:
     description:
