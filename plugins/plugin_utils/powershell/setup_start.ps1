@@ -183,7 +183,8 @@ if ($SourcePath -and (Test-Path -LiteralPath $SourcePath -PathType Leaf)) {
     $sha256 = Get-FileSha256 -Path $SourcePath
     if ($ExpectedSha256 -and $sha256 -ne $ExpectedSha256.ToLowerInvariant()) {
         Remove-Item -LiteralPath $SourcePath -Force
-        throw "The transferred Unified Setup package $SourcePath has SHA-256 $sha256, expected $ExpectedSha256 (transfer corrupted?); it was deleted and not run. Run the task again to transfer it again."
+        throw ("The transferred Unified Setup package $SourcePath has SHA-256 $sha256, expected $ExpectedSha256 " +
+            '(transfer corrupted?); it was deleted and not run. Run the task again to transfer it again.')
     }
     [void][System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($PackagePath))
     if (Test-Path -LiteralPath $PackagePath -PathType Leaf) {
@@ -205,7 +206,9 @@ if ($ExpectedVersion) {
     # FileVersion may carry text after the number; a package without a readable version is not refused.
     $match = [regex]::Match([string]$packageInfo.FileVersion, '^\s*([0-9]+(\.[0-9]+){1,3})')
     if ($match.Success -and ([version]$match.Groups[1].Value) -ne ([version]$ExpectedVersion)) {
-        throw "The Unified Setup package $PackagePath is version $($packageInfo.FileVersion), not $ExpectedVersion as the task says; it was not run. Correct the version given for it (installer_version, installers[].version) or the file."
+        throw ("The Unified Setup package $PackagePath is version $($packageInfo.FileVersion), not $ExpectedVersion " +
+            'as the task says; it was not run. Correct the version given for it (installer_version, ' +
+            'installers[].version) or the file.')
     }
 }
 if (Test-Path -LiteralPath $ExtractDir) {
