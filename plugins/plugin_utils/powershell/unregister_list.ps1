@@ -22,47 +22,7 @@ param (
 $ErrorActionPreference = 'Stop'
 $Ansible.Changed = $false
 
-function ConvertTo-ArgumentText {
-    # One argument quoted for CommandLineToArgvW / the MSVC runtime (backslashes doubled before a quote).
-    param ([string]$Value)
-    if ($Value -and $Value -notmatch '[\s"]') {
-        return $Value
-    }
-    $escaped = [regex]::Replace($Value, '(\\*)"', { param($m) $m.Groups[1].Value + $m.Groups[1].Value + '\"' })
-    $escaped = [regex]::Replace($escaped, '(\\+)$', { param($m) $m.Groups[1].Value + $m.Groups[1].Value })
-    return '"' + $escaped + '"'
-}
-
-function Invoke-NativeCommand {
-    # Run a program without a shell; its exit code, stdout and stderr (read concurrently: no pipe deadlock).
-    # -InputText is written to its standard input, which is then closed (an unanswered prompt reads end of input).
-    param ([string]$FilePath, [string[]]$ArgumentList = @(), [string]$WorkingDirectory = '', [string]$InputText = '')
-    $psi = New-Object -TypeName System.Diagnostics.ProcessStartInfo
-    $psi.FileName = $FilePath
-    $psi.Arguments = (@($ArgumentList | ForEach-Object { ConvertTo-ArgumentText -Value $_ }) -join ' ')
-    if ($WorkingDirectory) {
-        $psi.WorkingDirectory = $WorkingDirectory
-    }
-    $psi.UseShellExecute = $false
-    $psi.CreateNoWindow = $true
-    $psi.RedirectStandardInput = $true
-    $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
-    $process = [System.Diagnostics.Process]::Start($psi)
-    $stdout = $process.StandardOutput.ReadToEndAsync()
-    $stderr = $process.StandardError.ReadToEndAsync()
-    if ($InputText) {
-        $process.StandardInput.Write($InputText)
-    }
-    $process.StandardInput.Close()
-    $process.WaitForExit()
-    return [ordered]@{
-        command = (@($FilePath) + @($ArgumentList)) -join ' '
-        rc = $process.ExitCode
-        stdout = $stdout.Result
-        stderr = $stderr.Result
-    }
-}
+# asr.process_server include: native_command
 
 $binDir = Join-Path -Path $env:ProgramData -ChildPath 'ASR\home\svsystems\bin'
 $scriptName = 'Unregister-ASRComponent.pl'
