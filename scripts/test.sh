@@ -4,6 +4,7 @@
 #   bash scripts/test.sh                 # everything: lane 2.19 (Python 3.11) then lane 2.21 (Python 3.12)
 #   bash scripts/test.sh --fast          # lane 2.19 only, without ansible-test sanity (quick local loop)
 #   bash scripts/test.sh --lane 2.21     # one lane only (2.19 or 2.21)
+#   ASR_TEST_WORKERS=0 bash scripts/test.sh   # pytest in one process (default: 2 pytest-xdist workers)
 #
 # Per lane it creates or reuses a virtualenv (.venv for 2.19, .venv-2.21 for 2.21), installs the pinned
 # requirements (requirements/dev.txt, requirements/dev-2.21.txt; skipped when unchanged since the last
@@ -18,7 +19,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 FAST=0
 LANES=()
