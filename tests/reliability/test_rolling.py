@@ -4,7 +4,8 @@ The lab records when each host was out of service: every Unified Setup run from 
 stops the process server's services while it runs) and every service outage (``downtime`` windows,
 lab/state.py bookkeeping). From those windows across the estate the test computes the largest number of
 hosts down at the same instant and asserts it is at most the batch size. A failing canary (an installer fault
-on the first batch's host) stops the rollout with every other host untouched (journal: no call at all).
+on the first batch's host) stops the rollout with every other host untouched (journal: only the screening play's
+read-only probe, in check mode, before the canary started).
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ def test_a_failing_canary_stops_the_rollout_with_the_rest_untouched(tmp_path):
         assert proc.returncode != 0
         text = " ".join(L.task_messages(report, "ps01"))
         assert "exit code 1" in text and "ASRUnifiedSetup.log" in text, text[:600]
-        for host in PSS[1:]:
-            assert L.identities(estate, host) == [], (host, L.identities(estate, host))
+        for host in PSS[1:]:  # only the screening's read-only probe (check mode), before the canary
+            assert L.identities(estate, host) == ["probe v1"], (host, L.identities(estate, host))
         assert max(L.max_concurrent({h: L.out_of_service(estate, h) for h in PSS})[0], 0) <= 1
 
         L.clear_faults(estate)
