@@ -102,6 +102,32 @@ def reset() -> None:
         _SECTIONS.clear()
 
 
+def export() -> list[dict[str, object]]:
+    """Everything recorded in this process, as plain data (a pytest-xdist worker hands it to the controller)."""
+    with _LOCK:
+        return [
+            {
+                "key": s.key,
+                "title": s.title,
+                "description": s.description,
+                "order": s.order,
+                "cases": [list(c) for c in s.cases],
+                "facts": list(s.facts.items()),
+            }
+            for s in _SECTIONS.values()
+        ]
+
+
+def merge(exported: list[dict[str, object]]) -> None:
+    """Add another process's ``export()``: sections declared there, its cases and its facts (in its order)."""
+    for data in exported:
+        section(str(data["key"]), str(data["title"]), str(data["description"]), order=int(data["order"]))
+        for group, case_name, outcome in data["cases"]:
+            record(str(data["key"]), case_name, outcome, group=group)
+        for name, value in data["facts"]:
+            fact(str(data["key"]), name, value)
+
+
 def totals(sec: Section) -> dict[str, int]:
     out: dict[str, int] = {}
     for _, _, outcome in sec.cases:
