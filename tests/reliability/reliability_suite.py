@@ -88,6 +88,7 @@ def pytest_testnodedown(node, error):
 def _write(session: pytest.Session, line: str) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
+        reporter.write_sep("-", "reliability suite")
         reporter.write_line(line)
     else:
         print(line)
