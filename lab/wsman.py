@@ -73,6 +73,9 @@ class _Command:
     delivered: bool = False
     cond: threading.Condition = field(default_factory=threading.Condition)
     run_lock: threading.Lock = field(default_factory=threading.Lock)
+    worker: threading.Thread | None = None
+    finished: threading.Event = field(default_factory=threading.Event)
+    dropped: bool = False  # the drop_connection_at fault fired for this command
 
 
 @dataclass
@@ -205,14 +208,26 @@ class HostEndpoint:
         if cmd is None:
             return 500, _fault(message_id, "s:Sender", "w:InvalidParameter", 2150858843, "unknown CommandId")
         wait = min(RECEIVE_WAIT_S, _duration_s(_text(header, "OperationTimeout")) or RECEIVE_WAIT_S)
+        deadline = time.monotonic() + wait
         with cmd.cond:
             ready = cmd.cond.wait_for(lambda: cmd.stdin_done or cmd.console_mode_stdin, timeout=wait)
+        if ready:
+            with cmd.run_lock:
+                if cmd.worker is None:
+                    # The command runs on its own, as a process does on Windows: a Receive waits for it at most
+                    # until its OperationTimeout, so a long command never holds one HTTP request past the
+                    # client's read timeout (winrm-wire.md; ansible's winrm plugin re-sends the Receive).
+                    cmd.worker = threading.Thread(target=self._run, args=(cmd,), daemon=True)
+                    cmd.worker.start()
+            ready = cmd.finished.wait(timeout=max(0.0, deadline - time.monotonic()))
         if not ready:
             # Real WinRM answers a Receive that outlives OperationTimeout with this fault; pywinrm retries.
             return 500, _fault(message_id, "s:Receiver", "w:TimedOut", FAULT_OPERATION_TIMEOUT, "operation timeout")
         with cmd.run_lock:
-            if cmd.reply is None:
-                cmd.reply = self.remote_call(cmd.line, bytes(cmd.stdin))
+            if cmd.dropped:
+                cmd.dropped = False  # once: the client's retry after the dropped connection finds the shell gone
+                raise _DropConnection()
+            assert cmd.reply is not None
             streams = ""
             if not cmd.delivered:
                 cmd.delivered = True
@@ -227,6 +242,16 @@ class HostEndpoint:
             f"<rsp:ExitCode>{int(cmd.reply.rc)}</rsp:ExitCode></rsp:CommandState></rsp:ReceiveResponse>"
         )
         return 200, _envelope(message_id, f"{NS_SHELL}/ReceiveResponse", inner)
+
+    def _run(self, cmd: _Command) -> None:
+        """Worker of one command: its reply, or the note that the drop fault fired (the Receive drops then)."""
+        try:
+            cmd.reply = self.remote_call(cmd.line, bytes(cmd.stdin))
+        except _DropConnection:
+            cmd.dropped = True
+            cmd.reply = Reply(rc=1, stdout="", stderr="")
+        finally:
+            cmd.finished.set()
 
     # ---- one remote call ---------------------------------------------------------------------------------
     def remote_call(self, line: str, stdin: bytes) -> Reply:

@@ -97,13 +97,17 @@ def unregister_ps(cs: Host, ps_ip: str, how: str) -> bool:
     return True
 
 
-def refresh_heartbeats(cs: Host) -> dict[str, dict[str, Any]]:
+def refresh_heartbeats(cs: Host, only_ip: str | None = None) -> dict[str, dict[str, Any]]:
     """Bring the CS's heartbeat records up to date: a registered PS heartbeats while it is up, can reach the CS
     and runs ``tmansvc`` ([6.3] DOC: no heartbeat => check tmansvc). PS states are read without locks (this runs
-    under the CS lock and the lab never locks CS -> PS). Returns the records with ``heartbeat_age_s``."""
+    under the CS lock and the lab never locks CS -> PS). Returns the records with ``heartbeat_age_s``; with
+    ``only_ip``, just that record (a listing by IP reads one process server's state, not the whole estate's)."""
     estate = cs.estate
     out = {}
-    for ip, record in registered(cs).items():
+    records = registered(cs)
+    if only_ip is not None:
+        records = {only_ip: records[only_ip]} if only_ip in records else {}
+    for ip, record in records.items():
         name = estate.host_by_ip_nolock(ip) if estate is not None else None
         if name is not None:
             import json
@@ -168,7 +172,7 @@ def _unregister_component(inv: Invocation, args: list[str]) -> ProcessResult:
     host = inv.host
     if not products.is_configuration_server(host):
         return ProcessResult(1, "", "This machine is not a configuration server.\n")
-    records = refresh_heartbeats(host)
+    records = refresh_heartbeats(host, ip)
     rows = [(ip, records[ip])] if ip in records else []  # LAB: records are keyed by IP, so no duplicates
     if not rows:
         return ProcessResult(

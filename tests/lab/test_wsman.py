@@ -208,3 +208,29 @@ def test_latency_fault(estate, served):
     assert time.monotonic() - started >= 0.4
     assert journal.read(estate, "ps01")[-1]["duration_s"] >= 0.4
     proto.close_shell(shell_id)
+
+
+def test_a_command_longer_than_the_operation_timeout_is_waited_for_with_receive_retries(estate, served):
+    # Real WinRM answers a Receive after at most its OperationTimeout (a w:TimedOut fault while the command still
+    # runs) and the client sends the Receive again; the HTTP request never outlives the client's read timeout. A
+    # command that takes 3 s against a 1 s operation timeout and a 2 s read timeout must therefore complete.
+    with estate.open_host("ps01") as host:
+        host.faults["latency_ms"] = 3000
+    info = estate_mod.hosts(estate)["ps01"]
+    proto = winrm.Protocol(
+        f"https://127.0.0.1:{info['port']}/wsman",
+        transport="basic",
+        username=info["username"],
+        password=info["password"],
+        server_cert_validation="validate",
+        ca_trust_path=str(estate_mod.cert_path(estate)),
+        operation_timeout_sec=1,
+        read_timeout_sec=2,
+    )
+    shell_id = proto.open_shell()
+    started = time.monotonic()
+    out, _err, rc = run(proto, shell_id, "long-running")
+    assert rc == 0 and json.loads(out)["script"] == "long-running"
+    assert time.monotonic() - started >= 3
+    assert len(journal.read(estate, "ps01")) == 1  # several Receives, one remote call
+    proto.close_shell(shell_id)
