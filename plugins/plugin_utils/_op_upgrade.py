@@ -96,7 +96,7 @@ def ensure_upgraded(
     plan = upgrade_plan.plan_upgrade(state, spec.request)
     for warning in plan.warnings:
         action._warn(warning)
-    role, _ = upgrade_plan.resolve_role(state, spec.request)
+    role = upgrade_plan.resolve_role(state, spec.request)[0]
     result: dict[str, Any] = {
         "server_role": role,
         "changed": plan.changed,

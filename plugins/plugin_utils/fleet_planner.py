@@ -422,7 +422,7 @@ def _place(
             extra = middle
         else:
             failed_count = middle
-    opened, targets, _ = _trial(churns, open_bins, candidates, new, extra, keep=True)
+    opened, targets = _trial(churns, open_bins, candidates, new, extra, keep=True)[:2]
     del candidates[: len(opened)]
     open_bins.extend(opened)
     return dict(zip([m.name for m in pending], targets, strict=True))
