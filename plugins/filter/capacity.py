@@ -8,37 +8,25 @@ playbooks/plan.yml and playbooks/preflight.yml only call these filters.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.asr.process_server.plugins.plugin_utils import capacity_report as report_mod
 from ansible_collections.asr.process_server.plugins.plugin_utils import preflight as preflight_mod
+from ansible_collections.asr.process_server.plugins.plugin_utils._filter_support import plain, refuse_unknown_options
 from ansible_collections.asr.process_server.plugins.plugin_utils.errors import AsrError
-
-
-def _plain(value: Any) -> Any:
-    """Ansible's lazy/tagged containers as plain dicts and lists (the domain core takes plain data)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def capacity_report(hosts: Any, source_machines: Any = None, **options: Any) -> dict[str, Any]:
     """Build the capacity report from ``[{name, info, planned_load}]``; see capacity_report.yml."""
-    allowed = {"max_utilisation", "new_server_tier", "keep_current", "generated"}
-    unknown = sorted(set(options) - allowed)
-    if unknown:
-        raise AnsibleFilterError(
-            f"capacity_report: unsupported options {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
-        )
+    refuse_unknown_options(
+        "capacity_report", options, {"max_utilisation", "new_server_tier", "keep_current", "generated"}
+    )
     if not isinstance(hosts, list | tuple):
         raise AnsibleFilterError("capacity_report: input must be a list of {name, info, planned_load}")
     try:
-        return report_mod.build_report(_plain(hosts), _plain(source_machines) or [], **options)
+        return report_mod.build_report(plain(hosts), plain(source_machines) or [], **options)
     except (AsrError, TypeError, KeyError, ValueError) as exc:
         raise AnsibleFilterError(f"capacity_report: {exc}") from exc
 
@@ -46,7 +34,7 @@ def capacity_report(hosts: Any, source_machines: Any = None, **options: Any) -> 
 def capacity_plan_options(variables: Any) -> dict[str, Any]:
     """Check plan.yml's variables (by name) before any remote call; the options of capacity_report."""
     try:
-        return report_mod.options_from_variables(_plain(variables))
+        return report_mod.options_from_variables(plain(variables))
     except AsrError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 
@@ -54,20 +42,20 @@ def capacity_plan_options(variables: Any) -> dict[str, Any]:
 def capacity_report_html(report: Any) -> str:
     """Render a capacity report as one self-contained HTML page."""
     try:
-        return report_mod.render_html(_plain(report))
+        return report_mod.render_html(plain(report))
     except (KeyError, TypeError) as exc:
         raise AnsibleFilterError(f"capacity_report_html: not a capacity report ({exc})") from exc
 
 
 def capacity_report_summary(report: Any) -> list[str]:
     """Readable summary lines of a capacity report."""
-    return report_mod.summary_lines(_plain(report))
+    return report_mod.summary_lines(plain(report))
 
 
 def preflight(info: Any, expectations: Any = None) -> list[dict[str, str]]:
     """Findings (code, severity, message) for one host's info result; see preflight.yml."""
     try:
-        return [b.to_dict() for b in preflight_mod.evaluate(_plain(info), _plain(expectations) or {})]
+        return [b.to_dict() for b in preflight_mod.evaluate(plain(info), plain(expectations) or {})]
     except (AsrError, TypeError, KeyError, ValueError) as exc:
         raise AnsibleFilterError(f"preflight: {exc}") from exc
 
@@ -75,14 +63,14 @@ def preflight(info: Any, expectations: Any = None) -> list[dict[str, str]]:
 def preflight_expectations(variables: Any) -> dict[str, Any]:
     """Check preflight.yml's variables (by name) before any remote call; the expectations of preflight."""
     try:
-        return preflight_mod.expectations_from_variables(_plain(variables))
+        return preflight_mod.expectations_from_variables(plain(variables))
     except AsrError as exc:
         raise AnsibleFilterError(str(exc)) from exc
 
 
 def preflight_table(findings_by_host: Any) -> list[str]:
     """One line per host: ``OK`` or ``BLOCKED: reasons``, from ``{host: findings}``."""
-    data = _plain(findings_by_host)
+    data = plain(findings_by_host)
     if not isinstance(data, dict):
         raise AnsibleFilterError("preflight_table: input must be a dictionary of host name to findings")
     width = max((len(name) for name in data), default=0)
@@ -91,7 +79,7 @@ def preflight_table(findings_by_host: Any) -> list[str]:
 
 def preflight_blocked(findings_by_host: Any) -> list[str]:
     """Names of the hosts with at least one blocking finding, sorted."""
-    data = _plain(findings_by_host)
+    data = plain(findings_by_host)
     if not isinstance(data, dict):
         raise AnsibleFilterError("preflight_blocked: input must be a dictionary of host name to findings")
     return sorted(

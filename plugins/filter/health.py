@@ -14,16 +14,8 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.asr.process_server.plugins.plugin_utils import health as health_mod
+from ansible_collections.asr.process_server.plugins.plugin_utils._filter_support import plain, refuse_unknown_options
 from ansible_collections.asr.process_server.plugins.plugin_utils.errors import AsrError
-
-
-def _plain(value: Any) -> Any:
-    """Ansible's lazy/tagged containers as plain dicts and lists (the domain core takes plain data)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _text(value: Any) -> str | None:
@@ -32,21 +24,20 @@ def _text(value: Any) -> str | None:
 
 def health_source(result: Any, services: bool = False, check_mode: bool = False) -> str:
     """What the health verdict on ``result`` is derived from; see health_source.yml."""
-    return health_mod.health_source(_plain(result), bool(services), bool(check_mode))
+    return health_mod.health_source(plain(result), bool(services), bool(check_mode))
 
 
 def health_verdict(result: Any, survey: Any = None, **options: Any) -> dict[str, Any]:
     """The health gate's verdict from a registered result; see health_verdict.yml."""
-    allowed = {"services", "check_mode", "configuration_server_ip", "expected_version", "heartbeat", "ip"}
-    unknown = sorted(set(options) - allowed)
-    if unknown:
-        raise AnsibleFilterError(
-            f"health_verdict: unsupported options {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
-        )
+    refuse_unknown_options(
+        "health_verdict",
+        options,
+        {"services", "check_mode", "configuration_server_ip", "expected_version", "heartbeat", "ip"},
+    )
     try:
         return health_mod.health_verdict(
-            _plain(result),
-            _plain(survey),
+            plain(result),
+            plain(survey),
             services=bool(options.get("services", False)),
             check_mode=bool(options.get("check_mode", False)),
             configuration_server_ip=_text(options.get("configuration_server_ip")),
@@ -72,7 +63,7 @@ def health_heartbeat(
         ) from exc
     try:
         return health_mod.heartbeat_verdict(
-            _plain(report), _plain(listing), configuration_server=_text(configuration_server), max_age_minutes=age
+            plain(report), plain(listing), configuration_server=_text(configuration_server), max_age_minutes=age
         )
     except AsrError as exc:
         raise AnsibleFilterError(f"health_heartbeat: {exc}") from exc
@@ -84,7 +75,7 @@ def rollout_hosts(results: Any, verify: Any = True, heartbeat: Any = "changed", 
         raise AnsibleFilterError("rollout_hosts: input must be a dictionary of host name to registered result")
     try:
         return health_mod.rollout_hosts(
-            _plain(results), verify=bool(verify), heartbeat=str(heartbeat), services=bool(services)
+            plain(results), verify=bool(verify), heartbeat=str(heartbeat), services=bool(services)
         )
     except AsrError as exc:
         raise AnsibleFilterError(f"rollout_hosts: {exc}") from exc

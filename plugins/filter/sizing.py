@@ -8,6 +8,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.asr.process_server.plugins.plugin_utils._filter_support import refuse_unknown_options
 from ansible_collections.asr.process_server.plugins.plugin_utils.errors import AsrError
 from ansible_collections.asr.process_server.plugins.plugin_utils.fleet_planner import plan_fleet
 from ansible_collections.asr.process_server.plugins.plugin_utils.sizing import (
@@ -49,12 +50,7 @@ def process_server_sizing(facts: Any, load: Any = None, role: str = PROCESS_SERV
 
 def fleet_plan(machines: Any, servers: Any = (), **options: Any) -> dict[str, Any]:
     """Assign source machines to process servers within their caps; see the fleet_plan filter documentation."""
-    allowed = {"max_utilisation", "new_server_tier", "keep_current"}
-    unknown = sorted(set(options) - allowed)
-    if unknown:
-        raise AnsibleFilterError(
-            f"fleet_plan: unsupported options {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
-        )
+    refuse_unknown_options("fleet_plan", options, {"max_utilisation", "new_server_tier", "keep_current"})
     try:
         return plan_fleet(machines, servers, **options).to_dict()
     except (AsrError, TypeError) as exc:
