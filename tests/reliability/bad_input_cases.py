@@ -266,6 +266,14 @@ CASES: list[Case] = [
         "configuration_server_version",
         "newer than the configuration server",
     ),
+    _c("upgrade-server-role-unknown", "module:upgrade", {"server_role": "master_target"}, "server_role", "auto"),
+    _c(
+        "upgrade-eula-on-process-server",
+        "module:upgrade",
+        {"server_role": "process_server", "accept_third_party_eula": True},
+        "accept_third_party_eula",
+        "configuration server",
+    ),
     _c(
         "upgrade-unknown-option",
         "module:upgrade",
