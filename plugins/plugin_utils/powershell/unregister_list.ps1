@@ -24,23 +24,8 @@ $Ansible.Changed = $false
 
 # asr.process_server include: native_command
 
-$binDir = Join-Path -Path $env:ProgramData -ChildPath 'ASR\home\svsystems\bin'
-$scriptName = 'Unregister-ASRComponent.pl'
-$cxType = $null
-$key = Get-Item -LiteralPath 'HKLM:\SOFTWARE\Wow6432Node\InMage Systems\Installed Products\9' -ErrorAction SilentlyContinue
-if ($null -ne $key) {
-    $cxType = $key.GetValue('CX_TYPE', $null)
-}
-$result = [ordered]@{
-    is_configuration_server = ($null -ne $cxType -and @(1, 3) -contains [int]$cxType)
-    bin_dir = $binDir
-    script_present = (Test-Path -LiteralPath (Join-Path -Path $binDir -ChildPath $scriptName) -PathType Leaf)
-    now_local = (Get-Date).ToString('yyyy-MM-dd HH:mm:ss', [System.Globalization.CultureInfo]::InvariantCulture)
-    rc = $null
-    stdout = $null
-    stderr = $null
-    listings = @()
-}
+# asr.process_server include: unregister_context
+$result.listings = @()
 if ($result.is_configuration_server -and $result.script_present) {
     foreach ($ip in $IpAddress) {
         # perl is on the PATH of a configuration server (Dependencies, [6.2]); no answer to the prompt.

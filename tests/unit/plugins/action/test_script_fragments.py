@@ -51,3 +51,20 @@ def test_an_unknown_fragment_is_a_clear_error(tmp_path):
     )
     with pytest.raises(Exception, match="cannot include fragment 'no_such_fragment'"):
         _action_base.load_script("demo", str(tmp_path))
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_every_spliced_script_parses_as_powershell(name):
+    """What the host receives is the spliced text: it must parse as a whole (tree-sitter, as check_powershell.py)."""
+    tree_sitter = pytest.importorskip("tree_sitter")
+    grammar = pytest.importorskip("tree_sitter_powershell")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "check_powershell", SCRIPT_DIR.parents[2] / "scripts" / "check_powershell.py"
+    )
+    checker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checker)
+    parser = tree_sitter.Parser(tree_sitter.Language(grammar.language()))
+    text = _action_base.load_script(name).text
+    assert checker.syntax_problems(parser, text.encode("utf-8")) == []
