@@ -86,6 +86,7 @@ class ActionModule(AsrActionBase):
     ARGUMENT_SPEC = ARGUMENT_SPEC
     MUTUALLY_EXCLUSIVE = MUTUALLY_EXCLUSIVE
     REQUIRED_ONE_OF = REQUIRED_ONE_OF
+    REPORTS_REMOTE_CALLS = True
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         staging = unified_setup.check_windows_path("staging_dir", args["staging_dir"], allow_spaces=False)
@@ -94,12 +95,4 @@ class ActionModule(AsrActionBase):
         intermediate = [intermediate_installer(self, item, i, staging) for i, item in enumerate(args["installers"])]
         spec = upgrade_spec(args, installer, intermediate)
         probe = self.run_script("probe", task_vars, probe_parameters(spec))
-        try:
-            result = ensure_upgraded(self, probe, spec, task_vars)
-        except Exception as exc:
-            detail = getattr(exc, "detail", None)
-            if isinstance(detail, dict):
-                detail["remote_calls"] = self.remote_calls
-            raise
-        result["remote_calls"] = self.remote_calls
-        return result
+        return ensure_upgraded(self, probe, spec, task_vars)

@@ -206,6 +206,7 @@ class AsrActionBase(ActionBase):
     REQUIRED_IF: list[Any] | None = None
     REQUIRED_BY: dict[str, Any] | None = None
     SUPPORTS_CHECK_MODE = True
+    REPORTS_REMOTE_CALLS = False  # install/upgrade document remote_calls in their results
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -224,8 +225,10 @@ class AsrActionBase(ActionBase):
         try:
             self.args = self.validated_args()
             result.update(self.run_asr(self.args, task_vars or {}))
+            self._count_remote_calls(result)
         except ActionFailure as exc:
             result.update(exc.to_result())
+            self._count_remote_calls(result)
         except InvalidOption as exc:  # a domain-core rule refused an option value: no remote call was needed
             result.update({"failed": True, "msg": f"{self.fqcn}: {exc}"})
         except AsrError as exc:
@@ -237,6 +240,11 @@ class AsrActionBase(ActionBase):
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
+
+    def _count_remote_calls(self, result: dict[str, Any]) -> None:
+        """``remote_calls`` in the result, succeeded or failed, for the modules that document it."""
+        if self.REPORTS_REMOTE_CALLS:
+            result["remote_calls"] = self.remote_calls
 
     # -- arguments ------------------------------------------------------------------------------------------
     def validated_args(self) -> dict[str, Any]:
