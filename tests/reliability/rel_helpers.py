@@ -3,35 +3,20 @@ ansible-playbook runs against it, and readers for everything the lab keeps (jour
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import pathlib
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import yaml
-
-from lab import estate as lab_estate
-from lab import journal, seed, wsman
+from _lab import calls as journal_entries  # noqa: F401 (re-exported for the security tests)
+from _lab import clear, served  # noqa: F401
+from _lab import processes as command_lines  # noqa: F401
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
 CURRENT = "9.55.7123.1"
-
-
-@contextlib.contextmanager
-def served(path: pathlib.Path, seed_name: str, *, cs: int = 1, ps: int = 2) -> Iterator[lab_estate.Estate]:
-    """An estate seeded with ``seed_name``, served on loopback until the block ends (no process left behind)."""
-    estate = lab_estate.create(path, cs=cs, ps=ps)
-    seed.apply(estate, seed_name)
-    server = wsman.serve(estate)
-    try:
-        yield estate
-    finally:
-        server.shutdown()
 
 
 def ansible_env(**extra: str) -> dict[str, str]:
@@ -65,20 +50,3 @@ def playbook(
         text=True,
         timeout=timeout,
     )
-
-
-def journal_entries(estate: lab_estate.Estate, host: str) -> list[dict[str, Any]]:
-    return journal.read(estate, host)
-
-
-def clear(estate: lab_estate.Estate) -> None:
-    journal.clear(estate)
-    for name in estate.host_names():
-        estate.processes_path(name).unlink(missing_ok=True)
-
-
-def command_lines(estate: lab_estate.Estate, host: str) -> list[str]:
-    path = estate.processes_path(host)
-    if not path.exists():
-        return []
-    return [json.loads(line)["command_line"] for line in path.read_text(encoding="utf-8").splitlines() if line]
