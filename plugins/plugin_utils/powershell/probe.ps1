@@ -50,18 +50,7 @@ function Get-RegistryValue {
     return $key.GetValue($Name, $null)
 }
 
-function Read-SharedText {
-    # Read a file another process may hold open for writing (setup writes its log while running).
-    param ([string]$Path)
-    $stream = [System.IO.File]::Open($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::ReadWrite)
-    try {
-        $reader = New-Object -TypeName System.IO.StreamReader -ArgumentList $stream
-        return $reader.ReadToEnd()
-    }
-    finally {
-        $stream.Dispose()
-    }
-}
+# asr.process_server include: shared_text
 
 function Split-Line {
     param ([string]$Text)

@@ -18,17 +18,7 @@ param (
 $ErrorActionPreference = 'Stop'
 $Ansible.Changed = $false
 
-function Read-SharedText {
-    param ([string]$Path)
-    $stream = [System.IO.File]::Open($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::ReadWrite)
-    try {
-        $reader = New-Object -TypeName System.IO.StreamReader -ArgumentList $stream
-        return $reader.ReadToEnd()
-    }
-    finally {
-        $stream.Dispose()
-    }
-}
+# asr.process_server include: shared_text
 
 function Get-TailLine {
     param ([string]$Path, [int]$Count)
