@@ -164,7 +164,7 @@ def cmd_installer(args: argparse.Namespace) -> int:
     """The package file the emulated hosts can extract and run ([1.1]); what a user stages with the modules."""
     from lab.asr import installer
 
-    return installer.main(["package", "--version", args.version, "--out", args.out])
+    return installer.main(["package", "--version", args.version, "--out", args.out], prog="python -m lab installer")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import ipaddress
+import pathlib
 import re
 import secrets
 import sys
@@ -832,17 +833,41 @@ def public(record: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---- CLI -----------------------------------------------------------------------------------------------
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lab.asr.installer", description="lab Unified Setup package files")
+def main(argv: list[str] | None = None, prog: str = "python -m lab.asr.installer") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description="lab Unified Setup package files")
     sub = parser.add_subparsers(dest="cmd", required=True)
     pkg = sub.add_parser("package", help=f"write a lab {PACKAGE_NAME}")
     pkg.add_argument("--version", required=True, help="product version, e.g. 9.55.7123.1")
     pkg.add_argument("--out", required=True, help="file to write")
     args = parser.parse_args(argv)
-    with open(args.out, "wb") as handle:
-        handle.write(package_bytes(args.version))
+    try:
+        data = package_bytes(args.version)
+    except ValueError as exc:
+        print(f"{prog}: error: --version: {exc}", file=sys.stderr)
+        return 2
+    problem = write_package(pathlib.Path(args.out), data)
+    if problem:
+        print(f"{prog}: error: --out {args.out}: {problem}", file=sys.stderr)
+        return 2
     print(args.out)
     return 0
+
+
+def write_package(out: pathlib.Path, data: bytes) -> str | None:
+    """Write the package file; ``None``, or one sentence saying why it could not be written.
+
+    A missing folder is an error rather than created: a typo in ``--out`` should not leave a new folder
+    tree behind (lab-only convenience, no reference section).
+    """
+    if out.is_dir():
+        return "is a folder; give the file to write, such as <folder>/" + PACKAGE_NAME
+    if not out.parent.is_dir():
+        return f"the folder {out.parent} does not exist; create it first (mkdir -p {out.parent})"
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        return f"cannot write it: {exc.strerror or exc}"
+    return None
 
 
 if __name__ == "__main__":

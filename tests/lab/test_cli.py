@@ -118,3 +118,70 @@ def test_real_ansible_win_ping_end_to_end(lab_dir):
     estate = estate_mod.load(lab_dir)[0]
     for name in ("cs01", "ps01", "ps02"):
         assert any(e["identity"] == "ansible.windows.win_ping" and e["rc"] == 0 for e in journal.read(estate, name))
+
+
+# ---- python -m lab installer: a user's mistake is one line, never a traceback -------------------------------
+@pytest.mark.parametrize(
+    ("version", "out", "says"),
+    [
+        ("9.55.7123.1", "missing/x.exe", "the folder {tmp}/missing does not exist"),
+        ("9.55.7123.1", ".", "is a folder"),
+        ("abc", "x.exe", "--version: not an ASR build number"),
+    ],
+)
+def test_installer_bad_out_or_version_is_one_line_error(tmp_path, version, out, says):
+    result = lab("installer", "--version", version, "--out", str(tmp_path / out), check=False)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("python -m lab installer: error: ")
+    assert says.format(tmp=tmp_path) in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no folder created, no partial file
+
+
+def test_installer_writes_the_package(tmp_path):
+    out = tmp_path / "MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+    assert lab("installer", "--version", "9.55.7123.1", "--out", str(out)).stdout.strip() == str(out)
+    assert b"9.55.7123.1" in out.read_bytes()
+
+
+# ---- docs/lab.md: the documented ways to add one's own variables to the lab's inventory work --------------
+def _doc_section(title: str) -> str:
+    text = (REPO / "docs" / "lab.md").read_text(encoding="utf-8")
+    start = text.index(f"## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end > 0 else None]
+
+
+def _blocks(section: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)
+
+
+def test_lab_md_own_variables_recipes_reach_the_hosts_without_warnings(tmp_path):
+    """Each bash block of "The inventory it writes" is run as written in a folder holding the lab's inventory
+    at .lab/default/inventory.yml, the doc's named YAML files and a group_vars folder of the user's (the
+    ``my_group_vars`` the doc copies); ``ansible-playbook`` is replaced by ``ansible-inventory --list`` with
+    the same ``-i`` sources. Ansible must parse every source (no warning) and the variables reach ps01."""
+    section = _doc_section("The inventory it writes")
+    commands = [b for b in _blocks(section, "bash") if "ansible-playbook" in b]
+    assert commands, "docs/lab.md shows no ansible-playbook command with the lab's inventory"
+    estate_mod.create(tmp_path / "lab-estate", cs=1, ps=1)
+    for number, block in enumerate(commands):
+        work = tmp_path / f"recipe{number}"
+        (work / ".lab").mkdir(parents=True)
+        (work / ".lab" / "default").symlink_to(tmp_path / "lab-estate")
+        for yaml_block in _blocks(section, "yaml"):
+            name = re.match(r"# (\S+\.ya?ml)\n", yaml_block)
+            if name:
+                (work / name.group(1)).write_text(yaml_block, encoding="utf-8")
+        (work / "my_group_vars").mkdir()
+        (work / "my_group_vars" / "process_servers.yml").write_text("asr_env_type: NonVMware\n", encoding="utf-8")
+        script = re.sub(r"ansible-playbook (.*?) \S+\.ya?ml[ \t]*$", r"ansible-inventory \1 --list", block, flags=re.M)
+        env = dict(os.environ, ANSIBLE_NOCOLOR="1", PATH=f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}")
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, block + result.stdout + result.stderr
+        assert "WARNING" not in result.stderr, block + result.stderr
+        hostvars = json.loads(result.stdout)["_meta"]["hostvars"]
+        assert hostvars["ps01"].get("asr_env_type") == "NonVMware", block
