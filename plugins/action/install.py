@@ -38,7 +38,9 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "installer_version": {"type": "str"},
     "staging_dir": {"type": "str", "default": DEFAULT_STAGING_DIR},
     "install_location": {"type": "str", "required": True},
-    "env_type": {"type": "str", "required": True, "choices": ["VMware", "NonVMware"]},
+    # No ``choices``: Ansible compares them case-sensitively and Microsoft's own examples write ``VMWare``;
+    # unified_setup.canonical_env_type accepts any capitalisation and refuses the rest before any remote call.
+    "env_type": {"type": "str", "required": True},
     "process_server_ip": {"type": "str"},
     "data_port": {"type": "int", "default": 9443},
     "proxy": {

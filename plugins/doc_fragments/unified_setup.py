@@ -19,8 +19,10 @@ options:
     description:
       - V(VMware) for a VMware virtual machine (setup then requires VMware Tools), V(NonVMware) otherwise
         (C(/EnvType)).
+      - Any capitalisation is accepted (Microsoft's command lines write V(VMWare) and V(NonVMWare); Unified Setup
+        compares the value upper-cased) and normalised to V(VMware) or V(NonVMware); any other value is refused
+        before any remote call.
     type: str
-    choices: [VMware, NonVMware]
   process_server_ip:
     description:
       - IPv4 address of the network card that receives replication data (C(/PSIP)); setup picks one when unset.

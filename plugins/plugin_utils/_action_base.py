@@ -39,6 +39,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from .errors import AsrError, InvalidOption
+from .unified_setup import ENV_TYPES_ALLOWED
 
 display = Display()
 
@@ -53,6 +54,9 @@ except ImportError:  # pragma: no cover - pywinrm is needed for the winrm connec
     WINRM_ERRORS = ()
 
 POWERSHELL_MODULE = "ansible.windows.win_powershell"
+# Options whose values are checked by the domain core instead of ``choices`` (which Ansible compares
+# case-sensitively), with the words a validation message shows for them.
+ALLOWED_IN_WORDS = {"env_type": ENV_TYPES_ALLOWED}
 
 # Accepted by every module of the action group (see the module docstring); kept equal to
 # plugins/doc_fragments/common.py by tests/unit/plugins/test_docs_match_spec.py.
@@ -179,6 +183,8 @@ def option_hint(argument_spec: dict[str, Any], name: str) -> str:
     parts = [f"type {spec.get('type', 'str')}"]
     if spec.get("choices"):
         parts.insert(0, "one of " + ", ".join(str(c) for c in spec["choices"]))
+    elif name in ALLOWED_IN_WORDS:
+        parts.insert(0, ALLOWED_IN_WORDS[name])
     if spec.get("required"):
         parts.append("required")
     return f"'{name}' accepts {', '.join(parts)}"

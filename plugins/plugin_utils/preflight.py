@@ -41,6 +41,7 @@ REQUIRED_FREE_GB = 600  # [1.3] setup's cache space check (unless /SkipSpaceChec
 SUPPORTED_OS = {"6.3": "Windows Server 2012 R2", "10.0.14393": "Windows Server 2016"}  # [2.1] classic
 EXPECTATION_KEYS = (
     "install_location",
+    "env_type",
     "skip_space_check",
     "installer_path",
     "installer_version",
@@ -50,6 +51,7 @@ EXPECTATION_KEYS = (
 # playbooks/preflight.yml: the variable an operator sets for each expectation
 PLAYBOOK_VARIABLES = {
     "asr_install_location": "install_location",
+    "asr_env_type": "env_type",
     "asr_skip_space_check": "skip_space_check",
     "asr_installer_remote_path": "installer_path",
     "asr_installer_version": "installer_version",
@@ -87,6 +89,9 @@ def check_expectations(
       system drive depends on the host and is a finding of :func:`evaluate`;
     * ``installer_version``, ``configuration_server_version``: an ASR build, 2 to 4 dot-separated numbers
       (``9.55.7123.1``) [4];
+    * ``env_type``: ``VMware`` or ``NonVMware`` in any capitalisation (Microsoft's examples write ``VMWare``),
+      normalised (:func:`unified_setup.canonical_env_type`) [1.2, 1.3]; a wrong value would fail every
+      install of the rollout, so preflight refuses it;
     * ``skip_space_check``: a boolean (or a yes/no string); ``installer_path``: a non-empty string;
     * ``planned_load``: ``{protected_machines, daily_churn_gb}`` (:func:`sizing.planned_load_from`).
     """
@@ -102,6 +107,8 @@ def check_expectations(
         name = shown[key]
         if key == "install_location":
             checked[key] = _check_location_value(name, value)
+        elif key == "env_type":
+            checked[key] = unified_setup.canonical_env_type(value, name)
         elif key in ("installer_version", "configuration_server_version"):
             checked[key] = _check_version_value(name, value)
         elif key == "skip_space_check":

@@ -200,17 +200,27 @@ def check_ipv4(option: str, value: object) -> str:
 _BROADCAST = ipaddress.IPv4Address("255.255.255.255")
 
 
-def canonical_env_type(value: object) -> str:
+ENV_TYPES_ALLOWED = "VMware or NonVMware, in any capitalisation (Microsoft's examples write VMWare, NonVMWare)"
+
+
+def canonical_env_type(value: object, option: str = "env_type") -> str:
     """Canonical ``/EnvType``: ``VMware`` or ``NonVMware`` from any capitalisation [1.2, 1.3].
 
-    The installer (SRC Program.cs) compares upper-cased; ``VMware`` also makes it require VMware Tools on the
-    machine, so a physical or non-VMware virtual PS must say ``NonVMware``.
+    Microsoft spells the value three ways: the parameter table [1.2] ``VMware``/``NonVMware``, the installer's
+    usage string and the documented command lines [1.1, 1.3] ``VMWare``/``NonVMWare``. The installer (SRC
+    Program.cs) upper-cases the value before comparing it with ``VMWARE``/``NONVMWARE``, so every spelling
+    means the same to it. We normalise to the parameter table's spelling because that is what this
+    collection's documentation, results and inventories have always shown: a playbook that switches from
+    ``VMware`` to ``VMWare`` sees no change. ``VMware`` also makes setup require VMware Tools on the machine,
+    so a physical or non-VMware virtual PS must say ``NonVMware``. ``option`` is the name an error shows
+    (a playbook variable such as ``asr_env_type``).
     """
     if isinstance(value, str):
         for canonical in ENV_TYPES:
-            if value.lower() == canonical.lower():
+            if value.strip().lower() == canonical.lower():
                 return canonical
-    raise InvalidOption("env_type", value, "VMware or NonVMware (any capitalisation)")
+    empty = value is None or (isinstance(value, str) and not value.strip())
+    raise InvalidOption(option, value, ENV_TYPES_ALLOWED, "The value is empty." if empty else "")
 
 
 def canonical_server_mode(value: object) -> str:

@@ -131,7 +131,15 @@ CASES: list[Case] = [
     _c("install-location-relative", "module:install", {"install_location": "ASR\\bin"}, "install_location", "absolute"),
     _c("install-location-unc", "module:install", {"install_location": "\\\\fs01\\share\\ASR"}, "install_location"),
     _c("install-location-missing", "module:install", {"install_location": None}, "install_location", "required"),
-    _c("install-env-type-unknown", "module:install", {"env_type": "vmware-ish"}, "env_type", "VMware, NonVMware"),
+    _c("install-env-type-unknown", "module:install", {"env_type": "vmware-ish"}, "env_type", "VMware or NonVMware"),
+    _c(
+        "install-env-type-hyper-v",
+        "module:install",
+        {"env_type": "Hyper-V"},
+        "env_type",
+        "VMware or NonVMware, in any capitalisation",
+    ),
+    _c("install-env-type-empty", "module:install", {"env_type": ""}, "env_type", "empty"),
     _c("install-passphrase-missing", "module:install", {"passphrase": None}, "passphrase", "passphrase_file"),
     _c(
         "install-passphrase-and-file",
@@ -382,6 +390,7 @@ CASES: list[Case] = [
         "absent",
     ),
     _c("ps-data-port-443", "module:process_server", {"data_port": 443}, "data_port", "443"),
+    _c("ps-env-type-physical", "module:process_server", {"env_type": "Physical"}, "env_type", "VMware or NonVMware"),
     _c(
         "ps-proxy-password-quote",
         "module:process_server",
@@ -563,5 +572,20 @@ CASES: list[Case] = [
         {"asr_installer_version": "9.x"},
         "asr_installer_version",
         "dot-separated numbers, such as 9.55.7123.1",
+    ),
+    _b(
+        "preflight-env-type-hyper-v",
+        "playbook:preflight.yml",
+        {"asr_env_type": "Hyper-V"},
+        "asr_env_type",
+        "VMware or NonVMware, in any capitalisation",
+    ),
+    # Microsoft's own spelling passes the variable check (the survey runs); the system drive is what blocks.
+    _c(
+        "preflight-env-type-microsoft-spelling",
+        "playbook:preflight.yml",
+        {"asr_env_type": "VMWare", "asr_install_location": "C:\\ASR"},
+        "TASK [Survey the host",
+        "system drive",
     ),
 ]

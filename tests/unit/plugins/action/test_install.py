@@ -142,6 +142,20 @@ def test_fresh_install_sequence_budget_and_secrets(monkeypatch, package):
     assert PASSPHRASE not in text and PROXY_PASSWORD not in text
 
 
+@pytest.mark.parametrize(
+    ("given", "passed"),
+    [("VMWare", "VMware"), ("vmware", "VMware"), ("NonVMWare", "NonVMware"), ("NONVMWARE", "NonVMware")],
+)
+def test_env_type_any_capitalisation_is_accepted_and_normalised(monkeypatch, package, given, passed):
+    """[1.1, 1.3] Microsoft's own command lines write VMWare / NonVMWare; the installer upper-cases the value."""
+    replies = [ps(fresh()), START, poll(), CLEANUP]
+    _plugin, execute, result = run(monkeypatch, base_args(package, installer_version="9.55.7123.1", env_type=given),
+                                   replies)  # fmt: skip
+    assert "failed" not in result, result
+    arguments = execute.call_args_list[1].kwargs["module_args"]["parameters"]["SetupArguments"]
+    assert f" /EnvType {passed} " in f" {arguments} ", arguments
+
+
 def test_version_unknown_on_the_controller_is_read_once_after_the_transfer(monkeypatch, package):
     # CONTENT has no PE version resource and no installer_version is given: the host reads the file's version
     uploaded = fresh(upload=upload_facts(UPLOAD_NAME, exists=True, sha256=SHA))
@@ -216,7 +230,9 @@ BAD_INSTALL = [
     ({"data_port": 70000}, "data_port", "1 to 65535"),
     ({"install_location": "C:\\ASR"}, "install_location", "system drive"),
     ({"install_location": "ASR"}, "install_location", "absolute path"),
-    ({"env_type": "vmware-ish"}, "env_type", "VMware, NonVMware"),
+    ({"env_type": "vmware-ish"}, "env_type", "VMware or NonVMware, in any capitalisation"),
+    ({"env_type": "Hyper-V"}, "env_type", "VMware or NonVMware, in any capitalisation"),
+    ({"env_type": ""}, "env_type", "The value is empty"),
     ({"passphrase_file": "D:\\p.txt"}, "passphrase", "mutually exclusive"),
     ({"installer_remote_path": "D:\\s.exe"}, "installer", "mutually exclusive"),
     ({"installer": "/nonexistent/setup.exe"}, "installer", "existing Unified Setup package"),

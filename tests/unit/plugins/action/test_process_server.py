@@ -199,6 +199,15 @@ def test_fresh_real_run_installs_and_reads_the_result_in_the_cleanup_call(monkey
     assert PASSWORD not in json.dumps(sent["parameters"]) and PASSPHRASE not in json.dumps(sent["parameters"])
 
 
+@pytest.mark.parametrize(("given", "passed"), [("VMWare", "VMware"), ("nonvmware", "NonVMware")])
+def test_env_type_in_microsofts_spelling_installs_with_the_normalised_value(monkeypatch, given, passed):
+    replies = [ps(with_installer(FRESH)), *setup_replies(post_state=CONVERGED)]
+    result, _scripts, execute = run(monkeypatch, {**BASE, "env_type": given, "proxy": PROXY}, replies)
+    ok(result)
+    arguments = execute.call_args_list[1].kwargs["module_args"]["parameters"]["SetupArguments"]
+    assert f" /EnvType {passed} " in f" {arguments} ", arguments
+
+
 def test_fresh_real_run_probes_on_its_own_when_the_cleanup_could_not_read(monkeypatch):
     replies = [ps(with_installer(FRESH)), *setup_replies(), ps(CONVERGED)]  # no post_state (the read failed)
     result, scripts, _ = run(monkeypatch, {**BASE, "proxy": PROXY}, replies)
@@ -365,12 +374,13 @@ def test_a_failed_proxy_step_after_install_reports_both(monkeypatch):
 BAD = [
     ({**BASE, "state": "installed"}, "state", "present, latest, absent"),
     ({k: v for k, v in BASE.items() if k != "configuration_server_ip"}, "configuration_server_ip", "state is present"),
-    ({k: v for k, v in BASE.items() if k != "env_type"}, "env_type", "VMware, NonVMware"),
+    ({k: v for k, v in BASE.items() if k != "env_type"}, "env_type", "VMware or NonVMware, in any capitalisation"),
     ({k: v for k, v in BASE.items() if k != "installer_remote_path"}, "installer_remote_path", "installer"),
     ({k: v for k, v in BASE.items() if k != "passphrase"}, "passphrase_file", "passphrase"),
     ({**BASE, "installer": "/x/setup.exe"}, "installer_remote_path", "mutually exclusive"),
     ({**BASE, "passphrase_file": r"C:\p.txt"}, "passphrase_file", "mutually exclusive"),
-    ({**BASE, "state": "latest", "env_type": "Hyper-V"}, "env_type", "VMware, NonVMware"),
+    ({**BASE, "state": "latest", "env_type": "Hyper-V"}, "env_type", "VMware or NonVMware, in any capitalisation"),
+    ({**BASE, "env_type": " "}, "env_type", "The value is empty"),
     ({**BASE, "configuration_server_ip": "10.0.0.300"}, "configuration_server_ip", "IPv4"),
     ({**BASE, "data_port": 443}, "data_port", "443"),
     ({**BASE, "setup_timeout": 5}, "setup_timeout", "at least 60"),

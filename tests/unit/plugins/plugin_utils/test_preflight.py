@@ -206,6 +206,23 @@ def test_playbook_variables_are_named_in_errors_and_mapped_to_expectations():
         pf.expectations_from_variables({"asr_installer_path": "D:\\x.exe"})
 
 
+@pytest.mark.parametrize(
+    ("value", "normalised"),
+    [("VMWare", "VMware"), ("vmware", "VMware"), ("NonVMWare", "NonVMware"), (" NONVMWARE ", "NonVMware")],
+)
+def test_asr_env_type_in_any_capitalisation_is_normalised(value, normalised):
+    """[1.1, 1.3] Microsoft's command lines write VMWare/NonVMWare; preflight must not block what setup accepts."""
+    assert pf.expectations_from_variables({"asr_env_type": value}) == {"env_type": normalised}
+
+
+@pytest.mark.parametrize("value", ["Hyper-V", "VMware Tools", "Physical", 1])
+def test_a_wrong_asr_env_type_blocks_preflight_naming_the_variable(value):
+    with pytest.raises(InvalidOption) as err:
+        pf.expectations_from_variables({"asr_env_type": value})
+    assert err.value.option == "asr_env_type"
+    assert "VMware or NonVMware, in any capitalisation" in str(err.value)
+
+
 def test_unset_expectations_are_left_out():
     assert pf.check_expectations({key: None for key in pf.EXPECTATION_KEYS}) == {}
     assert pf.check_expectations({"installer_version": "", "install_location": ""}) == {}
