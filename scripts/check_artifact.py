@@ -5,8 +5,11 @@
 
 Usage: ``python scripts/check_artifact.py ARTIFACT.tar.gz COLLECTIONS_PATH``
 
-1. The artifact holds no development-only tree (lab, unit tests, CI, Molecule, benchmarks, scripts,
-   requirements, the collections/ symlink, virtualenvs, caches) and does hold what Galaxy and
+1. Every file of the artifact is on an allow-list (:data:`ALLOWED`): plugins, roles, playbooks, docs, the
+   changelog, the example inventory, meta/ and the sanity ignore files. Development-only trees (lab, unit
+   tests, CI, Molecule, benchmarks, scripts, requirements, the collections/ symlink) and whatever a run
+   leaves in the checkout (reports/, .lab/, surveys/, context/, virtualenvs, caches, bytecode) are not,
+   whether or not galaxy.yml's build_ignore remembered them. The artifact does hold what Galaxy and
    ansible-test need (MANIFEST.json, FILES.json, meta/runtime.yml, the empty sanity ignore files).
 2. Every ``plugins/plugin_utils/*.py`` and ``plugins/action/*.py`` of the *installed* collection imports
    through Ansible's collection loader with COLLECTIONS_PATH searched first, and each module really comes
@@ -17,32 +20,44 @@ from __future__ import annotations
 
 import importlib
 import pathlib
+import re
 import sys
 import tarfile
 import traceback
 
-FORBIDDEN_PREFIXES = (
-    ".ci/",
-    ".venv",
-    ".git/",
-    ".ansible/",
-    ".pytest_cache/",
-    ".ruff_cache/",
-    ".hypothesis/",
-    "bench/",
-    "build/",
-    "collections/",
-    "lab/",
-    "molecule/",
-    "requirements/",
-    "scripts/",
-    "tests/unit/",
-    "tests/lab/",
-    "tests/integration/",
-    "tests/output/",
-    "tests/conftest.py",
-    "docs/dev/",
-    "inventories/lab/",
+# Every file the artifact may hold (``*`` stays inside one folder, ``**/`` spans any number of them). An
+# allow-list, not a list of what to leave out: git-ignored output a run leaves in the checkout (reports/,
+# .lab/, surveys/, context/, caches, venvs, ...) or a new development tree fails the check until galaxy.yml's
+# build_ignore excludes it or it is added here on purpose.
+ALLOWED = (
+    "MANIFEST.json",
+    "FILES.json",
+    "README.md",
+    "ansible.cfg",
+    ".yamllint",
+    "execution-environment.yml",
+    "meta/*.yml",
+    "meta/ee-*.txt",
+    "plugins/action/*.py",
+    "plugins/modules/*.py",
+    "plugins/doc_fragments/*.py",
+    "plugins/filter/*.py",
+    "plugins/filter/*.yml",
+    "plugins/plugin_utils/*.py",
+    "plugins/plugin_utils/powershell/**/*.ps1",
+    "roles/*/defaults/main.yml",
+    "roles/*/meta/*.yml",
+    "roles/*/tasks/*.yml",
+    "playbooks/*.yml",
+    "docs/**/*.md",
+    "changelogs/changelog.yaml",
+    "changelogs/config.yaml",
+    "changelogs/fragments/*.yml",
+    "changelogs/fragments/.keep",
+    "inventories/example/README.md",
+    "inventories/example/**/*.yml",
+    "tests/config.yml",
+    "tests/sanity/ignore-*.txt",
 )
 REQUIRED = (
     "MANIFEST.json",
@@ -56,15 +71,33 @@ REQUIRED = (
 COLLECTION = "ansible_collections.asr.process_server"
 
 
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    parts = (re.escape(part).replace(r"\*", "[^/]*") for part in pattern.split("**/"))
+    return re.compile("(?:[^/]+/)*".join(parts) + r"\Z")
+
+
+ALLOWED_RES = tuple(_glob_regex(pattern) for pattern in ALLOWED)
+
+
+def allowed_file(name: str) -> bool:
+    return any(regex.match(name) for regex in ALLOWED_RES)
+
+
 def check_members(artifact: pathlib.Path) -> list[str]:
+    """The artifact's files against :data:`ALLOWED`; a folder only as the parent of an allowed file; no bytecode."""
     with tarfile.open(artifact) as tar:
-        names = [member.name.removeprefix("./").rstrip("/") for member in tar.getmembers()]
+        members = [(m.name.removeprefix("./").rstrip("/"), m.isdir()) for m in tar.getmembers()]
+    names = [name for name, _is_dir in members if name and name != "."]
+    kept = [name for name, is_dir in members if not is_dir and allowed_file(name)]
     problems = []
-    for name in sorted(names):
-        if any(name.startswith(prefix) or f"{name}/" == prefix for prefix in FORBIDDEN_PREFIXES):
-            problems.append(f"{artifact.name}: development-only path shipped: {name}")
+    for name, is_dir in sorted(members):
+        if not name or name == ".":
+            continue
         if "__pycache__" in name.split("/") or name.endswith(".pyc"):
             problems.append(f"{artifact.name}: bytecode shipped: {name}")
+        elif not (any(f.startswith(f"{name}/") for f in kept) if is_dir else allowed_file(name)):
+            what = "folder" if is_dir else "file"
+            problems.append(f"{artifact.name}: {what} not on the allow-list shipped: {name} (see build_ignore)")
     problems += [f"{artifact.name}: missing {required}" for required in REQUIRED if required not in names]
     print(f"check_artifact: {artifact.name} holds {len(names)} entries")
     return problems
