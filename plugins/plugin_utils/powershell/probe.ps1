@@ -52,6 +52,8 @@ function Get-RegistryValue {
 
 # asr.process_server include: shared_text
 
+# asr.process_server include: file_facts
+
 function Split-Line {
     param ([string]$Text)
     $lines = [System.Collections.Generic.List[string]]@($Text -split "\r\n|\n|\r")
@@ -316,30 +318,40 @@ function Get-SetupLog {
 }
 
 # ---- the session: who runs this call and how it logged on (installers need elevation and no network logon) -----
-function Get-SessionIdentity {
-    # ansible-windows-practice.md §4 pain 1: over a WinRM network logon (token group NETWORK, S-1-5-2)
-    # installers can fail with Access Denied; become (e.g. SYSTEM) gives a token without that restriction.
+function Get-CallerToken {
+    # Windows seam (the lab's shim and the Pester tests replace it): the Windows token this call runs with.
     $id = [System.Security.Principal.WindowsIdentity]::GetCurrent()
     $principal = New-Object -TypeName System.Security.Principal.WindowsPrincipal -ArgumentList $id
-    $network = $false
-    foreach ($group in @($id.Groups)) {
-        if ($group.Value -eq 'S-1-5-2') {
-            $network = $true
-        }
-    }
     return [ordered]@{
         name = [string]$id.Name
         is_system = [bool]$id.IsSystem
         elevated = [bool]$principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)
-        network_logon = $network
+        group_sids = @(foreach ($group in @($id.Groups)) { [string]$group.Value })
+    }
+}
+
+function Get-SessionIdentity {
+    # ansible-windows-practice.md §4 pain 1: over a WinRM network logon (token group NETWORK, S-1-5-2)
+    # installers can fail with Access Denied; become (e.g. SYSTEM) gives a token without that restriction.
+    $token = Get-CallerToken
+    return [ordered]@{
+        name = $token.name
+        is_system = $token.is_system
+        elevated = $token.elevated
+        network_logon = (@($token.group_sids) -contains 'S-1-5-2')
     }
 }
 
 # ---- optional checks -------------------------------------------------------------------------------------
+function New-TcpClient {
+    # Windows seam (the lab's shim and the Pester tests replace it): a TCP client on this host's network.
+    return New-Object -TypeName System.Net.Sockets.TcpClient
+}
+
 function Test-TcpPort {
     param ([string]$Address, [int]$Port, [int]$TimeoutMs)
     $result = [ordered]@{ address = $Address; port = $Port; reachable = $false; error = $null }
-    $client = New-Object -TypeName System.Net.Sockets.TcpClient
+    $client = New-TcpClient
     try {
         $pending = $client.BeginConnect($Address, $Port, $null, $null)
         if (-not $pending.AsyncWaitHandle.WaitOne($TimeoutMs, $false)) {
@@ -367,18 +379,11 @@ function Get-InstallerFact {
     }
     $result.exists = $true
     $result.size_bytes = [int64](Get-Item -LiteralPath $Path).Length
-    $info = [System.Diagnostics.FileVersionInfo]::GetVersionInfo($Path)
+    $info = Get-FileVersionInfo -Path $Path
     $result.file_version = $info.FileVersion
     $result.product_version = $info.ProductVersion
     if ($WithChecksum) {
-        $stream = [System.IO.File]::OpenRead($Path)
-        try {
-            $hasher = [System.Security.Cryptography.SHA256]::Create()
-            $result.sha256 = ([System.BitConverter]::ToString($hasher.ComputeHash($stream))).Replace('-', '').ToLowerInvariant()
-        }
-        finally {
-            $stream.Dispose()
-        }
+        $result.sha256 = Get-FileSha256 -Path $Path
     }
     return $result
 }
@@ -392,14 +397,7 @@ function Get-ProtectedFileFact {
         return $result
     }
     $result.exists = $true
-    $stream = [System.IO.File]::OpenRead($Path)
-    try {
-        $hasher = [System.Security.Cryptography.SHA256]::Create()
-        $result.sha256 = ([System.BitConverter]::ToString($hasher.ComputeHash($stream))).Replace('-', '').ToLowerInvariant()
-    }
-    finally {
-        $stream.Dispose()
-    }
+    $result.sha256 = Get-FileSha256 -Path $Path
     $acl = Get-Acl -LiteralPath $Path
     $sids = [System.Collections.Generic.List[string]]@()
     foreach ($rule in @($acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier]))) {

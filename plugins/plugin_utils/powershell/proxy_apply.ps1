@@ -32,6 +32,8 @@ $Ansible.Changed = $false
 
 # asr.process_server include: native_command
 
+# asr.process_server include: protected_files
+
 $steps = [System.Collections.Generic.List[object]]@()
 $result = [ordered]@{ ok = $true; failed_step = $null; steps = $steps; readback = $null }
 
@@ -101,17 +103,10 @@ function Write-SettingsFile {
             New-Item -Path $folder -ItemType Directory -Force | Out-Null
         }
         if (-not (Test-Path -LiteralPath $SettingsFilePath -PathType Leaf)) {
-            [System.IO.File]::WriteAllText($SettingsFilePath, '')
+            Set-FileText -Path $SettingsFilePath -Text ''
         }
-        $acl = New-Object -TypeName System.Security.AccessControl.FileSecurity
-        $acl.SetAccessRuleProtection($true, $false)
-        foreach ($sid in @('S-1-5-18', 'S-1-5-32-544')) {
-            $identity = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid
-            $rule = New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList $identity, 'FullControl', 'Allow'
-            $acl.AddAccessRule($rule)
-        }
-        Set-Acl -LiteralPath $SettingsFilePath -AclObject $acl
-        [System.IO.File]::WriteAllText($SettingsFilePath, $SettingsFileContent, (New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false))
+        Set-Acl -LiteralPath $SettingsFilePath -AclObject (New-AdminOnlyAcl)
+        Set-FileText -Path $SettingsFilePath -Text $SettingsFileContent
         return (Add-Step -Name 'write_settings_file' -Outcome ([ordered]@{ rc = 0; stdout = ''; stderr = '' }))
     }
     catch {

@@ -82,31 +82,21 @@ finally {
 }
 '@
 
-function Get-FileSha256 {
+# asr.process_server include: file_facts
+
+# asr.process_server include: protected_files
+
+function New-Folder {
+    # A folder and its missing parents; nothing happens when it exists.
     param ([string]$Path)
-    $stream = [System.IO.File]::OpenRead($Path)
-    try {
-        $hasher = [System.Security.Cryptography.SHA256]::Create()
-        return ([System.BitConverter]::ToString($hasher.ComputeHash($stream))).Replace('-', '').ToLowerInvariant()
-    }
-    finally {
-        $stream.Dispose()
-    }
+    New-Item -Path $Path -ItemType Directory -Force | Out-Null
 }
 
 function New-ProtectedDirectory {
     # SYSTEM and BUILTIN\Administrators only, inheritance from the parent removed (decision 6).
     param ([string]$Path)
-    [void][System.IO.Directory]::CreateDirectory($Path)
-    $acl = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
-    $acl.SetAccessRuleProtection($true, $false)
-    foreach ($sid in @('S-1-5-18', 'S-1-5-32-544')) {
-        $identity = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid
-        $rule = New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList @(
-            $identity, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')
-        $acl.AddAccessRule($rule)
-    }
-    Set-Acl -LiteralPath $Path -AclObject $acl
+    New-Folder -Path $Path
+    Set-Acl -LiteralPath $Path -AclObject (New-AdminOnlyAcl -Container)
 }
 
 function Write-SecretFile {
@@ -115,7 +105,7 @@ function Write-SecretFile {
     $bstr = [System.Runtime.InteropServices.Marshal]::SecureStringToBSTR($Value)
     try {
         $text = [System.Runtime.InteropServices.Marshal]::PtrToStringBSTR($bstr)
-        [System.IO.File]::WriteAllText($Path, $text, (New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false))
+        Set-FileText -Path $Path -Text $text
     }
     finally {
         [System.Runtime.InteropServices.Marshal]::ZeroFreeBSTR($bstr)
@@ -143,12 +133,27 @@ function Get-LiveRun {
     return $null
 }
 
+function New-NamedMutex {
+    # Windows seam (the lab's shim and the Pester tests replace it): a named mutex of this host, not owned yet.
+    param ([string]$Name)
+    return New-Object -TypeName System.Threading.Mutex -ArgumentList @($false, $Name)
+}
+
+function Test-NamedMutex {
+    # Windows seam (the lab's shim and the Pester tests replace it): whether a named mutex exists on this host.
+    param ([string]$Name)
+    $existing = $null
+    if ([System.Threading.Mutex]::TryOpenExisting($Name, [ref]$existing)) {
+        $existing.Dispose()
+        return $true
+    }
+    return $false
+}
+
 function Test-SetupMutex {
     # [1.3] Unified Setup's single-instance mutex. Its namespace is not documented [UNCONFIRMED]: both are tried.
     foreach ($name in @('Global\Microsoft Azure Site Recovery Setup', 'Microsoft Azure Site Recovery Setup')) {
-        $existing = $null
-        if ([System.Threading.Mutex]::TryOpenExisting($name, [ref]$existing)) {
-            $existing.Dispose()
+        if (Test-NamedMutex -Name $name) {
             return $true
         }
     }
@@ -156,7 +161,7 @@ function Test-SetupMutex {
 }
 
 # ---- one setup at a time (see the header) -----------------------------------------------------------------
-$startLock = New-Object -TypeName System.Threading.Mutex -ArgumentList @($false, 'Global\asr.process_server.setup_start')
+$startLock = New-NamedMutex -Name 'Global\asr.process_server.setup_start'
 try {
     if (-not $startLock.WaitOne([TimeSpan]::FromSeconds(120))) {
         throw 'Another asr.process_server task has been starting Unified Setup on this host for 2 minutes; run the task again.'
@@ -186,7 +191,7 @@ if ($SourcePath -and (Test-Path -LiteralPath $SourcePath -PathType Leaf)) {
         throw ("The transferred Unified Setup package $SourcePath has SHA-256 $sha256, expected $ExpectedSha256 " +
             '(transfer corrupted?); it was deleted and not run. Run the task again to transfer it again.')
     }
-    [void][System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($PackagePath))
+    New-Folder -Path (Split-Path -Path $PackagePath -Parent)
     if (Test-Path -LiteralPath $PackagePath -PathType Leaf) {
         Remove-Item -LiteralPath $PackagePath -Force
     }
@@ -201,7 +206,7 @@ if ($null -eq $sha256) {
 if ($ExpectedSha256 -and $sha256 -ne $ExpectedSha256.ToLowerInvariant()) {
     throw "The Unified Setup package $PackagePath has SHA-256 $sha256, expected $ExpectedSha256; it was not run."
 }
-$packageInfo = [System.Diagnostics.FileVersionInfo]::GetVersionInfo($PackagePath)
+$packageInfo = Get-FileVersionInfo -Path $PackagePath
 if ($ExpectedVersion) {
     # FileVersion may carry text after the number; a package without a readable version is not refused.
     $match = [regex]::Match([string]$packageInfo.FileVersion, '^\s*([0-9]+(\.[0-9]+){1,3})')
@@ -214,7 +219,7 @@ if ($ExpectedVersion) {
 if (Test-Path -LiteralPath $ExtractDir) {
     Remove-Item -LiteralPath $ExtractDir -Recurse -Force
 }
-[void][System.IO.Directory]::CreateDirectory($ExtractDir)
+New-Folder -Path $ExtractDir
 $extract = Start-Process -FilePath $PackagePath -ArgumentList @('/q', "/x:$ExtractDir") -NoNewWindow -PassThru -Wait
 if ($extract.ExitCode -ne 0) {
     throw "Extracting $PackagePath into $ExtractDir failed with exit code $($extract.ExitCode)."
@@ -239,7 +244,7 @@ if ($ProxySettingsFile) {
     $secretFiles.Add($ProxySettingsFile)
 }
 if ($InstallLocation -and -not (Test-Path -LiteralPath $InstallLocation -PathType Container)) {
-    [void][System.IO.Directory]::CreateDirectory($InstallLocation)
+    New-Folder -Path $InstallLocation
 }
 $spec = [ordered]@{
     setup = $setupExe
@@ -272,7 +277,7 @@ Set-Content -LiteralPath (Join-Path -Path $RunDir -ChildPath 'started.json') -Va
 
 $startLock.ReleaseMutex()
 
-$info = [System.Diagnostics.FileVersionInfo]::GetVersionInfo($setupExe)
+$info = Get-FileVersionInfo -Path $setupExe
 $Ansible.Changed = $true
 $Ansible.Result = ConvertTo-Json -Compress -InputObject ([ordered]@{
         run_dir = $RunDir

@@ -23,6 +23,8 @@ $Ansible.Changed = $true
 
 # asr.process_server include: native_command
 
+# asr.process_server include: shared_text
+
 function Get-RemainingEntry {
     param ([string[]]$Names)
     $roots = @(
@@ -48,19 +50,11 @@ function Get-RemainingEntry {
 }
 
 function Get-LogTail {
-    # StreamReader detects the encoding from the BOM (Windows Installer logs may be UTF-16).
     param ([string]$Path, [int]$Lines)
     if (-not $Path -or -not (Test-Path -LiteralPath $Path -PathType Leaf)) {
         return , @()
     }
-    $stream = [System.IO.File]::Open($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::ReadWrite)
-    try {
-        $reader = New-Object -TypeName System.IO.StreamReader -ArgumentList $stream, $true
-        $all = @($reader.ReadToEnd() -split "\r\n|\n|\r" | Where-Object { $_ -ne '' })
-    }
-    finally {
-        $stream.Dispose()
-    }
+    $all = @((Read-SharedText -Path $Path) -split "\r\n|\n|\r" | Where-Object { $_ -ne '' })
     return , @($all | Select-Object -Last $Lines)
 }
 

@@ -17,6 +17,12 @@ function ConvertTo-ArgumentText {
     return '"' + $escaped + '"'
 }
 
+function Start-NativeProcess {
+    # Windows seam (the lab's shim and the Pester tests replace it): start the program a ProcessStartInfo describes.
+    param ([System.Diagnostics.ProcessStartInfo]$StartInfo)
+    return [System.Diagnostics.Process]::Start($StartInfo)
+}
+
 function Invoke-NativeCommand {
     # Run a program without a shell; its exit code, stdout and stderr (read concurrently: no pipe deadlock).
     # -InputText is written to its standard input, which is then closed (an unanswered prompt reads end of input).
@@ -32,7 +38,7 @@ function Invoke-NativeCommand {
     $psi.RedirectStandardInput = $true
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardError = $true
-    $process = [System.Diagnostics.Process]::Start($psi)
+    $process = Start-NativeProcess -StartInfo $psi
     $stdout = $process.StandardOutput.ReadToEndAsync()
     $stderr = $process.StandardError.ReadToEndAsync()
     if ($InputText) {

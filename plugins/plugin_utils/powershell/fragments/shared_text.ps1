@@ -2,13 +2,22 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 #
-# Spliced by load_script into probe and setup_poll: reading the logs and status files Unified Setup keeps open.
-function Read-SharedText {
-    # Read a file another process may hold open for writing (setup writes its log while running).
+# Spliced by load_script into probe, setup_poll and uninstall_step: reading the logs and status files Unified Setup
+# and Windows Installer keep open.
+function Open-SharedFile {
+    # Windows seam (the lab's shim and the Pester tests replace it): open a file for reading that another process
+    # may hold open for writing.
     param ([string]$Path)
-    $stream = [System.IO.File]::Open($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::ReadWrite)
+    return [System.IO.File]::Open($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::ReadWrite)
+}
+
+function Read-SharedText {
+    # Read a file another process may hold open for writing (setup writes its log while running). StreamReader
+    # detects the encoding from the byte order mark (Windows Installer logs may be UTF-16).
+    param ([string]$Path)
+    $stream = Open-SharedFile -Path $Path
     try {
-        $reader = New-Object -TypeName System.IO.StreamReader -ArgumentList $stream
+        $reader = New-Object -TypeName System.IO.StreamReader -ArgumentList $stream, $true
         return $reader.ReadToEnd()
     }
     finally {
