@@ -34,6 +34,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils import (
     install_plan,
     product,
     proxy_plan,
+    registration_plan,
     survey,
     unified_setup,
 )
@@ -252,8 +253,8 @@ class ActionModule(AsrActionBase):
         if isinstance(exc, ActionFailure):
             failure = exc
             detail = dict(failure.detail)
-        else:
-            failure = ActionFailure(str(exc))
+        else:  # a domain-core refusal (InvalidOption, PlanningError): decided before that operation acted
+            failure = ActionFailure(str(exc), refusal=True)
             detail = {}
         done = detail.pop("steps", None)
         self._record(name, {**detail, "changed": bool(detail.get("changed")), "failed": True, "msg": failure.msg})
@@ -310,8 +311,15 @@ class ActionModule(AsrActionBase):
             raise ActionFailure(
                 f"The host is a configuration server (CX_TYPE {probed.asr.get('cx_type')}); "
                 f"{self.fqcn} manages scale-out process servers only.",
+                refusal=True,
                 remote_calls=self.remote_calls,
             )
+        # Before ANY step: the proxy procedure and the re-registration run cdpcli --registermt with the configured
+        # server, and /Upgrade keeps it, so a process server of another configuration server is left as it is.
+        try:
+            registration_plan.check_configuration_server(probed.asr, args["configuration_server_ip"])
+        except AsrError as exc:
+            raise ActionFailure(str(exc), refusal=True, steps=self.steps, remote_calls=self.remote_calls) from exc
 
         asr = self._setup_step(args, probed, spec, upgrade, task_vars, parameters)
         proxy_registered_mt = False

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import _op_proxy, proxy_plan
+from ansible_collections.asr.process_server.plugins.plugin_utils import _op_proxy, proxy_plan, registration_plan
 from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import AsrActionBase
 from ansible_collections.asr.process_server.plugins.plugin_utils._probe import probe_host
+from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup import check_ipv4
 
 # Kept equal to DOCUMENTATION in plugins/modules/proxy.py by tests/unit/plugins/test_docs_match_spec.py.
 ARGUMENT_SPEC: dict[str, Any] = {
@@ -29,5 +30,10 @@ class ActionModule(AsrActionBase):
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         proxy_plan.desired_settings(args)  # every value rule, before any remote call
+        if args.get("configuration_server_ip") is not None:
+            check_ipv4("configuration_server_ip", args["configuration_server_ip"])
         probed = probe_host(self, task_vars, **_op_proxy.probe_options(args))
+        # The procedure runs cdpcli --registermt [8], which registers with the configured server: with
+        # configuration_server_ip given, a process server of another configuration server is refused unchanged.
+        registration_plan.check_configuration_server(probed.asr, args.get("configuration_server_ip"))
         return _op_proxy.ensure_proxy(self, probed, args, task_vars)

@@ -81,6 +81,11 @@ def rollout_hosts(results: Any, verify: Any = True, heartbeat: Any = "changed", 
         raise AnsibleFilterError(f"rollout_hosts: {exc}") from exc
 
 
+def screening_refusal(result: Any, host: Any = None) -> str | None:
+    """The screening's refusal message for one host's check-mode result, or None; see screening_refusal.yml."""
+    return health_mod.screening_refusal(plain(result), _text(host))
+
+
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {
@@ -88,4 +93,5 @@ class FilterModule:
             "health_verdict": health_verdict,
             "health_heartbeat": health_heartbeat,
             "rollout_hosts": rollout_hosts,
+            "screening_refusal": screening_refusal,
         }

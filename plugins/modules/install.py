@@ -238,4 +238,15 @@ diff:
   description: Before and after (C(components), C(configuration_server_ip), C(data_port)) with C(--diff).
   returned: changed and diff mode
   type: dict
+refused:
+  description:
+    - V(true) when the task failed because the module refused to act, before any change - a bad option, or a
+      finding of its read-only probe that blocks the operation (for example a process server registered to
+      another configuration server, a jump beyond N-4, a blocked install preflight). Every remote call it made was
+      read-only, so nothing was changed on the host; the message says what is wrong and what to do.
+    - The fleet playbooks' screening uses it - a host refused in check mode is failed in the rolling play with
+      that message, without calling the module again.
+  returned: when the module refused
+  type: bool
+  sample: true
 """

@@ -32,6 +32,9 @@ description:
     change the next step uses what the proxy script verified, without another call. A fresh install with a
     package from the controller takes 5 remote calls when setup has ended by the first poll - the probe, the
     package transfer, the start, the poll, the cleanup - plus one poll per O(poll_interval) while setup still runs.
+  - V(present) and V(latest) refuse, after the probe and before any change, a process server registered to
+    another configuration server than O(configuration_server_ip) (C(PS_CS_IP) in C(amethyst.conf)) - its proxy
+    procedure and re-registration would run against that other server (RV(refused)).
   - V(present) never upgrades; an older installed process server stays as it is (use V(latest)).
   - V(latest) upgrades an older process server with C(UnifiedSetup.exe /Upgrade) (M(asr.process_server.upgrade));
     a jump of more than four minor versions (the N-4 rule) goes through the intermediate builds of O(installers),
@@ -263,4 +266,15 @@ rc:
   description: Exit code of the failed program (setup, uninstaller, cdpcli).
   returned: failure of a step
   type: int
+refused:
+  description:
+    - V(true) when the task failed because the module refused to act, before any change - a bad option, or a
+      finding of its read-only probe that blocks the operation (for example a process server registered to
+      another configuration server, a jump beyond N-4, a blocked install preflight). Every remote call it made was
+      read-only, so nothing was changed on the host; the message says what is wrong and what to do.
+    - The fleet playbooks' screening uses it - a host refused in check mode is failed in the rolling play with
+      that message, without calling the module again.
+  returned: when the module refused
+  type: bool
+  sample: true
 """

@@ -25,6 +25,9 @@ description:
   - When the proxy already matches but C(obengine) is not running (a previous change stopped half way), the
     whole procedure runs again, so a re-run repairs it.
   - With O(state=absent) it removes the proxy (C(Set-OBMachineSetting -NoProxy)) the same way.
+  - With O(configuration_server_ip) set, a process server registered to another configuration server
+    (C(PS_CS_IP) in C(amethyst.conf)) is refused after the probe, before any change - C(cdpcli.exe --registermt)
+    would register it again with that other server (RV(refused)). Without it, the configured server is used.
   - Optionally writes the C([ProxySettings]) file Unified Setup reads with C(/ProxySettingsFilePath)
     (O(settings_file)).
 options:
@@ -183,4 +186,15 @@ stderr:
   description: Error output of the failed step.
   returned: failure of a step
   type: str
+refused:
+  description:
+    - V(true) when the task failed because the module refused to act, before any change - a bad option, or a
+      finding of its read-only probe that blocks the operation (for example a process server registered to
+      another configuration server, a jump beyond N-4, a blocked install preflight). Every remote call it made was
+      read-only, so nothing was changed on the host; the message says what is wrong and what to do.
+    - The fleet playbooks' screening uses it - a host refused in check mode is failed in the rolling play with
+      that message, without calling the module again.
+  returned: when the module refused
+  type: bool
+  sample: true
 """

@@ -15,7 +15,9 @@ group; a module's own entry for one of them wins. The base:
 * loads the collection's PowerShell scripts from ``plugins/plugin_utils/powershell/<name>.ps1`` (each starts
   with ``# asr.process_server script: <name> v<N>``; user values go in as parameters only), runs them with
   ``ansible.windows.win_powershell`` and parses the one JSON document they return as ``$Ansible.Result``;
-* counts remote calls (``self.remote_calls``, one per ``run_script``);
+* counts remote calls (``self.remote_calls``, one per ``run_script``) and remembers which could change the host;
+* marks a failure ``refused`` when the module refused before any change: the failure is a decision (a bad option,
+  a plan that cannot be carried out, a probe finding that blocks) and every remote call it made was read-only;
 * turns failures into ``failed``/``msg`` (with a remediation sentence)/``rc``/``stdout``/``stderr``/``log_tail``;
 * scrubs every ``no_log`` value from the result and puts the user's arguments (secrets hidden) back in
   ``invocation``;
@@ -71,15 +73,22 @@ INCLUDE_RE = re.compile(r"^# asr\.process_server include: (?P<name>[a-z0-9_]+)[ 
 HEADER_RE = re.compile(r"^# asr\.process_server script: (?P<name>[A-Za-z0-9_.-]+) v(?P<version>[1-9][0-9]*)\s*$")
 HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"  # what AnsibleModule shows for a no_log value in invocation
 WIN_POWERSHELL_CHECK_MODE_SKIP = "skipped, running in check mode"
+# The collection's scripts that only read (ARCHITECTURE.md decision 9): a task that ran nothing else changed nothing.
+READ_ONLY_SCRIPTS = frozenset({"probe", "unregister_list"})
 
 
 # ---- failures ----------------------------------------------------------------------------------------------
 class ActionFailure(Exception):
-    """End the task as failed with a message (that should say what to do) and optional detail fields."""
+    """End the task as failed with a message (that should say what to do) and optional detail fields.
 
-    def __init__(self, msg: str, **detail: Any) -> None:
+    ``refusal``: the module decided not to act (a finding of its probe blocks the change), as opposed to an action
+    that failed; with no change-making call made before it, the result says ``refused: true``.
+    """
+
+    def __init__(self, msg: str, *, refusal: bool = False, **detail: Any) -> None:
         super().__init__(msg)
         self.msg = msg
+        self.refusal = refusal
         self.detail = {k: v for k, v in detail.items() if v is not None}
 
     def to_result(self) -> dict[str, Any]:
@@ -235,10 +244,13 @@ class AsrActionBase(ActionBase):
         except ActionFailure as exc:
             result.update(exc.to_result())
             self._count_remote_calls(result)
+            self._mark_refused(result, exc.refusal)
         except InvalidOption as exc:  # a domain-core rule refused an option value: no remote call was needed
             result.update({"failed": True, "msg": f"{self.fqcn}: {exc}"})
-        except AsrError as exc:
+            self._mark_refused(result, True)
+        except AsrError as exc:  # a plan that cannot be carried out (PlanningError), decided before acting
             result.update({"failed": True, "msg": str(exc)})
+            self._mark_refused(result, True)
         except (AnsibleConnectionFailure, *WINRM_ERRORS) as exc:
             result.update({"unreachable": True, "msg": f"{exc}. Check the WinRM connection to the host and retry."})
         display.vvv(f"{self.fqcn}: {self.remote_calls} remote call(s): {', '.join(self.script_calls)}")
@@ -246,6 +258,20 @@ class AsrActionBase(ActionBase):
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
+
+    def changing_calls(self) -> list[str]:
+        """The remote calls made so far that can change the host (every call but the read-only scripts)."""
+        return [call for call in self.script_calls if call.split(" v", 1)[0] not in READ_ONLY_SCRIPTS]
+
+    def _mark_refused(self, result: dict[str, Any], refusal: bool) -> None:
+        """``refused: true`` on a refusal made before any change-making call (nothing was changed on the host).
+
+        The fleet playbooks' screening (the task in check mode) relies on it: a refused host is failed in the
+        rolling play with this message, and the module is not called there again (plugins/plugin_utils/health.py).
+        """
+        if refusal and not self.changing_calls():
+            result["refused"] = True
+            result["changed"] = False
 
     def _count_remote_calls(self, result: dict[str, Any]) -> None:
         """``remote_calls`` in the result, succeeded or failed, for the modules that document it."""

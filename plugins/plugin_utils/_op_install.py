@@ -185,7 +185,7 @@ def ensure_installed(
         "reboot_required": False,
     }
     if plan.failure:
-        raise ActionFailure(plan.failure, **{**result, "changed": False, "steps": []})
+        raise ActionFailure(plan.failure, refusal=True, **{**result, "changed": False, "steps": []})
     if plan.changed:
         action.set_diff(result, state.summary(), _diff_after(state, spec, plan.version_after))
     if action.check_mode or not plan.changed:
@@ -221,7 +221,7 @@ def _execute(
         done.append(STAGE)
         plan = install_plan.plan_install(state, spec.request)  # now with the staged file's version
         if plan.failure:
-            raise ActionFailure(plan.failure)
+            raise ActionFailure(plan.failure, refusal=True)
         result.update(installer_version=plan.installer_version)
     if RUN_INSTALL not in plan.steps:
         result.update(

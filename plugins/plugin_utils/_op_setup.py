@@ -414,6 +414,7 @@ class SetupRunner:
         display.vv(f"{self.action.fqcn}: rebooting: {why}")
         self.post_state = None  # read before the reboot: no longer the host's state
         self.action.remote_calls += 1
+        self.action.script_calls.append("reboot")
         result = reboot_host(
             self.action._task.action,
             self.action._connection,

@@ -108,7 +108,7 @@ def ensure_upgraded(
         "reboot_required": False,
     }
     if plan.failure:
-        raise ActionFailure(plan.failure, **{**result, "changed": False, "steps": [], "hops": []})
+        raise ActionFailure(plan.failure, refusal=True, **{**result, "changed": False, "steps": [], "hops": []})
     if plan.changed:
         before = state.summary()
         after = {
@@ -142,7 +142,7 @@ def _execute(action, state, plan, spec, task_vars, result, done, role, post_prob
         done.append(f"{install_plan.STAGE} {state.installer.get('file_version')}")
         plan = upgrade_plan.plan_upgrade(state, spec.request)
         if plan.failure:
-            raise ActionFailure(plan.failure)
+            raise ActionFailure(plan.failure, refusal=True)
         result.update(installer_version=plan.installer_version, hops=[h["version"] for h in plan.hops])
         if not plan.steps:
             result.update(changed=True, steps=done, msg=plan.reason)

@@ -381,11 +381,30 @@ def heartbeat_verdict(
     return {**report, "healthy": not problems, "problems": problems, "heartbeat_age_minutes": age}
 
 
+def screening_refusal(result: Any, host: str | None = None) -> str | None:
+    """The message the rolling play fails a host with when its screening refused it, else None.
+
+    A refusal (``refused: true`` in the module's result) is a decision the module made from its read-only probe
+    before any change - for example a process server registered to another configuration server. The rolling play
+    must not call the module on that host again (an action that differs from the check-mode run, such as the proxy
+    procedure before the registration check, would change it first): it fails the host with the screening's own
+    message, which says what is wrong and what to do, in its batch, so ``max_fail_percentage`` counts it. A failed
+    task that is not a refusal (the probe itself failed) and an unreachable host are not refusals: the rolling play
+    runs the module again, which probes first.
+    """
+    if not isinstance(result, dict) or not result.get("refused") or result.get("unreachable"):
+        return None
+    who = f"{host}: " if host else ""
+    reason = str(result.get("msg") or "the module refused it").strip()
+    return f"{who}refused by the screening (its read-only check, before any change): {reason}"
+
+
 def needs_rollout(result: Any, *, verify: bool = True, heartbeat: str = "changed", services: bool = False) -> bool:
     """Whether a screened host (``result`` of its module task run in check mode) must go through the rolling play.
 
     It must when the task failed or the host was unreachable (the rolling play fails it in its batch, so
-    ``max_fail_percentage`` stops the rollout as before), when a change is predicted, or, with the health gate on
+    ``max_fail_percentage`` stops the rollout as before; a host the screening refused is failed there with the
+    screening's message, see :func:`screening_refusal`), when a change is predicted, or, with the health gate on
     (``verify``), when the gate needs more than the result (``heartbeat='always'``, ``services``) or the result
     shows an unhealthy host. A host that passes costs nothing more than its one probe.
     """

@@ -68,6 +68,40 @@ def registration_state(asr: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def foreign_configuration_server(asr: dict[str, Any], configuration_server_ip: str | None) -> str | None:
+    """The configuration server the host is registered to when it is NOT ``configuration_server_ip``, else None.
+
+    Read from amethyst.conf (``PS_CS_IP`` [6.5]) as the probe reports it; a host with nothing configured, or no
+    wanted configuration server, has none.
+    """
+    current = (asr.get("registration") or {}).get("configuration_server_ip")
+    if not configuration_server_ip or not current or str(current) == str(configuration_server_ip):
+        return None
+    return str(current)
+
+
+def check_configuration_server(asr: dict[str, Any], configuration_server_ip: str | None) -> None:
+    """Refuse (:class:`PlanningError`) a process server registered to another configuration server.
+
+    Every change this collection makes to an installed process server either runs ``cdpcli.exe --registermt``,
+    which registers with the configured server only [3.3] (the proxy procedure [8] does too), or keeps the
+    configured server (``/Upgrade`` [4]). On a process server of another configuration server that would change
+    (and re-register with) a server outside the estate the task was given, so it is refused before any change.
+    """
+    current = foreign_configuration_server(asr, configuration_server_ip)
+    if current is None:
+        return
+    raise PlanningError(
+        f"The process server is registered to configuration server {current} (amethyst.conf PS_CS_IP [6.5]), not "
+        f"to {configuration_server_ip} (configuration_server_ip; asr_configuration_server_ip in the playbooks), so "
+        "nothing was changed on it: cdpcli.exe --registermt re-registers with the configured server only, and no "
+        "silent command moves a process server to another configuration server [3.3]. If it belongs to the other "
+        "configuration server, leave it out of this run (its inventory group or --limit); if it must move, use the "
+        "Process Server configuration tool (cspsconfigtool) on the host, or uninstall it and install it against "
+        f"{configuration_server_ip}."
+    )
+
+
 def plan_registration(
     asr: dict[str, Any], *, configuration_server_ip: str | None = None, force: bool = False
 ) -> RegistrationPlan:
@@ -85,13 +119,7 @@ def plan_registration(
             "available. Repair the process server installation (re-run Unified Setup) first."
         )
     current = state["configuration_server_ip"]
-    if configuration_server_ip and configuration_server_ip != current:
-        raise PlanningError(
-            f"The process server is configured for configuration server {current}, not {configuration_server_ip}. "
-            "cdpcli.exe --registermt re-registers with the configured one only; no silent command moves a process "
-            "server to another configuration server [3.3]. Use the Process Server configuration tool "
-            "(cspsconfigtool) on the host, or uninstall and install it against the new configuration server."
-        )
+    check_configuration_server(asr, configuration_server_ip)
     plan = RegistrationPlan(
         register=False,
         configuration_server_ip=current,

@@ -192,3 +192,27 @@ def test_bad_input_fails_before_any_remote_call(monkeypatch, module, args, optio
     assert result["failed"] and scripts == []
     assert option in result["msg"] and allowed in result["msg"], result["msg"]
     assert PASSWORD not in json.dumps(result) and 'a"b' not in json.dumps(result)
+
+
+# ---- a process server of another configuration server ---------------------------------------------------------
+@pytest.mark.parametrize("check_mode", [True, False], ids=["check", "real"])
+@pytest.mark.parametrize(
+    ("module", "args"),
+    [
+        ("proxy", {**WANTED, "configuration_server_ip": "10.0.0.12"}),
+        ("register", {"configuration_server_ip": "10.0.0.12", "force": True}),
+    ],
+)
+def test_another_configuration_server_is_refused_after_the_probe(monkeypatch, module, args, check_mode):
+    # PROBE is registered to 10.0.0.11 (amethyst.conf PS_CS_IP); the task names 10.0.0.12
+    result, scripts, _ = run(monkeypatch, module, args, [ps(PROBE)], check_mode=check_mode)
+    assert result["failed"] and scripts == ["probe v1"]
+    assert result["refused"] is True and result["changed"] is False
+    assert "10.0.0.11" in result["msg"] and "10.0.0.12" in result["msg"] and "cspsconfigtool" in result["msg"]
+    assert PASSWORD not in json.dumps(result)
+
+
+def test_proxy_without_configuration_server_ip_keeps_the_configured_one(monkeypatch):
+    applied = {"ok": True, "failed_step": None, "steps": [step("set_ob_machine_setting")], "readback": None}
+    result, scripts, _ = run(monkeypatch, "proxy", {**WANTED}, [ps(PROBE), ps(applied)], check_mode=True)
+    assert not result.get("failed") and scripts == ["probe v1"] and result["changed"]

@@ -420,3 +420,37 @@ def test_the_spec_is_composed_from_the_other_modules():
     assert spec["force_reregister"] == register.ARGUMENT_SPEC["force"]
     assert all(spec[name] == option for name, option in uninstall.ARGUMENT_SPEC.items())
     assert spec["installers"] == upgrade.ARGUMENT_SPEC["installers"]
+
+
+# ---- a process server of another configuration server: refused after the probe, before any step ---------------
+def registered_to(probe, cs_ip):
+    probe = copy.deepcopy(probe)
+    probe["amethyst_conf"]["ps_cs_ip"] = cs_ip
+    return probe
+
+
+@pytest.mark.parametrize("state", ["present", "latest"])
+@pytest.mark.parametrize("check_mode", [True, False], ids=["check", "real"])
+def test_a_process_server_of_another_configuration_server_is_refused_before_any_step(monkeypatch, state, check_mode):
+    # the drifted MARS proxy would make the proxy step run cdpcli --registermt (against 10.0.0.12) before the
+    # registration step saw the mismatch: the refusal comes first, and the only call is the probe
+    probe = registered_to(with_installer(at_version(DRIFTED, "9.53.6904.1")), "10.0.0.12")
+    args = {**BASE, "state": state, "proxy": PROXY}
+    result, scripts, _ = run(monkeypatch, args, [ps(probe)], check_mode=check_mode)
+    assert result["failed"] and scripts == ["probe v1"] and result["remote_calls"] == 1
+    assert result["refused"] is True and result["changed"] is False and result["steps"] == {}
+    assert "10.0.0.12" in result["msg"] and "10.0.0.11" in result["msg"] and "cspsconfigtool" in result["msg"]
+
+
+def test_refused_only_when_nothing_that_changes_the_host_ran(monkeypatch):
+    # N-4 is refused after the probe: refused; a proxy step that failed after proxy_apply ran: not refused
+    result, _scripts, _ = run(
+        monkeypatch, {**BASE, "state": "latest"}, [ps(with_installer(at_version(OLD, "9.50.6601.1")))]
+    )
+    assert result["refused"] is True
+    failed = {"ok": False, "failed_step": "start_obengine", "steps": [step("start_obengine", 2)]}
+    result, scripts, _ = run(monkeypatch, {**BASE, "proxy": PROXY}, [ps(with_installer(DRIFTED)), ps(failed)])
+    assert result["failed"] and scripts == ["probe v1", "proxy_apply v1"] and "refused" not in result
+    probe = with_installer(DRIFTED)
+    probe["installed_products"]["csps"]["cx_type"] = "3"
+    assert run(monkeypatch, BASE, [ps(probe)])[0]["refused"] is True  # a configuration server

@@ -15,6 +15,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.health import (
     heartbeat_verdict,
     needs_rollout,
     rollout_hosts,
+    screening_refusal,
 )
 
 CS = "10.0.0.11"
@@ -235,3 +236,20 @@ def test_the_verdict_does_not_modify_its_input():
     before = copy.deepcopy(result)
     heartbeat_verdict(health_verdict(result, ip="10.0.0.101"), listing(("10.0.0.101", 1.0)))
     assert result == before
+
+
+def test_only_a_refusal_is_failed_by_the_rolling_play_without_running_the_module():
+    refused = {"failed": True, "refused": True, "changed": False, "msg": "registered to 10.0.0.12, not 10.0.0.11."}
+    text = screening_refusal(refused, "ps02")
+    assert text.startswith("ps02: refused by the screening") and text.endswith("not 10.0.0.11.")
+    assert screening_refusal(refused).startswith("refused by the screening")
+    assert needs_rollout(refused) is True  # it goes to the rolling play, which fails it in its batch
+    for other in (
+        {"failed": True, "msg": "Script probe v1 failed on the host"},  # the probe failed: not a decision
+        {"unreachable": True, "refused": True, "msg": "connection refused"},
+        converge(changed=True),
+        converge(),
+        None,
+        "text",
+    ):
+        assert screening_refusal(other, "ps01") is None, other

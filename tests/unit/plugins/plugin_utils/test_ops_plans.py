@@ -173,6 +173,11 @@ def test_register_refusals():
     _probe, asr = asr_with()
     with pytest.raises(PlanningError, match="cspsconfigtool"):
         registration_plan.plan_registration(asr, configuration_server_ip="10.0.0.99")
+    assert registration_plan.foreign_configuration_server(asr, "10.0.0.99") == "10.0.0.11"
+    assert registration_plan.foreign_configuration_server(asr, "10.0.0.11") is None
+    assert registration_plan.foreign_configuration_server(asr, None) is None  # no wanted server: nothing to compare
+    with pytest.raises(PlanningError, match=r"registered to configuration server 10\.0\.0\.11 .* not to 10\.0\.0\.99"):
+        registration_plan.check_configuration_server(asr, "10.0.0.99")
     probe = copy.deepcopy(PROBE)
     probe["uninstall_entries"] = [e for e in probe["uninstall_entries"] if "Master Target" not in e["display_name"]]
     with pytest.raises(PlanningError, match="Master Target"):
