@@ -15,7 +15,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.sizing import (
     PROCESS_SERVER,
     HostFacts,
     PlannedLoad,
-    check_server_requirements,
+    assess_host,
     qualifying_tier,
     sizing_verdict,
 )
@@ -34,15 +34,16 @@ def _pick(data: Any, keys: tuple[str, ...], what: str) -> dict[str, Any]:
 
 
 def process_server_sizing(facts: Any, load: Any = None, role: str = PROCESS_SERVER) -> dict[str, Any]:
-    """Which tier a host qualifies for, whether it meets the requirements, and (with a load) whether it fits."""
+    """The host's one sizing verdict (``assessment``), the tier it qualifies for and, with a load, the detail."""
     try:
         host = HostFacts(**_pick(facts, _FACT_KEYS, "facts"))
+        planned = PlannedLoad(**_pick(load, _LOAD_KEYS, "load")) if load is not None else None
         result: dict[str, Any] = {
+            "assessment": assess_host(host, role, planned).to_dict(),
             "qualifies_for": qualifying_tier(host, role).to_dict(),
-            "requirements": check_server_requirements(host).to_dict(),
         }
-        if load is not None:
-            result["verdict"] = sizing_verdict(host, PlannedLoad(**_pick(load, _LOAD_KEYS, "load")), role).to_dict()
+        if planned is not None:
+            result["verdict"] = sizing_verdict(host, planned, role).to_dict()
     except (AsrError, TypeError) as exc:
         raise AnsibleFilterError(str(exc)) from exc
     return result

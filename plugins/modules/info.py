@@ -253,8 +253,15 @@ asr:
     sizing:
       description:
         - C(host_facts) (C(vcpus), C(memory_gb), C(cache_disk_gb), C(cache_free_gb), C(retention_free_gb)),
-          the C(role) sized as, the highest C(tier) the host qualifies for (V(small), V(medium), V(large) or
-          null) with C(tier_detail) and C(shortfalls), and C(requirements) (the 8 cores, 16 GB, 600 GB free check).
+          the C(role) sized as, and the host's one sizing verdict for that role, judged by the C(table) it
+          names (V([7.1]) scale-out process server sizing, V([7.2]) configuration server sizing)
+        - C(ok) (the host meets a row of that table), C(verdict) (one sentence), the highest C(tier) it meets
+          (V(small), V(medium), V(large) or null) with C(tier_detail) (its C(source) is the table) and
+          C(shortfalls) (each naming the row and table it was measured against).
+        - C(notes) say what the sizing rows do not, when this host is short of it, without changing C(ok) --
+          Unified Setup's 600 GB free-space check of the install drive (skip it with C(skip_space_check), as a
+          host built to the small tier's 300 GB cache disk must) and the 600 GB retention drive of the
+          requirements page.
       type: dict
     checks:
       description:

@@ -120,7 +120,6 @@ def _host_entry(item: Mapping[str, Any], machines: Sequence[Mapping[str, Any]]) 
         "tier_detail": None,
         "host_facts": None,
         "qualification_shortfalls": [],
-        "requirements": None,
         "planned_load": dict(planned) if planned else None,
         "load_source": load_source,
         "needed_tier": None,
@@ -141,7 +140,6 @@ def _host_entry(item: Mapping[str, Any], machines: Sequence[Mapping[str, Any]]) 
         tier_detail=tier.to_dict() if tier else None,
         host_facts=facts.to_dict(),
         qualification_shortfalls=list(qualification.shortfalls),
-        requirements=sizing.check_server_requirements(facts).to_dict(),
     )
     cache = asr.get("cache_drive") or {}
     report_health = asr.get("health") or {}

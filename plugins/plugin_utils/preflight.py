@@ -16,7 +16,9 @@ reading. Nothing here touches a host. Rules (``reference/asr-process-server.md``
 * a pending reboot makes setup fail or stop half way: reboot first;
 * [3.1, 4] versions: process server <= configuration server; an installer never downgrades; an upgrade jumps
   at most 4 minor versions (N-4, setup exits 203 beyond);
-* [7.1] sizing: the host qualifies for a tier and that tier carries the planned load;
+* [7.1] sizing: the host meets a row of the scale-out process server table and, with a planned load, the row
+  that load needs (:func:`sizing.assess_host`, the one sizing verdict; [2.1]'s 8 cores / 16 GB are the
+  configuration server's table [7.2], not a scale-out process server's);
 * [7.5] health: a critical alert blocks adding load, a warning is reported.
 
 The operator's expectations are checked first (:func:`check_expectations`): a value that is not what the key
@@ -37,7 +39,7 @@ from .versions import MAX_MINOR_HOP, Version, parse_version
 
 BLOCK = "block"
 WARN = "warn"
-REQUIRED_FREE_GB = 600  # [1.3] setup's cache space check (unless /SkipSpaceCheck)
+REQUIRED_FREE_GB = sizing.SETUP_FREE_SPACE_GB  # [1.3] setup's cache space check (unless /SkipSpaceCheck)
 SUPPORTED_OS = {"6.3": "Windows Server 2012 R2", "10.0.14393": "Windows Server 2016"}  # [2.1] classic
 EXPECTATION_KEYS = (
     "install_location",
@@ -248,7 +250,8 @@ def _check_location(info: Mapping[str, Any], expect: Mapping[str, Any]) -> list[
     free = float(volume.get("free_gb") or 0)
     if not expect.get("skip_space_check") and free < REQUIRED_FREE_GB:
         message = (
-            f"{drive} has {free:g} GB free; setup needs {REQUIRED_FREE_GB} GB for the cache (or asr_skip_space_check)"
+            f"{drive} has {free:g} GB free; Unified Setup needs {REQUIRED_FREE_GB} GB free on the install drive "
+            f"[1.3] (or asr_skip_space_check, which a host built to the small tier's 300 GB cache disk [7.1] needs)"
         )
         found.append(Blocker("cache_space", WARN if installed else BLOCK, message))
     return found
@@ -330,23 +333,30 @@ def _check_versions(asr: Mapping[str, Any], expect: Mapping[str, Any]) -> list[B
 
 
 def _check_sizing(asr: Mapping[str, Any], expect: Mapping[str, Any]) -> list[Blocker]:
+    """The one sizing verdict of a scale-out process server [7.1]; the free-space rule is _check_location's."""
     facts = sizing.HostFacts(**asr["sizing"]["host_facts"])
-    qualification = sizing.qualifying_tier(facts, sizing.PROCESS_SERVER)
-    if qualification.tier is None:
-        return [Blocker("no_tier", BLOCK, "qualifies for no tier: " + "; ".join(qualification.shortfalls))]
+    assessment = sizing.assess_host(facts, sizing.PROCESS_SERVER)
+    if assessment.tier is None:
+        return [
+            Blocker(
+                "no_tier",
+                BLOCK,
+                f"qualifies for no tier {sizing.SCALE_OUT_PS_TABLE}: " + "; ".join(assessment.shortfalls),
+            )
+        ]
     load = expect.get("planned_load")
     if not load:
         return []
     planned = sizing.planned_load_from(load)
-    verdict = sizing.sizing_verdict(facts, planned, sizing.PROCESS_SERVER)
-    if verdict.fits:
+    verdict = sizing.assess_host(facts, sizing.PROCESS_SERVER, planned)
+    if verdict.ok:
         return []
     return [
         Blocker(
             "undersized",
             BLOCK,
-            f"tier {qualification.tier.name} cannot carry {planned.protected_machines} machines / "
-            f"{planned.daily_churn_gb:g} GB/day: " + "; ".join(verdict.shortfalls),
+            f"tier {assessment.tier.name} {assessment.tier.source} cannot carry {planned.protected_machines} "
+            f"machines / {planned.daily_churn_gb:g} GB/day: " + "; ".join(verdict.shortfalls),
         )
     ]
 

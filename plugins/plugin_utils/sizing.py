@@ -12,6 +12,19 @@ so the binary reading is the one that matches what a host reports. The decimal r
 Tier bounds: the 2017/2018 tables give overlapping ranges ("250 GB or less" then "250 GB to 1 TB"; "85 or
 fewer" then "between 85 and 150"); the 2021 revision made them disjoint (251 GB-1 TB, 86-150). Both read
 the same with inclusive upper bounds, which is what this module uses: 85 machines fit the 4 vCPU tier.
+
+Which table decides (one verdict, :func:`assess_host`). The seed (the 2017 scale-out process server article)
+holds two hardware tables: its prerequisites include the page shared with the configuration server [2.1]
+(8 cores, 16 GB -- 12 GB in 2017 [2.2] --, 600 GB free for the cache and 600 GB for retention), then a note
+that capacity planning decides the configuration for the load, and its own section "sizing requirements for a
+scale-out process server" [7.1], whose smallest row is 4 vCPU, 8 GB, 300 GB for up to 85 machines and
+250 GB/day. For a **scale-out process server** the seed's own, load-based table [7.1] decides: a host built to
+its small row is a supported process server for that load. [2.1]'s cores and memory are the configuration
+server's smallest row [7.2] (8 vCPU, 16 GB), which is the table a **configuration server** is sized by. What
+[2.1] adds that the tiers do not say is enforced where it applies, not as a second sizing verdict: the 600 GB
+free on the cache drive is Unified Setup's own space check [1.3] (preflight ``cache_space``, the install
+module; a small-tier host's 300 GB cache disk installs with ``skip_space_check``), and the retention drive is
+reported as a note when its free space is known.
 """
 
 from __future__ import annotations
@@ -51,9 +64,13 @@ class Tier:
     cache_disk_gb: int
     max_daily_churn_gb: int
     max_protected_machines: int
+    source: str  # the reference section of the table the row comes from
 
     def describe(self) -> str:
-        return f"{self.name}: {self.vcpus} vCPU, {self.memory_gb} GB memory, {self.cache_disk_gb} GB cache disk"
+        return (
+            f"{self.name} {self.source}: {self.vcpus} vCPU, {self.memory_gb} GB memory, "
+            f"{self.cache_disk_gb} GB cache disk"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return to_jsonable(self)
@@ -62,29 +79,35 @@ class Tier:
 # [7.1] Scale-out process server, seed (fr, 2017) table and 2018/2021 revisions: numbers unchanged, only the
 # range wording drifted (see module docstring). Clock speed 2.5 GHz in every row. Rows assume each source
 # machine has 3 x 100 GB disks.
+SCALE_OUT_PS_TABLE = "[7.1]"
 SCALE_OUT_PS_TIERS: tuple[Tier, ...] = (
-    Tier("small", PROCESS_SERVER, 4, 2, 2, 8, 300, 250, 85),
-    Tier("medium", PROCESS_SERVER, 8, 2, 4, 12, 600, 1 * GB_PER_TB, 150),
-    Tier("large", PROCESS_SERVER, 12, 2, 6, 24, 1 * GB_PER_TB, 2 * GB_PER_TB, 225),
+    Tier("small", PROCESS_SERVER, 4, 2, 2, 8, 300, 250, 85, SCALE_OUT_PS_TABLE),
+    Tier("medium", PROCESS_SERVER, 8, 2, 4, 12, 600, 1 * GB_PER_TB, 150, SCALE_OUT_PS_TABLE),
+    Tier("large", PROCESS_SERVER, 12, 2, 6, 24, 1 * GB_PER_TB, 2 * GB_PER_TB, 225, SCALE_OUT_PS_TABLE),
 )
 
 # [7.2] Configuration server with its in-built process server. "< 100" machines in the first row, then
 # "100 to 150" (2021 keeps 100-150) and "150 to 200" (2021: 151-200); daily change "500 GB or less", then
 # "500 GB to 1 TB" (2021: 501 GB-1 TB), then "1 TB to 2 TB".
+# Its smallest row (8 vCPU, 16 GB) is also the cores and memory of the requirements page [2.1].
+CONFIGURATION_SERVER_TABLE = "[7.2]"
 CONFIGURATION_SERVER_TIERS: tuple[Tier, ...] = (
-    Tier("small", CONFIGURATION_SERVER, 8, 2, 4, 16, 300, 500, 99),
-    Tier("medium", CONFIGURATION_SERVER, 12, 2, 6, 18, 600, 1 * GB_PER_TB, 150),
-    Tier("large", CONFIGURATION_SERVER, 16, 2, 8, 32, 1 * GB_PER_TB, 2 * GB_PER_TB, 200),
+    Tier("small", CONFIGURATION_SERVER, 8, 2, 4, 16, 300, 500, 99, CONFIGURATION_SERVER_TABLE),
+    Tier("medium", CONFIGURATION_SERVER, 12, 2, 6, 18, 600, 1 * GB_PER_TB, 150, CONFIGURATION_SERVER_TABLE),
+    Tier("large", CONFIGURATION_SERVER, 16, 2, 8, 32, 1 * GB_PER_TB, 2 * GB_PER_TB, 200, CONFIGURATION_SERVER_TABLE),
 )
 
 _TIERS_BY_ROLE = {PROCESS_SERVER: SCALE_OUT_PS_TIERS, CONFIGURATION_SERVER: CONFIGURATION_SERVER_TIERS}
+TABLES = {
+    PROCESS_SERVER: f"{SCALE_OUT_PS_TABLE} scale-out process server sizing",
+    CONFIGURATION_SERVER: f"{CONFIGURATION_SERVER_TABLE} configuration server (in-built process server) sizing",
+}
 
-# [2.1] Configuration / scale-out process server requirements, current revision (12/04/2023). The early-2017
-# revision [2.2] asked for 12 GB of RAM; the current one asks for 16 GB.
-REQUIRED_CORES = 8
-REQUIRED_MEMORY_GB = 16
-REQUIRED_CACHE_FREE_GB = 600
-REQUIRED_RETENTION_FREE_GB = 600
+# [1.3] Unified Setup refuses an install location with less than 600 GB free unless /SkipSpaceCheck; the
+# requirements page [2.1] states the same 600 GB as "free for the process server cache".
+SETUP_FREE_SPACE_GB = 600
+# [2.1] 600 GB free on a retention drive (used for failback); not part of any sizing row.
+RETENTION_FREE_GB = 600
 
 
 @dataclass(frozen=True)
@@ -213,11 +236,23 @@ class SizingVerdict:
 
 
 @dataclass
-class RequirementsCheck:
-    """Result of checking a host against the configuration / process server hardware requirements [2.1]."""
+class HostAssessment:
+    """THE sizing verdict of a host for its role: ``ok``, one sentence, the table it was judged by.
 
+    ``tier`` is the highest row met; with a planned load, ``needed_tier`` is the row the load needs and ``ok``
+    says whether the host meets it; without one, ``ok`` says whether it meets the smallest row. ``notes`` are
+    what other reference sections ask that a sizing row does not (setup's free-space check [1.3], the
+    retention drive [2.1]): worth acting on, never a second verdict.
+    """
+
+    role: str
+    table: str
     ok: bool
+    verdict: str
+    tier: Tier | None
+    needed_tier: Tier | None = None
     shortfalls: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return to_jsonable(self)
@@ -313,30 +348,65 @@ def sizing_verdict(
         return SizingVerdict(False, host.tier, None, [needed.reason])
     drivers = _load_drivers(load, needed.tier, tiers_for(role))
     shortfalls = [
-        f"{option}: needs {need:g} {_UNIT[option]} for {drivers}, host has {have:g}"
+        f"{option}: needs {need:g} {_UNIT[option]} for {drivers}, host has {have:g} "
+        f"({needed.tier.name} tier {needed.tier.source})"
         for option, have, need in _host_shortfalls(facts, needed.tier, tolerance)
     ]
     return SizingVerdict(not shortfalls, host.tier, needed.tier, shortfalls)
 
 
-def check_server_requirements(facts: HostFacts) -> RequirementsCheck:
-    """Check a configuration server or scale-out process server host against [2.1] (8 cores, 16 GB, 600 GB).
-
-    The cache check uses ``cache_free_gb`` when known (the document asks for 600 GB *free*), else the cache
-    disk size; retention is checked only when ``retention_free_gb`` is known. These are exact minimums: no
-    reporting tolerance, as the document states them as requirements.
-    """
+def _notes(facts: HostFacts) -> list[str]:
+    """What [1.3] and [2.1] ask beyond a sizing row, for this host (only when it is short of it)."""
+    notes = []
     cache_free = facts.cache_free_gb if facts.cache_free_gb is not None else facts.cache_disk_gb
-    checks = [
-        ("vcpus", facts.vcpus, REQUIRED_CORES, "CPU cores"),
-        ("memory_gb", facts.memory_gb, REQUIRED_MEMORY_GB, "GB RAM (16 GB since the 2023 revision; 12 GB in 2017)"),
-        ("cache_free_gb", cache_free, REQUIRED_CACHE_FREE_GB, "GB free for the process server cache"),
-    ]
-    if facts.retention_free_gb is not None:
-        checks.append(
-            ("retention_free_gb", facts.retention_free_gb, REQUIRED_RETENTION_FREE_GB, "GB free for retention")
+    if cache_free < SETUP_FREE_SPACE_GB:
+        notes.append(
+            f"cache drive has {cache_free:g} GB free: Unified Setup needs {SETUP_FREE_SPACE_GB} GB free on the install "
+            "drive [1.3] unless skip_space_check (asr_skip_space_check), which a small-tier host's 300 GB cache "
+            "disk [7.1] needs"
         )
-    shortfalls = [
-        f"{option}: host has {have:g}, needs {need} {what}" for option, have, need, what in checks if have < need
-    ]
-    return RequirementsCheck(not shortfalls, shortfalls)
+    if facts.retention_free_gb is not None and facts.retention_free_gb < RETENTION_FREE_GB:
+        notes.append(
+            f"retention drive has {facts.retention_free_gb:g} GB free; the requirements page asks for "
+            f"{RETENTION_FREE_GB} GB for failback [2.1]"
+        )
+    return notes
+
+
+def assess_host(
+    facts: HostFacts,
+    role: str = PROCESS_SERVER,
+    load: PlannedLoad | None = None,
+    tolerance: float = REPORTED_SIZE_TOLERANCE,
+) -> HostAssessment:
+    """The one sizing verdict of a host for ``role``, judged by that role's table (see the module docstring).
+
+    A scale-out process server is judged by [7.1], a configuration server by [7.2]. With ``load``: does the
+    host meet the row that load needs; without: does it meet the smallest row.
+    """
+    table = TABLES[require_choice("role", role, ROLES)]
+    host = qualifying_tier(facts, role, tolerance)
+    notes = _notes(facts)
+    if load is None:
+        if host.tier is None:
+            verdict = f"meets no row of the {table} table"
+            return HostAssessment(role, table, False, verdict, None, None, list(host.shortfalls), notes)
+        tier = host.tier
+        verdict = (
+            f"{tier.name} tier {tier.source}: up to {tier.max_protected_machines} machines and "
+            f"{tier.max_daily_churn_gb} GB/day"
+        )
+        return HostAssessment(role, table, True, verdict, tier, None, [], notes)
+    result = sizing_verdict(facts, load, role, tolerance)
+    shortfalls = list(result.shortfalls)
+    carried = f"{load.protected_machines} machines and {load.daily_churn_gb:g} GB/day"
+    if result.needed_tier is None:
+        verdict = f"cannot carry {carried} alone"
+    elif result.fits:
+        verdict = f"carries {carried}: needs the {result.needed_tier.name} tier {result.needed_tier.source}"
+    else:
+        verdict = (
+            f"cannot carry {carried}: needs the {result.needed_tier.name} tier {result.needed_tier.source}, "
+            f"host meets {f'the {host.tier.name} tier' if host.tier else 'no tier'}"
+        )
+    return HostAssessment(role, table, result.fits, verdict, host.tier, result.needed_tier, shortfalls, notes)

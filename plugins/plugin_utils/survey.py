@@ -183,7 +183,11 @@ def _health(installed: bool, cache: dict[str, Any] | None, not_running: list[str
 
 
 def _sizing(probe: dict[str, Any], cache: dict[str, Any] | None, role: str | None) -> dict[str, Any]:
-    """``HostFacts`` for sizing.py, the tier the host qualifies for [7.1, 7.2], and the [2.1] requirements."""
+    """``HostFacts`` for sizing.py and the host's one sizing verdict (:func:`sizing.assess_host`) for its role.
+
+    A scale-out process server (or a bare host) is judged by [7.1], a configuration server by [7.2]; ``table``
+    says which. ``notes`` carry setup's free-space check [1.3] and the retention drive [2.1].
+    """
     cpu = probe.get("cpu") or {}
     facts = sizing.HostFacts(
         vcpus=max(1, int(cpu.get("logical_processors") or 1)),
@@ -192,14 +196,17 @@ def _sizing(probe: dict[str, Any], cache: dict[str, Any] | None, role: str | Non
         cache_free_gb=(cache or {}).get("free_gb"),
     )
     sized_as = role or sizing.PROCESS_SERVER
-    qualification = sizing.qualifying_tier(facts, sized_as)
+    assessment = sizing.assess_host(facts, sized_as)
     return {
         "host_facts": facts.to_dict(),
         "role": sized_as,
-        "tier": qualification.tier.name if qualification.tier else None,
-        "tier_detail": qualification.tier.to_dict() if qualification.tier else None,
-        "shortfalls": list(qualification.shortfalls),
-        "requirements": sizing.check_server_requirements(facts).to_dict(),
+        "table": assessment.table,
+        "ok": assessment.ok,
+        "verdict": assessment.verdict,
+        "tier": assessment.tier.name if assessment.tier else None,
+        "tier_detail": assessment.tier.to_dict() if assessment.tier else None,
+        "shortfalls": list(assessment.shortfalls),
+        "notes": list(assessment.notes),
     }
 
 

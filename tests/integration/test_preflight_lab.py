@@ -93,7 +93,7 @@ def test_table_names_blocked_hosts_and_reasons_and_fails(estate):
     lines = table(proc.stdout)
     assert set(lines) == {"ps01", "ps02", "ps03", "ps04", "ps05"}, proc.stdout[-4000:]
     assert lines["ps01"].startswith("BLOCKED: install location drive F: is not a fixed drive")
-    assert lines["ps02"].startswith("BLOCKED: tier medium cannot carry 180 machines") and "vcpus" in lines["ps02"]
+    assert lines["ps02"].startswith("BLOCKED: tier medium [7.1] cannot carry 180 machines") and "vcpus" in lines["ps02"]
     assert lines["ps03"].startswith("BLOCKED: reboot pending (PendingFileRenameOperations)")
     assert lines["ps04"].startswith("BLOCKED: configuration server 10.0.0.11 not reachable on 443")
     assert lines["ps05"].startswith("BLOCKED: host unreachable") and "Check the WinRM connection" in lines["ps05"]

@@ -128,7 +128,23 @@ def test_sizing_facts_and_tier(monkeypatch):
     }
     assert sizing["tier"] == "medium"  # 8 vCPU, 12+ GB, 600+ GB [7.1]
     assert survey.host_facts(asr).vcpus == 8
-    assert sizing["requirements"]["ok"] is False  # 256 GB free < 600 GB [2.1]
+    # one verdict, by the scale-out table [7.1]; 256 GB free is a note about setup's space check [1.3]
+    assert sizing["ok"] is True and sizing["table"].startswith("[7.1]") and "requirements" not in sizing
+    assert sizing["verdict"] == "medium tier [7.1]: up to 150 machines and 1024 GB/day"
+    assert sizing["tier_detail"]["source"] == "[7.1]"
+    assert [n for n in sizing["notes"] if "[1.3]" in n] == sizing["notes"] and len(sizing["notes"]) == 1
+
+
+def test_a_host_built_to_the_small_tier_is_not_also_refused_by_another_table(monkeypatch):
+    """Issue 10 item 8: 4 vCPU, 8 GB, 300 GB cache is "small tier" and nothing in the result says otherwise."""
+    probe = copy.deepcopy(PROBE)
+    probe["cpu"] = {"logical_processors": 4, "sockets": 2, "cores": 4}
+    probe["memory_mb"] = 8 * 1024
+    drive = next(v for v in probe["volumes"] if v["drive"] == "D:")
+    drive.update(size_bytes=300 * 1024**3, free_bytes=280 * 1024**3)
+    sizing = run(monkeypatch, {}, [powershell_result(probe)])[2]["asr"]["sizing"]
+    assert sizing["tier"] == "small" and sizing["ok"] is True and sizing["shortfalls"] == []
+    assert not any(isinstance(v, dict) and v.get("ok") is False for v in sizing.values())
 
 
 @pytest.mark.parametrize(

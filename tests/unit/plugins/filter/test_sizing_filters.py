@@ -22,6 +22,19 @@ def test_seed_table_rows_qualify_for_their_tier(facts, tier):
     assert SIZING(facts)["qualifies_for"]["tier"]["name"] == tier
 
 
+def test_the_small_tier_row_has_one_verdict_and_no_contradicting_requirements():
+    """Issue 10 item 8: a host built exactly to the small tier is not refused by a second table."""
+    result = SIZING({"vcpus": 4, "memory_gb": 8, "cache_disk_gb": 300})
+    assert "requirements" not in result
+    assessment = result["assessment"]
+    assert assessment["ok"] is True and assessment["tier"]["name"] == "small"
+    assert assessment["table"] == "[7.1] scale-out process server sizing"
+    with_load = SIZING(
+        {"vcpus": 4, "memory_gb": 8, "cache_disk_gb": 300}, {"protected_machines": 85, "daily_churn_gb": 250}
+    )
+    assert with_load["assessment"]["ok"] is with_load["verdict"]["fits"] is True
+
+
 def test_load_verdict_names_the_shortfall():
     result = SIZING(
         {"vcpus": 8, "memory_gb": 12, "cache_disk_gb": 600}, {"protected_machines": 180, "daily_churn_gb": 500}

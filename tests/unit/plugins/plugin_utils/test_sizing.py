@@ -10,7 +10,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.sizing import (
     SCALE_OUT_PS_TIERS,
     HostFacts,
     PlannedLoad,
-    check_server_requirements,
+    assess_host,
     get_tier,
     planned_load_from,
     qualifying_tier,
@@ -129,7 +129,7 @@ def test_scale_example_2021_one_server_for_200_machines_at_1_5_tb():
 def test_verdict_names_the_shortfall_and_the_load_that_drives_it():
     verdict = sizing_verdict(HostFacts(8, 12, 600), PlannedLoad(180, 900))
     assert not verdict.fits
-    assert "vcpus: needs 12 vCPU for 180 machines, host has 8" in verdict.shortfalls
+    assert "vcpus: needs 12 vCPU for 180 machines, host has 8 (large tier [7.1])" in verdict.shortfalls
     assert verdict.host_tier.name == "medium"
     assert verdict.needed_tier.name == "large"
     churn_driven = sizing_verdict(HostFacts(8, 12, 600), PlannedLoad(100, 1500))
@@ -159,15 +159,58 @@ def test_verdict_fits_exactly_when_the_host_tier_is_at_least_the_needed_tier(vcp
     assert verdict.fits == (verdict.shortfalls == [])
 
 
-def test_requirements_check_current_revision():
-    assert check_server_requirements(HostFacts(8, 16, 600, retention_free_gb=600)).ok
-    result = check_server_requirements(HostFacts(8, 12, 1000, cache_free_gb=500, retention_free_gb=100))
-    assert not result.ok
-    text = " ".join(result.shortfalls)
-    assert "memory_gb" in text and "16" in text
-    assert "cache_free_gb" in text and "600" in text
-    assert "retention_free_gb" in text
-    assert "vcpus" not in text
+def test_a_host_built_to_the_small_tier_gets_one_verdict_ok_by_the_scale_out_table():
+    """Issue 10 item 8: 4 vCPU, 8 GB, 300 GB is a supported scale-out process server ([7.1] small row, the seed's
+    own sizing section); [2.1]'s 8 cores / 16 GB are the configuration server's smallest row [7.2], not a
+    second verdict. What remains of [2.1] is setup's 600 GB free-space check [1.3], reported as a note."""
+    small = assess_host(HostFacts(4, 8, 300, cache_free_gb=299))
+    assert small.ok is True and small.tier.name == "small" and small.shortfalls == []
+    assert small.table.startswith("[7.1]") and small.tier.source == "[7.1]"
+    assert small.verdict == "small tier [7.1]: up to 85 machines and 250 GB/day"
+    (note,) = small.notes
+    assert "600 GB free on the install drive [1.3]" in note and "skip_space_check" in note
+
+
+def test_a_configuration_server_is_judged_by_its_own_table():
+    assert assess_host(HostFacts(8, 16, 600), "configuration_server").tier.name == "small"
+    short = assess_host(HostFacts(8, 12, 600), "configuration_server")
+    assert short.ok is False and short.table.startswith("[7.2]")
+    assert any("memory_gb" in s and "small [7.2]" in s for s in short.shortfalls)
+    # the same host is a medium scale-out process server [7.1]
+    assert assess_host(HostFacts(8, 12, 600)).tier.name == "medium"
+
+
+def test_every_shortfall_names_the_table_it_comes_from():
+    no_row = assess_host(HostFacts(2, 4, 100))
+    assert no_row.ok is False and no_row.verdict == "meets no row of the [7.1] scale-out process server sizing table"
+    assert all("small [7.1]" in s for s in no_row.shortfalls) and len(no_row.shortfalls) == 3
+    loaded = assess_host(HostFacts(8, 12, 600), load=PlannedLoad(180, 900))
+    assert loaded.ok is False and loaded.needed_tier.name == "large"
+    assert (
+        loaded.verdict
+        == "cannot carry 180 machines and 900 GB/day: needs the large tier [7.1], host meets the medium tier"
+    )
+    assert all(s.endswith("(large tier [7.1])") for s in loaded.shortfalls)
+
+
+def test_retention_is_a_note_from_the_requirements_page():
+    result = assess_host(HostFacts(12, 24, 1024, cache_free_gb=900, retention_free_gb=100))
+    assert result.ok is True
+    assert result.notes == ["retention drive has 100 GB free; the requirements page asks for 600 GB for failback [2.1]"]
+    assert assess_host(HostFacts(12, 24, 1024, cache_free_gb=900, retention_free_gb=600)).notes == []
+
+
+@given(
+    vcpus=st.integers(1, 64),
+    memory=st.floats(1, 256),
+    cache=st.floats(0, 8192),
+    machines=st.integers(0, 300),
+    churn=st.floats(0, 3000),
+)
+def test_the_one_verdict_agrees_with_the_tier_and_the_load(vcpus, memory, cache, machines, churn):
+    facts, load = HostFacts(vcpus, memory, cache), PlannedLoad(machines, churn)
+    assert assess_host(facts).ok == (qualifying_tier(facts).tier is not None)
+    assert assess_host(facts, load=load).ok == sizing_verdict(facts, load).fits
 
 
 def test_to_dict_is_json_friendly():
