@@ -21,6 +21,7 @@ churn on that host (``fleet.machines_synthesized`` is then true and moves are on
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -49,6 +50,18 @@ STATUS_TEXT = {
     NO_LOAD: "no planned load",
     UNKNOWN: "survey failed",
 }
+# The summary cards: one per status, so that they add up to the process servers surveyed.
+STATUS_CARDS = {
+    FITS: "Fit their load",
+    OVER: "Cannot carry their load",
+    NO_TIER: "Qualify for no tier",
+    NO_LOAD: "No planned load",
+    UNKNOWN: "Survey failed",
+}
+# Load against a cap is compared, and shown, as a percentage rounded to this many decimals: 80 machines of
+# 10.24 GB/day add up to 819.2000000000005 GB/day in floating point, which is 80.0 % of 1024 GB/day (the
+# planning limit), not above it.
+PERCENT_DECIMALS = 1
 
 
 # ---- checking the inputs -----------------------------------------------------------------------------------
@@ -101,7 +114,7 @@ def _load_from_machines(name: str, machines: Sequence[Mapping[str, Any]]) -> dic
 
 
 def _percent(value: float, cap: float) -> float:
-    return round(100.0 * value / cap, 1) if cap else 0.0
+    return round(100.0 * value / cap, PERCENT_DECIMALS) if cap else 0.0
 
 
 def _host_entry(item: Mapping[str, Any], machines: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -282,6 +295,11 @@ def build_report(
     }
 
 
+def status_cards(summary: Mapping[str, Any]) -> list[tuple[str, str, int]]:
+    """(status, card label, count) for every status: the counts add up to ``summary.process_servers``."""
+    return [(status, label, int(summary["by_status"].get(status, 0))) for status, label in STATUS_CARDS.items()]
+
+
 def health_thresholds() -> list[dict[str, Any]]:
     """[7.5] the portal's warning and critical thresholds, for the report's table."""
     return [
@@ -349,75 +367,107 @@ _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#1f2933;background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #d9e2ec;padding-bottom:4px}
 .meta{color:#52606d;font-size:13px}
-table{border-collapse:collapse;font-size:13px;margin:6px 0}
-th,td{border:1px solid #d9e2ec;padding:4px 8px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;font-size:13px;margin:6px 0;max-width:100%}
+th,td{border:1px solid #d9e2ec;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#f0f4f8}
 .fits{color:#1b7f3b;font-weight:600}.over_capacity,.no_tier,.survey_failed{color:#b42318;font-weight:600}
 .no_planned_load{color:#52606d}
-.cards{display:flex;gap:12px;flex-wrap:wrap}
+.cards{display:flex;gap:12px;flex-wrap:wrap;margin:0 0 12px}
 .card{border:1px solid #d9e2ec;border-radius:6px;padding:8px 14px;min-width:140px}
 .card b{display:block;font-size:22px}
+.chart{display:block;width:100%;height:auto}
 .legend span{display:inline-block;margin-right:14px;font-size:12px}
 .sw{display:inline-block;width:12px;height:12px;vertical-align:middle;margin-right:4px}
 """
 
 _BAR_COLOURS = {"ok": "#2f80ed", "warn": "#f2994a", "over": "#d64545"}
+_AXIS_STEP_PERCENT = 50
 
 
-def _bar_colour(value: float, cap: float, utilisation: float) -> str:
-    if cap and value > cap:
-        return _BAR_COLOURS["over"]
-    if cap and value > cap * utilisation:
-        return _BAR_COLOURS["warn"]
-    return _BAR_COLOURS["ok"]
+def load_bar(value: float, cap: float, utilisation: float) -> dict[str, Any]:
+    """One bar's numbers: the percentage of ``cap`` (rounded, :data:`PERCENT_DECIMALS`) and its state.
+
+    The state compares that same rounded percentage: ``over`` above 100 %, ``warn`` above the planning limit
+    (``utilisation`` as a rounded percentage), else ``ok``. The chart shows this percentage.
+    """
+    percent = _percent(value, cap)
+    limit = round(100.0 * utilisation, PERCENT_DECIMALS)
+    state = "over" if percent > 100 else "warn" if percent > limit else "ok"
+    return {"value": value, "cap": cap, "percent": percent, "limit_percent": limit, "state": state}
+
+
+def axis_max_percent(rows: Sequence[Mapping[str, Any]]) -> int:
+    """The load chart's scale: at least 150 %, else the largest bar rounded up to a tick, so no bar is cut."""
+    largest = max(
+        (_percent(float(row[kind] or 0), row[cap]) for row in rows for kind, cap in _BAR_KINDS if row.get(cap)),
+        default=0.0,
+    )
+    ticks = math.ceil(largest / _AXIS_STEP_PERCENT - 1e-9)
+    return max(150, ticks * _AXIS_STEP_PERCENT)
+
+
+_BAR_KINDS = (("machines", "max_machines"), ("churn", "max_churn"))
+
+
+def _svg_open(css: str, chart_id: str, width: int, height: int, title: str) -> str:
+    """A chart that keeps its proportions and shrinks with the window (never wider than drawn)."""
+    return (
+        f'<svg class="chart {_e(css)}" id="{_e(chart_id)}" xmlns="http://www.w3.org/2000/svg" '
+        f'viewBox="0 0 {width} {height}" style="max-width:{width}px" preserveAspectRatio="xMinYMin meet" '
+        f'role="img" aria-label="{_e(title)}">'
+    )
 
 
 def _load_chart(rows: Sequence[Mapping[str, Any]], utilisation: float, chart_id: str, title: str) -> str:
     """Per server, two bars (machines, churn) against its caps, with the planning line (e.g. 80 %) and the cap.
 
-    Each bar is scaled to its own cap: the cap sits at 100 %, the bar may run past it (drawn up to 150 %).
+    Each bar is scaled to its own cap (the cap sits at 100 %); the scale reaches the largest bar
+    (:func:`axis_max_percent`), so a bar is never cut. A host without a survey or without a tier has no cap:
+    it says which.
     """
     label_w, plot_w, row_h, top = 170, 640, 54, 34
-    scale_max = 1.5
+    scale_max = axis_max_percent(rows)
     width, height = label_w + plot_w + 260, top + row_h * len(rows) + 30
 
-    def x_of(fraction: float) -> float:
-        return label_w + plot_w * min(fraction, scale_max) / scale_max
+    def x_of(percent: float) -> float:
+        return label_w + plot_w * max(0.0, percent) / scale_max
 
+    step = _AXIS_STEP_PERCENT if scale_max <= 300 else 2 * _AXIS_STEP_PERCENT
     parts = [
-        f'<svg class="chart load-chart" id="{_e(chart_id)}" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}">',
+        _svg_open("load-chart", chart_id, width, height, title),
         f'<text x="0" y="16" font-size="14" font-weight="600">{_e(title)}</text>',
     ]
-    for pct in (0, 50, 100, 150):
-        x = x_of(pct / 100)
+    for pct in range(0, scale_max + 1, step):
+        x = x_of(pct)
         parts.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 24}" stroke="#e4e7eb"/>')
         parts.append(f'<text x="{x:.1f}" y="{height - 8}" font-size="11" text-anchor="middle">{pct} %</text>')
     for index, row in enumerate(rows):
         y = top + index * row_h
+        failed = row.get("status") == UNKNOWN
+        tier_text = "survey failed" if failed else f"tier {row['tier'] or 'none'}"
         parts.append(f'<text x="0" y="{y + 18}" font-size="12" font-weight="600">{_e(row["name"])}</text>')
-        parts.append(f'<text x="0" y="{y + 34}" font-size="11" fill="#52606d">tier {_e(row["tier"] or "none")}</text>')
+        parts.append(f'<text x="0" y="{y + 34}" font-size="11" fill="#52606d">{_e(tier_text)}</text>')
         bars = (
             ("machines", row["machines"], row["max_machines"], "machines", 4),
             ("churn", row["churn"], row["max_churn"], "GB/day", 26),
         )
         for kind, value, cap, unit, dy in bars:
             value = float(value or 0)
-            if not cap:
+            if failed or not cap:
+                why = "survey failed: no data" if failed else f"{value:g} {unit} (no tier: no cap)"
                 parts.append(
-                    f'<text x="{label_w}" y="{y + dy + 13}" font-size="11" fill="#b42318">'
-                    f"{_e(kind)}: {value:g} {_e(unit)} (no tier: no cap)</text>"
+                    f'<text x="{label_w}" y="{y + dy + 13}" font-size="11" fill="#b42318">{_e(kind)}: {_e(why)}</text>'
                 )
                 continue
-            frac = value / cap
-            bar_w = max(0.0, x_of(frac) - label_w)
-            colour = _bar_colour(value, cap, utilisation)
+            bar = load_bar(value, cap, utilisation)
+            bar_w = x_of(bar["percent"]) - label_w
             parts.append(
-                f'<rect class="bar bar-{kind}" data-server="{_e(row["name"])}" data-value="{value:g}" '
-                f'data-cap="{cap:g}" x="{label_w}" y="{y + dy}" width="{bar_w:.1f}" height="16" fill="{colour}">'
+                f'<rect class="bar bar-{kind} bar-{bar["state"]}" data-server="{_e(row["name"])}" '
+                f'data-value="{value:g}" data-cap="{cap:g}" data-percent="{bar["percent"]:.{PERCENT_DECIMALS}f}" '
+                f'x="{label_w}" y="{y + dy}" width="{bar_w:.1f}" height="16" fill="{_BAR_COLOURS[bar["state"]]}">'
                 f"<title>{_e(row['name'])} {kind}: {value:g} / {cap:g} {_e(unit)}</title></rect>"
             )
-            line_x, cap_x = x_of(utilisation), x_of(1.0)
+            line_x, cap_x = x_of(bar["limit_percent"]), x_of(100)
             parts.append(
                 f'<line class="line-utilisation" x1="{line_x:.1f}" y1="{y + dy - 2}" x2="{line_x:.1f}" '
                 f'y2="{y + dy + 18}" stroke="#f2994a" stroke-width="2" stroke-dasharray="4 2"/>'
@@ -427,8 +477,8 @@ def _load_chart(rows: Sequence[Mapping[str, Any]], utilisation: float, chart_id:
                 'stroke="#b42318" stroke-width="2"/>'
             )
             parts.append(
-                f'<text x="{label_w + plot_w + 6}" y="{y + dy + 13}" font-size="11">{_e(kind)} {value:g} / '
-                f"{cap:g} {_e(unit)} ({100 * frac:.0f} %)</text>"
+                f'<text x="{label_w + plot_w + 6}" y="{y + dy + 13}" font-size="11">{_e(kind)} '
+                f"{round(value, PERCENT_DECIMALS):g} / {cap:g} {_e(unit)} ({bar['percent']:.{PERCENT_DECIMALS}f} %)</text>"
             )
     parts.append("</svg>")
     return "".join(parts)
@@ -443,8 +493,7 @@ def _health_chart(hosts: Sequence[Mapping[str, Any]]) -> str:
         return label_w + plot_w * max(0.0, min(pct, 100.0)) / 100
 
     parts = [
-        f'<svg class="chart health-chart" id="health-chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="Cache drive free space">',
+        _svg_open("health-chart", "health-chart", width, height, "Cache drive free space"),
         '<text x="0" y="16" font-size="14" font-weight="600">Cache drive free space (%)</text>',
     ]
     for pct in (0, 25, 30, 50, 75, 100):
@@ -455,7 +504,8 @@ def _health_chart(hosts: Sequence[Mapping[str, Any]]) -> str:
         free = (host.get("health") or {}).get("cache_free_percent")
         parts.append(f'<text x="0" y="{y + 13}" font-size="12">{_e(host["name"])}</text>')
         if free is None:
-            parts.append(f'<text x="{label_w}" y="{y + 13}" font-size="11" fill="#52606d">not measured</text>')
+            why = "survey failed" if host.get("status") == UNKNOWN else "not measured"
+            parts.append(f'<text x="{label_w}" y="{y + 13}" font-size="11" fill="#52606d">{why}</text>')
             continue
         free = float(free)
         if free < health.CACHE_FREE_CRITICAL_PERCENT:
@@ -517,7 +567,7 @@ def _host_rows(report: Mapping[str, Any]) -> list[list[str]]:
             [
                 _e(h["name"]),
                 hw,
-                _e(h.get("tier") or "none"),
+                _e("unknown (survey failed)" if h["status"] == UNKNOWN else h.get("tier") or "none"),
                 load_text,
                 _e(h.get("needed_tier")),
                 verdict,
@@ -537,6 +587,7 @@ def _chart_rows_before(report: Mapping[str, Any]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "name": h["name"],
+                "status": h["status"],
                 "tier": h.get("tier"),
                 "machines": load.get("protected_machines", 0),
                 "churn": load.get("daily_churn_gb", 0),
@@ -567,7 +618,6 @@ def render_html(report: Mapping[str, Any]) -> str:
     summary = report["summary"]
     fleet = report.get("fleet")
     plan = (fleet or {}).get("plan")
-    not_fitting = summary["by_status"].get(OVER, 0) + summary["by_status"].get(NO_TIER, 0)
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -578,17 +628,24 @@ def render_html(report: Mapping[str, Any]) -> str:
         "<h1>Azure Site Recovery process server capacity report</h1>",
         f'<p class="meta">Generated {_e(report.get("generated"))} &middot; format {_e(report.get("format"))} &middot; '
         f"planning limit {_e(round(utilisation * 100))} % of each tier's caps &middot; 1 TB = 1024 GB</p>",
+        '<div class="cards" id="status-cards">',
+        f'<div class="card" data-count="{_e(summary["process_servers"])}">Process servers'
+        f"<b>{_e(summary['process_servers'])}</b></div>",
+        *(
+            f'<div class="card {_e(status)}" data-status="{_e(status)}" data-count="{_e(count)}">{_e(label)}'
+            f"<b>{_e(count)}</b></div>"
+            for status, label, count in status_cards(summary)
+        ),
+        "</div>",
         '<div class="cards">',
-        f'<div class="card">Process servers<b>{_e(summary["process_servers"])}</b></div>',
-        f'<div class="card">Fit their load<b>{_e(summary["by_status"].get(FITS, 0))}</b></div>',
-        f'<div class="card">Over capacity / no tier<b>{_e(not_fitting)}</b></div>',
         f'<div class="card">Servers needed<b>{_e(summary.get("servers_needed"))}</b></div>',
         f'<div class="card">Machines to move<b>{_e(summary.get("moves"))}</b></div>',
         "</div>",
         '<p class="legend"><span><i class="sw" style="background:#2f80ed"></i>within the planning limit</span>'
         '<span><i class="sw" style="background:#f2994a"></i>above the planning limit (health warning zone)</span>'
         '<span><i class="sw" style="background:#d64545"></i>above the tier cap</span>'
-        "<span>dashed orange line: planning limit; red line: tier cap</span></p>",
+        "<span>dashed orange line: planning limit; red line: tier cap; percentages are rounded to "
+        f"{PERCENT_DECIMALS} decimal(s) before they are compared</span></p>",
         "<h2>Planned load per process server against its tier</h2>",
         _load_chart(_chart_rows_before(report), utilisation, "load-chart-planned", "Planned load (before moves)"),
     ]

@@ -226,3 +226,76 @@ def test_bad_options_are_refused_even_without_a_planned_load():
     with pytest.raises(cr.InvalidOption, match="source_machines"):
         cr.build_report(no_load, ["vm1"])
     assert cr.build_report(no_load)["fleet"] is None
+
+
+# ---- issue 10 item 6: numbers compared as shown, cards add up, failed surveys named, nothing clipped --------
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def chart(page, chart_id):
+    return ET.fromstring(re.search(rf'<svg[^>]*id="{chart_id}".*?</svg>', page, re.S).group(0))
+
+
+def bars(root):
+    return {(r.get("data-server"), r.get("class").split()[1]): r for r in root.iter(f"{SVG}rect")}
+
+
+def twelve_hosts():
+    """9 fit, 1 over capacity (300 machines on a small tier: 353 %), 1 below every tier, 1 survey failed."""
+    fitting = [host(f"ps{i:02d}", MEDIUM, {"protected_machines": 50, "daily_churn_gb": 300}) for i in range(1, 10)]
+    return [
+        *fitting,
+        host("ps10", SMALL, {"protected_machines": 300, "daily_churn_gb": 200}),
+        host("ps11", {"vcpus": 2, "memory_gb": 4.0, "cache_gb": 100.0, "cache_free_gb": 90.0}),
+        {"name": "ps12", "info": {"failed": True, "msg": "WinRM: connection refused"}, "planned_load": None},
+    ]
+
+
+def test_eighty_percent_of_a_cap_is_within_the_planning_limit_and_shown_as_compared():
+    # 80 machines of 10.24 GB/day: 819.2000000000005 GB/day in floating point, 80 % of a medium server's 1024.
+    machines = [{"name": f"vm{i:02d}", "daily_churn_gb": 10.24, "current_process_server": "ps02"} for i in range(80)]
+    report = cr.build_report([host("ps02", MEDIUM)], machines)
+    (server,) = report["fleet"]["plan"]["servers"]
+    assert server["daily_churn_gb"] > 819.2  # the float the planner adds up
+    churn = bars(chart(cr.render_html(report), "load-chart-plan"))[("ps02", "bar-churn")]
+    assert churn.get("fill") == "#2f80ed" and "bar-ok" in churn.get("class")  # within the limit, not orange
+    assert churn.get("data-percent") == "80.0"
+    assert "(80.0 %)" in cr.render_html(report)
+    assert cr.load_bar(819.2000000000005, 1024, 0.8)["state"] == "ok"
+    assert cr.load_bar(819.3, 1024, 0.8)["state"] == "ok"  # 80.01 %, shown and compared as 80.0 %
+    assert cr.load_bar(820, 1024, 0.8)["state"] == "warn"  # 80.1 %
+    assert cr.load_bar(1024.04, 1024, 0.8)["state"] == "warn"  # 100.0 %: at the cap, not over it
+    assert cr.load_bar(1025, 1024, 0.8)["state"] == "over"
+
+
+def test_summary_cards_add_up_to_the_fleet_and_a_failed_survey_is_named():
+    report = cr.build_report(twelve_hosts())
+    page = cr.render_html(report)
+    cards = re.search(r'<div class="cards"[^>]*>(.*?)\n</div>\n', page, re.S).group(1)  # the first row of cards
+    counts = dict(re.findall(r'<div class="card[^"]*"[^>]*>([^<]+)<b>(\d+)</b></div>', cards))
+    assert counts.pop("Process servers") == "12"
+    assert counts == {"Fit their load": "9", "Cannot carry their load": "1", "Qualify for no tier": "1",
+                      "No planned load": "0", "Survey failed": "1"}  # fmt: skip
+    assert sum(int(n) for n in counts.values()) == 12
+    planned = chart(page, "load-chart-planned")
+    texts = ["".join(t.itertext()) for t in planned.iter(f"{SVG}text")]
+    assert "survey failed" in texts and "machines: survey failed: no data" in texts
+    row = re.search(r"<tr><td>ps12</td>.*?</tr>", page).group(0)
+    assert "unknown (survey failed)" in row and ">none<" not in row and "no tier" not in row
+    health = ["".join(t.itertext()) for t in chart(page, "health-chart").iter(f"{SVG}text")]
+    assert health[health.index("ps12") + 1] == "survey failed"
+
+
+def test_no_bar_is_clipped_the_scale_reaches_the_largest():
+    report = cr.build_report(twelve_hosts())
+    root = chart(cr.render_html(report), "load-chart-planned")
+    by_key = bars(root)
+    over = by_key[("ps10", "bar-machines")]  # 300 of 85 machines
+    fitting = by_key[("ps01", "bar-machines")]  # 50 of 150 machines
+    ratio = float(over.get("width")) / float(fitting.get("width"))
+    assert ratio == pytest.approx(352.9 / 33.3, rel=0.01)  # proportional: not cut at 150 %
+    assert over.get("data-percent") == "352.9"
+    ticks = ["".join(t.itertext()) for t in root.iter(f"{SVG}text") if "".join(t.itertext()).endswith(" %")]
+    assert ticks[-1] == "400 %"
+    plot_right = float(root.get("viewBox").split()[2]) - 260
+    assert float(over.get("x")) + float(over.get("width")) <= plot_right + 0.1
