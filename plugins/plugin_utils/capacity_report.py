@@ -476,9 +476,9 @@ def _load_chart(rows: Sequence[Mapping[str, Any]], utilisation: float, chart_id:
                 f'<line class="line-cap" x1="{cap_x:.1f}" y1="{y + dy - 2}" x2="{cap_x:.1f}" y2="{y + dy + 18}" '
                 'stroke="#b42318" stroke-width="2"/>'
             )
+            shown = f"{round(value, PERCENT_DECIMALS):g} / {cap:g} {unit} ({bar['percent']:.{PERCENT_DECIMALS}f} %)"
             parts.append(
-                f'<text x="{label_w + plot_w + 6}" y="{y + dy + 13}" font-size="11">{_e(kind)} '
-                f"{round(value, PERCENT_DECIMALS):g} / {cap:g} {_e(unit)} ({bar['percent']:.{PERCENT_DECIMALS}f} %)</text>"
+                f'<text x="{label_w + plot_w + 6}" y="{y + dy + 13}" font-size="11">{_e(kind)} {_e(shown)}</text>'
             )
     parts.append("</svg>")
     return "".join(parts)
