@@ -354,6 +354,35 @@ def protected_file_facts(host: Host, path: str) -> dict[str, Any]:
     return result
 
 
+# ---- Get-PassphraseFileFact ([1.2, 1.3] /PassphraseFilePath: never its text) ---------------------------------
+PROFILE_LIST = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList"
+
+
+def passphrase_file_facts(host: Host, path: str) -> dict[str, Any]:
+    """Existence, line counts and whether ``path`` is under the profiles folder (ProfileList ProfilesDirectory,
+    else ``<system drive>\\Users``). LAB: the lab's file system keeps no read permissions, so an existing file is
+    readable (every lab session is a local administrator or SYSTEM)."""
+    profiles = ps_string(host.reg_get(PROFILE_LIST, "ProfilesDirectory")) or f"{host.system_drive}\\Users"
+    profiles = profiles.rstrip("\\")
+    result: dict[str, Any] = {
+        "path": path,
+        "exists": False,
+        "readable": False,
+        "error": None,
+        "lines": None,
+        "non_empty_lines": None,
+        "profiles_directory": profiles,
+        "under_user_profile": path.lower().startswith(profiles.lower() + "\\"),
+    }
+    if not host.is_file(path):
+        return result
+    lines = split_lines(read_shared_text(host, path))
+    result.update(
+        exists=True, readable=True, lines=len(lines), non_empty_lines=sum(1 for line in lines if line.strip())
+    )
+    return result
+
+
 # ---- Get-SessionIdentity ------------------------------------------------------------------------------------
 def session_identity(ctx: scripts.ScriptContext) -> dict[str, Any]:
     """Who runs the call: a WinRM call without become is a network logon (token group NETWORK, S-1-5-2);
@@ -409,6 +438,8 @@ def probe(ctx: scripts.ScriptContext) -> str:
         )
     if ctx.param("ProxySettingsFilePath"):
         checks["proxy_settings_file"] = protected_file_facts(host, ctx.param("ProxySettingsFilePath"))
+    if ctx.param("PassphraseFilePath"):
+        checks["passphrase_file"] = passphrase_file_facts(host, str(ctx.param("PassphraseFilePath")))
     survey["checks"] = checks
     survey["probe"] = "probe v1"
     ctx.changed = False  # $Ansible.Changed = $false

@@ -32,6 +32,13 @@ options:
     description:
       - Path, on the managed host, of a file that already holds the passphrase; an alternative to
         O(passphrase). Modules that do not need it ignore it.
+      - When Unified Setup would run, the read-only probe checks the file first - it exists, the session that runs
+        setup can read it, and it holds exactly one non-empty line (C(genpassphrase.exe -v > file)) - and the task
+        refuses before any change otherwise, in check mode too, naming the option and the path. Its content is
+        never returned.
+      - A file under a user profile (for example C(C:\Users\Administrator\Desktop\Passphrase.txt)) gets a warning -
+        profiles are per-user, so SYSTEM (become) or another administrator may not read it, and it leaves the
+        passphrase on a desktop. Prefer O(passphrase) from Ansible Vault.
     type: str
 notes:
   - The options above are shared by every module of the C(asr.process_server.process_server) action group,

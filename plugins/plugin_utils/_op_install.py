@@ -124,6 +124,7 @@ def install_spec(args: dict[str, Any], installer: Installer) -> InstallSpec:
             skip_space_check=args["skip_space_check"],
             configuration_server_version=cs_version,
             reboot=args["reboot"],
+            passphrase_file=passphrase_file,
         ),
         env_type=unified_setup.canonical_env_type(args["env_type"]),
         data_port=data_port,
@@ -149,6 +150,7 @@ def probe_parameters(spec: InstallSpec) -> dict[str, Any]:
         installer_path=installer.remote_path,
         installer_checksum=bool(installer.sha256) or installer.local_path is not None,
         installer_upload_name=upload_name_for([installer]),
+        passphrase_file=spec.passphrase_file,
     )
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import survey, unified_setup
+from . import registration_plan, survey, unified_setup
 from .errors import InvalidOption
 from .versions import Version, parse_version
 
@@ -73,6 +73,8 @@ class HostState:
     # A controller package already transferred into the host's temporary folder (probe InstallerUploadName),
     # which setup_start moves to the staging path: the probe's checks.installer_upload.
     installer_upload: dict[str, Any] | None = None
+    # The passphrase file setup reads (probe PassphraseFilePath): checks.passphrase_file, never its text.
+    passphrase_file: dict[str, Any] | None = None
 
     @property
     def csps_installed(self) -> bool:
@@ -130,6 +132,7 @@ def host_state(probe: dict[str, Any]) -> HostState:
         installer=checks.get("installer"),
         identity=probe.get("identity"),
         installer_upload=checks.get("installer_upload"),
+        passphrase_file=checks.get("passphrase_file"),
     )
 
 
@@ -178,6 +181,7 @@ class InstallRequest:
     skip_space_check: bool = False
     configuration_server_version: Version | None = None
     reboot: bool = False
+    passphrase_file: str | None = None  # /PassphraseFilePath on the host (None: the module writes one from passphrase)
 
 
 # ---- shared preflight pieces -------------------------------------------------------------------------------
@@ -228,6 +232,61 @@ def check_installer_file(state: HostState, installer: Installer) -> str | None:
             f"{installer.sha256}. Download the package again or correct installer_checksum."
         )
     return None
+
+
+PASSPHRASE_FILE_NAMES = "passphrase_file (asr_passphrase_file in the playbooks)"
+PASSPHRASE_FILE_FIX = (
+    "Put the configuration server's passphrase in it on one line (on the configuration server: genpassphrase.exe -v "
+    "[3.2]), or give it in passphrase instead (asr_passphrase, from Ansible Vault): the module then writes it to a "
+    "file only SYSTEM and Administrators can read, for the duration of setup, and removes it."
+)
+
+
+def _profile_note(facts: dict[str, Any]) -> str:
+    if not facts.get("under_user_profile"):
+        return ""
+    return (
+        f" It is under a user profile ({facts.get('profiles_directory')}), which is per-user: SYSTEM (become) or "
+        "another administrator may not see or read it."
+    )
+
+
+def check_passphrase_file(state: HostState, path: str | None) -> str | None:
+    """``/PassphraseFilePath`` [1.2, 1.3]: the file exists, setup's session can read it, ONE non-empty line.
+
+    Setup reads the passphrase from it and validates it against the configuration server [1.3]; a file it cannot
+    use makes setup fail after the package transfer, so it is refused before any change. The probe reports only
+    facts about the file (``checks.passphrase_file``), never its text; None when no file is used or not checked.
+    """
+    facts = state.passphrase_file
+    if path is None or facts is None:
+        return None
+    where = f"{PASSPHRASE_FILE_NAMES}: {path}"
+    if not facts.get("exists"):
+        problem = "does not exist on the host (or the session that runs setup cannot see it)"
+    elif not facts.get("readable"):
+        problem = f"cannot be read by the session that runs setup ({facts.get('error') or 'access denied'})"
+    elif not facts.get("non_empty_lines"):
+        problem = "is empty"
+    elif facts["non_empty_lines"] > 1:
+        problem = f"holds {facts['non_empty_lines']} non-empty lines; setup reads the passphrase from one line"
+    else:
+        return None
+    return f"{where} {problem}, so Unified Setup would fail [1.3].{_profile_note(facts)} {PASSPHRASE_FILE_FIX}"
+
+
+def passphrase_file_warning(state: HostState, path: str | None) -> str | None:
+    """A usable passphrase file under a user profile: why that is fragile, and the better way."""
+    facts = state.passphrase_file or {}
+    if path is None or not facts.get("under_user_profile"):
+        return None
+    return (
+        f"{PASSPHRASE_FILE_NAMES}: {path} is under a user profile ({facts.get('profiles_directory')}). Profiles are "
+        "per-user, so SYSTEM (the become user) or a new administrator may not be able to read it, and it leaves the "
+        "configuration server's passphrase in a file on that user's desktop or documents. Prefer passphrase from "
+        "Ansible Vault (asr_passphrase): the module writes it to a file only SYSTEM and Administrators can read, for "
+        "the duration of setup, and removes it."
+    )
 
 
 def _same_package(facts: dict[str, Any] | None, installer: Installer) -> bool:
@@ -351,12 +410,16 @@ def plan_install(state: HostState, request: InstallRequest) -> Plan:
         check_os(state),
         _check_install_location(state, request.install_location, request.skip_space_check),
         check_installer_file(state, request.installer),
+        check_passphrase_file(state, request.passphrase_file),
         check_configuration_server_reachable(state, request.configuration_server_ip),
         check_privilege(state),
     ):
         if failure:
             plan.failure = failure
             return plan
+    warning = passphrase_file_warning(state, request.passphrase_file)
+    if warning:
+        plan.warnings.append(warning)
     reboot_steps, failure = check_pending_reboot(state, request.reboot)
     if failure:
         plan.failure = failure
@@ -378,10 +441,8 @@ def _installed(state: HostState, request: InstallRequest, plan: Plan, version: V
         raise AssertionError("installed is not None")
     registered = state.registered_cs_ip
     if registered and registered != request.configuration_server_ip:
-        plan.failure = (
-            f"The process server is installed ({installed}) and registered to configuration server {registered}, "
-            f"not {request.configuration_server_ip}. Re-register it with asr.process_server.register (install "
-            "does not move a process server)."
+        plan.failure = f"Installed at {installed}. " + registration_plan.foreign_configuration_server_message(
+            registered, request.configuration_server_ip
         )
         return plan
     plan.version_after = str(installed)

@@ -89,16 +89,19 @@ def check_configuration_server(asr: dict[str, Any], configuration_server_ip: str
     (and re-register with) a server outside the estate the task was given, so it is refused before any change.
     """
     current = foreign_configuration_server(asr, configuration_server_ip)
-    if current is None:
-        return
-    raise PlanningError(
+    if current is not None:
+        raise PlanningError(foreign_configuration_server_message(current, str(configuration_server_ip)))
+
+
+def foreign_configuration_server_message(current: str, wanted: str) -> str:
+    """What is wrong and what to do, for a process server registered to ``current`` instead of ``wanted``."""
+    return (
         f"The process server is registered to configuration server {current} (amethyst.conf PS_CS_IP [6.5]), not "
-        f"to {configuration_server_ip} (configuration_server_ip; asr_configuration_server_ip in the playbooks), so "
-        "nothing was changed on it: cdpcli.exe --registermt re-registers with the configured server only, and no "
-        "silent command moves a process server to another configuration server [3.3]. If it belongs to the other "
-        "configuration server, leave it out of this run (its inventory group or --limit); if it must move, use the "
-        "Process Server configuration tool (cspsconfigtool) on the host, or uninstall it and install it against "
-        f"{configuration_server_ip}."
+        f"to {wanted} (configuration_server_ip; asr_configuration_server_ip in the playbooks), so nothing was "
+        "changed on it: cdpcli.exe --registermt re-registers with the configured server only, and no silent command "
+        "moves a process server to another configuration server [3.3]. If it belongs to the other configuration "
+        "server, leave it out of this run (its inventory group or --limit); if it must move, use the Process Server "
+        f"configuration tool (cspsconfigtool) on the host, or uninstall it and install it against {wanted}."
     )
 
 

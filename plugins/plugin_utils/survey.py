@@ -38,6 +38,7 @@ def probe_parameters(
     log_tail_lines: int = 40,
     check_registered_configuration_server: bool = False,
     proxy_settings_file: str | None = None,
+    passphrase_file: str | None = None,
 ) -> dict[str, Any]:
     """The ``param()`` values of probe.ps1: the names to look for come from the domain core, not the script.
 
@@ -45,6 +46,8 @@ def probe_parameters(
     (``checks.registered_configuration_server``); ``proxy_settings_file`` reports that file's existence, SHA256
     and access SIDs (``checks.proxy_settings_file``), never its text. ``installer_upload_name`` reports a package
     the controller transfers into the host's ``$env:SystemRoot\\Temp`` (``checks.installer_upload``, with ``folder``).
+    ``passphrase_file`` reports whether setup's ``/PassphraseFilePath`` can be read and how many (non-empty) lines
+    it holds, and whether it lies under a user profile (``checks.passphrase_file``), never its text.
     """
     names = sorted({name for p in uninstall_plan.KNOWN_PRODUCTS for name in p.names})
     services = [*product.PROCESS_SERVER_SERVICES, *product.CONFIGURATION_SERVER_EXTRA_SERVICES]
@@ -61,6 +64,7 @@ def probe_parameters(
         "LogTailLines": log_tail_lines,
         "CheckRegisteredConfigurationServer": check_registered_configuration_server,
         "ProxySettingsFilePath": proxy_settings_file or "",
+        "PassphraseFilePath": passphrase_file or "",
     }
 
 

@@ -117,6 +117,29 @@ def test_fresh_host_and_optional_checks():
     assert installer["exists"] is True and installer["file_version"] == VERSION and len(installer["sha256"]) == 64
 
 
+def test_the_passphrase_file_check_counts_lines_and_never_returns_the_text():
+    # the twin of probe.ps1 Get-PassphraseFileFact (its real text runs under pwsh in
+    # tests/unit/plugins/action/test_probe_passphrase_file.py): the same fields from the emulated host
+    host = new_host("ps02", "10.0.0.22")
+    desktop = r"C:\Users\Administrator\Desktop\Passphrase.txt"
+    host.mkdir(r"C:\Users\Administrator\Desktop")
+    host.write_file(desktop, "\ufeffLab-Secret-0042\r\n\r\n".encode())
+    got = run_probe(host, PassphraseFilePath=desktop)["checks"]["passphrase_file"]
+    assert got == {
+        "path": desktop,
+        "exists": True,
+        "readable": True,
+        "error": None,
+        "lines": 2,
+        "non_empty_lines": 1,
+        "profiles_directory": "C:\\Users",
+        "under_user_profile": True,
+    }
+    missing = run_probe(host, PassphraseFilePath=r"D:\pp.txt")["checks"]["passphrase_file"]
+    assert missing["exists"] is False and missing["lines"] is None and missing["under_user_profile"] is False
+    assert "Lab-Secret-0042" not in json.dumps(got)
+
+
 def test_cs_unreachable_fault():
     host = installed_ps()
     host.faults["cs_unreachable"] = True

@@ -34,7 +34,10 @@ param (
     # server this host is registered to (amethyst.conf PS_CS_IP / PS_CS_PORT [6.5]).
     [bool]$CheckRegisteredConfigurationServer = $false,
     # Optional check: a [ProxySettings] file [8]: existence, SHA256 and who may access it; never its text.
-    [string]$ProxySettingsFilePath = ''
+    [string]$ProxySettingsFilePath = '',
+    # Optional check: the passphrase file Unified Setup reads (/PassphraseFilePath [1.2, 1.3]): exists, readable by
+    # this session, how many (non-empty) lines, under a user profile. Never its text.
+    [string]$PassphraseFilePath = ''
 )
 
 $ErrorActionPreference = 'Stop'
@@ -410,6 +413,44 @@ function Get-ProtectedFileFact {
     return $result
 }
 
+function Get-PassphraseFileFact {
+    # /PassphraseFilePath [1.2, 1.3]: setup reads the configuration server's passphrase from this file (one line:
+    # genpassphrase.exe -v [3.2]) as the session that runs setup, the same session as this read. Reports whether
+    # it can, how many lines (and non-empty lines) it holds and whether it lies under a user profile; the text
+    # itself is read only to count lines and never leaves this function.
+    param ([string]$Path)
+    $profiles = Get-RegistryValue -Path 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList' -Name 'ProfilesDirectory'
+    if (-not $profiles) {
+        $profiles = [string]$env:SystemDrive + '\Users'  # Windows' default profiles folder
+    }
+    $profiles = ([string]$profiles).TrimEnd('\')
+    $result = [ordered]@{
+        path = $Path
+        exists = $false
+        readable = $false
+        error = $null
+        lines = $null
+        non_empty_lines = $null
+        profiles_directory = $profiles
+        under_user_profile = $Path.StartsWith($profiles + '\', [System.StringComparison]::OrdinalIgnoreCase)
+    }
+    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
+        return $result
+    }
+    $result.exists = $true
+    try {
+        $lines = Split-Line -Text (Read-SharedText -Path $Path)
+    }
+    catch {
+        $result.error = $_.Exception.GetBaseException().Message
+        return $result
+    }
+    $result.readable = $true
+    $result.lines = $lines.Count
+    $result.non_empty_lines = @($lines | Where-Object { $_.Trim() -ne '' }).Count
+    return $result
+}
+
 # ---- the survey ------------------------------------------------------------------------------------------
 $survey = Get-HostFact
 $survey.uninstall_entries = Get-UninstallEntry -Names $ProductNames
@@ -438,6 +479,9 @@ if ($CheckRegisteredConfigurationServer -and $survey.amethyst_conf.ps_cs_ip) {
 }
 if ($ProxySettingsFilePath) {
     $survey.checks.proxy_settings_file = Get-ProtectedFileFact -Path $ProxySettingsFilePath
+}
+if ($PassphraseFilePath) {
+    $survey.checks.passphrase_file = Get-PassphraseFileFact -Path $PassphraseFilePath
 }
 if ($ConfigurationServerIp) {
     $survey.checks.configuration_server = Test-TcpPort -Address $ConfigurationServerIp -Port $ConfigurationServerPort -TimeoutMs $ConnectTimeoutMs

@@ -454,3 +454,44 @@ def test_refused_only_when_nothing_that_changes_the_host_ran(monkeypatch):
     probe = with_installer(DRIFTED)
     probe["installed_products"]["csps"]["cx_type"] = "3"
     assert run(monkeypatch, BASE, [ps(probe)])[0]["refused"] is True  # a configuration server
+
+
+# ---- passphrase_file: checked by the probe, refused before any change (check mode too) -------------------------
+DESKTOP = r"C:\Users\Administrator\Desktop\Passphrase.txt"
+
+
+def with_passphrase_file(probe, **facts):
+    probe = copy.deepcopy(probe)
+    probe["checks"]["passphrase_file"] = {
+        "path": DESKTOP,
+        "exists": True,
+        "readable": True,
+        "error": None,
+        "lines": 1,
+        "non_empty_lines": 1,
+        "profiles_directory": "C:\\Users",
+        "under_user_profile": True,
+        **facts,
+    }
+    return probe
+
+
+FILE_ARGS = {**{k: v for k, v in BASE.items() if k != "passphrase"}, "passphrase_file": DESKTOP}
+
+
+@pytest.mark.parametrize("check_mode", [True, False], ids=["check", "real"])
+def test_a_missing_passphrase_file_is_refused_after_the_probe(monkeypatch, check_mode):
+    probe = with_passphrase_file(with_installer(FRESH), exists=False, readable=False, lines=None, non_empty_lines=None)
+    result, scripts, execute = run(monkeypatch, FILE_ARGS, [ps(probe)], check_mode=check_mode)
+    assert execute.call_args.kwargs["module_args"]["parameters"]["PassphraseFilePath"] == DESKTOP
+    assert result["failed"] and scripts == ["probe v1"] and result["refused"] is True
+    assert result["changed"] is False and result["msg"].startswith("install:")
+    assert "passphrase_file" in result["msg"] and DESKTOP in result["msg"] and "does not exist" in result["msg"]
+
+
+def test_a_passphrase_file_on_a_desktop_installs_with_a_warning(monkeypatch):
+    probe = with_passphrase_file(with_installer(FRESH))
+    result, scripts, _ = run(monkeypatch, FILE_ARGS, [ps(probe)], check_mode=True)
+    ok(result)
+    assert scripts == ["probe v1"] and changed_ops(result) == ["install"]
+    assert any("per-user" in w and "Ansible Vault" in w for w in result["warnings"]), result.get("warnings")

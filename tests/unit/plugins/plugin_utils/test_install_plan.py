@@ -60,9 +60,11 @@ def test_installed_newer_than_the_installer_is_left_alone_with_a_warning():
     assert p.failure is None and p.steps == [] and "older than the installed" in p.warnings[0]
 
 
-def test_installed_and_registered_elsewhere_points_to_register():
+def test_installed_and_registered_elsewhere_is_refused_with_what_to_do():
+    # asr.process_server.register refuses such a host too (it re-registers with the configured server only [3.3])
     p = plan(installed(registered_to="10.1.1.1"))
-    assert "asr.process_server.register" in p.failure
+    assert "10.1.1.1" in p.failure and CS_IP in p.failure and "cspsconfigtool" in p.failure
+    assert "asr.process_server.register" not in p.failure
 
 
 def test_a_configuration_server_is_refused():
@@ -214,3 +216,59 @@ def test_upgrade_pending_reboot(pending, reboot):
     assert (p.failure is not None) != reboot
     if reboot:
         assert p.steps[0] == ip.REBOOT_BEFORE
+
+
+# ---- passphrase_file (/PassphraseFilePath [1.2, 1.3]) ---------------------------------------------------------
+DESKTOP = r"C:\Users\Administrator\Desktop\Passphrase.txt"  # the seed's example
+
+
+def passphrase_facts(path=DESKTOP, *, exists=True, readable=True, error=None, lines=1, non_empty=1):
+    return {
+        "path": path,
+        "exists": exists,
+        "readable": readable and exists,
+        "error": error,
+        "lines": lines if readable and exists else None,
+        "non_empty_lines": non_empty if readable and exists else None,
+        "profiles_directory": "C:\\Users",
+        "under_user_profile": path.lower().startswith("c:\\users\\"),
+    }
+
+
+def with_passphrase_file(probe, facts):
+    probe["checks"]["passphrase_file"] = facts
+    return probe
+
+
+@pytest.mark.parametrize(
+    ("facts", "needle"),
+    [
+        (passphrase_facts(exists=False), "does not exist on the host"),
+        (passphrase_facts(readable=False, error="Access to the path is denied."), "cannot be read"),
+        (passphrase_facts(lines=0, non_empty=0), "is empty"),
+        (passphrase_facts(lines=1, non_empty=0), "is empty"),
+        (passphrase_facts(lines=2, non_empty=2), "holds 2 non-empty lines"),
+    ],
+)
+def test_an_unusable_passphrase_file_is_refused_before_any_step(facts, needle):
+    p = plan(with_passphrase_file(fresh(), facts), passphrase_file=facts["path"])
+    assert p.failure and not p.steps
+    assert needle in p.failure and "passphrase_file" in p.failure and DESKTOP in p.failure
+    assert "asr_passphrase_file" in p.failure and "Ansible Vault" in p.failure
+    assert "under a user profile" in p.failure  # why SYSTEM may not read it
+
+
+def test_a_usable_passphrase_file_under_a_profile_warns_and_elsewhere_does_not():
+    p = plan(with_passphrase_file(fresh(), passphrase_facts(lines=2, non_empty=1)), passphrase_file=DESKTOP)
+    assert p.failure is None and p.steps
+    (warning,) = [w for w in p.warnings if "passphrase_file" in w]
+    assert "per-user" in warning and "SYSTEM" in warning and "Ansible Vault" in warning and DESKTOP in warning
+    other = r"C:\ProgramData\ASR\passphrase.txt"
+    p = plan(with_passphrase_file(fresh(), passphrase_facts(other)), passphrase_file=other)
+    assert p.failure is None and not [w for w in p.warnings if "passphrase_file" in w]
+
+
+def test_the_passphrase_file_matters_only_when_setup_runs():
+    missing = passphrase_facts(exists=False)
+    assert plan(with_passphrase_file(installed(), missing), passphrase_file=DESKTOP).failure is None
+    assert plan(fresh()).failure is None  # passphrase given as a value: the module writes the file itself
