@@ -41,6 +41,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils import (
 from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import ActionFailure, AsrActionBase
 from ansible_collections.asr.process_server.plugins.plugin_utils._probe import ProbedHost, merge_options
 from ansible_collections.asr.process_server.plugins.plugin_utils.errors import AsrError, InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.playbook_variables import describe
 
 STATES = ("present", "latest", "absent")
 INSTALL_REQUIRED = ["configuration_server_ip", "install_location", "env_type"]
@@ -254,7 +255,7 @@ class ActionModule(AsrActionBase):
             failure = exc
             detail = dict(failure.detail)
         else:  # a domain-core refusal (InvalidOption, PlanningError): decided before that operation acted
-            failure = ActionFailure(str(exc), refusal=True)
+            failure = ActionFailure(describe(exc) if isinstance(exc, InvalidOption) else str(exc), refusal=True)
             detail = {}
         done = detail.pop("steps", None)
         self._record(name, {**detail, "changed": bool(detail.get("changed")), "failed": True, "msg": failure.msg})

@@ -41,6 +41,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from .errors import AsrError, InvalidOption
+from .playbook_variables import describe
 from .unified_setup import ENV_TYPES_ALLOWED
 
 display = Display()
@@ -246,7 +247,7 @@ class AsrActionBase(ActionBase):
             self._count_remote_calls(result)
             self._mark_refused(result, exc.refusal)
         except InvalidOption as exc:  # a domain-core rule refused an option value: no remote call was needed
-            result.update({"failed": True, "msg": f"{self.fqcn}: {exc}"})
+            result.update({"failed": True, "msg": f"{self.fqcn}: {describe(exc)}"})
             self._mark_refused(result, True)
         except AsrError as exc:  # a plan that cannot be carried out (PlanningError), decided before acting
             result.update({"failed": True, "msg": str(exc)})

@@ -20,6 +20,7 @@ from ._action_base import ActionFailure, AsrActionBase
 from ._op_install import check_timing
 from ._op_setup import SetupRunner, SetupSettings, extract_dir_for, upload_name_for
 from .install_plan import REBOOT_AFTER, REBOOT_BEFORE, Installer
+from .playbook_variables import both
 from .setup_outcome import verify
 from .upgrade_plan import UpgradeRequest, hop_steps
 from .versions import parse_version
@@ -161,8 +162,8 @@ def _execute(action, state, plan, spec, task_vars, result, done, role, post_prob
             done.append(stage_step)
             if parse_version(facts.get("file_version") or "0.0") != hop.version:
                 raise ActionFailure(
-                    f"installers: the file given for {version} is version {facts.get('file_version')}; correct the "
-                    "'installers' list."
+                    f"{both('installers')}: the file given for {version} is version {facts.get('file_version')}; "
+                    "correct that entry's version or file."
                 )
         argv = upgrade_plan.upgrade_command(
             role, extract_dir_for(spec.settings.staging_dir, hop.remote_path), spec.request.accept_third_party_eula

@@ -43,6 +43,7 @@ from .install_plan import (
     installer_version,
     needs_staging,
 )
+from .playbook_variables import both
 from .versions import MAX_MINOR_HOP, Version, minor_gap, plan_upgrade_path
 
 AUTO = "auto"
@@ -230,9 +231,13 @@ def _hops(installed: Version, target: Version, request: UpgradeRequest) -> list[
             f"Upgrading {installed} -> {target} jumps {minor_gap(installed, target)} minor versions; Unified Setup "
             f"supports at most {MAX_MINOR_HOP} (the N-4 rule [4]) and would exit 203 (UpgradeNotSupported). "
             f"Upgrade in hops of at most {MAX_MINOR_HOP} minor versions (e.g. 9.16 -> 9.20 -> 9.24): list the "
-            "intermediate Unified Setup builds in 'installers' (path and version) and this module runs each hop."
+            f"intermediate Unified Setup builds in {both('installers')} (path or remote_path, and version) and "
+            "each hop is run in turn."
         )
-    path = plan_upgrade_path(installed, target, [v for v in by_version if v < target])
+    try:
+        path = plan_upgrade_path(installed, target, [v for v in by_version if v < target])
+    except PlanningError as exc:
+        raise PlanningError(f"{exc} List it in {both('installers')} (path or remote_path, and version).") from exc
     return [
         by_version[v] if v in by_version and v != target else _with_version(request.installer, target) for v in path
     ]

@@ -107,3 +107,22 @@ def test_the_module_refuses_a_process_server_of_another_configuration_server(tmp
         assert "10.0.0.12" in result["msg"] and "10.0.0.11" in result["msg"], result["msg"]
         assert identities(estate, FOREIGN) == ["probe v1"]
         assert_untouched(estate, FOREIGN)
+
+
+def test_a_jump_beyond_n4_is_refused_by_the_screening_naming_asr_installers(tmp_path, installer):
+    # issue 10, item 10a: an operator of site.yml (asr_state=latest) or upgrade.yml sets asr_installers, not the
+    # module option installers; ps03 of the mixed seed is at 9.53, the installer claims 9.58 (5 minor versions)
+    variables = {
+        **fleet_vars(installer),
+        "asr_installer_version": "9.58.1.1",
+        "asr_configuration_server_version": "9.58.1.1",
+        "asr_state": "latest",
+    }
+    with served(tmp_path, "mixed", ps=3) as estate:
+        clear(estate)
+        rc, output = playbook(estate, "site.yml", variables, tmp_path / "n4", "--limit", "ps03")
+        assert rc != 0
+        text = " ".join(output.split())
+        assert "refused by the screening" in text and "N-4" in text, output[-3000:]
+        assert "installers (asr_installers in the playbooks)" in text
+        assert identities(estate, "ps03") == ["probe v1"]

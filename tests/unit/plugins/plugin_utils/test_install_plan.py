@@ -186,7 +186,9 @@ def test_upgrade_downgrade_is_refused():
 
 def test_upgrade_beyond_n4_explains_the_rule():
     p = uplan(installed("9.50.6601.1"))
-    assert "N-4" in p.failure and "installers" in p.failure and "203" in p.failure
+    assert "N-4" in p.failure and "203" in p.failure
+    # the module option AND the playbook variable an operator of upgrade.yml / site.yml sets (issue 10, item 10a)
+    assert "installers (asr_installers in the playbooks)" in p.failure
 
 
 def test_upgrade_beyond_n4_with_intermediate_installers_plans_hops():
@@ -198,7 +200,8 @@ def test_upgrade_beyond_n4_with_intermediate_installers_plans_hops():
 
 def test_upgrade_with_intermediates_that_cannot_bridge_the_gap():
     hop = ip.Installer(remote_path="D:\\m\\950.exe", version=V("9.49.1.1"), option="installers[0]")
-    assert "bridges" in uplan(installed("9.44.1.1"), intermediate=[hop]).failure
+    failure = uplan(installed("9.44.1.1"), intermediate=[hop]).failure
+    assert "bridges" in failure and "installers (asr_installers in the playbooks)" in failure
 
 
 def test_upgrade_newer_than_the_configuration_server_is_refused():
