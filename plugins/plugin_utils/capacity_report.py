@@ -16,6 +16,12 @@ Planned load per host: ``asr_planned_load`` ({protected_machines, daily_churn_gb
 the machines of ``asr_source_machines`` whose ``current_process_server`` is that host. The fleet plan uses
 ``asr_source_machines`` when given; otherwise each host's planned load stands for that many machines of equal
 churn on that host (``fleet.machines_synthesized`` is then true and moves are only meaningful as counts).
+
+Configuration servers: each host's membership is the configuration server its survey says it is registered to
+(amethyst.conf CS_IP [6.5], ``info``'s ``asr.registration``). The fleet plan moves machines only between
+process servers of the same configuration server, never onto a host whose membership is unknown (not
+installed, not registered, survey failed: ``configuration_server_unknown`` says which), and the report groups
+the servers by configuration server (:mod:`fleet_planner`).
 """
 
 from __future__ import annotations
@@ -27,7 +33,14 @@ from typing import Any
 
 from . import health, sizing
 from .errors import AsrError, InvalidOption
-from .fleet_planner import DEFAULT_MAX_UTILISATION, DEFAULT_NEW_SERVER_TIER, check_machines, check_options, plan_fleet
+from .fleet_planner import (
+    DEFAULT_MAX_UTILISATION,
+    DEFAULT_NEW_SERVER_TIER,
+    MEMBERSHIP_GIVEN,
+    check_machines,
+    check_options,
+    plan_fleet,
+)
 
 REPORT_FORMAT = "asr.process_server.capacity_report/v1"
 FITS = "fits"
@@ -117,6 +130,20 @@ def _percent(value: float, cap: float) -> float:
     return round(100.0 * value / cap, PERCENT_DECIMALS) if cap else 0.0
 
 
+def membership(info: Any) -> tuple[str | None, str | None]:
+    """(configuration server, None) from a host's survey, or (None, why it is unknown)."""
+    error = _survey_error(info)
+    if error:
+        return None, f"survey failed ({error})"
+    asr = info["asr"]
+    registration = asr.get("registration") or {}
+    if not asr.get("installed"):
+        return None, "the process server is not installed"
+    if not registration.get("registered") or not registration.get("configuration_server_ip"):
+        return None, "not registered to a configuration server (amethyst.conf has no CS_IP) [6.5]"
+    return str(registration["configuration_server_ip"]), None
+
+
 def _host_entry(item: Mapping[str, Any], machines: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     name = str(item["name"])
     error = _survey_error(item.get("info"))
@@ -125,10 +152,13 @@ def _host_entry(item: Mapping[str, Any], machines: Sequence[Mapping[str, Any]]) 
     if not planned:
         planned = _load_from_machines(name, machines)
         load_source = "asr_source_machines" if planned else None
+    configuration_server, unknown_why = membership(item.get("info"))
     entry: dict[str, Any] = {
         "name": name,
         "status": UNKNOWN,
         "error": error,
+        "configuration_server": configuration_server,
+        "configuration_server_unknown": unknown_why,
         "tier": None,
         "tier_detail": None,
         "host_facts": None,
@@ -202,6 +232,18 @@ def _synthesize(hosts: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return machines
 
 
+def _with_membership(machines: list[dict[str, Any]], hosts: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Machines on a host the plan cannot use (no tier) take that host's configuration server, when known, so
+    they move within it; the others keep what they say."""
+    excluded = {h["name"]: h["configuration_server"] for h in hosts if not h["tier"] and h["configuration_server"]}
+    return [
+        {**m, "configuration_server": excluded[m["current_process_server"]]}
+        if m.get("current_process_server") in excluded and not m.get("configuration_server")
+        else m
+        for m in machines
+    ]
+
+
 def _move_summary(moves: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     grouped: dict[tuple[str, str], dict[str, Any]] = {}
     for move in moves:
@@ -222,10 +264,19 @@ def _fleet(
     keep_current: bool,
 ) -> dict[str, Any] | None:
     synthesized = not machines
-    plan_machines = list(machines) if machines else _synthesize(hosts)
+    plan_machines = _with_membership(list(machines) if machines else _synthesize(hosts), hosts)
     if not plan_machines:
         return None
-    servers = [{"name": h["name"], "tier": h["tier"]} for h in hosts if h["tier"]]
+    servers = [
+        {
+            "name": h["name"],
+            "tier": h["tier"],
+            "configuration_server": h["configuration_server"],
+            "configuration_server_unknown": h["configuration_server_unknown"],
+        }
+        for h in hosts
+        if h["tier"]
+    ]
     fleet: dict[str, Any] = {
         "machines_synthesized": synthesized,
         "machine_count": len(plan_machines),
@@ -326,6 +377,10 @@ def summary_lines(report: Mapping[str, Any]) -> list[str]:
             f"{load['protected_machines']} machines, {load['daily_churn_gb']:g} GB/day" if load else "no planned load"
         )
         line = f"{host['name']}: tier {host['tier'] or 'none'}; {load_text}"
+        if host.get("configuration_server"):
+            line += f"; configuration server {host['configuration_server']}"
+        elif host["status"] != UNKNOWN:
+            line += f"; configuration server unknown ({host.get('configuration_server_unknown')})"
         if host["status"] != NO_LOAD:
             line += f"; {STATUS_TEXT[host['status']]}"
         if host.get("error"):
@@ -346,11 +401,24 @@ def summary_lines(report: Mapping[str, Any]) -> list[str]:
             f"{plan['servers_needed']} process server(s) (lower bound {plan['lower_bound']}); add: {add}; "
             f"moves: {len(plan['moves'])}; unplaced: {len(plan['unplaced'])}"
         )
+        if plan.get("membership") == MEMBERSHIP_GIVEN:
+            lines.extend(_group_line(group) for group in plan["configuration_servers"])
         lines.extend(
             f"move {m['machines']} machine(s) ({m['daily_churn_gb']:g} GB/day) {m['from_server']} -> {m['to_server']}"
             for m in fleet["move_summary"]
         )
     return lines
+
+
+def _group_line(group: Mapping[str, Any]) -> str:
+    servers = ", ".join(group["servers"]) or "no process server"
+    if not group["configuration_server"]:
+        return f"configuration server unknown: {servers} (receive no machine; {group['unplaced']} unplaced)"
+    add = ", ".join(f"{n} x {t}" for t, n in group["additional_servers"].items()) or "none"
+    return (
+        f"configuration server {group['configuration_server']}: {servers}; needs {group['servers_needed']} "
+        f"(lower bound {group['lower_bound']}); add: {add}; moves in: {group['moves']}"
+    )
 
 
 # ---- rendering ---------------------------------------------------------------------------------------------
@@ -423,11 +491,15 @@ def _load_chart(rows: Sequence[Mapping[str, Any]], utilisation: float, chart_id:
 
     Each bar is scaled to its own cap (the cap sits at 100 %); the scale reaches the largest bar
     (:func:`axis_max_percent`), so a bar is never cut. A host without a survey or without a tier has no cap:
-    it says which.
+    it says which. A row ``{"header": text}`` starts a group (a configuration server's process servers).
     """
-    label_w, plot_w, row_h, top = 170, 640, 54, 34
+    label_w, plot_w, row_h, header_h, top = 170, 640, 54, 26, 34
     scale_max = axis_max_percent(rows)
-    width, height = label_w + plot_w + 260, top + row_h * len(rows) + 30
+    tops, y = [], top
+    for row in rows:
+        tops.append(y)
+        y += header_h if "header" in row else row_h
+    width, height = label_w + plot_w + 260, y + 30
 
     def x_of(percent: float) -> float:
         return label_w + plot_w * max(0.0, percent) / scale_max
@@ -441,8 +513,12 @@ def _load_chart(rows: Sequence[Mapping[str, Any]], utilisation: float, chart_id:
         x = x_of(pct)
         parts.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 24}" stroke="#e4e7eb"/>')
         parts.append(f'<text x="{x:.1f}" y="{height - 8}" font-size="11" text-anchor="middle">{pct} %</text>')
-    for index, row in enumerate(rows):
-        y = top + index * row_h
+    for y, row in zip(tops, rows, strict=True):
+        if "header" in row:
+            parts.append(
+                f'<text class="group" x="0" y="{y + 17}" font-size="13" font-weight="600">{_e(row["header"])}</text>'
+            )
+            continue
         failed = row.get("status") == UNKNOWN
         tier_text = "survey failed" if failed else f"tier {row['tier'] or 'none'}"
         parts.append(f'<text x="0" y="{y + 18}" font-size="12" font-weight="600">{_e(row["name"])}</text>')
@@ -566,6 +642,7 @@ def _host_rows(report: Mapping[str, Any]) -> list[list[str]]:
         rows.append(
             [
                 _e(h["name"]),
+                _membership_text(h),
                 hw,
                 _e("unknown (survey failed)" if h["status"] == UNKNOWN else h.get("tier") or "none"),
                 load_text,
@@ -577,6 +654,30 @@ def _host_rows(report: Mapping[str, Any]) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def group_header(configuration_server: str | None, unknown_why: str | None = None) -> str:
+    """The heading of a configuration server's process servers in the charts and tables."""
+    if configuration_server:
+        return f"Configuration server {configuration_server}"
+    return "Configuration server unknown" + (f" ({unknown_why})" if unknown_why else "") + ": receives no machine"
+
+
+def _grouped(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` ordered by configuration server (known ones in order of appearance, unknown last), each group
+    headed by a ``{"header": ...}`` row."""
+    order: dict[str | None, int] = {}
+    for row in rows:
+        order.setdefault(row["configuration_server"], len(order))
+    ranked = sorted(rows, key=lambda r: (r["configuration_server"] is None, order[r["configuration_server"]]))
+    out: list[dict[str, Any]] = []
+    current: object = object()
+    for row in ranked:
+        if row["configuration_server"] != current:
+            current = row["configuration_server"]
+            out.append({"header": group_header(row["configuration_server"])})
+        out.append(row)
+    return out
 
 
 def _chart_rows_before(report: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -593,13 +694,14 @@ def _chart_rows_before(report: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "churn": load.get("daily_churn_gb", 0),
                 "max_machines": tier.get("max_protected_machines"),
                 "max_churn": tier.get("max_daily_churn_gb"),
+                "configuration_server": h.get("configuration_server"),
             }
         )
-    return rows
+    return _grouped(rows)
 
 
 def _chart_rows_after(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [
+    rows = [
         {
             "name": s["name"] + (" (new)" if s["new"] else ""),
             "tier": s["tier"],
@@ -607,8 +709,33 @@ def _chart_rows_after(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
             "churn": s["daily_churn_gb"],
             "max_machines": s["max_protected_machines"],
             "max_churn": s["max_daily_churn_gb"],
+            "configuration_server": s.get("configuration_server"),
         }
         for s in plan["servers"]
+    ]
+    return _grouped(rows) if plan.get("membership") == MEMBERSHIP_GIVEN else rows
+
+
+def _membership_text(host: Mapping[str, Any]) -> str:
+    return _e(host.get("configuration_server") or f"unknown: {host.get('configuration_server_unknown')}")
+
+
+def _group_rows(plan: Mapping[str, Any]) -> list[list[str]]:
+    """The fleet plan per configuration server, for the report's table."""
+    return [
+        [
+            _e(g["configuration_server"] or "unknown"),
+            _e(", ".join(g["servers"])),
+            _e(g["servers_needed"]),
+            _e(g["lower_bound"]),
+            _e(g["machines"]),
+            _e(g["daily_churn_gb"]),
+            _e(g["moves"]),
+            _e(", ".join(f"{n} x {t}" for t, n in g["additional_servers"].items()) or "none"),
+            _e(g["unplaced"]),
+            _e(g["note"]),
+        ]
+        for g in plan.get("configuration_servers") or []
     ]
 
 
@@ -659,7 +786,17 @@ def render_html(report: Mapping[str, Any]) -> str:
         _health_chart(report["hosts"]),
         "<h2>Process servers</h2>",
         _table(
-            ["Host", "Hardware", "Tier", "Planned load", "Load needs tier", "Verdict", "Shortfalls", "Health"],
+            [
+                "Host",
+                "Configuration server",
+                "Hardware",
+                "Tier",
+                "Planned load",
+                "Load needs tier",
+                "Verdict",
+                "Shortfalls",
+                "Health",
+            ],
             _host_rows(report),
             "hosts",
         ),
@@ -697,6 +834,30 @@ def render_html(report: Mapping[str, Any]) -> str:
         )
         if fleet.get("excluded_servers"):
             out.append(f"<p>Not used by the plan (no tier): {_e(', '.join(fleet['excluded_servers']))}</p>")
+        out.append(
+            "<p>Machines move only between process servers of the same configuration server, and never onto "
+            "a process server whose configuration server is unknown.</p>"
+            if plan.get("membership") == MEMBERSHIP_GIVEN
+            else "<p>No process server names its configuration server: all are planned as members of one.</p>"
+        )
+        out.append(
+            _table(
+                [
+                    "Configuration server",
+                    "Process servers",
+                    "Servers needed",
+                    "Lower bound",
+                    "Machines",
+                    "Churn GB/day",
+                    "Moves in",
+                    "Servers to add",
+                    "Unplaced",
+                    "Note",
+                ],
+                _group_rows(plan),
+                "configuration-servers",
+            )
+        )
         out.append("<h2>Moves</h2>")
         if fleet["move_summary"]:
             out.append(

@@ -24,6 +24,23 @@ Algorithm (O(n log n) in the number of machines):
 The lower bound reported is the best of: machines over the largest machine caps, churn over the largest
 churn caps (servers taken largest first), machines above half the largest churn cap (no two can share a
 server) and servers already carrying load outside the plan.
+
+Configuration servers. A process server is registered to one configuration server (amethyst.conf CS_IP
+[6.5]), and a machine can only be moved to another process server of the same configuration server: the
+portal's Load balance / Switch [7.4] lists the process servers of the configuration server the machine is
+protected through. So when any server or machine names its ``configuration_server``, the plan is made per
+configuration server (each group planned as above, new servers added to the group that needs them):
+
+* a machine belongs to the configuration server of its current process server (or its own
+  ``configuration_server``, which must agree); a new machine (no current process server) to its own
+  ``configuration_server``, or to the only configuration server of the plan when there is one;
+* a process server whose configuration server is unknown (not registered, or not surveyed) never receives a
+  machine; the machines on it stay where they are while it has room, the others are unplaced, and the
+  reason says why;
+* a machine whose configuration server cannot be told is unplaced, with the reason.
+
+When nothing names a configuration server, every server is planned as a member of one configuration server
+(``membership`` in the result says which of the two the plan did).
 """
 
 from __future__ import annotations
@@ -56,16 +73,24 @@ class SourceMachine:
     name: str
     daily_churn_gb: float
     current_process_server: str | None = None
+    configuration_server: str | None = None
 
     def __post_init__(self) -> None:
         require_name("name", self.name, "Each source machine needs a name.")
         require_number("daily_churn_gb", self.daily_churn_gb, 0, f"Source machine {self.name!r}.")
         if self.current_process_server is not None:
             require_name("current_process_server", self.current_process_server, f"Source machine {self.name!r}.")
+        if self.configuration_server is not None:
+            require_name("configuration_server", self.configuration_server, f"Source machine {self.name!r}.")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SourceMachine:
-        return cls(data.get("name"), data.get("daily_churn_gb"), data.get("current_process_server"))  # type: ignore[arg-type]
+        return cls(
+            data.get("name"),  # type: ignore[arg-type]
+            data.get("daily_churn_gb"),  # type: ignore[arg-type]
+            data.get("current_process_server"),
+            data.get("configuration_server"),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return to_jsonable(self)
@@ -76,7 +101,9 @@ class ProcessServerSpec:
     """A process server available to the plan: a sizing ``tier`` or explicit caps, and load outside the plan.
 
     ``existing_protected_machines`` / ``existing_daily_churn_gb`` count machines the server keeps that are not in
-    the plan's machine list (they are never moved).
+    the plan's machine list (they are never moved). ``configuration_server`` is the configuration server it is
+    registered to (its address or name); ``configuration_server_unknown`` says why it is not known, when it
+    is not (see the module docstring).
     """
 
     name: str
@@ -85,6 +112,8 @@ class ProcessServerSpec:
     max_daily_churn_gb: float | None = None
     existing_protected_machines: int = 0
     existing_daily_churn_gb: float = 0.0
+    configuration_server: str | None = None
+    configuration_server_unknown: str | None = None
 
     def __post_init__(self) -> None:
         context = f"Process server {self.name!r}."
@@ -104,6 +133,17 @@ class ProcessServerSpec:
                 raise InvalidOption("max_daily_churn_gb", churn, "a number greater than 0 and at most 2048", context)
         require_int("existing_protected_machines", self.existing_protected_machines, 0, context)
         require_number("existing_daily_churn_gb", self.existing_daily_churn_gb, 0, context)
+        if self.configuration_server is not None:
+            require_name("configuration_server", self.configuration_server, context)
+            if self.configuration_server_unknown is not None:
+                raise InvalidOption(
+                    "configuration_server_unknown",
+                    self.configuration_server_unknown,
+                    "nothing when configuration_server is given",
+                    context,
+                )
+        elif self.configuration_server_unknown is not None:
+            require_name("configuration_server_unknown", self.configuration_server_unknown, context)
 
     @property
     def caps(self) -> tuple[int, float]:
@@ -122,6 +162,8 @@ class ProcessServerSpec:
             data.get("max_daily_churn_gb"),
             data.get("existing_protected_machines", 0),
             data.get("existing_daily_churn_gb", 0.0),
+            data.get("configuration_server"),
+            data.get("configuration_server_unknown"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -142,6 +184,8 @@ class ServerLoad:
     protected_machines: int
     daily_churn_gb: float
     machines: list[str]
+    configuration_server: str | None = None
+    receives_machines: bool = True  # False: its configuration server is unknown, nothing is moved onto it
 
     @property
     def used(self) -> bool:
@@ -178,8 +222,36 @@ class UnplacedMachine:
 
 
 @dataclass
+class ConfigurationServerPlan:
+    """The plan of one configuration server's process servers (``configuration_server`` None: membership unknown)."""
+
+    configuration_server: str | None
+    servers: list[str]
+    servers_needed: int
+    lower_bound: int
+    machines: int
+    daily_churn_gb: float
+    moves: int
+    unplaced: int
+    additional_servers: dict[str, int] = field(default_factory=dict)
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(self)
+
+
+MEMBERSHIP_GIVEN = "by_configuration_server"
+MEMBERSHIP_NOT_GIVEN = "not_given"
+
+
+@dataclass
 class FleetPlan:
-    """The plan: servers used vs the lower bound, each server's load, moves, unplaced machines, servers to add."""
+    """The plan: servers used vs the lower bound, each server's load, moves, unplaced machines, servers to add.
+
+    ``configuration_servers`` is the same plan per configuration server; ``membership`` says whether the plan
+    knew the servers' configuration servers (:data:`MEMBERSHIP_GIVEN`) or planned them as one
+    (:data:`MEMBERSHIP_NOT_GIVEN`).
+    """
 
     servers_needed: int
     lower_bound: int
@@ -191,20 +263,24 @@ class FleetPlan:
     moves: list[Move] = field(default_factory=list)
     unplaced: list[UnplacedMachine] = field(default_factory=list)
     additional_servers: dict[str, int] = field(default_factory=dict)
+    membership: str = MEMBERSHIP_NOT_GIVEN
+    configuration_servers: list[ConfigurationServerPlan] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = to_jsonable(self)
         data["servers"] = [s.to_dict() for s in self.servers]
+        data["configuration_servers"] = [g.to_dict() for g in self.configuration_servers]
         return data
 
 
 class _Bin:
     """Mutable planning state of one server (kept small: the planner touches it once per machine)."""
 
-    __slots__ = ("cap_c", "cap_m", "max_c", "max_m", "name", "new", "order", "tier", "used_c", "used_m")
+    __slots__ = ("cap_c", "cap_m", "cs", "max_c", "max_m", "name", "new", "order", "tier", "used_c", "used_m")
 
     def __init__(self, name: str, tier: str | None, new: bool, caps: tuple[int, float], utilisation: float) -> None:
         self.name, self.tier, self.new = name, tier, new
+        self.cs: str | None = None
         self.max_m, self.max_c = caps
         # Planned caps: a machine count is whole, so round down.
         self.cap_m = math.floor(self.max_m * utilisation + _EPSILON)
@@ -214,7 +290,7 @@ class _Bin:
 
     def clone(self) -> _Bin:
         twin = _Bin(self.name, self.tier, self.new, (self.max_m, self.max_c), 1.0)
-        twin.cap_m, twin.cap_c = self.cap_m, self.cap_c
+        twin.cap_m, twin.cap_c, twin.cs = self.cap_m, self.cap_c, self.cs
         return twin
 
     def room(self) -> tuple[int, float]:
@@ -490,22 +566,121 @@ def plan_fleet(
 ) -> FleetPlan:
     """Assign source machines to process servers within each server's planned caps, adding servers if needed.
 
-    Raises :class:`PlanningError` for a machine above 2 TB/day and :class:`InvalidOption` for bad inputs.
+    Machines move only between process servers of the same configuration server (module docstring). Raises
+    :class:`PlanningError` for a machine above 2 TB/day and :class:`InvalidOption` for bad inputs.
     """
     new = _check_utilisation(max_utilisation, new_server_tier, keep_current)
     machine_list = check_machines(machines)
     server_list: list[ProcessServerSpec] = _coerce(servers, ProcessServerSpec, "process_servers")
     _unique((s.name for s in server_list), "name", "process server")
     _reject_over_two_tb(machine_list)
+    membership = _membership(machine_list, server_list)
+    if membership == MEMBERSHIP_NOT_GIVEN:
+        groups = [_Group(None, True, list(machine_list), list(server_list))]
+        stray: list[UnplacedMachine] = []
+    else:
+        groups, stray = _partition(machine_list, server_list)
+    results = [
+        _plan_group(g, new, max_utilisation, keep_current) if g.known else _keep_on_unknown(g, max_utilisation)
+        for g in groups
+    ]
+    return _report(machine_list, results, stray, max_utilisation, keep_current, membership)
 
-    given = [_Bin(s.name, s.tier, False, s.caps, max_utilisation) for s in server_list]
-    for spec, b in zip(server_list, given, strict=True):
+
+@dataclass
+class _Group:
+    """The machines and process servers of one configuration server (``known`` False: membership unknown)."""
+
+    configuration_server: str | None
+    known: bool
+    machines: list[SourceMachine] = field(default_factory=list)
+    servers: list[ProcessServerSpec] = field(default_factory=list)
+
+
+@dataclass
+class _GroupResult:
+    group: _Group
+    given: list[_Bin]
+    open_bins: list[_Bin]
+    kept: dict[str, str]
+    placed: dict[str, _Bin]
+    unplaced: list[UnplacedMachine]
+    lower_bound: int
+
+
+def _membership(machines: Sequence[SourceMachine], servers: Sequence[ProcessServerSpec]) -> str:
+    named = any(s.configuration_server is not None or s.configuration_server_unknown for s in servers)
+    return MEMBERSHIP_GIVEN if named or any(m.configuration_server for m in machines) else MEMBERSHIP_NOT_GIVEN
+
+
+def _partition(
+    machines: Sequence[SourceMachine], servers: Sequence[ProcessServerSpec]
+) -> tuple[list[_Group], list[UnplacedMachine]]:
+    """Groups per configuration server (in order of appearance; the unknown ones last) and the machines whose
+    configuration server cannot be told."""
+    known: dict[str, _Group] = {}
+    unknown = _Group(None, False)
+    for spec in servers:
+        if spec.configuration_server is None:
+            unknown.servers.append(spec)
+        else:
+            known.setdefault(spec.configuration_server, _Group(spec.configuration_server, True)).servers.append(spec)
+    only = next(iter(known)) if len(known) == 1 else None
+    by_name = {s.name: s for s in servers}
+    stray: list[UnplacedMachine] = []
+    for machine in machines:
+        current = by_name.get(machine.current_process_server or "")
+        cs = current.configuration_server if current is not None else machine.configuration_server
+        if current is not None and cs is not None and machine.configuration_server not in (None, cs):
+            raise InvalidOption(
+                "configuration_server",
+                machine.configuration_server,
+                f"{cs}, the configuration server of its current process server {current.name!r}, or nothing",
+                f"Source machine {machine.name!r}.",
+            )
+        if current is not None and cs is None:
+            unknown.machines.append(machine)
+        elif cs is not None:
+            known.setdefault(cs, _Group(cs, True)).machines.append(machine)
+        elif machine.current_process_server is None and only is not None:
+            known[only].machines.append(machine)
+        else:
+            stray.append(_no_configuration_server(machine, list(known)))
+    groups = list(known.values())
+    return ([*groups, unknown] if unknown.servers else groups), stray
+
+
+def _no_configuration_server(machine: SourceMachine, known: Sequence[str]) -> UnplacedMachine:
+    if machine.current_process_server is not None:
+        why = (
+            f"its current process server {machine.current_process_server!r} is not in the plan, so its "
+            "configuration server is unknown"
+        )
+    elif known:
+        why = f"it names no configuration_server and the plan has {len(known)} ({', '.join(known)})"
+    else:
+        why = "it names no configuration_server and no process server of the plan has a known one"
+    return UnplacedMachine(
+        machine.name,
+        machine.daily_churn_gb,
+        f"{why}: a machine moves only between process servers of the same configuration server [7.4]; give its "
+        "configuration_server",
+    )
+
+
+def _plan_group(group: _Group, new: _Bin, max_utilisation: float, keep_current: bool) -> _GroupResult:
+    """The plan of one configuration server's machines over its own process servers (plus new ones)."""
+    given = [_Bin(s.name, s.tier, False, s.caps, max_utilisation) for s in group.servers]
+    for spec, b in zip(group.servers, given, strict=True):
         b.used_m, b.used_c = spec.existing_protected_machines, spec.existing_daily_churn_gb
+        b.cs = group.configuration_server
+    group_new = new.clone()
+    group_new.cs = group.configuration_server
     largest_given = max((b.cap_c - b.used_c for b in given), default=0.0)
-    too_big = max(new.cap_c, largest_given)
-    unplaced = [_unplaced(m, new) for m in machine_list if m.daily_churn_gb > too_big + _EPSILON]
+    too_big = max(group_new.cap_c, largest_given)
+    unplaced = [_unplaced(m, group_new) for m in group.machines if m.daily_churn_gb > too_big + _EPSILON]
     skip = {u.name for u in unplaced}
-    placeable = [m for m in machine_list if m.name not in skip]
+    placeable = [m for m in group.machines if m.name not in skip]
     rooms = [b.room() for b in given]
     forced = sum(1 for b in given if b.used_m or b.used_c)
 
@@ -517,33 +692,57 @@ def plan_fleet(
     candidates = sorted((b for b in given if not (b.used_m or b.used_c)), key=lambda b: (-b.cap_c, -b.cap_m, b.name))
     for index, b in enumerate(open_bins):
         b.order = index
-    placed = _place(pending, open_bins, candidates, new, unplaced)
+    placed = _place(pending, open_bins, candidates, group_new, unplaced)
     churn_of = {m.name: m.daily_churn_gb for m in placeable}
-    lower_bound = _lower_bound([churn_of[n] for n in (*kept, *placed)], rooms, forced, new)
-    return _report(machine_list, given, open_bins, kept, placed, unplaced, lower_bound, max_utilisation, keep_current)
+    lower_bound = _lower_bound([churn_of[n] for n in (*kept, *placed)], rooms, forced, group_new)
+    return _GroupResult(group, given, open_bins, kept, placed, unplaced, lower_bound)
+
+
+def _keep_on_unknown(group: _Group, max_utilisation: float) -> _GroupResult:
+    """Process servers whose configuration server is unknown: nothing moves onto them, and nothing on them can be
+    moved elsewhere (its configuration server is unknown too). Machines stay while the server has room."""
+    given = [_Bin(s.name, s.tier, False, s.caps, max_utilisation) for s in group.servers]
+    for spec, b in zip(group.servers, given, strict=True):
+        b.used_m, b.used_c = spec.existing_protected_machines, spec.existing_daily_churn_gb
+    kept, left = _keep_in_place(group.machines, {b.name: b for b in given})
+    why = {s.name: s.configuration_server_unknown or "not given" for s in group.servers}
+    unplaced = [
+        UnplacedMachine(
+            m.name,
+            m.daily_churn_gb,
+            f"its process server {m.current_process_server!r} is over its planned caps and its configuration server "
+            f"is unknown ({why[m.current_process_server or '']}): a machine moves only between process servers of "
+            "the same configuration server [7.4]; register the process server or name its configuration_server",
+        )
+        for m in left
+    ]
+    used = [b for b in given if b.used_m or b.used_c]
+    return _GroupResult(group, given, used, kept, {}, unplaced, len(used))
 
 
 def _report(
     machines: Sequence[SourceMachine],
-    given: Sequence[_Bin],
-    open_bins: Sequence[_Bin],
-    kept: dict[str, str],
-    placed: dict[str, _Bin],
-    unplaced: list[UnplacedMachine],
-    lower_bound: int,
+    results: Sequence[_GroupResult],
+    stray: list[UnplacedMachine],
     max_utilisation: float,
     keep_current: bool,
+    membership: str,
 ) -> FleetPlan:
-    new_bins = [b for b in open_bins if b.new and b.used_m]
+    new_bins = [b for r in results for b in r.open_bins if b.new and b.used_m]
     for number, b in enumerate(new_bins, start=1):
         b.name = f"{NEW_SERVER_PREFIX}{number}"
+    kept = {name: server for r in results for name, server in r.kept.items()}
     assignments = dict(kept)
-    assignments.update((name, b.name) for name, b in placed.items())
+    assignments.update((name, b.name) for r in results for name, b in r.placed.items())
     members: dict[str, list[str]] = {}
     for machine in machines:
         if machine.name in assignments:
             members.setdefault(assignments[machine.name], []).append(machine.name)
-    loads = [_server_load(b, members.get(b.name, [])) for b in [*given, *new_bins]]
+    loads = [
+        _server_load(b, members.get(b.name, []), r.group)
+        for r in results
+        for b in [*r.given, *(n for n in r.open_bins if n.new and n.used_m)]
+    ]
     moves = [
         Move(m.name, m.current_process_server, assignments[m.name], m.daily_churn_gb)
         for m in machines
@@ -551,17 +750,66 @@ def _report(
         and m.name in assignments
         and assignments[m.name] != m.current_process_server
     ]
+    unplaced = [*(u for r in results for u in r.unplaced), *stray]
     used = [load for load in loads if load.used]
+    lower_bound = sum(r.lower_bound for r in results)
     gap = len(used) - lower_bound
     reason = _gap_reason(gap, used, kept, new_bins, keep_current) if gap > 0 else ""
-    additional = {new_bins[0].tier: len(new_bins)} if new_bins else {}
+    additional: dict[str, int] = {}
+    for b in new_bins:
+        additional[b.tier] = additional.get(b.tier, 0) + 1  # type: ignore[index]
+    per_cs = [_group_plan(r, loads, moves, membership) for r in results]
     return FleetPlan(
-        len(used), lower_bound, gap, reason, max_utilisation, loads, assignments, moves, unplaced, additional
+        len(used),
+        lower_bound,
+        gap,
+        reason,
+        max_utilisation,
+        loads,
+        assignments,
+        moves,
+        unplaced,
+        additional,
+        membership,
+        per_cs,
     )
 
 
-def _server_load(b: _Bin, members: list[str]) -> ServerLoad:
-    return ServerLoad(b.name, b.tier, b.new, b.max_m, b.max_c, b.cap_m, b.cap_c, b.used_m, b.used_c, members)
+def _group_plan(
+    result: _GroupResult, loads: Sequence[ServerLoad], moves: Sequence[Move], membership: str
+) -> ConfigurationServerPlan:
+    group = result.group
+    names = {b.name for b in result.given} | {b.name for b in result.open_bins}
+    mine = [load for load in loads if load.name in names]
+    additional: dict[str, int] = {}
+    for load in mine:
+        if load.new:
+            additional[load.tier] = additional.get(load.tier, 0) + 1  # type: ignore[index]
+    if membership == MEMBERSHIP_NOT_GIVEN:
+        note = "no process server names its configuration server: all are planned as members of one"
+    elif not group.known:
+        note = "configuration server unknown: no machine is moved onto these process servers"
+    else:
+        note = ""
+    return ConfigurationServerPlan(
+        configuration_server=group.configuration_server,
+        servers=[load.name for load in mine],
+        servers_needed=sum(1 for load in mine if load.used),
+        lower_bound=result.lower_bound,
+        machines=sum(load.protected_machines for load in mine),
+        daily_churn_gb=round(sum(load.daily_churn_gb for load in mine), 3),
+        moves=sum(1 for move in moves if move.to_server in names),
+        unplaced=len(result.unplaced),
+        additional_servers=additional,
+        note=note,
+    )
+
+
+def _server_load(b: _Bin, members: list[str], group: _Group) -> ServerLoad:
+    return ServerLoad(
+        b.name, b.tier, b.new, b.max_m, b.max_c, b.cap_m, b.cap_c, b.used_m, b.used_c, members,
+        group.configuration_server, group.known,
+    )  # fmt: skip
 
 
 def _gap_reason(

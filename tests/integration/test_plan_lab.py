@@ -53,18 +53,16 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-@pytest.fixture(scope="module")
-def planned(tmp_path_factory):
-    """Start the tier estate, run plan.yml once, return (estate, proc, report dir)."""
-    tmp = tmp_path_factory.mktemp("plan")
-    estate = lab_estate.create(tmp / "estate", cs=1, ps=4, seed=str(SEED))
+def run_plan(tmp: pathlib.Path, seed: pathlib.Path, ps: int, machines: list[dict]) -> tuple:
+    """Start the estate of ``seed``, run plan.yml once with ``machines``; (estate, proc, report dir, calls)."""
+    estate = lab_estate.create(tmp / "estate", cs=1, ps=ps, seed=str(seed))
     server = wsman.serve(estate)
     try:
         journal.clear(estate)
         reports = tmp / "reports"
         vars_file = tmp / "load.yml"
         vars_file.write_text(
-            yaml.safe_dump({"asr_report_dir": str(reports), "asr_source_machines": MACHINES}), encoding="utf-8"
+            yaml.safe_dump({"asr_report_dir": str(reports), "asr_source_machines": machines}), encoding="utf-8"
         )
         env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
         cmd = [
@@ -77,9 +75,15 @@ def planned(tmp_path_factory):
         ]
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         calls = {name: journal.read(estate, name) for name in estate.host_names()}
-        yield estate, proc, reports, calls
+        return estate, proc, reports, calls
     finally:
         server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory):
+    """Start the tier estate, run plan.yml once, return (estate, proc, report dir, calls)."""
+    return run_plan(tmp_path_factory.mktemp("plan"), SEED, 4, MACHINES)
 
 
 def report_files(reports: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
@@ -93,8 +97,9 @@ def test_plan_runs_and_prints_the_summary(planned):
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     json_path, html_path = report_files(reports)
     assert f"report: {json_path}" in proc.stdout and f"report: {html_path}" in proc.stdout
-    assert "ps01: tier small; 100 machines" in proc.stdout and "cannot carry its planned load" in proc.stdout
-    assert "fleet plan: 150 machines" in proc.stdout
+    text = " ".join(proc.stdout.split())  # the yaml callback wraps long lines
+    assert "ps01: tier small; 100 machines" in text and "cannot carry its planned load" in text
+    assert "fleet plan: 150 machines" in text
 
 
 def test_exactly_one_remote_call_per_process_server(planned):
@@ -125,7 +130,7 @@ def test_json_report_numbers_are_the_planners(planned):
     _, _, reports, _ = planned
     report = json.loads(report_files(reports)[0].read_text(encoding="utf-8"))
     assert report["format"] == "asr.process_server.capacity_report/v1"
-    servers = [{"name": n, "tier": t} for n, t in EXPECTED_TIERS.items() if t]
+    servers = [{"name": n, "tier": t, "configuration_server": "10.0.0.11"} for n, t in EXPECTED_TIERS.items() if t]
     assert report["fleet"]["plan"] == fleet_plan(MACHINES, servers)
     by_name = {h["name"]: h for h in report["hosts"]}
     assert by_name["ps01"]["planned_load"] == {"protected_machines": 100, "daily_churn_gb": 400.0}
@@ -251,3 +256,25 @@ def test_html_report_fits_a_1000px_window_in_headless_chromium(tmp_path):
     assert measured["bars"]
     for bar in measured["bars"]:
         assert bar["right"] <= bar["chartRight"] + 0.5, bar
+
+
+def test_machines_move_only_within_their_configuration_server(tmp_path):
+    """Issue 10 item 5: ps01's surplus never goes to ps02 (another configuration server) nor to ps03 (not
+    installed: no configuration server); the plan adds a server to cs01 and the report says so."""
+    machines = [{"name": f"vm{i:03d}", "daily_churn_gb": 3.0, "current_process_server": "ps01"} for i in range(100)]
+    _, proc, reports, _ = run_plan(tmp_path, SEED.parent / "two-cs.yml", 3, machines)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    json_path, html_path = report_files(reports)
+    report = json.loads(json_path.read_text(encoding="utf-8"))
+    plan = report["fleet"]["plan"]
+    assert set(plan["assignments"].values()) == {"ps01", "new-process-server-1"}
+    assert {m["to_server"] for m in plan["moves"]} == {"new-process-server-1"}
+    membership = {h["name"]: h["configuration_server"] for h in report["hosts"]}
+    assert membership == {"ps01": "10.0.0.11", "ps02": "10.0.0.12", "ps03": None}
+    groups = {g["configuration_server"]: g["servers"] for g in plan["configuration_servers"]}
+    assert groups == {"10.0.0.11": ["ps01", "new-process-server-1"], "10.0.0.12": ["ps02"], None: ["ps03"]}
+    text = " ".join(proc.stdout.split())  # the yaml callback wraps long lines
+    assert "configuration server 10.0.0.12: ps02; needs 0" in text
+    assert "configuration server unknown: ps03 (receive no machine" in text
+    page = html_path.read_text(encoding="utf-8")
+    assert "Configuration server 10.0.0.12" in page and "the process server is not installed" in page

@@ -471,6 +471,30 @@ CASES: list[Case] = [
     _c("sizing-unknown-key", "filter:process_server_sizing", {"facts": {"cpus": 8}}, "cpus", "vcpus"),
     _c("sizing-facts-not-dict", "filter:process_server_sizing", {"facts": "big"}, "facts", "dictionary"),
     _c(
+        "fleet-plan-machine-on-another-cs",
+        "filter:fleet_plan",
+        {
+            "machines": [
+                {
+                    "name": "vm1",
+                    "daily_churn_gb": 5,
+                    "current_process_server": "ps01",
+                    "configuration_server": "10.0.0.12",
+                }
+            ],
+            "servers": [{"name": "ps01", "tier": "large", "configuration_server": "10.0.0.11"}],
+        },
+        "configuration_server",
+        "10.0.0.11, the configuration server of its current process server",
+    ),
+    _c(
+        "fleet-plan-server-cs-empty",
+        "filter:fleet_plan",
+        {"machines": [], "servers": [{"name": "ps01", "tier": "large", "configuration_server": ""}]},
+        "configuration_server",
+        "non-empty",
+    ),
+    _c(
         "fleet-plan-negative-churn",
         "filter:fleet_plan",
         {"machines": [{"name": "m1", "daily_churn_gb": -1}], "servers": []},

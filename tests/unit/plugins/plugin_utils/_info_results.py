@@ -26,6 +26,7 @@ def info_result(
     installer: dict[str, Any] | None = None,
     volumes: list[dict[str, Any]] | None = None,
     role: str | None = "process_server",
+    cs_ip: str | None = "10.0.0.11",
 ) -> dict[str, Any]:
     drive = (install_location or "D:")[:2] if installed else "D:"
     cache = {
@@ -61,6 +62,11 @@ def info_result(
         "installed": installed,
         "role": role if installed else None,
         "build_version": version if installed else None,
+        # amethyst.conf CS_IP [6.5]: the configuration server the process server is registered to
+        "registration": {
+            "registered": bool(cs_ip and installed),
+            "configuration_server_ip": cs_ip if installed else None,
+        },
         "install_location": install_location if installed else None,
         "cache_drive": cache,
         "os": {"caption": os_caption, "version": os_version, "system_drive": "C:"},

@@ -51,8 +51,9 @@ def test_fleet_plan_equals_the_fleet_plan_filter_for_source_machines():
         for i in range(200)
     ]
     report = cr.build_report(fleet_hosts(), machines)
-    expected = fleet_plan(machines, [{"name": "ps01", "tier": "small"}, {"name": "ps02", "tier": "medium"},
-                                     {"name": "ps03", "tier": "large"}])  # fmt: skip
+    cs = {"configuration_server": "10.0.0.11"}
+    expected = fleet_plan(machines, [{"name": "ps01", "tier": "small", **cs}, {"name": "ps02", "tier": "medium", **cs},
+                                     {"name": "ps03", "tier": "large", **cs}])  # fmt: skip
     assert report["fleet"]["plan"] == expected
     assert report["fleet"]["machines_synthesized"] is False
     assert report["summary"]["servers_needed"] == expected["servers_needed"]
@@ -299,3 +300,51 @@ def test_no_bar_is_clipped_the_scale_reaches_the_largest():
     assert ticks[-1] == "400 %"
     plot_right = float(root.get("viewBox").split()[2]) - 260
     assert float(over.get("x")) + float(over.get("width")) <= plot_right + 0.1
+
+
+# ---- issue 10 item 5: configuration-server membership ------------------------------------------------------
+def two_cs_hosts():
+    """ps01 (small, cs 10.0.0.11) carries 100 machines; ps02 (large) is registered to another configuration
+    server; ps03 (large) is installed but not registered; ps04's survey failed."""
+    return [
+        host("ps01", SMALL),
+        host("ps02", LARGE, cs_ip="10.0.0.12"),
+        host("ps03", LARGE, cs_ip=None),
+        {"name": "ps04", "info": {"unreachable": True, "msg": "timed out"}, "planned_load": None},
+    ]
+
+
+MACHINES_ON_PS01 = [{"name": f"vm{i:03d}", "daily_churn_gb": 3.0, "current_process_server": "ps01"} for i in range(100)]
+
+
+def test_machines_move_only_within_their_configuration_server():
+    report = cr.build_report(two_cs_hosts(), MACHINES_ON_PS01)
+    plan = report["fleet"]["plan"]
+    assert {server for server in plan["assignments"].values()} == {"ps01", "new-process-server-1"}
+    assert {m["to_server"] for m in plan["moves"]} == {"new-process-server-1"} and len(plan["moves"]) == 34
+    membership = {h["name"]: (h["configuration_server"], h["configuration_server_unknown"]) for h in report["hosts"]}
+    assert membership["ps02"] == ("10.0.0.12", None)
+    assert membership["ps03"][0] is None and "not registered" in membership["ps03"][1]
+    assert membership["ps04"][0] is None and "survey failed" in membership["ps04"][1]
+    groups = {g["configuration_server"]: g for g in plan["configuration_servers"]}
+    assert groups["10.0.0.11"]["servers"] == ["ps01", "new-process-server-1"]
+    assert groups["10.0.0.12"]["servers"] == ["ps02"] and groups["10.0.0.12"]["moves"] == 0
+    assert groups[None]["servers"] == ["ps03"] and "no machine is moved onto" in groups[None]["note"]
+
+
+def test_the_report_groups_servers_by_configuration_server_and_says_so():
+    report = cr.build_report(two_cs_hosts(), MACHINES_ON_PS01)
+    page = cr.render_html(report)
+    after = chart(page, "load-chart-plan")
+    headers = [t.text for t in after.iter(f"{SVG}text") if t.get("class") == "group"]
+    assert headers == [
+        "Configuration server 10.0.0.11",
+        "Configuration server 10.0.0.12",
+        "Configuration server unknown: receives no machine",
+    ]
+    assert "Machines move only between process servers of the same configuration server" in page
+    assert 'class="configuration-servers"' in page
+    lines = cr.summary_lines(report)
+    assert "ps02: tier large; no planned load; configuration server 10.0.0.12" in lines
+    assert any(line.startswith("configuration server 10.0.0.11: ps01, new-process-server-1; needs 2") for line in lines)
+    assert "configuration server unknown: ps03 (receive no machine; 0 unplaced)" in lines

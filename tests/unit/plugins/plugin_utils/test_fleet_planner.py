@@ -259,3 +259,100 @@ def test_bad_inputs_name_the_option_and_what_is_allowed(call, option, allowed):
         call()
     assert err.value.option == option
     assert allowed in str(err.value)
+
+
+# ---- configuration-server membership (issue 10 item 5) -------------------------------------------------------
+CS_A, CS_B = "10.0.0.11", "10.0.0.12"
+
+
+def test_machines_never_move_to_a_process_server_of_another_configuration_server():
+    """The reported bug: 30 machines moved onto a process server registered to another configuration server."""
+    overloaded = machines([3.0] * 100, lambda i: "ps01")  # 100 x 3 GB/day on a small server (planned: 200 GB/day)
+    servers = [ProcessServerSpec("ps01", "small", configuration_server=CS_A),
+               ProcessServerSpec("ps02", "large", configuration_server=CS_B)]  # fmt: skip
+    plan = plan_fleet(overloaded, servers)
+    assert plan.membership == "by_configuration_server"
+    assert all(plan.assignments[m] != "ps02" for m in plan.assignments)
+    cs_of = {s.name: s.configuration_server for s in plan.servers}
+    assert cs_of["ps02"] == CS_B and all(cs_of[m.to_server] == CS_A for m in plan.moves) and len(plan.moves) == 34
+    assert plan.additional_servers == {"large": 1} and cs_of["new-process-server-1"] == CS_A
+    by_cs = {g.configuration_server: g for g in plan.configuration_servers}
+    assert by_cs[CS_A].servers == ["ps01", "new-process-server-1"] and by_cs[CS_A].additional_servers == {"large": 1}
+    assert by_cs[CS_B].servers == ["ps02"] and by_cs[CS_B].machines == 0
+    assert sum(g.servers_needed for g in plan.configuration_servers) == plan.servers_needed
+    assert sum(g.lower_bound for g in plan.configuration_servers) == plan.lower_bound
+
+
+def test_a_server_whose_configuration_server_is_unknown_never_receives_a_machine():
+    on_unknown = machines([3.0] * 80, lambda i: "ps03")  # 80 on an unregistered large server (cap 180): all stay
+    new = [SourceMachine(f"new{i}", 5.0) for i in range(10)]
+    unregistered = ProcessServerSpec("ps03", "large", configuration_server_unknown="not registered (amethyst.conf)")
+    servers = [ProcessServerSpec("ps01", "small", configuration_server=CS_A), unregistered]
+    plan = plan_fleet([*on_unknown, *new], servers)
+    assert {plan.assignments[f"new{i}"] for i in range(10)} == {"ps01"}  # the only known configuration server
+    assert all(plan.assignments[m.name] == "ps03" for m in on_unknown) and plan.moves == []
+    ps03 = next(s for s in plan.servers if s.name == "ps03")
+    assert ps03.receives_machines is False and ps03.configuration_server is None
+    unknown = next(g for g in plan.configuration_servers if g.configuration_server is None)
+    assert "no machine is moved onto" in unknown.note
+
+    crowded = machines([3.0] * 200, lambda i: "ps03")  # more than ps03 carries: the rest cannot go anywhere
+    plan = plan_fleet(crowded, servers)
+    assert len(plan.unplaced) == 200 - 180 and plan.moves == [] and plan.additional_servers == {}
+    assert "configuration server is unknown (not registered (amethyst.conf))" in plan.unplaced[0].reason
+
+
+def test_a_new_machine_needs_its_configuration_server_when_there_are_several():
+    servers = [ProcessServerSpec("ps01", "large", configuration_server=CS_A),
+               ProcessServerSpec("ps02", "large", configuration_server=CS_B)]  # fmt: skip
+    plan = plan_fleet([SourceMachine("new1", 5.0), SourceMachine("new2", 5.0, configuration_server=CS_B)], servers)
+    assert plan.assignments == {"new2": "ps02"}
+    (stray,) = plan.unplaced
+    assert stray.name == "new1" and "names no configuration_server and the plan has 2" in stray.reason
+    elsewhere = plan_fleet([SourceMachine("vm1", 5.0, "ps-outside")], servers)
+    assert "'ps-outside' is not in the plan, so its configuration server is unknown" in elsewhere.unplaced[0].reason
+
+
+def test_a_machine_cannot_name_another_configuration_server_than_its_process_servers():
+    servers = [ProcessServerSpec("ps01", "large", configuration_server=CS_A)]
+    with pytest.raises(InvalidOption, match=r"configuration_server: '10.0.0.12'.*10.0.0.11, the configuration server"):
+        plan_fleet([SourceMachine("vm1", 5.0, "ps01", CS_B)], servers)
+
+
+def test_without_membership_every_server_is_one_configuration_server_and_the_plan_says_so():
+    plan = plan_fleet(machines([3.0] * 10), [ProcessServerSpec("ps01", "large")])
+    assert plan.membership == "not_given"
+    (group,) = plan.configuration_servers
+    assert group.configuration_server is None and "planned as members of one" in group.note
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    layout=st.lists(
+        st.tuples(st.sampled_from(["small", "medium", "large"]), st.sampled_from([CS_A, CS_B, None])),
+        min_size=1,
+        max_size=6,
+    ),
+    load=st.lists(st.tuples(st.floats(0, 60, allow_nan=False), st.integers(-1, 5)), min_size=0, max_size=400),
+    keep=st.booleans(),
+)
+def test_moves_stay_within_one_known_configuration_server(layout, load, keep):
+    servers = [
+        ProcessServerSpec(f"ps{i}", tier, configuration_server=cs, configuration_server_unknown=None if cs else "x")
+        for i, (tier, cs) in enumerate(layout)
+    ]
+    names = [s.name for s in servers]
+    source = [
+        SourceMachine(f"vm{i}", churn, names[where % len(names)] if where >= 0 else None)
+        for i, (churn, where) in enumerate(load)
+    ]
+    plan = plan_fleet(source, servers, keep_current=keep)
+    cs_of = {s.name: s.configuration_server for s in plan.servers}
+    receives = {s.name: s.receives_machines for s in plan.servers}
+    current = {m.name: m.current_process_server for m in source}
+    for move in plan.moves:
+        assert cs_of[move.from_server] is not None and cs_of[move.from_server] == cs_of[move.to_server]
+    for machine, server in plan.assignments.items():
+        assert receives[server] or current[machine] == server  # nothing lands on an unknown server
+    assert sorted([*plan.assignments, *(u.name for u in plan.unplaced)]) == sorted(m.name for m in source)
+    assert_within_planned_caps(plan)
