@@ -1,42 +1,134 @@
 #!/usr/bin/env python3
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Syntax-check every PowerShell file of the repository with tree-sitter-powershell.
+"""Check every PowerShell file of the repository with PowerShell's own parser (docs/dev/powershell-checks.md).
 
-PowerShell cannot be installed on CI machines, so ``ansible-test sanity``'s ``pslint`` (PSScriptAnalyzer)
-is skipped there. This check stands in for the part that matters most and runs everywhere:
+The hosts run Windows PowerShell 5.1 on .NET Framework 4.5; the developer and CI machines have pwsh 7 (found
+through ``ASR_PWSH``, then ``PATH``, then ``shared/toolchain/pwsh`` beside the repository or a folder above it).
+ONE pwsh process (``tests/powershell/tools/powershell_check.ps1``) analyses, in one go:
 
-* every ``*.ps1`` / ``*.psm1`` / ``*.psd1`` must parse: any ERROR or MISSING node fails, reported as
-  ``file:line:column``;
-* every script the collection ships (under ``plugins/``) must carry, in its first three lines, the identity
-  header ``# asr.process_server script: <name> v<N>`` with ``<name>`` equal to the file's stem, and the
-  names must be unique (the lab emulator recognises scripts by this header);
-* for those shipped scripts, the cheap PSScriptAnalyzer rules ansible-test's pslint enables: lines of at most
-  160 characters, indentation with spaces (no tabs), no trailing whitespace.
+* every collection script AS SENT (the fragments spliced in exactly as ``load_script`` does, and the detached
+  runner inside setup_start's here-string as a script of its own): parse errors, syntax / operators / escapes /
+  variables / commands / cmdlet parameters / type accelerators Windows PowerShell 5.1 lacks, .NET types, members and
+  overloads .NET Framework 4.5 lacks (``scripts/data/net45.json.gz``), and the check-mode rule (a script declaring
+  SupportsShouldProcess changes nothing unguarded; a program it starts only to read carries ``# read-only: <why>``);
+* every file under ``plugins/`` as it is in the repository, which is what ansible-test's pslint reads: the
+  PSScriptAnalyzer rules pslint applies, re-implemented on the AST (PSScriptAnalyzer is not obtainable here);
+* every other ``*.ps1`` / ``*.psm1`` / ``*.psd1`` (tests, developer tools): parse errors under pwsh.
 
-Usage: ``python scripts/check_powershell.py [ROOT]`` (default: the repository root). Exit status 1 on any
-finding, 0 otherwise (also when there is no PowerShell file at all, which it says).
+A finding in a fragment is reported at the fragment's own file and line (once, however many scripts include it).
+This script itself checks, without pwsh, that every shipped script carries its identity header
+``# asr.process_server script: <name> v<N>`` (unique names; the lab recognises scripts by it) and every fragment
+``# asr.process_server fragment: <name>``, and that every fragment is included somewhere.
+
+Usage: ``python scripts/check_powershell.py [ROOT]``. Exit status 1 on any finding, 2 when no pwsh is found (the
+check never passes without running), 0 otherwise.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import pathlib
 import re
+import shutil
+import subprocess
 import sys
-
-import tree_sitter
-import tree_sitter_powershell
+import tempfile
+from collections.abc import Iterable, Sequence
 
 SUFFIXES = (".ps1", ".psm1", ".psd1")
 # Trees that are not ours or not source: virtualenvs, the collections/ symlink back to the root, outputs.
 SKIP_PARTS = {".git", "collections", "build", "node_modules", "__pycache__", ".lab"}
 SKIP_PREFIXES = (".venv", "tests/output")
 HEADER_RE = re.compile(r"^# asr\.process_server script: (?P<name>[A-Za-z0-9_.-]+) v(?P<version>[1-9][0-9]*)\s*$")
+INCLUDE_RE = re.compile(r"^# asr\.process_server include: (?P<name>[a-z0-9_]+)[ \t]*\r?\n", re.MULTILINE)
 HEADER_LINES = 3
-MAX_LINE = 160
+SCRIPT_DIR = pathlib.PurePosixPath("plugins/plugin_utils/powershell")
+ANALYZER = pathlib.Path(__file__).resolve().parent.parent / "tests" / "powershell" / "tools" / "powershell_check.ps1"
+API_DATA = pathlib.Path(__file__).resolve().parent / "data" / "net45.json.gz"
+
+SENT_RULES = ("parse", "ps51", "net45", "checkmode", "project", "embedded")
+FILE_RULES = ("parse", "pslint")
+OTHER_RULES = ("parse",)
 
 
+class PwshNotFound(RuntimeError):
+    """No pwsh: the check cannot run (and must not pass)."""
+
+
+def find_pwsh(root: pathlib.Path | None = None) -> tuple[str, str]:
+    """(path, how it was found): ASR_PWSH, then PATH, then shared/toolchain/pwsh beside root or a folder above it."""
+    explicit = os.environ.get("ASR_PWSH")
+    if explicit:
+        if not os.access(explicit, os.X_OK):
+            raise PwshNotFound(f"ASR_PWSH={explicit} is not an executable file")
+        return explicit, "ASR_PWSH"
+    on_path = shutil.which("pwsh")
+    if on_path:
+        return on_path, "PATH"
+    start = (root or pathlib.Path(__file__).resolve().parent.parent).resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / "shared" / "toolchain" / "pwsh"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate), f"toolchain {candidate}"
+    raise PwshNotFound(
+        "no PowerShell found: set ASR_PWSH to a pwsh 7 executable, put pwsh on PATH, or provide "
+        "shared/toolchain/pwsh beside the repository (README 'Testing')"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Unit:
+    """One text the analyzer reads, and where each of its lines comes from (file, line)."""
+
+    name: str
+    text: str
+    rules: tuple[str, ...]
+    origins: tuple[tuple[str, int], ...]
+
+    def origin(self, line: int) -> tuple[str, int]:
+        if 1 <= line <= len(self.origins):
+            return self.origins[line - 1]
+        return self.name, line
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int
+    column: int
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: [{self.rule}] {self.message}"
+
+
+def analyze(units: Sequence[Unit], pwsh: str) -> list[Finding]:
+    """Run ONE pwsh over all units; the findings at their source files and lines, sorted, without duplicates."""
+    if not units:
+        return []
+    with tempfile.TemporaryDirectory(prefix="asr-pscheck-") as tmp:
+        request = pathlib.Path(tmp, "request.json")
+        payload = {"units": [{"name": u.name, "text": u.text, "rules": list(u.rules)} for u in units]}
+        request.write_text(json.dumps(payload), encoding="utf-8")
+        command = [pwsh, "-NoProfile", "-NonInteractive", "-File", str(ANALYZER), "-RequestPath", str(request)]
+        command += ["-ApiPath", str(API_DATA)]
+        env = {**os.environ, "NO_COLOR": "1"}  # pwsh's error messages without terminal colours
+        done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"the PowerShell analyzer failed (exit {done.returncode}):\n{done.stderr}{done.stdout}")
+    by_name = {u.name: u for u in units}
+    found = set()
+    for item in json.loads(done.stdout or "[]"):
+        path, line = by_name[item["unit"]].origin(int(item["line"]))
+        found.add(Finding(path, line, int(item["column"]), item["rule"], item["message"]))
+    return sorted(found)
+
+
+# ---- what the repository holds -----------------------------------------------------------------------------------
 def find_files(root: pathlib.Path) -> list[pathlib.Path]:
     """Every PowerShell file under root, not descending into skipped trees (virtualenvs are large)."""
     found = []
@@ -49,47 +141,40 @@ def find_files(root: pathlib.Path) -> list[pathlib.Path]:
     return sorted(found)
 
 
-def syntax_problems(parser: tree_sitter.Parser, source: bytes) -> list[tuple[int, int, str]]:
-    """Return (line, column, message) for each innermost ERROR node and each MISSING node, 1-based.
-
-    tree-sitter's error recovery often wraps much of a file in one ERROR node that starts at line 1; the
-    innermost ERROR nodes point at the tokens it could not place, which is where a reader should look.
-    """
-    problems: list[tuple[int, int, str]] = []
-
-    def visit(node: tree_sitter.Node) -> bool:
-        """Report problems below ``node``; return whether any was found."""
-        if node.is_missing:
-            problems.append((node.start_point[0] + 1, node.start_point[1] + 1, f"missing {node.type!r}"))
-            return True
-        found = False
-        for child in node.children:
-            if child.has_error or child.is_missing or child.is_error:
-                found = visit(child) or found
-        if node.is_error and not found:
-            lines = source[node.start_byte : node.end_byte].decode("utf-8", "replace").strip().splitlines()
-            message = f"syntax error near {lines[0][:60]!r}" if lines else "syntax error: unexpected end of input"
-            problems.append((node.start_point[0] + 1, node.start_point[1] + 1, message))
-            found = True
-        return found
-
-    tree = parser.parse(source)
-    if tree.root_node.has_error:
-        visit(tree.root_node)
-    return sorted(problems)
+def read_text(path: pathlib.Path) -> str:
+    return path.read_text(encoding="utf-8-sig")
 
 
-def style_problems(text: str) -> list[tuple[int, int, str]]:
-    problems = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if len(line) > MAX_LINE:
-            problems.append((number, MAX_LINE + 1, f"line longer than {MAX_LINE} characters (pslint PSAvoidLongLines)"))
-        indent = line[: len(line) - len(line.lstrip())]
-        if "\t" in indent:
-            problems.append((number, 1, "tab in indentation (pslint PSUseConsistentIndentation: spaces)"))
-        if line != line.rstrip():
-            problems.append((number, len(line.rstrip()) + 1, "trailing whitespace (pslint PSAvoidTrailingWhitespace)"))
-    return problems
+def fragment_body(path: pathlib.Path) -> tuple[list[str], int]:
+    """The fragment's lines as load_script splices them (leading comment block dropped) and how many were dropped."""
+    lines = read_text(path).splitlines(keepends=True)
+    dropped = 0
+    while lines and (lines[0].startswith("#") or not lines[0].strip()):
+        lines.pop(0)
+        dropped += 1
+    return lines, dropped
+
+
+def splice(root: pathlib.Path, script: pathlib.Path) -> tuple[str, tuple[tuple[str, int], ...], list[str]]:
+    """The script as sent (load_script's splice), each line's origin (file, line), and the fragments it includes."""
+    fragments_dir = root / SCRIPT_DIR / "fragments"
+    rel = script.relative_to(root).as_posix()
+    out: list[str] = []
+    origins: list[tuple[str, int]] = []
+    included: list[str] = []
+    for number, line in enumerate(read_text(script).splitlines(keepends=True), start=1):
+        match = INCLUDE_RE.match(line)
+        if not match:
+            out.append(line)
+            origins.append((rel, number))
+            continue
+        fragment = fragments_dir / f"{match['name']}.ps1"
+        included.append(match["name"])
+        body, dropped = fragment_body(fragment)
+        frag_rel = fragment.relative_to(root).as_posix()
+        out += body
+        origins += [(frag_rel, dropped + i) for i in range(1, len(body) + 1)]
+    return "".join(out), tuple(origins), included
 
 
 def header_problems(path: pathlib.Path, text: str, seen: dict[str, pathlib.Path]) -> list[tuple[int, int, str]]:
@@ -111,29 +196,57 @@ def header_problems(path: pathlib.Path, text: str, seen: dict[str, pathlib.Path]
     return [(1, 1, f"no identity header {wanted!r} in the first {HEADER_LINES} lines")]
 
 
+def collect_units(root: pathlib.Path, files: Iterable[pathlib.Path]) -> tuple[list[Unit], list[Finding]]:
+    """The analyzer's units for the repository, and the header findings this side makes itself."""
+    units: list[Unit] = []
+    findings: list[Finding] = []
+    seen: dict[str, pathlib.Path] = {}
+    included: set[str] = set()
+    fragments: list[pathlib.Path] = []
+    for path in files:
+        rel = path.relative_to(root).as_posix()
+        text = read_text(path)
+        lines = text.splitlines()
+        own = tuple((rel, n) for n in range(1, len(lines) + 1))
+        if not rel.startswith("plugins/"):
+            units.append(Unit(rel, text, OTHER_RULES, own))
+            continue
+        findings += [Finding(rel, ln, col, "header", msg) for ln, col, msg in header_problems(path, text, seen)]
+        units.append(Unit(rel, text, FILE_RULES, own))
+        if path.parent.name == "fragments":
+            fragments.append(path)
+        elif path.suffix.lower() == ".ps1" and path.parent == root / SCRIPT_DIR:
+            sent, origins, names = splice(root, path)
+            included.update(names)
+            units.append(Unit(f"{rel} (as sent)", sent, SENT_RULES, origins))
+    for path in fragments:
+        if path.stem not in included:
+            rel = path.relative_to(root).as_posix()
+            findings.append(
+                Finding(rel, 1, 1, "header", "no script includes this fragment, so nothing checks it as sent")
+            )
+    return units, findings
+
+
 def main(argv: list[str]) -> int:
     root = pathlib.Path(argv[1] if len(argv) > 1 else pathlib.Path(__file__).resolve().parent.parent).resolve()
     files = find_files(root)
     if not files:
         print(f"check_powershell: no PowerShell files under {root}; nothing to check.")
         return 0
-
-    parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
-    seen: dict[str, pathlib.Path] = {}
-    failures = 0
-    for path in files:
-        rel = path.relative_to(root)
-        source = path.read_bytes()
-        text = source.decode("utf-8-sig", "replace")
-        problems = syntax_problems(parser, source)
-        if rel.parts[0] == "plugins":  # shipped in the artifact: what pslint would see, and the lab recognises
-            problems += style_problems(text) + header_problems(path, text, seen)
-        for line, column, message in sorted(problems):
-            print(f"{rel}:{line}:{column}: {message}")
-        failures += bool(problems)
-
-    print(f"check_powershell: {len(files)} file(s) checked, {failures} with problems.")
-    return 1 if failures else 0
+    try:
+        pwsh, how = find_pwsh(root)
+    except PwshNotFound as exc:
+        print(f"check_powershell: FAILED: {exc}")
+        return 2
+    units, findings = collect_units(root, files)
+    print(f"check_powershell: pwsh {pwsh} (from {how}); {len(files)} file(s), {len(units)} unit(s)")
+    findings = sorted(set(findings) | set(analyze(units, pwsh)))
+    for finding in findings:
+        print(finding)
+    bad_files = len({f.path for f in findings})
+    print(f"check_powershell: {len(files)} file(s) checked, {bad_files} with problems, {len(findings)} finding(s).")
+    return 1 if findings else 0
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@
 # requirements (requirements/dev.txt, requirements/dev-2.21.txt; skipped when unchanged since the last
 # install), then runs each step below and stops at the first failure. Lane-independent checks run once,
 # in the first lane. Each step prints a banner and its duration; a summary follows at the end.
-#   ruff check / ruff format --check, antsibull-changelog lint, PowerShell syntax (tree-sitter),
+#   ruff check / ruff format --check, antsibull-changelog lint, the PowerShell check (pwsh's own parser:
+#   Windows PowerShell 5.1 / .NET 4.5 compatibility, check mode, pslint rules; fails without pwsh),
 #   ansible-lint (production profile, offline), pytest, molecule test of the default scenario (against the
 #   lab; first lane only), Galaxy build + install + import check, ansible-test sanity on the built artifact
 #   with empty ignore files.
@@ -19,7 +20,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 FAST=0
 LANES=()
@@ -256,7 +257,7 @@ for lane in "${LANES[@]}"; do
         step "[$lane] ruff check + ruff format --check" run_ruff
         step "[$lane] antsibull-changelog lint" antsibull-changelog lint
         step "[$lane] sanity ignore files are empty" check_sanity_ignores
-        step "[$lane] PowerShell syntax (tree-sitter)" python scripts/check_powershell.py
+        step "[$lane] PowerShell check (5.1 / .NET 4.5, check mode, pslint)" python scripts/check_powershell.py
         step "[$lane] ansible-lint (production, offline)" ansible-lint --nocolor
         step "[$lane] execution environment (ansible-builder create)" bash scripts/ee_context.sh "$WORK/ee-context"
     fi

@@ -25,12 +25,15 @@ $Ansible.Changed = $false
 # asr.process_server include: native_command
 
 # asr.process_server include: unregister_context
+$context = Get-UnregisterContext
+$result = $context.Result
 $result.listings = @()
 if ($result.is_configuration_server -and $result.script_present) {
     foreach ($ip in $IpAddress) {
         # perl is on the PATH of a configuration server (Dependencies, [6.2]); no answer to the prompt.
-        $arguments = @($scriptName, '-IPAddress', $ip, '-Component', 'PS')
-        $listing = Invoke-NativeCommand -FilePath 'perl.exe' -ArgumentList $arguments -WorkingDirectory $binDir
+        $arguments = @($context.ScriptName, '-IPAddress', $ip, '-Component', 'PS')
+        # read-only: the purge script lists the matching process servers and, its prompt answered by end of input, purges none [5] (ASSUMED, see above)
+        $listing = Invoke-NativeCommand -FilePath 'perl.exe' -ArgumentList $arguments -WorkingDirectory $context.BinDir
         $result.listings += [ordered]@{ ip = $ip; rc = $listing.rc; stdout = $listing.stdout; stderr = $listing.stderr }
     }
     $result.rc = $result.listings[0].rc

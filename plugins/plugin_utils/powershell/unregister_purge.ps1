@@ -23,10 +23,12 @@ $Ansible.Changed = $false
 # asr.process_server include: native_command
 
 # asr.process_server include: unregister_context
-$arguments = @($scriptName, '-IPAddress', $IpAddress, '-Component', 'PS')
+$context = Get-UnregisterContext
+$result = $context.Result
+$arguments = @($context.ScriptName, '-IPAddress', $IpAddress, '-Component', 'PS')
 $result.listing_matches = $false
 if ($result.is_configuration_server -and $result.script_present) {
-    $listing = Invoke-NativeCommand -FilePath 'perl.exe' -ArgumentList $arguments -WorkingDirectory $binDir
+    $listing = Invoke-NativeCommand -FilePath 'perl.exe' -ArgumentList $arguments -WorkingDirectory $context.BinDir
     $row = '^\s*' + $SerialNumber + '[.):|-]?\s+.*(?<![\d.])' + [regex]::Escape($IpAddress) + '(?![\d.])'
     foreach ($line in @($listing.stdout -split "\r\n|\n|\r")) {
         if ($line -match $row) {
@@ -35,7 +37,7 @@ if ($result.is_configuration_server -and $result.script_present) {
     }
     if ($result.listing_matches) {
         $Ansible.Changed = $true
-        $purge = Invoke-NativeCommand -FilePath 'perl.exe' -ArgumentList $arguments -WorkingDirectory $binDir -InputText ("$SerialNumber" + "`r`n")
+        $purge = Invoke-NativeCommand -FilePath 'perl.exe' -ArgumentList $arguments -WorkingDirectory $context.BinDir -InputText ("$SerialNumber" + "`r`n")
         $result.rc = $purge.rc
         $result.stdout = $purge.stdout
         $result.stderr = $purge.stderr
