@@ -11,7 +11,7 @@
 # install), then runs each step below and stops at the first failure. Lane-independent checks run once,
 # in the first lane. Each step prints a banner and its duration; a summary follows at the end.
 #   ruff check / ruff format --check, antsibull-changelog lint, the PowerShell check (pwsh's own parser:
-#   Windows PowerShell 5.1 / .NET 4.5 compatibility, check mode, pslint rules; fails without pwsh),
+#   Windows PowerShell 5.1 / .NET 4.5 compatibility, check mode, pslint rules; fails without pwsh), Pester,
 #   ansible-lint (production profile, offline), pytest, molecule test of the default scenario (against the
 #   lab; first lane only), Galaxy build + install + import check, ansible-test sanity on the built artifact
 #   with empty ignore files.
@@ -258,6 +258,7 @@ for lane in "${LANES[@]}"; do
         step "[$lane] antsibull-changelog lint" antsibull-changelog lint
         step "[$lane] sanity ignore files are empty" check_sanity_ignores
         step "[$lane] PowerShell check (5.1 / .NET 4.5, check mode, pslint)" python scripts/check_powershell.py
+        step "[$lane] Pester (tests/powershell, the scripts as sent)" python scripts/run_pester.py
         step "[$lane] ansible-lint (production, offline)" ansible-lint --nocolor
         step "[$lane] execution environment (ansible-builder create)" bash scripts/ee_context.sh "$WORK/ee-context"
     fi

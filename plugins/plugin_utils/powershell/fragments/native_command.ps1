@@ -13,7 +13,8 @@ function ConvertTo-ArgumentText {
         return $Value
     }
     $escaped = [regex]::Replace($Value, '(\\*)"', { param($m) $m.Groups[1].Value + $m.Groups[1].Value + '\"' })
-    $escaped = [regex]::Replace($escaped, '(\\+)$', { param($m) $m.Groups[1].Value + $m.Groups[1].Value })
+    # \z, not $: '$' also matches before a final line end, and backslashes there are literal (not before the quote)
+    $escaped = [regex]::Replace($escaped, '(\\+)\z', { param($m) $m.Groups[1].Value + $m.Groups[1].Value })
     return '"' + $escaped + '"'
 }
 

@@ -1,0 +1,162 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Dot-sourced by every *.Tests.ps1 (BeforeAll { . $PSScriptRoot/AsrScripts.ps1 }): the collection's scripts AS SENT
+# and a way to run one as ansible.windows.win_powershell does, so Pester's mocks (aliases, which beat the functions
+# a script defines) stand in for Windows. Runs under pwsh 7 only.
+#
+#   Get-AsrScriptText -Name probe           the text load_script sends (fragments spliced; tests/unit checks it equals)
+#   Get-AsrRunnerText                       the detached runner setup_start writes (its here-string, as a script)
+#   Invoke-AsrScript -Name probe -Parameters @{...} [-CheckMode]
+#                                           -> Changed, Result (the parsed JSON), Raw, Error (a terminating error), Ansible
+#   New-FakeRegistry / Use-FakeRegistry     HKLM:\ keys the registry cmdlets answer from (mocked)
+
+$AsrRoot = (Resolve-Path -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath '../..')).Path
+$AsrScriptDir = Join-Path -Path $AsrRoot -ChildPath 'plugins/plugin_utils/powershell'
+# Windows PowerShell 5.1 keeps ISO-8601 text as text; pwsh 7 would turn it into [datetime] (docs/dev/powershell-checks.md)
+$global:PSDefaultParameterValues['ConvertFrom-Json:DateKind'] = 'String'
+
+function Get-AsrFragmentBody {
+    # A fragment as load_script splices it: without its leading comment block (and blank lines).
+    param ([Parameter(Mandatory = $true)][string]$Name)
+    $path = Join-Path -Path $AsrScriptDir -ChildPath "fragments/$Name.ps1"
+    $lines = [System.Text.RegularExpressions.Regex]::Split([System.IO.File]::ReadAllText($path), '(?<=\n)')
+    $start = 0
+    while ($start -lt $lines.Count -and ($lines[$start].StartsWith('#') -or -not $lines[$start].Trim())) {
+        $start++
+    }
+    return ($lines[$start..($lines.Count - 1)] -join '')
+}
+
+function Get-AsrScriptText {
+    # The script as the controller sends it (plugins/plugin_utils/_action_base.py load_script / splice_fragments).
+    param ([Parameter(Mandatory = $true)][string]$Name)
+    $text = [System.IO.File]::ReadAllText((Join-Path -Path $AsrScriptDir -ChildPath "$Name.ps1"))   # a BOM is dropped
+    $include = [regex]'(?m)^# asr\.process_server include: (?<name>[a-z0-9_]+)[ \t]*\r?\n'
+    return $include.Replace($text, { param($m) Get-AsrFragmentBody -Name $m.Groups['name'].Value })
+}
+
+function Get-AsrRunnerText {
+    # The detached runner: the single-quoted here-string of setup_start (as sent) that starts '# asr.process_server'.
+    $tokens = $null
+    $errors = $null
+    $ast = [System.Management.Automation.Language.Parser]::ParseInput((Get-AsrScriptText -Name 'setup_start'), [ref]$tokens, [ref]$errors)
+    $here = $ast.FindAll({
+            param ($x)
+            $x -is [System.Management.Automation.Language.StringConstantExpressionAst] -and
+            $x.StringConstantType -eq 'SingleQuotedHereString' -and $x.Value.StartsWith('# asr.process_server')
+        }, $true) | Select-Object -First 1
+    if (-not $here) { throw 'setup_start holds no runner here-string' }
+    return $here.Value
+}
+
+function New-AnsibleObject {
+    # What ansible.windows.win_powershell gives a script as $Ansible (its documented properties).
+    param ([switch]$CheckMode, [string]$Tmpdir = $TestDrive)
+    return [pscustomobject]@{
+        PSTypeName = 'AsrTest.Ansible'
+        Changed = $true
+        Failed = $false
+        Result = $null
+        Diff = @{}
+        CheckMode = [bool]$CheckMode
+        Tmpdir = $Tmpdir
+        Verbosity = 0
+    }
+}
+
+function Invoke-AsrScript {
+    # Run a collection script as win_powershell does: the parameters bound by name, $Ansible in scope, -WhatIf in check
+    # mode (only a script declaring SupportsShouldProcess runs in check mode; win_powershell skips any other).
+    param (
+        [string]$Name,
+        [hashtable]$Parameters = @{},
+        [switch]$CheckMode,
+        [string]$Text
+    )
+    if (-not $Text) { $Text = Get-AsrScriptText -Name $Name }
+    $block = [scriptblock]::Create($Text)
+    $bound = @{}
+    foreach ($key in $Parameters.Keys) { $bound[$key] = $Parameters[$key] }
+    if ($CheckMode) {
+        if ($Text -notmatch 'SupportsShouldProcess') { throw "$Name does not declare SupportsShouldProcess: win_powershell skips it in check mode" }
+        $bound['WhatIf'] = $true
+    }
+    $Ansible = New-AnsibleObject -CheckMode:$CheckMode
+    $failure = $null
+    $output = $null
+    try {
+        $output = & $block @bound
+    }
+    catch {
+        $failure = $_
+    }
+    $parsed = $null
+    if ($Ansible.Result -is [string] -and $Ansible.Result) {
+        $parsed = ConvertFrom-Json -InputObject $Ansible.Result
+    }
+    return [pscustomobject]@{
+        Changed = $Ansible.Changed
+        Result = $parsed
+        Raw = $Ansible.Result
+        Error = $failure
+        Output = $output
+        Ansible = $Ansible
+    }
+}
+
+# ---- Windows commands pwsh on Linux does not have: declared (with the parameters the scripts use) so Pester can mock
+# them; unmocked, each one fails the test that reached it.
+$WindowsOnly = @{
+    'Get-CimInstance' = 'param ([string]$ClassName, [string]$Filter)'
+    'Invoke-CimMethod' = 'param ([string]$ClassName, [string]$MethodName, [System.Collections.IDictionary]$Arguments)'
+    'Get-Service' = 'param ([string[]]$Name)'
+    'Get-Acl' = 'param ([string]$LiteralPath)'
+    'Set-Acl' = 'param ([string]$LiteralPath, $AclObject)'
+    'Get-OBMachineSetting' = 'param ()'
+    'Set-OBMachineSetting' = 'param ([switch]$NoProxy, [string]$ProxyServer, [int]$ProxyPort, [string]$ProxyUserName, [securestring]$ProxyPassword)'
+}
+foreach ($name in $WindowsOnly.Keys) {
+    if (-not (Get-Command -Name $name -ErrorAction SilentlyContinue)) {
+        $body = "[CmdletBinding(SupportsShouldProcess = `$true)] $($WindowsOnly[$name]) throw 'not mocked: $name (a Windows command)'"
+        $null = New-Item -Path "Function:\global:$name" -Value ([scriptblock]::Create($body))
+    }
+}
+
+# ---- a registry the registry cmdlets answer from --------------------------------------------------------------------
+function New-FakeRegistryKey {
+    # What Get-Item returns for a registry key: GetValue(name, default), GetValueNames(), PSChildName.
+    param ([string]$Path, [hashtable]$Values = @{})
+    $key = [pscustomobject]@{ PSTypeName = 'AsrTest.RegistryKey'; PSPath = $Path; PSChildName = ($Path -split '\\')[-1]; Values = $Values }
+    $key | Add-Member -MemberType ScriptMethod -Name GetValue -Value {
+        param ([string]$ValueName, $Default)
+        if ($this.Values.ContainsKey($ValueName)) { return $this.Values[$ValueName] }
+        return $Default
+    }
+    $key | Add-Member -MemberType ScriptMethod -Name GetValueNames -Value { return [string[]]@($this.Values.Keys) }
+    return $key
+}
+
+function Use-FakeRegistry {
+    # Mock Get-Item, Test-Path, Get-ChildItem and Get-ItemProperty for HKLM:\ paths from $Keys (path -> @{values}).
+    # Call in BeforeEach or an It: Pester scopes the mocks to that block.
+    param ([hashtable]$Keys = @{})
+    $script:FakeRegistry = @{}
+    foreach ($path in $Keys.Keys) { $script:FakeRegistry[$path.TrimEnd('\')] = New-FakeRegistryKey -Path $path.TrimEnd('\') -Values $Keys[$path] }
+    Mock Get-Item -ParameterFilter { $LiteralPath -like 'HKLM:*' } -MockWith { $script:FakeRegistry[$LiteralPath.TrimEnd('\')] }
+    Mock Test-Path -ParameterFilter { $LiteralPath -like 'HKLM:*' } -MockWith {
+        $wanted = $LiteralPath.TrimEnd('\')
+        return [bool]($script:FakeRegistry.Keys | Where-Object { $_ -eq $wanted -or $_.StartsWith("$wanted\") })
+    }
+    Mock Get-ChildItem -ParameterFilter { $LiteralPath -like 'HKLM:*' } -MockWith {
+        $parent = $LiteralPath.TrimEnd('\')
+        foreach ($path in $script:FakeRegistry.Keys) {
+            if ($path.StartsWith("$parent\") -and $path.Substring($parent.Length + 1) -notmatch '\\') { $script:FakeRegistry[$path] }
+        }
+    }
+    Mock Get-ItemProperty -ParameterFilter { $LiteralPath -like 'HKLM:*' } -MockWith {
+        $key = $script:FakeRegistry[$LiteralPath.TrimEnd('\')]
+        if (-not $key -or -not $key.Values.ContainsKey($Name)) { return $null }
+        return [pscustomobject]@{ $Name = $key.Values[$Name] }
+    }
+}

@@ -1,0 +1,62 @@
+# The native_command fragment: how every script runs a Windows program (ConvertTo-ArgumentText, Invoke-NativeCommand).
+# Under pwsh on Linux the programs are real ones (/bin/sh); .NET splits ProcessStartInfo.Arguments by the same rules as
+# CommandLineToArgvW, so a real child process proves the quoting end to end (tests/unit/test_native_command_quoting.py
+# puts generated arguments through it as well).
+BeforeAll {
+    . $PSScriptRoot/AsrScripts.ps1
+    . ([scriptblock]::Create((Get-AsrFragmentBody -Name 'native_command')))
+    $script:Sh = (Get-Command -Name sh -CommandType Application | Select-Object -First 1).Source
+}
+
+Describe 'ConvertTo-ArgumentText' {
+    It 'leaves <Value> as <Expected>' -ForEach @(
+        @{ Value = 'plain'; Expected = 'plain' }
+        @{ Value = 'C:\Program\'; Expected = 'C:\Program\' }
+        @{ Value = ''; Expected = '""' }
+        @{ Value = 'a b'; Expected = '"a b"' }
+        @{ Value = "tab`there"; Expected = "`"tab`there`"" }
+        @{ Value = 'say "hi"'; Expected = '"say \"hi\""' }
+        @{ Value = 'E:\Program Files (x86)\ASR\'; Expected = '"E:\Program Files (x86)\ASR\\"' }
+        @{ Value = 'a\\"b'; Expected = '"a\\\\\"b"' }
+        @{ Value = 'x"'; Expected = '"x\""' }
+    ) {
+        ConvertTo-ArgumentText -Value $Value | Should -BeExactly $Expected
+    }
+}
+
+Describe 'Invoke-NativeCommand' {
+    It 'returns the exit code, standard output and standard error of the program' {
+        $run = Invoke-NativeCommand -FilePath $Sh -ArgumentList @('-c', 'echo out; echo err 1>&2; exit 7')
+        $run.rc | Should -Be 7
+        $run.stdout | Should -BeExactly "out`n"
+        $run.stderr | Should -BeExactly "err`n"
+        $run.command | Should -BeExactly "$Sh -c echo out; echo err 1>&2; exit 7"
+    }
+
+    It 'writes -InputText to standard input and then closes it (an unanswered prompt reads end of input)' {
+        $run = Invoke-NativeCommand -FilePath $Sh -ArgumentList @('-c', 'read first; echo "got $first"; if read second; then echo more; else echo eof; fi') -InputText "12`r`n"
+        $run.rc | Should -Be 0
+        $run.stdout | Should -BeExactly "got 12`r`neof`n"
+    }
+
+    It 'runs the program in -WorkingDirectory' {
+        $run = Invoke-NativeCommand -FilePath $Sh -ArgumentList @('-c', 'pwd') -WorkingDirectory $TestDrive
+        $run.stdout.Trim() | Should -BeExactly ([System.IO.Path]::GetFullPath($TestDrive).TrimEnd('/'))
+    }
+
+    It 'hands each argument to the program unchanged: <Name>' -ForEach @(
+        @{ Name = 'spaces and an empty one'; Argv = @('a b', '', 'c') }
+        @{ Name = 'quotes and backslashes'; Argv = @('say "hi"', 'C:\dir\', 'x\\"y', '\\server\share\') }
+        @{ Name = 'line ends and tabs'; Argv = @("two`nlines", "cr`rhere", "tab`tbed", "trailing\`n") }
+    ) {
+        $printer = 'for a in "$@"; do printf "%s\000" "$a"; done'
+        $run = Invoke-NativeCommand -FilePath $Sh -ArgumentList (@('-c', $printer, 'sh') + $Argv)
+        $run.rc | Should -Be 0
+        $received = $run.stdout.Split([char]0)
+        @($received | Select-Object -First ($received.Count - 1)) | Should -BeExactly $Argv
+    }
+
+    It 'fails as a terminating error when the program does not exist' {
+        { Invoke-NativeCommand -FilePath (Join-Path $TestDrive 'no-such.exe') } | Should -Throw
+    }
+}
