@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from lab.asr import build, mars, products
+from lab.asr import cs as cs_mod
 from lab.state import Estate, Host, new_host
 
 SEEDS_DIR = pathlib.Path(__file__).resolve().parent / "seeds"
@@ -180,6 +181,13 @@ def _components(asr: dict[str, Any]) -> dict[str, str]:
 
 
 def _build_cs(host: Host, asr: dict[str, Any]) -> None:
+    revision = asr.get("unregister_script")
+    if revision is not None:  # [5] which revision of Unregister-ASRComponent.pl the CS has (lab/asr/cs.py)
+        if str(revision) not in cs_mod.SCRIPT_REVISIONS:
+            raise SeedError(
+                f"{host.name}: unregister_script must be one of {', '.join(cs_mod.SCRIPT_REVISIONS)}, got {revision!r}"
+            )
+        host.asr["unregister_script"] = str(revision)
     comps = _components(asr)
     version = asr.get("version") or comps.get("csps")
     if not version:

@@ -6,7 +6,7 @@ cmdlets with ``lab.programs.run_cmdlet``. Each behaviour cites the reference sec
 
 from lab.asr import constants  # noqa: F401
 
-_MODULES = ("services", "installer", "cdpcli", "mars", "uninstall", "cs", "build")
+_MODULES = ("services", "installer", "cdpcli", "mars", "uninstall", "cs", "mysql", "build")
 
 
 def _register() -> None:

@@ -57,6 +57,24 @@ THIRDPARTY_DIR = r"C:\thirdparty"  # [6.2] SRC cx_thirdparty_setup.iss default
 PERL_EXE = THIRDPARTY_DIR + r"\perl\bin\perl.exe"  # LAB-CHOSEN location inside the Dependencies folder
 MARS_DIR = r"C:\Program Files\Microsoft Azure Recovery Services Agent"  # [6.5] AV exclusion list
 
+# The configuration server's MySQL ([2.1] MySQL Server 5.7 on the CS; [5] its database svsdb1). SRC
+# (AzMigrate-Hydration 572a86a96d) server/windows/my.ini basedir/datadir, ucx_server_setup.iss (reads
+# HKLM\SOFTWARE\Wow6432Node\MySQL AB\MySQL Server 5.7 "Location" and runs Location + 'bin\mysql.exe'; writes
+# MYSQL_PATH = "<Location without the trailing backslash>" into amethyst.conf), server/tm/etc/amethyst.conf (the DB
+# keys and their defaults).
+MYSQL_BASEDIR = r"C:\Program Files (x86)\MySQL\MySQL Server 5.7"
+MYSQL_EXE = MYSQL_BASEDIR + r"\bin\mysql.exe"
+MYSQL_DATA_DIR = r"C:\ProgramData\MySQL\MySQL Server 5.7"
+REG_MYSQL = r"HKLM\SOFTWARE\Wow6432Node\MySQL AB\MySQL Server 5.7"
+DB_NAME = "svsdb1"
+DB_USER = "svsystems"
+DB_ROOT_USER = "root"
+# LAB defaults when a seed builds a CS without Unified Setup (a real CS has the passwords of its MySQL credentials
+# file [8]); they follow the [8] SRC password rule and hold a '#', which an option file reads as a comment unless
+# the value is quoted.
+LAB_DB_PASSWORD = "LabDbUser#4711"
+LAB_DB_ROOT_PASSWORD = "LabDbRoot#4711"
+
 CS_PORT = 443  # [1.3] SRC: CS port fixed at 443 for the passphrase check; [3.3] DOC cspsconfigtool CS port 443
 DEFAULT_DATA_PORT = 9443  # [1.3] SRC SetupParameters.cs (the doc's 9433 is a typo)
 

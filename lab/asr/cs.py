@@ -7,7 +7,9 @@
   keyed by the PS IP): host GUID, host name, version, data port, MT registration, last heartbeat ([7.5] "no
   heartbeat for 15 min" is how a CS notices a dead PS);
 * ``perl Unregister-ASRComponent.pl -IPAddress <ip> -Component PS`` run on the CS from
-  ``%ProgramData%\\ASR\\home\\svsystems\\bin`` ([5] DOC), which purges a PS from the CS.
+  ``%ProgramData%\\ASR\\home\\svsystems\\bin`` ([5] DOC), which purges a PS from the CS -- as the 2018/2019
+  revisions describe it (a listing, then a prompt for the S.No) or, on a CS seeded with
+  ``unregister_script: '2017'``, as the seed's 2017 revision does (it purges at once).
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ def register_ps(cs: Host, ps: Host, *, ps_ip: str, version: str, data_port: int,
         {
             "host_guid": ps.asr.get("host_guid"),
             "hostname": ps.data.get("hostname", ps.name.upper()),
+            "os": ps.data.get("os", {}).get("name", ""),
             "lab_host": ps.name,
             "version": version,
             "data_port": data_port,
@@ -172,6 +175,8 @@ def _unregister_component(inv: Invocation, args: list[str]) -> ProcessResult:
     host = inv.host
     if not products.is_configuration_server(host):
         return ProcessResult(1, "", "This machine is not a configuration server.\n")
+    if script_revision(host) == "2017":
+        return _purge_at_once(host, ip)
     records = refresh_heartbeats(host, ip)
     rows = [(ip, records[ip])] if ip in records else []  # LAB: records are keyed by IP, so no duplicates
     if not rows:
@@ -193,4 +198,27 @@ def _unregister_component(inv: Invocation, args: list[str]) -> ProcessResult:
     unregister_ps(host, row_ip, "Unregister-ASRComponent.pl")
     return ProcessResult(
         0, listing + f"{answer}\r\nSuccessfully unregistered {record.get('hostname', '')} ({row_ip})\r\n", ""
+    )
+
+
+# [5] [DISCREPANCY] the include's revisions. The 2017 revision (the seed's) says the command "purges the process
+# server details from the system": no listing, no prompt, standard input is never read. A CS seeded with
+# `unregister_script: '2017'` behaves so; the default is the 2018/2019 dialogue above.
+SCRIPT_REVISIONS = ("2017", "2018")
+
+
+def script_revision(cs: Host) -> str:
+    return str(cs.asr.get("unregister_script") or "2018")
+
+
+def _purge_at_once(cs: Host, ip: str) -> ProcessResult:
+    # LAB wording and exit codes (the 2017 text shows none): 0 = purged, 1 = no process server with that IP.
+    record = registered(cs).get(ip)
+    if record is None:
+        return ProcessResult(
+            1, f"No process server with IP address {ip} is registered with this configuration server.\r\n", ""
+        )
+    unregister_ps(cs, ip, "Unregister-ASRComponent.pl")
+    return ProcessResult(
+        0, f"Purged the details of process server {record.get('hostname', '')} ({ip}) from the system.\r\n", ""
     )

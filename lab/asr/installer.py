@@ -136,6 +136,7 @@ class Plan:
     proxy: dict[str, Any] | None  # validated proxy settings (password as SHA-256 only) or None = Bypass
     skip_registration: bool = False
     components: list[str] = dataclasses.field(default_factory=list)
+    mysql_passwords: tuple[str, str] | None = None  # CS: (root, svsystems) from /MySQLCredsFilePath [8]
 
 
 def parse_switches(args: list[str]) -> dict[str, Any]:
@@ -234,9 +235,12 @@ MYSQL_ALLOWED_SPECIAL = set("!@#$%_")
 MYSQL_FORBIDDEN = set("~'^&*()+=-/\\:;{}[]|?<>,.\" ")
 
 
-def validate_mysql_file(text: str) -> None:
+def validate_mysql_file(text: str) -> tuple[str, str]:
     # [8] SRC: exactly 3 lines [MySQLCredentials] / MySQLRootPassword = "..." / MySQLUserPassword = "..."; password
     # 8-16 chars, >=1 letter, >=1 digit, >=1 of ! @ # $ % _, no spaces nor the listed characters.
+    # Returns (root password, svsystems password): setup creates the MySQL accounts with them and writes them to
+    # amethyst.conf DB_ROOT_PASSWD / DB_PASSWD (SRC ucx_server_setup.iss GetValue('DB_PASSWD'), csps_merge_split.sh).
+    passwords = []
     lines = [line.rstrip("\r") for line in text.splitlines() if line.strip()]
     if len(lines) != 3 or lines[0] != "[MySQLCredentials]":
         raise SetupExit(2, "MySQL credentials file is not in the expected format.")
@@ -252,6 +256,8 @@ def validate_mysql_file(text: str) -> None:
             and not any(ch in MYSQL_FORBIDDEN for ch in pw)
         ):
             raise SetupExit(2, f"{name} does not meet the password requirements.")
+        passwords.append(pw)
+    return passwords[0], passwords[1]
 
 
 def _required_components(mode: str) -> list[str]:
@@ -309,6 +315,7 @@ def validate(host: Host, args: list[str], version: str) -> Plan:
     if "proxysettingsfilepath" in opts:
         proxy = validate_proxy_file(_read(host, str(opts["proxysettingsfilepath"]), "Proxy settings"))
     ps_ip = str(opts.get("psip") or host.ip)  # [1.3] /PSIP optional in SRC; the lab uses the host's IP
+    mysql_passwords = None
     if mode == "PS":
         cs_ip = str(opts["csip"])
         passphrase = _read(host, str(opts["passphrasefilepath"]), "Passphrase")
@@ -316,7 +323,7 @@ def validate(host: Host, args: list[str], version: str) -> Plan:
             _check_cs(host, cs_ip, passphrase, version)
     else:
         cs_ip = host.ip
-        validate_mysql_file(_read(host, str(opts["mysqlcredsfilepath"]), "MySQL credentials"))
+        mysql_passwords = validate_mysql_file(_read(host, str(opts["mysqlcredsfilepath"]), "MySQL credentials"))
         if not opts.get("skipregistration"):
             _read(host, str(opts["vaultcredsfilepath"]), "Vault credentials")
     return Plan(
@@ -331,6 +338,7 @@ def validate(host: Host, args: list[str], version: str) -> Plan:
         proxy=proxy,
         skip_registration=bool(opts.get("skipregistration")),
         components=[comp for comp in _required_components(mode) if installed.get(comp) != version],
+        mysql_passwords=mysql_passwords if mode == "CS" else None,
     )
 
 
@@ -541,7 +549,7 @@ def apply_plan(host: Host, plan: Plan, forced: int | None, *, become: bool, logs
             # [1.3] Provider (DRA) and MySQL are CS-only; on /Upgrade the Provider moves to the package's build and
             # its services [6.3] restart. The reference documents nothing about MySQL during an upgrade (only that
             # upgrading MySQL on the CS is not supported [2.1]), so the lab leaves MySQL's version as it is.
-            products.install_cs_extras(host, plan.version, location=plan.location)
+            products.install_cs_extras(host, plan.version, location=plan.location, mysql_passwords=plan.mysql_passwords)
             if not products.cs_passphrase(host):
                 # lab decision: the reference is silent on the generated passphrase's form; the lab writes a random
                 # 16-character one to the [3.2] connection.passphrase file.

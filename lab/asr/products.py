@@ -356,12 +356,17 @@ def remove_mars(host: Host) -> None:
 UNREGISTER_SCRIPT = "Unregister-ASRComponent.pl"
 
 
-def install_cs_extras(host: Host, version: str, *, location: str) -> None:
+def install_cs_extras(
+    host: Host, version: str, *, location: str, mysql_passwords: tuple[str, str] | None = None
+) -> None:
+    """The CS-only pieces; ``mysql_passwords`` = (root, svsystems) from the MySQL credentials file [8] (a fresh
+    install), None to keep the accounts the CS has (an upgrade) or to use the LAB defaults (a seed)."""
     home = svsystems(location)
     # [2.1] DOC: the CS downloads mysql-installer-community-5.7.20.0.msi. lab decision: the reference is silent on
-    # the Provider's and MySQL's uninstall strings and folders; these are LAB values.
+    # the Provider's and MySQL's uninstall strings; these are LAB values (the folder is SRC my.ini's basedir).
     if installed_version(host, "mysql") is None:  # [2.1] upgrading MySQL on the CS is not supported: keep it
-        _entry(host, "mysql", "5.7.20", "MsiExec.exe /X{LAB-MYSQL}", None, r"C:\Program Files\MySQL")
+        _entry(host, "mysql", "5.7.20", "MsiExec.exe /X{LAB-MYSQL}", None, c.MYSQL_BASEDIR)
+    install_mysql(host, home, mysql_passwords)
     _entry(
         host,
         "provider",
@@ -378,6 +383,50 @@ def install_cs_extras(host: Host, version: str, *, location: str) -> None:
     if installed_version(host, "csps") and not host.asr.get("cs_extras_disk"):
         _disk(host, location, DISK_GB["cs_extra"])
         host.asr["cs_extras_disk"] = True
+
+
+def mysql_accounts(host: Host) -> dict[str, str]:
+    """LAB bookkeeping: the CS's MySQL accounts (user -> password) that ``mysql.exe`` accepts."""
+    return host.asr.setdefault("mysql", {}).setdefault("accounts", {})
+
+
+def install_mysql(host: Host, home: str, passwords: tuple[str, str] | None) -> None:
+    """MySQL 5.7 on the CS, as setup leaves it (SRC ucx_server_setup.iss, server/tm/etc/amethyst.conf, my.ini).
+
+    The client at ``<basedir>\\bin\\mysql.exe``, its folder in the registry (``Location``), the accounts
+    ``root`` and ``svsystems`` (the MySQL credentials file's MySQLRootPassword / MySQLUserPassword [8]), and the
+    database keys of amethyst.conf [6.5]: DB_NAME, DB_HOST, DB_USER, DB_PASSWD, DB_ROOT_USER, DB_ROOT_PASSWD,
+    MYSQL_PATH (no trailing backslash), MYSQL_DATA_PATH. An upgrade restores amethyst.conf from its backup in SRC;
+    the lab re-adds the same keys after ``install_csps`` rewrote the file.
+    """
+    accounts = mysql_accounts(host)
+    if passwords is not None:
+        accounts[c.DB_ROOT_USER], accounts[c.DB_USER] = passwords
+    accounts.setdefault(c.DB_ROOT_USER, c.LAB_DB_ROOT_PASSWORD)
+    accounts.setdefault(c.DB_USER, c.LAB_DB_PASSWORD)
+    host.mkdir(c.MYSQL_BASEDIR + "\\bin")
+    host.write_file(c.MYSQL_EXE, "ASR-LAB-MYSQL-CLIENT\n")  # lab/asr/mysql.py answers it by its file name
+    host.reg_set(c.REG_MYSQL, "Location", c.MYSQL_BASEDIR + "\\")
+    host.reg_set(c.REG_MYSQL, "DataLocation", c.MYSQL_DATA_DIR + "\\")
+    host.reg_set(c.REG_MYSQL, "Version", "5.7.20")
+    keys = {
+        "DB_NAME": c.DB_NAME,
+        "DB_HOST": "localhost",
+        "DB_USER": c.DB_USER,
+        "DB_PASSWD": accounts[c.DB_USER],
+        "DB_ROOT_USER": c.DB_ROOT_USER,
+        "DB_ROOT_PASSWD": accounts[c.DB_ROOT_USER],
+        "MYSQL_PATH": c.MYSQL_BASEDIR,
+        "MYSQL_DATA_PATH": c.MYSQL_DATA_DIR,
+    }
+    path = join(home, "etc", "amethyst.conf")
+    lines = [
+        line
+        for line in (host.read_text(path).splitlines() if host.is_file(path) else [])
+        if line.split("=", 1)[0].strip().upper() not in keys  # SRC AddOrReplaceLine: one line per key
+    ]
+    lines += [f'{key} = "{value}"' for key, value in keys.items()]
+    host.write_file(path, "".join(line + "\r\n" for line in lines))
 
 
 def set_cs_passphrase(host: Host, passphrase: str) -> None:
