@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from lab import journal, seed, wsman
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 
 
 @contextlib.contextmanager
@@ -91,3 +93,30 @@ def clear(estate: lab_estate.Estate) -> None:
     journal.clear(estate)
     for name in estate.host_names():
         estate.processes_path(name).unlink(missing_ok=True)
+
+
+def playbook(estate, name: str, variables: dict, out: pathlib.Path, *extra: str) -> tuple[int, str]:
+    out.mkdir(parents=True, exist_ok=True)
+    vars_file = out / "vars.yml"
+    vars_file.write_text(yaml.safe_dump(variables), encoding="utf-8")
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    cmd = [
+        str(pathlib.Path(sys.executable).parent / "ansible-playbook"),
+        "-i",
+        str(estate.path / "inventory.yml"),
+        "-e",
+        f"@{vars_file}",
+        *extra,
+        str(ROOT / "playbooks" / name),
+    ]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    output = proc.stdout + proc.stderr
+    (out / f"{name}.log").write_text(output, encoding="utf-8")
+    return proc.returncode, output
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    return {
+        m.group(1): dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m.groups()[1:]), strict=True))
+        for m in RECAP.finditer(output)
+    }

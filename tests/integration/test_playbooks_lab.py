@@ -15,15 +15,11 @@
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import re
-import subprocess
-import sys
 
 import pytest
-import yaml
-from lab_ops import ROOT, clear, identities, processes, served
+from lab_ops import clear, identities, playbook, processes, recap, served
 
 from lab.asr import constants as c
 from lab.asr.installer import package_bytes
@@ -34,7 +30,6 @@ CURRENT = "9.55.7123.1"
 OLD = "9.52.6801.1"
 PASSWORD = "Fleet-Proxy-Pw-4711"
 PSS = [f"ps{n:02d}" for n in range(1, 11)]
-RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 
 
 def fleet_vars(installer: pathlib.Path) -> dict:
@@ -63,33 +58,6 @@ def installer(tmp_path):
     path = tmp_path / "MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
     path.write_bytes(package_bytes(CURRENT))
     return path
-
-
-def playbook(estate, name: str, variables: dict, out: pathlib.Path, *extra: str) -> tuple[int, str]:
-    out.mkdir(parents=True, exist_ok=True)
-    vars_file = out / "vars.yml"
-    vars_file.write_text(yaml.safe_dump(variables), encoding="utf-8")
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-    cmd = [
-        str(pathlib.Path(sys.executable).parent / "ansible-playbook"),
-        "-i",
-        str(estate.path / "inventory.yml"),
-        "-e",
-        f"@{vars_file}",
-        *extra,
-        str(ROOT / "playbooks" / name),
-    ]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    output = proc.stdout + proc.stderr
-    (out / f"{name}.log").write_text(output, encoding="utf-8")
-    return proc.returncode, output
-
-
-def recap(output: str) -> dict[str, dict[str, int]]:
-    return {
-        m.group(1): dict(zip(("ok", "changed", "unreachable", "failed"), map(int, m.groups()[1:]), strict=True))
-        for m in RECAP.finditer(output)
-    }
 
 
 def version(estate, host: str) -> str | None:
