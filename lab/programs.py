@@ -309,8 +309,13 @@ def run(
     become: bool,
     cwd: str | None = None,
     stdin: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> ProcessResult:
-    """Run ``command_line`` on ``host`` and return what the process returned."""
+    """Run ``command_line`` on ``host`` and return what the process returned.
+
+    ``env`` adds variables to the new process's environment only (what ProcessStartInfo.EnvironmentVariables
+    does); like Windows' process-creation audit, the process log records the command line, never the environment.
+    """
     from lab.asr.installer import settle  # importing lab.asr registers the ASR and system executables
 
     host.record_process(command_line, user)
@@ -336,7 +341,7 @@ def run(
         become=become,
         cwd=workdir,
         stdin=stdin,
-        env=environment(host),
+        env={**environment(host), **(env or {})},
     )
     handler = _handler_for(host, exe, inv.exe_name)
     if handler is None:

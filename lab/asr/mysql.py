@@ -24,7 +24,8 @@ The MySQL client itself follows the MySQL 5.7 Reference Manual: 4.2.2.3 (``--def
 \\r \\\\ \\s``), 4.5.1.1 (``--batch``: tab-separated rows, special characters escaped unless ``--raw``; NULL printed
 as ``NULL``; ``--skip-column-names``; ``--execute``; a password on the command line draws a warning), 13.3.1
 (``START TRANSACTION READ ONLY`` and ``SET SESSION TRANSACTION READ ONLY``, MySQL >= 5.6.5: a write in a read-only
-transaction fails with ERROR 1792), and the client's usual connection errors (1045 access denied, 1049 unknown
+transaction fails with ERROR 1792), 4.9 (``MYSQL_PWD``: the password when none is given as an option), and the
+client's usual connection errors (1045 access denied, 1049 unknown
 database, 2003 cannot connect).
 
 LAB scope (documented choices): only the svsdb1 ``hosts`` table exists, built from the CS's bookkeeping of
@@ -405,7 +406,13 @@ def _run_client(inv: Invocation, session: dict[str, Any]) -> ProcessResult:
         return ProcessResult(
             1, "", warnings + "ERROR 2003 (HY000): Can't connect to MySQL server on 'localhost' (10061)\r\n"
         )
-    password = options.get("password", options.get("prompted-password"))
+    # 4.2.2 / 4.9: the command line and option files win over the MYSQL_PWD environment variable
+    password = options.get("password")
+    session["password_from"] = "option" if password is not None else None
+    if password is None and "MYSQL_PWD" in inv.env:
+        password, session["password_from"] = inv.env["MYSQL_PWD"], "MYSQL_PWD"
+    if password is None:
+        password = options.get("prompted-password")
     accounts = products.mysql_accounts(host)
     if user not in accounts or password != accounts[user]:
         using = "YES" if password else "NO"

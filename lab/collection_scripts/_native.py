@@ -20,11 +20,23 @@ def command_line(file_path: str, arguments: list[str]) -> str:
 
 
 def invoke(
-    ctx: ScriptContext, file_path: str, arguments: list[str], *, cwd: str | None = None, input_text: str = ""
+    ctx: ScriptContext,
+    file_path: str,
+    arguments: list[str],
+    *,
+    cwd: str | None = None,
+    input_text: str = "",
+    environment: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Invoke-NativeCommand: ``{command, rc, stdout, stderr}``."""
+    """Invoke-NativeCommand: ``{command, rc, stdout, stderr}``; ``environment`` goes to the child only."""
     proc = programs.run(
-        ctx.host, command_line(file_path, arguments), user=ctx.user, become=ctx.become, cwd=cwd, stdin=input_text
+        ctx.host,
+        command_line(file_path, arguments),
+        user=ctx.user,
+        become=ctx.become,
+        cwd=cwd,
+        stdin=input_text,
+        env=environment,
     )
     return {
         "command": " ".join([file_path, *arguments]),

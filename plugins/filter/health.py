@@ -50,9 +50,9 @@ def health_verdict(result: Any, survey: Any = None, **options: Any) -> dict[str,
 
 
 def health_heartbeat(
-    report: Any, listing: Any = None, configuration_server: Any = None, max_age_minutes: Any = 15
+    report: Any, registrations: Any = None, configuration_server: Any = None, max_age_minutes: Any = 15
 ) -> dict[str, Any]:
-    """A health_verdict report judged against the configuration server's listing; see health_heartbeat.yml."""
+    """A health_verdict report judged against the configuration server's registrations; see health_heartbeat.yml."""
     if not isinstance(report, Mapping):
         raise AnsibleFilterError("health_heartbeat: input must be the dictionary health_verdict returns")
     try:
@@ -63,7 +63,7 @@ def health_heartbeat(
         ) from exc
     try:
         return health_mod.heartbeat_verdict(
-            plain(report), plain(listing), configuration_server=_text(configuration_server), max_age_minutes=age
+            plain(report), plain(registrations), configuration_server=_text(configuration_server), max_age_minutes=age
         )
     except AsrError as exc:
         raise AnsibleFilterError(f"health_heartbeat: {exc}") from exc

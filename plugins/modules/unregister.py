@@ -11,56 +11,49 @@ short_description: Purge a disconnected process server from its configuration se
 version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.configuration_server_database
   - asr.process_server.attributes
 description:
   - Runs on the B(configuration server). Purges a scale-out process server that cannot be revived from the
     configuration server with the documented C(perl Unregister-ASRComponent.pl -IPAddress <ip> -Component PS), run
     from C(%ProgramData%\ASR\home\svsystems\bin).
-  - The documentation (2018 and 2019 revisions) says the script first lists the process servers registered with
-    that IP address (S.No, IP/Name, Heartbeat; more than one for duplicate entries), asks for the serial number of
-    the one to unregister and prints C(Successfully unregistered <name> (<ip>)). The module uses that listing as
-    its read-only check (one remote call), then purges each listed row with one call that answers the prompt.
-  - Reports no change when no process server with O(ip_address) is listed.
-  - Refuses to purge a process server whose last heartbeat is at most 15 minutes old (or cannot be read), unless
+  - Decides from the configuration server's registrations, read read-only from its database (the same read as
+    M(asr.process_server.registration_info), one remote call); check mode stops there. The purge script itself is
+    started only in a real run, once the module decided to purge, because it is not read-only.
+  - Reports no change when no process server with O(ip_address) is registered.
+  - Refuses to purge a process server whose last heartbeat is at most 15 minutes old (or unknown), unless
     O(force=true) - the purge is only for a process server that cannot be revived; a connected one is
     decommissioned on the process server itself with M(asr.process_server.uninstall).
+  - After each purge the database is read again; the task fails, with the script's output, when the address is
+    still registered.
 options:
   ip_address:
     description:
-      - IPv4 address of the process server to purge, as the configuration server lists it.
-      - Exactly one of O(ip_address) and O(ip_addresses) is required.
+      - IPv4 address of the process server to purge, as the configuration server knows it.
     type: str
-  ip_addresses:
-    description:
-      - List these addresses only, never purge (in any mode) - one remote call that runs the listing once per
-        address and returns every row in RV(process_servers) with its heartbeat. The fleet playbooks read a whole
-        rollout batch's heartbeats this way.
-    type: list
-    elements: str
+    required: true
   force:
     description:
-      - Purge even when the listed heartbeat is recent or unreadable.
+      - Purge even when the last heartbeat is recent or unknown.
     type: bool
     default: false
 attributes:
   check_mode:
     support: full
-    details: Check mode runs only the listing.
+    details: Check mode reads the registrations only; the purge script is never started.
   diff_mode:
     support: full
-    details: The listed process servers with that address before, none after.
+    details: The registered process servers with that address before, none after.
 notes:
-  - B(Assumptions) - how to read the configuration server's list of registered process servers is not documented
-    beyond the above. The module assumes (1) that the script purges nothing when its prompt gets no answer
-    (standard input closed), which makes the listing read-only; (2) that a listing row starts with its serial
-    number and contains the process server's IP address, with the heartbeat as C(YYYY-MM-DD HH:MM:SS) in the
-    configuration server's local time (MySQL's DATETIME text; the configuration server keeps the heartbeat in the
-    DATETIME column C(hosts.lastHostUpdateTimePs) according to the published product source); (3) that the serial
-    number followed by Enter purges that row. Before answering, the purge call reads the listing again and purges
-    only when that serial number still names the same address.
-  - The configuration server's database is not read directly (that would need its database credentials).
+  - B(Why the purge script is never used to look) - the revisions of Microsoft's instructions disagree. The 2017
+    one says C(perl Unregister-ASRComponent.pl -IPAddress <ip> -Component PS) purges the process server's details
+    at once, with no listing and no prompt; the 2018 and 2019 ones describe a listing (S.No, IP/Name, Heartbeat)
+    followed by a prompt for the serial number to unregister. The module therefore starts it only to purge, with
+    C(1) on its standard input - the first row of a listing that only shows that address, unread by a script that
+    purges at once - once per registered row, and verifies the result in the database.
   - Deletion can take up to 15 minutes to show in the portal.
 seealso:
+  - module: asr.process_server.registration_info
   - module: asr.process_server.uninstall
 author:
   - asr.process_server developers (@asr-process-server)
@@ -72,43 +65,41 @@ EXAMPLES = r"""
     ip_address: 10.0.0.101
   delegate_to: cs01
 
-- name: Read the heartbeats of three process servers on the configuration server (read-only, one call)
+- name: What would be purged (reads the registrations only)
   asr.process_server.unregister:
-    ip_addresses: [10.0.0.101, 10.0.0.102, 10.0.0.103]
+    ip_address: 10.0.0.101
   delegate_to: cs01
-  register: listing
+  check_mode: true
 """
 
 RETURN = r"""
 process_servers:
-  description: The listing's rows for O(ip_address) (or every address of O(ip_addresses)) before the task.
+  description:
+    - The registered process servers with O(ip_address) before the task (the rows
+      M(asr.process_server.registration_info) returns).
   returned: success
   type: list
   elements: dict
   contains:
-    serial:
-      description: The row's S.No.
-      type: int
-      sample: 1
     ip:
       description: IP address.
       type: str
       sample: 10.0.0.101
     name:
-      description: Machine name, when the row shows one.
+      description: Machine name.
       type: str
       sample: PS01
+    host_id:
+      description: The host's GUID in the configuration server's database.
+      type: str
     heartbeat:
-      description: Last heartbeat as listed, or null.
+      description: Last heartbeat of the process server, or null.
       type: str
       sample: "2024-05-01 10:00:00"
     heartbeat_age_minutes:
-      description: Minutes since that heartbeat by the configuration server's clock, or null.
+      description: Minutes since that heartbeat by the database's clock, or null.
       type: float
       sample: 60.0
-    line:
-      description: The row as printed.
-      type: str
 purged:
   description: The rows purged (in check mode, none).
   returned: success
@@ -119,17 +110,21 @@ reasons:
   returned: success
   type: list
   elements: str
+database:
+  description: Where the registrations were read (see M(asr.process_server.registration_info)).
+  returned: success
+  type: dict
 rc:
-  description: Exit code of the purge that did not report success.
-  returned: failure of a purge
+  description: Exit code of the purge (or of C(mysql.exe) when the read failed).
+  returned: failure
   type: int
 stdout:
-  description: Its output.
+  description: Output of the purge that left the address registered.
   returned: failure of a purge
   type: str
 stderr:
   description: Its error output.
-  returned: failure of a purge
+  returned: failure
   type: str
 refused:
   description:

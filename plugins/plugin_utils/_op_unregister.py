@@ -4,80 +4,59 @@
 
 FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
 
-Runs on the CONFIGURATION SERVER. Its probe is ``unregister_list.ps1`` (read-only listing by the documented
-``Unregister-ASRComponent.pl``; the assumptions are in :mod:`unregister_plan`), not the process-server probe.
-Not registered: that one call. Purge: one ``unregister_purge.ps1`` call per listed row. Check mode: the
-listing only.
+Runs on the CONFIGURATION SERVER. Probe: the registrations read READ-ONLY from the configuration server's database
+(``registration_read.ps1``, :mod:`_op_registrations`). Not registered, refused, or check mode: that one call, and
+``Unregister-ASRComponent.pl`` is never started. Purge (a real run only): one ``unregister_purge.ps1`` call per
+registered row, each followed by the read again, until the database no longer lists the address.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import unregister_plan
+from . import _op_registrations, registrations, unregister_plan
 from ._action_base import ActionFailure
 
 
-def list_registered(action: Any, ip: str, task_vars: dict[str, Any]) -> dict[str, Any]:
-    return action.run_script("unregister_list", task_vars, {"IpAddress": ip})
-
-
-def list_process_servers(action: Any, ips: list[str], task_vars: dict[str, Any]) -> dict[str, Any]:
-    """The listing's rows for every address in ``ips``, in ONE remote call (one run of the script per address).
-
-    Read-only in any mode (the prompt is never answered): the heartbeat read a rollout shares per batch.
-    """
-    listing = action.run_script("unregister_list", task_vars, {"IpAddress": list(ips)})
-    unregister_plan.check_listing(listing)
-    rows = []
-    for run in listing.get("listings") or []:
-        rows += unregister_plan.parse_listing(run.get("stdout") or "", str(run.get("ip")), listing.get("now_local"))
-    listed = {r.ip for r in rows}
-    return {
-        "changed": False,
-        "process_servers": [r.to_dict() for r in rows],
-        "reasons": [f"no process server with IP address {ip} is registered" for ip in ips if ip not in listed],
-        "purged": [],
-    }
-
-
-def ensure_unregistered(
-    action: Any, listing: dict[str, Any], args: dict[str, Any], task_vars: dict[str, Any]
-) -> dict[str, Any]:
+def ensure_unregistered(action: Any, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
     ip = args["ip_address"]
-    plan = unregister_plan.plan_unregister(listing, ip, force=bool(args.get("force")))
+    read, rows = _op_registrations.read(action, args, task_vars)
+    plan = unregister_plan.plan_unregister(rows, ip, force=bool(args.get("force")))
     result: dict[str, Any] = {
         "changed": plan.changed,
-        "process_servers": [r.to_dict() for r in plan.listed],
+        "process_servers": [r.to_dict() for r in plan.registered],
         "reasons": plan.reasons,
         "purged": [],
+        "database": registrations.describe_source(read),
     }
     action.set_diff(
         result,
-        {"registered": [f"{r.ip} {r.name or ''}".strip() for r in plan.listed]},
+        {"registered": [f"{r.ip} {r.name}".strip() for r in plan.registered]},
         {"registered": []},
     )
     if not plan.changed or action.check_mode:
         return result
-    for row in plan.purge:
-        outcome = action.run_script("unregister_purge", task_vars, {"IpAddress": ip, "SerialNumber": row.serial})
-        stdout = outcome.get("stdout") or ""
-        if not outcome.get("listing_matches"):
+    outcome: dict[str, Any] = {}
+    left = plan.registered
+    for _ in range(plan.purges):
+        outcome = action.run_script("unregister_purge", task_vars, {"IpAddress": ip})
+        if not outcome.get("is_configuration_server") or not outcome.get("script_present"):
             raise ActionFailure(
-                f"The configuration server's list changed while purging: S.No {row.serial} no longer names {ip}, so "
-                "nothing was purged. Run the task again.",
-                changed=bool(result["purged"]),
-                stdout=stdout,
+                f"Unregister-ASRComponent.pl was not found in {outcome.get('bin_dir')} on the configuration server "
+                "[5], so nothing was purged. Repair or upgrade the configuration server, then run the task again."
             )
-        if not unregister_plan.purge_succeeded(stdout, ip):
-            raise ActionFailure(
-                f"perl Unregister-ASRComponent.pl did not report 'Successfully unregistered ... ({ip})' (rc "
-                f"{outcome.get('rc')}). Read stdout; run it by hand on the configuration server from "
-                f"{listing.get('bin_dir')} if it asks something unexpected [5].",
-                changed=True,
-                rc=outcome.get("rc"),
-                stdout=stdout,
-                stderr=outcome.get("stderr") or "",
-            )
-        result["purged"].append(row.to_dict())
-    return result
+        _, after = _op_registrations.read(action, args, task_vars)
+        left = unregister_plan.remaining(after, ip)
+        result["purged"] = [r.to_dict() for r in plan.registered if r.host_id not in {x.host_id for x in left}]
+        if not left:
+            return result
+    raise ActionFailure(
+        f"perl Unregister-ASRComponent.pl -IPAddress {ip} -Component PS ran (rc {outcome.get('rc')}) but the "
+        f"configuration server's database still lists {len(left)} process server(s) with that address. Read stdout; "
+        f"run it by hand on the configuration server from {outcome.get('bin_dir')} if it asks something unexpected "
+        "[5], then run the task again.",
+        changed=True,
+        rc=outcome.get("rc"),
+        stdout=outcome.get("stdout") or "",
+        stderr=outcome.get("stderr") or "",
+    )

@@ -203,7 +203,8 @@ def evaluate_health(sample: HealthSample) -> HealthReport:
 # What the verify role (and the fleet playbooks' screening) decide from a module's result: is this process server
 # healthy enough for a rollout to go on? Services per [6.3] (obengine, tmansvc: the heartbeat sender), registration
 # with the configuration server [3.3], the configuration server answering on 443 [1.4], the build after an
-# upgrade [4], and the heartbeat as the configuration server lists it [5] (critical after 15 minutes [7.5]).
+# upgrade [4], and the heartbeat as the configuration server's database records it [5] (critical after 15 minutes
+# [7.5]).
 SURVEY = "survey"
 CONVERGE_RESULT = "converge result"
 REGISTER_RESULT = "register result"
@@ -343,37 +344,38 @@ def health_verdict(
 
 def heartbeat_verdict(
     report: dict[str, Any],
-    listing: Any,
+    registrations: Any,
     *,
     configuration_server: str | None = None,
     max_age_minutes: float = HEARTBEAT_CRITICAL_MINUTES,
 ) -> dict[str, Any]:
-    """``report`` (from :func:`health_verdict`) judged against the configuration server's listing [5].
+    """``report`` (from :func:`health_verdict`) judged against the configuration server's registrations [5].
 
-    ``listing`` is the registered result of asr.process_server.unregister's read-only listing, shared by every
-    host of a batch: its ``process_servers`` rows carry ``ip`` and ``heartbeat_age_minutes``. A failed or
-    unreachable listing, or none at all, makes the host unhealthy: a heartbeat that could not be read never
-    passes. Of several rows for one address (duplicate entries [5]) the freshest heartbeat counts.
+    ``registrations`` is the registered result of asr.process_server.registration_info (the configuration server's
+    database, read read-only), shared by every host of a batch: its ``process_servers`` rows carry ``ip`` and
+    ``heartbeat_age_minutes``. A failed or unreachable read, or none at all, makes the host unhealthy: a heartbeat
+    that could not be read never passes. Of several rows for one address (duplicate entries [5]) the freshest
+    heartbeat counts.
     """
     ip = report.get("heartbeat_ip")
     if not ip:
         return dict(report)
     require_number("max_age_minutes", max_age_minutes, 0)
     where = f"configuration server {configuration_server}" if configuration_server else "the configuration server"
-    data = _mapping(listing)
+    data = _mapping(registrations)
     problems = list(report.get("problems") or [])
     age: float | None = None
     rows = data.get("process_servers")
     if not data or data.get("skipped"):
         problems.append(f"the heartbeat was not read on {where}")
     elif _did_fail(data) or not isinstance(rows, list):
-        problems.append(f"the heartbeat listing failed on {where}: {_failure_text(data, 'no listing')}")
+        problems.append(f"the heartbeat read failed on {where}: {_failure_text(data, 'no result')}")
     else:
         mine = [r for r in rows if isinstance(r, dict) and r.get("ip") == ip]
         ages = [float(r["heartbeat_age_minutes"]) for r in mine if r.get("heartbeat_age_minutes") is not None]
         age = min(ages) if ages else None
         if not mine:
-            problems.append(f"{where} does not list {ip}")
+            problems.append(f"{where} has no process server registered with {ip}")
         elif age is None or age > max_age_minutes:
             problems.append(
                 f"last heartbeat {'?' if age is None else f'{age:g}'} minutes ago (more than {max_age_minutes:g})"

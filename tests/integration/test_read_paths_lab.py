@@ -124,7 +124,16 @@ def test_proxy_gate_reads_heartbeats_without_purging(lab):
     rc, output = run(lab, "proxy.yml", "--limit", "ps03")
     assert rc == 0, output[-3000:]
     assert recap(output)["ps03"]["changed"] >= 1
-    assert len(heartbeat_reads(estate)) == 1  # the batch's one read on the configuration server
+    assert heartbeat_reads(estate) == ["registration_read v1"]  # the batch's one read on the configuration server
+    # what ran on the configuration server: the MySQL client only, a SELECT in a read-only transaction, with the
+    # configuration server's own account and the password in the client's environment, never on its command line
+    started = processes(estate, "cs01")
+    assert len(started) == 1 and "mysql.exe" in started[0] and "--user=svsystems" in started[0]
+    assert c.LAB_DB_PASSWORD not in started[0] and c.LAB_DB_PASSWORD not in output
+    session = estate.read_host("cs01").asr["mysql"]["sessions"][-1]
+    assert session["rc"] == 0 and session["password_from"] == "MYSQL_PWD" and session["user"] == "svsystems"
+    assert [s.split()[0].upper() for s in session["statements"]] == ["SET", "START", "SELECT", "COMMIT"]
+    assert "READ ONLY" in session["statements"][1].upper()
 
 
 def test_reregister_gate_reads_heartbeats_without_purging(lab):
@@ -160,3 +169,15 @@ def test_unregister_and_decommission_in_check_mode_never_start_the_purge_script(
     rc, output = run(lab, "decommission.yml", "--check", **extra)
     assert rc == 0, output[-3000:]
     assert "10.0.0.105" in registrations(estate)
+
+
+def test_unregister_purges_the_dead_process_server_once_and_verifies_in_the_database(lab):
+    estate, _, root = lab
+    clear(estate)
+    purged, _ = run_task(estate, "cs01", "unregister", {"ip_address": "10.0.0.105"}, root / "purge")
+    assert purged["changed"] is True and [r["ip"] for r in purged["purged"]] == ["10.0.0.105"], purged
+    assert identities(estate, "cs01") == ["registration_read v1", "unregister_purge v2", "registration_read v1"]
+    assert "10.0.0.105" not in registrations(estate)
+    perl = [line for line in processes(estate, "cs01") if "perl" in line.lower()]
+    assert perl == ['"perl.exe" Unregister-ASRComponent.pl -IPAddress 10.0.0.105 -Component PS']
+    assert {"10.0.0.101", "10.0.0.102", "10.0.0.103", "10.0.0.104"} <= registrations(estate)

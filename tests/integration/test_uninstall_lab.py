@@ -3,7 +3,8 @@
 installed-old: refusal without workload_moved; check mode lists exactly the steps and changes nothing; ordered
 removal (the process log's uninstaller order); resume after a failed MSI step (fault msiexec_exit_code) and
 after a dropped connection (fault drop_connection_at); a finished host costs one call.
-disconnected: unregister on the CS refuses a live PS, purges the dead one, then is one unchanged call.
+disconnected: unregister on the CS refuses a live PS, predicts in check mode from the database alone, purges the
+dead one and verifies it in the database, then is one unchanged call; an unreadable database fails, never purges.
 """
 
 from __future__ import annotations
@@ -110,22 +111,39 @@ def test_unregister_refuses_live_purges_dead_then_unchanged(tmp_path):
         assert live["failed"] and "force=true" in live["msg"]
         assert "10.0.0.102" in estate.read_host("cs01").asr["registered_process_servers"]
 
+        clear(estate)
         before = estate.read_host("cs01").asr["registered_process_servers"].keys()
         predicted, _ = run_task(estate, "cs01", "unregister", {"ip_address": "10.0.0.101"}, tmp_path / "o", "--check")
         assert predicted["changed"] and predicted["process_servers"][0]["name"] == "PS01"
         assert estate.read_host("cs01").asr["registered_process_servers"].keys() == before
+        assert identities(estate, "cs01") == ["registration_read v1"]
+        assert not [line for line in processes(estate, "cs01") if "perl" in line.lower()]  # check mode: no purge script
 
         clear(estate)
         purged, _ = run_task(estate, "cs01", "unregister", {"ip_address": "10.0.0.101"}, tmp_path / "o")
-        assert purged["changed"] and [r["serial"] for r in purged["purged"]] == [1]
-        assert identities(estate, "cs01") == ["unregister_list v1", "unregister_purge v1"]
+        assert purged["changed"] and [r["name"] for r in purged["purged"]] == ["PS01"]
+        assert identities(estate, "cs01") == ["registration_read v1", "unregister_purge v2", "registration_read v1"]
         cs = estate.read_host("cs01").asr
         assert "10.0.0.101" not in cs["registered_process_servers"]
         assert cs["unregistered_process_servers"][-1]["unregistered_by"] == "Unregister-ASRComponent.pl"
 
         clear(estate)
         again, _ = run_task(estate, "cs01", "unregister", {"ip_address": "10.0.0.101"}, tmp_path / "o")
-        assert again["changed"] is False and identities(estate, "cs01") == ["unregister_list v1"]
+        assert again["changed"] is False and identities(estate, "cs01") == ["registration_read v1"]
 
         on_ps, _ = run_task(estate, "ps02", "unregister", {"ip_address": "10.0.0.101"}, tmp_path / "o")
         assert on_ps["failed"] and "not a configuration server" in on_ps["msg"]
+
+
+def test_a_database_that_cannot_be_read_fails_with_what_to_do_and_never_purges(tmp_path):
+    with served(tmp_path, "disconnected") as estate:
+        with estate.open_host("cs01") as cs:
+            cs.set_service_state("MySQL", "stopped")
+        clear(estate)
+        result, _ = run_task(estate, "cs01", "unregister", {"ip_address": "10.0.0.101", "force": True}, tmp_path / "o")
+        assert result["failed"] and "start the MySQL service" in result["msg"]
+        assert identities(estate, "cs01") == ["registration_read v1"]
+        assert "10.0.0.101" in estate.read_host("cs01").asr["registered_process_servers"]
+        info, _ = run_task(estate, "cs01", "registration_info", {"ip_addresses": ["10.0.0.101"]}, tmp_path / "o")
+        assert info["failed"] and "ERROR 2003" in info["msg"]
+        assert not [line for line in processes(estate, "cs01") if "perl" in line.lower()]

@@ -27,7 +27,7 @@ OLD = "9.52.6801.1"
 BECOME = {"become": True, "become_method": "runas", "become_user": "SYSTEM"}
 
 # Remote calls that change a host (the journal's identities); everything else only reads.
-READ_ONLY = {"probe v1", "setup_poll v1", "unregister_list v1", "ansible.windows.win_ping", "setup"}
+READ_ONLY = {"probe v1", "setup_poll v1", "registration_read v1", "ansible.windows.win_ping", "setup"}
 
 
 @contextlib.contextmanager

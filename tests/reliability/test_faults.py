@@ -354,7 +354,7 @@ def test_unregister_fault_matrix(tmp_path):
     with L.served(tmp_path / "estate", "disconnected", ps=2) as estate:
         args = {"ip_address": "10.0.0.101"}
         for label, knob, value in (
-            ("drop_connection_at unregister_purge", "drop_connection_at", "unregister_purge v1"),
+            ("drop_connection_at unregister_purge", "drop_connection_at", "unregister_purge v2"),
             ("network_logon_restricted without become", "network_logon_restricted", True),
         ):
             with registry.case(SECTION, f"unregister x {label}", group=group):

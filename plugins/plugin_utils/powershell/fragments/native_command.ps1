@@ -27,12 +27,17 @@ function Start-NativeProcess {
 function Invoke-NativeCommand {
     # Run a program without a shell; its exit code, stdout and stderr (read concurrently: no pipe deadlock).
     # -InputText is written to its standard input, which is then closed (an unanswered prompt reads end of input).
-    param ([string]$FilePath, [string[]]$ArgumentList = @(), [string]$WorkingDirectory = '', [string]$InputText = '')
+    # -Environment adds variables to the CHILD's environment only (never this session's, never a command line).
+    param ([string]$FilePath, [string[]]$ArgumentList = @(), [string]$WorkingDirectory = '', [string]$InputText = '',
+        [hashtable]$Environment = @{})
     $psi = New-Object -TypeName System.Diagnostics.ProcessStartInfo
     $psi.FileName = $FilePath
     $psi.Arguments = (@($ArgumentList | ForEach-Object { ConvertTo-ArgumentText -Value $_ }) -join ' ')
     if ($WorkingDirectory) {
         $psi.WorkingDirectory = $WorkingDirectory
+    }
+    foreach ($name in @($Environment.Keys)) {
+        $psi.EnvironmentVariables[$name] = [string]$Environment[$name]
     }
     $psi.UseShellExecute = $false
     $psi.CreateNoWindow = $true

@@ -15,7 +15,7 @@ from ansible.playbook.task import Task
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 PROBE = json.loads((FIXTURES / "probe_v1_lab_drifted_proxy.json").read_text(encoding="utf-8"))
-LISTING = json.loads((FIXTURES / "unregister_list_v1_lab_disconnected.json").read_text(encoding="utf-8"))
+READ = json.loads((FIXTURES / "registration_read_v1_lab_disconnected.json").read_text(encoding="utf-8"))  # lab
 PASSWORD = "Pr0xy-S3cret-7781"
 CURRENT = {"proxy_address": "http://old-proxy.corp.example", "proxy_port": 8080}
 WANTED = {
@@ -57,7 +57,7 @@ def run(monkeypatch, module, args, replies, check_mode=False, diff=False):
     [
         ("proxy", CURRENT, PROBE),
         ("register", {"configuration_server_ip": "10.0.0.11"}, PROBE),
-        ("unregister", {"ip_address": "10.0.0.9"}, {**LISTING, "stdout": "No process server with IP 10.0.0.9\r\n"}),
+        ("unregister", {"ip_address": "10.0.0.9"}, READ),
     ],
 )
 def test_converged_is_one_remote_call(monkeypatch, module, args, reply):
@@ -137,11 +137,57 @@ def test_uninstall_runs_one_call_per_step_and_stops_at_a_failure(monkeypatch):
 ORDER = ["configuration_process_server", "configuration_process_server_dependencies"]
 
 
-def test_unregister_purges_each_listed_row(monkeypatch):
-    purge = {**LISTING, "listing_matches": True, "rc": 0, "stdout": "Successfully unregistered PS01 (10.0.0.101)\r\n"}
-    result, scripts, _ = run(monkeypatch, "unregister", {"ip_address": "10.0.0.101"}, [ps(LISTING), ps(purge)])
-    assert scripts == ["unregister_list v1", "unregister_purge v1"] and result["changed"]
-    assert [r["serial"] for r in result["purged"]] == [1]
+def without(read, ip):
+    """The read after a purge: the rows of ``ip`` are gone."""
+    lines = [line for line in read["stdout"].split("\r\n") if f"\t{ip}\t" not in line]
+    return {**read, "stdout": "\r\n".join(lines)}
+
+
+def test_unregister_decides_from_the_database_purges_then_verifies(monkeypatch):
+    purge = {
+        "is_configuration_server": True,
+        "script_present": True,
+        "bin_dir": "x",
+        "rc": 0,
+        "stdout": "",
+        "stderr": "",
+    }
+    replies = [ps(READ), ps(purge), ps(without(READ, "10.0.0.101"))]
+    result, scripts, execute = run(monkeypatch, "unregister", {"ip_address": "10.0.0.101"}, replies)
+    assert scripts == ["registration_read v1", "unregister_purge v2", "registration_read v1"] and result["changed"]
+    assert [r["name"] for r in result["purged"]] == ["PS01"]
+    assert execute.call_args_list[1].kwargs["module_args"]["parameters"] == {"IpAddress": "10.0.0.101"}
+
+
+def test_unregister_fails_when_the_database_still_lists_the_address(monkeypatch):
+    purge = {
+        "is_configuration_server": True,
+        "script_present": True,
+        "bin_dir": "B",
+        "rc": 1,
+        "stdout": "?",
+        "stderr": "",
+    }
+    result, scripts, _ = run(monkeypatch, "unregister", {"ip_address": "10.0.0.101"}, [ps(READ), ps(purge), ps(READ)])
+    assert result["failed"] and result["changed"] is True and "still lists 1 process server" in result["msg"]
+    assert scripts == ["registration_read v1", "unregister_purge v2", "registration_read v1"]
+
+
+def test_unregister_refuses_a_live_process_server_with_one_read(monkeypatch):
+    result, scripts, _ = run(monkeypatch, "unregister", {"ip_address": "10.0.0.102"}, [ps(READ)])
+    assert result["failed"] and "force=true" in result["msg"] and scripts == ["registration_read v1"]
+
+
+def test_unregister_never_falls_back_to_the_purge_script_when_the_database_cannot_be_read(monkeypatch):
+    denied = {
+        **READ,
+        "rc": 1,
+        "stdout": "",
+        "stderr": "ERROR 1045 (28000): Access denied for user 'svsystems'@'localhost'",
+    }
+    result, scripts, _ = run(monkeypatch, "unregister", {"ip_address": "10.0.0.101", "force": True}, [ps(denied)])
+    assert result["failed"] and "refused the account" in result["msg"] and result["rc"] == 1
+    assert scripts == ["registration_read v1"]
 
 
 # ---- check mode: no changing script ----------------------------------------------------------------------
@@ -151,13 +197,13 @@ def test_unregister_purges_each_listed_row(monkeypatch):
         ("proxy", WANTED, PROBE),
         ("register", {"force": True}, PROBE),
         ("uninstall", {"workload_moved": True}, PROBE),
-        ("unregister", {"ip_address": "10.0.0.101"}, LISTING),
+        ("unregister", {"ip_address": "10.0.0.101"}, READ),
     ],
 )
 def test_check_mode_predicts_with_the_read_only_call_only(monkeypatch, module, args, reply):
     result, scripts, _ = run(monkeypatch, module, args, [ps(reply)], check_mode=True)
     assert not result.get("failed"), result.get("msg")
-    assert result["changed"] is True and len(scripts) == 1 and scripts[0] in ("probe v1", "unregister_list v1")
+    assert result["changed"] is True and len(scripts) == 1 and scripts[0] in ("probe v1", "registration_read v1")
     assert PASSWORD not in json.dumps(result)
 
 
@@ -183,6 +229,14 @@ BAD = [
     ("unregister", {}, "ip_address", "required"),
     ("unregister", {"ip_address": "ps01.corp"}, "ip_address", "IPv4"),
     ("unregister", {"ip_address": "10.0.0.101", "force": "no way"}, "force", "type bool"),
+    ("unregister", {"ip_address": "10.0.0.101", "ip_addresses": ["10.0.0.101"]}, "ip_addresses", "Supported"),
+    ("unregister", {"ip_address": "10.0.0.101", "database_user": "ro"}, "database_password", "together"),
+    (
+        "unregister",
+        {"ip_address": "10.0.0.101", "database_user": "", "database_password": "x"},
+        "database_user",
+        "empty",
+    ),
 ]
 
 

@@ -54,7 +54,7 @@ def survey(**asr) -> dict:
     return {"changed": False, "asr": {**base, **asr}}
 
 
-def listing(*rows) -> dict:
+def registrations(*rows) -> dict:
     return {"changed": False, "process_servers": [{"ip": ip, "heartbeat_age_minutes": age} for ip, age in rows]}
 
 
@@ -141,7 +141,7 @@ def test_the_heartbeat_is_wanted_after_a_change_always_or_never():
     assert health_verdict(converge(changed=True), ip=ip)["heartbeat_ip"] == ip
     assert health_verdict(converge(), ip=ip, heartbeat="always")["heartbeat_ip"] == ip
     assert health_verdict(converge(changed=True), ip=ip, heartbeat="never")["heartbeat_ip"] is None
-    # an unhealthy host is not worth the listing: it fails anyway
+    # an unhealthy host is not worth the read: it fails anyway
     assert health_verdict(converge(changed=True, obengine="stopped"), ip=ip)["heartbeat_ip"] is None
     # no address to look it up by
     assert health_verdict(converge(changed=True), ip=None)["problems"] == [
@@ -153,7 +153,7 @@ def test_check_mode_predicts_a_change_without_judging_its_heartbeat():
     report = health_verdict(converge(changed=True), ip="10.0.0.101", check_mode=True)
     assert report["healthy"] is True and report["heartbeat_ip"] is None
     assert report["heartbeat"] == "read after the change (not in check mode)"
-    # an unchanged host's heartbeat can be read in check mode (the listing is read-only)
+    # an unchanged host's heartbeat can be read in check mode (the read is read-only)
     assert health_verdict(converge(), ip="10.0.0.101", heartbeat="always", check_mode=True)["heartbeat_ip"]
 
 
@@ -166,19 +166,19 @@ def wanted(ip: str = "10.0.0.101") -> dict:
     return health_verdict(converge(changed=True), ip=ip)
 
 
-def test_the_shared_listing_judges_each_host_by_its_own_rows():
-    shared = listing(("10.0.0.101", 2.0), ("10.0.0.102", 40.0))
+def test_the_shared_read_judges_each_host_by_its_own_rows():
+    shared = registrations(("10.0.0.101", 2.0), ("10.0.0.102", 40.0))
     ok = heartbeat_verdict(wanted("10.0.0.101"), shared, configuration_server="cs01")
     assert ok["healthy"] is True and ok["heartbeat_age_minutes"] == 2.0
     stale = heartbeat_verdict(wanted("10.0.0.102"), shared, configuration_server="cs01")
     assert stale["problems"] == ["last heartbeat 40 minutes ago (more than 15)"]
     missing = heartbeat_verdict(wanted("10.0.0.103"), shared, configuration_server="cs01")
-    assert missing["problems"] == ["configuration server cs01 does not list 10.0.0.103"]
+    assert missing["problems"] == ["configuration server cs01 has no process server registered with 10.0.0.103"]
 
 
 def test_duplicate_rows_count_the_freshest_heartbeat_and_an_unreadable_one_fails():
-    assert heartbeat_verdict(wanted(), listing(("10.0.0.101", 50.0), ("10.0.0.101", 1.0)))["healthy"] is True
-    unreadable = heartbeat_verdict(wanted(), listing(("10.0.0.101", None)))
+    assert heartbeat_verdict(wanted(), registrations(("10.0.0.101", 50.0), ("10.0.0.101", 1.0)))["healthy"] is True
+    unreadable = heartbeat_verdict(wanted(), registrations(("10.0.0.101", None)))
     assert unreadable["problems"] == ["last heartbeat ? minutes ago (more than 15)"]
 
 
@@ -187,15 +187,15 @@ def test_duplicate_rows_count_the_freshest_heartbeat_and_an_unreadable_one_fails
     [
         (
             {"unreachable": True, "msg": "read timeout"},
-            "the heartbeat listing failed on configuration server cs01: read timeout",
+            "the heartbeat read failed on configuration server cs01: read timeout",
         ),
-        ({"failed": True, "msg": "not a configuration server"}, "the heartbeat listing failed"),
-        ({"changed": False, "msg": "odd"}, "the heartbeat listing failed"),
+        ({"failed": True, "msg": "not a configuration server"}, "the heartbeat read failed"),
+        ({"changed": False, "msg": "odd"}, "the heartbeat read failed"),
         ({"skipped": True}, "the heartbeat was not read on configuration server cs01"),
         (None, "the heartbeat was not read"),
     ],
 )
-def test_a_listing_that_failed_or_did_not_run_never_passes(shared, needle):
+def test_a_read_that_failed_or_did_not_run_never_passes(shared, needle):
     report = heartbeat_verdict(wanted(), shared, configuration_server="cs01")
     assert report["healthy"] is False and needle in report["problems"][0]
 
@@ -208,7 +208,7 @@ def test_a_report_without_heartbeat_ip_is_returned_as_is():
 @given(st.lists(st.tuples(st.sampled_from(["10.0.0.101", "10.0.0.102"]), st.none() | st.floats(0, 600)), max_size=6))
 def test_healthy_exactly_when_a_listed_heartbeat_is_at_most_15_minutes(rows):
     ages = [a for ip, a in rows if ip == "10.0.0.101" and a is not None]
-    report = heartbeat_verdict(wanted(), listing(*rows))
+    report = heartbeat_verdict(wanted(), registrations(*rows))
     assert report["healthy"] is (bool(ages) and min(ages) <= 15)
 
 
@@ -234,7 +234,7 @@ def test_screening_sends_only_what_the_rolling_play_must_see():
 def test_the_verdict_does_not_modify_its_input():
     result = converge(changed=True)
     before = copy.deepcopy(result)
-    heartbeat_verdict(health_verdict(result, ip="10.0.0.101"), listing(("10.0.0.101", 1.0)))
+    heartbeat_verdict(health_verdict(result, ip="10.0.0.101"), registrations(("10.0.0.101", 1.0)))
     assert result == before
 
 

@@ -1,5 +1,5 @@
-"""Pure decisions of proxy/register/uninstall/unregister: drift cases, registration states, uninstall resume
-after every partial state, unregister listing parsing and refusals."""
+"""Pure decisions of proxy/register/uninstall: drift cases, registration states, uninstall resume after every
+partial state. (unregister's decisions: test_registrations.py.)"""
 
 from __future__ import annotations
 
@@ -14,14 +14,12 @@ from ansible_collections.asr.process_server.plugins.plugin_utils import (
     proxy_plan,
     registration_plan,
     survey,
-    unregister_plan,
 )
 from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption, PlanningError
 from ansible_collections.asr.process_server.plugins.plugin_utils.proxy_settings import ProxySettings
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "action" / "fixtures"
 PROBE = json.loads((FIXTURES / "probe_v1_lab_drifted_proxy.json").read_text(encoding="utf-8"))
-LISTING = json.loads((FIXTURES / "unregister_list_v1_lab_disconnected.json").read_text(encoding="utf-8"))
 WANTED = ProxySettings("http://proxy.corp.example", 3128, "CORP\\svc-asr", "pw")
 
 
@@ -260,55 +258,3 @@ def test_configuration_server_is_refused():
     probe["installed_products"]["csps"]["cx_type"] = "3"
     with pytest.raises(PlanningError, match="configuration server"):
         decommission_plan.plan_decommission(probe, survey.interpret(probe), workload_moved=True)
-
-
-# ---- unregister -------------------------------------------------------------------------------------------
-def listing(stdout, now="2026-11-26 01:46:55", **extra):
-    return {**LISTING, "stdout": stdout, "now_local": now, **extra}
-
-
-def test_recorded_listing_of_a_dead_ps_is_purged():
-    plan = unregister_plan.plan_unregister(LISTING, "10.0.0.101")
-    assert plan.changed and [r.serial for r in plan.purge] == [1]
-    assert plan.purge[0].name == "PS01" and plan.purge[0].heartbeat_age_minutes == 60.0
-
-
-def test_not_listed_is_unchanged():
-    plan = unregister_plan.plan_unregister(
-        listing("No process server with IP address 10.0.0.9 is registered.\r\n"), "10.0.0.9"
-    )
-    assert not plan.changed
-
-
-@pytest.mark.parametrize(
-    "row",
-    ["1     10.0.0.101/PS01   2026-11-26 01:40:00", "1     10.0.0.101/PS01   (never)"],
-)
-def test_fresh_or_unreadable_heartbeat_refused_unless_force(row):
-    with pytest.raises(PlanningError, match="force=true"):
-        unregister_plan.plan_unregister(listing(row), "10.0.0.101")
-    assert unregister_plan.plan_unregister(listing(row), "10.0.0.101", force=True).changed
-
-
-def test_listing_parser_does_not_confuse_addresses_or_serials():
-    text = (
-        "S.No  IP/Name  Heartbeat\n"
-        "1     10.0.0.1010/X  2026-11-26 00:00:00\n"  # another address that starts the same
-        "10.0.0.101 is not a row\n"
-        "2) 10.0.0.101 | PS01 | 2026-11-26 00:00:00\n"
-        "3     10.0.0.101/PS01-DUP  2026-11-25 00:00:00\n"
-    )
-    rows = unregister_plan.parse_listing(text, "10.0.0.101", "2026-11-26 01:00:00")
-    assert [(r.serial, r.name) for r in rows] == [(2, "PS01"), (3, "PS01-DUP")]
-
-
-def test_not_a_configuration_server_or_no_script():
-    with pytest.raises(PlanningError, match="not a configuration server"):
-        unregister_plan.plan_unregister({**LISTING, "is_configuration_server": False}, "10.0.0.101")
-    with pytest.raises(PlanningError, match="not found"):
-        unregister_plan.plan_unregister({**LISTING, "script_present": False}, "10.0.0.101")
-
-
-def test_purge_success_message():
-    assert unregister_plan.purge_succeeded("x\r\nSuccessfully unregistered PS01 (10.0.0.101)\r\n", "10.0.0.101")
-    assert not unregister_plan.purge_succeeded("No process server was selected", "10.0.0.101")
