@@ -145,8 +145,10 @@ def _unregister_component(inv: Invocation, args: list[str]) -> ProcessResult:
     # the CS. The later revisions of that include (ms.date 08/06/2018 and 04/28/2019) describe a dialogue: the script
     # LISTS the process servers registered with that IP (S.No, IP/Name, Heartbeat; several for duplicate entries),
     # asks for the S.No of the one to unregister, purges it and prints
-    # "Successfully unregistered <server-name> (<server-IP-address>)". The lab follows that dialogue.
-    # ASSUMPTIONS (the collection's unregister module makes the same ones, see its documentation):
+    # "Successfully unregistered <server-name> (<server-IP-address>)". The lab follows that dialogue by default; a CS
+    # seeded with `unregister_script: '2017'` follows the 2017 revision instead (_purge_at_once, below).
+    # LAB choices where the documents are silent (the collection relies on none of them for reading: it reads the
+    # registrations in svsdb1, lab/asr/mysql.py, and starts this script only to purge, answering "1"):
     #   1. no answer at the prompt (standard input empty or closed) purges nothing (LAB: rc 1);
     #   2. a row is "<S.No>  <IP>/<name>  <YYYY-MM-DD HH:MM:SS>" (the layout is only shown in a screenshot; the
     #      heartbeat is MySQL DATETIME text, SRC svsdb.sql hosts.lastHostUpdateTimePs), in the CS's local time, which

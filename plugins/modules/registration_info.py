@@ -84,15 +84,20 @@ process_servers:
       description: Operating system as recorded (C(hosts.ostype)).
       type: str
     heartbeat:
-      description: Last heartbeat of the process server (C(hosts.lasthostupdatetimeps)), in the database's time zone, or null.
+      description:
+        - Last heartbeat of the process server (C(hosts.lasthostupdatetimeps)), in the database's time zone, or null.
       type: str
       sample: "2026-11-26 01:45:55"
     heartbeat_age_minutes:
-      description: Minutes since that heartbeat by the database's clock, or null. The portal calls a process server critical after 15.
+      description:
+        - Minutes since that heartbeat by the database's clock, or null.
+        - The portal calls a process server critical after 15.
       type: float
       sample: 1.0
     agent_heartbeat:
-      description: Last heartbeat of the host's agent (C(hosts.lasthostupdatetime), the column Microsoft's documented query reads), or null.
+      description:
+        - Last heartbeat of the host's agent (C(hosts.lasthostupdatetime), the column Microsoft's documented query
+          reads), or null.
       type: str
     agent_heartbeat_age_minutes:
       description: Minutes since the agent's heartbeat, or null.

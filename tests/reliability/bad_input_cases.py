@@ -44,6 +44,7 @@ BASELINES: dict[str, dict[str, Any]] = {
     "register": {"configuration_server_ip": CS_IP, "passphrase": PASSPHRASE},
     "uninstall": {"workload_moved": True},
     "unregister": {"ip_address": "10.0.0.101"},
+    "registration_info": {"ip_addresses": ["10.0.0.101"]},
     "info": {},
 }
 
@@ -352,6 +353,30 @@ CASES: list[Case] = [
     _c("unregister-ip-missing", "module:unregister", {"ip_address": None}, "ip_address", "required"),
     _c("unregister-ip-hostname", "module:unregister", {"ip_address": "ps01.corp"}, "ip_address", "IPv4"),
     _c("unregister-force-not-bool", "module:unregister", {"force": "no way"}, "force", "bool"),
+    _c(  # removed: a purge module never lists (issue 10 item 1); registration_info reads the heartbeats
+        "unregister-ip-addresses-removed",
+        "module:unregister",
+        {"ip_addresses": ["10.0.0.101"]},
+        "ip_addresses",
+        "Supported parameters",
+    ),
+    _c(
+        "unregister-db-user-without-password",
+        "module:unregister",
+        {"database_user": "asr_ro"},
+        "database_user",
+        "database_password",
+        "together",
+    ),
+    _c("reginfo-ip-hostname", "module:registration_info", {"ip_addresses": ["ps01.corp"]}, "ip_addresses", "IPv4"),
+    _c("reginfo-ips-empty", "module:registration_info", {"ip_addresses": []}, "ip_addresses", "empty"),
+    _c(
+        "reginfo-db-user-empty",
+        "module:registration_info",
+        {"database_user": "", "database_password": "Ro-Pw#1"},
+        "database_user",
+        "empty",
+    ),
     # ---- process_server: mutually exclusive / conditional options --------------------------------------------
     _c("ps-state-unknown", "module:process_server", {"state": "installed"}, "state", "present, latest, absent"),
     _c(

@@ -110,14 +110,11 @@ def matrix(tmp_path_factory):
         filter_cases = [c for c in CASES if c.kind == "filter"]
         book_cases = [c for c in CASES if c.kind == "playbook"]
 
-        # 1. module cases: two plays (unregister runs on the configuration server)
+        # 1. module cases: two plays (unregister and registration_info run on the configuration server)
+        on_cs = ("unregister", "registration_info")
         plays = [
-            module_play(
-                MODULE_HOST, [c for c in module_cases if c.name != "unregister"], str(installer), tmp / "m1.json"
-            ),
-            module_play(
-                UNREGISTER_HOST, [c for c in module_cases if c.name == "unregister"], str(installer), tmp / "m2.json"
-            ),
+            module_play(MODULE_HOST, [c for c in module_cases if c.name not in on_cs], str(installer), tmp / "m1.json"),
+            module_play(UNREGISTER_HOST, [c for c in module_cases if c.name in on_cs], str(installer), tmp / "m2.json"),
         ]
         mod_book = rh.write_playbook(tmp / "modules.yml", plays)
         # 2. probe cases: one play per host, serial tasks

@@ -2,7 +2,9 @@
 values, in normal mode, check mode and with faults injected; then every place a secret could end up is searched.
 
 Collection secrets (must appear ZERO times, also as base64 of UTF-8 and of UTF-16LE):
-  the configuration server passphrase and the MARS proxy password.
+  the configuration server passphrase, the MARS proxy password, a MySQL password given to registration_info
+  (database_password) and the configuration server's own database password (amethyst.conf DB_PASSWD, which the
+  heartbeat read uses on the configuration server and must never bring back).
 The WinRM password is the connection's (ansible's), not the collection's: where ansible itself shows it is
 recorded as a fact in docs/reliability.md, honestly, not asserted away.
 
@@ -35,7 +37,8 @@ registry.section(
     SECTION,
     "Secret leak scan",
     "Every playbook and every module task run at `-vvvv` against the lab with recognisable secret values "
-    "(configuration server passphrase, MARS proxy password), in normal mode, check mode and with faults "
+    "(configuration server passphrase, MARS proxy password, a MySQL password given to a module, the configuration "
+    "server's own database password), in normal mode, check mode and with faults "
     "injected. A case is one secret x one run x one place searched (in three encodings: plain, base64 of "
     "UTF-8, base64 of UTF-16LE); every case must find zero occurrences.",
     order=20,
@@ -43,7 +46,14 @@ registry.section(
 
 PASSPHRASE = "Pz7-LEAKCANARY-Passphrase-41"
 PROXY_PASSWORD = "Xq3-LEAKCANARY-ProxyPw-58"
-SECRETS = {"passphrase": PASSPHRASE, "proxy_password": PROXY_PASSWORD}
+DATABASE_PASSWORD = "Dq5-LEAKCANARY-DbPw-77"
+CS_DATABASE_PASSWORD = "Cs9#LEAKCANARY"  # amethyst.conf DB_PASSWD of the configuration server ([8] password rule)
+SECRETS = {
+    "passphrase": PASSPHRASE,
+    "proxy_password": PROXY_PASSWORD,
+    "database_password": DATABASE_PASSWORD,
+    "cs_database_password": CS_DATABASE_PASSWORD,
+}
 PLAYBOOKS = ["site.yml", "proxy.yml", "reregister.yml", "upgrade.yml", "decommission.yml", "plan.yml", "preflight.yml"]
 PROXY = {"address": "http://proxy.corp.example", "port": 3128, "username": "CORP\\svc-asr", "password": PROXY_PASSWORD}
 
@@ -98,6 +108,11 @@ def module_tasks(installer: str) -> list[dict[str, Any]]:
         {"hosts": "ps02", "module": "info", "args": {**common, "include_log_tail": True}},
         {"hosts": "ps04", "module": "uninstall", "args": {**common, "workload_moved": True}},
         {"hosts": "cs01", "module": "unregister", "args": {**common, "ip_address": "10.0.0.104", "force": True}},
+        {
+            "hosts": "cs01",
+            "module": "registration_info",
+            "args": {**common, "database_user": "asr_ro", "database_password": DATABASE_PASSWORD},
+        },
     ]
 
 
@@ -117,8 +132,10 @@ def module_playbook(path: pathlib.Path, installer: str) -> pathlib.Path:
 
 
 # The configuration server's own passphrase file (the product's, written by the lab's seed so Unified Setup's live
-# passphrase check accepts the canary) is the one place the passphrase legitimately lives; it is not searched.
-CS_OWN_FILE = ("cs01", lab_constants.CS_PASSPHRASE_FILE.lower())
+# passphrase check accepts the canary) is the one place the passphrase legitimately lives, and its amethyst.conf
+# and the lab's MySQL accounts (lab/asr/mysql.py) the places its database passwords live; they are not searched.
+AMETHYST_FILE = r"d:\home\svsystems\etc\amethyst.conf"  # the file's key in the lab state (lower-case)
+CS_OWN_FILES = {("cs01", lab_constants.CS_PASSPHRASE_FILE.lower()), ("cs01", AMETHYST_FILE)}
 
 
 def host_places(estate) -> dict[str, str]:
@@ -128,13 +145,14 @@ def host_places(estate) -> dict[str, str]:
         data = json.loads(estate.host_path(host).read_text(encoding="utf-8"))
         files = []
         for key, entry in data.get("files", {}).items():
-            if (host, key.lower()) == CS_OWN_FILE or (host, str(entry.get("path", "")).lower()) == CS_OWN_FILE:
+            if (host, key.lower()) in CS_OWN_FILES or (host, str(entry.get("path", "")).lower()) in CS_OWN_FILES:
                 continue
             raw = base64.b64decode(entry["content_b64"]) if entry.get("content_b64") else b""
             files.append(key + "\n" + raw.decode("utf-8", "replace") + "\n" + raw.decode("utf-16-le", "replace"))
         places[f"host files:{host}"] = "\n".join(files)
         places[f"registry values:{host}"] = json.dumps(data.get("registry", {}))
         rest = {k: v for k, v in data.items() if k not in ("files", "registry")}
+        ((rest.get("asr") or {}).get("mysql") or {}).pop("accounts", None)  # the CS's own MySQL accounts
         places[f"host state (other):{host}"] = json.dumps(rest)
         journal_path = estate.journal_path(host)
         places[f"journal:{host}"] = journal_path.read_text(encoding="utf-8") if journal_path.exists() else ""
@@ -188,6 +206,10 @@ def scan(tmp_path_factory):
         inventory = estate.path / "inventory.yml"
         with estate.open_host("cs01") as cs:  # Unified Setup validates the passphrase live against the CS
             lab_products.set_cs_passphrase(cs, PASSPHRASE)
+            # the configuration server's own database account (amethyst.conf DB_PASSWD), and a read-only account
+            # given to registration_info with database_user/database_password
+            lab_products.mysql_accounts(cs).update({"svsystems": CS_DATABASE_PASSWORD, "asr_ro": DATABASE_PASSWORD})
+            lab_products.install_mysql(cs, lab_products.svsystems("D:\\"), None)
         winrm_passwords = sorted(
             {
                 h["password"]
