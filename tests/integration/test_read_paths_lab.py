@@ -20,6 +20,7 @@ import yaml
 from lab_ops import clear, identities, playbook, processes, recap, run_task, served
 
 from lab.asr import constants as c
+from lab.asr import products
 from lab.asr.installer import package_bytes
 
 pytestmark = pytest.mark.lab
@@ -156,6 +157,25 @@ def test_site_gate_reads_heartbeats_without_purging(lab):
     rc, output = run(lab, "site.yml", "--limit", "ps01")
     assert rc == 0, output[-3000:]
     assert "10.0.0.101" in registrations(estate) and len(heartbeat_reads(estate)) == 1
+
+
+def test_registration_info_with_a_dedicated_account_and_a_wrong_password(lab):
+    estate, _, root = lab
+    with estate.open_host("cs01") as cs:  # the runbook's least-privilege account
+        products.mysql_accounts(cs)["asr_ro"] = "Ro-Account#1"
+    clear(estate)
+    args = {"ip_addresses": ["10.0.0.103", "10.0.0.9"], "database_user": "asr_ro", "database_password": "Ro-Account#1"}
+    read, _ = run_task(estate, "cs01", "registration_info", args, root / "ri")
+    assert not read.get("failed"), read.get("msg")
+    assert [r["ip"] for r in read["process_servers"]] == ["10.0.0.103"] and read["database"]["credentials"] == "task"
+    assert len(read["reasons"]) == 1
+    assert read["reasons"][0].startswith("no process server with IP address 10.0.0.9 is registered")
+    session = estate.read_host("cs01").asr["mysql"]["sessions"][-1]
+    assert session["user"] == "asr_ro" and session["password_from"] == "MYSQL_PWD"
+    wrong, _ = run_task(estate, "cs01", "registration_info", {**args, "database_password": "nope#123"}, root / "ri")
+    assert wrong["failed"] and "database_user/database_password of the task" in wrong["msg"]
+    assert "nope#123" not in str(wrong) and "Ro-Account#1" not in str(read)
+    assert not [line for line in processes(estate, "cs01") if "perl" in line.lower() or "Ro-Account" in line]
 
 
 def test_unregister_and_decommission_in_check_mode_never_start_the_purge_script(lab):
