@@ -35,6 +35,8 @@ $Ansible.Changed = $false
 
 # asr.process_server include: native_command
 
+# asr.process_server include: shared_text
+
 $Query = ('SELECT id AS hostid, name, ipaddress, ostype AS operatingsystem, ' +
     'FROM_UNIXTIME(lasthostupdatetime) AS heartbeat, processserverenabled, lasthostupdatetimeps AS ps_heartbeat, ' +
     'UNIX_TIMESTAMP() - lasthostupdatetime AS heartbeat_age_s, ' +
@@ -97,7 +99,7 @@ if (-not $result.is_configuration_server) {
 
 $amethyst = @()
 if ($result.amethyst_present) {
-    $amethyst = [System.IO.File]::ReadAllLines($amethystPath)
+    $amethyst = @((Read-SharedText -Path $amethystPath) -split "\r\n|\n|\r")
 }
 $mysqlPath = Read-AmethystValue -Lines $amethyst -Key 'MYSQL_PATH'
 if ($mysqlPath -and (Test-Path -LiteralPath (Join-Path -Path $mysqlPath -ChildPath 'bin\mysql.exe') -PathType Leaf)) {

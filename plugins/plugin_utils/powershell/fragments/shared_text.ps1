@@ -2,8 +2,8 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 #
-# Spliced by load_script into probe, setup_poll and uninstall_step: reading the logs and status files Unified Setup
-# and Windows Installer keep open.
+# Spliced by load_script into probe, setup_poll, uninstall_step and registration_read: reading the logs, status and
+# configuration files Unified Setup, Windows Installer and the product's services keep open.
 function Open-SharedFile {
     # Windows seam (the lab's shim and the Pester tests replace it): open a file for reading that another process
     # may hold open for writing.
