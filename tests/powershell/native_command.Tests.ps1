@@ -56,6 +56,13 @@ Describe 'Invoke-NativeCommand' {
         @($received | Select-Object -First ($received.Count - 1)) | Should -BeExactly $Argv
     }
 
+    It 'puts -Environment in the child''s environment only, never on its command line nor in this session' {
+        $run = Invoke-NativeCommand -FilePath $Sh -ArgumentList @('-c', 'printf "%s" "$ASR_TEST_SECRET"') -Environment @{ ASR_TEST_SECRET = 'p#w d' }
+        $run.stdout | Should -BeExactly 'p#w d'
+        $run.command | Should -Not -Match 'p#w'
+        $env:ASR_TEST_SECRET | Should -BeNullOrEmpty
+    }
+
     It 'fails as a terminating error when the program does not exist' {
         { Invoke-NativeCommand -FilePath (Join-Path $TestDrive 'no-such.exe') } | Should -Throw
     }
