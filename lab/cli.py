@@ -26,7 +26,7 @@ import time
 from typing import Any
 
 from lab import estate as estate_mod
-from lab import journal
+from lab import journal, link
 from lab.state import Estate
 
 START_TIMEOUT_S = 30.0
@@ -107,6 +107,8 @@ def cmd_status(args: argparse.Namespace) -> int:
                 **{k: v for k, v in host.items() if k != "password"},
                 "listening": port_open(host["port"]),
                 "calls": journal.count(estate, name),
+                # lab/link.py: requests, connections and bytes per channel (wsman, http, smb), declared sizes included
+                "wire": link.summary(link.read(estate, name)),
             }
             for name, host in sorted(meta["hosts"].items())
         },

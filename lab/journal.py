@@ -61,8 +61,11 @@ def count(estate: Estate, host_name: str) -> int:
 
 
 def clear(estate: Estate, host_name: str | None = None) -> None:
-    """Forget the journal of one host, or of every host in the estate."""
+    """Forget the journal of one host, or of every host in the estate (and their wire logs, lab/link.py)."""
+    from lab import link
+
     names = [host_name] if host_name else estate.host_names()
     with _LOCK:
         for name in names:
             estate.journal_path(name).unlink(missing_ok=True)
+    link.clear(estate, host_name)

@@ -8,8 +8,13 @@ Basic auth over HTTPS (self-signed certificate, lab/estate.py) or HTTP; no messa
 
 A command becomes a *remote call* when its output is first received (all stdin is in by then: the winrm
 plugin sends every chunk before it receives). The call is decoded (lab.payload), subjected to the host's
-faults (``latency_ms``, ``drop_connection_at``), answered by the handler (``lab.dispatch.handle`` unless
-another is injected) and journaled (lab.journal).
+faults (``drop_connection_at``), answered by the handler (``lab.dispatch.handle`` unless another is injected)
+and journaled (lab.journal).
+
+Every HTTP request is priced on the host's link (lab/link.py): one round trip (``latency_ms``) per request and
+the request's and response's bytes at the link rate (``bandwidth_mbit``); a new connection pays its TCP and TLS
+handshakes. A ``put_file`` of the lab's Unified Setup package on a host that declares a bigger package
+(``package_virtual_bytes``) adds what the declared size's Send requests would have cost.
 """
 
 from __future__ import annotations
@@ -33,8 +38,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from lab import estate as estate_meta
-from lab import journal, payload
-from lab.requests import Reply
+from lab import journal, link, payload
+from lab.requests import FileRequest, Reply
 from lab.state import Estate
 
 log = logging.getLogger("lab.wsman")
@@ -56,6 +61,11 @@ FAULT_OPERATION_TIMEOUT = 2150858793
 # "The request for the Windows Remote Shell with ShellId ... failed because the shell was not found".
 FAULT_SHELL_NOT_FOUND = 2150858843
 RECEIVE_WAIT_S = 5.0
+# What the lab's response headers add to a response body (status line, Server, Date, Content-Type, Content-Length);
+# request headers are counted as received.
+RESPONSE_HEADER_BYTES = 160
+# The first bytes of the lab's Unified Setup package (lab/asr/products.marker of lab/asr/installer.PACKAGE_KIND).
+PACKAGE_MAGIC = b"ASR-LAB-UNIFIED-SETUP\n"
 
 
 class _DropConnection(Exception):
@@ -76,6 +86,7 @@ class _Command:
     worker: threading.Thread | None = None
     finished: threading.Event = field(default_factory=threading.Event)
     dropped: bool = False  # the drop_connection_at fault fired for this command
+    sends: link.SendStats = field(default_factory=link.SendStats)  # what its Send requests carried (put_file)
 
 
 @dataclass
@@ -95,6 +106,7 @@ class HostEndpoint:
         self.handler = handler
         self.shells: dict[str, _Shell] = {}
         self.lock = threading.Lock()
+        self.link = link.Link(estate, host_name)
 
     # ---- auth --------------------------------------------------------------------------------------------
     def authorised(self, header: str | None) -> bool:
@@ -116,7 +128,10 @@ class HostEndpoint:
         return self.estate.read_host(self.host_name).data.get("reachable", True) is False
 
     # ---- operations --------------------------------------------------------------------------------------
-    def handle_soap(self, body: bytes) -> tuple[int, str]:
+    def handle_soap(self, body: bytes, wire_in: int = 0) -> tuple[int, str, str]:
+        """Answer one WS-Management request: (HTTP status, response text, operation name for the wire log).
+
+        ``wire_in``: the request's size on the wire (headers included), counted for a Send's command (put_file)."""
         root = ET.fromstring(body)
         header = _child(root, "Header")
         action = _text(header, "Action")
@@ -130,31 +145,33 @@ class HostEndpoint:
         if op == "Create":
             if self.powered_off():
                 raise _DropConnection()
-            return 200, self._create(message_id)
+            return 200, self._create(message_id), op
         shell = self.shells.get(shell_id or "")
         if shell is None:
             return 500, _fault(
                 message_id, "s:Sender", "w:InvalidSelectors", FAULT_SHELL_NOT_FOUND,
                 f"The request for the Windows Remote Shell with ShellId {shell_id} failed because the shell "
                 "was not found on the server.",
-            )  # fmt: skip
+            ), op  # fmt: skip
         if op == "Delete":
             with self.lock:
                 self.shells.pop(shell.shell_id, None)
-            return 200, _envelope(message_id, f"{NS_TRANSFER}/DeleteResponse", "")
+            return 200, _envelope(message_id, f"{NS_TRANSFER}/DeleteResponse", ""), op
         if op == "Command":
-            return 200, self._command(message_id, shell, root, body_node)
+            return 200, self._command(message_id, shell, root, body_node), op
         if op == "Send":
-            return 200, self._send(message_id, shell, body_node)
+            return 200, self._send(message_id, shell, body_node, wire_in), op
         if op == "Receive":
-            return self._receive(message_id, shell, header, body_node)
+            status, text = self._receive(message_id, shell, header, body_node)
+            return status, text, op
         if op == "Signal":
             node = _find(body_node, "Signal")
             command_id = node.get("CommandId") if node is not None else None
             with self.lock:
                 shell.commands.pop(command_id or "", None)
-            return 200, _envelope(message_id, f"{NS_SHELL}/SignalResponse", "<rsp:SignalResponse/>")
-        return 500, _fault(message_id, "s:Sender", "a:ActionNotSupported", 2150858757, f"unsupported {action}")
+            return 200, _envelope(message_id, f"{NS_SHELL}/SignalResponse", "<rsp:SignalResponse/>"), op
+        fault = _fault(message_id, "s:Sender", "a:ActionNotSupported", 2150858757, f"unsupported {action}")
+        return 500, fault, op
 
     def _create(self, message_id: str) -> str:
         shell_id = str(uuid.uuid4()).upper()
@@ -186,18 +203,24 @@ class HostEndpoint:
         inner = f"<rsp:CommandResponse><rsp:CommandId>{command_id}</rsp:CommandId></rsp:CommandResponse>"
         return _envelope(message_id, f"{NS_SHELL}/CommandResponse", inner)
 
-    def _send(self, message_id: str, shell: _Shell, body: ET.Element | None) -> str:
+    def _send(self, message_id: str, shell: _Shell, body: ET.Element | None, wire_in: int = 0) -> str:
+        response = _envelope(message_id, f"{NS_SHELL}/SendResponse", "<rsp:SendResponse/>")
         for stream in (n for n in (body.iter() if body is not None else []) if _local(n.tag) == "Stream"):
             cmd = shell.commands.get(stream.get("CommandId") or "")
             if cmd is None:
                 continue
             with cmd.cond:
                 if stream.text:
-                    cmd.stdin += base64.b64decode(stream.text.strip())
+                    text = stream.text.strip()
+                    cmd.stdin += base64.b64decode(text)
+                    cmd.sends.payload_bytes += len(text)
+                cmd.sends.requests += 1
+                cmd.sends.request_bytes += wire_in
+                cmd.sends.response_bytes += len(response.encode("utf-8")) + RESPONSE_HEADER_BYTES
                 if (stream.get("End") or "").lower() == "true":
                     cmd.stdin_done = True
                     cmd.cond.notify_all()
-        return _envelope(message_id, f"{NS_SHELL}/SendResponse", "<rsp:SendResponse/>")
+        return response
 
     def _receive(
         self, message_id: str, shell: _Shell, header: ET.Element | None, body: ET.Element | None
@@ -246,7 +269,7 @@ class HostEndpoint:
     def _run(self, cmd: _Command) -> None:
         """Worker of one command: its reply, or the note that the drop fault fired (the Receive drops then)."""
         try:
-            cmd.reply = self.remote_call(cmd.line, bytes(cmd.stdin))
+            cmd.reply = self.remote_call(cmd.line, bytes(cmd.stdin), cmd.sends)
         except _DropConnection:
             cmd.dropped = True
             cmd.reply = Reply(rc=1, stdout="", stderr="")
@@ -254,7 +277,7 @@ class HostEndpoint:
             cmd.finished.set()
 
     # ---- one remote call ---------------------------------------------------------------------------------
-    def remote_call(self, line: str, stdin: bytes) -> Reply:
+    def remote_call(self, line: str, stdin: bytes, sends: link.SendStats | None = None) -> Reply:
         started = time.monotonic()
         try:
             request = payload.decode(line, stdin)
@@ -268,9 +291,8 @@ class HostEndpoint:
             )  # fmt: skip
             return reply
 
-        latency_ms, drop = self._faults_for(request)
-        if latency_ms:
-            time.sleep(latency_ms / 1000.0)
+        drop = self._faults_for(request)
+        self._declared_package(request, sends)
         if drop:
             journal.record(
                 self.estate, self.host_name, op=payload.op_of(request), identity=payload.identities(request)[0],
@@ -298,11 +320,28 @@ class HostEndpoint:
         )  # fmt: skip
         return reply
 
-    def _faults_for(self, request: Any) -> tuple[float, bool]:
-        """Read (and count down) this host's transport faults, under the host lock, fresh from disk."""
+    def _declared_package(self, request: Any, sends: link.SendStats | None) -> None:
+        """Log a put_file's Send totals (``put_file`` line of the wire log: which file, how many bytes, whether it is
+        the lab's package); for the package on a host that declares a bigger one, add the declared size's extra
+        Sends (lab/link.py)."""
+        if not (isinstance(request, FileRequest) and request.action == "put_file" and sends is not None):
+            return
+        is_package = request.data.startswith(PACKAGE_MAGIC)
+        params = self.link.params()
+        link.record(
+            self.estate, self.host_name, channel="wsman", what="put_file", bytes_in=0, bytes_out=0, round_trips=0,
+            delay_s=0, path=str(request.params.get("Path", "")), file_bytes=len(request.data), package=is_package,
+            sends=sends.requests, send_bytes=sends.request_bytes,
+            declared_bytes=params.package_virtual_bytes if is_package else None,
+        )  # fmt: skip
+        extra = link.put_file_virtual(params, len(request.data), sends) if is_package else None
+        if extra is not None:
+            self.link.add_virtual("wsman", "put_file (declared package size)", extra)
+
+    def _faults_for(self, request: Any) -> bool:
+        """Read (and count down) this host's ``drop_connection_at`` fault, under the host lock, fresh from disk."""
         with self.estate.open_host(self.host_name) as host:
             faults = host.faults
-            latency_ms = float(faults.get("latency_ms") or 0)
             target = faults.get("drop_connection_at")
             drop = False
             if target is not None and target != "":
@@ -316,7 +355,7 @@ class HostEndpoint:
                 elif str(target) in payload.identities(request):
                     drop = True
                     faults.pop("drop_connection_at", None)
-        return latency_ms, drop
+        return drop
 
 
 # ---- HTTP plumbing -------------------------------------------------------------------------------------------
@@ -341,15 +380,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if not endpoint.authorised(self.headers.get("Authorization")):
             self._respond(401, b"", {"WWW-Authenticate": 'Basic realm="WSMAN"'})
             return
+        wire_in = len(self.raw_requestline) + len(str(self.headers)) + length
         try:
-            status, text = endpoint.handle_soap(body)
+            status, text, op = endpoint.handle_soap(body, wire_in)
         except _DropConnection:
+            endpoint.link.exchange("wsman", "dropped", wire_in, 0)
             self._drop()
             return
         except ET.ParseError as exc:
             self._respond(400, f"bad SOAP envelope: {exc}".encode())
             return
-        self._respond(status, text.encode("utf-8"), {"Content-Type": "application/soap+xml;charset=UTF-8"})
+        data = text.encode("utf-8")
+        # lab/link.py: one round trip per request, both directions' bytes at the link rate, before the answer leaves
+        endpoint.link.exchange("wsman", op, wire_in, len(data) + RESPONSE_HEADER_BYTES)
+        self._respond(status, data, {"Content-Type": "application/soap+xml;charset=UTF-8"})
 
     def _respond(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -381,15 +425,19 @@ class _HostHTTPServer(ThreadingHTTPServer):
     def finish_request(self, request: Any, client_address: Any) -> None:
         # The TLS handshake runs in the per-connection thread, so a slow client cannot stall accept().
         conn = request
+        tls_version = None
         if self.ssl_context is not None:
             try:
                 request.settimeout(30)
                 conn = self.ssl_context.wrap_socket(request, server_side=True)
                 conn.settimeout(None)
+                tls_version = conn.version()
             except (ssl.SSLError, OSError) as exc:
                 log.debug("%s: TLS handshake failed: %s", self.endpoint.host_name, exc)
                 request.close()
                 return
+        # lab/link.py: the TCP handshake's round trip and the TLS handshake's, before the first request is read
+        self.endpoint.link.connection("wsman", tls_version)
         try:
             self.RequestHandlerClass(conn, client_address, self)
         finally:

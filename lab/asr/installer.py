@@ -77,10 +77,18 @@ VALUED = {
 REQUIRED_SPACE_GB = 600  # [1.3] SRC ValidationHelper.cs
 
 
-def package_bytes(version: str) -> bytes:
-    """The lab's ``MicrosoftAzureSiteRecoveryUnifiedSetup.exe`` for ``version`` (e.g. ``9.55.7123.1``)."""
+def package_bytes(version: str, size: int = 0) -> bytes:
+    """The lab's ``MicrosoftAzureSiteRecoveryUnifiedSetup.exe`` for ``version`` (e.g. ``9.55.7123.1``).
+
+    ``size``: pad the marker to that many bytes (lines of ``#``) so a test or a benchmark moves a package of a real
+    size; LAB-CHOSEN, the extractor reads only the marker's first lines."""
     versions.parse(version)
-    return products.marker(PACKAGE_KIND, version).encode("ascii")
+    data = products.marker(PACKAGE_KIND, version).encode("ascii")
+    if size > len(data):
+        line = b"#" * 1023 + b"\n"
+        padding = (line * (size // len(line) + 1))[: size - len(data)]
+        data += padding
+    return data
 
 
 # ---- the extractor ([1.1]) ------------------------------------------------------------------------------
@@ -847,9 +855,10 @@ def main(argv: list[str] | None = None, prog: str = "python -m lab.asr.installer
     pkg = sub.add_parser("package", help=f"write a lab {PACKAGE_NAME}")
     pkg.add_argument("--version", required=True, help="product version, e.g. 9.55.7123.1")
     pkg.add_argument("--out", required=True, help="file to write")
+    pkg.add_argument("--size", type=int, default=0, help="pad the package to this many bytes (default: no padding)")
     args = parser.parse_args(argv)
     try:
-        data = package_bytes(args.version)
+        data = package_bytes(args.version, args.size)
     except ValueError as exc:
         print(f"{prog}: error: --version: {exc}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -39,6 +40,21 @@ def http_estate(tmp_path):
 def served(estate):
     """The estate served by the WinRM server with the echo test double as handler."""
     lab = wsman.serve(estate, handler=echo_handler)
+    try:
+        yield lab
+    finally:
+        lab.shutdown()
+
+
+@pytest.fixture
+def slow_served(estate):
+    """The echo handler after 3 s of work: a command longer than a Receive's operation timeout."""
+
+    def slow(estate_, host_name, request):
+        time.sleep(3)
+        return echo_handler(estate_, host_name, request)
+
+    lab = wsman.serve(estate, handler=slow)
     try:
         yield lab
     finally:
