@@ -18,6 +18,7 @@ from . import proxy_plan
 from ._action_base import ActionFailure
 from ._probe import ProbedHost
 from .product import MARS_SERVICE
+from .script_steps import step_status
 
 REMEDIATION = {
     "set_ob_machine_setting": "Check that the MARS agent is healthy (Microsoft Azure Backup console opens) and the "
@@ -30,6 +31,9 @@ REMEDIATION = {
     "reachable on TCP 443 through the new proxy, then run the task again [3.3].",
     "write_settings_file": "Check that the folder of settings_file exists or can be created and is writable by the "
     "connection user.",
+    "restart_obengine": f"The {MARS_SERVICE} service (Microsoft Azure Recovery Services Agent) could not be restarted "
+    "(rc 1060: it does not exist, so the MARS agent is not installed): read stderr and the System event log, then run "
+    "the task again.",
 }
 
 
@@ -75,7 +79,7 @@ def ensure_proxy(action: Any, probed: ProbedHost, args: dict[str, Any], task_var
         step = applied.get("failed_step") or "unknown"
         detail = next((s for s in result["steps"] if s.get("name") == step), {})
         raise ActionFailure(
-            f"Changing the MARS proxy failed at step {step} (rc {detail.get('rc')}). "
+            f"Changing the MARS proxy failed at step {step} ({step_status(detail)}). "
             + REMEDIATION.get(step.split("_after")[0], "Read stdout and stderr."),
             rc=detail.get("rc"),
             stdout=detail.get("stdout", ""),

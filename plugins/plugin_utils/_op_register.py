@@ -15,6 +15,7 @@ from typing import Any
 from . import registration_plan
 from ._action_base import ActionFailure
 from ._probe import ProbedHost
+from .script_steps import step_status
 
 
 def probe_options(args: dict[str, Any]) -> dict[str, Any]:
@@ -41,13 +42,13 @@ def ensure_registered(
         detail = next((s for s in result["steps"] if s.get("name") == step), {})
         if step == "registermt":
             msg = (
-                f"cdpcli.exe --registermt failed (rc {detail.get('rc')}) registering with configuration server "
+                f"cdpcli.exe --registermt failed ({step_status(detail)}) registering with configuration server "
                 f"{plan.configuration_server_ip}. "
                 + registration_plan.registration_failure_hint(detail.get("rc"), detail.get("stdout", ""))
             )
         else:
             msg = (
-                f"The master target was registered but step {step} failed (rc {detail.get('rc')}): the obengine "
+                f"The master target was registered but step {step} failed ({step_status(detail)}): the obengine "
                 "service (Microsoft Azure Recovery Services Agent) did not restart. Read the System event log, start "
                 "it, then run the task again."
             )

@@ -20,6 +20,7 @@ from typing import Any
 from . import decommission_plan, uninstall_plan
 from ._action_base import ActionFailure
 from ._probe import ProbedHost
+from .script_steps import step_status
 
 LOG_TAIL_LINES = 40
 
@@ -69,7 +70,8 @@ def ensure_decommissioned(
         )
         remaining = [uninstall_plan.identify(n) for n in outcome.get("remaining_entries") or []]
         still = any(p is not None and p.key == step.product for p in remaining)
-        judged = decommission_plan.step_outcome(step, int(outcome.get("rc", 1)), still)
+        rc = outcome.get("rc")
+        judged = decommission_plan.step_outcome(step, None if rc is None else int(rc), still, step_status(outcome))
         record = {
             "product": step.product,
             "display_name": step.display_name,
@@ -80,8 +82,9 @@ def ensure_decommissioned(
             "log": log,
         }
         if not judged["ok"]:
+            ended = f"exit code {rc}" if rc is not None else "the uninstaller gave no exit code"
             raise ActionFailure(
-                f"Uninstalling {step.display_name} failed: exit code {outcome.get('rc')} ({judged['meaning']}). "
+                f"Uninstalling {step.display_name} failed: {ended} ({judged['meaning']}). "
                 f"Read {log or 'the log'} (log_tail), fix the cause (a pending reboot, a locked file, access denied: "
                 "run with become), then run the task again: it resumes with the products still installed "
                 f"({', '.join(before[len(result['removed']) :])}).",

@@ -130,8 +130,14 @@ def step_log(step: UninstallStep) -> str | None:
     return INNO_LOGS.get(step.product)
 
 
-def step_outcome(step: UninstallStep, rc: int, still_installed: bool) -> dict[str, Any]:
-    """Whether a step succeeded, whether a reboot must follow, and what the exit code means."""
+def step_outcome(step: UninstallStep, rc: int | None, still_installed: bool, why: str = "") -> dict[str, Any]:
+    """Whether a step succeeded, whether a reboot must follow, and what the exit code means.
+
+    ``rc`` None: the uninstaller gave no exit code (it was stopped after its time limit, or it could not start);
+    ``why`` says which (:func:`script_steps.step_status`). That is a failure even when the entry is gone.
+    """
+    if rc is None:
+        return {"ok": False, "reboot_required": False, "meaning": why or "the uninstaller reported no exit code"}
     if step.installer == "msi":
         reboot = MSI_SUCCESS.get(rc, False)
         ok = (rc in MSI_SUCCESS or rc == MSI_UNKNOWN_PRODUCT) and not still_installed

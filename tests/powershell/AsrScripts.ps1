@@ -9,7 +9,8 @@
 #   Get-AsrRunnerText                       the detached runner setup_start writes (its here-string, as a script)
 #   Invoke-AsrScript -Name probe -Parameters @{...} [-CheckMode]
 #                                           -> Changed, Result (the parsed JSON), Raw, Error (a terminating error), Ansible
-#   New-FakeRegistry / Use-FakeRegistry     HKLM:\ keys the registry cmdlets answer from (mocked)
+#   Register-AsrScriptFunction -Name probe  its functions defined up front, so that tests can mock them
+#   Use-FakeRegistry -Keys @{...}           HKLM:\ keys the registry cmdlets answer from (mocked)
 
 $AsrRoot = (Resolve-Path -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath '../..')).Path
 $AsrScriptDir = Join-Path -Path $AsrRoot -ChildPath 'plugins/plugin_utils/powershell'
@@ -48,6 +49,18 @@ function Get-AsrRunnerText {
         }, $true) | Select-Object -First 1
     if (-not $here) { throw 'setup_start holds no runner here-string' }
     return $here.Value
+}
+
+function Register-AsrScriptFunction {
+    # Define the functions a script defines, globally, so that Pester can mock them before the script runs (a mock is
+    # an alias, and an alias beats the function the script then defines itself).
+    param ([Parameter(Mandatory = $true)][string]$Name)
+    $tokens = $null
+    $errors = $null
+    $ast = [System.Management.Automation.Language.Parser]::ParseInput((Get-AsrScriptText -Name $Name), [ref]$tokens, [ref]$errors)
+    foreach ($function in $ast.FindAll({ param($x) $x -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $false)) {
+        $null = New-Item -Path "Function:\global:$($function.Name)" -Value $function.Body.GetScriptBlock() -Force
+    }
 }
 
 function New-AnsibleObject {

@@ -66,4 +66,54 @@ Describe 'Invoke-NativeCommand' {
     It 'fails as a terminating error when the program does not exist' {
         { Invoke-NativeCommand -FilePath (Join-Path $TestDrive 'no-such.exe') } | Should -Throw
     }
+
+    It 'stops a program still running after -TimeoutSeconds, with what it started, and says so' {
+        # on Linux the process tree is found from /proc (Get-Process .Parent); on Windows Stop-ProcessTree reads
+        # Win32_Process (tested below)
+        Mock Stop-ProcessTree {
+            $tree = [System.Collections.Generic.List[int]]@($ProcessId)
+            for ($i = 0; $i -lt $tree.Count; $i++) {
+                foreach ($child in @(Get-Process | Where-Object { $_.Parent -and $_.Parent.Id -eq $tree[$i] })) { $tree.Add($child.Id) }
+            }
+            foreach ($id in $tree) { Stop-Process -Id $id -Force -ErrorAction SilentlyContinue }
+        }
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        # the grandchild holds the output pipe: without stopping the tree, reading stdout would wait for it
+        $run = Invoke-NativeCommand -FilePath $Sh -ArgumentList @('-c', 'echo started; sleep 60 & sleep 60') -TimeoutSeconds 1
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 20
+        $run.timed_out | Should -BeTrue
+        $run.rc | Should -BeNullOrEmpty
+        $run.stdout | Should -BeExactly "started`n"
+        $run.stderr | Should -Match 'was still running after 1 s; it was stopped with every process it started'
+        Should -Invoke Stop-ProcessTree -Times 1 -Exactly
+    }
+
+    It 'reports timed_out false for a program that ends in time' {
+        $run = Invoke-NativeCommand -FilePath $Sh -ArgumentList @('-c', 'exit 0') -TimeoutSeconds 30
+        $run.timed_out | Should -BeFalse
+        $run.rc | Should -Be 0
+    }
+}
+
+Describe 'Stop-ProcessTree' {
+    It 'stops the process and every descendant, the deepest first, and nothing else' {
+        Mock Get-CimInstance -ParameterFilter { $ClassName -eq 'Win32_Process' } -MockWith {
+            @(
+                [pscustomobject]@{ ProcessId = 10; ParentProcessId = 1 }
+                [pscustomobject]@{ ProcessId = 20; ParentProcessId = 10 }
+                [pscustomobject]@{ ProcessId = 30; ParentProcessId = 20 }
+                [pscustomobject]@{ ProcessId = 21; ParentProcessId = 10 }
+                [pscustomobject]@{ ProcessId = 99; ParentProcessId = 1 }
+            )
+        }
+        $global:AsrTestStopped = [System.Collections.Generic.List[int]]@()
+        Mock Stop-Process { $global:AsrTestStopped.Add([int]@($Id)[0]) }
+        Stop-ProcessTree -ProcessId 10
+        $order = @($global:AsrTestStopped)
+        ($order | Sort-Object) | Should -Be @(10, 20, 21, 30) -Because 'process 99 is not in the tree'
+        $order.IndexOf(30) | Should -BeLessThan $order.IndexOf(20) -Because 'a parent goes after its children'
+        $order.IndexOf(20) | Should -BeLessThan $order.IndexOf(10)
+        $order.IndexOf(21) | Should -BeLessThan $order.IndexOf(10)
+        Remove-Variable -Name AsrTestStopped -Scope Global
+    }
 }

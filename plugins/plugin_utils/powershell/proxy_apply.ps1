@@ -12,8 +12,9 @@
 # The controller decided what to do from the probe (plugins/plugin_utils/proxy_plan.py); this script does it in
 # one remote call and reports every step. The password arrives only as a SecureString (win_powershell
 # sensitive_parameters) and is passed to Set-OBMachineSetting as one; it is never on a command line or written.
-# A failed step stops the script and is reported (ok = false) with its exit code and output; the next run probes
-# again, so it repairs whatever is left. Lab mirror: lab/collection_scripts/proxy_apply.py.
+# A failed step stops the script and is reported (ok = false) with its exit code and output, and so does a terminating
+# error (with the steps done before it); the next run probes again, so it repairs whatever is left.
+# Lab mirror: lab/collection_scripts/proxy_apply.py.
 [CmdletBinding()]
 param (
     [bool]$SetMarsProxy = $false,
@@ -34,36 +35,9 @@ $Ansible.Changed = $false
 
 # asr.process_server include: protected_files
 
-$steps = [System.Collections.Generic.List[object]]@()
-$result = [ordered]@{ ok = $true; failed_step = $null; steps = $steps; readback = $null }
+# asr.process_server include: service_steps
 
-function Add-Step {
-    param ([string]$Name, $Outcome)
-    $Outcome.name = $Name
-    $steps.Add($Outcome)
-    if ($Outcome.rc -ne 0) {
-        $result.ok = $false
-        $result.failed_step = $Name
-    }
-    return ($Outcome.rc -eq 0)
-}
-
-function Restart-Obengine {
-    # [8] net stop obengine / net start obengine (stop only when it runs: net stop fails on a stopped service).
-    param ([string]$Suffix)
-    $service = Get-Service -Name 'obengine' -ErrorAction SilentlyContinue
-    if ($null -eq $service) {
-        return (Add-Step -Name "restart_obengine$Suffix" -Outcome ([ordered]@{ rc = 1060; stdout = ''; stderr = 'The obengine service does not exist.' }))
-    }
-    if ($service.Status -ne 'Stopped') {
-        $stop = Invoke-NativeCommand -FilePath 'net.exe' -ArgumentList @('stop', 'obengine')
-        if (-not (Add-Step -Name "stop_obengine$Suffix" -Outcome $stop)) {
-            return $false
-        }
-    }
-    $start = Invoke-NativeCommand -FilePath 'net.exe' -ArgumentList @('start', 'obengine')
-    return (Add-Step -Name "start_obengine$Suffix" -Outcome $start)
-}
+$result = [ordered]@{ ok = $true; failed_step = $null; steps = [System.Collections.Generic.List[object]]@(); readback = $null }
 
 function Import-MarsModule {
     # [6.6] SRC SetMarsProxy: <InstallPath>\bin\Modules\MSOnlineBackup\MSOnlineBackup.psd1, InstallPath from the registry.
@@ -133,21 +107,38 @@ function Read-MarsProxy {
     }
 }
 
-$done = $true
-if ($SetMarsProxy) {
-    $Ansible.Changed = $true
-    $done = (Set-MarsProxy) -and (Restart-Obengine -Suffix '')
-    if ($done -and $RegisterMt) {
-        # [3.3]/[8] from %ProgramData%\ASR\Agent (the junction to <InstallLocation>\agent).
-        $agentDir = Join-Path -Path $env:ProgramData -ChildPath 'ASR\Agent'
-        $cdpcli = Join-Path -Path $agentDir -ChildPath 'cdpcli.exe'
-        $register = Invoke-NativeCommand -FilePath $cdpcli -ArgumentList @('--registermt') -WorkingDirectory $agentDir
-        $done = (Add-Step -Name 'registermt' -Outcome $register) -and (Restart-Obengine -Suffix '_after_registermt')
+$stage = 'set_ob_machine_setting'
+try {
+    $done = $true
+    if ($SetMarsProxy) {
+        $Ansible.Changed = $true
+        $done = Set-MarsProxy
+        if ($done) {
+            $stage = 'restart_obengine'
+            $done = Restart-Obengine -Suffix ''
+        }
+        if ($done -and $RegisterMt) {
+            # [3.3]/[8] from %ProgramData%\ASR\Agent (the junction to <InstallLocation>\agent).
+            $stage = 'registermt'
+            $agentDir = Join-Path -Path $env:ProgramData -ChildPath 'ASR\Agent'
+            $cdpcli = Join-Path -Path $agentDir -ChildPath 'cdpcli.exe'
+            $register = Invoke-NativeCommand -FilePath $cdpcli -ArgumentList @('--registermt') -WorkingDirectory $agentDir -TimeoutSeconds 600
+            $done = Add-Step -Name 'registermt' -Outcome $register
+            if ($done) {
+                $stage = 'restart_obengine_after_registermt'
+                $done = Restart-Obengine -Suffix '_after_registermt'
+            }
+        }
+    }
+    if ($done -and $SettingsFilePath) {
+        $Ansible.Changed = $true
+        $stage = 'write_settings_file'
+        $done = Write-SettingsFile
     }
 }
-if ($done -and $SettingsFilePath) {
-    $Ansible.Changed = $true
-    $done = Write-SettingsFile
+catch {
+    # a terminating error (a program that cannot start, a cmdlet that throws): the steps done so far, and this one
+    Add-Step -Name $stage -Outcome ([ordered]@{ rc = $null; stdout = ''; stderr = $_.Exception.Message; error = $true }) | Out-Null
 }
 $result.readback = Read-MarsProxy
 

@@ -8,7 +8,8 @@
 #   net stop obengine
 #   net start obengine
 # in one remote call. The controller decided to do it from the probe (plugins/plugin_utils/registration_plan.py).
-# A failed step stops the script and is reported (ok = false) with its exit code and output. Takes no secret.
+# A failed step stops the script and is reported (ok = false) with its exit code and output, and so is a terminating
+# error (with the steps done before it). Takes no secret.
 # Lab mirror: lab/collection_scripts/register_apply.py.
 [CmdletBinding()]
 param ()
@@ -18,38 +19,28 @@ $Ansible.Changed = $true
 
 # asr.process_server include: native_command
 
-$steps = [System.Collections.Generic.List[object]]@()
-$result = [ordered]@{ ok = $true; failed_step = $null; steps = $steps }
+# asr.process_server include: service_steps
 
-function Add-Step {
-    param ([string]$Name, $Outcome)
-    $Outcome.name = $Name
-    $steps.Add($Outcome)
-    if ($Outcome.rc -ne 0) {
-        $result.ok = $false
-        $result.failed_step = $Name
-    }
-    return ($Outcome.rc -eq 0)
-}
-
+$result = [ordered]@{ ok = $true; failed_step = $null; steps = [System.Collections.Generic.List[object]]@() }
 $agentDir = Join-Path -Path $env:ProgramData -ChildPath 'ASR\Agent'
 $cdpcli = Join-Path -Path $agentDir -ChildPath 'cdpcli.exe'
-if (-not (Test-Path -LiteralPath $cdpcli -PathType Leaf)) {
-    $Ansible.Changed = $false
-    Add-Step -Name 'registermt' -Outcome ([ordered]@{ rc = 2; stdout = ''; stderr = "$cdpcli does not exist." }) | Out-Null
-}
-else {
-    $register = Invoke-NativeCommand -FilePath $cdpcli -ArgumentList @('--registermt') -WorkingDirectory $agentDir
-    if (Add-Step -Name 'registermt' -Outcome $register) {
-        $service = Get-Service -Name 'obengine' -ErrorAction SilentlyContinue
-        $stopped = $true
-        if ($null -ne $service -and $service.Status -ne 'Stopped') {
-            $stopped = Add-Step -Name 'stop_obengine' -Outcome (Invoke-NativeCommand -FilePath 'net.exe' -ArgumentList @('stop', 'obengine'))
-        }
-        if ($stopped) {
-            Add-Step -Name 'start_obengine' -Outcome (Invoke-NativeCommand -FilePath 'net.exe' -ArgumentList @('start', 'obengine')) | Out-Null
+$stage = 'registermt'
+try {
+    if (-not (Test-Path -LiteralPath $cdpcli -PathType Leaf)) {
+        $Ansible.Changed = $false
+        Add-Step -Name 'registermt' -Outcome ([ordered]@{ rc = 2; stdout = ''; stderr = "$cdpcli does not exist." }) | Out-Null
+    }
+    else {
+        $register = Invoke-NativeCommand -FilePath $cdpcli -ArgumentList @('--registermt') -WorkingDirectory $agentDir -TimeoutSeconds 600
+        if (Add-Step -Name 'registermt' -Outcome $register) {
+            $stage = 'restart_obengine'
+            Restart-Obengine -Suffix '' | Out-Null
         }
     }
+}
+catch {
+    # a terminating error (a program that cannot start, a cmdlet that throws): the steps done so far, and this one
+    Add-Step -Name $stage -Outcome ([ordered]@{ rc = $null; stdout = ''; stderr = $_.Exception.Message; error = $true }) | Out-Null
 }
 
 $Ansible.Result = ConvertTo-Json -InputObject $result -Depth 6 -Compress

@@ -15,7 +15,9 @@ param (
     [string]$LogPath = '',
     [int]$LogTailLines = 40,
     # Add/Remove Programs DisplayNames to report afterwards (matched by "contains", case-insensitive) [6.1].
-    [string[]]$ProductNames = @()
+    [string[]]$ProductNames = @(),
+    # An uninstaller still running after this is stopped with what it started (rc $null, timed_out $true).
+    [int]$TimeoutSeconds = 3600
 )
 
 $ErrorActionPreference = 'Stop'
@@ -58,19 +60,37 @@ function Get-LogTail {
     return , @($all | Select-Object -Last $Lines)
 }
 
-$logDir = Join-Path -Path $env:ProgramData -ChildPath 'ASRSetupLogs'
-if (-not (Test-Path -LiteralPath $logDir -PathType Container)) {
-    New-Item -Path $logDir -ItemType Directory -Force | Out-Null
-}
 $started = Get-Date
-$run = Invoke-NativeCommand -FilePath $Argv[0] -ArgumentList @($Argv | Select-Object -Skip 1)
+$run = [ordered]@{ rc = $null; stdout = ''; stderr = ''; timed_out = $false; error = $false }
+try {
+    $logDir = Join-Path -Path $env:ProgramData -ChildPath 'ASRSetupLogs'
+    if (-not (Test-Path -LiteralPath $logDir -PathType Container)) {
+        New-Item -Path $logDir -ItemType Directory -Force | Out-Null
+    }
+    $run = Invoke-NativeCommand -FilePath $Argv[0] -ArgumentList @($Argv | Select-Object -Skip 1) -TimeoutSeconds $TimeoutSeconds
+}
+catch {
+    # the uninstaller could not start (or a cmdlet threw): what is still installed and the log are reported anyway
+    $run.stderr = $_.Exception.Message
+    $run.error = $true
+}
 $result = [ordered]@{
     rc = $run.rc
     stdout = $run.stdout
     stderr = $run.stderr
+    timed_out = [bool]$run.timed_out
+    error = [bool]$run.error
     seconds = [math]::Round(((Get-Date) - $started).TotalSeconds, 1)
     remaining_entries = Get-RemainingEntry -Names $ProductNames
     log_path = $LogPath
-    log_tail = Get-LogTail -Path $LogPath -Lines $LogTailLines
+    log_tail = @()
+    log_error = $null
+}
+try {
+    $result.log_tail = Get-LogTail -Path $LogPath -Lines $LogTailLines
+}
+catch {
+    # a log locked by another process, or removed between the test and the read: the rest still counts
+    $result.log_error = $_.Exception.Message
 }
 $Ansible.Result = ConvertTo-Json -InputObject $result -Depth 6 -Compress

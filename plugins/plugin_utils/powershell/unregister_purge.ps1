@@ -45,7 +45,7 @@ if ($result.is_configuration_server -and $result.script_present) {
     $Ansible.Changed = $true
     # perl is on the PATH of a configuration server (Dependencies, [6.2]).
     $arguments = @($scriptName, '-IPAddress', $IpAddress, '-Component', 'PS')
-    $purge = Invoke-NativeCommand -FilePath 'perl.exe' -ArgumentList $arguments -WorkingDirectory $binDir -InputText "1`r`n"
+    $purge = Invoke-NativeCommand -FilePath 'perl.exe' -ArgumentList $arguments -WorkingDirectory $binDir -InputText "1`r`n" -TimeoutSeconds 300
     $result.command = $purge.command
     $result.rc = $purge.rc
     $result.stdout = $purge.stdout

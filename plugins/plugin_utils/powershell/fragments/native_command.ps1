@@ -24,12 +24,48 @@ function Start-NativeProcess {
     return [System.Diagnostics.Process]::Start($StartInfo)
 }
 
+function Stop-ProcessTree {
+    # Windows seam (the lab's shim and the Pester tests replace it): stop a process and every process it started,
+    # the deepest first (.NET Framework 4.5's Process.Kill() stops one process; a child left alive keeps the output
+    # pipes open). Only processes this call started are stopped.
+    param ([int]$ProcessId)
+    $children = @{}
+    foreach ($process in @(Get-CimInstance -ClassName Win32_Process)) {
+        $parent = [int]$process.ParentProcessId
+        if (-not $children.ContainsKey($parent)) {
+            $children[$parent] = [System.Collections.Generic.List[int]]@()
+        }
+        $children[$parent].Add([int]$process.ProcessId)
+    }
+    $order = [System.Collections.Generic.List[int]]@()
+    $pending = [System.Collections.Generic.Stack[int]]::new()
+    $pending.Push($ProcessId)
+    while ($pending.Count -gt 0) {
+        $id = $pending.Pop()
+        if ($order.Contains($id)) {
+            continue
+        }
+        $order.Insert(0, $id)
+        if ($children.ContainsKey($id)) {
+            foreach ($child in $children[$id]) {
+                $pending.Push($child)
+            }
+        }
+    }
+    foreach ($id in $order) {
+        # read-only: stops only the program this call started and what it started, when it outlived its time
+        Stop-Process -Id $id -Force -ErrorAction SilentlyContinue
+    }
+}
+
 function Invoke-NativeCommand {
     # Run a program without a shell; its exit code, stdout and stderr (read concurrently: no pipe deadlock).
     # -InputText is written to its standard input, which is then closed (an unanswered prompt reads end of input).
     # -Environment adds variables to the CHILD's environment only (never this session's, never a command line).
+    # A program still running after -TimeoutSeconds is stopped with every process it started: rc is then $null,
+    # timed_out $true and stderr says so.
     param ([string]$FilePath, [string[]]$ArgumentList = @(), [string]$WorkingDirectory = '', [string]$InputText = '',
-        [hashtable]$Environment = @{})
+        [hashtable]$Environment = @{}, [int]$TimeoutSeconds = 1800)
     $psi = New-Object -TypeName System.Diagnostics.ProcessStartInfo
     $psi.FileName = $FilePath
     $psi.Arguments = (@($ArgumentList | ForEach-Object { ConvertTo-ArgumentText -Value $_ }) -join ' ')
@@ -51,11 +87,20 @@ function Invoke-NativeCommand {
         $process.StandardInput.Write($InputText)
     }
     $process.StandardInput.Close()
-    $process.WaitForExit()
+    $timedOut = -not $process.WaitForExit($TimeoutSeconds * 1000)
+    if ($timedOut) {
+        Stop-ProcessTree -ProcessId $process.Id
+        $process.WaitForExit()
+    }
+    $errorText = $stderr.Result
+    if ($timedOut) {
+        $errorText += "asr.process_server: $FilePath was still running after $TimeoutSeconds s; it was stopped with every process it started."
+    }
     return [ordered]@{
         command = (@($FilePath) + @($ArgumentList)) -join ' '
-        rc = $process.ExitCode
+        rc = if ($timedOut) { $null } else { $process.ExitCode }
         stdout = $stdout.Result
-        stderr = $stderr.Result
+        stderr = $errorText
+        timed_out = $timedOut
     }
 }

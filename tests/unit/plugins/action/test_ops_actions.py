@@ -137,6 +137,50 @@ def test_uninstall_runs_one_call_per_step_and_stops_at_a_failure(monkeypatch):
 ORDER = ["configuration_process_server", "configuration_process_server_dependencies"]
 
 
+@pytest.mark.parametrize(
+    ("outcome", "said"),
+    [
+        (
+            {"rc": None, "timed_out": True, "stderr": "stopped"},
+            "timed out (the program and what it started were stopped)",
+        ),
+        (
+            {"rc": None, "error": True, "stderr": "The system cannot find the file"},
+            "did not complete: The system cannot",
+        ),
+    ],
+)
+def test_an_uninstaller_without_exit_code_is_a_failure_that_says_why(monkeypatch, outcome, said):
+    names = [e["display_name"] for e in PROBE["uninstall_entries"]]
+    left = {"stdout": "", "remaining_entries": names, "log_tail": ["last line"]}
+    result, scripts, _ = run(monkeypatch, "uninstall", {"workload_moved": True}, [ps(PROBE), ps({**left, **outcome})])
+    assert scripts == ["probe v1", "uninstall_step v1"]
+    assert result["failed"] and "the uninstaller gave no exit code" in result["msg"] and said in result["msg"]
+    assert result.get("rc") is None and result["log_tail"] == ["last line"] and result["removed"] == []
+
+
+def test_a_step_that_did_not_complete_keeps_the_steps_done_before_it(monkeypatch):
+    applied = {
+        "ok": False,
+        "failed_step": "registermt",
+        "steps": [
+            step("set_ob_machine_setting"),
+            step("stop_obengine"),
+            step("start_obengine"),
+            {**step("registermt", None, "", "cdpcli.exe was not found"), "error": True},
+        ],
+        "readback": None,
+    }
+    result, _scripts, _ = run(monkeypatch, "proxy", WANTED, [ps(PROBE), ps(applied)])
+    assert result["failed"] and "registermt (did not complete: cdpcli.exe was not found)" in result["msg"]
+    assert [s["name"] for s in result["steps"]] == [
+        "set_ob_machine_setting",
+        "stop_obengine",
+        "start_obengine",
+        "registermt",
+    ]
+
+
 def without(read, ip):
     """The read after a purge: the rows of ``ip`` are gone."""
     lines = [line for line in read["stdout"].split("\r\n") if f"\t{ip}\t" not in line]
