@@ -64,14 +64,7 @@ REQUIRED_ONE_OF = [["passphrase", "passphrase_file"], ["installer", "installer_r
 
 
 def check_checksum(value: str | None) -> str | None:
-    if value is None:
-        return None
-    text = value.strip().lower()
-    if text.startswith("sha256:"):
-        text = text[len("sha256:") :]
-    if len(text) != installer_file.SHA256_HEX_LENGTH or any(c not in "0123456789abcdef" for c in text):
-        raise InvalidOption("installer_checksum", value, "a SHA-256 as 64 hexadecimal digits (optionally 'sha256:...')")
-    return text
+    return installer_file.check_checksum(value)
 
 
 def resolve_installer(action: AsrActionBase, args: dict[str, Any], staging_dir: str) -> Installer:

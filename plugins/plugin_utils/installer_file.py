@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import struct
 
+from .errors import InvalidOption
+
 _CHUNK = 1024 * 1024
 _FIXED_FILE_INFO_SIGNATURE = struct.pack("<I", 0xFEEF04BD)
 _MAX_RSRC_BYTES = 64 * 1024 * 1024
@@ -71,3 +73,15 @@ def version_from_resource(data: bytes) -> str | None:
         return None
     _signature, _struct_version, version_ms, version_ls = struct.unpack_from("<IIII", data, at)
     return f"{version_ms >> 16}.{version_ms & 0xFFFF}.{version_ls >> 16}.{version_ls & 0xFFFF}"
+
+
+def check_checksum(value: str | None, option: str = "installer_checksum") -> str | None:
+    """A SHA-256 as 64 hexadecimal digits (optionally ``sha256:...``), lower-cased; None stays None."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if text.startswith("sha256:"):
+        text = text[len("sha256:") :]
+    if len(text) != SHA256_HEX_LENGTH or any(c not in "0123456789abcdef" for c in text):
+        raise InvalidOption(option, value, "a SHA-256 as 64 hexadecimal digits (optionally 'sha256:...')")
+    return text

@@ -4,7 +4,8 @@
   EMPTY for the whole run: every one of those tasks failed before any remote call.
 * probe cases (downgrade, N-4): the host's journal may hold only the read-only probe, one per case.
 * filter cases: the playbook variables through the collection's filters, one localhost playbook.
-* playbook cases: plan.yml / preflight.yml run against the lab with the bad variable in ``-e``.
+* playbook cases: the fleet playbooks run against the lab with the bad variable in ``-e``; those refused by the
+  variable check (before_survey) run with cleared journals and must leave every journal empty.
 
 Every case asserts the failure message names the option and what is allowed, and records itself in the
 registry (section "bad-inputs") so docs/reliability.md counts what ran.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -156,17 +158,22 @@ def matrix(tmp_path_factory):
         print(f"bad inputs: module/probe/filter playbooks {time.monotonic() - t0:.1f}s")
         # the journals of the module/probe runs, before the playbooks survey the hosts
         journals = {h: rh.journal_entries(estate, h) for h in estate.host_names()}
-        jobs = []
-        for c in book_cases:
+
+        def book_job(c: Case):
             extra_vars = {"asr_report_dir": str(tmp / "reports"), **c.args}
             limit = "ps01" if c.name == "plan.yml" else "ps01,cs01"  # the fresh PS (and the CS preflight reads)
-            jobs.append(
-                (c.id, rh.ROOT / "playbooks" / c.name, inventory, ["--limit", limit, "-e", json.dumps(extra_vars)])
-            )
+            return (c.id, rh.ROOT / "playbooks" / c.name, inventory, ["--limit", limit, "-e", json.dumps(extra_vars)])
+
+        # playbook rows that survey the hosts first, then (journals cleared) the rows that must make NO remote call
         t0 = time.monotonic()
         with ThreadPoolExecutor(max_workers=3) as pool:
-            procs.update(dict(pool.map(run_book, jobs)))
-        print(f"bad inputs: {len(jobs)} plan/preflight runs {time.monotonic() - t0:.1f}s")
+            procs.update(dict(pool.map(run_book, [book_job(c) for c in book_cases if not c.before_survey])))
+        rh.clear(estate)
+        early = [c for c in book_cases if c.before_survey]
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            procs.update(dict(pool.map(run_book, [book_job(c) for c in early])))
+        early_journals = {h: rh.journal_entries(estate, h) for h in estate.host_names()}
+        print(f"bad inputs: {len(book_cases)} playbook runs {time.monotonic() - t0:.1f}s")
 
         for label, files in (
             ("modules", ["m1.json", "m2.json"]),
@@ -183,7 +190,7 @@ def matrix(tmp_path_factory):
             # the yaml callback wraps long lines and doubles single quotes inside single-quoted scalars
             text = " ".join((proc.stdout + proc.stderr).split()).replace("''", "'")
             outcome[c.id] = {"result": {"rc": proc.returncode}, "text": text, "rc": proc.returncode}
-    return {"outcome": outcome, "journals": journals, "procs": procs}
+    return {"outcome": outcome, "journals": journals, "early_journals": early_journals, "procs": procs}
 
 
 def test_module_hosts_journal_is_empty(matrix):
@@ -193,13 +200,23 @@ def test_module_hosts_journal_is_empty(matrix):
         assert entries == [], (host, [e.get("identity") for e in entries])
 
 
+def test_playbook_rows_refused_before_any_remote_call_made_none(matrix):
+    """The playbook rows refused by the playbooks' variable check (before_survey) ran with every journal cleared:
+    no host received a single call, the configuration server included (upgrade.yml upgrades it first)."""
+    calls = {host: [e.get("identity") for e in entries] for host, entries in matrix["early_journals"].items()}
+    assert all(not found for found in calls.values()), calls
+    registry.fact(SECTION, "Playbook rows refused with no remote call", sum(c.before_survey for c in CASES))
+
+
 def check(matrix: dict[str, Any], case: Case) -> None:
     got = matrix["outcome"][case.id]
     text = got["text"]
     if case.kind == "playbook":
         assert (got["rc"] != 0) is case.must_fail, (got["rc"], text[-2000:])
-        if case.before_survey:  # the play stopped at the variable check: the survey task never started
-            assert "TASK [Check the" in text and "TASK [Survey the" not in text, text[-2000:]
+        if case.before_survey:  # the run stopped at a variable check: no task after it started
+            tasks = re.findall(r"TASK \[([^\]]*)\]", text)
+            assert tasks and tasks[-1].startswith("Check the"), (tasks, text[-2000:])
+            assert "TASK [Survey the" not in text and "TASK [Screen" not in text, text[-2000:]
     else:
         result = got["result"]
         assert result.get("failed") is True, result
