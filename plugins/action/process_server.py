@@ -22,7 +22,7 @@ from typing import Any
 
 from ansible_collections.asr.process_server.plugins.action import install as _install_action
 from ansible_collections.asr.process_server.plugins.action import proxy as _proxy_action
-from ansible_collections.asr.process_server.plugins.action import register as _register_action
+from ansible_collections.asr.process_server.plugins.action import registration as _registration_action
 from ansible_collections.asr.process_server.plugins.action import uninstall as _uninstall_action
 from ansible_collections.asr.process_server.plugins.action import upgrade as _upgrade_action
 from ansible_collections.asr.process_server.plugins.plugin_utils import (
@@ -77,7 +77,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
         if name not in _install_action.ARGUMENT_SPEC and name not in _upgrade_action.CONFIGURATION_SERVER_OPTIONS
     },
     "proxy": _proxy_option(),
-    "force_reregister": copy.deepcopy(_register_action.ARGUMENT_SPEC["force"]),
+    "force_reregister": copy.deepcopy(_registration_action.ARGUMENT_SPEC["force"]),
     **copy.deepcopy(_uninstall_action.ARGUMENT_SPEC),
 }
 MUTUALLY_EXCLUSIVE = copy.deepcopy(_install_action.MUTUALLY_EXCLUSIVE)

@@ -106,7 +106,7 @@ notes:
   - The detached setup is started with C(Win32_Process.Create), so it runs as the task's (become) identity and
     outlives the WinRM shell; a small runner records its exit code.
   - An installed process server older than the installer is not reinstalled; use M(asr.process_server.upgrade).
-    A process server registered to another configuration server is not moved; use C(asr.process_server.register).
+    A process server registered to another configuration server is not moved; use C(asr.process_server.registration).
   - RV(remote_calls) counts every WinRM round trip the module makes (script calls, the package transfer, and
     each reboot as one). A fresh install with a package from the controller takes 5 when setup has ended by the
     first poll - the probe, the transfer, the start, the poll, the cleanup - plus one poll per O(poll_interval)

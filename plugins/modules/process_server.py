@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 # Documentation only: the module is the action plugin plugins/action/process_server.py (ARCHITECTURE.md decision 2).
-# Its options are composed from the install, proxy, register and uninstall modules' (same names, same rules).
+# Its options are composed from the install, proxy, registration and uninstall modules' (same names, same rules).
 
 DOCUMENTATION = r"""
 ---
@@ -26,7 +26,7 @@ description:
     the desired state costs exactly that one call (RV(remote_calls)).
   - Each operation is the one of the single-purpose module, with the same option names and rules -
     M(asr.process_server.install), M(asr.process_server.upgrade), M(asr.process_server.proxy),
-    M(asr.process_server.register), M(asr.process_server.uninstall) - so a playbook can switch between them.
+    M(asr.process_server.registration), M(asr.process_server.uninstall) - so a playbook can switch between them.
   - After Unified Setup ran, the host is read once more (setup's own proxy and registration steps can fail on
     their own), in the same remote call as setup's cleanup (a separate read only after a reboot); after a proxy
     change the next step uses what the proxy script verified, without another call. A fresh install with a
@@ -157,7 +157,7 @@ seealso:
   - module: asr.process_server.install
   - module: asr.process_server.upgrade
   - module: asr.process_server.proxy
-  - module: asr.process_server.register
+  - module: asr.process_server.registration
   - module: asr.process_server.uninstall
   - module: asr.process_server.info
 author:

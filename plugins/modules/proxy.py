@@ -93,7 +93,7 @@ notes:
   - If the configuration server's proxy changed, every scale-out process server needs the change too.
   - The connection user must be a local administrator (or use C(become)).
 seealso:
-  - module: asr.process_server.register
+  - module: asr.process_server.registration
   - module: asr.process_server.info
 author:
   - asr.process_server developers (@asr-process-server)

@@ -125,7 +125,8 @@ EXIT_CODES: dict[int, ExitCodeInfo] = {
             success=False,
             changed=True,
             remediation="Check the passphrase and that the configuration server is reachable on 443, then "
-            f"re-run the registration ({CDPCLI_EXE} --registermt and restart {MARS_SERVICE}: the register module).",
+            f"re-run the registration ({CDPCLI_EXE} --registermt and restart {MARS_SERVICE}: the "
+            "asr.process_server.registration module).",
         ),
         _entry(
             115,

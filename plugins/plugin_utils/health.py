@@ -207,7 +207,7 @@ def evaluate_health(sample: HealthSample) -> HealthReport:
 # [7.5]).
 SURVEY = "survey"
 CONVERGE_RESULT = "converge result"
-REGISTER_RESULT = "register result"
+REGISTRATION_RESULT = "registration result"
 PROXY_RESULT = "proxy result"
 HEARTBEAT_WHEN = ("always", "changed", "never")
 
@@ -236,7 +236,7 @@ def health_source(result: Any, services: bool = False, check_mode: bool = False)
     if "registration" in registration_step:
         return CONVERGE_RESULT
     if "registration" in result:
-        return REGISTER_RESULT
+        return REGISTRATION_RESULT
     if "proxy" in result:
         return PROXY_RESULT
     return SURVEY
@@ -283,10 +283,10 @@ def health_verdict(
             reregistered = bool(step.get("changed"))
         else:
             registration = _mapping(converged.get("registration"))
-            reregistered = source == REGISTER_RESULT and bool(converged.get("changed"))
+            reregistered = source == REGISTRATION_RESULT and bool(converged.get("changed"))
         version = converged.get("version_after")
         installed = version is not None if source == CONVERGE_RESULT else True
-    judged_registration = source in (SURVEY, CONVERGE_RESULT, REGISTER_RESULT)
+    judged_registration = source in (SURVEY, CONVERGE_RESULT, REGISTRATION_RESULT)
     registered = bool(registration.get("registered"))
     listed_ip = registration.get("configuration_server_ip")
     problems: list[str] = []
@@ -315,11 +315,11 @@ def health_verdict(
         problems.append(
             f"configuration server {listed_ip or '?'} does not answer on 443" + (f": {error}" if error else "")
         )
-    if source in (CONVERGE_RESULT, REGISTER_RESULT) and registration.get("obengine") != "running":
+    if source in (CONVERGE_RESULT, REGISTRATION_RESULT) and registration.get("obengine") != "running":
         problems.append(
             f"obengine (Microsoft Azure Recovery Services Agent) is {registration.get('obengine') or 'missing'}"
         )
-    if source in (CONVERGE_RESULT, REGISTER_RESULT) and installed and registration.get("tmansvc") != "running":
+    if source in (CONVERGE_RESULT, REGISTRATION_RESULT) and installed and registration.get("tmansvc") != "running":
         problems.append(f"tmansvc (the heartbeat sender) is {registration.get('tmansvc') or 'missing'}")
 
     changed = bool(converged.get("changed"))

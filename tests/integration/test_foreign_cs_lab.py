@@ -89,7 +89,7 @@ MODULE_ARGS = {
         "proxy_address": "http://proxy.corp.example",
         "proxy_port": 3128,
     },
-    "register": {"configuration_server_ip": "10.0.0.11", "force": True},
+    "registration": {"configuration_server_ip": "10.0.0.11", "force": True},
 }
 
 

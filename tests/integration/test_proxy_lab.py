@@ -109,18 +109,18 @@ def test_obengine_failing_to_start_is_a_clear_failure(tmp_path):
         assert mars_proxy(estate)["ProxyServer"] == ARGS["proxy_address"]
 
 
-def test_register_converged_force_and_cs_unreachable(tmp_path):
+def test_registration_converged_force_and_cs_unreachable(tmp_path):
     with served(tmp_path, "installed-old") as estate:
         clear(estate)
-        result, _ = run_task(estate, "ps01", "register", {"configuration_server_ip": "10.0.0.11"}, tmp_path / "o")
+        result, _ = run_task(estate, "ps01", "registration", {"configuration_server_ip": "10.0.0.11"}, tmp_path / "o")
         assert result["changed"] is False and identities(estate, "ps01") == ["probe v1"]
         assert result["registration"]["configuration_server_reachable"] is True
 
-        predicted, _ = run_task(estate, "ps01", "register", {"force": True}, tmp_path / "o", "--check")
+        predicted, _ = run_task(estate, "ps01", "registration", {"force": True}, tmp_path / "o", "--check")
         assert predicted["changed"] and "steps" not in predicted
 
         clear(estate)
-        forced, _ = run_task(estate, "ps01", "register", {"force": True}, tmp_path / "o")
+        forced, _ = run_task(estate, "ps01", "registration", {"force": True}, tmp_path / "o")
         assert forced["changed"] and identities(estate, "ps01") == ["probe v1", "register_apply v1"]
         assert [p.split('"')[1].rsplit("\\", 1)[-1] for p in processes(estate, "ps01")] == [
             "cdpcli.exe",
@@ -131,17 +131,17 @@ def test_register_converged_force_and_cs_unreachable(tmp_path):
         with estate.open_host("ps01") as host:
             host.faults["cs_unreachable"] = True
         clear(estate)
-        failed, _ = run_task(estate, "ps01", "register", {}, tmp_path / "o")
+        failed, _ = run_task(estate, "ps01", "registration", {}, tmp_path / "o")
         assert failed["failed"] and failed["rc"] == 1 and "TCP 443" in failed["msg"]
         assert "Unable to connect" in failed["stderr"]
         assert identities(estate, "ps01") == ["probe v1", "register_apply v1"]
 
-        moved, _ = run_task(estate, "ps02", "register", {"configuration_server_ip": "10.0.0.99"}, tmp_path / "o")
+        moved, _ = run_task(estate, "ps02", "registration", {"configuration_server_ip": "10.0.0.99"}, tmp_path / "o")
         assert moved["failed"] and "cspsconfigtool" in moved["msg"]
 
 
-def test_register_on_a_fresh_host_fails_clearly_after_the_probe(tmp_path):
+def test_registration_on_a_fresh_host_fails_clearly_after_the_probe(tmp_path):
     with served(tmp_path, "fresh") as estate:
         clear(estate)
-        result, _ = run_task(estate, "ps01", "register", {}, tmp_path / "o")
+        result, _ = run_task(estate, "ps01", "registration", {}, tmp_path / "o")
         assert result["failed"] and "install" in result["msg"] and identities(estate, "ps01") == ["probe v1"]

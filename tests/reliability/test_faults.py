@@ -104,7 +104,7 @@ SETUP_FAULTS = [
     exit_code(102, r"ProcessServer", r"Start and check these services"),
     exit_code(103, r"vault"),
     exit_code(111, r"Recovery Services agent", r"OBMsi\.log"),
-    exit_code(113, r"registermt", r"register module"),
+    exit_code(113, r"registermt", r"registration module"),
     exit_code(115, r"proxy", r"proxy module"),
     exit_code(203, r"(N-4|4 minor versions)"),
     exit_code(3010, first="ok"),
@@ -194,8 +194,8 @@ FAMILIES = {
         ],
         lambda estate, tmp, hosts: dict(PROXY_ARGS),
     ),
-    "register": Family(
-        "register",
+    "registration": Family(
+        "registration",
         "installed-old",
         [
             Case("cs_unreachable", "cs_unreachable", True, says=(r"10\.0\.0\.11",)),

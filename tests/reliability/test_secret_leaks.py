@@ -93,7 +93,7 @@ def module_tasks(installer: str) -> list[dict[str, Any]]:
                 "update_password": "always",
             },
         },
-        {"hosts": "ps02", "module": "register", "args": {**common, "force": True}},
+        {"hosts": "ps02", "module": "registration", "args": {**common, "force": True}},
         {
             "hosts": "ps02",
             "module": "process_server",
@@ -125,7 +125,7 @@ def module_playbook(path: pathlib.Path, installer: str) -> pathlib.Path:
             "ignore_errors": True,
             "ignore_unreachable": True,
         }
-        if item["module"] in ("install", "upgrade", "process_server", "uninstall", "proxy", "register"):
+        if item["module"] in ("install", "upgrade", "process_server", "uninstall", "proxy", "registration"):
             task.update({"become": True, "become_method": "runas", "become_user": "SYSTEM"})
         plays.append({"name": item["module"], "hosts": item["hosts"], "gather_facts": False, "tasks": [task]})
     return rh.write_playbook(path, plays)

@@ -1,4 +1,4 @@
-"""proxy/register/uninstall/unregister actions with _execute_module replaying recorded win_powershell results:
+"""proxy/registration/uninstall/unregister actions with _execute_module replaying recorded win_powershell results:
 one remote call when converged, bad input fails before any call, passwords never in results, check mode runs
 no changing script."""
 
@@ -56,7 +56,7 @@ def run(monkeypatch, module, args, replies, check_mode=False, diff=False):
     ("module", "args", "reply"),
     [
         ("proxy", CURRENT, PROBE),
-        ("register", {"configuration_server_ip": "10.0.0.11"}, PROBE),
+        ("registration", {"configuration_server_ip": "10.0.0.11"}, PROBE),
         ("unregister", {"ip_address": "10.0.0.9"}, READ),
     ],
 )
@@ -107,10 +107,10 @@ def test_proxy_failed_step_is_reported_with_rc_and_no_password(monkeypatch):
 
 def test_register_force_and_cs_unreachable_failure(monkeypatch):
     ok = {"ok": True, "failed_step": None, "steps": [step("registermt"), step("stop_obengine"), step("start_obengine")]}
-    result, scripts, _ = run(monkeypatch, "register", {"force": True}, [ps(PROBE), ps(ok)])
+    result, scripts, _ = run(monkeypatch, "registration", {"force": True}, [ps(PROBE), ps(ok)])
     assert result["changed"] and scripts == ["probe v1", "register_apply v1"]
     failed = {"ok": False, "failed_step": "registermt", "steps": [step("registermt", 1, "", "Unable to connect")]}
-    result, _scripts, _ = run(monkeypatch, "register", {"force": True}, [ps(PROBE), ps(failed)])
+    result, _scripts, _ = run(monkeypatch, "registration", {"force": True}, [ps(PROBE), ps(failed)])
     assert result["failed"] and result["rc"] == 1 and "TCP 443" in result["msg"] and "Unable" in result["stderr"]
 
 
@@ -239,7 +239,7 @@ def test_unregister_never_falls_back_to_the_purge_script_when_the_database_canno
     ("module", "args", "reply"),
     [
         ("proxy", WANTED, PROBE),
-        ("register", {"force": True}, PROBE),
+        ("registration", {"force": True}, PROBE),
         ("uninstall", {"workload_moved": True}, PROBE),
         ("unregister", {"ip_address": "10.0.0.101"}, READ),
     ],
@@ -266,8 +266,8 @@ BAD = [
     ("proxy", {**WANTED, "settings_file": r"C:\p.conf"}, "settings_file", "without authentication"),
     ("proxy", {**CURRENT, "settings_file": "p.conf"}, "settings_file", "absolute Windows path"),
     ("proxy", {**CURRENT, "bogus": 1}, "bogus", "Supported parameters"),
-    ("register", {"configuration_server_ip": "10.0.0.300"}, "configuration_server_ip", "IPv4"),
-    ("register", {"force": "perhaps"}, "force", "type bool"),
+    ("registration", {"configuration_server_ip": "10.0.0.300"}, "configuration_server_ip", "IPv4"),
+    ("registration", {"force": "perhaps"}, "force", "type bool"),
     ("uninstall", {"workload_moved": "maybe"}, "workload_moved", "type bool"),
     ("uninstall", {"keep_mars_agent": [1]}, "keep_mars_agent", "type bool"),
     ("unregister", {}, "ip_address", "required"),
@@ -298,7 +298,7 @@ def test_bad_input_fails_before_any_remote_call(monkeypatch, module, args, optio
     ("module", "args"),
     [
         ("proxy", {**WANTED, "configuration_server_ip": "10.0.0.12"}),
-        ("register", {"configuration_server_ip": "10.0.0.12", "force": True}),
+        ("registration", {"configuration_server_ip": "10.0.0.12", "force": True}),
     ],
 )
 def test_another_configuration_server_is_refused_after_the_probe(monkeypatch, module, args, check_mode):

@@ -74,7 +74,7 @@ def test_a_healthy_converge_result_needs_no_survey_and_passes():
     [
         (None, "survey"),
         (converge(), "converge result"),
-        ({"changed": True, "registration": REGISTRATION}, "register result"),
+        ({"changed": True, "registration": REGISTRATION}, "registration result"),
         ({"changed": False, "proxy": {"enabled": False}}, "proxy result"),
         ({"changed": False}, "survey"),
     ],

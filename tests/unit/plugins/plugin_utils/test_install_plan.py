@@ -61,10 +61,10 @@ def test_installed_newer_than_the_installer_is_left_alone_with_a_warning():
 
 
 def test_installed_and_registered_elsewhere_is_refused_with_what_to_do():
-    # asr.process_server.register refuses such a host too (it re-registers with the configured server only [3.3])
+    # asr.process_server.registration refuses such a host too (it re-registers with the configured server only [3.3])
     p = plan(installed(registered_to="10.1.1.1"))
     assert "10.1.1.1" in p.failure and CS_IP in p.failure and "cspsconfigtool" in p.failure
-    assert "asr.process_server.register" not in p.failure
+    assert "asr.process_server.registration" not in p.failure
 
 
 def test_a_configuration_server_is_refused():

@@ -1,6 +1,6 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""asr.process_server.register: re-register a process server's master target with its configuration server [3.3]."""
+"""asr.process_server.registration: re-register a process server's master target with its configuration server [3.3]."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils._action_base im
 from ansible_collections.asr.process_server.plugins.plugin_utils._probe import probe_host
 from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup import check_ipv4
 
-# Kept equal to DOCUMENTATION in plugins/modules/register.py by tests/unit/plugins/test_docs_match_spec.py.
+# Kept equal to DOCUMENTATION in plugins/modules/registration.py by tests/unit/plugins/test_docs_match_spec.py.
 # configuration_server_ip comes from the shared COMMON_ARGUMENT_SPEC (doc fragment asr.process_server.common).
 ARGUMENT_SPEC: dict[str, Any] = {
     "force": {"type": "bool", "default": False},

@@ -2,11 +2,11 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Documentation only: the module is the action plugin plugins/action/register.py (ARCHITECTURE.md decision 2).
+# Documentation only: the module is the action plugin plugins/action/registration.py (ARCHITECTURE.md decision 2).
 
 DOCUMENTATION = r"""
 ---
-module: register
+module: registration
 short_description: Re-register a process server's master target with its configuration server
 version_added: 0.1.0
 extends_documentation_fragment:
@@ -43,6 +43,8 @@ notes:
     heartbeat from this process server is kept on the configuration server, so neither is part of the decision;
     a stopped C(tmansvc) (no heartbeat) is reported as a warning, because re-registering does not start it.
   - Restarting C(obengine) interrupts uploads to Azure for the restart's duration.
+  - This module was called C(asr.process_server.register), a name that reads like the C(register) task keyword. The
+    old name still runs this module, with a deprecation warning, until the collection's release 1.0.0.
 seealso:
   - module: asr.process_server.proxy
   - module: asr.process_server.info
@@ -52,11 +54,11 @@ author:
 
 EXAMPLES = r"""
 - name: Re-register when the configuration server does not answer or obengine is down
-  asr.process_server.register:
+  asr.process_server.registration:
     configuration_server_ip: 10.150.24.119
 
 - name: Re-register after the configuration server's certificates were renewed
-  asr.process_server.register:
+  asr.process_server.registration:
     force: true
 """
 
