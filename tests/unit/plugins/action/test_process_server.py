@@ -409,7 +409,7 @@ def test_bad_combinations_fail_before_any_remote_call(monkeypatch, args, option,
 
 
 def test_the_spec_is_composed_from_the_other_modules():
-    from ansible_collections.asr.process_server.plugins.action import install, proxy, register, uninstall, upgrade
+    from ansible_collections.asr.process_server.plugins.action import install, proxy, registration, uninstall, upgrade
 
     spec = process_server.ARGUMENT_SPEC
     for name, option in install.ARGUMENT_SPEC.items():
@@ -417,7 +417,7 @@ def test_the_spec_is_composed_from_the_other_modules():
             assert {k: v for k, v in option.items() if k != "required"} == spec[name]
     sub = spec["proxy"]["options"]
     assert sub["password"]["no_log"] and sub["update_password"] == proxy.ARGUMENT_SPEC["update_password"]
-    assert spec["force_reregister"] == register.ARGUMENT_SPEC["force"]
+    assert spec["force_reregister"] == registration.ARGUMENT_SPEC["force"]
     assert all(spec[name] == option for name, option in uninstall.ARGUMENT_SPEC.items())
     assert spec["installers"] == upgrade.ARGUMENT_SPEC["installers"]
 
