@@ -41,7 +41,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from .errors import AsrError, InvalidOption
-from .playbook_variables import describe
+from .playbook_variables import describe, playbook_variable
 from .unified_setup import ENV_TYPES_ALLOWED
 
 display = Display()
@@ -197,7 +197,9 @@ def option_hint(argument_spec: dict[str, Any], name: str) -> str:
         parts.insert(0, ALLOWED_IN_WORDS[name])
     if spec.get("required"):
         parts.append("required")
-    return f"'{name}' accepts {', '.join(parts)}"
+    variable = playbook_variable(name)
+    fed_by = f" ({variable} in the playbooks)" if variable else ""
+    return f"'{name}'{fed_by} accepts {', '.join(parts)}"
 
 
 def validation_message(load_name: str, argument_spec: dict[str, Any], error: str) -> str:
@@ -295,7 +297,8 @@ class AsrActionBase(ActionBase):
             self.secrets |= no_log_values(self.argument_spec, dict(self._task.args))
             error = getattr(exc, "message", None) or str(exc)
             error = error.replace(f"({self._load_name}) module", f"({self.fqcn}) module")
-            raise ActionFailure(validation_message(self.fqcn, self.argument_spec, error)) from exc
+            # decided before any remote call: a refusal (the fleet playbooks' screening does not call it again)
+            raise ActionFailure(validation_message(self.fqcn, self.argument_spec, error), refusal=True) from exc
         self.secrets |= no_log_values(self.argument_spec, args)
         return args
 

@@ -495,3 +495,12 @@ def test_a_passphrase_file_on_a_desktop_installs_with_a_warning(monkeypatch):
     ok(result)
     assert scripts == ["probe v1"] and changed_ops(result) == ["install"]
     assert any("per-user" in w and "Ansible Vault" in w for w in result["warnings"]), result.get("warnings")
+
+
+def test_a_bad_argument_is_a_refusal_naming_the_playbook_variable(monkeypatch):
+    # the argument check runs before any remote call: refused (the screening fails the host without calling the
+    # module again), and the option is named with the asr_* variable a playbook user sets
+    args = {k: v for k, v in BASE.items() if k != "configuration_server_ip"}
+    result, scripts, _ = run(monkeypatch, args, [])
+    assert result["failed"] and scripts == [] and result["refused"] is True and result["changed"] is False
+    assert "'configuration_server_ip' (asr_configuration_server_ip in the playbooks) accepts" in result["msg"]
