@@ -10,8 +10,10 @@
 The source of truth is ``ansible-doc --json`` run with this repository's ansible.cfg (the checkout resolves
 as ``asr.process_server`` through ``collections/``), so doc fragments are merged exactly as Ansible merges
 them: every module of ``plugins/modules/`` (doc-only files of the action plugins) and every filter of
-``plugins/filter/*.yml``. Each page has the options table (name, type, default, choices, required,
-description), attributes, notes, see also, examples and return values; ``modules/index.md`` lists them all.
+``plugins/filter/*.yml``. Ansible markup (C(), O(), M(), P() ...) is parsed with antsibull-docs-parser, as the
+Ansible docsite does; malformed markup stops the run. Each page has the options table (name, type, default,
+choices, required, description), attributes, notes, see also, examples and return values; ``modules/index.md``
+lists them all.
 
 Run it with the Python of the virtualenv holding ansible-core (``.venv/bin/python``); it uses the
 ``ansible-doc`` next to that interpreter. The output does not depend on the ansible-core version (2.19 and
@@ -25,10 +27,13 @@ import difflib
 import json
 import os
 import pathlib
-import re
 import shutil
 import subprocess
 import sys
+
+from antsibull_docs_parser import dom
+from antsibull_docs_parser.format import Formatter, format_paragraphs
+from antsibull_docs_parser.parser import Context, parse
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 COLLECTION = "asr.process_server"
@@ -101,18 +106,9 @@ def undocumented(root: pathlib.Path, plugin_type: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------- markup
-# Ansible documentation markup (the subset antsibull-docs knows), converted to Markdown. New-style markup
-# (O, V, RV, E, P) allows backslash escapes inside; old-style (C, I, B, U, M, L) ends at the first ")".
-_MARKUP = re.compile(
-    r"\b(?:(?P<new>O|V|RV|E|P)\((?P<new_arg>(?:\\.|[^\\)])*)\)"
-    r"|(?P<old>C|I|B|U|M)\((?P<old_arg>[^)]*)\)"
-    r"|L\((?P<link_text>[^,)]*),(?P<link_url>[^)]*)\)"
-    r"|(?P<hr>HORIZONTALLINE))"
-)
-
-
-def _unescape(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text)
+# Ansible documentation markup (B(), I(), C(), O(), V(), L(), U(), M(), P(), RV(), E(), R(), HORIZONTALLINE) is
+# parsed by antsibull-docs-parser, the parser antsibull-docs itself uses (its escaping rules, its errors); only
+# the Markdown each part becomes is ours: code spans for C/O/V/RV/E, links to this collection's pages for M/P.
 
 
 def _code(text: str) -> str:
@@ -122,49 +118,85 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def plugin_link(fqcn: str, plugin_type: str, here: str) -> str:
+def plugin_link(fqcn: str, plugin_type: str, here: str, text: str | None = None) -> str:
     """Markdown link to a plugin: a page of this collection, or the Ansible docs for another one."""
     fqcn = fqcn.strip()
+    label = _code(text if text is not None else fqcn)
     parts = fqcn.split(".")
-    if len(parts) == 3 and ".".join(parts[:2]) == COLLECTION:
+    if len(parts) == 3 and ".".join(parts[:2]) == COLLECTION and plugin_type in ("module", "filter"):
         folder = "modules" if plugin_type == "module" else "filters"
         target = f"{parts[2]}.md" if folder == here else f"../{folder}/{parts[2]}.md"
-        return f"[{_code(fqcn)}]({target})"
+        return f"[{label}]({target})"
     if len(parts) == 3:
         ns, coll, name = parts
-        suffix = "module" if plugin_type == "module" else f"{plugin_type}"
-        url = f"https://docs.ansible.com/ansible/latest/collections/{ns}/{coll}/{name}_{suffix}.html"
-        return f"[{_code(fqcn)}]({url})"
-    return _code(fqcn)
+        url = f"https://docs.ansible.com/ansible/latest/collections/{ns}/{coll}/{name}_{plugin_type}.html"
+        return f"[{label}]({url})"
+    return label
+
+
+def _option_like(part: dom.OptionNamePart | dom.ReturnValuePart) -> str:
+    return _code(part.name if part.value is None else f"{part.name}={part.value}")
+
+
+class MarkdownParts(Formatter):
+    """How each parsed markup part is written in the pages (``here``: the folder of the page, for links)."""
+
+    def __init__(self, here: str) -> None:
+        self.here = here
+
+    def format_error(self, part: dom.ErrorPart) -> str:  # parse(errors="exception") raises instead
+        raise ValueError(part.message)
+
+    def format_bold(self, part: dom.BoldPart) -> str:
+        return f"**{part.text}**"
+
+    def format_code(self, part: dom.CodePart) -> str:
+        return _code(part.text)
+
+    def format_horizontal_line(self, part: dom.HorizontalLinePart) -> str:
+        return "<hr>"
+
+    def format_italic(self, part: dom.ItalicPart) -> str:
+        return f"*{part.text}*"
+
+    def format_link(self, part: dom.LinkPart) -> str:
+        return f"[{part.text.strip()}]({part.url.strip()})"
+
+    def format_module(self, part: dom.ModulePart, url: str | None) -> str:
+        return plugin_link(part.fqcn, "module", self.here)
+
+    def format_rst_ref(self, part: dom.RSTRefPart) -> str:
+        return part.text
+
+    def format_url(self, part: dom.URLPart) -> str:
+        return f"<{part.url}>"
+
+    def format_text(self, part: dom.TextPart) -> str:
+        return part.text
+
+    def format_env_variable(self, part: dom.EnvVariablePart) -> str:
+        return _code(part.name)
+
+    def format_option_name(self, part: dom.OptionNamePart, url: str | None) -> str:
+        return _option_like(part)
+
+    def format_option_value(self, part: dom.OptionValuePart) -> str:
+        return _code(part.value)
+
+    def format_plugin(self, part: dom.PluginPart, url: str | None) -> str:
+        return plugin_link(part.plugin.fqcn, part.plugin.type, self.here)
+
+    def format_return_value(self, part: dom.ReturnValuePart, url: str | None) -> str:
+        return _option_like(part)
 
 
 def markup(text: str, here: str) -> str:
-    def replace(match: re.Match) -> str:
-        if match.group("hr"):
-            return "<hr>"
-        if match.group("link_text") is not None:
-            return f"[{match.group('link_text').strip()}]({match.group('link_url').strip()})"
-        kind = match.group("new") or match.group("old")
-        arg = match.group("new_arg") if match.group("new") else match.group("old_arg")
-        if match.group("new"):
-            arg = _unescape(arg)
-        if kind in ("C", "V", "E", "P"):
-            return _code(arg)
-        if kind in ("O", "RV"):
-            # O(name) / O(name=value) / RV(key): drop a plugin prefix "fqcn#type:" if present.
-            arg = arg.split(":", 1)[1] if "#" in arg.split("=", 1)[0] and ":" in arg else arg
-            return _code(arg)
-        if kind == "I":
-            return f"*{arg}*"
-        if kind == "B":
-            return f"**{arg}**"
-        if kind == "U":
-            return f"<{arg}>"
-        if kind == "M":
-            return plugin_link(arg, "module", here)
-        return match.group(0)  # pragma: no cover - every alternative is handled above
-
-    return _MARKUP.sub(replace, text)
+    """One paragraph of Ansible markup as Markdown; malformed markup stops the run (it would render wrongly)."""
+    try:
+        parsed = parse(text, Context(), errors="exception")
+    except ValueError as exc:
+        raise SystemExit(f"render_module_docs: bad Ansible markup in {text!r}: {exc}") from exc
+    return format_paragraphs(parsed, MarkdownParts(here))
 
 
 def paragraphs(value) -> list[str]:

@@ -10,11 +10,11 @@
 # requirements (requirements/dev.txt, requirements/dev-2.21.txt; skipped when unchanged since the last
 # install), then runs each step below and stops at the first failure. Lane-independent checks run once,
 # in the first lane. Each step prints a banner and its duration; a summary follows at the end.
-#   ruff check / ruff format --check, antsibull-changelog lint, the PowerShell check (pwsh's own parser:
-#   Windows PowerShell 5.1 / .NET 4.5 compatibility, check mode, pslint rules; fails without pwsh), Pester,
-#   ansible-lint (production profile, offline), pytest, molecule test of the default scenario (against the
-#   lab; first lane only), Galaxy build + install + import check, ansible-test sanity on the built artifact
-#   with empty ignore files.
+#   ruff check / ruff format --check, antsibull-changelog lint, antsibull-docs lint-collection-docs, the
+#   PowerShell check (pwsh's own parser: Windows PowerShell 5.1 / .NET 4.5 compatibility, check mode, pslint
+#   rules; fails without pwsh), Pester, ansible-lint (production profile, offline), pytest, molecule test of the
+#   default scenario (against the lab; first lane only), Galaxy build + install + import check, ansible-test
+#   sanity on the built artifact with empty ignore files.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -121,6 +121,11 @@ run_pytest() {
     fi
     return "$rc"
 }
+
+# The plugin documentation as the Ansible docsite builds it: schema, every markup reference (O(), M(), P(), RV() ...
+# name something that exists), and the generated RST through rstcheck. Offline: it reads the checkout (through the
+# collections/ symlink, which gives it the ansible_collections/asr/process_server path it needs) and ansible-doc.
+run_docs_lint() { antsibull-docs lint-collection-docs --plugin-docs collections/ansible_collections/asr/process_server; }
 
 run_pytest_one_process() { ASR_TEST_WORKERS=0 run_pytest "$@"; }
 
@@ -256,6 +261,7 @@ for lane in "${LANES[@]}"; do
     if ((FIRST)); then
         step "[$lane] ruff check + ruff format --check" run_ruff
         step "[$lane] antsibull-changelog lint" antsibull-changelog lint
+        step "[$lane] antsibull-docs lint-collection-docs (plugin docs)" run_docs_lint
         step "[$lane] sanity ignore files are empty" check_sanity_ignores
         step "[$lane] PowerShell check (5.1 / .NET 4.5, check mode, pslint)" python scripts/check_powershell.py
         step "[$lane] Pester (tests/powershell, the scripts as sent)" python scripts/run_pester.py

@@ -93,10 +93,37 @@ def test_pages_carry_every_option_and_return_value(regenerated):
         ("V(a\\)b)", "`a)b`"),
         ("C(x `y`)", "`` x `y` ``"),
         ("no markup, MC(x) stays", "no markup, MC(x) stays"),
+        ("E(ANSIBLE_CONFIG)", "`ANSIBLE_CONFIG`"),
+        ("O(installers[].path)", "`installers[].path`"),
+        ("RV(ansible.windows.win_powershell#module:output)", "`output`"),
+        ("a HORIZONTALLINE b", "a<hr>b"),  # the line takes the spaces around it
+        ("R(the guide,playbooks_intro)", "the guide"),
+        ("P(asr.process_server.fleet_plan#filter)", "[`asr.process_server.fleet_plan`](../filters/fleet_plan.md)"),
+        (
+            "M(ansible.windows.win_powershell)",
+            "[`ansible.windows.win_powershell`]"
+            "(https://docs.ansible.com/ansible/latest/collections/ansible/windows/win_powershell_module.html)",
+        ),
+        ("V(a\\,b) C(a,b)", "`a,b` `a,b`"),
     ],
 )
 def test_markup(text, expected):
     assert render.markup(text, "modules") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "C(never closed",  # the old regexes left this as text
+        "P(asr.process_server.fleet_plan)",  # a plugin reference needs its type
+        "O(a=b=c",
+        "L(no url)",
+    ],
+)
+def test_malformed_markup_stops_the_render_naming_the_text(text):
+    # antsibull-docs-parser reports what is wrong; a page never silently shows the raw markup
+    with pytest.raises(SystemExit, match="bad Ansible markup"):
+        render.markup(text, "modules")
 
 
 def test_table_cells_escape_pipes_and_newlines():
