@@ -185,6 +185,11 @@ asr:
         source:
           description: The path of C(amethyst.conf) that was read.
           type: str
+        error:
+          description:
+            - Why C(amethyst.conf) could not be read although it exists (locked, or replaced while it was read);
+              then C(registered) is null. Null when it was read or is absent.
+          type: str
     data_port:
       description: The replication data port (C(ssl_port) in C(cxps.conf)); 9443 unless changed at install.
       type: int
@@ -243,7 +248,8 @@ asr:
     setup_log:
       description:
         - The Unified Setup log, C(path), C(present), C(modified) (UTC), C(result) (V(succeeded), V(failed),
-          V(unknown) or V(absent)) and C(result_line); C(tail) with O(include_log_tail).
+          V(unknown) or V(absent)) and C(result_line); C(tail) with O(include_log_tail); C(error) when it exists
+          but could not be read (then C(result) is V(unknown)).
       type: dict
     health:
       description:

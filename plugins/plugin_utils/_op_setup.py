@@ -121,6 +121,16 @@ def extract_dir_for(staging_dir: str, package: str) -> str:
     return staging_dir + "\\extracted"
 
 
+def stop_runner_hint(pid: Any) -> str:
+    """How to stop a setup that hangs (a message box nobody sees in session 0): its whole process tree."""
+    if not pid:
+        return ""
+    return (
+        f"If it hangs (its log stopped growing), stop it with the runner's whole process tree: on the host, as an "
+        f"administrator, taskkill /PID {pid} /T /F; then run the task again, which continues from what is installed."
+    )
+
+
 def busy_message(operation: str, busy: dict[str, Any]) -> str:
     """Why setup_start refused: another Unified Setup is running on the host (setup is single-instance [1.3])."""
     if busy.get("run_dir"):
@@ -333,7 +343,8 @@ class SetupRunner:
                     f"Unified Setup ({run.operation}) was still running after setup_timeout "
                     f"({self.settings.setup_timeout} s). It was left running (runner process id {pid}); its secret "
                     "files were removed. Wait for it to end (C:\\ProgramData\\ASRSetupLogs\\ASRUnifiedSetup.log) and "
-                    "run the task again, or raise setup_timeout (setup usually takes 20 to 60 minutes).",
+                    "run the task again, or raise setup_timeout (setup usually takes 20 to 60 minutes). "
+                    + stop_runner_hint(pid),
                     rc=None,
                     stdout="\n".join((poll.get("run") or {}).get("stdout_tail") or []),
                 )

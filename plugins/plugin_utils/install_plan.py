@@ -33,6 +33,7 @@ from .versions import Version, parse_version
 REQUIRED_FREE_GB = 600  # [1.3] SRC ValidationHelper.cs (unless /SkipSpaceCheck)
 # [2.1] Windows Server 2012 R2 (6.3) and 2016 (10.0.14393) for a classic configuration/process server.
 SUPPORTED_OS = {"6.3": "Windows Server 2012 R2", "10.0.14393": "Windows Server 2016"}
+DOTNET_462_RELEASE = survey.DOTNET_RELEASES["4.6.2"]  # [1.3] Unified Setup needs .NET Framework 4.6.2 or later
 PS_COMPONENTS = (
     "configuration_process_server",
     "configuration_process_server_dependencies",
@@ -75,6 +76,8 @@ class HostState:
     installer_upload: dict[str, Any] | None = None
     # The passphrase file setup reads (probe PassphraseFilePath): checks.passphrase_file, never its text.
     passphrase_file: dict[str, Any] | None = None
+    # [1.3] the .NET Framework 4.x release number (probe dotnet_framework.release); None when not reported
+    dotnet_release: int | None = None
 
     @property
     def csps_installed(self) -> bool:
@@ -133,6 +136,7 @@ def host_state(probe: dict[str, Any]) -> HostState:
         identity=probe.get("identity"),
         installer_upload=checks.get("installer_upload"),
         passphrase_file=checks.get("passphrase_file"),
+        dotnet_release=survey.dotnet_release(probe),
     )
 
 
@@ -202,6 +206,20 @@ def check_privilege(state: HostState) -> str | None:
             f"{BECOME_HINT} (documented in the module's examples)."
         )
     return None
+
+
+def check_dotnet_framework(state: HostState) -> str | None:
+    """[1.3] Unified Setup needs .NET Framework 4.6.2 or later; without it setup shows a message box that nobody sees
+    in the WinRM session (session 0) and never ends. None when it is there, or when the probe could not tell."""
+    release = state.dotnet_release
+    if release is None or release >= DOTNET_462_RELEASE:
+        return None
+    found = survey.dotnet_version(release) or "older than 4.5"
+    return (
+        f"The host has .NET Framework {found} (release {release}); Unified "
+        "Setup needs 4.6.2 or later [1.3] and, without it, waits for an answer to a message box nobody can see. "
+        "Install .NET Framework 4.6.2 or later (4.8 is the current one), reboot, then run the task again."
+    )
 
 
 def check_os(state: HostState) -> str | None:
@@ -408,6 +426,7 @@ def plan_install(state: HostState, request: InstallRequest) -> Plan:
     # Not installed (or a previous run left it half installed: setup installs what is missing [1.3]).
     for failure in (
         check_os(state),
+        check_dotnet_framework(state),
         _check_install_location(state, request.install_location, request.skip_space_check),
         check_installer_file(state, request.installer),
         check_passphrase_file(state, request.passphrase_file),

@@ -110,6 +110,13 @@ def plan_registration(
 ) -> RegistrationPlan:
     """Whether to run ``cdpcli --registermt`` + obengine restart; :class:`PlanningError` when it cannot help."""
     state = registration_state(asr)
+    unreadable = (asr.get("registration") or {}).get("error")
+    if unreadable:
+        raise PlanningError(
+            f"amethyst.conf could not be read ({unreadable}), so the configuration server this process server is "
+            "registered to is not known and nothing was changed. It is usually locked for a moment by the process "
+            "server's own services: run the task again; if it stays unreadable, check the file's permissions [6.5]."
+        )
     if not asr.get("installed") or not state["registered"]:
         raise PlanningError(
             "The Configuration/Process Server is not installed or not configured for a configuration server "

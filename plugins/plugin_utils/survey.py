@@ -112,17 +112,53 @@ def install_location(probe: dict[str, Any]) -> str | None:
     return junction.get("target") or csps.get("installdirectory") or None
 
 
+# The lowest .NET Framework 4.x "Release" value of each version (Microsoft, "How to determine which .NET Framework
+# versions are installed": NDP\v4\Full, Release); a host has that version when its value is at least this.
+DOTNET_RELEASES = {
+    "4.5": 378389,
+    "4.5.1": 378675,
+    "4.5.2": 379893,
+    "4.6": 393295,
+    "4.6.1": 394254,
+    "4.6.2": 394802,
+    "4.7": 460798,
+    "4.7.1": 461308,
+    "4.7.2": 461808,
+    "4.8": 528040,
+    "4.8.1": 533320,
+}
+
+
+def dotnet_release(probe: dict[str, Any]) -> int | None:
+    """The probe's .NET Framework 4.x release number, None when it did not report one."""
+    return _int((probe.get("dotnet_framework") or {}).get("release"))
+
+
+def dotnet_version(release: int | None) -> str | None:
+    """The .NET Framework version a release number means (the highest whose lowest release it reaches)."""
+    if release is None:
+        return None
+    reached = [name for name, lowest in DOTNET_RELEASES.items() if release >= lowest]
+    return reached[-1] if reached else None
+
+
 def _registration(probe: dict[str, Any]) -> dict[str, Any]:
-    """[6.5] amethyst.conf PS_CS_IP / PS_CS_PORT (the configuration server this PS reports to)."""
+    """[6.5] amethyst.conf PS_CS_IP / PS_CS_PORT (the configuration server this PS reports to).
+
+    ``error``: amethyst.conf exists but could not be read (locked, or replaced while it was read); then nothing is
+    known about the registration and ``registered`` is None.
+    """
     conf = probe.get("amethyst_conf") or {}
     secured = conf.get("ps_cs_secured_communication")
+    error = conf.get("error") or None
     return {
-        "registered": bool(conf.get("ps_cs_ip")),
+        "registered": None if error else bool(conf.get("ps_cs_ip")),
         "configuration_server_ip": conf.get("ps_cs_ip") or None,
         "configuration_server_port": _int(conf.get("ps_cs_port")),
         "secured_communication": None if secured is None else str(secured).strip().lower() in ("1", "true", "yes"),
         "process_server_ip": conf.get("ps_ip") or None,
         "source": conf.get("path"),
+        "error": error,
     }
 
 

@@ -37,6 +37,7 @@ from .install_plan import (
     Installer,
     Plan,
     check_configuration_server_version,
+    check_dotnet_framework,
     check_installer_file,
     check_pending_reboot,
     check_privilege,
@@ -194,7 +195,8 @@ def plan_upgrade(state: HostState, request: UpgradeRequest) -> Plan:
     except (PlanningError, InvalidOption) as exc:
         plan.failure = str(exc)
         return plan
-    for failure in (check_installer_file(state, request.installer), check_privilege(state)):
+    checks = (check_installer_file(state, request.installer), check_dotnet_framework(state), check_privilege(state))
+    for failure in checks:
         if failure:
             plan.failure = failure
             return plan

@@ -169,7 +169,8 @@ function Use-FakeRegistry {
     }
     Mock Get-ItemProperty -ParameterFilter { $LiteralPath -like 'HKLM:*' } -MockWith {
         $key = $script:FakeRegistry[$LiteralPath.TrimEnd('\')]
-        if (-not $key -or -not $key.Values.ContainsKey($Name)) { return $null }
-        return [pscustomobject]@{ $Name = $key.Values[$Name] }
+        $valueName = [string]@($Name)[0]
+        if (-not $key -or -not $key.Values.ContainsKey($valueName)) { return $null }
+        return [pscustomobject]@{ $valueName = $key.Values[$valueName] }
     }
 }

@@ -290,6 +290,31 @@ SAMPLES: dict[str, tuple[tuple[str, ...], str, list[tuple[str, int, str]]]] = {
         "param ([string]$ProxyPassword)\n$ProxyPassword\n",
         [("project", 1, "-ProxyPassword carries a secret")],
     ),
+    "fips_sha256_create": (
+        SENT,
+        "$h = [System.Security.Cryptography.SHA256]::Create()\n$h\n",
+        [("project", 1, "throws on a host whose FIPS policy is on")],
+    ),
+    "fips_managed_class": (
+        SENT,
+        "$h = New-Object -TypeName System.Security.Cryptography.SHA256Managed\n$h\n",
+        [("project", 1, "is not FIPS-validated")],
+    ),
+    "fips_md5": (
+        SENT,
+        "$h = [System.Security.Cryptography.MD5CryptoServiceProvider]::new()\n$h\n",
+        [("project", 1, "not FIPS")],
+    ),
+    "date_in_the_host_culture": (
+        SENT,
+        "(Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')\n",
+        [("project", 1, "InvariantCulture")],
+    ),
+    "parameter_assigned_under_another_spelling": (
+        SENT,
+        "param ([hashtable]$ProbeParameters = @{})\n$probeParameters = @{}\n$probeParameters\n",
+        [("project", 2, "is the parameter $ProbeParameters")],
+    ),
     # ---- a script held in a here-string: analysed on its own, reported at the holder's lines
     "embedded_runner": (
         SENT,

@@ -74,7 +74,9 @@ function ConvertTo-IsoUtc {
 function Read-ConfFile {
     # KEY = "value" lines ([6.5] amethyst.conf, cxps.conf); the last occurrence of a key wins.
     param ([string]$Path, [string[]]$Keys)
-    $result = [ordered]@{ path = $Path; present = $false }
+    # A file that exists but cannot be read (locked by another process, or renamed between the test and the read)
+    # is reported with error and no values; the rest of the survey goes on.
+    $result = [ordered]@{ path = $Path; present = $false; error = $null }
     foreach ($k in $Keys) {
         $result[$k.ToLowerInvariant()] = $null
     }
@@ -82,7 +84,14 @@ function Read-ConfFile {
         return $result
     }
     $result.present = $true
-    foreach ($line in (Split-Line -Text (Read-SharedText -Path $Path))) {
+    try {
+        $text = Read-SharedText -Path $Path
+    }
+    catch {
+        $result.error = $_.Exception.GetBaseException().Message
+        return $result
+    }
+    foreach ($line in (Split-Line -Text $text)) {
         $m = [regex]::Match($line, '^\s*([A-Za-z0-9_]+)\s*=\s*"?(.*?)"?\s*$')
         if (-not $m.Success) {
             continue
@@ -293,15 +302,24 @@ function Get-PendingReboot {
 # ---- [1.5] last Unified Setup result from ASRUnifiedSetup.log ---------------------------------------------
 function Get-SetupLog {
     param ([bool]$Tail, [int]$Lines)
-    $path = Join-Path -Path $env:SystemDrive -ChildPath 'ProgramData\ASRSetupLogs\ASRUnifiedSetup.log'
-    $result = [ordered]@{ path = $path; present = $false; modified = $null; result = 'absent'; result_line = $null; tail = $null }
+    # Setup writes under %ProgramData% ([1.5] SRC Constants.cs spells it %SystemDrive%\ProgramData, the same folder
+    # on a default Windows; $env:ProgramData is where it is when that was moved).
+    $path = Join-Path -Path $env:ProgramData -ChildPath 'ASRSetupLogs\ASRUnifiedSetup.log'
+    $result = [ordered]@{ path = $path; present = $false; modified = $null; result = 'absent'; result_line = $null; tail = $null; error = $null }
     if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
         return $result
     }
     $result.present = $true
     $result.result = 'unknown'
-    $result.modified = ConvertTo-IsoUtc -Value (Get-Item -LiteralPath $path).LastWriteTimeUtc
-    $all = Split-Line -Text (Read-SharedText -Path $path)
+    try {
+        # locked by another process, or rotated between the test and the read: reported, and the survey goes on
+        $result.modified = ConvertTo-IsoUtc -Value (Get-Item -LiteralPath $path).LastWriteTimeUtc
+        $all = Split-Line -Text (Read-SharedText -Path $path)
+    }
+    catch {
+        $result.error = $_.Exception.GetBaseException().Message
+        return $result
+    }
     for ($i = $all.Count - 1; $i -ge 0; $i--) {
         $m = [regex]::Match($all[$i], 'Unified Setup has (succeeded|failed)', [System.Text.RegularExpressions.RegexOptions]::IgnoreCase)
         if ($m.Success) {
@@ -318,6 +336,15 @@ function Get-SetupLog {
         $result.tail = $tailLines.ToArray()
     }
     return $result
+}
+
+# ---- [1.3] .NET Framework: Unified Setup needs 4.6.2 or later -----------------------------------------------
+function Get-DotNetFramework {
+    # The .NET Framework 4.x release number, Microsoft's documented way to tell the version (NDP\v4\Full, Release;
+    # 4.6.2 is 394802 or later). Without 4.6.2 Unified Setup shows a message box, invisible in session 0, and never
+    # ends [1.3]: the controller refuses before it runs.
+    $release = Get-RegistryValue -Path 'HKLM:\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full' -Name 'Release'
+    return [ordered]@{ release = if ($null -ne $release) { [int]$release } else { $null } }
 }
 
 # ---- the session: who runs this call and how it logged on (installers need elevation and no network logon) -----
@@ -376,17 +403,23 @@ function Test-TcpPort {
 
 function Get-InstallerFact {
     param ([string]$Path, [bool]$WithChecksum)
-    $result = [ordered]@{ path = $Path; exists = $false; size_bytes = $null; file_version = $null; product_version = $null; sha256 = $null }
+    $result = [ordered]@{ path = $Path; exists = $false; size_bytes = $null; file_version = $null; product_version = $null; sha256 = $null; error = $null }
     if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
         return $result
     }
     $result.exists = $true
-    $result.size_bytes = [int64](Get-Item -LiteralPath $Path).Length
-    $info = Get-FileVersionInfo -Path $Path
-    $result.file_version = $info.FileVersion
-    $result.product_version = $info.ProductVersion
-    if ($WithChecksum) {
-        $result.sha256 = Get-FileSha256 -Path $Path
+    try {
+        $result.size_bytes = [int64](Get-Item -LiteralPath $Path).Length
+        $info = Get-FileVersionInfo -Path $Path
+        $result.file_version = Get-FileFixedVersion -Info $info
+        $result.product_version = $info.ProductVersion
+        if ($WithChecksum) {
+            $result.sha256 = Get-FileSha256 -Path $Path
+        }
+    }
+    catch {
+        # still being written (a transfer), or locked: reported, and the survey goes on
+        $result.error = $_.Exception.GetBaseException().Message
     }
     return $result
 }
@@ -395,13 +428,19 @@ function Get-ProtectedFileFact {
     # SHA256 of the file (compared on the controller with the content it would write) and its access rules as
     # SIDs, so the controller can tell whether only SYSTEM and Administrators may read it. Never the text.
     param ([string]$Path)
-    $result = [ordered]@{ path = $Path; exists = $false; sha256 = $null; access_sids = @(); inheritance_protected = $null }
+    $result = [ordered]@{ path = $Path; exists = $false; sha256 = $null; access_sids = @(); inheritance_protected = $null; error = $null }
     if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
         return $result
     }
     $result.exists = $true
-    $result.sha256 = Get-FileSha256 -Path $Path
-    $acl = Get-Acl -LiteralPath $Path
+    try {
+        $result.sha256 = Get-FileSha256 -Path $Path
+        $acl = Get-Acl -LiteralPath $Path
+    }
+    catch {
+        $result.error = $_.Exception.GetBaseException().Message
+        return $result
+    }
     $sids = [System.Collections.Generic.List[string]]@()
     foreach ($rule in @($acl.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier]))) {
         if (-not $sids.Contains($rule.IdentityReference.Value)) {
@@ -468,6 +507,7 @@ $survey.services = Get-ServiceState -Names $ServiceNames
 $survey.mars = Get-MarsState
 $survey.pending_reboot = Get-PendingReboot
 $survey.setup_log = Get-SetupLog -Tail $IncludeLogTail -Lines $LogTailLines
+$survey.dotnet_framework = Get-DotNetFramework
 $survey.identity = Get-SessionIdentity
 $survey.checks = [ordered]@{ configuration_server = $null; installer = $null }
 if ($CheckRegisteredConfigurationServer -and $survey.amethyst_conf.ps_cs_ip) {

@@ -22,6 +22,9 @@ param (
 )
 
 $ErrorActionPreference = 'Stop'
+
+# asr.process_server include: run_state
+
 $removed = [System.Collections.Generic.List[string]]@()
 $problems = [System.Collections.Generic.List[string]]@()
 
@@ -48,9 +51,9 @@ if ($RunDir -and (Test-Path -LiteralPath $RunDir)) {
     $startedPath = Join-Path -Path $RunDir -ChildPath 'started.json'
     $statusPath = Join-Path -Path $RunDir -ChildPath 'status.json'
     if ((Test-Path -LiteralPath $startedPath -PathType Leaf) -and -not (Test-Path -LiteralPath $statusPath -PathType Leaf)) {
-        $processId = [int]((Get-Content -LiteralPath $startedPath -Raw | ConvertFrom-Json).pid)
-        $process = Get-Process -Id $processId -ErrorAction SilentlyContinue
-        $stillRunning = ($null -ne $process -and $process.ProcessName -eq 'powershell')
+        $started = Get-Content -LiteralPath $startedPath -Raw | ConvertFrom-Json
+        $processId = [int]$started.pid
+        $stillRunning = Test-RunnerAlive -Started $started
     }
 }
 if (-not $stillRunning) {
@@ -63,12 +66,13 @@ $postState = $null
 $postStateError = $null
 if ($ProbeScript) {
     try {
-        $probeParameters = @{}
+        # (not $probeParameters: PowerShell names are case-insensitive, that would be $ProbeParameters itself)
+        $bound = @{}
         foreach ($key in $ProbeParameters.Keys) {
-            $probeParameters[[string]$key] = $ProbeParameters[$key]
+            $bound[[string]$key] = $ProbeParameters[$key]
         }
         $probe = [scriptblock]::Create($ProbeScript)
-        $null = & $probe @probeParameters  # sets $Ansible.Result to its JSON text, like on its own
+        $null = & $probe @bound  # sets $Ansible.Result to its JSON text, like on its own
         $postState = [string]$Ansible.Result
     }
     catch {

@@ -20,6 +20,8 @@ $Ansible.Changed = $false
 
 # asr.process_server include: shared_text
 
+# asr.process_server include: run_state
+
 function Get-TailLine {
     param ([string]$Path, [int]$Count)
     if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
@@ -82,9 +84,8 @@ if ($RunDir) {
         $run.finished = $status.finished
     }
     elseif ($null -ne $run.pid) {
-        $process = Get-Process -Id $run.pid -ErrorAction SilentlyContinue
-        # The runner is powershell.exe; another name means the PID was reused after the runner died.
-        $run.state = if ($null -ne $process -and $process.ProcessName -eq 'powershell') { 'running' } else { 'lost' }
+        # the runner, started when setup_start recorded it (a process that got its id later means it died: lost)
+        $run.state = if (Test-RunnerAlive -Started $started) { 'running' } else { 'lost' }
     }
     else {
         $run.state = 'missing'
@@ -113,7 +114,7 @@ if ($null -ne $renames -and @($renames.PendingFileRenameOperations).Count -gt 0)
 if (Test-Path -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending') {
     $pending = $true
 }
-$logPath = Join-Path -Path $env:SystemDrive -ChildPath 'ProgramData\ASRSetupLogs\ASRUnifiedSetup.log'
+$logPath = Join-Path -Path $env:ProgramData -ChildPath 'ASRSetupLogs\ASRUnifiedSetup.log'
 $ended = $run.state -in @('exited', 'lost', 'missing')
 
 $Ansible.Result = ConvertTo-Json -Depth 5 -Compress -InputObject ([ordered]@{

@@ -56,15 +56,19 @@ param (
 $ErrorActionPreference = 'Stop'
 
 $RunnerText = @'
-# asr.process_server detached Unified Setup runner (written by setup_start v1)
+# asr.process_server detached Unified Setup runner (started by setup_start v1)
 param ([string]$RunDir)
 $ErrorActionPreference = 'Stop'
 $spec = Get-Content -LiteralPath (Join-Path -Path $RunDir -ChildPath 'spec.json') -Raw | ConvertFrom-Json
 $status = [ordered]@{ state = 'exited'; rc = $null; error = $null; finished = $null }
 try {
-    $started = Start-Process -FilePath $spec.setup -ArgumentList $spec.arguments -WorkingDirectory $spec.working_directory `
-        -RedirectStandardOutput $spec.stdout -RedirectStandardError $spec.stderr -NoNewWindow -PassThru -Wait
-    $status.rc = $started.ExitCode
+    # Not Start-Process -Wait: Windows PowerShell 5.1 then waits for every process setup starts (services, helpers
+    # that outlive it). Setup itself is waited for; reading Handle at once keeps its exit code readable (.NET Framework).
+    $setup = Start-Process -FilePath $spec.setup -ArgumentList $spec.arguments -WorkingDirectory $spec.working_directory `
+        -RedirectStandardOutput $spec.stdout -RedirectStandardError $spec.stderr -NoNewWindow -PassThru
+    $null = $setup.Handle
+    $setup.WaitForExit()
+    $status.rc = $setup.ExitCode
 }
 catch {
     $status.error = $_.Exception.Message
@@ -75,7 +79,7 @@ finally {
             Remove-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
         }
     }
-    $status.finished = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+    $status.finished = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', [System.Globalization.CultureInfo]::InvariantCulture)
     $statusPath = Join-Path -Path $RunDir -ChildPath 'status.json'
     Set-Content -LiteralPath ($statusPath + '.tmp') -Value (ConvertTo-Json -InputObject $status -Compress) -Encoding UTF8
     Move-Item -LiteralPath ($statusPath + '.tmp') -Destination $statusPath -Force
@@ -85,6 +89,8 @@ finally {
 # asr.process_server include: file_facts
 
 # asr.process_server include: protected_files
+
+# asr.process_server include: run_state
 
 function New-Folder {
     # A folder and its missing parents; nothing happens when it exists.
@@ -125,8 +131,7 @@ function Get-LiveRun {
             continue
         }
         $started = Get-Content -LiteralPath $startedPath -Raw | ConvertFrom-Json
-        $process = Get-Process -Id ([int]$started.pid) -ErrorAction SilentlyContinue
-        if ($null -ne $process -and $process.ProcessName -eq 'powershell') {
+        if (Test-RunnerAlive -Started $started) {
             return [ordered]@{ run_dir = $folder.FullName; pid = [int]$started.pid; started = $started.started; by = 'asr.process_server' }
         }
     }
@@ -160,6 +165,170 @@ function Test-SetupMutex {
     return $false
 }
 
+# ---- the package: into place, checksum, version, then [1.1] extraction ----------------------------------------
+function Set-PackageInPlace {
+    # The package at PackagePath, checked: its SHA-256, and its version's four fixed parts against ExpectedVersion.
+    $sha256 = $null
+    if ($SourcePath -and (Test-Path -LiteralPath $SourcePath -PathType Leaf)) {
+        $sha256 = Get-FileSha256 -Path $SourcePath
+        if ($ExpectedSha256 -and $sha256 -ne $ExpectedSha256.ToLowerInvariant()) {
+            Remove-Item -LiteralPath $SourcePath -Force
+            throw ("The transferred Unified Setup package $SourcePath has SHA-256 $sha256, expected $ExpectedSha256 " +
+                '(transfer corrupted?); it was deleted and not run. Run the task again to transfer it again.')
+        }
+        New-Folder -Path (Split-Path -Path $PackagePath -Parent)
+        if (Test-Path -LiteralPath $PackagePath -PathType Leaf) {
+            Remove-Item -LiteralPath $PackagePath -Force
+        }
+        Move-Item -LiteralPath $SourcePath -Destination $PackagePath
+    }
+    if (-not (Test-Path -LiteralPath $PackagePath -PathType Leaf)) {
+        throw "The Unified Setup package $PackagePath does not exist on the host."
+    }
+    if ($null -eq $sha256) {
+        $sha256 = Get-FileSha256 -Path $PackagePath
+    }
+    if ($ExpectedSha256 -and $sha256 -ne $ExpectedSha256.ToLowerInvariant()) {
+        throw "The Unified Setup package $PackagePath has SHA-256 $sha256, expected $ExpectedSha256; it was not run."
+    }
+    $info = Get-FileVersionInfo -Path $PackagePath
+    $version = Get-FileFixedVersion -Info $info
+    # The fixed version parts (what the controller reads from the file too), missing parts of ExpectedVersion 0; a
+    # package without a version resource is not refused.
+    if ($ExpectedVersion -and $version -and -not (Test-SameVersion -Left $version -Right $ExpectedVersion)) {
+        throw ("The Unified Setup package $PackagePath is version $version, not $ExpectedVersion as the task says; it " +
+            'was not run. Correct the version given for it (installer_version, installers[].version) or the file.')
+    }
+    return [ordered]@{ sha256 = $sha256; file_version = $version; product_version = $info.ProductVersion }
+}
+
+function Expand-Package {
+    # [1.1] <package> /q /x:<folder>; the folder then holds UnifiedSetup.exe.
+    if (Test-Path -LiteralPath $ExtractDir) {
+        Remove-Item -LiteralPath $ExtractDir -Recurse -Force
+    }
+    New-Folder -Path $ExtractDir
+    $extract = Start-Process -FilePath $PackagePath -ArgumentList @('/q', "/x:$ExtractDir") -NoNewWindow -PassThru -Wait
+    if ($extract.ExitCode -ne 0) {
+        throw "Extracting $PackagePath into $ExtractDir failed with exit code $($extract.ExitCode)."
+    }
+    $setupExe = Join-Path -Path $ExtractDir -ChildPath 'UnifiedSetup.exe'
+    if (-not (Test-Path -LiteralPath $setupExe -PathType Leaf)) {
+        throw "$PackagePath extracted no UnifiedSetup.exe into $ExtractDir."
+    }
+    return $setupExe
+}
+
+# ---- the run folder, the secret files and the detached start ------------------------------------------------
+function New-RunFolder {
+    # The protected run folder, the secret files in it, spec.json for the runner; the secret files' paths.
+    param ([string]$SetupExe)
+    if (Test-Path -LiteralPath $RunDir) {
+        Remove-Item -LiteralPath $RunDir -Recurse -Force
+    }
+    New-ProtectedDirectory -Path $RunDir
+    $secretFiles = [System.Collections.Generic.List[string]]@()
+    if ($PassphraseFile) {
+        Write-SecretFile -Path $PassphraseFile -Value $Passphrase
+        $secretFiles.Add($PassphraseFile)
+    }
+    if ($ProxySettingsFile) {
+        Write-SecretFile -Path $ProxySettingsFile -Value $ProxySettings
+        $secretFiles.Add($ProxySettingsFile)
+    }
+    if ($InstallLocation -and -not (Test-Path -LiteralPath $InstallLocation -PathType Container)) {
+        New-Folder -Path $InstallLocation
+    }
+    $spec = [ordered]@{
+        setup = $SetupExe
+        arguments = $SetupArguments
+        working_directory = $ExtractDir
+        stdout = Join-Path -Path $RunDir -ChildPath 'stdout.txt'
+        stderr = Join-Path -Path $RunDir -ChildPath 'stderr.txt'
+        secret_files = $secretFiles.ToArray()
+    }
+    Set-Content -LiteralPath (Join-Path -Path $RunDir -ChildPath 'spec.json') -Value (ConvertTo-Json -InputObject $spec -Compress) -Encoding UTF8
+    return , $secretFiles.ToArray()
+}
+
+function Get-RunnerCommandLine {
+    # powershell.exe with the runner as -EncodedCommand (UTF-16LE, base64): a command, not a script file, so no
+    # execution policy applies to it (an AllSigned group policy overrides -ExecutionPolicy Bypass for -File).
+    $command = "& {`n$RunnerText`n} -RunDir '$($RunDir.Replace("'", "''"))'"
+    $encoded = [System.Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($command))
+    $powershell = Join-Path -Path $env:SystemRoot -ChildPath 'System32\WindowsPowerShell\v1.0\powershell.exe'
+    return '"{0}" -NoProfile -NonInteractive -EncodedCommand {1}' -f $powershell, $encoded
+}
+
+function Get-CreateFailureText {
+    # Win32_Process.Create's return values (its documentation), with what usually causes them here.
+    param ([int]$ReturnValue)
+    switch ($ReturnValue) {
+        2 {
+            return ('access denied: the account may not start processes through WMI, or a Microsoft Defender attack surface ' +
+                'reduction rule (Block process creations originating from PSExec and WMI commands) or an application control policy refuses it')
+        }
+        3 { return 'insufficient privilege: connect as a local administrator, or use become' }
+        8 { return 'unknown failure' }
+        9 { return 'path not found: Windows PowerShell (powershell.exe) is not where Windows keeps it' }
+        21 { return 'invalid parameter' }
+        default { return 'see the Win32_Process.Create documentation' }
+    }
+}
+
+function Start-Runner {
+    # Start the runner detached (see the header for why Win32_Process.Create); its process id and start time.
+    $created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{
+        CommandLine = Get-RunnerCommandLine
+        CurrentDirectory = $ExtractDir
+    }
+    if ($created.ReturnValue -ne 0) {
+        throw ("Win32_Process.Create could not start the setup runner: return value $($created.ReturnValue), " +
+            (Get-CreateFailureText -ReturnValue $created.ReturnValue) + '. Nothing was installed.')
+    }
+    $process = Get-Process -Id ([int]$created.ProcessId) -ErrorAction SilentlyContinue
+    return [ordered]@{
+        pid = [int]$created.ProcessId
+        started = ConvertTo-IsoUtc -Value (Get-Date)
+        # what tells this runner from a later process that got its id (Test-RunnerAlive)
+        process_started = if ($null -ne $process) { ConvertTo-IsoUtc -Value $process.StartTime -Milliseconds } else { $null }
+    }
+}
+
+function Start-SetupRun {
+    $package = Set-PackageInPlace
+    $setupExe = Expand-Package
+    $secretFiles = New-RunFolder -SetupExe $setupExe
+    try {
+        $record = Start-Runner
+    }
+    catch {
+        foreach ($file in $secretFiles) {
+            Remove-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
+        }
+        throw
+    }
+    Set-Content -LiteralPath (Join-Path -Path $RunDir -ChildPath 'started.json') -Value (ConvertTo-Json -InputObject $record -Compress) -Encoding UTF8
+    $Ansible.Changed = $true
+    $Ansible.Result = ConvertTo-Json -Compress -InputObject ([ordered]@{
+            run_dir = $RunDir
+            pid = $record.pid
+            started = $record.started
+            setup = $setupExe
+            setup_version = Get-FileFixedVersion -Info (Get-FileVersionInfo -Path $setupExe)
+            secret_files = $secretFiles
+            package = [ordered]@{
+                path = $PackagePath
+                exists = $true
+                size_bytes = [int64](Get-Item -LiteralPath $PackagePath).Length
+                file_version = $package.file_version
+                product_version = $package.product_version
+                sha256 = $package.sha256
+            }
+        })
+}
+
+
 # ---- one setup at a time (see the header) -----------------------------------------------------------------
 $startLock = New-NamedMutex -Name 'Global\asr.process_server.setup_start'
 try {
@@ -168,130 +337,24 @@ try {
     }
 }
 catch [System.Threading.AbandonedMutexException] {
-    # the previous holder's process ended without releasing it (it threw): this process owns it now
+    # the previous holder's process ended without releasing it: this process owns it now
     Write-Verbose -Message 'setup_start: took over an abandoned start lock'
 }
-$busy = Get-LiveRun -StagingDir (Split-Path -Path $RunDir -Parent)
-if ($null -eq $busy -and (Test-SetupMutex)) {
-    $busy = [ordered]@{ run_dir = $null; pid = $null; started = $null; by = 'mutex Microsoft Azure Site Recovery Setup' }
+# From here on this call owns the start lock, and releases it however it ends (a long-lived host process, the psrp
+# connection, would otherwise keep it, and every later start would wait 2 minutes and fail).
+try {
+    $busy = Get-LiveRun -StagingDir (Split-Path -Path $RunDir -Parent)
+    if ($null -eq $busy -and (Test-SetupMutex)) {
+        $busy = [ordered]@{ run_dir = $null; pid = $null; started = $null; by = 'mutex Microsoft Azure Site Recovery Setup' }
+    }
+    if ($null -ne $busy) {
+        $Ansible.Changed = $false
+        $Ansible.Result = ConvertTo-Json -Compress -InputObject ([ordered]@{ busy = $busy })
+        return
+    }
+    Start-SetupRun
 }
-if ($null -ne $busy) {
+finally {
     $startLock.ReleaseMutex()
-    $Ansible.Changed = $false
-    $Ansible.Result = ConvertTo-Json -Compress -InputObject ([ordered]@{ busy = $busy })
-    return
+    $startLock.Dispose()
 }
-
-# ---- the package: into place, checksum, version, then [1.1] extraction ----------------------------------------
-$sha256 = $null
-if ($SourcePath -and (Test-Path -LiteralPath $SourcePath -PathType Leaf)) {
-    $sha256 = Get-FileSha256 -Path $SourcePath
-    if ($ExpectedSha256 -and $sha256 -ne $ExpectedSha256.ToLowerInvariant()) {
-        Remove-Item -LiteralPath $SourcePath -Force
-        throw ("The transferred Unified Setup package $SourcePath has SHA-256 $sha256, expected $ExpectedSha256 " +
-            '(transfer corrupted?); it was deleted and not run. Run the task again to transfer it again.')
-    }
-    New-Folder -Path (Split-Path -Path $PackagePath -Parent)
-    if (Test-Path -LiteralPath $PackagePath -PathType Leaf) {
-        Remove-Item -LiteralPath $PackagePath -Force
-    }
-    Move-Item -LiteralPath $SourcePath -Destination $PackagePath
-}
-if (-not (Test-Path -LiteralPath $PackagePath -PathType Leaf)) {
-    throw "The Unified Setup package $PackagePath does not exist on the host."
-}
-if ($null -eq $sha256) {
-    $sha256 = Get-FileSha256 -Path $PackagePath
-}
-if ($ExpectedSha256 -and $sha256 -ne $ExpectedSha256.ToLowerInvariant()) {
-    throw "The Unified Setup package $PackagePath has SHA-256 $sha256, expected $ExpectedSha256; it was not run."
-}
-$packageInfo = Get-FileVersionInfo -Path $PackagePath
-if ($ExpectedVersion) {
-    # FileVersion may carry text after the number; a package without a readable version is not refused.
-    $match = [regex]::Match([string]$packageInfo.FileVersion, '^\s*([0-9]+(\.[0-9]+){1,3})')
-    if ($match.Success -and ([version]$match.Groups[1].Value) -ne ([version]$ExpectedVersion)) {
-        throw ("The Unified Setup package $PackagePath is version $($packageInfo.FileVersion), not $ExpectedVersion " +
-            'as the task says; it was not run. Correct the version given for it (installer_version, ' +
-            'installers[].version) or the file.')
-    }
-}
-if (Test-Path -LiteralPath $ExtractDir) {
-    Remove-Item -LiteralPath $ExtractDir -Recurse -Force
-}
-New-Folder -Path $ExtractDir
-$extract = Start-Process -FilePath $PackagePath -ArgumentList @('/q', "/x:$ExtractDir") -NoNewWindow -PassThru -Wait
-if ($extract.ExitCode -ne 0) {
-    throw "Extracting $PackagePath into $ExtractDir failed with exit code $($extract.ExitCode)."
-}
-$setupExe = Join-Path -Path $ExtractDir -ChildPath 'UnifiedSetup.exe'
-if (-not (Test-Path -LiteralPath $setupExe -PathType Leaf)) {
-    throw "$PackagePath extracted no UnifiedSetup.exe into $ExtractDir."
-}
-
-# ---- the run folder and the secret files ------------------------------------------------------------------
-if (Test-Path -LiteralPath $RunDir) {
-    Remove-Item -LiteralPath $RunDir -Recurse -Force
-}
-New-ProtectedDirectory -Path $RunDir
-$secretFiles = [System.Collections.Generic.List[string]]@()
-if ($PassphraseFile) {
-    Write-SecretFile -Path $PassphraseFile -Value $Passphrase
-    $secretFiles.Add($PassphraseFile)
-}
-if ($ProxySettingsFile) {
-    Write-SecretFile -Path $ProxySettingsFile -Value $ProxySettings
-    $secretFiles.Add($ProxySettingsFile)
-}
-if ($InstallLocation -and -not (Test-Path -LiteralPath $InstallLocation -PathType Container)) {
-    New-Folder -Path $InstallLocation
-}
-$spec = [ordered]@{
-    setup = $setupExe
-    arguments = $SetupArguments
-    working_directory = $ExtractDir
-    stdout = Join-Path -Path $RunDir -ChildPath 'stdout.txt'
-    stderr = Join-Path -Path $RunDir -ChildPath 'stderr.txt'
-    secret_files = $secretFiles.ToArray()
-}
-Set-Content -LiteralPath (Join-Path -Path $RunDir -ChildPath 'spec.json') -Value (ConvertTo-Json -InputObject $spec -Compress) -Encoding UTF8
-$runner = Join-Path -Path $RunDir -ChildPath 'runner.ps1'
-Set-Content -LiteralPath $runner -Value $RunnerText -Encoding UTF8
-
-# ---- start detached (see the header for why Win32_Process.Create) ----------------------------------------
-$powershell = Join-Path -Path $env:SystemRoot -ChildPath 'System32\WindowsPowerShell\v1.0\powershell.exe'
-$commandLine = '"{0}" -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{1}" -RunDir "{2}"' -f $powershell, $runner, $RunDir
-$created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{
-    CommandLine = $commandLine
-    CurrentDirectory = $ExtractDir
-}
-if ($created.ReturnValue -ne 0) {
-    foreach ($file in $secretFiles) {
-        Remove-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
-    }
-    throw "Win32_Process.Create could not start the setup runner (return value $($created.ReturnValue))."
-}
-$startedAt = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
-$record = [ordered]@{ pid = [int]$created.ProcessId; started = $startedAt }
-Set-Content -LiteralPath (Join-Path -Path $RunDir -ChildPath 'started.json') -Value (ConvertTo-Json -InputObject $record -Compress) -Encoding UTF8
-
-$startLock.ReleaseMutex()
-
-$info = Get-FileVersionInfo -Path $setupExe
-$Ansible.Changed = $true
-$Ansible.Result = ConvertTo-Json -Compress -InputObject ([ordered]@{
-        run_dir = $RunDir
-        pid = [int]$created.ProcessId
-        started = $startedAt
-        setup = $setupExe
-        setup_version = $info.FileVersion
-        secret_files = $secretFiles.ToArray()
-        package = [ordered]@{
-            path = $PackagePath
-            exists = $true
-            size_bytes = [int64](Get-Item -LiteralPath $PackagePath).Length
-            file_version = $packageInfo.FileVersion
-            product_version = $packageInfo.ProductVersion
-            sha256 = $sha256
-        }
-    })

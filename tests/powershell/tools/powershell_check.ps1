@@ -1574,6 +1574,46 @@ function Test-Project {
             Add-AstFinding -Ctx $Ctx -Node $h -Rule 'project' -Message "a here-string that holds a script must start with a line '# asr.process_server ...' so the checks analyse it"
         }
     }
+    # FIPS: with the "System cryptography: Use FIPS compliant algorithms" policy on, .NET Framework's managed
+    # implementations (SHA256Managed, what [SHA256]::Create() returns, RijndaelManaged, ...) throw when created;
+    # the CryptoServiceProvider / Cng ones work. MD5 and RIPEMD160 are not FIPS algorithms at all.
+    foreach ($n in $Ast.FindAll({ param($x) $x -is [InvokeMemberExpressionAst] -or $x -is [CommandAst] }, $true)) {
+        $typeName = $null
+        if ($n -is [CommandAst] -and $n.GetCommandName() -eq 'New-Object') {
+            $typeName = (Resolve-ApiTypeText -Name ([string](Get-NewObjectTypeName $n)) -Root $Ast).Type
+        }
+        elseif ($n -is [InvokeMemberExpressionAst] -and $n.Static -and $n.Expression -is [TypeExpressionAst]) {
+            $owner = (Resolve-ApiTypeName -TypeName $n.Expression.TypeName -Root $Ast).Type
+            if ($n.Member.Extent.Text -eq 'new') { $typeName = $owner }
+            elseif ($n.Member.Extent.Text -eq 'Create' -and $owner -match '^System\.Security\.Cryptography\.(SHA1|SHA256|SHA384|SHA512|MD5|RIPEMD160|HashAlgorithm|Rijndael|Aes|SymmetricAlgorithm|KeyedHashAlgorithm|HMAC)$') {
+                Add-AstFinding -Ctx $Ctx -Node $n -Rule 'project' -Message "[$owner]::Create() gives a managed implementation on .NET Framework, which throws on a host whose FIPS policy is on: create the CryptoServiceProvider one (e.g. SHA256CryptoServiceProvider)"
+                continue
+            }
+        }
+        if ($typeName -and $typeName -match '^System\.Security\.Cryptography\.(\w+Managed|MD5\w*|RIPEMD160\w*)$') {
+            Add-AstFinding -Ctx $Ctx -Node $n -Rule 'project' -Message "$typeName is not FIPS-validated: it throws on a host whose FIPS policy is on (use the CryptoServiceProvider implementation of a FIPS algorithm)"
+        }
+    }
+    # a date written with a custom format and the host's culture: ':' and '/' are that culture's separators (some
+    # write 12.30.00), so text the controller parses is written with the invariant culture
+    foreach ($n in $Ast.FindAll({ param($x) $x -is [InvokeMemberExpressionAst] -and -not $x.Static -and $x.Member.Extent.Text -eq 'ToString' -and @($x.Arguments).Count -eq 1 }, $true)) {
+        $format = $n.Arguments[0]
+        if ($format -is [StringConstantExpressionAst] -and $format.Value -cmatch '(yy|MM|dd|HH|hh|mm|ss)' -and $format.Value -match '[:/]') {
+            Add-AstFinding -Ctx $Ctx -Node $n -Rule 'project' -Message "ToString('$($format.Value)') uses the host's culture for ':' and '/': pass [System.Globalization.CultureInfo]::InvariantCulture"
+        }
+    }
+    # a parameter assigned under another spelling: names ignore case, so $probeParameters = @{} empties -ProbeParameters
+    foreach ($scope in $Ast.FindAll({ param($x) $x -is [ScriptBlockAst] -and $x.ParamBlock }, $true)) {
+        $parameters = @{}
+        foreach ($p in $scope.ParamBlock.Parameters) { $parameters[$p.Name.VariablePath.UserPath] = $true }
+        foreach ($a in $scope.FindAll({ param($x) $x -is [AssignmentStatementAst] -and $x.Left -is [VariableExpressionAst] }, $true)) {
+            $name = $a.Left.VariablePath.UserPath
+            $declared = @($parameters.Keys | Where-Object { $_ -eq $name -and $_ -cne $name })
+            if ($declared) {
+                Add-AstFinding -Ctx $Ctx -Node $a -Rule 'project' -Message "`$$name is the parameter `$$($declared[0]) (names ignore case): assigning it replaces the parameter's value"
+            }
+        }
+    }
     # secrets arrive as SecureString (ARCHITECTURE.md decision 6): a parameter named for a secret is not a plain string
     foreach ($p in $Ast.FindAll({ param($x) $x -is [ParameterAst] }, $true)) {
         $name = $p.Name.VariablePath.UserPath

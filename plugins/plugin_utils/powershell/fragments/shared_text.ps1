@@ -8,7 +8,9 @@ function Open-SharedFile {
     # Windows seam (the lab's shim and the Pester tests replace it): open a file for reading that another process
     # may hold open for writing.
     param ([string]$Path)
-    return [System.IO.File]::Open($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::ReadWrite)
+    # ReadWrite and Delete: the writer keeps writing, and may rename or delete the file (setup rotates its log)
+    $share = [System.IO.FileShare]::ReadWrite -bor [System.IO.FileShare]::Delete
+    return [System.IO.File]::Open($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, $share)
 }
 
 function Read-SharedText {

@@ -329,6 +329,8 @@ def test_hard_timeout_fails_and_cleans_up(monkeypatch, package):
     _plugin, execute, result = run(monkeypatch, base_args(package, setup_timeout=60), replies)
     assert result["failed"] is True and "setup_timeout" in result["msg"]
     assert scripts(execute)[-1] == "setup_cleanup v1"
+    # a setup that hangs (a message box in session 0) can be stopped: the runner's whole tree, named by its id
+    assert "taskkill /PID 4004 /T /F" in result["msg"]
 
 
 def test_network_logon_is_refused_after_one_call(monkeypatch, package):

@@ -275,3 +275,23 @@ def test_the_passphrase_file_matters_only_when_setup_runs():
     missing = passphrase_facts(exists=False)
     assert plan(with_passphrase_file(installed(), missing), passphrase_file=DESKTOP).failure is None
     assert plan(fresh()).failure is None  # passphrase given as a value: the module writes the file itself
+
+
+# ---- [1.3] .NET Framework 4.6.2: without it Unified Setup waits on a message box nobody sees --------------------
+@pytest.mark.parametrize(("release", "refused"), [(394254, True), (379893, True), (394802, False), (528040, False)])
+def test_install_and_upgrade_refuse_a_dotnet_framework_older_than_4_6_2(release, refused):
+    for decided in (plan({**fresh(), "dotnet_framework": {"release": release}}),
+                    uplan({**installed("9.52.6801.1"), "dotnet_framework": {"release": release}})):  # fmt: skip
+        if refused:
+            assert "needs 4.6.2 or later" in decided.failure and f"release {release}" in decided.failure
+            assert decided.steps == []
+        else:
+            assert decided.failure is None and decided.steps
+
+
+def test_a_probe_without_the_dotnet_release_is_not_refused_for_it():
+    assert plan(fresh()).failure is None and ip.host_state(fresh()).dotnet_release is None
+
+
+def test_the_refusal_names_the_dotnet_version_found():
+    assert "4.6.1 (release 394254)" in plan({**fresh(), "dotnet_framework": {"release": 394254}}).failure
