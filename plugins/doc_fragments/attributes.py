@@ -1,25 +1,31 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Attributes every module of the collection shares: member of the asr.process_server.process_server action
-# group, Windows only. Each module adds its own support level and details for check_mode and diff_mode
-# (Ansible merges a module's attribute over the fragment's, key by key).
+# The support levels every module of the collection shares. The attributes' descriptions are ansible-core's own
+# (ansible.builtin.action_common_attributes, .flow and .actiongroups, listed after this fragment in each module:
+# Ansible merges fragments key by key and what is merged first wins, so these support levels and the group
+# membership stand over the builtin placeholders). Each module adds its own support level and details for
+# check_mode and diff_mode.
 
 
 class ModuleDocFragment:
     DOCUMENTATION = r"""
 attributes:
+  action:
+    support: full
+    details: Each module is an action plugin - it validates its options on the controller, then runs the collection's
+      PowerShell scripts on the host through M(ansible.windows.win_powershell).
   action_group:
-    description: Use C(group/asr.process_server.process_server) in C(module_defaults) to set defaults for this module.
     support: full
     membership:
       - asr.process_server.process_server
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+  async:
+    support: none
+    details: The task refuses the C(async) keyword. A Unified Setup run, the only long step, is already started
+      detached on the host and polled until it ends or its time limit passes.
+  bypass_host_loop:
+    support: none
   platform:
-    description: Target OS/families that can be operated against.
     support: full
     platforms: windows
 """

@@ -36,6 +36,9 @@ description:
 extends_documentation_fragment:
   - asr.process_server.common
   - asr.process_server.attributes
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
   - asr.process_server.setup_run
   - asr.process_server.unified_setup
 options:

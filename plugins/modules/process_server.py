@@ -13,6 +13,9 @@ version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
   - asr.process_server.attributes
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
   - asr.process_server.setup_run
   - asr.process_server.unified_setup
   - asr.process_server.upgrade_hops

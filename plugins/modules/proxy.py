@@ -12,6 +12,9 @@ version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
   - asr.process_server.attributes
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 description:
   - Makes the proxy of the Microsoft Azure Recovery Services (MARS) agent (service C(obengine)) on an Azure Site
     Recovery (classic) scale-out process server match the task, with the documented procedure for changing it.

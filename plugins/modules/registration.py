@@ -12,6 +12,9 @@ version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
   - asr.process_server.attributes
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 description:
   - Re-registers an Azure Site Recovery (classic) scale-out process server with the configuration server it is
     configured for, as documented for re-registering a process server and its master target

@@ -25,6 +25,9 @@ extends_documentation_fragment:
   - asr.process_server.common
   - asr.process_server.configuration_server_database
   - asr.process_server.attributes
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 options:
   ip_addresses:
     description:

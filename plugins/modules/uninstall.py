@@ -12,6 +12,9 @@ version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
   - asr.process_server.attributes
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 description:
   - Uninstalls the Azure Site Recovery (classic) components of a scale-out process server in the documented
     order, skipping what is not installed - C(Microsoft Azure Site Recovery Configuration/Process Server), then

@@ -13,6 +13,9 @@ extends_documentation_fragment:
   - asr.process_server.common
   - asr.process_server.configuration_server_database
   - asr.process_server.attributes
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
 description:
   - Runs on the B(configuration server). Purges a scale-out process server that cannot be revived from the
     configuration server with the documented C(perl Unregister-ASRComponent.pl -IPAddress <ip> -Component PS), run

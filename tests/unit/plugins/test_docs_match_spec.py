@@ -49,21 +49,29 @@ def test_there_is_at_least_one_action_with_a_spec():
     assert "info" in actions_with_spec()
 
 
-def merged(doc: dict, key: str) -> dict:
-    """``options`` or ``attributes`` of the module over those of the doc fragments it extends, as ansible-doc merges.
-
-    ansible.utils.plugin_docs.merge_fragment: an entry both define is the fragment's, key by key overridden by the
-    module's (so a module may document only ``required: true`` for an option a fragment describes, or only the
-    support level of an attribute).
-    """
-    out: dict = {}
-    for fragment in doc.get("extends_documentation_fragment") or []:
-        assert fragment.startswith("asr.process_server."), fragment
+def fragment_text(fragment: str) -> str:
+    """The YAML of a doc fragment: this collection's, or ansible-core's (``ansible.builtin.<name>[.<VAR>]``)."""
+    if fragment.startswith("asr.process_server."):
         source = importlib.import_module(f"{PACKAGE}.doc_fragments.{fragment.rsplit('.', 1)[-1]}")
-        for name, entry in (yaml.safe_load(source.ModuleDocFragment.DOCUMENTATION).get(key) or {}).items():
-            out[name] = {**out.get(name, {}), **entry}
-    for name, entry in (doc.get(key) or {}).items():
-        out[name] = {**out.get(name, {}), **entry}
+        return source.ModuleDocFragment.DOCUMENTATION
+    assert fragment.startswith("ansible.builtin."), fragment
+    name, _, var = fragment.removeprefix("ansible.builtin.").partition(".")
+    source = importlib.import_module(f"ansible.plugins.doc_fragments.{name}")
+    return getattr(source.ModuleDocFragment, var.upper() or "DOCUMENTATION")
+
+
+def merged(doc: dict, key: str) -> dict:
+    """``options`` or ``attributes`` of the module and the doc fragments it extends, as ansible-doc merges them.
+
+    ansible.utils.plugin_docs.merge_fragment: fragments are merged in the order listed and what is already there
+    wins, key by key - the module's own entries over every fragment, an earlier fragment over a later one (so a
+    module may document only ``required: true`` for an option a fragment describes, or only the support level of
+    an attribute, and asr.process_server.attributes' support levels stand over ansible-core's placeholders).
+    """
+    out: dict = {name: dict(entry) for name, entry in (doc.get(key) or {}).items()}
+    for fragment in doc.get("extends_documentation_fragment") or []:
+        for name, entry in (yaml.safe_load(fragment_text(fragment)).get(key) or {}).items():
+            out[name] = {**entry, **out.get(name, {})}
     return out
 
 
@@ -104,10 +112,57 @@ def test_doc_declares_version_added_and_attributes(name):
     doc = yaml.safe_load(importlib.import_module(f"{PACKAGE}.modules.{name}").DOCUMENTATION)
     assert doc.get("version_added")
     attributes = merged(doc, "attributes")
-    assert {"action_group", "check_mode", "diff_mode", "platform"} <= set(attributes)
+    assert {"action", "action_group", "async", "bypass_host_loop", "check_mode", "diff_mode", "platform"} <= set(
+        attributes
+    )
     assert attributes["platform"]["platforms"] == "windows"
+    assert attributes["action_group"]["membership"] == ["asr.process_server.process_server"]
+    assert attributes["action"]["support"] == "full"
     for name, attribute in attributes.items():  # what validate-modules requires of every attribute
         assert attribute.get("description") and attribute.get("support") in ("full", "partial", "none", "N/A"), name
+
+
+BUILTIN_ATTRIBUTES = [
+    "ansible.builtin.action_common_attributes",
+    "ansible.builtin.action_common_attributes.flow",
+    "ansible.builtin.action_common_attributes.actiongroups",
+]
+
+
+@pytest.mark.parametrize("name", actions_with_spec())
+def test_attribute_descriptions_are_ansible_cores_not_retyped(name):
+    """The attributes extend ansible-core's fragments; the collection and the module only add support and details."""
+    doc = yaml.safe_load(importlib.import_module(f"{PACKAGE}.modules.{name}").DOCUMENTATION)
+    fragments = doc["extends_documentation_fragment"]
+    assert set(BUILTIN_ATTRIBUTES) <= set(fragments)
+    # ours first: merged first, its support levels stand over the builtin placeholders (support: N/A, membership: [])
+    assert fragments.index("asr.process_server.attributes") < min(fragments.index(f) for f in BUILTIN_ATTRIBUTES)
+    ours = yaml.safe_load(fragment_text("asr.process_server.attributes"))["attributes"]
+    for source in (ours, doc.get("attributes") or {}):
+        assert all("description" not in entry for entry in source.values()), source
+    builtin = {}
+    for fragment in BUILTIN_ATTRIBUTES:
+        builtin.update(yaml.safe_load(fragment_text(fragment))["attributes"])
+    for key, attribute in merged(doc, "attributes").items():
+        assert attribute["description"] == builtin[key]["description"], key
+
+
+def test_the_declared_async_and_bypass_host_loop_support_is_the_code():
+    """async: none - ActionBase refuses the keyword before anything runs; bypass_host_loop: none - one task per host."""
+    from unittest.mock import MagicMock
+
+    from ansible.errors import AnsibleActionFail
+    from ansible.playbook.task import Task
+
+    for name in actions_with_spec():
+        action = importlib.import_module(f"{PACKAGE}.action.{name}").ActionModule
+        assert action.BYPASS_HOST_LOOP is False, name
+        task = MagicMock(Task)
+        task.args, task.check_mode, task.diff, task.async_val = {}, False, False, 30
+        plugin = action(task, MagicMock(), MagicMock(), loader=None, templar=None, shared_loader_obj=None)
+        plugin._execute_module = MagicMock(side_effect=AssertionError("no remote call with async"))
+        with pytest.raises(AnsibleActionFail, match="does not support async"):
+            plugin.run(task_vars={})
 
 
 SECRET_WORDS = ("password", "passphrase", "secret", "credential")
