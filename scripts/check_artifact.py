@@ -6,7 +6,8 @@
 Usage: ``python scripts/check_artifact.py ARTIFACT.tar.gz COLLECTIONS_PATH``
 
 1. Every file of the artifact is on an allow-list (:data:`ALLOWED`): plugins, roles, playbooks, docs, the
-   changelog, the example inventory, meta/ and the sanity ignore files. Development-only trees (lab, unit
+   changelog, the example inventory, meta/, the licence text (COPYING) and the sanity ignore files.
+   Development-only trees (lab, unit
    tests, CI, Molecule, benchmarks, scripts, requirements, the collections/ symlink) and whatever a run
    leaves in the checkout (reports/, .lab/, surveys/, context/, virtualenvs, caches, bytecode) are not,
    whether or not galaxy.yml's build_ignore remembered them. The artifact does hold what Galaxy and
@@ -33,6 +34,7 @@ ALLOWED = (
     "MANIFEST.json",
     "FILES.json",
     "README.md",
+    "COPYING",
     "ansible.cfg",
     ".yamllint",
     "execution-environment.yml",
@@ -61,6 +63,7 @@ ALLOWED = (
 )
 REQUIRED = (
     "MANIFEST.json",
+    "COPYING",  # the GPL-3.0-or-later text galaxy.yml's license names
     "FILES.json",
     "meta/runtime.yml",
     "tests/config.yml",

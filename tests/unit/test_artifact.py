@@ -137,3 +137,25 @@ def test_the_allow_list_refuses_generated_output():
     assert [name for name in GENERATED + DEVELOPMENT if check.allowed_file(name)] == []
     for shipped in ("plugins/action/install.py", "roles/process_server/tasks/main.yml", "docs/modules/info.md"):
         assert check.allowed_file(shipped), shipped
+
+
+def test_the_artifact_ships_the_full_licence_text_galaxy_names(artifact_after_a_run):
+    """galaxy.yml says GPL-3.0-or-later; the artifact carries that licence's full text as COPYING."""
+    import yaml
+
+    artifact, names = artifact_after_a_run
+    assert yaml.safe_load((REPO / "galaxy.yml").read_text(encoding="utf-8"))["license"] == ["GPL-3.0-or-later"]
+    assert "COPYING" in names
+    with tarfile.open(artifact) as tar:
+        member = next(m for m in tar.getmembers() if m.name.removeprefix("./") == "COPYING")
+        text = tar.extractfile(member).read().decode("utf-8")
+    assert text.lstrip().startswith("GNU GENERAL PUBLIC LICENSE")
+    for part in (
+        "Version 3, 29 June 2007",
+        "TERMS AND CONDITIONS",
+        "15. Disclaimer of Warranty.",
+        "END OF TERMS AND CONDITIONS",
+        "How to Apply These Terms to Your New Programs",
+    ):
+        assert part in text, part
+    assert len(text.splitlines()) > 600  # the full text, not a notice
