@@ -7,11 +7,11 @@ Usage: ``python scripts/check_artifact.py ARTIFACT.tar.gz COLLECTIONS_PATH``
 
 1. Every file of the artifact is on an allow-list (:data:`ALLOWED`): plugins, roles, playbooks, docs, the
    changelog, the example inventory, meta/, the licence text (COPYING) and the sanity ignore files.
-   Development-only trees (lab, unit
-   tests, CI, Molecule, benchmarks, scripts, requirements, the collections/ symlink) and whatever a run
-   leaves in the checkout (reports/, .lab/, surveys/, context/, virtualenvs, caches, bytecode) are not,
-   whether or not galaxy.yml's build_ignore remembered them. The artifact does hold what Galaxy and
-   ansible-test need (MANIFEST.json, FILES.json, meta/runtime.yml, the empty sanity ignore files).
+   Development-only trees (lab, unit tests, CI, Molecule, benchmarks, scripts, requirements, the
+   collections/ symlink) and whatever a run leaves in the checkout (reports/, .lab/, surveys/, context/,
+   virtualenvs, caches, bytecode) are not, whether or not galaxy.yml's build_ignore remembered them. The
+   artifact does hold what Galaxy and ansible-test need (MANIFEST.json, FILES.json, meta/runtime.yml, the
+   empty sanity ignore files) and the licence galaxy.yml names (COPYING).
 2. Every ``plugins/plugin_utils/*.py`` and ``plugins/action/*.py`` of the *installed* collection imports
    through Ansible's collection loader with COLLECTIONS_PATH searched first, and each module really comes
    from there (not from a checkout that happens to be on sys.path).
