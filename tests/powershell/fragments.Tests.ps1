@@ -1,5 +1,6 @@
 # The fragments the scripts share: file_facts (SHA-256, the version's fixed parts), shared_text (reading files another
-# process holds open), run_state (times, and whether the detached runner still runs).
+# process holds open), run_state (times, and whether the detached runner still runs), protected_files (SYSTEM and
+# Administrators only). native_command and service_steps have their own files (native_command, register_apply).
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1
     foreach ($fragment in 'file_facts', 'shared_text', 'run_state') {
@@ -117,5 +118,36 @@ Describe 'run_state' {
     It 'judges a record without the start time (an older setup_start) by id and name' {
         Mock Get-Process -ParameterFilter { $Id -eq 7 } -MockWith { [pscustomobject]@{ ProcessName = 'powershell'; StartTime = (Get-Date) } }
         Test-RunnerAlive -Started ([pscustomobject]@{ pid = 7 }) | Should -BeTrue
+    }
+}
+
+Describe 'protected_files' {
+    BeforeAll {
+        . ([scriptblock]::Create((Get-AsrFragmentBody -Name 'protected_files')))
+    }
+
+    It 'gives SYSTEM and Administrators full control, nobody else, with inheritance removed: <Kind>' -ForEach @(@{ Kind = 'file'; Container = $false }, @{ Kind = 'folder'; Container = $true }) {
+        # the security objects are Windows-only; the seams stand in and record what the fragment asks of them
+        $global:AsrTestAcl = [pscustomobject]@{ Protected = $null; KeepInherited = $null; Rules = [System.Collections.Generic.List[object]]@(); ForContainer = $null }
+        $global:AsrTestAcl | Add-Member -MemberType ScriptMethod -Name SetAccessRuleProtection -Value { param ($protect, $keep) $this.Protected = $protect; $this.KeepInherited = $keep }
+        $global:AsrTestAcl | Add-Member -MemberType ScriptMethod -Name AddAccessRule -Value { param ($rule) $this.Rules.Add($rule) }
+        Mock New-FileSystemSecurity { $global:AsrTestAcl.ForContainer = [bool]$Container; $global:AsrTestAcl }
+        Mock New-SidAccessRule { [pscustomobject]@{ Sid = $Sid; Container = [bool]$Container } }
+        $acl = New-AdminOnlyAcl -Container:$Container
+        $acl.Protected | Should -BeTrue
+        $acl.KeepInherited | Should -BeFalse
+        $acl.Rules.Sid | Should -Be @('S-1-5-18', 'S-1-5-32-544')
+        $acl.Rules.Container | Should -Be @($Container, $Container)
+        $acl.ForContainer | Should -Be $Container
+        Should -Invoke New-FileSystemSecurity -Times 1 -Exactly
+        Remove-Variable -Name AsrTestAcl -Scope Global
+    }
+
+    It 'writes a file''s text as UTF-8 without a byte order mark (Set-FileText)' {
+        $file = Join-Path $TestDrive 'settings.ini'
+        Set-FileText -Path $file -Text "[ProxySettings]`r`nProxyAuthentication = ""false""`r`n"
+        $bytes = [System.IO.File]::ReadAllBytes($file)
+        $bytes[0] | Should -Be ([byte][char]'[') -Because 'no byte order mark'
+        [System.Text.Encoding]::UTF8.GetString($bytes) | Should -BeExactly "[ProxySettings]`r`nProxyAuthentication = ""false""`r`n"
     }
 }
