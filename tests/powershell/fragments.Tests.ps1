@@ -115,6 +115,11 @@ Describe 'run_state' {
         Test-RunnerAlive -Started ([pscustomobject]@{ pid = 4004; process_started = '2024-01-02T03:04:05.678Z' }) | Should -Be $Alive
     }
 
+    It 'judges by id and name when the process shows no start time (one this account may not open)' {
+        Mock Get-Process -ParameterFilter { $Id -eq 8 } -MockWith { [pscustomobject]@{ ProcessName = 'powershell'; StartTime = $null } }
+        Test-RunnerAlive -Started ([pscustomobject]@{ pid = 8; process_started = '2024-01-02T03:04:05.678Z' }) | Should -BeTrue
+    }
+
     It 'judges a record without the start time (an older setup_start) by id and name' {
         Mock Get-Process -ParameterFilter { $Id -eq 7 } -MockWith { [pscustomobject]@{ ProcessName = 'powershell'; StartTime = (Get-Date) } }
         Test-RunnerAlive -Started ([pscustomobject]@{ pid = 7 }) | Should -BeTrue

@@ -97,6 +97,13 @@ Describe 'setup_start' {
         $started.started | Should -Be $run.Result.started
     }
 
+    It 'records no start time when the runner''s process shows none' {
+        Mock Get-Process -ParameterFilter { $Id -eq 4004 } -MockWith { [pscustomobject]@{ ProcessName = 'powershell'; StartTime = $null } }
+        $run = Invoke-AsrScript -Name setup_start -Parameters $Start
+        $run.Error | Should -BeNullOrEmpty
+        (Get-Content -LiteralPath (Join-Path $RunDir 'started.json') -Raw | ConvertFrom-Json).process_started | Should -BeNullOrEmpty
+    }
+
     It 'starts the runner as -EncodedCommand (an AllSigned policy cannot block it), never as a -File script' {
         $null = Invoke-AsrScript -Name setup_start -Parameters $Start
         $line = [string]$global:AsrTestCreated.CommandLine

@@ -291,7 +291,7 @@ function Start-Runner {
         pid = [int]$created.ProcessId
         started = ConvertTo-IsoUtc -Value (Get-Date)
         # what tells this runner from a later process that got its id (Test-RunnerAlive)
-        process_started = if ($null -ne $process) { ConvertTo-IsoUtc -Value $process.StartTime -Milliseconds } else { $null }
+        process_started = if ($null -ne $process -and $null -ne $process.StartTime) { ConvertTo-IsoUtc -Value $process.StartTime -Milliseconds } else { $null }
     }
 }
 

@@ -14,14 +14,14 @@ function ConvertTo-IsoUtc {
 function Test-RunnerAlive {
     # Whether the runner that started.json records still runs: a process with its id, named powershell, started when
     # the runner was (process_started, to the second): Windows reuses process ids, and a process started later with
-    # the runner's id is another one. A record without process_started (an older setup_start) is judged by name.
+    # the runner's id is another one. Without either start time (an older setup_start's record) it is judged by name.
     param ($Started)
     $process = Get-Process -Id ([int]$Started.pid) -ErrorAction SilentlyContinue
     if ($null -eq $process -or $process.ProcessName -ne 'powershell') {
         return $false
     }
-    if (-not $Started.process_started) {
-        return $true
+    if (-not $Started.process_started -or $null -eq $process.StartTime) {
+        return $true   # (a process this account may not open shows no start time)
     }
     $invariant = [System.Globalization.CultureInfo]::InvariantCulture
     $styles = [System.Globalization.DateTimeStyles]::AssumeUniversal -bor [System.Globalization.DateTimeStyles]::AdjustToUniversal
