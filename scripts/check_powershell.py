@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Check every PowerShell file of the repository with PowerShell's own parser (docs/dev/powershell-checks.md).
 
-The hosts run Windows PowerShell 5.1 on .NET Framework 4.5; the developer and CI machines have pwsh 7 (found
-through ``ASR_PWSH``, then ``PATH``, then ``shared/toolchain/pwsh`` beside the repository or a folder above it).
+The hosts run Windows PowerShell 5.1 on .NET Framework 4.5; the developer and CI machines have pwsh 7 (found as the
+lab finds it, ``lab/pwsh.py``: ``ASR_PWSH``, then ``PATH``, then ``../shared/toolchain/pwsh``).
 ONE pwsh process (``tests/powershell/tools/powershell_check.ps1``) analyses, in one go:
 
 * every collection script AS SENT (the fragments spliced in exactly as ``load_script`` does, and the detached
@@ -32,7 +32,6 @@ import json
 import os
 import pathlib
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,29 +53,18 @@ FILE_RULES = ("parse", "pslint")
 OTHER_RULES = ("parse",)
 
 
-class PwshNotFound(RuntimeError):
-    """No pwsh: the check cannot run (and must not pass)."""
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # the lab's pwsh discovery (lab/pwsh.py) is the project's one
+    sys.path.insert(0, str(ROOT))
+
+from lab.pwsh import PwshNotFound  # noqa: E402
+from lab.pwsh import find as _find_pwsh  # noqa: E402
 
 
 def find_pwsh(root: pathlib.Path | None = None) -> tuple[str, str]:
-    """(path, how it was found): ASR_PWSH, then PATH, then shared/toolchain/pwsh beside root or a folder above it."""
-    explicit = os.environ.get("ASR_PWSH")
-    if explicit:
-        if not os.access(explicit, os.X_OK):
-            raise PwshNotFound(f"ASR_PWSH={explicit} is not an executable file")
-        return explicit, "ASR_PWSH"
-    on_path = shutil.which("pwsh")
-    if on_path:
-        return on_path, "PATH"
-    start = (root or pathlib.Path(__file__).resolve().parent.parent).resolve()
-    for folder in (start, *start.parents):
-        candidate = folder / "shared" / "toolchain" / "pwsh"
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate), f"toolchain {candidate}"
-    raise PwshNotFound(
-        "no PowerShell found: set ASR_PWSH to a pwsh 7 executable, put pwsh on PATH, or provide "
-        "shared/toolchain/pwsh beside the repository (README 'Testing')"
-    )
+    """(path, how it was found): lab/pwsh.py's order, ASR_PWSH, then PATH, then ../shared/toolchain/pwsh."""
+    found = _find_pwsh(root or ROOT)
+    return found.path, found.source
 
 
 @dataclasses.dataclass(frozen=True)
