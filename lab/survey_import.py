@@ -2,8 +2,8 @@
 
 ``info`` returns ``survey`` (format ``asr.process_server.survey/v1``): the probe script's result without the
 per-run checks and without the setup log's tail. :func:`seed_from_survey` builds a host whose state makes the
-lab's ``probe v1`` handler (``lab/collection_scripts/probe.py``) return the same facts, by writing each fact
-where probe.ps1 reads it (registry, files, services, disks). :func:`import_survey` puts such a host into an
+collection's ``probe v1`` script (run by the lab under pwsh) return the same facts, by writing each fact where
+probe.ps1 reads it (registry, files, services, disks). :func:`import_survey` puts such a host into an
 estate, keeping the estate's address, port and credentials for it.
 
     python -m lab.survey_import ESTATE_DIR HOST survey.json
@@ -21,14 +21,17 @@ import sys
 import time
 from typing import Any
 
+from lab.asr import constants as c
 from lab.asr import mars
-from lab.collection_scripts import probe as probe_handler
+from lab.shim import CBS_REBOOT, SESSION_MANAGER, WU_REBOOT
 from lab.state import Estate, Host, new_host
 
 SURVEY_FORMAT = "asr.process_server.survey/v1"
 GIB = 1024**3
 CSPS_VALUES = {"product_name": "Product_Name", "installdirectory": "InstallDirectory", "cx_type": "CX_TYPE"}
 CSPS_VALUES |= {"build_version": "Build_Version", "proxy_type": "Proxy_Type"}
+PROXY_SETTINGS = r"HKLM\SOFTWARE\Microsoft\Azure Site Recovery\ProxySettings"  # [6.4], what probe.ps1 reads
+MARS_SETUP = r"HKLM\SOFTWARE\Microsoft\Windows Azure Backup\Setup"  # [6.6] SRC SetMarsProxy InstallPath
 
 
 class SurveyError(ValueError):
@@ -93,7 +96,7 @@ def _registry(host: Host, facts: dict[str, Any]) -> None:
     for number, part in (("9", products.get("csps")), ("10", products.get("dependencies"))):
         if part is None:  # probe.ps1 Get-InstalledProduct
             continue
-        key = f"{probe_handler.INSTALLED_PRODUCTS}\\{number}"
+        key = f"{c.REG_INSTALLED_PRODUCTS}\\{number}"
         host.reg_create_key(key)
         for field, value in part.items():
             if field != "registry_key" and value is not None:
@@ -103,9 +106,9 @@ def _registry(host: Host, facts: dict[str, Any]) -> None:
                 )
     proxy = facts.get("asr_proxy") or {}
     if proxy.get("present"):  # probe.ps1 Get-AsrProxySetting
-        host.reg_create_key(probe_handler.PROXY_SETTINGS)
+        host.reg_create_key(PROXY_SETTINGS)
         for value_name, value in (proxy.get("values") or {}).items():
-            host.reg_set(probe_handler.PROXY_SETTINGS, value_name, value)
+            host.reg_set(PROXY_SETTINGS, value_name, value)
 
 
 def _files(host: Host, facts: dict[str, Any]) -> None:
@@ -140,9 +143,9 @@ def _services_and_state(host: Host, facts: dict[str, Any]) -> None:
             host.add_service(svc["name"], svc.get("display_name") or svc["name"], "", svc["start_mode"], svc["state"])
     state = facts.get("mars") or {}
     if state.get("install_path"):  # probe.ps1 Get-MarsState
-        host.reg_set(probe_handler.MARS_SETUP, "InstallPath", state["install_path"])
+        host.reg_set(MARS_SETUP, "InstallPath", state["install_path"])
         if state.get("module_present"):
-            psd1 = probe_handler.join_path(state["install_path"], r"bin\Modules\MSOnlineBackup\MSOnlineBackup.psd1")
+            psd1 = state["install_path"].rstrip("\\") + r"\bin\Modules\MSOnlineBackup\MSOnlineBackup.psd1"
             host.write_file(psd1, "@{ ModuleVersion = 'from survey' }\r\n")
     proxy = state.get("proxy") or {}
     if proxy.get("source") == "Get-OBMachineSetting" and proxy.get("enabled"):
@@ -150,11 +153,11 @@ def _services_and_state(host: Host, facts: dict[str, Any]) -> None:
         mars.apply_on_restart(host)
     reasons = (facts.get("pending_reboot") or {}).get("reasons") or []  # probe.ps1 Get-PendingReboot
     if "PendingFileRenameOperations" in reasons:
-        host.reg_set(probe_handler.SESSION_MANAGER, "PendingFileRenameOperations", ["\\??\\C:\\x", ""], "MultiString")
+        host.reg_set(SESSION_MANAGER, "PendingFileRenameOperations", ["\\??\\C:\\x", ""], "MultiString")
     if "CBS RebootPending" in reasons:
-        host.reg_create_key(probe_handler.CBS_REBOOT)
+        host.reg_create_key(CBS_REBOOT)
     if "WU RebootRequired" in reasons:
-        host.reg_create_key(probe_handler.WU_REBOOT)
+        host.reg_create_key(WU_REBOOT)
 
 
 def seed_from_survey(

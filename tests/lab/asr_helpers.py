@@ -42,3 +42,26 @@ def run(host, line, *, become=True, cwd=EXTRACTED):
 def install_ps(estate, name="ps01", line=PS_LINE):
     with estate.open_host(name) as host:
         return run(host, line)
+
+
+# ---- the collection's scripts, run by the lab as their real text -------------------------------------------------
+def collection_script(name: str) -> str:
+    """The exact text win_powershell carries for collection script ``name`` (fragments spliced by load_script)."""
+    from ansible_collections.asr.process_server.plugins.plugin_utils import _action_base
+
+    return _action_base.load_script(name).text
+
+
+def run_script(host, name_or_text, parameters=None, sensitive=None, *, check_mode=False, user="Administrator",
+               become=True):  # fmt: skip
+    """Run a collection script (by name, or a script text) on ``host`` as win_powershell does: its fields."""
+    from lab import scripts
+
+    text = name_or_text if "\n" in name_or_text else collection_script(name_or_text)
+    entries = [{"name": k, "value": v} for k, v in (sensitive or {}).items()]
+    return scripts.run(host, text, dict(parameters or {}), entries, check_mode=check_mode, user=user, become=become)
+
+
+def error_text(fields) -> str:
+    """The messages of a script call's error records (what a failed script says)."""
+    return " | ".join(str((e.get("exception") or {}).get("message")) for e in fields.get("error") or [])

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from lab import dispatch, rawps, scripts
+from lab import dispatch, rawps
 from lab.requests import FileRequest, ModuleRequest, RawRequest
 from lab.state import Estate, new_host
 
@@ -93,54 +93,55 @@ def test_builtin_names_resolve_to_the_windows_modules(estate):
 
 
 # ---- win_powershell + lab.scripts ---------------------------------------------------------------------------
-@pytest.fixture
-def probe_script():
-    @scripts.register("lab_test_probe", 1)
-    def _probe(ctx):
-        ctx.changed = False
-        ctx.write_output("hello")
-        return {"host": ctx.host.name, "who": ctx.param("Who"), "secret_len": len(ctx.secret("Token") or "")}
-
-    yield "# asr.process_server script: lab_test_probe v1\n[CmdletBinding()]\nparam($Who)\n"
-    scripts.unregister("lab_test_probe", 1)
+PROBE_SCRIPT = (
+    "# asr.process_server script: lab_test_probe v1\n[CmdletBinding()]\nparam ($Who, [securestring]$Token)\n"
+    "$Ansible.Changed = $false\n'hello'\n"
+    "$Ansible.Result = @{ host = $env:COMPUTERNAME; who = $Who;"
+    " secret_len = [System.Net.NetworkCredential]::new('', $Token).Password.Length }\n"
+)
 
 
-def test_win_powershell_runs_a_recognised_collection_script(estate, probe_script):
+def test_win_powershell_runs_a_collection_script(estate):
     args = {
-        "script": probe_script,
+        "script": PROBE_SCRIPT,
         "parameters": {"Who": "me"},
         "sensitive_parameters": [{"name": "Token", "value": "abcd"}],
     }
     reply = dispatch.handle(estate, "ps01", module("ansible.windows.win_powershell", args))
     result = json.loads(reply.stdout)
     assert reply.rc == 0 and reply.identity == "lab_test_probe v1"
-    assert result["result"] == {"host": "ps01", "who": "me", "secret_len": 4}
-    assert result["output"] == ["hello"] and result["changed"] is False
+    assert result["result"] == {"host": "PS01", "who": "me", "secret_len": 4}
+    assert result["output"] == ["hello"] and result["changed"] is False and result["failed"] is False
+    assert reply.journal_args["sensitive_parameters"][0]["value"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 
 
-def test_win_powershell_check_mode_without_should_process_is_skipped(estate, probe_script):
+def test_win_powershell_check_mode_without_should_process_is_skipped(estate):
     reply = dispatch.handle(
-        estate, "ps01", module("ansible.windows.win_powershell", {"script": probe_script}, check_mode=True)
+        estate, "ps01", module("ansible.windows.win_powershell", {"script": PROBE_SCRIPT}, check_mode=True)
     )
     result = json.loads(reply.stdout)
     assert result["changed"] is True and result["msg"] == "skipped, running in check mode"
 
 
-def test_win_powershell_path_with_remote_src_reads_the_host_file(estate, probe_script):
+def test_win_powershell_path_with_remote_src_reads_the_host_file(estate):
     with estate.open_host("ps01") as host:
-        host.write_file("C:\\scripts\\probe.ps1", probe_script)
+        host.write_file("C:\\scripts\\probe.ps1", PROBE_SCRIPT)
     reply = dispatch.handle(
         estate, "ps01", module("ansible.windows.win_powershell", {"path": "C:\\scripts\\probe.ps1", "remote_src": True})
     )
-    assert reply.rc == 0 and json.loads(reply.stdout)["result"]["host"] == "ps01"
+    assert reply.rc == 0 and json.loads(reply.stdout)["result"]["host"] == "PS01"
+
+
+def test_win_powershell_a_failing_script_is_a_failed_result_not_a_module_failure(estate):
+    script = "# asr.process_server script: lab_test_fail v1\n$ErrorActionPreference = 'Stop'\nthrow 'nope'\n"
+    reply = dispatch.handle(estate, "ps01", module("ansible.windows.win_powershell", {"script": script}))
+    result = json.loads(reply.stdout)
+    assert reply.rc == 0 and result["failed"] is True and result["error"][0]["exception"]["message"] == "nope"
 
 
 def test_win_powershell_unknown_scripts_fail_loudly(estate):
     reply = dispatch.handle(estate, "ps01", module("ansible.windows.win_powershell", {"script": "\n  Get-Date\n"}))
     assert reply.rc == 1 and "First line: Get-Date" in json.loads(reply.stdout)["msg"]
-    script = "# asr.process_server script: no_such_thing v9\n"
-    reply = dispatch.handle(estate, "ps01", module("ansible.windows.win_powershell", {"script": script}))
-    assert reply.rc == 1 and "no_such_thing v9" in json.loads(reply.stdout)["msg"]
 
 
 # ---- file operations --------------------------------------------------------------------------------------------
@@ -304,15 +305,16 @@ PLAYBOOK = r"""
       delay: 1
     - ansible.windows.win_powershell:
         script: |
-          # asr.process_server script: lab_e2e_unknown v1
+          # asr.process_server script: lab_e2e v1
           param($x)
+          $Ansible.Result = "ran on $env:COMPUTERNAME with $x"
+        parameters: {x: 7}
       register: pwsh
-      ignore_errors: true
     - ansible.builtin.copy:
         dest: "{{ playbook_dir }}/out.json"
         content: "{{ {'copy1': copy1.changed, 'copy2': copy2.changed, 'copy_dir': copy_dir.changed,
                       'checksum': stat.stat.checksum, 'svc': svc.state, 'svc2': svc2.changed,
-                      'job': status.stdout, 'finished': status.finished, 'pwsh': pwsh.msg} | to_json }}"
+                      'job': status.stdout, 'finished': status.finished, 'pwsh': pwsh.result} | to_json }}"
       delegate_to: localhost
 """
 
@@ -332,4 +334,4 @@ def test_e2e_playbook_copy_stat_service_async_powershell(lab_estate, tmp_path):
     assert result["checksum"] == hashlib.sha1(b"two\n").hexdigest()
     assert result["svc"] == "running" and result["svc2"] is False
     assert result["job"].strip() == "PS01" and result["finished"] is True
-    assert "lab_e2e_unknown v1" in result["pwsh"]
+    assert result["pwsh"] == "ran on PS01 with 7"

@@ -1,4 +1,5 @@
-"""The lab's ``probe v1`` handler and the survey import (lab/collection_scripts/probe.py, lab/survey_import.py)."""
+"""The collection's ``probe v1`` script as the lab runs it (its real text under pwsh), and the survey import
+(lab/survey_import.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import pathlib
 
 import pytest
+from asr_helpers import collection_script, error_text, run_script
 
 from lab import scripts, survey_import
 from lab.asr import mars, products
@@ -53,19 +55,20 @@ def installed_ps():
 
 
 def run_probe(host, **extra):
-    fields = scripts.run(
-        host, "probe", 1, {**PARAMS, **extra}, {}, check_mode=False, user="Administrator", become=False
-    )
-    assert "failed" not in fields, fields.get("msg")
+    fields = run_script(host, "probe", {**PARAMS, **extra}, become=False)
+    assert not fields["failed"], error_text(fields)
     assert fields["changed"] is False
     assert isinstance(fields["result"], str)  # one JSON text, as probe.ps1 sets $Ansible.Result
     return json.loads(fields["result"])
 
 
-def test_the_handler_answers_the_shipped_script_by_its_header():
-    text = (ROOT / "plugins" / "plugin_utils" / "powershell" / "probe.ps1").read_text(encoding="utf-8")
-    assert scripts.identify(text) == ("probe", 1)
-    assert ("probe", 1) in scripts.registered()
+def test_the_shipped_script_is_recognised_by_its_header():
+    assert scripts.identify(collection_script("probe")) == ("probe", 1)
+
+
+def test_check_mode_runs_the_probe_too():
+    fields = run_script(installed_ps(), "probe", PARAMS, check_mode=True, become=False)
+    assert not fields["failed"] and json.loads(fields["result"])["probe"] == "probe v1"
 
 
 def test_probe_reads_what_setup_wrote():

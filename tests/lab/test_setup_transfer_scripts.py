@@ -1,5 +1,6 @@
-"""The lab's answers to the changed setup call path: the probe's transfer-folder check, ``setup_start`` moving a
-transferred package into place (SHA-256 and version checked), ``setup_cleanup`` running the probe in the same call."""
+"""The setup call path, as the lab runs the collection's real scripts: the probe's transfer-folder check,
+``setup_start`` moving a transferred package into place (SHA-256 and version checked), ``setup_cleanup`` running the
+probe in the same call."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pathlib
 import re
 
 import pytest
+from asr_helpers import collection_script, error_text, run_script
 
-from lab import scripts
 from lab.asr import installer, products
 from lab.state import new_host
 
@@ -25,7 +26,7 @@ RUN_DIR = r"C:\ProgramData\ASRSetupStaging\run-0123456789ab"
 
 
 def call(host, name, parameters, sensitive=None):
-    return scripts.run(host, name, 1, parameters, sensitive or {}, check_mode=False, user="Administrator", become=True)
+    return run_script(host, name, parameters, sensitive)
 
 
 def start_parameters(**extra):
@@ -74,7 +75,7 @@ def test_setup_start_moves_the_transferred_package_into_its_staging_folder():
     host = new_host("ps01", "10.0.0.101")
     host.write_file(UPLOAD, PACKAGE)
     fields = call(host, "setup_start", start_parameters())
-    assert "failed" not in fields, fields.get("msg")
+    assert not fields["failed"], error_text(fields)
     result = json.loads(fields["result"])
     assert not host.exists(UPLOAD) and host.read_bytes(STAGED) == PACKAGE
     assert result["package"] == {"path": STAGED, "exists": True, "size_bytes": len(PACKAGE), "file_version": VERSION,
@@ -86,7 +87,7 @@ def test_setup_start_uses_a_package_already_staged():
     host = new_host("ps01", "10.0.0.101")
     host.write_file(STAGED, PACKAGE)
     fields = call(host, "setup_start", start_parameters())
-    assert "failed" not in fields, fields.get("msg")
+    assert not fields["failed"], error_text(fields)
     assert json.loads(fields["result"])["package"]["sha256"] == SHA
 
 
@@ -94,7 +95,7 @@ def test_setup_start_deletes_a_transferred_package_that_arrived_different():
     host = new_host("ps01", "10.0.0.101")
     host.write_file(UPLOAD, PACKAGE + b"corrupt")
     fields = call(host, "setup_start", start_parameters())
-    assert fields["failed"] and "it was deleted and not run" in fields["msg"]
+    assert fields["failed"] and "it was deleted and not run" in error_text(fields)
     assert not host.exists(UPLOAD) and not host.exists(STAGED) and not host.exists(RUN_DIR)
 
 
@@ -103,7 +104,7 @@ def test_setup_start_refuses_a_package_of_another_version(where):
     host = new_host("ps01", "10.0.0.101")
     host.write_file(UPLOAD if where == "transferred" else STAGED, PACKAGE)
     fields = call(host, "setup_start", start_parameters(ExpectedVersion="9.54.7000.1"))
-    assert fields["failed"] and f"is version {VERSION}, not 9.54.7000.1" in fields["msg"]
+    assert fields["failed"] and f"is version {VERSION}, not 9.54.7000.1" in error_text(fields)
     assert not host.exists(RUN_DIR) and not installer_ran(host)
 
 
@@ -111,7 +112,7 @@ def test_setup_start_refuses_a_staged_package_with_another_checksum_and_keeps_it
     host = new_host("ps01", "10.0.0.101")
     host.write_file(STAGED, products.marker("UNIFIED-SETUP", "9.54.7000.1"))
     fields = call(host, "setup_start", start_parameters(SourcePath=""))
-    assert fields["failed"] and "it was not run" in fields["msg"] and host.is_file(STAGED)
+    assert fields["failed"] and "it was not run" in error_text(fields) and host.is_file(STAGED)
 
 
 def installer_ran(host):
@@ -121,7 +122,7 @@ def installer_ran(host):
 def test_setup_cleanup_runs_the_probe_in_the_same_call():
     host = new_host("ps01", "10.0.0.101")
     host.write_file(RUN_DIR + "\\passphrase.txt", "secret")
-    probe_text = (POWERSHELL / "probe.ps1").read_text(encoding="utf-8")
+    probe_text = collection_script("probe")
     fields = call(
         host,
         "setup_cleanup",
@@ -133,7 +134,7 @@ def test_setup_cleanup_runs_the_probe_in_the_same_call():
             "ProbeParameters": {"InstallerPath": STAGED},
         },
     )
-    assert "failed" not in fields, fields.get("msg")
+    assert not fields["failed"], error_text(fields)
     result = json.loads(fields["result"])
     assert result["removed"] == [RUN_DIR + "\\passphrase.txt", RUN_DIR] and result["post_state_error"] is None
     assert result["post_state"]["probe"] == "probe v1" and result["post_state"]["checks"]["installer"]["path"] == STAGED

@@ -1,0 +1,257 @@
+"""Processes an emulated host runs detached from the call that started them (Win32_Process.Create), and the host's
+process table that ``Get-Process -Id`` reads.
+
+The collection's setup_start script starts a small PowerShell runner with ``Win32_Process.Create`` (the runner's text
+is a file the script wrote); the runner starts Unified Setup with ``Start-Process -Wait``, then deletes the secret
+files and writes ``status.json`` (plugins/plugin_utils/powershell/setup_start.ps1). The lab runs that runner's REAL
+text under pwsh, like any collection script, right after the call that created it (the creating call still holds the
+host). A detached Unified Setup run stays "running" for ``installer_seconds`` of the host clock (lab.asr.installer):
+when the runner's ``Start-Process -Wait`` meets a run still running, the lab stops the runner right there -- nothing
+after that point happens, as on Windows where it is blocked in the wait -- and keeps it "running" in the process
+table. When a later call finds that run ended, the lab runs the runner again from the start; its ``Start-Process
+-Wait`` now returns the run's exit code at once. Everything the runner does before that wait only reads (spec.json),
+so running it again is the same as it resuming.
+
+Only a ``powershell.exe -File <file> [-Name value ...]`` or ``-EncodedCommand`` whose text a collection script wrote
+(its first line starts with ``# asr.process_server``) runs; any other executable goes to the lab's program emulations
+(Unified Setup detached, the rest to completion at once).
+
+Process ids: LAB-chosen, from 4100 in steps of 4 (Windows process ids are multiples of 4).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+from lab import programs
+from lab.state import Host
+
+if TYPE_CHECKING:
+    from lab.shim import Session
+
+POWERSHELL_FLAGS = {"-noprofile", "-noninteractive", "-nologo", "-mta", "-sta"}
+POWERSHELL_VALUED = {"-executionpolicy", "-windowstyle", "-inputformat", "-outputformat", "-version"}
+COLLECTION_TEXT = "# asr.process_server"
+FIRST_PID = 4100
+
+
+def table(host: Host) -> dict[str, dict[str, Any]]:
+    return host.data.setdefault("processes", {})
+
+
+def new_pid(host: Host) -> int:
+    pid = int(host.data.get("next_pid", FIRST_PID))
+    host.data["next_pid"] = pid + 4
+    return pid
+
+
+def _leaf(path: str) -> str:
+    return path.replace("/", "\\").rsplit("\\", 1)[-1]
+
+
+def running(host: Host, pid: int) -> dict[str, Any] | None:
+    """What ``Get-Process -Id`` sees of a process still running (None: no such process)."""
+    record = table(host).get(str(pid))
+    if record is None or record["state"] != "running":
+        return None
+    if record.get("run_id"):  # a program the lab runs detached (Unified Setup): alive while its run is
+        from lab.asr import installer
+
+        if installer.poll_setup(host, record["run_id"])["state"] != "running":
+            record["state"] = "exited"
+            return None
+    name = _leaf(record["path"])
+    return {
+        "pid": int(record["pid"]),
+        "name": name[:-4] if name.lower().endswith(".exe") else name,
+        "path": record["path"],
+        "started": float(record["started"]),
+    }
+
+
+# ---- Win32_Process.Create -------------------------------------------------------------------------------------------
+def create(session: Session, command_line: str, cwd: str | None) -> dict[str, Any]:
+    """Win32_Process.Create: ``{ReturnValue, ProcessId}`` (9 = path not found, as WMI returns it)."""
+    from lab.asr import installer
+
+    host = session.host
+    tokens = programs.split_command_line(command_line.strip())
+    workdir = cwd or f"{host.system_drive}\\Windows\\System32"
+    exe = _resolve(host, tokens[0], workdir) if tokens else None
+    if exe is None:
+        return {"ReturnValue": 9, "ProcessId": 0}
+    pid = new_pid(host)
+    record: dict[str, Any] = {
+        "pid": pid,
+        "path": exe,
+        "command_line": command_line,
+        "cwd": workdir,
+        "user": session.user,
+        "become": session.become,
+        "started": host.now(),
+        "state": "running",
+    }
+    if _leaf(exe).lower() == "powershell.exe":
+        host.record_process(command_line, session.user)
+        record.update(kind="powershell", spec=_powershell_spec(tokens[1:]), waiting_on=None)
+        session.created.append(pid)
+    elif installer._setup_version(host, exe) is not None:
+        run = installer.start_setup(host, command_line, session.user, session.become, cwd=workdir)
+        record.update(kind="program", run_id=run["run_id"])
+    else:
+        result = programs.run(host, command_line, user=session.user, become=session.become, cwd=workdir)
+        record.update(kind="program", state="exited", exit_code=result.rc)
+    table(host)[str(pid)] = record
+    return {"ReturnValue": 0, "ProcessId": pid}
+
+
+def _resolve(host: Host, token: str, workdir: str) -> str | None:
+    if _leaf(token).lower() in ("powershell.exe", "powershell"):
+        # Windows PowerShell 5.1 is on every supported Windows Server (System32\WindowsPowerShell\v1.0)
+        return token if token.lower().endswith(".exe") else token + ".exe"
+    return programs.resolve_executable(host, token, workdir)
+
+
+def _powershell_spec(args: list[str]) -> dict[str, Any]:
+    """powershell.exe's command line: ``-File <file> [-Name value | -Switch]...`` or ``-EncodedCommand <base64>``."""
+    i = 0
+    while i < len(args):
+        word = args[i].lower()
+        if word in POWERSHELL_FLAGS:
+            i += 1
+        elif word in POWERSHELL_VALUED and i + 1 < len(args):
+            i += 2
+        elif word in ("-file", "-f") and i + 1 < len(args):
+            try:
+                return {"file": args[i + 1], "parameters": _script_parameters(args[i + 2 :])}
+            except ValueError as exc:
+                return {"error": str(exc)}
+        elif word in ("-encodedcommand", "-enc", "-e", "-ec") and i + 1 < len(args):
+            try:
+                text = base64.b64decode(args[i + 1]).decode("utf-16-le")
+            except (ValueError, UnicodeDecodeError):
+                return {"error": "lab: powershell.exe -EncodedCommand: not base64 of UTF-16LE text"}
+            return {"text": text, "parameters": {}}
+        else:
+            return {
+                "error": f"lab: powershell.exe argument {args[i]!r} is not emulated (only -File and -EncodedCommand)"
+            }
+    return {"error": "lab: powershell.exe without -File or -EncodedCommand (an interactive shell) is not emulated"}
+
+
+def _script_parameters(args: list[str]) -> dict[str, Any]:
+    parameters: dict[str, Any] = {}
+    i = 0
+    while i < len(args):
+        name = args[i]
+        if not name.startswith("-") or len(name) < 2:
+            raise ValueError(f"lab: positional script argument {name!r} is not emulated")
+        if i + 1 < len(args) and not args[i + 1].startswith("-"):
+            parameters[name[1:]] = args[i + 1]
+            i += 2
+        else:
+            parameters[name[1:]] = True
+            i += 1
+    return parameters
+
+
+# ---- Start-Process ---------------------------------------------------------------------------------------------
+def start(
+    session: Session,
+    file: str,
+    arguments: str,
+    cwd: str | None,
+    stdout: str | None,
+    stderr: str | None,
+    wait: bool,
+) -> dict[str, Any]:
+    """Start-Process (5.1: CreateProcess of ``"<resolved file>" <arguments>``). A detached runner's wait for a Unified
+    Setup run still running stops the runner there (``suspend``); see the module docstring."""
+    from lab.asr import installer
+    from lab.shim import ShimError, native_command_line
+
+    host = session.host
+    workdir = cwd or f"{host.system_drive}\\Windows\\System32"
+    exe = programs.resolve_executable(host, file, workdir)
+    if exe is None:
+        raise ShimError("FileNotFound", "The system cannot find the file specified")
+    command_line = native_command_line(exe, arguments)
+    is_setup = installer._setup_version(host, exe) is not None
+    if not wait:
+        created = create(session, command_line, workdir)
+        return {"pid": created["ProcessId"], "name": _leaf(exe)[:-4], "exited": False}
+    if session.process_pid is not None and is_setup:
+        if session.replay is not None:
+            run, session.replay = session.replay, None
+            if run.get("command_line") != command_line:
+                raise ShimError("NotSupported", "lab: a runner run again started another program than the first time")
+        else:
+            run = installer.start_setup(host, command_line, session.user, session.become, cwd=workdir)
+            if run["state"] == "running":
+                for path in (stdout, stderr):
+                    if path:
+                        host.write_file(path, b"")  # created when the process starts
+                session.waiting_on = run["run_id"]
+                return {"suspend": True}
+        _redirect(host, stdout, run.get("stdout") or "", stderr, run.get("stderr") or "")
+        return {"pid": new_pid(host), "name": _leaf(exe)[:-4], "exited": True, "exit_code": int(run["rc"])}
+    result = programs.run(host, command_line, user=session.user, become=session.become, cwd=workdir)
+    _redirect(host, stdout, result.stdout, stderr, result.stderr)
+    return {"pid": new_pid(host), "name": _leaf(exe)[:-4], "exited": True, "exit_code": int(result.rc)}
+
+
+def _redirect(host: Host, stdout: str | None, out: str, stderr: str | None, err: str) -> None:
+    if stdout:
+        host.write_file(stdout, out)
+    if stderr:
+        host.write_file(stderr, err)
+
+
+# ---- running the detached PowerShell processes -----------------------------------------------------------------
+def run_created(host: Host, session: Session) -> None:
+    """Run the PowerShell processes ``session``'s call created (right after that call, still holding the host)."""
+    for pid in list(session.created):
+        record = table(host).get(str(pid))
+        if record is not None and record["state"] == "running":
+            _run_powershell(host, record, replay=None)
+    session.created.clear()
+
+
+def resume_finished(host: Host) -> None:
+    """Run again each detached PowerShell process that waits for a program run that has now ended."""
+    from lab.asr import installer
+
+    for record in list(table(host).values()):
+        if record.get("kind") != "powershell" or record["state"] != "running" or not record.get("waiting_on"):
+            continue
+        run = installer.poll_setup(host, record["waiting_on"])
+        if run["state"] != "running":
+            _run_powershell(host, record, replay=run)
+
+
+def _run_powershell(host: Host, record: dict[str, Any], replay: dict[str, Any] | None) -> None:
+    from lab import scripts
+    from lab.shim import Session
+
+    spec = record["spec"]
+    text = spec.get("text")
+    if text is None and spec.get("file"):
+        text = host.read_text(spec["file"]).lstrip("\ufeff") if host.is_file(spec["file"]) else None
+        if text is None:
+            spec = {"error": f"The argument '{spec['file']}' to the -File parameter does not exist."}
+    if text is not None and not text.lstrip().startswith(COLLECTION_TEXT):
+        spec = {
+            "error": "lab: a detached powershell.exe runs only text a collection script wrote (# asr.process_server)"
+        }
+    if "error" in spec:
+        record.update(state="exited", exit_code=1, error=spec["error"], finished=host.now())
+        return
+    session = Session(host, record["user"], bool(record["become"]), process_pid=int(record["pid"]), replay=replay)
+    fields = scripts.execute(session, text, dict(spec.get("parameters") or {}), [], plain=True)
+    if fields.get("suspended"):
+        record["waiting_on"] = session.waiting_on
+        return
+    record.update(state="exited", exit_code=1 if fields.get("failed") else 0, waiting_on=None, finished=host.now())
+    if fields.get("failed"):
+        record["error"] = "; ".join(str(e.get("exception", {}).get("message")) for e in fields.get("error") or [])
