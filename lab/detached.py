@@ -37,13 +37,24 @@ FIRST_PID = 4100
 
 
 def table(host: Host) -> dict[str, dict[str, Any]]:
-    return host.data.setdefault("processes", {})
+    """The host's processes by id (read-only use does not add the table to the state: reads never mutate)."""
+    return host.data.get("processes") or {}
+
+
+def _add(host: Host, record: dict[str, Any]) -> None:
+    host.data.setdefault("processes", {})[str(record["pid"])] = record
 
 
 def new_pid(host: Host) -> int:
-    pid = int(host.data.get("next_pid", FIRST_PID))
+    """The id of a process the host keeps track of (a detached one): it moves the host's next id on."""
+    pid = next_pid(host)
     host.data["next_pid"] = pid + 4
     return pid
+
+
+def next_pid(host: Host) -> int:
+    """The id a program run to completion gets: nobody sees it after it ended, so the state is not changed."""
+    return int(host.data.get("next_pid", FIRST_PID))
 
 
 def _leaf(path: str) -> str:
@@ -102,7 +113,7 @@ def create(session: Session, command_line: str, cwd: str | None) -> dict[str, An
     else:
         result = programs.run(host, command_line, user=session.user, become=session.become, cwd=workdir)
         record.update(kind="program", state="exited", exit_code=result.rc)
-    table(host)[str(pid)] = record
+    _add(host, record)
     return {"ReturnValue": 0, "ProcessId": pid}
 
 
@@ -195,10 +206,10 @@ def start(
                 session.waiting_on = run["run_id"]
                 return {"suspend": True}
         _redirect(host, stdout, run.get("stdout") or "", stderr, run.get("stderr") or "")
-        return {"pid": new_pid(host), "name": _leaf(exe)[:-4], "exited": True, "exit_code": int(run["rc"])}
+        return {"pid": next_pid(host), "name": _leaf(exe)[:-4], "exited": True, "exit_code": int(run["rc"])}
     result = programs.run(host, command_line, user=session.user, become=session.become, cwd=workdir)
     _redirect(host, stdout, result.stdout, stderr, result.stderr)
-    return {"pid": new_pid(host), "name": _leaf(exe)[:-4], "exited": True, "exit_code": int(result.rc)}
+    return {"pid": next_pid(host), "name": _leaf(exe)[:-4], "exited": True, "exit_code": int(result.rc)}
 
 
 def _redirect(host: Host, stdout: str | None, out: str, stderr: str | None, err: str) -> None:

@@ -9,12 +9,13 @@ lab does not emulate fails loudly, naming the module or the script's first line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import traceback
 from typing import Any
 
-from lab import argspec, fileops, rawps
+from lab import argspec, fileops, pshost, rawps
 from lab.argspec import ModuleFailure, ModuleSkipped, Validated
 from lab.requests import FileRequest, ModuleRequest, RawRequest, Reply
 from lab.state import Estate, Host
@@ -37,7 +38,9 @@ def connection_user(host: Host) -> str:
 
 def handle(estate: Estate, host_name: str, request: ModuleRequest | FileRequest | RawRequest) -> Reply:
     try:
-        with estate.open_host(host_name) as host:
+        # a collection script needs a pwsh worker: taken before the host's lock (see lab.pshost.reserved)
+        uses_pwsh = isinstance(request, ModuleRequest) and _short(request.module) == "win_powershell"
+        with pshost.reserved() if uses_pwsh else contextlib.nullcontext(), estate.open_host(host_name) as host:
             return route(host, request)
     except Exception as exc:  # a lab defect: fail loudly, and leave the host state unsaved
         identity = request.module if isinstance(request, ModuleRequest) else type(request).__name__

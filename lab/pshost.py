@@ -36,7 +36,7 @@ SHIM_MODULE = pathlib.Path(__file__).with_name("powershell") / "LabShim.psm1"
 START_TIMEOUT_S = 120.0  # the toolchain unpacks itself on its very first use (a few seconds), then starts in ~1 s
 CALL_TIMEOUT_S = 600.0  # a script that runs longer than this is stuck: the worker is killed
 MIN_VERSION = (7, 5)  # ConvertFrom-Json -DateKind
-STATS = {"calls": 0, "rpc": 0, "started": 0, "start_s": 0.0, "call_s": 0.0}
+STATS = {"calls": 0, "rpc": 0, "started": 0, "start_s": 0.0, "call_s": 0.0, "open_ms": 0.0, "script_ms": 0.0}
 
 
 class PwshError(RuntimeError):
@@ -178,7 +178,11 @@ class Worker:
                 raise defect
             if "worker_error" in received:
                 raise PwshError(f"lab: the pwsh worker failed to run the script: {received['worker_error']}")
-            return dict(received["result"])
+            result = dict(received["result"])
+            for key, value in (result.pop("timings", None) or {}).items():
+                if key in STATS:
+                    STATS[key] += float(value)
+            return result
 
     def _check_sandbox(self) -> None:
         stray = sorted(p.name for p in self.sandbox.iterdir())
@@ -287,9 +291,31 @@ class Pool:
 
 POOL = Pool()
 atexit.register(POOL.close)
+_RESERVED = threading.local()
+
+
+@contextlib.contextmanager
+def reserved() -> Iterator[Worker]:
+    """Hold one worker for this thread until the block ends (``run`` uses it).
+
+    ``lab.dispatch`` reserves the worker of a win_powershell call BEFORE it takes the host's lock. A script on a process
+    server may take its configuration server's lock while it runs (setup and cdpcli reach the CS): if calls took their
+    worker after their lock, the process servers' calls could hold every worker while they wait for the configuration
+    server's lock, held by a call that waits for a worker. Whoever holds a host lock then always has its worker.
+    """
+    held = getattr(_RESERVED, "worker", None)
+    if held is not None:  # the thread already has one (re-entrant)
+        yield held
+        return
+    with POOL.worker() as worker:
+        _RESERVED.worker = worker
+        try:
+            yield worker
+        finally:
+            _RESERVED.worker = None
 
 
 def run(request: dict[str, Any], answer: Callable[[str, dict[str, Any]], Any]) -> dict[str, Any]:
-    """Run one script request in a worker of the process's pool (see ``Worker.run``)."""
-    with POOL.worker() as worker:
+    """Run one script request in this thread's reserved worker, or one of the process's pool (``Worker.run``)."""
+    with reserved() as worker:
         return worker.run(dict(request), answer)

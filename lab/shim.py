@@ -301,7 +301,7 @@ class Session:
             "stdout": result.stdout,
             "stderr": result.stderr,
             "duration_s": float(result.duration_s or 0.0),
-            "pid": detached.new_pid(self.host),
+            "pid": detached.next_pid(self.host),
         }
 
     def cmdlet_run(self, name: str, parameters: dict[str, Any]) -> dict[str, Any]:

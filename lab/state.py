@@ -462,10 +462,12 @@ class Host:
         return reasons
 
     def reboot(self) -> None:
-        """A reboot clears pending-reboot reasons, restarts automatic services and moves the boot time."""
+        """A reboot clears pending-reboot reasons, ends every process, restarts automatic services and moves the boot
+        time."""
         self.data["pending_reboot"] = []
         self.faults.pop("pending_reboot", None)
         self.data["boot_time"] = self.now()
+        self.data.pop("processes", None)  # no process survives a reboot (lab.detached keeps the table)
         for service in self.data["services"].values():
             if service["start_mode"] in ("auto", "delayed"):
                 service["state"] = "stopped" if self.service_start_blocked(service["name"]) else "running"

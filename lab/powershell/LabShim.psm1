@@ -18,6 +18,18 @@ $script:RegistryPrefix = '^(?:Microsoft\.PowerShell\.Core\\)?(?:Registry::)?(HKL
 $script:FileSystemPrefix = '^(?:Microsoft\.PowerShell\.Core\\)?FileSystem::'
 $script:MarsModuleLoaded = $false
 
+$script:ReadCache = @{}  # answers to read questions within one call (cleared by any other question and per call)
+$script:ReadMethods = @{
+    'reg.key' = 1; 'reg.children' = 1; 'fs.item' = 1; 'fs.children' = 1; 'fs.read' = 1; 'fs.get_acl' = 1
+    'file.version' = 1; 'svc.get' = 1; 'cim.instances' = 1; 'proc.get' = 1; 'token' = 1
+}
+
+function Reset-LabShim {
+    # Called by the worker between calls (host.ps1 Reset-WorkRunspace): nothing of a call's shim state survives it.
+    $script:MarsModuleLoaded = $false
+    $script:ReadCache = @{}
+}
+
 # ---- the channel to the lab ----------------------------------------------------------------------------------
 function Invoke-LabHost {
     # One question to the lab; its answer's value (arrays stay arrays), or a terminating error of the kind it names.
@@ -27,7 +39,16 @@ function Invoke-LabHost {
         # a detached process the lab stopped where it waits for a program still running: nothing more happens
         throw [System.OperationCanceledException]::new('lab: this process waits for a program that is still running')
     }
-    $channel.Writer.WriteLine((ConvertTo-Json -InputObject @{ op = 'call'; method = $Method; args = $Arguments } -Depth 32 -Compress))
+    $question = ConvertTo-Json -InputObject @{ op = 'call'; method = $Method; args = $Arguments } -Depth 32 -Compress
+    if ($script:ReadMethods.ContainsKey($Method)) {
+        if ($script:ReadCache.ContainsKey($question)) {
+            return , $script:ReadCache[$question]
+        }
+    }
+    else {
+        $script:ReadCache = @{}  # the host may change: what was read before may not hold any more
+    }
+    $channel.Writer.WriteLine($question)
     $line = $channel.Reader.ReadLine()
     if ($null -eq $line) {
         throw [System.InvalidOperationException]::new('lab: the lab closed the worker channel')
@@ -35,6 +56,9 @@ function Invoke-LabHost {
     $answer = ConvertFrom-Json -InputObject $line -AsHashtable -Depth 64
     if (-not $answer.ok) {
         throw (New-LabException -Kind $answer.error.type -Message $answer.error.message)
+    }
+    if ($script:ReadMethods.ContainsKey($Method)) {
+        $script:ReadCache[$question] = $answer.value
     }
     return , $answer.value
 }
@@ -164,24 +188,23 @@ function Join-Path {
     # 5.1 Join-Path: one backslash between the parts; the drive must exist (DriveNotFoundException otherwise).
     [CmdletBinding()]
     param (
-        [Parameter(Mandatory = $true, Position = 0, ValueFromPipeline = $true, ValueFromPipelineByPropertyName = $true)][Alias('PSPath')][string[]]$Path,
-        [Parameter(Mandatory = $true, Position = 1, ValueFromPipelineByPropertyName = $true)][AllowNull()][AllowEmptyString()][string]$ChildPath,
-        [switch]$Resolve
+        [Parameter(Mandatory = $true, Position = 0)][Alias('PSPath')][string[]]$Path,
+        [Parameter(Mandatory = $true, Position = 1)][AllowNull()][AllowEmptyString()][string]$ChildPath
     )
-    process {
-        foreach ($parent in $Path) {
-            $drive = Get-Drive $parent
-            if ($drive -and (@(Get-CallValue 'drives') -notcontains $drive.ToUpperInvariant())) {
+    foreach ($parent in $Path) {
+        $colon = $parent.IndexOf(':')
+        if ($colon -gt 0 -and $parent.IndexOf('::') -lt 0) {
+            $drive = $parent.Substring(0, $colon)
+            if ($global:AsrLabCall['drives'] -notcontains $drive) {
                 $exception = [System.Management.Automation.DriveNotFoundException]::new("Cannot find drive. A drive with the name '$drive' does not exist.")
                 Write-CmdletError -Cmdlet $PSCmdlet -Exception $exception -ErrorId 'DriveNotFound' -Target $drive -Category ObjectNotFound
                 continue
             }
-            $left = $parent.Replace('/', '\')
-            $right = ([string]$ChildPath).Replace('/', '\')
-            if (-not $right) { $left; continue }
-            if ($left.EndsWith('\')) { $left = $left.TrimEnd('\') + '\' } else { $left = $left + '\' }
-            $left + $right.TrimStart('\')
         }
+        $left = $parent.Replace('/', '\')
+        $right = ([string]$ChildPath).Replace('/', '\')
+        if (-not $right) { $left; continue }
+        $left.TrimEnd('\') + '\' + $right.TrimStart('\')
     }
 }
 
@@ -232,12 +255,42 @@ function ConvertTo-RegistryData {
     }
 }
 
+$script:RegistryKeyMethods = [ordered]@{
+    GetValue = {
+        param ([string]$Name, $DefaultValue = $null)
+        if ($null -eq $Name) { $Name = '' }
+        $value = $this._values[$Name]  # a case-insensitive table, as registry value names are
+        if ($null -eq $value) { return $DefaultValue }
+        return ConvertTo-RegistryData -Value $value
+    }
+    GetValueNames = { return , [string[]]$this.Property }
+    GetSubKeyNames = { return , [string[]]$this._subkeys }
+    GetValueKind = {
+        param ([string]$Name)
+        $value = $this._values[$Name]
+        if ($null -eq $value) { throw [System.IO.IOException]::new('The system cannot find the file specified.') }
+        return [Microsoft.Win32.RegistryValueKind][string]$value.type
+    }
+    Close = { }
+    Dispose = { }
+}
+
+function Add-ScriptMethod {
+    # Script methods on an object (PSObject.Methods.Add: Add-Member costs ten times more).
+    param ($Object, [System.Collections.IDictionary]$Methods)
+    foreach ($name in $Methods.Keys) {
+        $Object.PSObject.Methods.Add([System.Management.Automation.PSScriptMethod]::new($name, $Methods[$name]))
+    }
+}
+
 function New-RegistryKeyObject {
     # What the Registry provider's Get-Item returns: a RegistryKey with PSChildName, Name, Property, SubKeyCount.
-    param ([hashtable]$Key)
-    $values = @{}
-    foreach ($value in @($Key.values)) {
+    param ([System.Collections.IDictionary]$Key)
+    $values = [System.Collections.Hashtable]::new([System.StringComparer]::OrdinalIgnoreCase)
+    $names = [System.Collections.Generic.List[string]]::new()
+    foreach ($value in $Key.values) {
         $values[[string]$value.name] = $value
+        $names.Add([string]$value.name)
     }
     $object = [pscustomobject]@{
         PSTypeName = 'AsrLab.RegistryKey'
@@ -245,49 +298,26 @@ function New-RegistryKeyObject {
         PSChildName = [string]$Key.leaf
         PSPath = 'Microsoft.PowerShell.Core\Registry::' + [string]$Key.name
         PSIsContainer = $true
-        Property = [string[]]@($Key.values | ForEach-Object { [string]$_.name })
+        Property = $names.ToArray()
         SubKeyCount = @($Key.subkeys).Count
-        ValueCount = @($Key.values).Count
+        ValueCount = $names.Count
+        _values = $values
+        _subkeys = [string[]]@($Key.subkeys)
     }
-    $object | Add-Member -NotePropertyName '_values' -NotePropertyValue $values
-    $object | Add-Member -NotePropertyName '_subkeys' -NotePropertyValue ([string[]]@($Key.subkeys))
-    $object | Add-Member -MemberType ScriptMethod -Name GetValue -Value {
-        param ([string]$Name, $DefaultValue = $null)
-        if ($null -eq $Name) { $Name = '' }
-        foreach ($key in $this._values.Keys) {
-            if ($key -ieq $Name) {
-                return ConvertTo-RegistryData -Value $this._values[$key]
-            }
-        }
-        return $DefaultValue
-    }
-    $object | Add-Member -MemberType ScriptMethod -Name GetValueNames -Value { return , [string[]]@($this.Property) }
-    $object | Add-Member -MemberType ScriptMethod -Name GetSubKeyNames -Value { return , [string[]]@($this._subkeys) }
-    $object | Add-Member -MemberType ScriptMethod -Name GetValueKind -Value {
-        param ([string]$Name)
-        foreach ($key in $this._values.Keys) {
-            if ($key -ieq $Name) { return [Microsoft.Win32.RegistryValueKind][string]$this._values[$key].type }
-        }
-        throw [System.IO.IOException]::new('The system cannot find the file specified.')
-    }
-    $object | Add-Member -MemberType ScriptMethod -Name Close -Value { }
-    $object | Add-Member -MemberType ScriptMethod -Name Dispose -Value { }
-    $object | Add-Member -MemberType ScriptMethod -Name ToString -Value { $this.Name } -Force
+    Add-ScriptMethod $object $script:RegistryKeyMethods
     return $object
 }
 
 function New-FileSystemObject {
     # What the FileSystem provider returns: a FileInfo or DirectoryInfo (with 5.1's Target for a junction).
-    param ([hashtable]$Item)
+    param ([System.Collections.IDictionary]$Item)
     $path = [string]$Item.path
-    $isDirectory = [string]$Item.type -ne 'file'
+    $type = [string]$Item.type
+    $isDirectory = $type -ne 'file'
     $cut = $path.TrimEnd('\').LastIndexOf('\')
     $leaf = if ($path.Length -le 3) { $path } else { $path.Substring($cut + 1) }
-    $parent = if ($path.Length -le 3) { '' } else { $path.Substring(0, $cut) }
-    if ($parent -match '^[A-Za-z]:$') { $parent += '\' }
+    $parent = if ($path.Length -le 3) { '' } elseif ($cut -eq 2) { $path.Substring(0, 3) } else { $path.Substring(0, $cut) }
     $written = ConvertFrom-EpochTime ([double]$Item.mtime)
-    $attributes = if ($isDirectory) { 'Directory' } else { 'Archive' }
-    if ([string]$Item.type -eq 'junction') { $attributes = 'Directory, ReparsePoint' }
     $object = [pscustomobject]@{
         PSTypeName = if ($isDirectory) { 'AsrLab.DirectoryInfo' } else { 'AsrLab.FileInfo' }
         Name = $leaf
@@ -297,20 +327,17 @@ function New-FileSystemObject {
         PSPath = 'Microsoft.PowerShell.Core\FileSystem::' + $path
         PSIsContainer = $isDirectory
         Exists = $true
-        Attributes = [System.IO.FileAttributes]$attributes
+        Attributes = if ($type -eq 'junction') { [System.IO.FileAttributes]'Directory, ReparsePoint' } elseif ($isDirectory) { [System.IO.FileAttributes]::Directory } else { [System.IO.FileAttributes]::Archive }
         LastWriteTimeUtc = $written
         LastWriteTime = $written.ToLocalTime()
         CreationTimeUtc = $written
         Mode = if ($isDirectory) { 'd-----' } else { '-a----' }
-        LinkType = if ([string]$Item.type -eq 'junction') { 'Junction' } else { $null }
-        Target = if ([string]$Item.type -eq 'junction') { [string[]]@([string]$Item.target) } else { $null }
+        LinkType = if ($type -eq 'junction') { 'Junction' } else { $null }
+        Target = if ($type -eq 'junction') { [string[]]@([string]$Item.target) } else { $null }
+        Length = if ($isDirectory) { $null } else { [long]$Item.size }
+        DirectoryName = if ($isDirectory) { $null } else { $parent }
+        Extension = [System.IO.Path]::GetExtension($leaf)
     }
-    if (-not $isDirectory) {
-        $object | Add-Member -NotePropertyName Length -NotePropertyValue ([long]$Item.size)
-        $object | Add-Member -NotePropertyName DirectoryName -NotePropertyValue $parent
-        $object | Add-Member -NotePropertyName Extension -NotePropertyValue ([System.IO.Path]::GetExtension($leaf))
-    }
-    $object | Add-Member -MemberType ScriptMethod -Name ToString -Value { $this.FullName } -Force
     return $object
 }
 
@@ -325,6 +352,19 @@ function Get-LabItem {
     $item = Invoke-LabHost -Method 'fs.item' -Arguments @{ path = (ConvertTo-ProviderlessPath $Path) }
     if ($null -eq $item) { return $null }
     return New-FileSystemObject -Item $item
+}
+
+function Get-LabItemKind {
+    # 'container', 'leaf' or $null (absent): what Test-Path needs, without building the provider's object.
+    param ([string]$Path)
+    if (Test-RegistryPath $Path) {
+        if ($null -eq (Invoke-LabHost -Method 'reg.key' -Arguments @{ path = $Path })) { return $null }
+        return 'container'
+    }
+    $item = Invoke-LabHost -Method 'fs.item' -Arguments @{ path = (ConvertTo-ProviderlessPath $Path) }
+    if ($null -eq $item) { return $null }
+    if ([string]$item.type -eq 'file') { return 'leaf' }
+    return 'container'
 }
 
 function New-PathNotFound {
@@ -351,11 +391,11 @@ function Test-Path {
                 $false
                 continue
             }
-            $item = Get-LabItem -Path $one
-            if ($null -eq $item) { $false; continue }
+            $kind = Get-LabItemKind -Path $one
+            if ($null -eq $kind) { $false; continue }
             switch ($PathType) {
-                'Container' { [bool]$item.PSIsContainer }
-                'Leaf' { -not $item.PSIsContainer }
+                'Container' { $kind -eq 'container' }
+                'Leaf' { $kind -eq 'leaf' }
                 default { $true }
             }
         }
@@ -1100,12 +1140,13 @@ function Invoke-LabStartNativeProcess {
     $process | Add-Member -MemberType ScriptProperty -Name Id -Value { [int]$this._Run().pid }
     $process | Add-Member -MemberType ScriptProperty -Name HasExited -Value { $null -ne $this._result }
     $process | Add-Member -MemberType ScriptMethod -Name WaitForExit -Value {
-        param ($Milliseconds = -1)
+        # void WaitForExit() and bool WaitForExit(int milliseconds), as .NET has them
         $result = $this._Run()
-        if ($null -ne $Milliseconds -and [int]$Milliseconds -ge 0 -and [double]$result.duration_s * 1000 -gt [int]$Milliseconds) {
-            return $false  # the emulated program took longer than the wait (its effects are already there: lab limit)
+        if ($args.Count -eq 0) {
+            return
         }
-        return $true
+        # an emulated program longer than the wait: still running (its effects are already there: a lab limit)
+        return -not ([int]$args[0] -ge 0 -and [double]$result.duration_s * 1000 -gt [int]$args[0])
     }
     $process | Add-Member -MemberType ScriptMethod -Name Kill -Value { param ($EntireProcessTree) $this._killed = $true }
     $process | Add-Member -MemberType ScriptMethod -Name Close -Value { }
@@ -1227,9 +1268,9 @@ foreach ($seam in $seams.Keys) {
     Set-Alias -Name $seam -Value $seams[$seam]
 }
 
-Export-ModuleMember -Function @(
+$cmdlets = @(
     'Join-Path', 'Split-Path', 'Test-Path', 'Get-Item', 'Get-ChildItem', 'Get-ItemProperty', 'Get-Content', 'Set-Content',
     'New-Item', 'Remove-Item', 'Move-Item', 'Get-Acl', 'Set-Acl', 'Get-Service', 'Get-CimInstance', 'Invoke-CimMethod',
-    'Get-Process', 'Start-Process', 'Import-Module', 'Get-OBMachineSetting', 'Set-OBMachineSetting', 'Get-Date',
-    @($seams.Values)
-) -Alias @($seams.Keys)
+    'Get-Process', 'Start-Process', 'Import-Module', 'Get-OBMachineSetting', 'Set-OBMachineSetting', 'Get-Date'
+)
+Export-ModuleMember -Function ([string[]]($cmdlets + @($seams.Values) + 'Reset-LabShim')) -Alias ([string[]]@($seams.Keys))

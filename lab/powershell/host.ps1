@@ -1,7 +1,8 @@
 # The lab's PowerShell worker (lab/pshost.py starts one per lab process and keeps it; a few when hosts run at once).
 #
 # It runs the collection's scripts AS SENT, the way ansible.windows.win_powershell runs them on a Windows host
-# (its plugins/modules/win_powershell.ps1, read from the installed ansible.windows): a fresh runspace per call,
+# (its plugins/modules/win_powershell.ps1, read from the installed ansible.windows): a runspace of its own (the
+# module opens a fresh one per call; a worker keeps one and removes what each call left in it, see Reset-WorkRunspace),
 # `$Ansible` (CheckMode, Verbosity, Result, Diff, Changed, Failed, Tmpdir), `$ErrorActionPreference` from
 # error_action, the parameters plus the sensitive parameters as SecureString / PSCredential, `-WhatIf` and
 # `-Confirm:$false` when the script declares SupportsShouldProcess (checked on the parsed script, as the module
@@ -39,6 +40,17 @@ $iss.Variables.Add([System.Management.Automation.Runspaces.SessionStateVariableE
 $PSStyle.OutputRendering = 'PlainText'
 
 $scriptCache = @{}  # sha256 of a script's text -> @{ text; should_process }
+$InvokeCachedScript = @'
+param ($AsrLabScriptHash, $AsrLabScriptText, $AsrLabParameters)
+$AsrLabScript = $global:AsrLabScripts[$AsrLabScriptHash]
+if ($null -eq $AsrLabScript) {
+    $AsrLabScript = [scriptblock]::Create($AsrLabScriptText)
+    $global:AsrLabScripts[$AsrLabScriptHash] = $AsrLabScript
+}
+& $AsrLabScript @AsrLabParameters
+'@
+$script:work = $null  # the worker's runspace: @{ runspace; baseline; uses }
+$RecycleAfter = 500  # calls before the runspace is replaced by a fresh one (bounds what a long run accumulates)
 
 function Send-Message([hashtable]$Message) {
     $writer.WriteLine((ConvertTo-Json -InputObject $Message -Depth 64 -Compress))
@@ -200,6 +212,83 @@ function Get-SensitiveValue([hashtable]$Entry) {
     return [securestring]::new()
 }
 
+function Invoke-InRunspace($Runspace, [string]$Script, [object[]]$Arguments = @()) {
+    $ps = [PowerShell]::Create()
+    $ps.Runspace = $Runspace
+    [void]$ps.AddScript($Script)
+    foreach ($argument in $Arguments) { [void]$ps.AddArgument($argument) }
+    try {
+        $output = $ps.Invoke()
+        if ($ps.HadErrors) {
+            throw "lab worker: the runspace housekeeping failed: $(@($ps.Streams.Error | ForEach-Object { $_.ToString() }) -join '; ')"
+        }
+        return $output
+    }
+    finally {
+        $ps.Dispose()
+    }
+}
+
+function Get-WorkRunspace {
+    # The worker's runspace (the shim imported): opened once, replaced after $RecycleAfter calls or when broken.
+    # Opening one and importing the shim costs ~40 ms and the first run of every function in it is interpreted,
+    # so a fresh runspace per call would double the cost of a probe.
+    $work = $script:work
+    if ($null -ne $work -and $work.uses -lt $RecycleAfter -and $work.runspace.RunspaceStateInfo.State -eq 'Opened') {
+        $work.uses++
+        return $work
+    }
+    if ($null -ne $work) {
+        $work.runspace.Dispose()
+    }
+    $runspace = [System.Management.Automation.Runspaces.RunspaceFactory]::CreateRunspace($iss)
+    $runspace.Open()
+    $null = Invoke-InRunspace $runspace '$global:AsrLabScripts = @{}'  # the scripts compiled in this runspace
+    $baseline = @(Invoke-InRunspace $runspace @'
+@{
+    variables = @(Get-Variable -Scope Global | ForEach-Object { $_.Name })
+    preferences = @(Get-Variable -Scope Global -Name '*Preference' | ForEach-Object { @{ name = $_.Name; value = $_.Value } })
+    functions = @(Microsoft.PowerShell.Management\Get-ChildItem -Path Function: | ForEach-Object { $_.Name })
+    aliases = @(Microsoft.PowerShell.Management\Get-ChildItem -Path Alias: | ForEach-Object { $_.Name })
+    modules = @(Microsoft.PowerShell.Core\Get-Module | ForEach-Object { $_.Name })
+}
+'@)[0]
+    $script:work = @{ runspace = $runspace; baseline = $baseline; uses = 1 }
+    return $script:work
+}
+
+function Reset-WorkRunspace($Work) {
+    # Remove what the call left in the runspace's global state -- variables, functions, aliases, modules, $Error,
+    # preference changes -- and the shim's own state, as if the next call had a fresh runspace like win_powershell's.
+    if ($Work.runspace.RunspaceStateInfo.State -ne 'Opened') {
+        return
+    }
+    $null = Invoke-InRunspace $Work.runspace @'
+param ($Baseline)
+foreach ($variable in @(Get-Variable -Scope Global)) {
+    if ($Baseline.variables -notcontains $variable.Name -and $variable.Name -ne 'Baseline') {
+        Remove-Variable -Name $variable.Name -Scope Global -Force -ErrorAction SilentlyContinue
+    }
+}
+foreach ($preference in $Baseline.preferences) {
+    Set-Variable -Name $preference.name -Value $preference.value -Scope Global -Force -ErrorAction SilentlyContinue
+}
+foreach ($item in @(Microsoft.PowerShell.Management\Get-ChildItem -Path Function:)) {
+    if ($Baseline.functions -notcontains $item.Name) { Microsoft.PowerShell.Management\Remove-Item -LiteralPath ('Function:\' + $item.Name) -Force }
+}
+foreach ($item in @(Microsoft.PowerShell.Management\Get-ChildItem -Path Alias:)) {
+    if ($Baseline.aliases -notcontains $item.Name) { Microsoft.PowerShell.Management\Remove-Item -LiteralPath ('Alias:\' + $item.Name) -Force }
+}
+foreach ($module in @(Microsoft.PowerShell.Core\Get-Module)) {
+    if ($Baseline.modules -notcontains $module.Name) { Microsoft.PowerShell.Core\Remove-Module -ModuleInfo $module -Force }
+}
+$global:PSDefaultParameterValues.Clear()
+$global:PSDefaultParameterValues['ConvertFrom-Json:DateKind'] = 'String'
+$global:Error.Clear()
+& (Microsoft.PowerShell.Core\Get-Module -Name LabShim) { Reset-LabShim }
+'@ @(, $Work.baseline)
+}
+
 function Invoke-LabScript([hashtable]$Request) {
     $depth = [int]$Request.depth
     $fact = Get-ScriptFact -Hash $Request.hash -Text $Request.text
@@ -211,8 +300,10 @@ function Invoke-LabScript([hashtable]$Request) {
         return @{ changed = $true; msg = 'skipped, running in check mode'; skipped_check_mode = $true }
     }
     $channel.Suspended = $false
-    $runspace = [System.Management.Automation.Runspaces.RunspaceFactory]::CreateRunspace($iss)
-    $runspace.Open()
+    $clock = [System.Diagnostics.Stopwatch]::StartNew()
+    $work = Get-WorkRunspace
+    $runspace = $work.runspace
+    $openMs = $clock.Elapsed.TotalMilliseconds
     try {
         if (-not $plain) {
             $runspace.SessionStateProxy.SetVariable('Ansible', [pscustomobject]@{
@@ -232,7 +323,6 @@ function Invoke-LabScript([hashtable]$Request) {
 
         $ps = [PowerShell]::Create()
         $ps.Runspace = $runspace
-        [void]$ps.AddScript($fact.text)
         $parameters = @{}
         foreach ($key in @($Request.parameters.Keys)) {
             $parameters[$key] = $Request.parameters[$key]
@@ -244,10 +334,11 @@ function Invoke-LabScript([hashtable]$Request) {
             $parameters.Confirm = $false
             $parameters.WhatIf = [bool]$Request.check_mode
         }
-        if ($parameters.Count) {
-            [void]$ps.AddParameters($parameters)
-        }
+        # The script block is compiled once per runspace (by the hash of its text) and run in a scope of its own, so
+        # nothing it defines outlives the call; win_powershell's AddScript(text).AddParameters(...) binds the same way.
+        [void]$ps.AddScript($InvokeCachedScript, $true).AddArgument($Request.hash).AddArgument($fact.text).AddArgument($parameters)
         $failed = $false
+        $startMs = $clock.Elapsed.TotalMilliseconds
         $psOutput = [System.Collections.Generic.List[object]]::new()
         try {
             $ps.Invoke(@(), $psOutput)
@@ -256,6 +347,7 @@ function Invoke-LabScript([hashtable]$Request) {
             $failed = $true
             $ps.Streams.Error.Add($_.Exception.ErrorRecord)
         }
+        $scriptMs = $clock.Elapsed.TotalMilliseconds - $startMs
         $ansible = [pscustomobject]@{ Result = $null; Changed = $false; Failed = $false; Diff = $null }
         if (-not $plain) {
             # win_powershell reads $Ansible with a new pipeline (GetVariable would truncate deep values)
@@ -287,6 +379,7 @@ function Invoke-LabScript([hashtable]$Request) {
                     }
                 })
             suspended = [bool]$channel.Suspended
+            timings = @{ open_ms = $openMs; script_ms = $scriptMs; total_ms = $clock.Elapsed.TotalMilliseconds }
         }
         if ($ansible.Diff -is [System.Collections.IDictionary]) {
             $diff = @{}
@@ -299,7 +392,7 @@ function Invoke-LabScript([hashtable]$Request) {
     }
     finally {
         $channel.Suspended = $false
-        $runspace.Dispose()
+        Reset-WorkRunspace -Work $work
     }
 }
 

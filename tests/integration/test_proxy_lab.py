@@ -82,7 +82,8 @@ def test_absent_and_settings_file(tmp_path):
         assert first["changed"] and not first.get("failed"), first.get("msg")
         host = estate.read_host("ps02")
         assert host.read_text(path).splitlines()[2] == 'ProxyIP = "http://10.0.0.5"'
-        assert host.stat(path)["acl"] == {"sids": ["S-1-5-18", "S-1-5-32-544"], "protected": True}
+        acl = host.stat(path)["acl"]  # what Set-Acl gave it: SYSTEM and Administrators only, inheritance removed
+        assert acl["sids"] == ["S-1-5-18", "S-1-5-32-544"] and acl["protected"] is True
         clear(estate)
         again, _ = run_task(estate, "ps02", "proxy", anonymous, tmp_path / "o")
         assert again["changed"] is False and identities(estate, "ps02") == ["probe v1"]
