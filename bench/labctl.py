@@ -66,16 +66,41 @@ class Lab:
         journal.clear(self._estate())
 
     def server_cpu_s(self) -> float | None:
-        """CPU seconds (user+sys, all threads) the lab's WinRM server has used so far: it shares the cores."""
+        """CPU seconds (user+sys, all threads) the lab has used so far -- its WinRM server and the pwsh workers that
+        run the collection's scripts (ARCHITECTURE.md decision 8) -- or None when the server is not running."""
+        usage = self.cpu_s()
+        return None if usage is None else round(usage["server"] + usage["pwsh"], 3)
+
+    def cpu_s(self) -> dict[str, float] | None:
+        """``{"server": s, "pwsh": s}``: the WinRM server and its pwsh worker children (they share the cores)."""
         if not self.pid:
             return None
-        try:
-            fields = pathlib.Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+        server = _process_cpu_s(self.pid)
+        if server is None:
             return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        pwsh = 0.0
+        for entry in pathlib.Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            fields = _stat_fields(int(entry.name))
+            if fields is not None and int(fields[1]) == self.pid:  # fields[1] is the parent pid
+                pwsh += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return {"server": server, "pwsh": round(pwsh, 3)}
 
     def _estate(self) -> Estate:
         if self.estate is None:
             raise RuntimeError("the lab is not up")
         return self.estate
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat after the command name: state, ppid, ... (utime and stime at 11 and 12)."""
+    try:
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _process_cpu_s(pid: int) -> float | None:
+    fields = _stat_fields(pid)
+    return None if fields is None else (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -115,11 +115,11 @@ def run_scenario(lab, scenario, impl, n, args, work: pathlib.Path, installer: pa
         log = work / f"n{n}-{scenario.name}-{impl}-{run.replace(' ', '_')}.log"
         cmd = [ansible_playbook(), "-i", str(lab.inventory), "-f", str(args.forks), "-e", f"@{vars_file}",
                str(ROOT / scenario.playbook(impl))]  # fmt: skip
-        server_cpu0 = lab.server_cpu_s()
+        server_cpu0 = lab.cpu_s()
         load0 = os.getloadavg()[0]
         print(f"  N={n:<4} {scenario.name:<8} {impl:<8} {run:<10} ...", end="", flush=True)
         figures = measured_run(cmd, log, env, RUN_TIMEOUT_S)
-        server_cpu1 = lab.server_cpu_s()
+        server_cpu1 = lab.cpu_s()
         journals = lab.journals()
         per_host = metrics.calls_per_host(journals, ps_hosts)
         stats = metrics.call_stats(per_host)
@@ -136,9 +136,7 @@ def run_scenario(lab, scenario, impl, n, args, work: pathlib.Path, installer: pa
             "calls_per_host": per_host,
             "cs_calls": sum(metrics.calls_per_host(journals, cs_hosts).values()),
             "mix": metrics.call_mix(journals, ps_hosts),
-            "lab_server_cpu_s": (
-                round(server_cpu1 - server_cpu0, 3) if server_cpu0 is not None and server_cpu1 is not None else None
-            ),
+            **lab_cpu(server_cpu0, server_cpu1, sum(len(calls) for calls in journals.values())),
             # the machine may be shared: a load above the core count means the timings include waiting for CPU
             "loadavg_1m": [round(load0, 2), round(os.getloadavg()[0], 2)],
             "failed_hosts": failed_hosts,
@@ -147,13 +145,29 @@ def run_scenario(lab, scenario, impl, n, args, work: pathlib.Path, installer: pa
         if not ok:
             row["log_tail"] = text[-3000:]
             broken = True
+        per_call = row.get("lab_cpu_per_call_ms")
         print(
             f" {row['status']:<6} calls/host {stats.mean:>6.2f} (max {stats.max:>3})  wall {figures['wall_s']:>7.1f} s"
-            f"  cpu {figures['cpu_s']:>7.1f} s  rss {figures['maxrss_mb']:>6.1f} MB",
+            f"  cpu {figures['cpu_s']:>7.1f} s  rss {figures['maxrss_mb']:>6.1f} MB"
+            f"  lab cpu {'n/a' if per_call is None else f'{per_call:.0f} ms'}/call",
             flush=True,
         )
         rows.append(row)
     return rows
+
+
+def lab_cpu(before: dict[str, float] | None, after: dict[str, float] | None, calls: int) -> dict[str, Any]:
+    """The lab's own CPU in a run (the emulator, not the collection): its WinRM server plus the pwsh workers that run
+    the collection's scripts, in total and per remote call, so a ratio against the baseline is read knowing it."""
+    if before is None or after is None:
+        return {"lab_server_cpu_s": None, "lab_pwsh_cpu_s": None, "lab_cpu_per_call_ms": None}
+    server = after["server"] - before["server"]
+    pwsh = after["pwsh"] - before["pwsh"]
+    return {
+        "lab_server_cpu_s": round(server + pwsh, 3),
+        "lab_pwsh_cpu_s": round(pwsh, 3),
+        "lab_cpu_per_call_ms": round((server + pwsh) * 1000 / calls, 1) if calls else None,
+    }
 
 
 # ---- the planner -------------------------------------------------------------------------------------------
@@ -288,7 +302,7 @@ def print_report(result: dict[str, Any]) -> None:
     rows = result["runs"]
     print("\n=== runs (calls = remote calls per process server, from the lab journal) ===")
     print(f"{'N':>4} {'scenario':<8} {'run':<10} {'impl':<8} {'status':<8} {'calls mean':>10} {'max':>4} "
-          f"{'wall s':>8} {'cpu s':>8} {'rss MB':>7} {'lab cpu s':>9}")  # fmt: skip
+          f"{'wall s':>8} {'cpu s':>8} {'rss MB':>7} {'lab cpu s':>9} {'lab ms/call':>11}")  # fmt: skip
     for r in rows:
         if r["status"] != "ok":
             print(f"{r['hosts']:>4} {r['scenario']:<8} {r['run']:<10} {r['impl']:<8} "
@@ -296,7 +310,7 @@ def print_report(result: dict[str, Any]) -> None:
             continue
         print(f"{r['hosts']:>4} {r['scenario']:<8} {r['run']:<10} {r['impl']:<8} {'ok':<8} {r['calls']['mean']:>10.2f} "
               f"{r['calls']['max']:>4} {r['wall_s']:>8.1f} {r['cpu_s']:>8.1f} {r['maxrss_mb']:>7.1f} "
-              f"{(r['lab_server_cpu_s'] or 0):>9.1f}")  # fmt: skip
+              f"{(r['lab_server_cpu_s'] or 0):>9.1f} {(r.get('lab_cpu_per_call_ms') or 0):>11.0f}")  # fmt: skip
     if result["comparisons"]:
         print("\n=== baseline / ours (> 1: this collection is better) ===")
         print(f"{'N':>4} {'scenario':<8} {'run':<10} {'calls':>7} {'wall':>7} {'cpu':>7} {'rss':>7}")

@@ -242,3 +242,35 @@ def test_combine_merges_separate_runs_and_recomputes_the_ratios(tmp_path):
     assert written.name == "2026-11-26-n200-lat50.json" and written.with_suffix(".svg").is_file()
     assert [c["wall_ratio"] for c in result["comparisons"]] == [5.0]
     assert "--impl ours" in result["command"] and "--impl baseline" in result["command"]
+
+
+def test_lab_cpu_counts_the_server_and_its_pwsh_workers_per_remote_call():
+    before, after = {"server": 10.0, "pwsh": 20.0}, {"server": 11.0, "pwsh": 23.0}
+    assert run.lab_cpu(before, after, 8) == {
+        "lab_server_cpu_s": 4.0,
+        "lab_pwsh_cpu_s": 3.0,
+        "lab_cpu_per_call_ms": 500.0,
+    }
+    assert run.lab_cpu(None, after, 8)["lab_cpu_per_call_ms"] is None
+    assert run.lab_cpu(before, after, 0)["lab_cpu_per_call_ms"] is None
+
+
+def test_the_lab_cpu_includes_the_pwsh_workers_the_server_started():
+    import os
+    import subprocess
+    import sys
+
+    from bench import labctl
+
+    child = subprocess.Popen([sys.executable, "-c", "import time\nwhile True: pass"])
+    try:
+        import time
+
+        time.sleep(0.5)
+        lab = labctl.Lab.__new__(labctl.Lab)
+        lab.pid = os.getpid()
+        usage = lab.cpu_s()
+        assert usage is not None and usage["pwsh"] >= 0.2  # the busy child's CPU is counted
+    finally:
+        child.kill()
+        child.wait()
