@@ -12,9 +12,9 @@
 # in the first lane. Each step prints a banner and its duration; a summary follows at the end.
 #   ruff check / ruff format --check, antsibull-changelog lint, antsibull-docs lint-collection-docs, the
 #   PowerShell check (pwsh's own parser: Windows PowerShell 5.1 / .NET 4.5 compatibility, check mode, pslint
-#   rules; fails without pwsh), Pester, ansible-lint (production profile, offline), pytest, molecule test of the
-#   default scenario (against the lab; first lane only), Galaxy build + install + import check, ansible-test
-#   sanity on the built artifact with empty ignore files.
+#   rules; fails without pwsh), Pester, ansible-lint (production profile, offline), the pwsh the lab runs the
+#   collection's scripts with, pytest, molecule test of the default scenario (against the lab; first lane only),
+#   Galaxy build + install + import check, ansible-test sanity on the built artifact with empty ignore files.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -268,6 +268,9 @@ for lane in "${LANES[@]}"; do
         step "[$lane] ansible-lint (production, offline)" ansible-lint --nocolor
         step "[$lane] execution environment (ansible-builder create)" bash scripts/ee_context.sh "$WORK/ee-context"
     fi
+    # the lab runs the collection's PowerShell under pwsh (ARCHITECTURE.md decision 8): say which one, or fail here
+    # saying what to install (ASR_PWSH, then PATH, then ../shared/toolchain/pwsh)
+    step "[$lane] pwsh for the lab (python -m lab.pwsh)" python -m lab.pwsh
     if ((FIRST)); then
         step "[$lane] pytest" run_pytest
     else

@@ -271,8 +271,12 @@ $script:RegistryKeyMethods = [ordered]@{
         if ($null -eq $value) { throw [System.IO.IOException]::new('The system cannot find the file specified.') }
         return [Microsoft.Win32.RegistryValueKind][string]$value.type
     }
-    Close = { }
-    Dispose = { }
+    Close = {
+        return
+    }
+    Dispose = {
+        return
+    }
 }
 
 function Add-ScriptMethod {
@@ -741,7 +745,10 @@ function New-LabAcl {
             foreach ($inherited in @($this.Rules | Where-Object { $_.IsInherited })) { [void]$this.Rules.Remove($inherited) }
         }
     }
-    $acl | Add-Member -MemberType ScriptMethod -Name AddAccessRule -Value { param ($Rule) $this.Rules.Add($Rule) }
+    $acl | Add-Member -MemberType ScriptMethod -Name AddAccessRule -Value {
+        param ($Rule)
+        $this.Rules.Add($Rule)
+    }
     $acl | Add-Member -MemberType ScriptMethod -Name GetAccessRules -Value {
         param ([bool]$IncludeExplicit, [bool]$IncludeInherited, $TargetType)
         return , @($this.Rules | Where-Object { ($IncludeExplicit -and -not $_.IsInherited) -or ($IncludeInherited -and $_.IsInherited) })
@@ -1092,6 +1099,75 @@ function Start-Process {
     }
 }
 
+$script:ProcessMethods = [ordered]@{
+    _Run = {
+        if ($null -eq $this._result) {
+            $arguments = @{ file = $this._file; arguments = $this._arguments; cwd = $this._cwd; stdin = $this._input.ToString() }
+            $this._result = Invoke-LabHost -Method 'program.run' -Arguments $arguments
+        }
+        return $this._result
+    }
+    WaitForExit = {
+        # void WaitForExit() and bool WaitForExit(int milliseconds), as .NET has them
+        $result = $this._Run()
+        if ($args.Count -eq 0) {
+            return
+        }
+        # an emulated program longer than the wait: still running (its effects are already there: a lab limit)
+        return -not ([int]$args[0] -ge 0 -and [double]$result.duration_s * 1000 -gt [int]$args[0])
+    }
+    Kill = {
+        $this._killed = $true
+    }
+    Close = {
+        return
+    }
+    Dispose = {
+        return
+    }
+}
+$script:ProcessProperties = [ordered]@{
+    ExitCode = {
+        if ($this._killed) { return -1 }
+        return [int]$this._Run().rc
+    }
+    Id = {
+        return [int]$this._Run().pid
+    }
+    HasExited = {
+        return $null -ne $this._result
+    }
+}
+$script:OutputStreamMethods = [ordered]@{
+    ReadToEndAsync = {
+        $task = [pscustomobject]@{ Stream = $this }
+        $task.PSObject.Properties.Add([System.Management.Automation.PSScriptProperty]::new('Result', { [string]$this.Stream.Owner._Run()[$this.Stream.Field] }))
+        return $task
+    }
+    ReadToEnd = {
+        return [string]$this.Owner._Run()[$this.Field]
+    }
+}
+$script:InputStreamMethods = [ordered]@{
+    Write = {
+        param ($Text)
+        [void]$this.Owner._input.Append([string]$Text)
+    }
+    WriteLine = {
+        param ($Text)
+        [void]$this.Owner._input.Append([string]$Text + "`r`n")
+    }
+    Flush = {
+        return
+    }
+    Close = {
+        $null = $this.Owner._Run()
+    }
+    Dispose = {
+        $null = $this.Owner._Run()
+    }
+}
+
 function Invoke-LabStartNativeProcess {
     # seam Start-NativeProcess (native_command fragment): the program a ProcessStartInfo describes, run by the lab's
     # program emulations (lab/programs.py, lab/asr/*) when its standard input is closed or its result is first read.
@@ -1106,51 +1182,22 @@ function Invoke-LabStartNativeProcess {
         _input = [System.Text.StringBuilder]::new()
         _result = $null
         _killed = $false
+        StandardOutput = $null
+        StandardError = $null
+        StandardInput = $null
     }
-    $process | Add-Member -MemberType ScriptMethod -Name _Run -Value {
-        if ($null -eq $this._result) {
-            $this._result = Invoke-LabHost -Method 'program.run' -Arguments @{ file = $this._file; arguments = $this._arguments; cwd = $this._cwd; stdin = $this._input.ToString() }
-        }
-        return $this._result
+    Add-ScriptMethod $process $script:ProcessMethods
+    foreach ($name in $script:ProcessProperties.Keys) {
+        $process.PSObject.Properties.Add([System.Management.Automation.PSScriptProperty]::new($name, $script:ProcessProperties[$name]))
     }
-    $reader = {
-        param ($Owner, [string]$Field)
-        $stream = [pscustomobject]@{ Owner = $Owner; Field = $Field }
-        $stream | Add-Member -MemberType ScriptMethod -Name ReadToEndAsync -Value {
-            $task = [pscustomobject]@{ Stream = $this }
-            $task | Add-Member -MemberType ScriptProperty -Name Result -Value { [string]$this.Stream.Owner._Run()[$this.Stream.Field] }
-            return $task
-        }
-        $stream | Add-Member -MemberType ScriptMethod -Name ReadToEnd -Value { [string]$this.Owner._Run()[$this.Field] }
-        return $stream
+    foreach ($field in 'stdout', 'stderr') {
+        $stream = [pscustomobject]@{ Owner = $process; Field = $field }
+        Add-ScriptMethod $stream $script:OutputStreamMethods
+        if ($field -eq 'stdout') { $process.StandardOutput = $stream } else { $process.StandardError = $stream }
     }
-    $process | Add-Member -NotePropertyName StandardOutput -NotePropertyValue (& $reader $process 'stdout')
-    $process | Add-Member -NotePropertyName StandardError -NotePropertyValue (& $reader $process 'stderr')
     $stdin = [pscustomobject]@{ Owner = $process }
-    $stdin | Add-Member -MemberType ScriptMethod -Name Write -Value { param ($Text) [void]$this.Owner._input.Append([string]$Text) }
-    $stdin | Add-Member -MemberType ScriptMethod -Name WriteLine -Value { param ($Text) [void]$this.Owner._input.Append([string]$Text + "`r`n") }
-    $stdin | Add-Member -MemberType ScriptMethod -Name Flush -Value { }
-    $stdin | Add-Member -MemberType ScriptMethod -Name Close -Value { $null = $this.Owner._Run() }
-    $stdin | Add-Member -MemberType ScriptMethod -Name Dispose -Value { $null = $this.Owner._Run() }
-    $process | Add-Member -NotePropertyName StandardInput -NotePropertyValue $stdin
-    $process | Add-Member -MemberType ScriptProperty -Name ExitCode -Value {
-        if ($this._killed) { return -1 }
-        [int]$this._Run().rc
-    }
-    $process | Add-Member -MemberType ScriptProperty -Name Id -Value { [int]$this._Run().pid }
-    $process | Add-Member -MemberType ScriptProperty -Name HasExited -Value { $null -ne $this._result }
-    $process | Add-Member -MemberType ScriptMethod -Name WaitForExit -Value {
-        # void WaitForExit() and bool WaitForExit(int milliseconds), as .NET has them
-        $result = $this._Run()
-        if ($args.Count -eq 0) {
-            return
-        }
-        # an emulated program longer than the wait: still running (its effects are already there: a lab limit)
-        return -not ([int]$args[0] -ge 0 -and [double]$result.duration_s * 1000 -gt [int]$args[0])
-    }
-    $process | Add-Member -MemberType ScriptMethod -Name Kill -Value { param ($EntireProcessTree) $this._killed = $true }
-    $process | Add-Member -MemberType ScriptMethod -Name Close -Value { }
-    $process | Add-Member -MemberType ScriptMethod -Name Dispose -Value { }
+    Add-ScriptMethod $stdin $script:InputStreamMethods
+    $process.StandardInput = $stdin
     return $process
 }
 
