@@ -290,11 +290,20 @@ class Session:
     ) -> dict[str, Any]:
         return detached.start(self, file, arguments, cwd or None, stdout or None, stderr or None, wait)
 
-    def program_run(self, file: str, arguments: str, cwd: str = "", stdin: str = "") -> dict[str, Any]:
-        """Process.Start of a ProcessStartInfo (UseShellExecute false): CreateProcess gets ``"<file>" <arguments>``."""
+    def program_run(
+        self, file: str, arguments: str, cwd: str = "", stdin: str = "", env: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Process.Start of a ProcessStartInfo (UseShellExecute false): CreateProcess gets ``"<file>" <arguments>``;
+        ``env`` is what the script added to the child's environment (never logged, as Windows does not log it)."""
         command_line = native_command_line(file, arguments)
         result = programs.run(
-            self.host, command_line, user=self.user, become=self.become, cwd=cwd or None, stdin=stdin or None
+            self.host,
+            command_line,
+            user=self.user,
+            become=self.become,
+            cwd=cwd or None,
+            stdin=stdin or None,
+            env={str(k): str(v) for k, v in (env or {}).items()},
         )
         return {
             "rc": int(result.rc),

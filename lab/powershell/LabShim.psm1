@@ -1102,7 +1102,7 @@ function Start-Process {
 $script:ProcessMethods = [ordered]@{
     _Run = {
         if ($null -eq $this._result) {
-            $arguments = @{ file = $this._file; arguments = $this._arguments; cwd = $this._cwd; stdin = $this._input.ToString() }
+            $arguments = @{ file = $this._file; arguments = $this._arguments; cwd = $this._cwd; stdin = $this._input.ToString(); env = $this._env }
             $this._result = Invoke-LabHost -Method 'program.run' -Arguments $arguments
         }
         return $this._result
@@ -1168,14 +1168,30 @@ $script:InputStreamMethods = [ordered]@{
     }
 }
 
+function Invoke-LabStopProcessTree {
+    # seam Stop-ProcessTree (native_command fragment): a program the lab emulates has already done what it does when
+    # its result is read, so there is nothing left to stop (its ExitCode then reads -1: Kill was called).
+    param ([int]$ProcessId)
+    return
+}
+
 function Invoke-LabStartNativeProcess {
     # seam Start-NativeProcess (native_command fragment): the program a ProcessStartInfo describes, run by the lab's
     # program emulations (lab/programs.py, lab/asr/*) when its standard input is closed or its result is first read.
     # The command line is what .NET Framework's Process.Start gives CreateProcess: "<FileName>" <Arguments>. The
     # exit code travels whole (a Linux process status would keep 8 bits: 3010 would read 194).
     param ([System.Diagnostics.ProcessStartInfo]$StartInfo)
+    # what the script added to the child's environment (ProcessStartInfo copies this process's environment first)
+    $added = @{}
+    $own = [Environment]::GetEnvironmentVariables()
+    foreach ($entry in $StartInfo.Environment.GetEnumerator()) {
+        if ([string]$own[$entry.Key] -cne [string]$entry.Value) {
+            $added[$entry.Key] = [string]$entry.Value
+        }
+    }
     $process = [pscustomobject]@{
         PSTypeName = 'AsrLab.Process'
+        _env = $added
         _file = $StartInfo.FileName
         _arguments = $StartInfo.Arguments
         _cwd = $StartInfo.WorkingDirectory
@@ -1306,6 +1322,7 @@ $seams = @{
     'New-FileSystemSecurity' = 'Invoke-LabNewFileSystemSecurity'
     'New-SidAccessRule' = 'Invoke-LabNewSidAccessRule'
     'Start-NativeProcess' = 'Invoke-LabStartNativeProcess'
+    'Stop-ProcessTree' = 'Invoke-LabStopProcessTree'
     'Get-CallerToken' = 'Invoke-LabGetCallerToken'
     'New-TcpClient' = 'Invoke-LabNewTcpClient'
     'New-NamedMutex' = 'Invoke-LabNewNamedMutex'

@@ -121,8 +121,8 @@ def test_fresh_host_and_optional_checks():
 
 
 def test_the_passphrase_file_check_counts_lines_and_never_returns_the_text():
-    # the twin of probe.ps1 Get-PassphraseFileFact (its real text runs under pwsh in
-    # tests/unit/plugins/action/test_probe_passphrase_file.py): the same fields from the emulated host
+    # probe.ps1 Get-PassphraseFileFact against the emulated host (against real files:
+    # tests/unit/plugins/action/test_probe_passphrase_file.py)
     host = new_host("ps02", "10.0.0.22")
     desktop = r"C:\Users\Administrator\Desktop\Passphrase.txt"
     host.mkdir(r"C:\Users\Administrator\Desktop")

@@ -7,8 +7,8 @@
 # WMF 5.1, 2016, 2019). It changes nothing; SupportsShouldProcess lets win_powershell run it in check mode.
 # User values arrive only as parameters (decision 5); it takes no secret and never reads a password.
 # It sets $Ansible.Result to ONE JSON text (no serialisation depth limit); the controller interprets it.
-# Section numbers [x.y] refer to reference/asr-process-server.md. The lab mirrors each section in
-# lab/collection_scripts/probe.py under the same headings.
+# Section numbers [x.y] refer to reference/asr-process-server.md. The lab runs this text under pwsh
+# (lab/scripts.py, ARCHITECTURE.md decision 8).
 [CmdletBinding(SupportsShouldProcess)]
 param (
     # Add/Remove Programs DisplayNames to report (matched by "contains", case-insensitive) [6.1].

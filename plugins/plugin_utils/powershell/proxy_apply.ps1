@@ -14,7 +14,7 @@
 # sensitive_parameters) and is passed to Set-OBMachineSetting as one; it is never on a command line or written.
 # A failed step stops the script and is reported (ok = false) with its exit code and output, and so does a terminating
 # error (with the steps done before it); the next run probes again, so it repairs whatever is left.
-# Lab mirror: lab/collection_scripts/proxy_apply.py.
+# The lab runs this text under pwsh (lab/scripts.py).
 [CmdletBinding()]
 param (
     [bool]$SetMarsProxy = $false,

@@ -10,7 +10,7 @@
 # in one remote call. The controller decided to do it from the probe (plugins/plugin_utils/registration_plan.py).
 # A failed step stops the script and is reported (ok = false) with its exit code and output, and so is a terminating
 # error (with the steps done before it). Takes no secret.
-# Lab mirror: lab/collection_scripts/register_apply.py.
+# The lab runs this text under pwsh (lab/scripts.py).
 [CmdletBinding()]
 param ()
 

@@ -23,7 +23,7 @@
 # the host, so check mode changes nothing. It is never returned. What is missing (no client, no credentials) is
 # reported, not thrown, so the controller can say what to do. Never starts Unregister-ASRComponent.pl or anything
 # else that can change the configuration server (ARCHITECTURE.md decision 9). See docs/runbooks/registrations.md.
-# Lab mirror: lab/collection_scripts/registration_read.py.
+# The lab runs this text under pwsh (lab/scripts.py).
 [CmdletBinding(SupportsShouldProcess)]
 param (
     [string]$DatabaseUser = '',

@@ -8,7 +8,7 @@
 # entries [6.1] so the controller can tell whether the product is really gone, and returns the tail of the step's
 # log (C:\ProgramData\ASRSetupLogs [1.5]). One remote call per product: a failed or interrupted step leaves the
 # products after it untouched, and the next run plans again from what is still installed. Takes no secret.
-# Lab mirror: lab/collection_scripts/uninstall_step.py.
+# The lab runs this text under pwsh (lab/scripts.py).
 [CmdletBinding()]
 param (
     [Parameter(Mandatory = $true)][string[]]$Argv,

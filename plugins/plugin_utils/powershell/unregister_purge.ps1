@@ -14,7 +14,7 @@
 # listing that only shows rows of this IP address, and unread by a script that purges at once. The controller
 # reads the database again afterwards to verify, and runs this once per registered row (duplicates [5]).
 # Takes no secret.
-# Lab mirror: lab/collection_scripts/unregister_purge.py.
+# The lab runs this text under pwsh (lab/scripts.py).
 [CmdletBinding()]
 param (
     [Parameter(Mandatory = $true)][string]$IpAddress

@@ -2,8 +2,8 @@
 
 The function is taken from the script as load_script sends it (fragments spliced), with the helpers it calls, and
 run against real files: it reports existence, readability and line counts, whether the path lies under the user
-profiles folder, and never the passphrase itself. The lab's twin (lab/collection_scripts/probe.py) answers the same
-fields from the emulated host (tests/lab/test_probe_script.py).
+profiles folder, and never the passphrase itself. The lab runs the whole script against the emulated host
+(tests/lab/test_probe_script.py).
 """
 
 from __future__ import annotations

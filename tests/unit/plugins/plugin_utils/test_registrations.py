@@ -127,7 +127,7 @@ def test_a_read_that_cannot_be_used_says_what_to_do(change, needle):
     assert "Unregister-ASRComponent" not in problem  # never a fallback to the purge script
 
 
-# ---- the script and its lab twin agree with the parser ----------------------------------------------------
+# ---- the script agrees with the parser ------------------------------------------------------------------------
 def script_query() -> str:
     text = (SCRIPTS / "registration_read.ps1").read_text(encoding="utf-8")
     block = text[text.index("$Query = (") : text.index("$Statements")]
@@ -148,12 +148,6 @@ def test_the_read_only_script_runs_only_a_select_in_a_read_only_transaction_and_
     assert "perl" not in code.lower() and "unregister" not in code.lower()
     assert code.count("Invoke-NativeCommand -FilePath") == 1 and "MYSQL_PWD" in code
     assert "SupportsShouldProcess" in code and "Set-Content" not in code and "WriteAllText" not in code
-
-
-def test_the_lab_twin_sends_the_same_statements():
-    from lab.collection_scripts import registration_read  # the lab never imports the collection; tests may compare
-
-    assert script_query() == registration_read.QUERY
 
 
 # ---- the purge decision ------------------------------------------------------------------------------------
