@@ -177,8 +177,12 @@ def start(
     stderr: str | None,
     wait: bool,
 ) -> dict[str, Any]:
-    """Start-Process (5.1: CreateProcess of ``"<resolved file>" <arguments>``). A detached runner's wait for a Unified
-    Setup run still running stops the runner there (``suspend``); see the module docstring."""
+    """Start-Process (5.1: CreateProcess of ``"<resolved file>" <arguments>``).
+
+    Inside a detached process (the runner), Unified Setup starts detached (lab.asr.installer) and becomes a process of
+    the table; waiting for it while it runs stops the runner there (``suspend``, see the module docstring). When the
+    runner runs again, the same start finds the same setup process instead of starting another. Any other program,
+    and any program a win_powershell call starts, runs to completion at once."""
     from lab.asr import installer
     from lab.shim import ShimError, native_command_line
 
@@ -188,28 +192,68 @@ def start(
     if exe is None:
         raise ShimError("FileNotFound", "The system cannot find the file specified")
     command_line = native_command_line(exe, arguments)
-    is_setup = installer._setup_version(host, exe) is not None
-    if not wait:
-        created = create(session, command_line, workdir)
-        return {"pid": created["ProcessId"], "name": _leaf(exe)[:-4], "exited": False}
-    if session.process_pid is not None and is_setup:
-        if session.replay is not None:
-            run, session.replay = session.replay, None
-            if run.get("command_line") != command_line:
+    name = _leaf(exe)[:-4] if exe.lower().endswith(".exe") else _leaf(exe)
+    if session.process_pid is not None and installer._setup_version(host, exe) is not None:
+        record = session.replay
+        if record is not None:
+            session.replay = None
+            if record.get("command_line") != command_line:
                 raise ShimError("NotSupported", "lab: a runner run again started another program than the first time")
         else:
             run = installer.start_setup(host, command_line, session.user, session.become, cwd=workdir)
-            if run["state"] == "running":
-                for path in (stdout, stderr):
-                    if path:
-                        host.write_file(path, b"")  # created when the process starts
-                session.waiting_on = run["run_id"]
-                return {"suspend": True}
-        _redirect(host, stdout, run.get("stdout") or "", stderr, run.get("stderr") or "")
-        return {"pid": next_pid(host), "name": _leaf(exe)[:-4], "exited": True, "exit_code": int(run["rc"])}
+            record = {
+                "pid": new_pid(host),
+                "path": exe,
+                "command_line": command_line,
+                "cwd": workdir,
+                "user": session.user,
+                "become": session.become,
+                "started": host.now(),
+                "state": "running",
+                "kind": "program",
+                "run_id": run["run_id"],
+                "redirect": {"stdout": stdout, "stderr": stderr},
+            }
+            _add(host, record)
+            for path in (stdout, stderr):
+                if path:
+                    host.write_file(path, b"")  # created when the process starts
+        started = {"pid": int(record["pid"]), "name": name, "exited": False, "exit_code": None}
+        return (
+            wait_for(session, int(record["pid"]), -1) | {"pid": int(record["pid"]), "name": name} if wait else started
+        )
     result = programs.run(host, command_line, user=session.user, become=session.become, cwd=workdir)
     _redirect(host, stdout, result.stdout, stderr, result.stderr)
-    return {"pid": next_pid(host), "name": _leaf(exe)[:-4], "exited": True, "exit_code": int(result.rc)}
+    return {"pid": next_pid(host), "name": name, "exited": True, "exit_code": int(result.rc)}
+
+
+def wait_for(session: Session, pid: int, timeout_ms: int) -> dict[str, Any]:
+    """Process.WaitForExit of a process the table keeps: ``{exited, exit_code}``; a detached process that waits without
+    a time limit for a setup still running is stopped there (``suspend``)."""
+    from lab.asr import installer
+    from lab.shim import ShimError
+
+    host = session.host
+    record = table(host).get(str(pid))
+    if record is None:
+        raise ShimError("InvalidOperation", "No process is associated with this object.")
+    if record.get("run_id") and record["state"] == "running":
+        run = installer.poll_setup(host, record["run_id"])
+        if run["state"] == "running":
+            if timeout_ms is not None and int(timeout_ms) >= 0:
+                return {"exited": False, "exit_code": None}
+            if session.process_pid is None:
+                raise ShimError(
+                    "NotSupported", "lab: a win_powershell call waiting for a setup still running is not emulated"
+                )
+            session.waiting_on = str(pid)
+            return {"suspend": True}
+        redirect = record.get("redirect") or {}
+        _redirect(
+            host, redirect.get("stdout"), run.get("stdout") or "", redirect.get("stderr"), run.get("stderr") or ""
+        )
+        record.update(state="exited", exit_code=int(run["rc"]), finished=host.now())
+    return {"exited": record["state"] == "exited", "exit_code": record.get("exit_code")}
 
 
 def _redirect(host: Host, stdout: str | None, out: str, stderr: str | None, err: str) -> None:
@@ -230,15 +274,23 @@ def run_created(host: Host, session: Session) -> None:
 
 
 def resume_finished(host: Host) -> None:
-    """Run again each detached PowerShell process that waits for a program run that has now ended."""
+    """Run again each detached PowerShell process that waits for a program that has now ended."""
     from lab.asr import installer
 
     for record in list(table(host).values()):
         if record.get("kind") != "powershell" or record["state"] != "running" or not record.get("waiting_on"):
             continue
-        run = installer.poll_setup(host, record["waiting_on"])
-        if run["state"] != "running":
-            _run_powershell(host, record, replay=run)
+        waited = table(host).get(str(record["waiting_on"]))
+        if waited is None:  # that process is gone (a reboot): the runner is too
+            continue
+        if waited.get("run_id") and installer.poll_setup(host, waited["run_id"])["state"] == "running":
+            continue
+        _run_powershell(host, record, replay=waited)
+
+
+def _collection_text(text: str) -> bool:
+    """A text a collection script wrote: its first comment line (after an ``& {`` wrapper) is the collection's."""
+    return any(line.strip().startswith(COLLECTION_TEXT) for line in text.lstrip("\ufeff").splitlines()[:3])
 
 
 def _run_powershell(host: Host, record: dict[str, Any], replay: dict[str, Any] | None) -> None:
@@ -251,7 +303,7 @@ def _run_powershell(host: Host, record: dict[str, Any], replay: dict[str, Any] |
         text = host.read_text(spec["file"]).lstrip("\ufeff") if host.is_file(spec["file"]) else None
         if text is None:
             spec = {"error": f"The argument '{spec['file']}' to the -File parameter does not exist."}
-    if text is not None and not text.lstrip().startswith(COLLECTION_TEXT):
+    if text is not None and not _collection_text(text):
         spec = {
             "error": "lab: a detached powershell.exe runs only text a collection script wrote (# asr.process_server)"
         }

@@ -70,9 +70,9 @@ class Session:
     user: str
     become: bool
     process_pid: int | None = None  # set when the script is a detached process's (lab.detached)
-    replay: dict[str, Any] | None = None  # the program result a detached process waits for, when it runs again
+    replay: dict[str, Any] | None = None  # the process a detached process waited for, when it runs again
     created: list[int] = field(default_factory=list)  # detached processes this call created
-    waiting_on: str | None = None  # the program run a detached process stopped at (lab.detached)
+    waiting_on: str | None = None  # the process id a detached process stopped waiting for (lab.detached)
     calls: int = 0
 
     # ---- the facts the shim reads once per call -----------------------------------------------------------
@@ -290,6 +290,9 @@ class Session:
     ) -> dict[str, Any]:
         return detached.start(self, file, arguments, cwd or None, stdout or None, stderr or None, wait)
 
+    def process_wait(self, pid: int, timeout_ms: int = -1) -> dict[str, Any]:
+        return detached.wait_for(self, int(pid), int(timeout_ms))
+
     def program_run(
         self, file: str, arguments: str, cwd: str = "", stdin: str = "", env: dict[str, str] | None = None
     ) -> dict[str, Any]:
@@ -346,6 +349,7 @@ _METHODS: dict[str, Any] = {
     "proc.get": Session.proc_get,
     "process.create": Session.process_create,
     "process.start": Session.process_start,
+    "process.wait": Session.process_wait,
     "program.run": Session.program_run,
     "cmdlet.run": Session.cmdlet_run,
 }

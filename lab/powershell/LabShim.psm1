@@ -1084,18 +1084,68 @@ function Start-Process {
         return
     }
     if ($started.suspend) {
-        # the program is still running: this process stays blocked in the wait until the lab runs it again
-        $global:AsrLabChannel.Suspended = $true
-        throw [System.OperationCanceledException]::new('lab: this process waits for a program that is still running')
+        Stop-WhileWaiting
     }
     if ($PassThru) {
-        [pscustomobject]@{
+        $process = [pscustomobject]@{
             PSTypeName = 'AsrLab.Process'
             Id = [int]$started.pid
             ProcessName = [string]$started.name
-            HasExited = [bool]$started.exited
-            ExitCode = if ($started.exited) { [int]$started.exit_code } else { $null }
+            Handle = [System.IntPtr]::Zero
+            _exited = [bool]$started.exited
+            _exit_code = $started.exit_code
         }
+        Add-ScriptMethod $process $script:StartedProcessMethods
+        foreach ($name in $script:StartedProcessProperties.Keys) {
+            $process.PSObject.Properties.Add([System.Management.Automation.PSScriptProperty]::new($name, $script:StartedProcessProperties[$name]))
+        }
+        $process
+    }
+}
+
+function Stop-WhileWaiting {
+    # The program this detached process waits for is still running: on Windows it stays blocked in the wait. The lab
+    # stops it here, with no effect after this point, and runs it again when that program has ended (lab/detached.py).
+    $global:AsrLabChannel.Suspended = $true
+    throw [System.OperationCanceledException]::new('lab: this process waits for a program that is still running')
+}
+
+$script:StartedProcessMethods = [ordered]@{
+    WaitForExit = {
+        # void WaitForExit() and bool WaitForExit(int milliseconds)
+        if ($this._exited) {
+            if ($args.Count -eq 0) { return }
+            return $true
+        }
+        $timeout = if ($args.Count -eq 0) { -1 } else { [int]$args[0] }
+        $answer = Invoke-LabHost -Method 'process.wait' -Arguments @{ pid = $this.Id; timeout_ms = $timeout }
+        if ($answer.suspend) {
+            Stop-WhileWaiting
+        }
+        if ($answer.exited) {
+            $this._exited = $true
+            $this._exit_code = $answer.exit_code
+        }
+        if ($args.Count -eq 0) { return }
+        return [bool]$answer.exited
+    }
+    Refresh = {
+        return
+    }
+    Dispose = {
+        return
+    }
+}
+$script:StartedProcessProperties = [ordered]@{
+    HasExited = {
+        if (-not $this._exited) { $null = $this.WaitForExit(0) }
+        return $this._exited
+    }
+    ExitCode = {
+        if (-not $this._exited -and -not $this.WaitForExit(0)) {
+            throw [System.InvalidOperationException]::new('Process must exit before requested information can be determined.')
+        }
+        return [int]$this._exit_code
     }
 }
 

@@ -26,7 +26,7 @@ ARGUMENTS = (
 )
 
 
-def start(host, run_dir=RUN_DIR):
+def start(host, run_dir=RUN_DIR, text=None):
     parameters = {
         "PackagePath": STAGED,
         "ExpectedSha256": SHA,
@@ -36,7 +36,7 @@ def start(host, run_dir=RUN_DIR):
         "InstallLocation": r"D:\ASR",
         "PassphraseFile": run_dir + r"\passphrase.txt",
     }
-    fields = run_script(host, "setup_start", parameters, {"Passphrase": PASSPHRASE})
+    fields = run_script(host, text or "setup_start", parameters, {"Passphrase": PASSPHRASE})
     assert not fields["failed"], error_text(fields)
     return json.loads(fields["result"])
 
@@ -69,11 +69,8 @@ def test_a_short_setup_ends_within_the_start_call_and_the_runner_cleans_up(tmp_p
 def short_setup(host):
     started = start(host)
     runner = detached.table(host)[str(started["pid"])]
-    assert (
-        runner["state"] == "exited"
-        and runner["exit_code"] == 0
-        and runner["command_line"].endswith(f'-File "{RUN_DIR}\\runner.ps1" -RunDir "{RUN_DIR}"')
-    )
+    assert runner["state"] == "exited" and runner["exit_code"] == 0
+    assert runner["command_line"].split()[1:4] == ["-NoProfile", "-NonInteractive", "-EncodedCommand"]
     assert not host.exists(PASSPHRASE_FILE)  # the runner's finally deleted the secret file
     status = json.loads(host.read_text(RUN_DIR + r"\status.json").lstrip("\ufeff"))
     assert status["rc"] == 0 and status["state"] == "exited" and status["error"] is None
@@ -104,18 +101,20 @@ def long_setup(host):
 
 
 def test_the_runner_that_runs_again_is_the_text_setup_start_wrote(tmp_path):
-    """No copy of the runner's logic in the lab: an edit of the runner file on the host shows in what it does."""
+    """No copy of the runner's logic in the lab: an edit of the runner text setup_start carries shows in what it does
+    (after it waited for setup and ran again)."""
     with staged_host(tmp_path) as host:
         edited_runner(host)
 
 
 def edited_runner(host):
+    from asr_helpers import collection_script
+
+    marker = "Set-Content -LiteralPath (Join-Path -Path $RunDir -ChildPath 'edited.txt') -Value 'edited'\n"
+    text = collection_script("setup_start")
+    assert text.count("$status = [ordered]@{") == 1  # the runner's line, inside $RunnerText
     host.faults["installer_seconds"] = 600
-    start(host)
-    runner = RUN_DIR + r"\runner.ps1"
-    text = host.read_text(runner).lstrip("\ufeff")
-    marker = "Set-Content -LiteralPath (Join-Path -Path $RunDir -ChildPath 'edited.txt') -Value 'edited'\r\n"
-    host.write_file(runner, text.replace("$status = [ordered]", marker + "$status = [ordered]", 1))
+    start(host, text=text.replace("$status = [ordered]@{", marker + "$status = [ordered]@{"))
     host.faults["clock_skew_seconds"] = 700
     assert poll(host)["state"] == "exited"
     assert host.read_text(RUN_DIR + r"\edited.txt").strip().lstrip("\ufeff") == "edited"
