@@ -109,6 +109,7 @@ def find_local_file(action: AsrActionBase, path: str, option: str) -> str:
 
 class ActionModule(AsrActionBase):
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    REPORTS_STEPS = True
     MUTUALLY_EXCLUSIVE = MUTUALLY_EXCLUSIVE
     REQUIRED_ONE_OF = REQUIRED_ONE_OF
     REPORTS_REMOTE_CALLS = True

@@ -35,6 +35,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils import (
     product,
     proxy_plan,
     registration_plan,
+    steps,
     survey,
     unified_setup,
 )
@@ -100,11 +101,6 @@ PROXY_OPTION_NAMES = {
     "update_password": "proxy.update_password",
     "settings_file": "proxy",
 }
-# Step names of the proxy and registration procedures, as check mode predicts them and the result reports them.
-SET_PROXY = "Set-OBMachineSetting (proxy)"
-REMOVE_PROXY = "Set-OBMachineSetting -NoProxy"
-RESTART_OBENGINE = "restart obengine"
-REGISTER_MT = "cdpcli.exe --registermt"
 
 
 def _view(asr: dict[str, Any]) -> dict[str, Any]:
@@ -179,23 +175,16 @@ def predicted_after_setup(
     return after
 
 
-def proxy_step_names(plan: proxy_plan.ProxyPlan) -> list[str]:
-    """What ``proxy_apply.ps1`` runs for ``plan`` [8] (the Set-OBMachineSetting procedure)."""
-    names: list[str] = []
-    if plan.set_mars_proxy:
-        names += [REMOVE_PROXY if plan.no_proxy else SET_PROXY, RESTART_OBENGINE]
-    if plan.register_mt:
-        names += [REGISTER_MT, RESTART_OBENGINE]
-    return names
-
-
 class ActionModule(AsrActionBase):
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    REPORTS_STEPS = True
     MUTUALLY_EXCLUSIVE = MUTUALLY_EXCLUSIVE
     REQUIRED_IF = REQUIRED_IF
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
-        self.steps: dict[str, dict[str, Any]] = {}
+        # Each operation's own result (``operations``) and every step, in order, in the shared shape (``steps``).
+        self.operations: dict[str, dict[str, Any]] = {}
+        self.steps: list[dict[str, Any]] = []
         self.reboot_required = False
         if args["state"] == "absent":
             return self._absent(args, task_vars)
@@ -244,10 +233,15 @@ class ActionModule(AsrActionBase):
 
     # -- one operation ---------------------------------------------------------------------------------------
     def _record(self, name: str, entry: dict[str, Any]) -> dict[str, Any]:
+        """Keep an operation's result under ``operations`` and its steps, marked with it, in ``steps``."""
         entry.pop("diff", None)
         entry.pop("invocation", None)
-        self.steps[name] = entry
+        self.steps += steps.in_operation(entry.pop("steps", None) or [], name)
+        self.operations[name] = entry
         return entry
+
+    def _changed(self) -> bool:
+        return any(entry.get("changed") for entry in self.operations.values())
 
     def _failure(self, name: str, exc: Exception) -> ActionFailure:
         """A failed operation: what ran before it, the operation's own detail, and the remote calls so far."""
@@ -257,15 +251,16 @@ class ActionModule(AsrActionBase):
         else:  # a domain-core refusal (InvalidOption, PlanningError): decided before that operation acted
             failure = ActionFailure(describe(exc) if isinstance(exc, InvalidOption) else str(exc), refusal=True)
             detail = {}
-        done = detail.pop("steps", None)
-        self._record(name, {**detail, "changed": bool(detail.get("changed")), "failed": True, "msg": failure.msg})
-        if done is not None:
-            self.steps[name]["steps"] = done
+        done = detail.pop("steps", None) or []
+        self._record(
+            name, {**detail, "changed": bool(detail.get("changed")), "failed": True, "msg": failure.msg, "steps": done}
+        )
         failure.msg = f"{name}: {failure.msg}"
         failure.detail = {
             **{k: v for k, v in detail.items() if k not in ("changed",)},
-            "changed": any(s.get("changed") for s in self.steps.values()),
+            "changed": self._changed(),
             "steps": self.steps,
+            "operations": self.operations,
             "remote_calls": self.remote_calls,
         }
         return failure
@@ -320,12 +315,14 @@ class ActionModule(AsrActionBase):
         try:
             registration_plan.check_configuration_server(probed.asr, args["configuration_server_ip"])
         except AsrError as exc:
-            raise ActionFailure(str(exc), refusal=True, steps=self.steps, remote_calls=self.remote_calls) from exc
+            raise ActionFailure(
+                str(exc), refusal=True, steps=self.steps, operations=self.operations, remote_calls=self.remote_calls
+            ) from exc
 
         asr = self._setup_step(args, probed, spec, upgrade, task_vars, parameters)
         proxy_registered_mt = False
         if proxy_args is not None:
-            asr, proxy_registered_mt = self._proxy_step(asr, probed.raw, proxy_args, wanted_proxy, task_vars)
+            asr, proxy_registered_mt = self._proxy_step(asr, probed.raw, proxy_args, task_vars)
         else:
             self._record("proxy", {"changed": False, "steps": [], "msg": "proxy not managed (no proxy option)"})
         asr = self._registration_step(asr, probed.raw, args, proxy_registered_mt, task_vars)
@@ -391,18 +388,13 @@ class ActionModule(AsrActionBase):
         asr: dict[str, Any],
         raw: dict[str, Any],
         proxy_args: dict[str, Any],
-        wanted: proxy_plan.ProxySettings | None,
         task_vars: dict[str, Any],
     ) -> tuple[dict[str, Any], bool]:
         try:
-            plan = proxy_plan.plan_proxy(asr, wanted, update_password=proxy_args["update_password"])
             outcome = _op_proxy.ensure_proxy(self, ProbedHost(raw, asr), proxy_args, task_vars)
         except (ActionFailure, AsrError) as exc:
             raise self._failure("proxy", exc) from exc
-        executed = outcome.pop("steps", None)
-        entry = self._record("proxy", {**outcome, "steps": proxy_step_names(plan)})
-        if executed is not None:
-            entry["executed"] = executed
+        self._record("proxy", outcome)
         if not outcome["changed"]:
             return asr, False
         # Derived, not re-probed: proxy_apply.ps1 reports ok only when every step succeeded and Get-OBMachineSetting
@@ -433,11 +425,7 @@ class ActionModule(AsrActionBase):
             outcome = _op_register.ensure_registered(self, ProbedHost(raw, asr), reg_args, task_vars)
         except (ActionFailure, AsrError) as exc:
             raise self._failure("registration", exc) from exc
-        executed = outcome.pop("steps", None)
-        planned = [REGISTER_MT, RESTART_OBENGINE] if outcome["changed"] else []
-        entry = self._record("registration", {**outcome, "steps": planned})
-        if executed is not None:
-            entry["executed"] = executed
+        entry = self._record("registration", outcome)
         if proxy_registered_mt:
             entry["msg"] = "the proxy change re-registered the master target (cdpcli.exe --registermt) [8]"
         if not outcome["changed"]:
@@ -458,11 +446,8 @@ class ActionModule(AsrActionBase):
         except (ActionFailure, AsrError) as exc:
             raise self._failure("uninstall", exc) from exc
         self.reboot_required = bool(outcome.get("reboot_required"))
-        planned = outcome.pop("steps")
-        entry = self._record(
-            "uninstall", {**outcome, "steps": [f"uninstall {s['display_name']}" for s in planned], "plan": planned}
-        )
-        removed = {s["product"] for s in (entry.get("removed") if not self.check_mode else planned)}
+        entry = self._record("uninstall", outcome)
+        removed = {s["product"] for s in (entry.get("removed") if not self.check_mode else entry["plan"])}
         after = copy.deepcopy(probed.asr)
         for key in removed:
             after["components"][key] = {**after["components"][key], "installed": False, "version": None}
@@ -473,16 +458,16 @@ class ActionModule(AsrActionBase):
     # -- the result ------------------------------------------------------------------------------------------
     def _result(self, before: dict[str, Any], asr: dict[str, Any], version_before: str | None) -> dict[str, Any]:
         after = _view(asr)
-        changed = any(s.get("changed") for s in self.steps.values())
-        actions = [
-            f"{name}: " + ", ".join(entry.get("steps") or []) if entry.get("steps") else name
-            for name, entry in self.steps.items()
-            if entry.get("changed")
-        ]
+        actions = []
+        for name, entry in self.operations.items():
+            if entry.get("changed"):
+                names = [s["name"] for s in self.steps if s["operation"] == name]
+                actions.append(f"{name}: " + ", ".join(names) if names else name)
         result: dict[str, Any] = {
-            "changed": changed,
+            "changed": self._changed(),
             "state": self.args["state"],
             "steps": self.steps,
+            "operations": self.operations,
             "actions": actions,
             "version_before": version_before,
             "version_after": after["components"]["configuration_process_server"],

@@ -25,6 +25,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
 
 class ActionModule(AsrActionBase):
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    REPORTS_STEPS = True
     REQUIRED_IF = [["state", "present", ["proxy_address", "proxy_port"]]]
     REQUIRED_TOGETHER = [["proxy_username", "proxy_password"]]
 

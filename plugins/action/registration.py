@@ -20,6 +20,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
 
 class ActionModule(AsrActionBase):
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    REPORTS_STEPS = True
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         if args.get("configuration_server_ip") is not None:

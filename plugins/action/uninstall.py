@@ -19,6 +19,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
 
 class ActionModule(AsrActionBase):
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    REPORTS_STEPS = True
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         probed = probe_host(self, task_vars, **_op_uninstall.probe_options(args))

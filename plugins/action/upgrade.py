@@ -84,6 +84,7 @@ def intermediate_installer(action: AsrActionBase, item: dict[str, Any], index: i
 
 class ActionModule(AsrActionBase):
     ARGUMENT_SPEC = ARGUMENT_SPEC
+    REPORTS_STEPS = True
     MUTUALLY_EXCLUSIVE = MUTUALLY_EXCLUSIVE
     REQUIRED_ONE_OF = REQUIRED_ONE_OF
     REPORTS_REMOTE_CALLS = True

@@ -35,6 +35,7 @@ description:
     C(amethyst.conf) and the services Unified Setup itself checks).
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.steps
   - asr.process_server.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -168,11 +169,15 @@ changed:
   type: bool
 steps:
   description:
-    - What was done, in order (in check mode, what a real run would do). Empty when nothing was needed.
+      - What the task did, in order, or in check mode would do (the same names in both); one dictionary per step,
+        its keys in the notes.
   returned: always
   type: list
-  elements: str
-  sample: [stage installer, run Unified Setup (install), clean up staged secrets and extracted files]
+  elements: dict
+  sample:
+    - {name: stage installer, changed: true}
+    - {name: run Unified Setup (install), changed: true}
+    - {name: clean up staged secrets and extracted files, changed: true}
 version_before:
   description: Build of the Configuration/Process Server before the task; null when not installed.
   returned: always

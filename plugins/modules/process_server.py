@@ -12,6 +12,7 @@ short_description: Converge an Azure Site Recovery scale-out process server to a
 version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.steps
   - asr.process_server.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -219,20 +220,28 @@ state:
   sample: present
 steps:
   description:
-    - One entry per operation, in the order they ran - C(install) or C(upgrade), C(proxy), C(registration) for
-      V(present) and V(latest); C(uninstall) for V(absent).
-    - Each has C(changed), C(steps) (what was or, in check mode, would be done, in order; the same names in both),
-      and the operation's own return values (for example C(version_after), C(hops), C(reasons), C(proxy),
-      C(registration), C(removed)); C(executed) holds a script's per-step exit codes, C(failed) and C(msg) mark
-      the operation that failed.
+      - What the task did, in order, or in check mode would do (the same names in both); one dictionary per step,
+        its keys in the notes.
+      - The steps of every operation in the order they ran - C(install) or C(upgrade), C(proxy), C(registration)
+        for V(present) and V(latest); C(uninstall) for V(absent) - each with C(operation), the operation it belongs
+        to; an operation that had nothing to do has no step.
   returned: always
+  type: list
+  elements: dict
+  sample:
+    - {operation: install, name: run Unified Setup (install), changed: true}
+    - {operation: install, name: clean up staged secrets and extracted files, changed: true}
+operations:
+  description:
+    - One entry per operation, in the order they ran, with C(changed) and the operation's own return values (for
+      example C(version_after), C(hops), C(reasons), C(proxy), C(registration), C(removed), C(plan)); C(failed) and
+      C(msg) mark the operation that failed, C(msg) also says why an operation did nothing.
+  returned: always, except when an option is refused before the probe
   type: dict
   sample:
-    install:
-      changed: true
-      steps: [stage installer, run Unified Setup (install), clean up staged secrets and extracted files]
-    proxy: {changed: false, steps: []}
-    registration: {changed: false, steps: []}
+    install: {changed: true, version_before: null, version_after: 9.55.7123.1}
+    proxy: {changed: false, msg: proxy not managed (no proxy option)}
+    registration: {changed: false, reasons: []}
 actions:
   description: The operations that changed (or would), with their steps.
   returned: success

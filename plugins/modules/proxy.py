@@ -11,6 +11,7 @@ short_description: Set the proxy of the Azure Recovery Services agent on a proce
 version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.steps
   - asr.process_server.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -169,13 +170,19 @@ settings_file:
   sample: C:\ProgramData\ASRSetup\ProxySettings.conf
 steps:
   description:
-    - Each step the change ran (C(set_ob_machine_setting), C(stop_obengine), C(start_obengine), C(registermt),
-      C(stop_obengine_after_registermt), C(start_obengine_after_registermt), C(write_settings_file)) with its exit
-      code and output.
-  returned: when something was changed, and on a failed step
+      - What the task did, in order, or in check mode would do (the same names in both); one dictionary per step,
+        its keys in the notes.
+      - The documented procedure - C(Set-OBMachineSetting (proxy)) (or C(Set-OBMachineSetting -NoProxy)),
+        C(restart obengine), C(cdpcli.exe --registermt), C(restart obengine), then C(write settings_file) when
+        O(settings_file) must be written; a real run stops at the step that failed.
+  returned: always
   type: list
   elements: dict
-  sample: [{"name": "registermt", "rc": 0, "stdout": "Master target registered successfully ...", "stderr": ""}]
+  sample:
+    - {name: Set-OBMachineSetting (proxy), changed: true, rc: 0}
+    - {name: restart obengine, changed: true, rc: 0}
+    - {name: cdpcli.exe --registermt, changed: true, rc: 0}
+    - {name: restart obengine, changed: true, rc: 0}
 rc:
   description: Exit code of the failed step.
   returned: failure of a step

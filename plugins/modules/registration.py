@@ -11,6 +11,7 @@ short_description: Re-register a process server's master target with its configu
 version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.steps
   - asr.process_server.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -110,10 +111,16 @@ reasons:
   elements: str
   sample: ["force=true"]
 steps:
-  description: The steps run (C(registermt), C(stop_obengine), C(start_obengine)) with exit codes and output.
-  returned: when re-registered, and on failure
+  description:
+      - What the task did, in order, or in check mode would do (the same names in both); one dictionary per step,
+        its keys in the notes.
+      - C(cdpcli.exe --registermt), then C(restart obengine); empty when no re-registration is needed.
+  returned: always
   type: list
   elements: dict
+  sample:
+    - {name: cdpcli.exe --registermt, changed: true, rc: 0}
+    - {name: restart obengine, changed: true, rc: 0}
 rc:
   description: Exit code of the failed step (for example of C(cdpcli.exe --registermt)).
   returned: failure of a step

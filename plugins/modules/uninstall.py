@@ -11,6 +11,7 @@ short_description: Decommission an Azure Site Recovery scale-out process server
 version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.steps
   - asr.process_server.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -91,8 +92,19 @@ EXAMPLES = r"""
 
 RETURN = r"""
 steps:
-  description: The planned steps, in order (in check mode, what would run).
-  returned: success
+  description:
+      - What the task did, in order, or in check mode would do (the same names in both); one dictionary per step,
+        its keys in the notes.
+      - One step per product, C(uninstall <display name>); in a real run each with the uninstaller's C(rc) and what
+        it means (C(msg)).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {name: uninstall Microsoft Azure Site Recovery Configuration/Process Server, changed: true, rc: 0, msg: success}
+plan:
+  description: The planned uninstall command lines, in order (what RV(steps) runs).
+  returned: success, and on failure of a step
   type: list
   elements: dict
   contains:

@@ -29,6 +29,7 @@ description:
     "upgrade not supported" with the reason from the setup log) and verifies the new build and the services.
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.steps
   - asr.process_server.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -141,10 +142,16 @@ changed:
   returned: always
   type: bool
 steps:
-  description: What was done, in order (in check mode, what would be done).
+  description:
+      - What the task did, in order, or in check mode would do (the same names in both); one dictionary per step,
+        its keys in the notes.
+      - One stage, run and clean-up per hop.
   returned: always
   type: list
-  elements: str
+  elements: dict
+  sample:
+    - {name: run Unified Setup /Upgrade to 9.55.7123.1, changed: true}
+    - {name: clean up staged secrets and extracted files (9.55.7123.1), changed: true}
 hops:
   description: The versions upgraded to, in order (one entry unless the N-4 rule needed hops).
   returned: always

@@ -225,6 +225,7 @@ class AsrActionBase(ActionBase):
     REQUIRED_BY: dict[str, Any] | None = None
     SUPPORTS_CHECK_MODE = True
     REPORTS_REMOTE_CALLS = False  # install/upgrade document remote_calls in their results
+    REPORTS_STEPS = False  # the modules that change a host return ``steps`` (plugin_utils/steps.py), even on failure
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -256,6 +257,8 @@ class AsrActionBase(ActionBase):
             self._mark_refused(result, True)
         except (AnsibleConnectionFailure, *WINRM_ERRORS) as exc:
             result.update({"unreachable": True, "msg": f"{exc}. Check the WinRM connection to the host and retry."})
+        if self.REPORTS_STEPS:
+            result.setdefault("steps", [])  # refused before any step: none
         display.vvv(f"{self.fqcn}: {self.remote_calls} remote call(s): {', '.join(self.script_calls)}")
         return self.finish(result)
 

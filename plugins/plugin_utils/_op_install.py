@@ -29,6 +29,7 @@ from .errors import InvalidOption
 from .install_plan import CLEANUP, REBOOT_AFTER, REBOOT_BEFORE, RUN_INSTALL, STAGE, Installer, InstallRequest
 from .proxy_settings import ProxySettings, render_proxy_settings
 from .setup_outcome import verify
+from .steps import planned as planned_steps
 from .versions import parse_version
 
 PROBE_CONNECT_TIMEOUT = 3
@@ -180,7 +181,7 @@ def ensure_installed(
         action._warn(warning)
     result: dict[str, Any] = {
         "changed": plan.changed,
-        "steps": list(plan.steps),
+        "steps": planned_steps(plan.steps),
         "version_before": plan.version_before,
         "version_after": plan.version_after if plan.changed else plan.version_before,
         "installer_version": plan.installer_version,
@@ -195,11 +196,13 @@ def ensure_installed(
         return result
     done: list[str] = []
     try:
-        return _execute(action, state, plan, spec, task_vars, result, done, post_probe)
+        result = _execute(action, state, plan, spec, task_vars, result, done, post_probe)
     except ActionFailure as exc:
-        exc.detail.update(changed=bool(done) or exc.detail.get("changed", False), steps=done)
+        exc.detail.update(changed=bool(done) or exc.detail.get("changed", False), steps=planned_steps(done))
         exc.detail.setdefault("version_before", result["version_before"])
         raise
+    result["steps"] = planned_steps(done)  # the names the plan predicted, each a step that ran
+    return result
 
 
 def _execute(

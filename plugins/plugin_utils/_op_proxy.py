@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import proxy_plan
+from . import proxy_plan, steps
 from ._action_base import ActionFailure
 from ._probe import ProbedHost
 from .product import MARS_SERVICE
@@ -55,11 +55,13 @@ def ensure_proxy(action: Any, probed: ProbedHost, args: dict[str, Any], task_var
         "reasons": plan.reasons,
         "registered_mt": False,
         "settings_file": args.get("settings_file"),
+        "steps": [],
     }
+    names = step_names(plan)
     action.set_diff(result, {"mars_proxy": plan.before}, {"mars_proxy": plan.after})
     if not plan.changed or action.check_mode:
         if plan.changed:
-            result["registered_mt"] = plan.register_mt
+            result.update(registered_mt=plan.register_mt, steps=steps.planned(names))
         return result
     parameters: dict[str, Any] = {
         "SetMarsProxy": plan.set_mars_proxy,
@@ -73,11 +75,12 @@ def ensure_proxy(action: Any, probed: ProbedHost, args: dict[str, Any], task_var
     }
     sensitive = {"ProxyPassword": wanted.password} if (wanted and wanted.password and plan.set_mars_proxy) else None
     applied = action.run_script("proxy_apply", task_vars, parameters, sensitive)
-    result["steps"] = applied.get("steps") or []
-    result["registered_mt"] = any(s.get("name") == "registermt" and s.get("rc") == 0 for s in result["steps"])
+    reported = applied.get("steps") or []
+    result["steps"] = steps.from_script(names, reported)
+    result["registered_mt"] = any(s.get("name") == "registermt" and s.get("rc") == 0 for s in reported)
     if not applied.get("ok"):
         step = applied.get("failed_step") or "unknown"
-        detail = next((s for s in result["steps"] if s.get("name") == step), {})
+        detail = next((s for s in reported if s.get("name") == step), {})
         raise ActionFailure(
             f"Changing the MARS proxy failed at step {step} ({step_status(detail)}). "
             + REMEDIATION.get(step.split("_after")[0], "Read stdout and stderr."),
@@ -99,3 +102,13 @@ def ensure_proxy(action: Any, probed: ProbedHost, args: dict[str, Any], task_var
             )
         result["proxy"] = proxy_plan.current_mars_proxy({"proxy": {"mars": readback}})
     return result
+
+
+def step_names(plan: proxy_plan.ProxyPlan) -> list[str]:
+    """The steps of ``plan`` as check mode predicts them and a real run reports them."""
+    return steps.proxy_step_names(
+        set_mars_proxy=plan.set_mars_proxy,
+        no_proxy=plan.no_proxy,
+        register_mt=plan.register_mt,
+        write_settings_file=plan.write_settings_file,
+    )

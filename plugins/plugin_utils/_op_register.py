@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import registration_plan
+from . import registration_plan, steps
 from ._action_base import ActionFailure
 from ._probe import ProbedHost
 from .script_steps import step_status
@@ -30,16 +30,22 @@ def ensure_registered(
         probed.asr, configuration_server_ip=args.get("configuration_server_ip"), force=bool(args.get("force"))
     )
     state = registration_plan.registration_state(probed.asr)
-    result: dict[str, Any] = {"changed": plan.register, "reasons": plan.reasons, "registration": state}
+    result: dict[str, Any] = {
+        "changed": plan.register,
+        "reasons": plan.reasons,
+        "registration": state,
+        "steps": steps.planned(steps.REGISTRATION_STEPS) if plan.register else [],
+    }
     for warning in plan.warnings:
         action._warn(warning)
     if not plan.register or action.check_mode:
         return result
     applied = action.run_script("register_apply", task_vars)
-    result["steps"] = applied.get("steps") or []
+    reported = applied.get("steps") or []
+    result["steps"] = steps.from_script(steps.REGISTRATION_STEPS, reported)
     if not applied.get("ok"):
         step = applied.get("failed_step") or "registermt"
-        detail = next((s for s in result["steps"] if s.get("name") == step), {})
+        detail = next((s for s in reported if s.get("name") == step), {})
         if step == "registermt":
             msg = (
                 f"cdpcli.exe --registermt failed ({step_status(detail)}) registering with configuration server "

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import decommission_plan, uninstall_plan
+from . import decommission_plan, steps, uninstall_plan
 from ._action_base import ActionFailure
 from ._probe import ProbedHost
 from .script_steps import step_status
@@ -45,10 +45,10 @@ def ensure_decommissioned(
     )
     for warning in plan.warnings:
         action._warn(warning)
-    planned = [s.to_dict() for s in plan.steps]
     result: dict[str, Any] = {
         "changed": bool(plan.steps),
-        "steps": planned,
+        "steps": steps.planned(step_name(s) for s in plan.steps),
+        "plan": [s.to_dict() for s in plan.steps],
         "removed": [],
         "reboot_required": False,
         "registration": {
@@ -61,6 +61,7 @@ def ensure_decommissioned(
     action.set_diff(result, {"installed": before}, {"installed": []})
     if not plan.steps or action.check_mode:
         return result
+    result["steps"] = []
     for step in plan.steps:
         log = decommission_plan.step_log(step)
         outcome = action.run_script(
@@ -81,6 +82,11 @@ def ensure_decommissioned(
             "seconds": outcome.get("seconds"),
             "log": log,
         }
+        result["steps"].append(
+            steps.step(
+                step_name(step), changed=judged["ok"], rc=record["rc"], msg=judged["meaning"], failed=not judged["ok"]
+            )
+        )
         if not judged["ok"]:
             ended = f"exit code {rc}" if rc is not None else "the uninstaller gave no exit code"
             raise ActionFailure(
@@ -95,7 +101,14 @@ def ensure_decommissioned(
                 log_tail=outcome.get("log_tail") or [],
                 removed=result["removed"],
                 failed_step=record,
+                steps=result["steps"],
+                plan=result["plan"],
             )
         result["removed"].append(record)
         result["reboot_required"] = result["reboot_required"] or judged["reboot_required"]
     return result
+
+
+def step_name(step: uninstall_plan.UninstallStep) -> str:
+    """A product's uninstall step as check mode predicts it and a real run reports it."""
+    return f"uninstall {step.display_name}"

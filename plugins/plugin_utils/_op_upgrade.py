@@ -22,6 +22,7 @@ from ._op_setup import SetupRunner, SetupSettings, extract_dir_for, upload_name_
 from .install_plan import REBOOT_AFTER, REBOOT_BEFORE, Installer
 from .playbook_variables import both
 from .setup_outcome import verify
+from .steps import planned as planned_steps
 from .upgrade_plan import UpgradeRequest, hop_steps
 from .versions import parse_version
 
@@ -101,7 +102,7 @@ def ensure_upgraded(
     result: dict[str, Any] = {
         "server_role": role,
         "changed": plan.changed,
-        "steps": list(plan.steps),
+        "steps": planned_steps(plan.steps),
         "hops": [h["version"] for h in plan.hops],
         "version_before": plan.version_before,
         "version_after": plan.version_after,
@@ -122,11 +123,13 @@ def ensure_upgraded(
         return result
     done: list[str] = []
     try:
-        return _execute(action, state, plan, spec, task_vars, result, done, role, post_probe)
+        result = _execute(action, state, plan, spec, task_vars, result, done, role, post_probe)
     except ActionFailure as exc:
-        exc.detail.update(changed=bool(done) or exc.detail.get("changed", False), steps=done)
+        exc.detail.update(changed=bool(done) or exc.detail.get("changed", False), steps=planned_steps(done))
         exc.detail.setdefault("version_before", result["version_before"])
         raise
+    result["steps"] = planned_steps(done)  # the names the plan predicted, each a step that ran
+    return result
 
 
 def _execute(action, state, plan, spec, task_vars, result, done, role, post_probe=None):  # type: ignore[no-untyped-def]

@@ -232,8 +232,8 @@ def health_source(result: Any, services: bool = False, check_mode: bool = False)
         return SURVEY
     if services and not (check_mode and result.get("changed")):
         return SURVEY
-    registration_step = _mapping(_mapping(result.get("steps")).get("registration"))
-    if "registration" in registration_step:
+    registration_operation = _mapping(_mapping(result.get("operations")).get("registration"))
+    if "registration" in registration_operation:
         return CONVERGE_RESULT
     if "registration" in result:
         return REGISTRATION_RESULT
@@ -277,10 +277,10 @@ def health_verdict(
         installed = bool(asr.get("installed"))
         reregistered = False
     else:
-        step = _mapping(_mapping(converged.get("steps")).get("registration"))
+        operation = _mapping(_mapping(converged.get("operations")).get("registration"))
         if source == CONVERGE_RESULT:
-            registration = _mapping(step.get("registration"))
-            reregistered = bool(step.get("changed"))
+            registration = _mapping(operation.get("registration"))
+            reregistered = bool(operation.get("changed"))
         else:
             registration = _mapping(converged.get("registration"))
             reregistered = source == REGISTRATION_RESULT and bool(converged.get("changed"))

@@ -94,8 +94,8 @@ def test_install_converges_then_one_call_and_no_secret_anywhere(fresh_estate, tm
     result, proc = install(estate, tmp_path / "1", args, "-vvvv")
     assert result.get("failed") is not True, result
     assert result["changed"] is True and result["exit_code"] == 0
-    assert result["steps"] == ["stage installer", "run Unified Setup (install)",
-                               "clean up staged secrets and extracted files"]  # fmt: skip
+    assert [s["name"] for s in result["steps"]] == ["stage installer", "run Unified Setup (install)",
+                                                    "clean up staged secrets and extracted files"]  # fmt: skip
     assert result["version_before"] is None and result["version_after"] == "9.55.7123.1"
     journal = lab_ops.calls(estate, "ps01")
     # the probe, the package straight into the probed temp folder, start (move, verify, extract, start), one poll,
@@ -146,7 +146,7 @@ def test_installer_failures_are_explained_and_cleaned_up(fresh_estate, tmp_path,
     result, _ = install(estate, tmp_path / "f", install_args(packages))
     assert result["failed"] is True and result["rc"] == code, result
     assert f"exit code {code}" in result["msg"] and result["remediation"] in result["msg"]
-    assert result["log_tail"] and result["steps"][-1] == "clean up staged secrets and extracted files"
+    assert result["log_tail"] and result["steps"][-1]["name"] == "clean up staged secrets and extracted files"
     assert PASSPHRASE not in host_text(estate, "ps01")
     assert lab_ops.identities(estate, "ps01")[-1] == "setup_cleanup v1"
 
@@ -159,7 +159,7 @@ def test_exit_3010_reports_reboot_required_or_reboots(fresh_estate, tmp_path, pa
     set_fault(estate, "ps02", "installer_exit_code", 3010)
     rebooted, _ = install(estate, tmp_path / "b", install_args(packages, reboot=True), host="ps02")
     assert rebooted.get("failed") is not True, rebooted
-    assert rebooted["reboot_required"] is False and rebooted["steps"][-1] == "reboot (setup exit code 3010)"
+    assert rebooted["reboot_required"] is False and rebooted["steps"][-1]["name"] == "reboot (setup exit code 3010)"
     assert estate.read_host("ps02").pending_reboot_reasons() == []
 
 
@@ -195,7 +195,7 @@ def test_pending_reboot_with_reboot_true_reboots_first(fresh_estate, tmp_path, p
     set_fault(estate, "ps01", "pending_reboot", True)
     result, _ = install(estate, tmp_path / "x", install_args(packages, reboot=True))
     assert result.get("failed") is not True, result
-    assert result["steps"][0] == "reboot (a reboot was pending before setup)"
+    assert result["steps"][0]["name"] == "reboot (a reboot was pending before setup)"
 
 
 def test_disk_too_small_fails_in_setup_with_the_log_tail(fresh_estate, tmp_path, packages):

@@ -80,11 +80,12 @@ def play(estate, hosts: list[str], args: dict, out: pathlib.Path, *extra: str) -
 
 
 def changed_ops(result: dict) -> list[str]:
-    return [name for name, entry in result["steps"].items() if entry["changed"]]
+    return [name for name, entry in result["operations"].items() if entry["changed"]]
 
 
 def planned(result: dict) -> dict:
-    return {name: entry["steps"] for name, entry in result["steps"].items()}
+    """Each operation's step names (``steps`` is one list in the shared shape, each step marked ``operation``)."""
+    return {name: [s["name"] for s in result["steps"] if s["operation"] == name] for name in result["operations"]}
 
 
 def host_files(estate, hosts):
@@ -192,7 +193,7 @@ def test_absent_needs_workload_moved_then_decommissions(tmp_path):
         gone, _ = play(estate, ["ps01"], {"state": "absent", "workload_moved": True}, tmp_path / "gone", "--diff")
         result = gone["ps01"]
         assert not result.get("failed"), result.get("msg")
-        assert changed_ops(result) == ["uninstall"] and len(result["steps"]["uninstall"]["removed"]) == 4
+        assert changed_ops(result) == ["uninstall"] and len(result["operations"]["uninstall"]["removed"]) == 4
         assert identities(estate, "ps01") == ["probe v1"] + ["uninstall_step v1"] * 4
         assert set(result["diff"]["after"]["components"].values()) == {None}
         assert "10.0.0.101" not in estate.read_host("cs01").asr["registered_process_servers"]

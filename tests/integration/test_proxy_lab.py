@@ -118,7 +118,10 @@ def test_registration_converged_force_and_cs_unreachable(tmp_path):
         assert result["registration"]["configuration_server_reachable"] is True
 
         predicted, _ = run_task(estate, "ps01", "registration", {"force": True}, tmp_path / "o", "--check")
-        assert predicted["changed"] and "steps" not in predicted
+        assert predicted["changed"] and [s["name"] for s in predicted["steps"]] == [
+            "cdpcli.exe --registermt",
+            "restart obengine",
+        ]
 
         clear(estate)
         forced, _ = run_task(estate, "ps01", "registration", {"force": True}, tmp_path / "o")

@@ -52,13 +52,15 @@ def test_refusal_check_mode_and_ordered_removal(tmp_path):
         before = estate.read_host("ps01").data
         clear(estate)
         predicted, _ = run_task(estate, "ps01", "uninstall", MOVED, tmp_path / "o", "--check")
-        assert [s["product"] for s in predicted["steps"]] == ORDER and predicted["changed"]
+        assert [s["product"] for s in predicted["plan"]] == ORDER and predicted["changed"]
+        assert [s["name"] for s in predicted["steps"]] == [f"uninstall {s['display_name']}" for s in predicted["plan"]]
         assert identities(estate, "ps01") == ["probe v1"] and estate.read_host("ps01").data == before
 
         clear(estate)
         done, _ = run_task(estate, "ps01", "uninstall", MOVED, tmp_path / "o")
         assert not done.get("failed"), done.get("msg")
-        assert [r["product"] for r in done["removed"]] == ORDER == [s["product"] for s in predicted["steps"]]
+        assert [r["product"] for r in done["removed"]] == ORDER == [s["product"] for s in predicted["plan"]]
+        assert [s["name"] for s in done["steps"]] == [s["name"] for s in predicted["steps"]]
         assert identities(estate, "ps01") == ["probe v1"] + ["uninstall_step v1"] * 4
         assert uninstallers(estate) == [
             ("inno", r"D:\home\svsystems"),

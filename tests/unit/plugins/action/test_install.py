@@ -24,6 +24,11 @@ UPLOAD_NAME = f"asr-{SHA[:16]}-MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
 UPLOAD = rf"C:\Windows\Temp\{UPLOAD_NAME}"
 
 
+def step_names(result):
+    """The names of the result's steps (each a dict of the shared shape, plugin_utils/steps.py)."""
+    return [s["name"] for s in result["steps"]]
+
+
 def ps(result, **extra):
     reply = {"changed": False, "result": json.dumps(result), "output": [], "error": [], "host_out": "",
              "host_err": "", "warning": [], "verbose": [], "debug": [], "information": []}  # fmt: skip
@@ -125,7 +130,7 @@ def test_fresh_install_sequence_budget_and_secrets(monkeypatch, package):
                                    "setup_cleanup v1"]  # fmt: skip
     assert execute.call_args_list[0].kwargs["module_args"]["parameters"]["InstallerUploadName"] == UPLOAD_NAME
     plugin._connection.put_file.assert_called_once_with(package, UPLOAD)  # straight into the probed folder
-    assert result["steps"] == ["stage installer", "run Unified Setup (install)",
+    assert step_names(result) == ["stage installer", "run Unified Setup (install)",
                                "clean up staged secrets and extracted files"]  # fmt: skip
     assert result["version_before"] is None and result["version_after"] == "9.55.7123.1"
     start = execute.call_args_list[1].kwargs["module_args"]
@@ -175,7 +180,7 @@ def test_a_package_already_transferred_is_not_sent_again(monkeypatch, package):
     # a run that stopped after the transfer (before setup_start moved the package) left it in the temp folder
     probe = fresh(upload=upload_facts(UPLOAD_NAME, exists=True, sha256=SHA))
     predicted = run(monkeypatch, base_args(package), [ps(probe)], check_mode=True)[2]
-    assert "stage installer" not in predicted["steps"] and predicted["installer_version"] == "9.55.7123.1"
+    assert "stage installer" not in step_names(predicted) and predicted["installer_version"] == "9.55.7123.1"
     plugin, execute, result = run(monkeypatch, base_args(package), [ps(probe), START, poll(), CLEANUP])
     assert "failed" not in result, result
     assert plugin._connection.put_file.call_count == 0 and result["remote_calls"] == 4
@@ -218,7 +223,7 @@ def test_installer_remote_path_is_never_transferred(monkeypatch, package):
 def test_check_mode_predicts_the_steps_with_one_read_only_call(monkeypatch, package):
     _plugin, execute, result = run(monkeypatch, base_args(package), [ps(fresh())], check_mode=True, diff=True)
     assert execute.call_count == 1 and result["changed"] is True
-    assert result["steps"][-2:] == ["run Unified Setup (install)", "clean up staged secrets and extracted files"]
+    assert step_names(result)[-2:] == ["run Unified Setup (install)", "clean up staged secrets and extracted files"]
     assert result["diff"]["before"]["components"]["configuration_process_server"] is None
     assert result["diff"]["after"]["configuration_server_ip"] == CS_IP
 
@@ -304,7 +309,7 @@ def test_3010_with_reboot_true_reboots_and_verifies(monkeypatch, package):
     replies = [ps(probe), START, poll(rc=3010), CLEANUP, poll("none")]
     _plugin, _execute, result = run(monkeypatch, base_args(package, reboot=True), replies)
     assert "failed" not in result and rebooted.call_count == 1
-    assert result["reboot_required"] is False and result["steps"][-1] == "reboot (setup exit code 3010)"
+    assert result["reboot_required"] is False and step_names(result)[-1] == "reboot (setup exit code 3010)"
 
 
 def test_the_poll_retries_after_a_connection_failure(monkeypatch, package):

@@ -173,12 +173,19 @@ def test_a_step_that_did_not_complete_keeps_the_steps_done_before_it(monkeypatch
     }
     result, _scripts, _ = run(monkeypatch, "proxy", WANTED, [ps(PROBE), ps(applied)])
     assert result["failed"] and "registermt (did not complete: cdpcli.exe was not found)" in result["msg"]
+    # the procedure's steps [8]: net stop + net start are one restart; the one that did not complete says why
     assert [s["name"] for s in result["steps"]] == [
-        "set_ob_machine_setting",
-        "stop_obengine",
-        "start_obengine",
-        "registermt",
+        "Set-OBMachineSetting (proxy)",
+        "restart obengine",
+        "cdpcli.exe --registermt",
     ]
+    assert result["steps"][-1] == {
+        "name": "cdpcli.exe --registermt",
+        "changed": False,
+        "msg": "did not complete: cdpcli.exe was not found",
+        "failed": True,
+    }
+    assert all(s["changed"] and "failed" not in s for s in result["steps"][:-1])
 
 
 def without(read, ip):

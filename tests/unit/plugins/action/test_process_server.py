@@ -133,7 +133,12 @@ def ok(result):
 
 
 def changed_ops(result):
-    return [name for name, entry in result["steps"].items() if entry["changed"]]
+    return [name for name, entry in result["operations"].items() if entry["changed"]]
+
+
+def op_steps(result, operation):
+    """The names of one operation's steps (``steps`` is one list in the shared shape, each marked ``operation``)."""
+    return [s["name"] for s in result["steps"] if s["operation"] == operation]
 
 
 # ---- converged: exactly ONE remote call --------------------------------------------------------------------
@@ -169,12 +174,14 @@ def test_fresh_check_mode_predicts_install_and_the_proxy_setup_sets(monkeypatch)
     result, scripts, _ = run(monkeypatch, {**BASE, "proxy": PROXY}, [ps(with_installer(FRESH))], True, True)
     ok(result)
     assert scripts == ["probe v1"] and result["changed"] and changed_ops(result) == ["install"]
-    assert result["steps"]["install"]["steps"] == [
+    assert op_steps(result, "install") == [
         "run Unified Setup (install)",
         "clean up staged secrets and extracted files",
     ]
     # [1.3] setup sets the MARS proxy from its proxy settings file and registers: nothing left for those steps
-    assert result["steps"]["proxy"]["changed"] is False and result["steps"]["registration"]["changed"] is False
+    assert (
+        result["operations"]["proxy"]["changed"] is False and result["operations"]["registration"]["changed"] is False
+    )
     after = result["diff"]["after"]
     assert after["components"]["configuration_process_server"] == CURRENT
     assert after["proxy"] == {"enabled": True, "address": PROXY["address"], "port": 3128, "username": "CORP\\svc-asr"}
@@ -192,7 +199,7 @@ def test_fresh_real_run_installs_and_reads_the_result_in_the_cleanup_call(monkey
     cleanup = execute.call_args_list[3].kwargs["module_args"]["parameters"]
     assert cleanup["ProbeScript"].startswith("# asr.process_server script: probe v1")
     assert cleanup["ProbeParameters"] == execute.call_args_list[0].kwargs["module_args"]["parameters"]
-    assert "_post_state" not in result["steps"]["install"] and "post_state" not in json.dumps(result)
+    assert "_post_state" not in result["operations"]["install"] and "post_state" not in json.dumps(result)
     sent = execute.call_args_list[1].kwargs["module_args"]
     secrets = {p["name"]: p["value"] for p in sent["sensitive_parameters"]}
     assert secrets["Passphrase"] == PASSPHRASE and PASSWORD in secrets["ProxySettings"]
@@ -235,7 +242,14 @@ def test_fresh_real_run_sets_the_proxy_when_setup_did_not(monkeypatch):
 def test_drifted_proxy_is_probe_plus_one_proxy_call_and_no_second_registration(monkeypatch):
     applied = {
         "ok": True,
-        "steps": [step("set_ob_machine_setting"), step("stop_obengine"), step("start_obengine"), step("registermt")],
+        "steps": [
+            step("set_ob_machine_setting"),
+            step("stop_obengine"),
+            step("start_obengine"),
+            step("registermt"),
+            step("stop_obengine_after_registermt"),
+            step("start_obengine_after_registermt"),
+        ],
         "readback": {"enabled": True, "address": PROXY["address"], "port": 3128, "username": "CORP\\svc-asr"},
     }
     args = {**BASE, "proxy": PROXY, "force_reregister": True}
@@ -245,8 +259,8 @@ def test_drifted_proxy_is_probe_plus_one_proxy_call_and_no_second_registration(m
     ok(result)
     assert scripts == ["probe v1", "proxy_apply v1"] and changed_ops(result) == ["proxy"]
     assert (
-        result["steps"]["proxy"]["steps"]
-        == predicted["steps"]["proxy"]["steps"]
+        op_steps(result, "proxy")
+        == op_steps(predicted, "proxy")
         == [
             "Set-OBMachineSetting (proxy)",
             "restart obengine",
@@ -255,7 +269,7 @@ def test_drifted_proxy_is_probe_plus_one_proxy_call_and_no_second_registration(m
         ]
     )
     # force_reregister is satisfied by the proxy procedure's cdpcli --registermt [8], not run twice
-    assert result["steps"]["registration"]["changed"] is False
+    assert result["operations"]["registration"]["changed"] is False
     assert execute.call_args_list[1].kwargs["module_args"]["sensitive_parameters"] == [
         {"name": "ProxyPassword", "value": PASSWORD}
     ]
@@ -267,7 +281,7 @@ def test_force_reregister_alone_runs_the_registration(monkeypatch):
     done = {"ok": True, "steps": [step("registermt"), step("stop_obengine"), step("start_obengine")]}
     result, scripts, _ = run(monkeypatch, {**BASE, "force_reregister": True}, [ps(CONVERGED), ps(done)])
     assert scripts == ["probe v1", "register_apply v1"] and changed_ops(ok(result)) == ["registration"]
-    assert result["steps"]["registration"]["steps"] == ["cdpcli.exe --registermt", "restart obengine"]
+    assert op_steps(result, "registration") == ["cdpcli.exe --registermt", "restart obengine"]
 
 
 # ---- latest: upgrade -----------------------------------------------------------------------------------------
@@ -275,12 +289,12 @@ def test_latest_on_an_old_host_upgrades_and_present_does_not(monkeypatch):
     probe = with_installer(OLD)
     present, scripts, _ = run(monkeypatch, BASE, [ps(probe)])
     assert scripts == ["probe v1"] and ok(present)["changed"] is False
-    assert "does not upgrade" in present["steps"]["install"]["msg"]
+    assert "does not upgrade" in present["operations"]["install"]["msg"]
 
     predicted, scripts, _ = run(monkeypatch, {**BASE, "state": "latest"}, [ps(probe)], check_mode=True, diff=True)
     ok(predicted)
     assert scripts == ["probe v1"] and changed_ops(predicted) == ["upgrade"]
-    assert predicted["steps"]["upgrade"]["steps"] == [
+    assert op_steps(predicted, "upgrade") == [
         f"run Unified Setup /Upgrade to {CURRENT}",
         f"clean up staged secrets and extracted files ({CURRENT})",
     ]
@@ -290,7 +304,7 @@ def test_latest_on_an_old_host_upgrades_and_present_does_not(monkeypatch):
     done, scripts, execute = run(monkeypatch, {**BASE, "state": "latest"}, replies)
     ok(done)
     assert scripts == ["probe v1", "setup_start v1", "setup_poll v1", "setup_cleanup v1"]
-    assert done["steps"]["upgrade"]["steps"] == predicted["steps"]["upgrade"]["steps"]
+    assert op_steps(done, "upgrade") == op_steps(predicted, "upgrade")
     assert execute.call_args_list[1].kwargs["module_args"]["parameters"]["SetupArguments"].strip() == "/Upgrade"
     assert done["version_after"] == CURRENT
 
@@ -301,8 +315,8 @@ def test_latest_beyond_n_minus_4_plans_hops_through_the_intermediate_installers(
     probe = with_installer(at_version(OLD, "9.50.6601.1"))
     result, scripts, execute = run(monkeypatch, args, [ps(probe)], check_mode=True)
     ok(result)
-    assert scripts == ["probe v1"] and result["steps"]["upgrade"]["hops"] == ["9.51.6712.1", CURRENT]
-    assert result["steps"]["upgrade"]["steps"][0] == "run Unified Setup /Upgrade to 9.51.6712.1"
+    assert scripts == ["probe v1"] and result["operations"]["upgrade"]["hops"] == ["9.51.6712.1", CURRENT]
+    assert op_steps(result, "upgrade")[0] == "run Unified Setup /Upgrade to 9.51.6712.1"
     assert execute.call_args.kwargs["module_args"]["parameters"]["InstallerPath"] == REMOTE
 
 
@@ -320,14 +334,14 @@ def test_latest_beyond_n_minus_4_fails_after_the_probe_naming_the_rule(monkeypat
 def test_absent_without_workload_moved_is_refused_after_the_probe(monkeypatch):
     result, scripts, _ = run(monkeypatch, {"state": "absent"}, [ps(OLD)])
     assert result["failed"] and scripts == ["probe v1"] and "workload_moved" in result["msg"]
-    assert result["changed"] is False and result["steps"]["uninstall"]["failed"]
+    assert result["changed"] is False and result["operations"]["uninstall"]["failed"]
 
 
 def test_absent_with_workload_moved_check_then_real(monkeypatch):
     args = {"state": "absent", "workload_moved": True}
     predicted, scripts, _ = run(monkeypatch, args, [ps(OLD)], check_mode=True, diff=True)
     ok(predicted)
-    assert scripts == ["probe v1"] and len(predicted["steps"]["uninstall"]["steps"]) == 4
+    assert scripts == ["probe v1"] and len(op_steps(predicted, "uninstall")) == 4
     assert set(predicted["diff"]["after"]["components"].values()) == {None}
     names = [e["display_name"] for e in OLD["uninstall_entries"]]
     deps, mt, mars = (
@@ -340,7 +354,7 @@ def test_absent_with_workload_moved_check_then_real(monkeypatch):
     done, scripts, _ = run(monkeypatch, args, replies)
     ok(done)
     assert scripts == ["probe v1"] + ["uninstall_step v1"] * 4 and done["remote_calls"] == 5
-    assert done["steps"]["uninstall"]["steps"] == predicted["steps"]["uninstall"]["steps"]
+    assert op_steps(done, "uninstall") == op_steps(predicted, "uninstall")
 
 
 def test_absent_on_a_bare_host_is_one_call(monkeypatch):
@@ -366,7 +380,7 @@ def test_a_failed_proxy_step_after_install_reports_both(monkeypatch):
     replies = [ps(with_installer(FRESH)), *setup_replies(post_state=no_proxy), ps(failed)]
     result, _scripts, _ = run(monkeypatch, {**BASE, "proxy": PROXY}, replies)
     assert result["failed"] and result["msg"].startswith("proxy:") and result["changed"] is True
-    assert result["steps"]["install"]["changed"] and result["steps"]["proxy"]["failed"] and result["rc"] == 2
+    assert result["operations"]["install"]["changed"] and result["operations"]["proxy"]["failed"] and result["rc"] == 2
     assert result["remote_calls"] == 5
 
 
@@ -438,7 +452,12 @@ def test_a_process_server_of_another_configuration_server_is_refused_before_any_
     args = {**BASE, "state": state, "proxy": PROXY}
     result, scripts, _ = run(monkeypatch, args, [ps(probe)], check_mode=check_mode)
     assert result["failed"] and scripts == ["probe v1"] and result["remote_calls"] == 1
-    assert result["refused"] is True and result["changed"] is False and result["steps"] == {}
+    assert (
+        result["refused"] is True
+        and result["changed"] is False
+        and result["steps"] == []
+        and result["operations"] == {}
+    )
     assert "10.0.0.12" in result["msg"] and "10.0.0.11" in result["msg"] and "cspsconfigtool" in result["msg"]
 
 

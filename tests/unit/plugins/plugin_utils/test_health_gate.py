@@ -33,13 +33,14 @@ REGISTRATION = {
 
 
 def converge(changed: bool = False, **registration) -> dict:
-    """A result of asr.process_server.process_server as the lab returns it (steps.registration.registration)."""
+    """A result of asr.process_server.process_server as the lab returns it (operations.registration.registration)."""
     return {
         "changed": changed,
         "failed": False,
         "version_after": BUILD,
         "version_before": BUILD,
-        "steps": {"registration": {"changed": False, "registration": {**REGISTRATION, **registration}}},
+        "steps": [],
+        "operations": {"registration": {"changed": False, "registration": {**REGISTRATION, **registration}}},
     }
 
 
@@ -110,7 +111,8 @@ def test_each_problem_of_a_converge_result_is_named(registration, needle):
 
 def test_a_reregistration_excuses_the_unreachable_configuration_server():
     result = converge(configuration_server_reachable=False)
-    result["steps"]["registration"]["changed"] = True
+    result["operations"]["registration"]["changed"] = True
+    result["steps"] = [{"name": "cdpcli.exe --registermt", "changed": True, "operation": "registration"}]
     assert health_verdict(result)["healthy"] is True
 
 
