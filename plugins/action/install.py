@@ -27,11 +27,12 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.versions import
 DEFAULT_STAGING_DIR = r"C:\ProgramData\ASRSetupStaging"
 
 # Kept equal to DOCUMENTATION in plugins/modules/install.py by tests/unit/plugins/test_docs_match_spec.py.
-# passphrase / passphrase_file (and configuration_server_port, which setup does not use: the configuration
-# server is always reached on 443 [1.3]) come from the shared COMMON_ARGUMENT_SPEC (doc fragment
-# asr.process_server.common); configuration_server_ip is required here.
+# Of the action group's shared options install uses configuration_server_ip (required), passphrase and
+# passphrase_file; configuration_server_port is deprecated here (setup reaches the configuration server on 443 [1.3]).
 ARGUMENT_SPEC: dict[str, Any] = {
     "configuration_server_ip": {"type": "str", "required": True},
+    "passphrase": {"type": "str", "no_log": True},
+    "passphrase_file": {"type": "str"},
     "installer": {"type": "path"},
     "installer_remote_path": {"type": "str"},
     "installer_checksum": {"type": "str"},

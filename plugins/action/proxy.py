@@ -13,6 +13,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup i
 
 # Kept equal to DOCUMENTATION in plugins/modules/proxy.py by tests/unit/plugins/test_docs_match_spec.py.
 ARGUMENT_SPEC: dict[str, Any] = {
+    "configuration_server_ip": {"type": "str"},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     "proxy_address": {"type": "str"},
     "proxy_port": {"type": "int"},

@@ -12,8 +12,8 @@ from ansible_collections.asr.process_server.plugins.plugin_utils._probe import p
 from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup import check_ipv4
 
 # Kept equal to DOCUMENTATION in plugins/modules/registration.py by tests/unit/plugins/test_docs_match_spec.py.
-# configuration_server_ip comes from the shared COMMON_ARGUMENT_SPEC (doc fragment asr.process_server.common).
 ARGUMENT_SPEC: dict[str, Any] = {
+    "configuration_server_ip": {"type": "str"},
     "force": {"type": "bool", "default": False},
 }
 

@@ -9,9 +9,11 @@ from typing import Any
 from ansible_collections.asr.process_server.plugins.plugin_utils import _op_uninstall
 from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import AsrActionBase
 from ansible_collections.asr.process_server.plugins.plugin_utils._probe import probe_host
+from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup import check_ipv4
 
 # Kept equal to DOCUMENTATION in plugins/modules/uninstall.py by tests/unit/plugins/test_docs_match_spec.py.
 ARGUMENT_SPEC: dict[str, Any] = {
+    "configuration_server_ip": {"type": "str"},
     "workload_moved": {"type": "bool", "default": False},
     "keep_mars_agent": {"type": "bool", "default": False},
 }
@@ -22,5 +24,7 @@ class ActionModule(AsrActionBase):
     REPORTS_STEPS = True
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        if args.get("configuration_server_ip") is not None:
+            check_ipv4("configuration_server_ip", args["configuration_server_ip"])
         probed = probe_host(self, task_vars, **_op_uninstall.probe_options(args))
         return _op_uninstall.ensure_decommissioned(self, probed, args, task_vars)

@@ -16,7 +16,12 @@ from ansible_collections.asr.process_server.plugins.action.install import (
     find_local_file,
     resolve_installer,
 )
-from ansible_collections.asr.process_server.plugins.plugin_utils import installer_file, unified_setup
+from ansible_collections.asr.process_server.plugins.plugin_utils import (
+    installer_file,
+    registration_plan,
+    survey,
+    unified_setup,
+)
 from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import AsrActionBase
 from ansible_collections.asr.process_server.plugins.plugin_utils._op_setup import staged_path
 from ansible_collections.asr.process_server.plugins.plugin_utils._op_upgrade import (
@@ -29,8 +34,10 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.install_plan im
 from ansible_collections.asr.process_server.plugins.plugin_utils.versions import parse_version
 
 # Kept equal to DOCUMENTATION in plugins/modules/upgrade.py by tests/unit/plugins/test_docs_match_spec.py.
-# The shared options (configuration_server_ip, passphrase, ...) are accepted and ignored: /Upgrade takes none [1.3].
+# /Upgrade takes no configuration server, passphrase or port [1.3]: of the action group's shared options only
+# configuration_server_ip means something here (the host must belong to it); the others are deprecated.
 ARGUMENT_SPEC: dict[str, Any] = {
+    "configuration_server_ip": {"type": "str"},
     "installer": {"type": "path"},
     "installer_remote_path": {"type": "str"},
     "installer_checksum": {"type": "str"},
@@ -60,6 +67,10 @@ ARGUMENT_SPEC: dict[str, Any] = {
 # Options for upgrading a configuration server; asr.process_server.process_server (process servers only) has none.
 CONFIGURATION_SERVER_OPTIONS = ("server_role", "accept_third_party_eula")
 MUTUALLY_EXCLUSIVE = [["installer", "installer_remote_path"]]
+UPGRADE_KEEPS = (
+    "/Upgrade keeps the configuration server the host is registered to [4], and the rule that a process server is "
+    "never newer than its configuration server [3.1] must be judged against that one"
+)
 REQUIRED_ONE_OF = [["installer", "installer_remote_path"]]
 
 
@@ -95,5 +106,12 @@ class ActionModule(AsrActionBase):
         installer = resolve_installer(self, args, staging)
         intermediate = [intermediate_installer(self, item, i, staging) for i, item in enumerate(args["installers"])]
         spec = upgrade_spec(args, installer, intermediate)
+        if args.get("configuration_server_ip") is not None:
+            unified_setup.check_ipv4("configuration_server_ip", args["configuration_server_ip"])
         probe = self.run_script("probe", task_vars, probe_parameters(spec))
+        # /Upgrade keeps the registration the host has [4]: with configuration_server_ip given, a host registered to
+        # another configuration server is refused unchanged (process_server with state=latest does the same).
+        registration_plan.check_configuration_server(
+            survey.interpret(probe), args.get("configuration_server_ip"), UPGRADE_KEEPS
+        )
         return ensure_upgraded(self, probe, spec, task_vars)

@@ -27,6 +27,8 @@ description:
     must be a local administrator (or use C(become)).
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.common.group
+  - asr.process_server.common.deprecated_passphrase
   - asr.process_server.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

@@ -35,6 +35,9 @@ description:
     C(amethyst.conf) and the services Unified Setup itself checks).
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.common.passphrase
+  - asr.process_server.common.deprecated_port
+  - asr.process_server.common.group
   - asr.process_server.steps
   - asr.process_server.attributes
   - ansible.builtin.action_common_attributes
@@ -45,8 +48,8 @@ extends_documentation_fragment:
 options:
   configuration_server_ip:
     description:
-      - IPv4 address of the configuration server the process server registers to (C(/CSIP)). The configuration
-        server is always reached on port 443 (O(configuration_server_port) is ignored).
+      - IPv4 address of the configuration server the process server registers to (C(/CSIP)). Unified Setup reaches
+        it on port 443 only.
       - Exactly one of O(passphrase) (sent as a SecureString and written to a protected file that is removed after
         setup) and O(passphrase_file) (an existing file on the host, not deleted) is required.
     type: str

@@ -12,6 +12,9 @@ short_description: Converge an Azure Site Recovery scale-out process server to a
 version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.common.passphrase
+  - asr.process_server.common.deprecated_port
+  - asr.process_server.common.group
   - asr.process_server.steps
   - asr.process_server.attributes
   - ansible.builtin.action_common_attributes
@@ -52,8 +55,8 @@ options:
         O(configuration_server_ip); an installed process server is not upgraded.
       - V(latest) - as V(present), and an installed process server older than the installer is upgraded.
       - V(absent) - decommissioned (the ordered uninstall of M(asr.process_server.uninstall)). The install options
-        are ignored so that one task can switch states with a variable; O(proxy) and O(force_reregister) are
-        refused.
+        (but O(configuration_server_ip), see there) are ignored so that one task can switch states with a variable;
+        O(proxy) and O(force_reregister) are refused.
       - With V(present) and V(latest), O(configuration_server_ip), O(install_location), O(env_type) and one of
         O(installer) and O(installer_remote_path) are required.
     type: str
@@ -63,7 +66,7 @@ options:
     description:
       - IPv4 address of the configuration server the process server is (to be) registered to (C(/CSIP)). Required
         with O(state=present) and O(state=latest). A process server registered to another configuration server is
-        refused (no silent command moves it).
+        refused (no silent command moves it); with O(state=absent), when set, too (it is not uninstalled).
       - With O(state=present) or O(state=latest) exactly one of O(passphrase) and O(passphrase_file) is required
         (used only when Unified Setup installs).
     type: str

@@ -11,6 +11,9 @@ short_description: Set the proxy of the Azure Recovery Services agent on a proce
 version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.common.deprecated_port
+  - asr.process_server.common.deprecated_passphrase
+  - asr.process_server.common.group
   - asr.process_server.steps
   - asr.process_server.attributes
   - ansible.builtin.action_common_attributes

@@ -22,7 +22,10 @@ description:
   - A database that cannot be read (no MySQL client, no credentials, MySQL refusing the account or not
     running) fails the task with what to do.
 extends_documentation_fragment:
-  - asr.process_server.common
+  - asr.process_server.common.deprecated_configuration_server_ip
+  - asr.process_server.common.deprecated_port
+  - asr.process_server.common.deprecated_passphrase
+  - asr.process_server.common.group
   - asr.process_server.configuration_server_database
   - asr.process_server.attributes
   - ansible.builtin.action_common_attributes

@@ -11,6 +11,9 @@ short_description: Decommission an Azure Site Recovery scale-out process server
 version_added: 0.1.0
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.common.deprecated_port
+  - asr.process_server.common.deprecated_passphrase
+  - asr.process_server.common.group
   - asr.process_server.steps
   - asr.process_server.attributes
   - ansible.builtin.action_common_attributes
@@ -36,6 +39,12 @@ description:
     C:\ProgramData\ASRSetupLogs\<name>.log); Inno Setup products their C(unins000.exe) with
     C(/VERYSILENT /SUPPRESSMSGBOXES /NORESTART).
 options:
+  configuration_server_ip:
+    description:
+      - The configuration server the process server must belong to (C(PS_CS_IP) of its C(amethyst.conf)). One
+        registered to another configuration server is refused after the read-only probe, before anything is
+        uninstalled (RV(refused)) - decommissioning cannot be undone and belongs to the configuration server the
+        task names (where the purge runs). Unset - not checked.
   workload_moved:
     description:
       - Confirms that no protected machine uses this process server any more (Switch / Load balance done). The

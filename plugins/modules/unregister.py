@@ -10,7 +10,10 @@ module: unregister
 short_description: Purge a disconnected process server from its configuration server
 version_added: 0.1.0
 extends_documentation_fragment:
-  - asr.process_server.common
+  - asr.process_server.common.deprecated_configuration_server_ip
+  - asr.process_server.common.deprecated_port
+  - asr.process_server.common.deprecated_passphrase
+  - asr.process_server.common.group
   - asr.process_server.configuration_server_database
   - asr.process_server.attributes
   - ansible.builtin.action_common_attributes

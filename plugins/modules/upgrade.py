@@ -29,6 +29,9 @@ description:
     "upgrade not supported" with the reason from the setup log) and verifies the new build and the services.
 extends_documentation_fragment:
   - asr.process_server.common
+  - asr.process_server.common.deprecated_port
+  - asr.process_server.common.deprecated_passphrase
+  - asr.process_server.common.group
   - asr.process_server.steps
   - asr.process_server.attributes
   - ansible.builtin.action_common_attributes
@@ -37,6 +40,13 @@ extends_documentation_fragment:
   - asr.process_server.setup_run
   - asr.process_server.upgrade_hops
 options:
+  configuration_server_ip:
+    description:
+      - The configuration server the host must belong to - C(PS_CS_IP) of its C(amethyst.conf) (a configuration
+        server's own process server reports to itself). A host registered to another configuration server is
+        refused after the read-only probe, before any change (RV(refused)) - C(/Upgrade) keeps the registration
+        the host has, and the rule that a process server is never newer than its configuration server must be
+        judged against that one. Unset - not checked.
   installer:
     description:
       - Path on the controller of the target C(MicrosoftAzureSiteRecoveryUnifiedSetup.exe); sent in one transfer into
@@ -91,8 +101,8 @@ notes:
   - Microsoft's documented configuration server upgrade is the wizard (run the new Unified Setup, it detects the
     installed components and upgrades them); this module runs the same package silently with C(/Upgrade).
   - After a configuration server upgrade the module also checks that C(W3SVC), C(MySQL) and C(dra) run again.
-  - The shared options of the action group (O(configuration_server_ip), O(passphrase), ...) are accepted and
-    ignored; C(/Upgrade) keeps the existing registration.
+  - C(/Upgrade) keeps the existing registration; of the action group's shared options only O(configuration_server_ip)
+    means something here (the configuration server the host must belong to).
 seealso:
   - module: asr.process_server.install
   - module: asr.process_server.info

@@ -5,10 +5,11 @@
 FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
 
 A subclass sets ``ARGUMENT_SPEC`` (and optionally ``MUTUALLY_EXCLUSIVE``, ``REQUIRED_IF``, ...), and
-implements ``run_asr(args, task_vars)`` returning its result dict. Every module also accepts the options of
-``COMMON_ARGUMENT_SPEC`` (documented once in ``plugins/doc_fragments/common.py``), because
-``module_defaults`` for the ``process_server`` action group hands the same options to every module of the
-group; a module's own entry for one of them wins. The base:
+implements ``run_asr(args, task_vars)`` returning its result dict. ``module_defaults`` for the ``process_server``
+action group hands the group's shared options (:data:`SHARED_OPTIONS`) to every module of the group; a module lists
+the ones it uses in its own ``ARGUMENT_SPEC``. The others are still accepted, deprecated (a warning names the
+modules that use the option; removed in :data:`SHARED_OPTIONS_REMOVED_IN`), so a play that sets them for the whole
+group keeps working until then. The base:
 
 * validates the task's arguments against ``ARGUMENT_SPEC`` before any remote call, and turns an error into
   a task failure naming the option and what it accepts;
@@ -61,14 +62,45 @@ POWERSHELL_MODULE = "ansible.windows.win_powershell"
 # case-sensitively), with the words a validation message shows for them.
 ALLOWED_IN_WORDS = {"env_type": ENV_TYPES_ALLOWED}
 
-# Accepted by every module of the action group (see the module docstring); kept equal to
-# plugins/doc_fragments/common.py by tests/unit/plugins/test_docs_match_spec.py.
-COMMON_ARGUMENT_SPEC: dict[str, Any] = {
+# The options module_defaults for the action group may hand to any module of the group (see the module docstring),
+# and the modules that use each one (tests/unit/plugins/test_shared_options.py keeps this equal to their specs).
+SHARED_OPTIONS: dict[str, dict[str, Any]] = {
     "configuration_server_ip": {"type": "str"},
-    "configuration_server_port": {"type": "int", "default": 443},
+    "configuration_server_port": {"type": "int"},
     "passphrase": {"type": "str", "no_log": True},
     "passphrase_file": {"type": "str"},
 }
+SHARED_OPTION_USERS: dict[str, tuple[str, ...]] = {
+    "configuration_server_ip": ("info", "install", "process_server", "proxy", "registration", "uninstall", "upgrade"),
+    "configuration_server_port": ("info",),
+    "passphrase": ("install", "process_server"),
+    "passphrase_file": ("install", "process_server"),
+}
+SHARED_OPTIONS_REMOVED_IN = "1.0.0"
+COLLECTION = "asr.process_server"
+
+
+def deprecated_shared_options(own: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The shared options a module does not use: accepted until removal, marked deprecated in its spec."""
+    return {
+        name: {**spec, "removed_in_version": SHARED_OPTIONS_REMOVED_IN, "removed_from_collection": COLLECTION}
+        for name, spec in SHARED_OPTIONS.items()
+        if name not in own
+    }
+
+
+def ignored_option_warning(fqcn: str, option: str) -> str:
+    """What a task that sets a shared option this module does not use is told, and what to do instead.
+
+    Ansible appends when it goes ("This feature will be removed from collection ... version 1.0.0.").
+    """
+    users = ", ".join(f"{COLLECTION}.{name}" for name in SHARED_OPTION_USERS[option])
+    return (
+        f"{fqcn} does not use the option {option} (it is accepted only so that module_defaults for the action group "
+        f"can set it). Set it only for {users} (on the task, or in module_defaults for those modules)."
+    )
+
+
 SCRIPT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "powershell")
 INCLUDE_RE = re.compile(r"^# asr\.process_server include: (?P<name>[a-z0-9_]+)[ \t]*\r?\n", re.MULTILINE)
 HEADER_RE = re.compile(r"^# asr\.process_server script: (?P<name>[A-Za-z0-9_.-]+) v(?P<version>[1-9][0-9]*)\s*$")
@@ -233,6 +265,7 @@ class AsrActionBase(ActionBase):
         self.script_calls: list[str] = []
         self.secrets: set[str] = set()
         self.args: dict[str, Any] = {}
+        self._deprecations: list[dict[str, Any]] = []
 
     # -- entry point ----------------------------------------------------------------------------------------
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -303,12 +336,26 @@ class AsrActionBase(ActionBase):
             # decided before any remote call: a refusal (the fleet playbooks' screening does not call it again)
             raise ActionFailure(validation_message(self.fqcn, self.argument_spec, error), refusal=True) from exc
         self.secrets |= no_log_values(self.argument_spec, args)
+        self._warn_ignored_options()
         return args
 
     @property
     def argument_spec(self) -> dict[str, Any]:
-        """The module's own options over the options every module of the group accepts."""
-        return {**COMMON_ARGUMENT_SPEC, **self.ARGUMENT_SPEC}
+        """The module's own options, and the group's shared options it does not use (deprecated)."""
+        return {**deprecated_shared_options(self.ARGUMENT_SPEC), **self.ARGUMENT_SPEC}
+
+    def _warn_ignored_options(self) -> None:
+        """A deprecation for each shared option the task sets (module_defaults included) that this module ignores."""
+        given = self._task.args
+        for option in deprecated_shared_options(self.ARGUMENT_SPEC):
+            if given.get(option) is not None:
+                self._deprecations.append(
+                    {
+                        "msg": ignored_option_warning(self.fqcn, option),
+                        "version": SHARED_OPTIONS_REMOVED_IN,
+                        "collection_name": COLLECTION,
+                    }
+                )
 
     @property
     def fqcn(self) -> str:
@@ -381,6 +428,9 @@ class AsrActionBase(ActionBase):
         warnings = [*result.get("warnings", []), *getattr(self, "_warnings", [])]
         if warnings:
             result["warnings"] = warnings
+        deprecations = [*result.get("deprecations", []), *getattr(self, "_deprecations", [])]
+        if deprecations:
+            result["deprecations"] = deprecations
         shown = self.args or dict(self._task.args)
         result["invocation"] = {"module_args": hide_no_log_args(self.argument_spec, shown)}
         return remove_values(result, self.secrets) if self.secrets else result

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import decommission_plan, steps, uninstall_plan
+from . import decommission_plan, registration_plan, steps, uninstall_plan
 from ._action_base import ActionFailure
 from ._probe import ProbedHost
 from .script_steps import step_status
@@ -34,9 +34,18 @@ def _names() -> list[str]:
     return sorted({name for p in uninstall_plan.KNOWN_PRODUCTS for name in p.names})
 
 
+# Why a process server of another configuration server is not decommissioned when configuration_server_ip is given.
+OTHER_CONFIGURATION_SERVER = (
+    "decommissioning is irreversible and its purge belongs on the configuration server the task names [5], [6.1]"
+)
+
+
 def ensure_decommissioned(
     action: Any, probed: ProbedHost, args: dict[str, Any], task_vars: dict[str, Any]
 ) -> dict[str, Any]:
+    registration_plan.check_configuration_server(
+        probed.asr, args.get("configuration_server_ip"), OTHER_CONFIGURATION_SERVER
+    )
     plan = decommission_plan.plan_decommission(
         probed.raw,
         probed.asr,

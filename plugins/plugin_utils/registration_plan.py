@@ -80,7 +80,7 @@ def foreign_configuration_server(asr: dict[str, Any], configuration_server_ip: s
     return str(current)
 
 
-def check_configuration_server(asr: dict[str, Any], configuration_server_ip: str | None) -> None:
+def check_configuration_server(asr: dict[str, Any], configuration_server_ip: str | None, because: str = "") -> None:
     """Refuse (:class:`PlanningError`) a process server registered to another configuration server.
 
     Every change this collection makes to an installed process server either runs ``cdpcli.exe --registermt``,
@@ -90,18 +90,24 @@ def check_configuration_server(asr: dict[str, Any], configuration_server_ip: str
     """
     current = foreign_configuration_server(asr, configuration_server_ip)
     if current is not None:
-        raise PlanningError(foreign_configuration_server_message(current, str(configuration_server_ip)))
+        raise PlanningError(foreign_configuration_server_message(current, str(configuration_server_ip), because))
 
 
-def foreign_configuration_server_message(current: str, wanted: str) -> str:
-    """What is wrong and what to do, for a process server registered to ``current`` instead of ``wanted``."""
+REREGISTERS = "cdpcli.exe --registermt re-registers with the configured server only"
+
+
+def foreign_configuration_server_message(current: str, wanted: str, because: str = "") -> str:
+    """What is wrong and what to do, for a process server registered to ``current`` instead of ``wanted``.
+
+    ``because``: why the operation must not run on it (default: it re-registers with the configured server).
+    """
     return (
         f"The process server is registered to configuration server {current} (amethyst.conf PS_CS_IP [6.5]), not "
         f"to {wanted} (configuration_server_ip; asr_configuration_server_ip in the playbooks), so nothing was "
-        "changed on it: cdpcli.exe --registermt re-registers with the configured server only, and no silent command "
-        "moves a process server to another configuration server [3.3]. If it belongs to the other configuration "
-        "server, leave it out of this run (its inventory group or --limit); if it must move, use the Process Server "
-        f"configuration tool (cspsconfigtool) on the host, or uninstall it and install it against {wanted}."
+        f"changed on it: {because or REREGISTERS}, and no silent command moves a process server to another "
+        "configuration server [3.3]. If it belongs to the other configuration server, leave it out of this run (its "
+        "inventory group or --limit); if it must move, use the Process Server configuration tool (cspsconfigtool) on "
+        f"the host, or uninstall it and install it against {wanted}."
     )
 
 

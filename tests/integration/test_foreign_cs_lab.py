@@ -9,8 +9,8 @@ would change its MARS proxy, restart obengine and register its master target wit
   fails it with the screening's message before any task that can change it: no other call in its journal, no
   program in its process log, its MARS proxy unchanged; the batch counts it as failed (max_fail_percentage 0
   stops the rollout there);
-* the modules themselves (process_server, proxy, register) refuse it after their read-only probe, outside any
-  fleet playbook, in check mode and in a real run, naming both configuration servers.
+* the modules themselves (process_server, proxy, registration, upgrade, uninstall) refuse it after their
+  read-only probe, outside any fleet playbook, in check mode and in a real run, naming both configuration servers.
 """
 
 from __future__ import annotations
@@ -90,6 +90,13 @@ MODULE_ARGS = {
         "proxy_port": 3128,
     },
     "registration": {"configuration_server_ip": "10.0.0.11", "force": True},
+    # issue 11 item 10: configuration_server_ip means "the configuration server the host belongs to" here too
+    "upgrade": {
+        "configuration_server_ip": "10.0.0.11",
+        "installer_remote_path": "C:\\ProgramData\\ASRSetupStaging\\x\\MicrosoftAzureSiteRecoveryUnifiedSetup.exe",
+        "installer_version": "9.56.7200.1",
+    },
+    "uninstall": {"configuration_server_ip": "10.0.0.11", "workload_moved": True},
 }
 
 

@@ -13,7 +13,7 @@ import pathlib
 import pytest
 import yaml
 
-from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import COMMON_ARGUMENT_SPEC
+from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import deprecated_shared_options
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 PACKAGE = "ansible_collections.asr.process_server.plugins"
@@ -50,10 +50,11 @@ def test_there_is_at_least_one_action_with_a_spec():
 
 
 def fragment_text(fragment: str) -> str:
-    """The YAML of a doc fragment: this collection's, or ansible-core's (``ansible.builtin.<name>[.<VAR>]``)."""
+    """The YAML of a doc fragment: this collection's or ansible-core's (``<collection>.<name>[.<var>]``)."""
     if fragment.startswith("asr.process_server."):
-        source = importlib.import_module(f"{PACKAGE}.doc_fragments.{fragment.rsplit('.', 1)[-1]}")
-        return source.ModuleDocFragment.DOCUMENTATION
+        name, _, var = fragment.removeprefix("asr.process_server.").partition(".")
+        source = importlib.import_module(f"{PACKAGE}.doc_fragments.{name}")
+        return getattr(source.ModuleDocFragment, var.upper() or "DOCUMENTATION")
     assert fragment.startswith("ansible.builtin."), fragment
     name, _, var = fragment.removeprefix("ansible.builtin.").partition(".")
     source = importlib.import_module(f"ansible.plugins.doc_fragments.{name}")
@@ -79,26 +80,24 @@ def documented_options(doc: dict) -> dict:
     return merged(doc, "options")
 
 
+def full_spec(name: str) -> dict:
+    """What the action validates: its own options and the group's shared options it does not use (deprecated)."""
+    spec = importlib.import_module(f"{PACKAGE}.action.{name}").ActionModule.ARGUMENT_SPEC
+    return {**deprecated_shared_options(spec), **spec}
+
+
 @pytest.mark.parametrize("name", actions_with_spec())
 def test_documented_options_equal_the_argument_spec(name):
-    spec = importlib.import_module(f"{PACKAGE}.action.{name}").ActionModule.ARGUMENT_SPEC
     doc = yaml.safe_load(importlib.import_module(f"{PACKAGE}.modules.{name}").DOCUMENTATION)
     assert doc["module"] == name
-    assert normalise(documented_options(doc)) == normalise({**COMMON_ARGUMENT_SPEC, **spec})
+    assert normalise(documented_options(doc)) == normalise(full_spec(name))
 
 
 @pytest.mark.parametrize("name", actions_with_spec())
-def test_every_group_module_documents_the_shared_options(name):
-    # module_defaults for the action group hands these options to every module of the group.
-    doc = yaml.safe_load(importlib.import_module(f"{PACKAGE}.modules.{name}").DOCUMENTATION)
-    assert "asr.process_server.common" in (doc.get("extends_documentation_fragment") or [])
+def test_every_group_module_is_in_the_group(name):
+    # module_defaults for the action group hands the shared options to every module of the group.
     runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
     assert name in runtime["action_groups"]["process_server"]
-
-
-def test_common_fragment_equals_the_common_spec():
-    fragment = importlib.import_module(f"{PACKAGE}.doc_fragments.common").ModuleDocFragment.DOCUMENTATION
-    assert normalise(yaml.safe_load(fragment)["options"]) == normalise(COMMON_ARGUMENT_SPEC)
 
 
 @pytest.mark.parametrize("name", actions_with_spec())
@@ -185,7 +184,6 @@ def _secret_named(spec: dict, path: str = "") -> list[tuple[str, bool]]:
 
 @pytest.mark.parametrize("name", actions_with_spec())
 def test_every_secret_option_is_no_log(name):
-    spec = importlib.import_module(f"{PACKAGE}.action.{name}").ActionModule.ARGUMENT_SPEC
-    secrets = _secret_named({**COMMON_ARGUMENT_SPEC, **spec})
+    secrets = _secret_named(full_spec(name))
     assert ("passphrase", True) in secrets
     assert all(no_log for _, no_log in secrets), secrets
