@@ -32,6 +32,8 @@ CSPS_VALUES = {"product_name": "Product_Name", "installdirectory": "InstallDirec
 CSPS_VALUES |= {"build_version": "Build_Version", "proxy_type": "Proxy_Type"}
 PROXY_SETTINGS = r"HKLM\SOFTWARE\Microsoft\Azure Site Recovery\ProxySettings"  # [6.4], what probe.ps1 reads
 MARS_SETUP = r"HKLM\SOFTWARE\Microsoft\Windows Azure Backup\Setup"  # [6.6] SRC SetMarsProxy InstallPath
+# [1.3] the .NET Framework 4.x release, where Windows keeps it (what probe.ps1 Get-DotNetFramework reads)
+DOTNET_KEY = r"HKLM\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full"
 
 
 class SurveyError(ValueError):
@@ -151,6 +153,9 @@ def _services_and_state(host: Host, facts: dict[str, Any]) -> None:
     if proxy.get("source") == "Get-OBMachineSetting" and proxy.get("enabled"):
         mars.set_proxy(host, proxy["address"], proxy.get("port"), proxy.get("username"))
         mars.apply_on_restart(host)
+    release = (facts.get("dotnet_framework") or {}).get("release")  # probe.ps1 Get-DotNetFramework
+    if release is not None:
+        host.reg_set(DOTNET_KEY, "Release", int(release), "DWord")
     reasons = (facts.get("pending_reboot") or {}).get("reasons") or []  # probe.ps1 Get-PendingReboot
     if "PendingFileRenameOperations" in reasons:
         host.reg_set(SESSION_MANAGER, "PendingFileRenameOperations", ["\\??\\C:\\x", ""], "MultiString")

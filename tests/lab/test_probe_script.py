@@ -178,3 +178,13 @@ def test_a_seed_file_may_list_a_host_by_its_info_survey(tmp_path):
     again = run_probe(estate.read_host("ps01"), IncludeLogTail=False)
     assert {k: v for k, v in again.items() if k != "checks"} == host_part
     assert estate.read_host("ps01").data["credentials"]["password"]  # the estate's login kept
+
+
+def test_an_imported_survey_keeps_the_dotnet_framework_release():
+    first = run_probe(installed_ps())
+    host_part = {k: v for k, v in first.items() if k != "checks"}
+    host_part["setup_log"] = {**host_part["setup_log"], "tail": None}
+    host_part["dotnet_framework"] = {"release": 394802}  # 4.6.2, where Windows keeps it (NDP\v4\Full Release)
+    survey = {"format": survey_import.SURVEY_FORMAT, "probe": "probe v1", "host": host_part}
+    again = run_probe(survey_import.seed_from_survey(survey, "copy", "10.0.0.99"), IncludeLogTail=False)
+    assert again["dotnet_framework"] == {"release": 394802}
