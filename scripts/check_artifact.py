@@ -47,6 +47,7 @@ ALLOWED = (
     "plugins/filter/*.yml",
     "plugins/plugin_utils/*.py",
     "plugins/plugin_utils/powershell/**/*.ps1",
+    "plugins/plugin_utils/templates/*.j2",
     "roles/*/defaults/main.yml",
     "roles/*/meta/*.yml",
     "roles/*/tasks/*.yml",
@@ -64,6 +65,7 @@ ALLOWED = (
 REQUIRED = (
     "MANIFEST.json",
     "COPYING",  # the GPL-3.0-or-later text galaxy.yml's license names
+    "plugins/plugin_utils/templates/capacity_report.html.j2",  # the capacity report's page (capacity_report_html)
     "FILES.json",
     "meta/runtime.yml",
     "tests/config.yml",

@@ -39,10 +39,14 @@ def capacity_plan_options(variables: Any) -> dict[str, Any]:
         raise AnsibleFilterError(str(exc)) from exc
 
 
-def capacity_report_html(report: Any) -> str:
-    """Render a capacity report as one self-contained HTML page."""
+def capacity_report_html(report: Any, template: Any = None) -> str:
+    """Render a capacity report as one self-contained HTML page with the shipped Jinja2 template or ``template``."""
+    if template is not None and not isinstance(template, str):
+        raise AnsibleFilterError(f"capacity_report_html: template must be a file path (a string), not {template!r}")
     try:
-        return report_mod.render_html(plain(report))
+        return report_mod.render_html(plain(report), template or None)
+    except AsrError as exc:
+        raise AnsibleFilterError(f"capacity_report_html: {exc}") from exc
     except (KeyError, TypeError) as exc:
         raise AnsibleFilterError(f"capacity_report_html: not a capacity report ({exc})") from exc
 

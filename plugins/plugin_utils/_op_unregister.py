@@ -38,14 +38,14 @@ def ensure_unregistered(action: Any, args: dict[str, Any], task_vars: dict[str, 
         return result
     outcome: dict[str, Any] = {}
     left = plan.registered
-    for _ in range(plan.purges):
+    for _purge in range(plan.purges):
         outcome = action.run_script("unregister_purge", task_vars, {"IpAddress": ip})
         if not outcome.get("is_configuration_server") or not outcome.get("script_present"):
             raise ActionFailure(
                 f"Unregister-ASRComponent.pl was not found in {outcome.get('bin_dir')} on the configuration server "
                 "[5], so nothing was purged. Repair or upgrade the configuration server, then run the task again."
             )
-        _, after = _op_registrations.read(action, args, task_vars)
+        _read, after = _op_registrations.read(action, args, task_vars)
         left = unregister_plan.remaining(after, ip)
         result["purged"] = [r.to_dict() for r in plan.registered if r.host_id not in {x.host_id for x in left}]
         if not left:

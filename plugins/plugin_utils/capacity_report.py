@@ -26,10 +26,14 @@ the servers by configuration server (:mod:`fleet_planner`).
 
 from __future__ import annotations
 
-import html
 import math
+import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import jinja2
+import markupsafe
 
 from . import health, sizing
 from .errors import AsrError, InvalidOption
@@ -421,35 +425,18 @@ def _group_line(group: Mapping[str, Any]) -> str:
     )
 
 
-# ---- rendering ---------------------------------------------------------------------------------------------
-def _e(value: Any) -> str:
-    """Escape any value for HTML text and attribute context."""
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        value = f"{value:g}"
-    return html.escape(str(value), quote=True)
-
-
-_CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#1f2933;background:#fff}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #d9e2ec;padding-bottom:4px}
-.meta{color:#52606d;font-size:13px}
-table{border-collapse:collapse;font-size:13px;margin:6px 0;max-width:100%}
-th,td{border:1px solid #d9e2ec;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-th{background:#f0f4f8}
-.fits{color:#1b7f3b;font-weight:600}.over_capacity,.no_tier,.survey_failed{color:#b42318;font-weight:600}
-.no_planned_load{color:#52606d}
-.cards{display:flex;gap:12px;flex-wrap:wrap;margin:0 0 12px}
-.card{border:1px solid #d9e2ec;border-radius:6px;padding:8px 14px;min-width:140px}
-.card b{display:block;font-size:22px}
-.chart{display:block;width:100%;height:auto}
-.legend span{display:inline-block;margin-right:14px;font-size:12px}
-.sw{display:inline-block;width:12px;height:12px;vertical-align:middle;margin-right:4px}
-"""
-
-_BAR_COLOURS = {"ok": "#2f80ed", "warn": "#f2994a", "over": "#d64545"}
+# ---- the page's data --------------------------------------------------------------------------------------------
+# :func:`page_data` turns a report into everything the HTML page shows - texts, numbers, and the charts' geometry -
+# and nothing else: the markup, the styles and the wording around the numbers are the Jinja2 template's
+# (templates/capacity_report.html.j2), which an operator may replace or extend without Python (:func:`render_html`).
+TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
+TEMPLATE = "capacity_report.html.j2"
+# An operator's own template extends the shipped one by this name: {% extends "asr/capacity_report.html.j2" %}.
+SHIPPED_PREFIX = "asr"
+BAR_COLOURS = {"ok": "#2f80ed", "warn": "#f2994a", "over": "#d64545"}
+CACHE_FREE_COLOUR = "#27ae60"
 _AXIS_STEP_PERCENT = 50
+_BAR_KINDS = (("machines", "max_machines"), ("churn", "max_churn"))
 
 
 def load_bar(value: float, cap: float, utilisation: float) -> dict[str, Any]:
@@ -474,30 +461,18 @@ def axis_max_percent(rows: Sequence[Mapping[str, Any]]) -> int:
     return max(150, ticks * _AXIS_STEP_PERCENT)
 
 
-_BAR_KINDS = (("machines", "max_machines"), ("churn", "max_churn"))
-
-
-def _svg_open(css: str, chart_id: str, width: int, height: int, title: str) -> str:
-    """A chart that keeps its proportions and shrinks with the window (never wider than drawn)."""
-    return (
-        f'<svg class="chart {_e(css)}" id="{_e(chart_id)}" xmlns="http://www.w3.org/2000/svg" '
-        f'viewBox="0 0 {width} {height}" style="max-width:{width}px" preserveAspectRatio="xMinYMin meet" '
-        f'role="img" aria-label="{_e(title)}">'
-    )
-
-
-def _load_chart(rows: Sequence[Mapping[str, Any]], utilisation: float, chart_id: str, title: str) -> str:
+def _load_chart(rows: Sequence[Mapping[str, Any]], utilisation: float, chart_id: str, title: str) -> dict[str, Any]:
     """Per server, two bars (machines, churn) against its caps, with the planning line (e.g. 80 %) and the cap.
 
     Each bar is scaled to its own cap (the cap sits at 100 %); the scale reaches the largest bar
     (:func:`axis_max_percent`), so a bar is never cut. A host without a survey or without a tier has no cap:
-    it says which. A row ``{"header": text}`` starts a group (a configuration server's process servers).
+    ``missing`` says which. A row ``{"header": text}`` starts a group (a configuration server's process servers).
     """
     label_w, plot_w, row_h, header_h, top = 170, 640, 54, 26, 34
     scale_max = axis_max_percent(rows)
-    tops, y = [], top
+    placed, y = [], top
     for row in rows:
-        tops.append(y)
+        placed.append((y, row))
         y += header_h if "header" in row else row_h
     width, height = label_w + plot_w + 260, y + 30
 
@@ -505,62 +480,50 @@ def _load_chart(rows: Sequence[Mapping[str, Any]], utilisation: float, chart_id:
         return label_w + plot_w * max(0.0, percent) / scale_max
 
     step = _AXIS_STEP_PERCENT if scale_max <= 300 else 2 * _AXIS_STEP_PERCENT
-    parts = [
-        _svg_open("load-chart", chart_id, width, height, title),
-        f'<text x="0" y="16" font-size="14" font-weight="600">{_e(title)}</text>',
-    ]
-    for pct in range(0, scale_max + 1, step):
-        x = x_of(pct)
-        parts.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 24}" stroke="#e4e7eb"/>')
-        parts.append(f'<text x="{x:.1f}" y="{height - 8}" font-size="11" text-anchor="middle">{pct} %</text>')
-    for y, row in zip(tops, rows, strict=True):
+    out_rows = []
+    for y, row in placed:
         if "header" in row:
-            parts.append(
-                f'<text class="group" x="0" y="{y + 17}" font-size="13" font-weight="600">{_e(row["header"])}</text>'
-            )
+            out_rows.append({"header": row["header"], "y": y})
             continue
         failed = row.get("status") == UNKNOWN
-        tier_text = "survey failed" if failed else f"tier {row['tier'] or 'none'}"
-        parts.append(f'<text x="0" y="{y + 18}" font-size="12" font-weight="600">{_e(row["name"])}</text>')
-        parts.append(f'<text x="0" y="{y + 34}" font-size="11" fill="#52606d">{_e(tier_text)}</text>')
-        bars = (
+        bars = []
+        for kind, value, cap, unit, dy in (
             ("machines", row["machines"], row["max_machines"], "machines", 4),
             ("churn", row["churn"], row["max_churn"], "GB/day", 26),
-        )
-        for kind, value, cap, unit, dy in bars:
+        ):
             value = float(value or 0)
+            drawn: dict[str, Any] = {"kind": kind, "unit": unit, "y": y + dy, "value": value, "cap": cap}
             if failed or not cap:
-                why = "survey failed: no data" if failed else f"{value:g} {unit} (no tier: no cap)"
-                parts.append(
-                    f'<text x="{label_w}" y="{y + dy + 13}" font-size="11" fill="#b42318">{_e(kind)}: {_e(why)}</text>'
+                drawn["missing"] = "survey failed: no data" if failed else f"{value:g} {unit} (no tier: no cap)"
+            else:
+                numbers = load_bar(value, cap, utilisation)
+                drawn.update(
+                    missing=None,
+                    percent=numbers["percent"],
+                    state=numbers["state"],
+                    colour=BAR_COLOURS[numbers["state"]],
+                    width=x_of(numbers["percent"]) - label_w,
+                    limit_x=x_of(numbers["limit_percent"]),
+                    cap_x=x_of(100),
+                    shown_value=round(value, PERCENT_DECIMALS),
                 )
-                continue
-            bar = load_bar(value, cap, utilisation)
-            bar_w = x_of(bar["percent"]) - label_w
-            parts.append(
-                f'<rect class="bar bar-{kind} bar-{bar["state"]}" data-server="{_e(row["name"])}" '
-                f'data-value="{value:g}" data-cap="{cap:g}" data-percent="{bar["percent"]:.{PERCENT_DECIMALS}f}" '
-                f'x="{label_w}" y="{y + dy}" width="{bar_w:.1f}" height="16" fill="{_BAR_COLOURS[bar["state"]]}">'
-                f"<title>{_e(row['name'])} {kind}: {value:g} / {cap:g} {_e(unit)}</title></rect>"
-            )
-            line_x, cap_x = x_of(bar["limit_percent"]), x_of(100)
-            parts.append(
-                f'<line class="line-utilisation" x1="{line_x:.1f}" y1="{y + dy - 2}" x2="{line_x:.1f}" '
-                f'y2="{y + dy + 18}" stroke="#f2994a" stroke-width="2" stroke-dasharray="4 2"/>'
-            )
-            parts.append(
-                f'<line class="line-cap" x1="{cap_x:.1f}" y1="{y + dy - 2}" x2="{cap_x:.1f}" y2="{y + dy + 18}" '
-                'stroke="#b42318" stroke-width="2"/>'
-            )
-            shown = f"{round(value, PERCENT_DECIMALS):g} / {cap:g} {unit} ({bar['percent']:.{PERCENT_DECIMALS}f} %)"
-            parts.append(
-                f'<text x="{label_w + plot_w + 6}" y="{y + dy + 13}" font-size="11">{_e(kind)} {_e(shown)}</text>'
-            )
-    parts.append("</svg>")
-    return "".join(parts)
+            bars.append(drawn)
+        tier_text = "survey failed" if failed else f"tier {row['tier'] or 'none'}"
+        out_rows.append({"name": row["name"], "tier_text": tier_text, "y": y, "bars": bars})
+    return {
+        "id": chart_id,
+        "title": title,
+        "width": width,
+        "height": height,
+        "top": top,
+        "label_w": label_w,
+        "value_x": label_w + plot_w + 6,
+        "ticks": [{"percent": pct, "x": x_of(pct)} for pct in range(0, scale_max + 1, step)],
+        "rows": out_rows,
+    }
 
 
-def _health_chart(hosts: Sequence[Mapping[str, Any]]) -> str:
+def _health_chart(hosts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Cache drive free space per host against the 30 % warning and 25 % critical lines [7.5]."""
     label_w, plot_w, row_h, top = 190, 600, 26, 34
     width, height = label_w + plot_w + 150, top + row_h * max(1, len(hosts)) + 30
@@ -568,92 +531,37 @@ def _health_chart(hosts: Sequence[Mapping[str, Any]]) -> str:
     def x_of(pct: float) -> float:
         return label_w + plot_w * max(0.0, min(pct, 100.0)) / 100
 
-    parts = [
-        _svg_open("health-chart", "health-chart", width, height, "Cache drive free space"),
-        '<text x="0" y="16" font-size="14" font-weight="600">Cache drive free space (%)</text>',
-    ]
-    for pct in (0, 25, 30, 50, 75, 100):
-        x = x_of(pct)
-        parts.append(f'<text x="{x:.1f}" y="{height - 8}" font-size="11" text-anchor="middle">{pct}</text>')
-    for index, host in enumerate(hosts):
-        y = top + index * row_h
-        free = (host.get("health") or {}).get("cache_free_percent")
-        parts.append(f'<text x="0" y="{y + 13}" font-size="12">{_e(host["name"])}</text>')
-        if free is None:
-            why = "survey failed" if host.get("status") == UNKNOWN else "not measured"
-            parts.append(f'<text x="{label_w}" y="{y + 13}" font-size="11" fill="#52606d">{why}</text>')
-            continue
-        free = float(free)
-        if free < health.CACHE_FREE_CRITICAL_PERCENT:
-            colour = _BAR_COLOURS["over"]
-        elif free < health.CACHE_FREE_WARNING_PERCENT:
-            colour = _BAR_COLOURS["warn"]
-        else:
-            colour = "#27ae60"
-        parts.append(
-            f'<rect class="bar bar-cache-free" data-server="{_e(host["name"])}" data-value="{free:g}" x="{label_w}" '
-            f'y="{y}" width="{x_of(free) - label_w:.1f}" height="16" fill="{colour}">'
-            f"<title>{_e(host['name'])}: {free:g} % free</title></rect>"
-        )
-        parts.append(f'<text x="{label_w + plot_w + 6}" y="{y + 13}" font-size="11">{free:g} % free</text>')
-    for pct, colour, name in (
-        (health.CACHE_FREE_WARNING_PERCENT, "#f2994a", "warning"),
-        (health.CACHE_FREE_CRITICAL_PERCENT, "#b42318", "critical"),
-    ):
-        x = x_of(pct)
-        parts.append(
-            f'<line class="line-{name}" x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 24}" '
-            f'stroke="{colour}" stroke-width="2" stroke-dasharray="4 2"/>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return f'<table class="{_e(css)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _list(items: Sequence[Any]) -> str:
-    return "<br>".join(_e(i) for i in items) if items else "-"
-
-
-def _host_rows(report: Mapping[str, Any]) -> list[list[str]]:
     rows = []
-    for h in report["hosts"]:
-        facts = h.get("host_facts") or {}
-        load = h.get("planned_load") or {}
-        hw = (
-            f"{_e(facts.get('vcpus'))} vCPU, {_e(facts.get('memory_gb'))} GB, cache {_e(facts.get('cache_disk_gb'))} GB"
-            if facts
-            else "-"
-        )
-        load_text = (
-            f"{_e(load.get('protected_machines'))} machines, {_e(load.get('daily_churn_gb'))} GB/day "
-            f"<small>({_e(h.get('load_source'))})</small>"
-            if load
-            else "-"
-        )
-        verdict = f'<span class="{_e(h["status"])}">{_e(STATUS_TEXT[h["status"]])}</span>'
-        if h.get("error"):
-            verdict += f"<br>{_e(h['error'])}"
-        health_info = h.get("health") or {}
-        rows.append(
-            [
-                _e(h["name"]),
-                _membership_text(h),
-                hw,
-                _e("unknown (survey failed)" if h["status"] == UNKNOWN else h.get("tier") or "none"),
-                load_text,
-                _e(h.get("needed_tier")),
-                verdict,
-                _list(h.get("shortfalls") or []),
-                _e(health_info.get("status"))
-                + ("<br>" + _list(health_info.get("alerts")) if health_info.get("alerts") else ""),
-            ]
-        )
-    return rows
+    for index, host in enumerate(hosts):
+        free = (host.get("health") or {}).get("cache_free_percent")
+        row: dict[str, Any] = {"name": host["name"], "y": top + index * row_h, "free": None}
+        if free is None:
+            row["missing"] = "survey failed" if host.get("status") == UNKNOWN else "not measured"
+        else:
+            free = float(free)
+            if free < health.CACHE_FREE_CRITICAL_PERCENT:
+                colour = BAR_COLOURS["over"]
+            elif free < health.CACHE_FREE_WARNING_PERCENT:
+                colour = BAR_COLOURS["warn"]
+            else:
+                colour = CACHE_FREE_COLOUR
+            row.update(missing=None, free=free, width=x_of(free) - label_w, colour=colour)
+        rows.append(row)
+    return {
+        "id": "health-chart",
+        "title": "Cache drive free space",
+        "width": width,
+        "height": height,
+        "top": top,
+        "label_w": label_w,
+        "value_x": label_w + plot_w + 6,
+        "ticks": [{"percent": pct, "x": x_of(pct)} for pct in (0, 25, 30, 50, 75, 100)],
+        "lines": [
+            {"name": "warning", "x": x_of(health.CACHE_FREE_WARNING_PERCENT), "colour": BAR_COLOURS["warn"]},
+            {"name": "critical", "x": x_of(health.CACHE_FREE_CRITICAL_PERCENT), "colour": "#b42318"},
+        ],
+        "rows": rows,
+    }
 
 
 def group_header(configuration_server: str | None, unknown_why: str | None = None) -> str:
@@ -716,194 +624,149 @@ def _chart_rows_after(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
     return _grouped(rows) if plan.get("membership") == MEMBERSHIP_GIVEN else rows
 
 
-def _membership_text(host: Mapping[str, Any]) -> str:
-    return _e(host.get("configuration_server") or f"unknown: {host.get('configuration_server_unknown')}")
+def _host_row(host: Mapping[str, Any]) -> dict[str, Any]:
+    """One row of the process servers' table."""
+    health_info = host.get("health") or {}
+    return {
+        "name": host["name"],
+        "configuration_server": host.get("configuration_server")
+        or f"unknown: {host.get('configuration_server_unknown')}",
+        "facts": host.get("host_facts"),
+        "tier": "unknown (survey failed)" if host["status"] == UNKNOWN else host.get("tier") or "none",
+        "planned_load": host.get("planned_load"),
+        "load_source": host.get("load_source"),
+        "needed_tier": host.get("needed_tier"),
+        "status": host["status"],
+        "status_text": STATUS_TEXT[host["status"]],
+        "error": host.get("error"),
+        "shortfalls": list(host.get("shortfalls") or []),
+        "health": health_info.get("status"),
+        "alerts": list(health_info.get("alerts") or []),
+    }
 
 
-def _group_rows(plan: Mapping[str, Any]) -> list[list[str]]:
-    """The fleet plan per configuration server, for the report's table."""
-    return [
-        [
-            _e(g["configuration_server"] or "unknown"),
-            _e(", ".join(g["servers"])),
-            _e(g["servers_needed"]),
-            _e(g["lower_bound"]),
-            _e(g["machines"]),
-            _e(g["daily_churn_gb"]),
-            _e(g["moves"]),
-            _e(", ".join(f"{n} x {t}" for t, n in g["additional_servers"].items()) or "none"),
-            _e(g["unplaced"]),
-            _e(g["note"]),
-        ]
-        for g in plan.get("configuration_servers") or []
-    ]
+def _servers_to_add(additional: Mapping[str, int]) -> str:
+    return ", ".join(f"{n} x {t}" for t, n in additional.items()) or "none"
 
 
-def render_html(report: Mapping[str, Any]) -> str:
-    """One self-contained HTML page (inline CSS and SVG charts, no script, no network) for ``report``."""
+def _fleet_data(fleet: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The fleet plan section: None without planned load, ``error`` when it could not be planned."""
+    if fleet is None:
+        return None
+    plan = fleet.get("plan")
+    if fleet.get("error") or not plan:
+        return {"error": fleet.get("error")}
+    return {
+        "error": None,
+        "machine_count": fleet["machine_count"],
+        "total_daily_churn_gb": fleet["total_daily_churn_gb"],
+        "servers_needed": plan["servers_needed"],
+        "lower_bound": plan["lower_bound"],
+        "servers_to_add": _servers_to_add(plan["additional_servers"]),
+        "machines_synthesized": bool(fleet.get("machines_synthesized")),
+        "gap_reason": plan.get("gap_reason"),
+        "excluded_servers": ", ".join(fleet.get("excluded_servers") or []),
+        "membership_given": plan.get("membership") == MEMBERSHIP_GIVEN,
+        "configuration_servers": [
+            {**g, "servers": ", ".join(g["servers"]), "servers_to_add": _servers_to_add(g["additional_servers"])}
+            for g in plan.get("configuration_servers") or []
+        ],
+        "move_summary": list(fleet["move_summary"]),
+        "machine_moves": [] if fleet.get("machines_synthesized") else list(plan["moves"]),
+        "unplaced": list(plan["unplaced"]),
+    }
+
+
+def page_data(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything the capacity report page shows, computed: the template only lays it out."""
     utilisation = float(report.get("max_utilisation") or DEFAULT_MAX_UTILISATION)
     summary = report["summary"]
     fleet = report.get("fleet")
     plan = (fleet or {}).get("plan")
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta http-equiv="Content-Security-Policy" '
-        "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">",
-        "<title>ASR process server capacity report</title>",
-        f"<style>{_CSS}</style></head><body>",
-        "<h1>Azure Site Recovery process server capacity report</h1>",
-        f'<p class="meta">Generated {_e(report.get("generated"))} &middot; format {_e(report.get("format"))} &middot; '
-        f"planning limit {_e(round(utilisation * 100))} % of each tier's caps &middot; 1 TB = 1024 GB</p>",
-        '<div class="cards" id="status-cards">',
-        f'<div class="card" data-count="{_e(summary["process_servers"])}">Process servers'
-        f"<b>{_e(summary['process_servers'])}</b></div>",
-        *(
-            f'<div class="card {_e(status)}" data-status="{_e(status)}" data-count="{_e(count)}">{_e(label)}'
-            f"<b>{_e(count)}</b></div>"
-            for status, label, count in status_cards(summary)
+    return {
+        "generated": report.get("generated"),
+        "format": report.get("format"),
+        "limit_percent": round(utilisation * 100),
+        "percent_decimals": PERCENT_DECIMALS,
+        "process_servers": summary["process_servers"],
+        "status_cards": [{"status": s, "label": label, "count": n} for s, label, n in status_cards(summary)],
+        "servers_needed": summary.get("servers_needed"),
+        "moves": summary.get("moves"),
+        "bar_colours": BAR_COLOURS,
+        "planned_chart": _load_chart(
+            _chart_rows_before(report), utilisation, "load-chart-planned", "Planned load (before moves)"
         ),
-        "</div>",
-        '<div class="cards">',
-        f'<div class="card">Servers needed<b>{_e(summary.get("servers_needed"))}</b></div>',
-        f'<div class="card">Machines to move<b>{_e(summary.get("moves"))}</b></div>',
-        "</div>",
-        '<p class="legend"><span><i class="sw" style="background:#2f80ed"></i>within the planning limit</span>'
-        '<span><i class="sw" style="background:#f2994a"></i>above the planning limit (health warning zone)</span>'
-        '<span><i class="sw" style="background:#d64545"></i>above the tier cap</span>'
-        "<span>dashed orange line: planning limit; red line: tier cap; percentages are rounded to "
-        f"{PERCENT_DECIMALS} decimal(s) before they are compared</span></p>",
-        "<h2>Planned load per process server against its tier</h2>",
-        _load_chart(_chart_rows_before(report), utilisation, "load-chart-planned", "Planned load (before moves)"),
-    ]
-    if plan:
-        out += [
-            "<h2>After the fleet plan</h2>",
-            _load_chart(_chart_rows_after(plan), utilisation, "load-chart-plan", "Load per server after the plan"),
-        ]
-    out += [
-        "<h2>Health: cache drive free space against the alert thresholds</h2>",
-        _health_chart(report["hosts"]),
-        "<h2>Process servers</h2>",
-        _table(
-            [
-                "Host",
-                "Configuration server",
-                "Hardware",
-                "Tier",
-                "Planned load",
-                "Load needs tier",
-                "Verdict",
-                "Shortfalls",
-                "Health",
-            ],
-            _host_rows(report),
-            "hosts",
-        ),
-        "<h2>Sizing tiers (scale-out process server)</h2>",
-        _table(
-            ["Tier", "vCPU", "Memory GB", "Cache disk GB", "Max churn GB/day", "Max machines"],
-            [
-                [
-                    _e(t["name"]),
-                    _e(t["vcpus"]),
-                    _e(t["memory_gb"]),
-                    _e(t["cache_disk_gb"]),
-                    _e(t["max_daily_churn_gb"]),
-                    _e(t["max_protected_machines"]),
-                ]
-                for t in report["tiers"]
-            ],
-            "tiers",
-        ),
-        "<h2>Fleet plan</h2>",
-    ]
-    if fleet is None:
-        out.append("<p>No planned load: set <code>asr_planned_load</code> or <code>asr_source_machines</code>.</p>")
-    elif fleet.get("error"):
-        out.append(f'<p class="over_capacity">{_e(fleet["error"])}</p>')
-    else:
-        add = ", ".join(f"{n} x {t}" for t, n in plan["additional_servers"].items()) or "none"
-        out.append(
-            f"<p>{_e(fleet['machine_count'])} machines, {_e(fleet['total_daily_churn_gb'])} GB/day: "
-            f"<b>{_e(plan['servers_needed'])}</b> process server(s) needed (lower bound {_e(plan['lower_bound'])}). "
-            f"Servers to add: <b>{_e(add)}</b>."
-            + (" Machines synthesized from per-host planned loads." if fleet.get("machines_synthesized") else "")
-            + (f" {_e(plan['gap_reason'])}" if plan.get("gap_reason") else "")
-            + "</p>"
+        "plan_chart": _load_chart(
+            _chart_rows_after(plan), utilisation, "load-chart-plan", "Load per server after the plan"
         )
-        if fleet.get("excluded_servers"):
-            out.append(f"<p>Not used by the plan (no tier): {_e(', '.join(fleet['excluded_servers']))}</p>")
-        out.append(
-            "<p>Machines move only between process servers of the same configuration server, and never onto "
-            "a process server whose configuration server is unknown.</p>"
-            if plan.get("membership") == MEMBERSHIP_GIVEN
-            else "<p>No process server names its configuration server: all are planned as members of one.</p>"
-        )
-        out.append(
-            _table(
-                [
-                    "Configuration server",
-                    "Process servers",
-                    "Servers needed",
-                    "Lower bound",
-                    "Machines",
-                    "Churn GB/day",
-                    "Moves in",
-                    "Servers to add",
-                    "Unplaced",
-                    "Note",
-                ],
-                _group_rows(plan),
-                "configuration-servers",
-            )
-        )
-        out.append("<h2>Moves</h2>")
-        if fleet["move_summary"]:
-            out.append(
-                _table(
-                    ["From", "To", "Machines", "Churn GB/day"],
-                    [
-                        [_e(m["from_server"]), _e(m["to_server"]), _e(m["machines"]), _e(m["daily_churn_gb"])]
-                        for m in fleet["move_summary"]
-                    ],
-                    "moves",
-                )
-            )
-            if not fleet.get("machines_synthesized"):
-                out.append(
-                    _table(
-                        ["Machine", "From", "To", "Churn GB/day"],
-                        [
-                            [_e(m["machine"]), _e(m["from_server"]), _e(m["to_server"]), _e(m["daily_churn_gb"])]
-                            for m in plan["moves"]
-                        ],
-                        "machine-moves",
-                    )
-                )
-        else:
-            out.append("<p>No machine needs to move.</p>")
-        if plan["unplaced"]:
-            out.append("<h2>Machines that cannot be placed</h2>")
-            out.append(
-                _table(
-                    ["Machine", "Churn GB/day", "Reason"],
-                    [[_e(u["name"]), _e(u["daily_churn_gb"]), _e(u["reason"])] for u in plan["unplaced"]],
-                    "unplaced",
-                )
-            )
-    out += [
-        "<h2>Health alert thresholds</h2>",
-        _table(
-            ["Metric", "Unit", "Warning", "Critical"],
-            [
-                [_e(t["metric"]), _e(t["unit"]), _e(t["warning"]), _e(t["critical"])]
-                for t in report["health_thresholds"]
-            ],
-            "thresholds",
-        ),
-        '<p class="meta">Sources: Microsoft\'s scale-out process server sizing table and process server health '
-        "alerts (Azure Site Recovery, VMware/physical to Azure, classic).</p>",
-        "</body></html>",
-    ]
-    return "\n".join(out)
+        if plan
+        else None,
+        "health_chart": _health_chart(report["hosts"]),
+        "hosts": [_host_row(h) for h in report["hosts"]],
+        "tiers": list(report["tiers"]),
+        "fleet": _fleet_data(fleet),
+        "thresholds": list(report["health_thresholds"]),
+    }
+
+
+# ---- the page ------------------------------------------------------------------------------------------------
+def shown(value: Any) -> str:
+    """A value as the page shows it (``-`` for none, floats without trailing zeros); escaping is the template's."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+_BETWEEN_TAGS = re.compile(r"(?<=>)\n[ \t]*|\n[ \t]*(?=<)")
+
+
+def oneline(text: Any) -> Any:
+    """The template's line breaks and indentation between tags removed (a value's own line breaks stay)."""
+    joined = _BETWEEN_TAGS.sub("", str(text)).strip(" \t\n")
+    return markupsafe.Markup(joined) if isinstance(text, markupsafe.Markup) else joined
+
+
+def _environment(template: str | None) -> tuple[jinja2.Environment, str]:
+    """The Jinja2 environment (autoescape on, undefined names are errors) and the name of the page's template.
+
+    Without ``template`` the shipped one; with it, that file (an operator's), which may extend the shipped one as
+    ``asr/capacity_report.html.j2`` and override its blocks.
+    """
+    shipped = jinja2.FileSystemLoader(TEMPLATE_DIR)
+    loaders: list[jinja2.BaseLoader] = [jinja2.PrefixLoader({SHIPPED_PREFIX: shipped})]
+    name = f"{SHIPPED_PREFIX}/{TEMPLATE}"
+    if template is not None:
+        path = os.path.abspath(template)
+        if not os.path.isfile(path):
+            raise InvalidOption("template", template, "the path of a Jinja2 template file on the controller")
+        loaders.insert(0, jinja2.FileSystemLoader(os.path.dirname(path)))
+        name = os.path.basename(path)
+    environment = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    environment.filters["shown"] = shown
+    environment.filters["oneline"] = oneline
+    return environment, name
+
+
+def render_html(report: Mapping[str, Any], template: str | None = None) -> str:
+    """One self-contained HTML page (inline CSS and SVG charts, no script, no network) for ``report``.
+
+    ``template``: the path of an operator's Jinja2 template on the controller instead of the shipped one; it gets
+    the same data (:func:`page_data`) and autoescaping.
+    """
+    environment, name = _environment(template)
+    try:
+        return environment.get_template(name).render(page=page_data(report))
+    except jinja2.TemplateError as exc:
+        where = f" ({template})" if template else ""
+        raise InvalidOption(
+            "template", template or TEMPLATE, "a Jinja2 template the capacity report data renders in", f"{exc}{where}."
+        ) from exc

@@ -45,6 +45,7 @@ OPTION_VARIABLES: dict[str, str] = {
     "workload_moved": "asr_workload_moved",
     "keep_mars_agent": "asr_keep_mars_agent",
     "accept_third_party_eula": "asr_accept_third_party_eula",
+    "template": "asr_report_template",  # capacity_report_html (plan.yml)
 }
 
 
@@ -201,6 +202,16 @@ def _controller_file(name: str, value: Any) -> str:
     return path
 
 
+def _template_file(name: str, value: Any) -> str:
+    """plan.yml's own Jinja2 template for the HTML capacity report: a file on the controller (relative paths from the
+    directory ansible-playbook runs in, where the report is rendered)."""
+    allowed = "the path of a Jinja2 template file on the controller (capacity_report_html's template)"
+    path = check_text(name, value, allowed)
+    if not os.path.isfile(path):
+        raise InvalidOption(name, value, allowed, "No such file.")
+    return path
+
+
 _INSTALLER_KEYS = ("path", "remote_path", "version", "checksum")
 
 
@@ -328,6 +339,7 @@ def _variables() -> dict[str, Variable]:
             v("asr_verify_services", check_bool),
             v("asr_decommission_hosts", lambda n, x: check_text(n, x, "a host name or an inventory pattern")),
             v("asr_report_dir", lambda n, x: check_text(n, x, "a folder on the controller for the reports")),
+            v("asr_report_template", _template_file, empty_is_unset=True),
             v("asr_preflight_fail_on_block", check_bool),
         ]
     )
@@ -409,7 +421,7 @@ PLAYBOOKS: dict[str, dict[str, tuple[str, ...]]] = {
     "proxy.yml": {PROCESS_SERVERS: (*_ROLLOUT, *_PROXY)},
     "reregister.yml": {PROCESS_SERVERS: (*_ROLLOUT, *_REREGISTER)},
     "decommission.yml": {PROCESS_SERVERS: _DECOMMISSION},
-    "plan.yml": {PROCESS_SERVERS: ("asr_report_dir",)},
+    "plan.yml": {PROCESS_SERVERS: ("asr_report_dir", "asr_report_template")},
     "preflight.yml": {PROCESS_SERVERS: ("asr_configuration_server_ip", "asr_preflight_fail_on_block")},
 }
 # Variables checked as a group by the playbook's own domain function (the same one the playbook's later task uses).

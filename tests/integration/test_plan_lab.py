@@ -53,8 +53,9 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-def run_plan(tmp: pathlib.Path, seed: pathlib.Path, ps: int, machines: list[dict]) -> tuple:
-    """Start the estate of ``seed``, run plan.yml once with ``machines``; (estate, proc, report dir, calls)."""
+def run_plan(tmp: pathlib.Path, seed: pathlib.Path, ps: int, machines: list[dict], extra: dict | None = None) -> tuple:
+    """Start the estate of ``seed``, run plan.yml once with ``machines`` (and ``extra`` variables); (estate, proc,
+    report dir, calls)."""
     estate = lab_estate.create(tmp / "estate", cs=1, ps=ps, seed=str(seed))
     server = wsman.serve(estate)
     try:
@@ -62,7 +63,8 @@ def run_plan(tmp: pathlib.Path, seed: pathlib.Path, ps: int, machines: list[dict
         reports = tmp / "reports"
         vars_file = tmp / "load.yml"
         vars_file.write_text(
-            yaml.safe_dump({"asr_report_dir": str(reports), "asr_source_machines": machines}), encoding="utf-8"
+            yaml.safe_dump({"asr_report_dir": str(reports), "asr_source_machines": machines, **(extra or {})}),
+            encoding="utf-8",
         )
         env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
         cmd = [
@@ -278,3 +280,27 @@ def test_machines_move_only_within_their_configuration_server(tmp_path):
     assert "configuration server unknown: ps03 (receive no machine" in text
     page = html_path.read_text(encoding="utf-8")
     assert "Configuration server 10.0.0.12" in page and "the process server is not installed" in page
+
+
+# ---- issue 11 item 6: the HTML report is a template an operator restyles without Python -------------------------
+def test_an_operator_template_restyles_the_html_report_and_a_missing_one_stops_before_any_call(tmp_path):
+    mine = tmp_path / "acme-capacity.html.j2"
+    mine.write_text(
+        '{% extends "asr/capacity_report.html.j2" %}\n'
+        "{% block style %}{{ super() }}h1{color:#003366}\n{% endblock %}\n"
+        '{% block footer %}{{ super() }}<p class="meta">ACME replication team</p>\n{% endblock %}\n',
+        encoding="utf-8",
+    )
+    restyled = {"asr_report_template": str(mine)}
+    _estate, proc, reports, calls = run_plan(tmp_path / "mine", SEED, 2, MACHINES[:20], restyled)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    page = report_files(reports)[1].read_text(encoding="utf-8")
+    assert "h1{color:#003366}" in page and '<p class="meta">ACME replication team</p>' in page
+    assert 'id="load-chart-planned"' in page and '<table class="hosts">' in page  # the rest is the shipped page
+    assert all(len(found) == 1 for found in calls.values() if found)  # one survey per process server, as ever
+
+    _estate, proc, reports, calls = run_plan(
+        tmp_path / "missing", SEED, 2, MACHINES[:20], {"asr_report_template": str(tmp_path / "nothing.html.j2")}
+    )
+    assert proc.returncode != 0 and "asr_report_template" in proc.stdout + proc.stderr
+    assert not any(calls.values()) and not list(reports.glob("capacity-*"))  # refused before any remote call
