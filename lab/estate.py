@@ -6,7 +6,10 @@ and the Ansible inventory (DESIGN.md, "Estate directory").
     {"created": <epoch>, "scheme": "https" | "http", "seed": <name or null>,
      "tls": {"cert": "tls/cert.pem", "key": "tls/key.pem"},
      "server": {"pid": <int or null>, "log": "server.log"},
-     "hosts": {"<name>": {"role": "...", "ip": "...", "port": <int>, "username": "...", "password": "..."}}}
+     "hosts": {"<name>": {"role": "...", "ip": "...", "port": <int>, "files_port": <int>, "username": "...",
+                         "password": "..."}}}
+
+``files_port``: the host's own port on the lab's file server (lab/fileserver.py), its network link to it.
 
 Host *state* (files, registry, services, faults...) lives in ``hosts/<name>.json`` and belongs to
 ``lab.state``; this module only creates hosts with ``lab.state.new_host`` defaults and hands over to
@@ -137,7 +140,7 @@ def populate_hosts(estate: Estate, meta: dict[str, Any]) -> None:
         _apply_seed(estate, meta["seed"])
     # Host states are authoritative for role/ip/credentials (a seed may change them); ports are estate-level.
     updated: dict[str, dict[str, Any]] = {}
-    taken = {entry["port"] for entry in known.values() if entry.get("port")}
+    taken = {entry[key] for entry in known.values() for key in ("port", "files_port") if entry.get(key)}
     for name in estate.host_names():
         host = estate.read_host(name)
         creds = host.data.get("credentials", {})
@@ -145,6 +148,8 @@ def populate_hosts(estate: Estate, meta: dict[str, Any]) -> None:
             "role": host.role,
             "ip": host.ip,
             "port": known.get(name, {}).get("port") or free_port(taken),
+            # lab/fileserver.py: the file server as this host reaches it (one port per host = one link per host)
+            "files_port": known.get(name, {}).get("files_port") or free_port(taken),
             "username": creds.get("username", "Administrator"),
             "password": creds.get("password", ""),
         }
@@ -269,6 +274,9 @@ def inventory(estate: Estate) -> dict[str, Any]:
             "ansible_password": info["password"],
             "asr_lab_ip": info["ip"],
         }
+        if info.get("files_port"):
+            # the lab's file server as this host reaches it (lab/fileserver.py): <url>/<file under DIR/www>
+            hostvars["asr_lab_files_url"] = f"{'https' if https else 'http'}://127.0.0.1:{info['files_port']}"
         if https:
             # Real validation against the lab's own self-signed CA certificate, not "ignore".
             hostvars["ansible_winrm_server_cert_validation"] = "validate"

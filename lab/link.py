@@ -46,6 +46,8 @@ VIRTUAL_TIME_MODES = (SLEEP, ACCOUNT)
 TCP_HANDSHAKE_RTT = 1  # SYN, SYN-ACK: the client sends its first byte after one round trip
 TLS_HANDSHAKE_RTT = {"TLSv1.3": 1, "TLSv1.2": 2}  # RFC 8446 section 2 (1-RTT), RFC 5246 section 7.3 (2-RTT)
 _LOG_LOCK = threading.Lock()
+_LINKS: dict[tuple[str, str], Link] = {}
+_LINKS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,25 @@ class Link:
             **virtual.to_dict(),
         )  # fmt: skip
         return virtual
+
+
+def for_host(estate: Estate, host_name: str) -> Link:
+    """THE link of a host in this process: WinRM, the file server and the shares share its queues."""
+    key = (str(estate.path), host_name)
+    with _LINKS_LOCK:
+        found = _LINKS.get(key)
+        if found is None:
+            found = _LINKS[key] = Link(estate, host_name)
+        return found
+
+
+def host_faults(estate: Estate, host_name: str) -> dict[str, Any]:
+    """The host's ``faults`` read without its lock (host files are replaced atomically; a caller may hold it)."""
+    try:
+        data = json.loads(estate.host_path(host_name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return dict(data.get("faults") or {})
 
 
 # ---- the declared package size ---------------------------------------------------------------------------------

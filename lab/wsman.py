@@ -106,7 +106,7 @@ class HostEndpoint:
         self.handler = handler
         self.shells: dict[str, _Shell] = {}
         self.lock = threading.Lock()
-        self.link = link.Link(estate, host_name)
+        self.link = link.for_host(estate, host_name)
 
     # ---- auth --------------------------------------------------------------------------------------------
     def authorised(self, header: str | None) -> bool:
@@ -449,10 +449,12 @@ class _HostHTTPServer(ThreadingHTTPServer):
 
 
 class Lab:
-    """The running WinRM service of every host in an estate (one thread + one port per host)."""
+    """The running WinRM service of every host in an estate (one thread + one port per host), and the lab's file
+    server as each host reaches it (lab/fileserver.py, one port per host)."""
 
-    def __init__(self, servers: dict[str, _HostHTTPServer]) -> None:
+    def __init__(self, servers: dict[str, _HostHTTPServer], others: list[Any] | None = None) -> None:
         self.servers = servers
+        self.others = list(others or [])
         self.threads: list[threading.Thread] = []
 
     @property
@@ -467,17 +469,23 @@ class Lab:
             thread = threading.Thread(target=srv.serve_forever, args=(0.1,), name=f"wsman-{name}", daemon=True)
             thread.start()
             self.threads.append(thread)
+        for other in self.others:
+            thread = threading.Thread(target=other.serve_forever, args=(0.1,), name=f"files-{other.host_name}")
+            thread.daemon = True
+            thread.start()
+            self.threads.append(thread)
         return self
 
     def shutdown(self) -> None:
         # Each server's shutdown() waits for its serve_forever loop to notice (up to its 0.1 s poll): stop them
         # all at once, not one after another (a 17-host estate took 1.7 s to stop).
-        stoppers = [threading.Thread(target=srv.shutdown, daemon=True) for srv in self.servers.values()]
+        every = [*self.servers.values(), *self.others]
+        stoppers = [threading.Thread(target=srv.shutdown, daemon=True) for srv in every]
         for stopper in stoppers:
             stopper.start()
         for stopper in stoppers:
             stopper.join()
-        for srv in self.servers.values():
+        for srv in every:
             srv.server_close()
         for thread in self.threads:
             thread.join(timeout=5)
@@ -506,16 +514,21 @@ def serve(estate: Estate, handler: Handler | None = None) -> Lab:
         ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ssl_context.minimum_version = ssl.TLSVersion.TLSv1_2
         ssl_context.load_cert_chain(estate_meta.cert_path(estate, meta), estate_meta.key_path(estate, meta))
+    from lab import fileserver
+
     servers: dict[str, _HostHTTPServer] = {}
+    files: list[Any] = []
     try:
         for name, info in sorted(meta["hosts"].items()):
             endpoint = HostEndpoint(estate, name, info["username"], info["password"], handler or _default_handler)
             servers[name] = _HostHTTPServer(int(info["port"]), endpoint, ssl_context)
+        links = {name: srv.endpoint.link for name, srv in servers.items()}
+        files = fileserver.servers(estate, meta, links, ssl_context)
     except BaseException:
-        for srv in servers.values():
+        for srv in [*servers.values(), *files]:
             srv.server_close()
         raise
-    return Lab(servers).start()
+    return Lab(servers, files).start()
 
 
 def run_forever(estate: Estate) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ansible.errors import AnsibleError
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import installer_file, unified_setup
+from ansible_collections.asr.process_server.plugins.plugin_utils import installer_file, package_source, unified_setup
 from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import AsrActionBase
 from ansible_collections.asr.process_server.plugins.plugin_utils._op_install import (
     ensure_installed,
@@ -35,6 +35,8 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "passphrase_file": {"type": "str"},
     "installer": {"type": "path"},
     "installer_remote_path": {"type": "str"},
+    # A URL may carry a token (an Azure storage SAS): no_log, and only its redacted form is ever shown.
+    "installer_url": {"type": "str", "no_log": True},
     "installer_checksum": {"type": "str"},
     "installer_version": {"type": "str"},
     "staging_dir": {"type": "str", "default": DEFAULT_STAGING_DIR},
@@ -60,20 +62,40 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "setup_timeout": {"type": "int", "default": 5400},
     "poll_interval": {"type": "int", "default": 15},
 }
-MUTUALLY_EXCLUSIVE = [["passphrase", "passphrase_file"], ["installer", "installer_remote_path"]]
-REQUIRED_ONE_OF = [["passphrase", "passphrase_file"], ["installer", "installer_remote_path"]]
+PACKAGE_OPTIONS = ["installer", "installer_remote_path", "installer_url"]
+MUTUALLY_EXCLUSIVE = [["passphrase", "passphrase_file"], PACKAGE_OPTIONS]
+REQUIRED_ONE_OF = [["passphrase", "passphrase_file"], PACKAGE_OPTIONS]
 
 
-def check_checksum(value: str | None) -> str | None:
-    return installer_file.check_checksum(value)
+def check_checksum(value: str | None, option: str = "installer_checksum") -> str | None:
+    return package_source.check_checksum(option, value)
+
+
+def host_fetched(
+    source: package_source.PackageSource, checksum: str | None, checksum_option: str, staging_dir: str, **fields: Any
+) -> Installer:
+    """A package the host downloads or copies: staged by its SHA-256 (required), verified there before use."""
+    sha256 = package_source.require_checksum(source, checksum, checksum_option)
+    return Installer(remote_path=staged_path(staging_dir, sha256), sha256=sha256, source=source, **fields)
 
 
 def resolve_installer(action: AsrActionBase, args: dict[str, Any], staging_dir: str) -> Installer:
     """The installer as the controller knows it (no remote call): checksum and, if readable, version."""
     expected = check_checksum(args.get("installer_checksum"))
     declared = parse_version(args["installer_version"], "installer_version") if args.get("installer_version") else None
+    if args.get("installer_url") is not None:
+        source = package_source.check_url("installer_url", args["installer_url"])
+        return host_fetched(
+            source, expected, "installer_checksum", staging_dir, version=declared, option="installer_url"
+        )
     if args.get("installer_remote_path") is not None:
-        path = unified_setup.check_windows_path("installer_remote_path", args["installer_remote_path"])
+        remote = args["installer_remote_path"]
+        if isinstance(remote, str) and package_source.is_unc(remote):
+            source = package_source.check_unc("installer_remote_path", remote)
+            return host_fetched(
+                source, expected, "installer_checksum", staging_dir, version=declared, option="installer_remote_path"
+            )
+        path = check_remote_path("installer_remote_path", remote)
         return Installer(remote_path=path, version=declared, sha256=expected, option="installer_remote_path")
     local = find_local_file(action, args["installer"], "installer")
     actual = installer_file.sha256_of(local)
@@ -95,6 +117,14 @@ def resolve_installer(action: AsrActionBase, args: dict[str, Any], staging_dir: 
         version=parse_version(version) if version else declared,
         sha256=actual,
     )
+
+
+def check_remote_path(option: str, value: Any) -> str:
+    r"""A package path on the host: an absolute drive path (a UNC path is a share source, handled before)."""
+    try:
+        return unified_setup.check_windows_path(option, value)
+    except InvalidOption as exc:
+        raise InvalidOption(option, value, package_source.UNC_ALLOWED, exc.why) from exc
 
 
 def find_local_file(action: AsrActionBase, path: str, option: str) -> str:

@@ -7,7 +7,11 @@ the state needs -> compose the existing operations on that probe, in order:
 
 * ``present``/``latest``: install (``_op_install.ensure_installed``) or, for ``latest``, upgrade -> MARS proxy
   (``_op_proxy.ensure_proxy``) -> registration (``_op_register.ensure_registered``);
-* ``absent``: the ordered uninstall (``_op_uninstall.ensure_decommissioned``).
+* ``absent``: the ordered uninstall (``_op_uninstall.ensure_decommissioned``);
+* ``staged``: only the Unified Setup package, put at its staging path and checked there (``_op_stage``), nothing of
+  the product changed: what a fleet rollout does on every host before the canary. It does not wait for a transfer
+  the host makes itself (URL, share): the result says ``staged`` or not, so a play can start every host's download
+  at once and then wait with ``until`` (playbooks/site.yml).
 
 A host already in the desired state costs exactly the probe (ARCHITECTURE.md decision 4). The option set is
 composed from the other modules' specs (install's options under their own names, the proxy module's
@@ -29,6 +33,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils import (
     _op_install,
     _op_proxy,
     _op_register,
+    _op_stage,
     _op_uninstall,
     _op_upgrade,
     install_plan,
@@ -43,8 +48,9 @@ from ansible_collections.asr.process_server.plugins.plugin_utils._action_base im
 from ansible_collections.asr.process_server.plugins.plugin_utils._probe import ProbedHost, merge_options
 from ansible_collections.asr.process_server.plugins.plugin_utils.errors import AsrError, InvalidOption
 from ansible_collections.asr.process_server.plugins.plugin_utils.playbook_variables import describe
+from ansible_collections.asr.process_server.plugins.plugin_utils.versions import parse_version
 
-STATES = ("present", "latest", "absent")
+STATES = ("present", "latest", "absent", "staged")
 INSTALL_REQUIRED = ["configuration_server_ip", "install_location", "env_type"]
 
 
@@ -89,7 +95,7 @@ REQUIRED_IF = [
         ["state", wanted, INSTALL_REQUIRED],
         *[["state", wanted, one_of, True] for one_of in _install_action.REQUIRED_ONE_OF],
     )
-]
+] + [["state", "staged", _install_action.PACKAGE_OPTIONS, True]]
 # Options that contradict state=absent (install options are ignored there, so that one task can switch
 # states with a variable; a proxy or a re-registration of a host being removed is a mistake).
 NOT_WITH_ABSENT = ("proxy", "force_reregister")
@@ -175,6 +181,28 @@ def predicted_after_setup(
     return after
 
 
+def _same_version(text: str, version: Any) -> bool:
+    """A file version (maybe with text after the number) equals ``version``."""
+    try:
+        return parse_version(text.split()[0], "file_version") == version
+    except (InvalidOption, IndexError):
+        return True  # an unreadable version resource is not refused (setup_start reads it again)
+
+
+def _stage_message(installer: Any, outcome: dict[str, Any]) -> str:
+    state = outcome.get("state")
+    transfer = outcome.get("transfer") or {}
+    if state == _op_stage.STAGED:
+        resumed = transfer.get("resumed_from")
+        return f"the package from {installer.shown} is staged at {installer.remote_path} (SHA-256 checked)" + (
+            f"; its transfer resumed at byte {resumed}" if resumed else ""
+        )
+    if state == _op_stage.RUNNING:
+        done, total = transfer.get("bytes_done"), transfer.get("bytes_total")
+        return f"the host is transferring the package from {installer.shown} ({done} of {total or '?'} bytes)"
+    return f"check mode: the package from {installer.shown} would be staged at {installer.remote_path}"
+
+
 class ActionModule(AsrActionBase):
     ARGUMENT_SPEC = ARGUMENT_SPEC
     REPORTS_STEPS = True
@@ -188,6 +216,8 @@ class ActionModule(AsrActionBase):
         self.reboot_required = False
         if args["state"] == "absent":
             return self._absent(args, task_vars)
+        if args["state"] == "staged":
+            return self._staged(args, task_vars)
         return self._converge(args, task_vars)
 
     # -- validation (no remote call) -----------------------------------------------------------------------
@@ -435,6 +465,60 @@ class ActionModule(AsrActionBase):
         check = after.setdefault("checks", {}).get("registered_configuration_server") or {}
         after["checks"]["registered_configuration_server"] = {**check, "reachable": True, "error": None}
         return after
+
+    # -- staged ----------------------------------------------------------------------------------------------
+    def _staged(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        """The package at its staging path, checked there; nothing of the product changes (safe before a canary)."""
+        settings = _op_install.check_timing(args)
+        installer = _install_action.resolve_installer(self, args, settings.staging_dir)
+        if not installer.transferred:
+            raise InvalidOption(
+                "installer_remote_path",
+                args.get("installer_remote_path"),
+                "installer, installer_url or a UNC installer_remote_path with state=staged",
+                "A package on a local drive of the host is already where setup reads it: there is nothing to stage.",
+            )
+        stager = _op_stage.PackageStager(self, task_vars, settings.poll_interval, settings.setup_timeout)
+        try:
+            outcome = stager.ensure(installer, wait=False)
+        except ActionFailure as exc:
+            raise self._failure("stage", exc) from exc
+        package = outcome.get("package") or {}
+        staged = outcome.get("state") == _op_stage.STAGED
+        if staged and installer.version is not None:
+            found = package.get("file_version") or package.get("product_version")
+            if found and not _same_version(found, installer.version):
+                raise self._failure(
+                    "stage",
+                    ActionFailure(
+                        f"The staged package from {installer.shown} is version {found}, not {installer.version} "
+                        "(installer_version): correct installer_version or the package. Nothing else was changed."
+                    ),
+                )
+        changed = stager.changed or (self.check_mode and not staged)
+        entry = self._record(
+            "stage",
+            {
+                "changed": bool(changed),
+                "steps": steps.planned([install_plan.STAGE]) if changed else [],
+                "msg": _stage_message(installer, outcome),
+            },
+        )
+        return {
+            "changed": entry["changed"],
+            "state": "staged",
+            "staged": staged,
+            "source": installer.shown,
+            "package": package,
+            "transfer": outcome.get("transfer"),
+            "steps": self.steps,
+            "operations": self.operations,
+            "actions": [f"stage: {install_plan.STAGE}"] if entry["changed"] else [],
+            "version_before": None,
+            "version_after": None,
+            "reboot_required": False,
+            "remote_calls": self.remote_calls,
+        }
 
     # -- absent ----------------------------------------------------------------------------------------------
     def _absent(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:

@@ -12,12 +12,16 @@ from typing import Any
 
 from ansible_collections.asr.process_server.plugins.action.install import (
     DEFAULT_STAGING_DIR,
+    PACKAGE_OPTIONS,
     check_checksum,
+    check_remote_path,
     find_local_file,
+    host_fetched,
     resolve_installer,
 )
 from ansible_collections.asr.process_server.plugins.plugin_utils import (
     installer_file,
+    package_source,
     registration_plan,
     survey,
     unified_setup,
@@ -40,6 +44,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "configuration_server_ip": {"type": "str"},
     "installer": {"type": "path"},
     "installer_remote_path": {"type": "str"},
+    "installer_url": {"type": "str", "no_log": True},
     "installer_checksum": {"type": "str"},
     "installer_version": {"type": "str"},
     "installers": {
@@ -49,11 +54,12 @@ ARGUMENT_SPEC: dict[str, Any] = {
         "options": {
             "path": {"type": "path"},
             "remote_path": {"type": "str"},
+            "url": {"type": "str", "no_log": True},
             "version": {"type": "str", "required": True},
             "checksum": {"type": "str"},
         },
-        "mutually_exclusive": [["path", "remote_path"]],
-        "required_one_of": [["path", "remote_path"]],
+        "mutually_exclusive": [["path", "remote_path", "url"]],
+        "required_one_of": [["path", "remote_path", "url"]],
     },
     "staging_dir": {"type": "str", "default": DEFAULT_STAGING_DIR},
     "configuration_server_version": {"type": "str"},
@@ -66,20 +72,27 @@ ARGUMENT_SPEC: dict[str, Any] = {
 }
 # Options for upgrading a configuration server; asr.process_server.process_server (process servers only) has none.
 CONFIGURATION_SERVER_OPTIONS = ("server_role", "accept_third_party_eula")
-MUTUALLY_EXCLUSIVE = [["installer", "installer_remote_path"]]
+MUTUALLY_EXCLUSIVE = [PACKAGE_OPTIONS]
 UPGRADE_KEEPS = (
     "/Upgrade keeps the configuration server the host is registered to [4], and the rule that a process server is "
     "never newer than its configuration server [3.1] must be judged against that one"
 )
-REQUIRED_ONE_OF = [["installer", "installer_remote_path"]]
+REQUIRED_ONE_OF = [PACKAGE_OPTIONS]
 
 
 def intermediate_installer(action: AsrActionBase, item: dict[str, Any], index: int, staging: str) -> Installer:
     option = f"installers[{index}]"
     version = parse_version(item["version"], f"{option}.version")
-    expected = check_checksum(item.get("checksum"))
+    expected = check_checksum(item.get("checksum"), f"{option}.checksum")
+    if item.get("url") is not None:
+        source = package_source.check_url(f"{option}.url", item["url"])
+        return host_fetched(source, expected, f"{option}.checksum", staging, version=version, option=option)
     if item.get("remote_path"):
-        path = unified_setup.check_windows_path(f"{option}.remote_path", item["remote_path"])
+        remote = item["remote_path"]
+        if package_source.is_unc(remote):
+            source = package_source.check_unc(f"{option}.remote_path", remote)
+            return host_fetched(source, expected, f"{option}.checksum", staging, version=version, option=option)
+        path = check_remote_path(f"{option}.remote_path", remote)
         return Installer(remote_path=path, version=version, sha256=expected, option=option)
     local = find_local_file(action, item["path"], f"{option}.path")
     actual = installer_file.sha256_of(local)

@@ -11,13 +11,39 @@ class ModuleDocFragment:
 options:
   installer_remote_path:
     description:
-      - Path on the host of a Unified Setup package that is already there; an alternative to O(installer).
+      - Where the host reads the Unified Setup package itself; an alternative to O(installer) and O(installer_url).
+      - An absolute path on a drive of the host (such as V(D:\Media\MicrosoftAzureSiteRecoveryUnifiedSetup.exe)) is
+        used where it is.
+      - A UNC path (such as V(\\files.corp.example\media\MicrosoftAzureSiteRecoveryUnifiedSetup.exe)) is copied by the
+        host from the share into O(staging_dir) (detached, resumed after an interruption) and its SHA-256 checked
+        there; O(installer_checksum) is then required.
+      - The copy runs as the account the task runs as. With C(become) (SYSTEM, as the playbooks run) that is the
+        host's computer account, which the share must let read the file. Without C(become) a WinRM logon (NTLM, or
+        Kerberos without delegation) cannot pass its credentials on to the file server (the double hop) and the copy
+        fails with access denied; use C(become), CredSSP or Kerberos delegation. See the runbook on distributing the
+        package (docs/runbooks/package-distribution.md).
+    type: str
+  installer_url:
+    description:
+      - HTTP or HTTPS URL of the Unified Setup package that the host downloads itself (an internal web server, or an
+        Azure storage URL with a SAS token); an alternative to O(installer) and O(installer_remote_path). Nothing of
+        the package passes through the controller.
+      - The host downloads it with .NET through the proxy settings of the account the task runs as, detached (a
+        dropped WinRM connection does not stop it), resumes after a dropped download (HTTP Range requests, up to 5
+        attempts per run), checks its SHA-256 against O(installer_checksum) (required) and keeps it in O(staging_dir)
+        under a folder named by that checksum, so a host that has it does not download it again.
+      - The URL is treated as a secret (its query may be a token); it is not logged, travels to the host as a
+        SecureString, never appears on a command line, and results and messages show it as
+        C(scheme://host/path) only. A URL with a user name or password in it is refused (they would travel in clear
+        text); schemes other than C(http) and C(https) are refused.
     type: str
   installer_checksum:
     description:
       - Expected SHA-256 of the installer (64 hexadecimal digits, optionally prefixed with C(sha256:)). A
         controller file that does not match is refused before any remote call; the host verifies the staged file
         again right before extracting it.
+      - Required with O(installer_url) and with a UNC O(installer_remote_path); the host checks the package it fetched
+        against it before it stages it (a package that differs is deleted, never run).
     type: str
   staging_dir:
     description:

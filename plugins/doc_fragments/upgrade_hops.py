@@ -18,11 +18,18 @@ options:
     suboptions:
       path:
         description:
-          - Path on the controller of the package (exactly one of O(installers[].path) and
+          - Path on the controller of the package (exactly one of O(installers[].path), O(installers[].url) and
             O(installers[].remote_path)).
         type: path
       remote_path:
-        description: Path on the host of the package.
+        description:
+          - Path on the host of the package, or a UNC path the host copies it from (O(installers[].checksum) then
+            required), as for O(installer_remote_path).
+        type: str
+      url:
+        description:
+          - HTTP or HTTPS URL the host downloads the package from, as for O(installer_url) (a secret, never shown;
+            O(installers[].checksum) required).
         type: str
       version:
         description: The package's version, for example V(9.51.6712.1).

@@ -21,8 +21,10 @@ description:
     O(skip_space_check)), that the configuration server answers on TCP 443, that no reboot is pending, the
     installer's version against what is installed and against O(configuration_server_version), and that the
     session can run installers (elevated, not a WinRM network logon).
-  - The installer is copied from the controller (O(installer), checksum verified on the host) or used where it is
-    (O(installer_remote_path)), extracted with C(/q /x:<folder>) and started detached, so it survives a dropped
+  - The installer is copied from the controller (O(installer), checksum verified on the host), downloaded by the
+    host (O(installer_url)) or copied by it from a share (a UNC O(installer_remote_path)) - detached, resumable and
+    checked against O(installer_checksum) on the host - or used where it is (a local O(installer_remote_path));
+    then it is extracted with C(/q /x:<folder>) and started detached, so it survives a dropped
     WinRM connection; short read-only polls (the only calls retried after a connection failure) follow it up to
     O(setup_timeout).
   - The passphrase and the proxy settings (with the proxy password) travel as PowerShell SecureStrings, are written
@@ -61,7 +63,7 @@ options:
         O(staging_dir) when setup starts, unless already in either place with the same SHA-256.
       - Use the installer last used on the configuration server; a process server must not be newer than its
         configuration server.
-      - Exactly one of O(installer) and O(installer_remote_path) is required.
+      - Exactly one of O(installer), O(installer_url) and O(installer_remote_path) is required.
     type: path
   installer_version:
     description:

@@ -26,7 +26,8 @@ extends_documentation_fragment:
 description:
   - One task for the whole life of an Azure Site Recovery (classic) scale-out process server on Windows -
     V(present) (installed and registered), V(latest) (installed, registered and at the installer's version) or
-    V(absent) (decommissioned).
+    V(absent) (decommissioned); and V(staged) (only the Unified Setup package, put on the host and checked there,
+    before a rollout).
   - Reads the host in ONE read-only remote call that answers every operation the state needs (install preflight,
     the configuration server on TCP 443, the installer file, the MARS proxy, the registration), then runs only
     what differs, in order - install or upgrade, then the MARS proxy, then the registration. A host already in
@@ -48,6 +49,12 @@ description:
     and without them is refused with the rule.
   - V(absent) uninstalls in the documented order and refuses a process server still registered with a
     configuration server that answers unless O(workload_moved=true).
+  - V(staged) changes nothing of the product - it puts the package at its staging path in O(staging_dir) and checks
+    its SHA-256 there, so a fleet rollout can stage every host at once before its canary (playbooks/site.yml does).
+    A package already staged costs one remote call. From O(installer_url) or a UNC O(installer_remote_path) the host
+    transfers it itself, detached and resumable; the task starts (or resumes) that transfer and returns at once
+    with RV(staged) false while it runs, so a play starts every host's transfer and then waits with C(until) (see the
+    examples). From O(installer) the controller sends one copy (put_file) and the host checks and moves it.
 options:
   state:
     description:
@@ -57,10 +64,12 @@ options:
       - V(absent) - decommissioned (the ordered uninstall of M(asr.process_server.uninstall)). The install options
         (but O(configuration_server_ip), see there) are ignored so that one task can switch states with a variable;
         O(proxy) and O(force_reregister) are refused.
+      - V(staged) - only the package, at its staging path and checked (see above); one of O(installer),
+        O(installer_url) and a UNC O(installer_remote_path) is required, the other install options are ignored.
       - With V(present) and V(latest), O(configuration_server_ip), O(install_location), O(env_type) and one of
-        O(installer) and O(installer_remote_path) are required.
+        O(installer), O(installer_url) and O(installer_remote_path) are required.
     type: str
-    choices: [present, latest, absent]
+    choices: [present, latest, absent, staged]
     default: present
   configuration_server_ip:
     description:
@@ -74,8 +83,8 @@ options:
     description:
       - Path on the controller of C(MicrosoftAzureSiteRecoveryUnifiedSetup.exe), as for M(asr.process_server.install).
         Sent to the host (through C($env:SystemRoot\Temp) to O(staging_dir)) only when setup must run.
-      - With O(state=present) or O(state=latest) exactly one of O(installer) and O(installer_remote_path) is
-        required.
+      - With O(state=present), O(state=latest) or O(state=staged) exactly one of O(installer), O(installer_url) and
+        O(installer_remote_path) is required.
     type: path
   installer_version:
     description:
@@ -202,6 +211,30 @@ EXAMPLES = r"""
   check_mode: true
   diff: true
 
+- name: Start the package download on every host (the host fetches it; nothing passes through the controller)
+  asr.process_server.process_server:
+    state: staged
+    installer_url: "{{ vault_asr_installer_url }}"  # e.g. an Azure storage URL with a SAS token
+    installer_checksum: "{{ asr_installer_checksum }}"
+    installer_version: 9.55.7123.1
+  become: true
+  become_method: runas
+  become_user: SYSTEM
+
+- name: Wait until every host has it (SHA-256 checked on the host)
+  asr.process_server.process_server:
+    state: staged
+    installer_url: "{{ vault_asr_installer_url }}"
+    installer_checksum: "{{ asr_installer_checksum }}"
+    installer_version: 9.55.7123.1
+  become: true
+  become_method: runas
+  become_user: SYSTEM
+  register: stage
+  until: stage.staged | default(false) or stage.failed | default(false)
+  retries: 360
+  delay: 10
+
 - name: Decommission after the Switch jobs finished
   asr.process_server.process_server:
     state: absent
@@ -265,6 +298,29 @@ reboot_required:
   description: Whether setup or an uninstaller asked for a reboot that did not happen (see O(reboot)).
   returned: success
   type: bool
+staged:
+  description: With O(state=staged) - whether the package is at its staging path with the expected SHA-256.
+  returned: state=staged
+  type: bool
+  sample: true
+source:
+  description: With O(state=staged) - where the package comes from (a URL without its query, a UNC path, a file).
+  returned: state=staged
+  type: str
+  sample: https://files.corp.example/asr/MicrosoftAzureSiteRecoveryUnifiedSetup.exe
+package:
+  description:
+    - With O(state=staged) - the package at its staging path as the host reads it - C(path), C(exists),
+      C(size_bytes), C(sha256), C(file_version), C(product_version).
+  returned: state=staged
+  type: dict
+transfer:
+  description:
+    - With O(state=staged), for a package the host transfers itself - the transfer as its status file says -
+      C(state) (V(running), V(staged), V(failed)), C(source), C(attempts), C(resumed_from) (byte it resumed at),
+      C(bytes_done), C(bytes_total), C(error), C(started), C(finished). Never the URL's query.
+  returned: state=staged, for a URL or share source
+  type: dict
 remote_calls:
   description: WinRM round trips the task made; 1 when the host was already in the desired state.
   returned: always

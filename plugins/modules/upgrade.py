@@ -51,7 +51,7 @@ options:
     description:
       - Path on the controller of the target C(MicrosoftAzureSiteRecoveryUnifiedSetup.exe); sent in one transfer into
         the host's C($env:SystemRoot\Temp) and moved to O(staging_dir) when setup starts, unless already in either
-        place with the same SHA-256. Exactly one of O(installer) and O(installer_remote_path).
+        place with the same SHA-256. Exactly one of O(installer), O(installer_url) and O(installer_remote_path).
     type: path
   installer_version:
     description:

@@ -149,7 +149,7 @@ def probe_parameters(spec: InstallSpec) -> dict[str, Any]:
         configuration_server_port=unified_setup.CONTROL_PORT,
         connect_timeout=PROBE_CONNECT_TIMEOUT,
         installer_path=installer.remote_path,
-        installer_checksum=bool(installer.sha256) or installer.local_path is not None,
+        installer_checksum=bool(installer.sha256) or installer.transferred,
         installer_upload_name=upload_name_for([installer]),
         passphrase_file=spec.passphrase_file,
     )

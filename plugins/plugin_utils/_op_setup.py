@@ -16,7 +16,8 @@ Remote calls of a run after the module's probe (a fresh install with a controlle
    ``$env:SystemRoot\Temp`` -- a folder the probe reported, that exists on every host, since put_file cannot
    create one -- under a per-package name (:func:`upload_name`). No ``mkdtemp``, no copy module, no temp-folder
    cleanup. Skipped when the probe saw the package (same SHA-256) there or at its staging path, and for
-   ``installer_remote_path``;
+   ``installer_remote_path``. A package from ``installer_url`` or a UNC ``installer_remote_path`` is fetched by the
+   host instead (``package_stage``, :mod:`_op_stage`: one call that starts the transfer, polls while it runs);
 2. ``setup_start``: moves the transferred package to its per-SHA-256 staging folder (:func:`staged_path`, so the
    hops of an N-4 upgrade coexist), refuses a package whose SHA-256 (or version) differs, extracts it, writes the
    secret files and starts setup detached;
@@ -150,6 +151,33 @@ def busy_message(operation: str, busy: dict[str, Any]) -> str:
     )
 
 
+def put_package(action: AsrActionBase, local: str, remote: str) -> None:
+    """The connection's put_file of a package: one remote call, the file written straight at ``remote``."""
+    action.remote_calls += 1
+    action.script_calls.append("put_file")
+    display.vv(f"{action.fqcn}: transferring {local} to {remote}")
+    try:
+        action._connection.put_file(local, remote)
+    except RETRYABLE as exc:
+        raise AnsibleConnectionFailure(
+            f"The connection was lost while transferring the Unified Setup package to {remote}: {exc}. Run the "
+            "task again once the host answers (a package that arrived complete is not sent again)."
+        ) from exc
+    except AnsibleError as exc:
+        raise ActionFailure(
+            f"Transferring the Unified Setup package {local} to {remote} on the host failed: {exc}. Check the "
+            "free space of the host's system drive and run the task again."
+        ) from exc
+
+
+def reset_connection(action: AsrActionBase) -> None:
+    """After a lost connection: a new one for the next call (or the next call fails again)."""
+    try:
+        action._connection.reset()
+    except (AnsibleError, *RETRYABLE) as exc:
+        display.vvv(f"{action.fqcn}: connection reset failed: {exc}")
+
+
 class SetupRunner:
     """Runs the steps on the host for one task; counts remote calls on the action (``action.remote_calls``)."""
 
@@ -172,6 +200,7 @@ class SetupRunner:
         self.sleep = time.sleep
         self.clock = time.monotonic
         self.service_names: list[str] = list(product.PROCESS_SERVER_SERVICES)  # [6.3] read by every poll
+        self.transfer: dict[str, Any] | None = None  # the host's last package transfer (URL or share), as reported
 
     # ---- staging ---------------------------------------------------------------------------------------------
     @property
@@ -196,6 +225,8 @@ class SetupRunner:
         facts; when its version is known neither on the controller nor from the task, one read (the probe) reads
         it from the file on the host.
         """
+        if installer.source is not None:
+            return self.fetch(installer)
         if installer.local_path is None or not installer.sha256:  # internal invariant
             raise AssertionError("stage() takes a controller package with its SHA-256")
         if self.state is None or needs_staging(self.state, installer):
@@ -219,23 +250,22 @@ class SetupRunner:
         }
 
     def _put(self, local: str, remote: str) -> None:
-        """The connection's put_file: one remote call, the file written straight at ``remote``."""
-        action = self.action
-        action.remote_calls += 1
-        action.script_calls.append("put_file")
-        display.vv(f"{action.fqcn}: transferring {local} to {remote}")
-        try:
-            action._connection.put_file(local, remote)
-        except RETRYABLE as exc:
-            raise AnsibleConnectionFailure(
-                f"The connection was lost while transferring the Unified Setup package to {remote}: {exc}. Run the "
-                "task again once the host answers (a package that arrived complete is not sent again)."
-            ) from exc
-        except AnsibleError as exc:
-            raise ActionFailure(
-                f"Transferring the Unified Setup package {local} to {remote} on the host failed: {exc}. Check the "
-                "free space of the host's system drive and run the task again."
-            ) from exc
+        put_package(self.action, local, remote)
+
+    def fetch(self, installer: Installer) -> dict[str, Any]:
+        """A URL or share package: the host transfers it (package_stage, detached, resumable), polled every
+        ``poll_interval`` up to ``setup_timeout``; the staged file's facts (SHA-256 checked on the host)."""
+        from ._op_stage import PackageStager
+
+        stager = PackageStager(self.action, self.task_vars, self.settings.poll_interval, self.settings.setup_timeout)
+        stager.sleep = self.sleep
+        stager.clock = self.clock
+        result = stager.ensure(installer, wait=True)
+        self.transfer = result.get("transfer")
+        facts = dict(result.get("package") or {})
+        if self.state is not None:
+            self.state.installer = facts
+        return facts
 
     def read_installer(self, installer: Installer) -> dict[str, Any]:
         """One read (the probe's installer checks) of a package on the host: its facts, version included."""
@@ -382,10 +412,7 @@ class SetupRunner:
             return result
 
     def _reset_connection(self) -> None:
-        try:
-            self.action._connection.reset()
-        except (AnsibleError, *RETRYABLE) as exc:  # the next poll reconnects or fails again
-            display.vvv(f"{self.action.fqcn}: connection reset failed: {exc}")
+        reset_connection(self.action)
 
     def cleanup(self, run: SetupRun) -> None:
         """Remove the secret files, the run folder and the extracted files; never hides an earlier error.

@@ -77,7 +77,7 @@ def probe_parameters(spec: UpgradeSpec) -> dict[str, Any]:
     installer = spec.request.installer
     return survey.probe_parameters(
         installer_path=installer.remote_path,
-        installer_checksum=bool(installer.sha256) or installer.local_path is not None,
+        installer_checksum=bool(installer.sha256) or installer.transferred,
         installer_upload_name=upload_name_for([installer, *spec.request.intermediate]),
     )
 
@@ -157,10 +157,10 @@ def _execute(action, state, plan, spec, task_vars, result, done, role, post_prob
         version = str(hop.version)
         stage_step, run_step, cleanup_step = (
             hop_steps(hop.version, True)
-            if hop.local_path
+            if hop.transferred
             else [None, *hop_steps(hop.version, False)]
         )  # fmt: skip
-        if hop.local_path and (hop is not target or install_plan.needs_staging(state, target)):
+        if hop.transferred and (hop is not target or install_plan.needs_staging(state, target)):
             facts = runner.stage(hop)
             done.append(stage_step)
             if parse_version(facts.get("file_version") or "0.0") != hop.version:

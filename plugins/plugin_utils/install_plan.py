@@ -28,6 +28,7 @@ from typing import Any
 
 from . import registration_plan, survey, unified_setup
 from .errors import InvalidOption
+from .package_source import PackageSource
 from .versions import Version, parse_version
 
 REQUIRED_FREE_GB = 600  # [1.3] SRC ValidationHelper.cs (unless /SkipSpaceCheck)
@@ -144,8 +145,9 @@ def host_state(probe: dict[str, Any]) -> HostState:
 class Installer:
     """One Unified Setup package: where it is (or will be) on the host and what the controller knows of it.
 
-    ``local_path`` is set when the controller copies it (``installer``); ``remote_path`` is its path on the
-    host (the staging path, or ``installer_remote_path``). ``version`` is known before any remote call when
+    ``local_path`` is set when the controller copies it (``installer``); ``source`` when the host fetches it itself
+    (``installer_url``, a UNC ``installer_remote_path``: :mod:`package_source`); ``remote_path`` is its path on the
+    host (the staging path, or a local ``installer_remote_path``). ``version`` is known before any remote call when
     read from the file's version resource or given by the operator; ``sha256`` is the expected checksum.
     """
 
@@ -154,6 +156,19 @@ class Installer:
     version: Version | None = None
     sha256: str | None = None
     option: str = "installer"
+    source: PackageSource | None = None
+
+    @property
+    def transferred(self) -> bool:
+        """The package reaches its staging path by a transfer (the controller's or the host's own), not in place."""
+        return self.local_path is not None or self.source is not None
+
+    @property
+    def shown(self) -> str:
+        """Where the package comes from, as messages may say it (a URL without its token)."""
+        if self.source is not None:
+            return self.source.shown
+        return self.local_path or self.remote_path
 
 
 @dataclass
@@ -237,7 +252,7 @@ def check_os(state: HostState) -> str | None:
 def check_installer_file(state: HostState, installer: Installer) -> str | None:
     """An ``installer_remote_path`` must exist on the host (and match ``installer_checksum``)."""
     facts = state.installer or {}
-    if installer.local_path is not None:
+    if installer.transferred:
         return None
     if not facts.get("exists"):
         return (
@@ -315,7 +330,10 @@ def _same_package(facts: dict[str, Any] | None, installer: Installer) -> bool:
 
 def needs_staging(state: HostState, installer: Installer) -> bool:
     """A controller file is copied unless the probe saw it with the same SHA-256 at its staging path, or where an
-    earlier transfer left it (the host's temporary folder, before setup_start moved it)."""
+    earlier transfer left it (the host's temporary folder, before setup_start moved it); a URL or share package is
+    fetched by the host unless the probe saw it staged."""
+    if installer.source is not None:
+        return not _same_package(state.installer, installer)
     if installer.local_path is None:
         return False
     return not (_same_package(state.installer, installer) or _same_package(state.installer_upload, installer))
@@ -323,7 +341,7 @@ def needs_staging(state: HostState, installer: Installer) -> bool:
 
 def staged_facts(state: HostState, installer: Installer) -> dict[str, Any]:
     """The probe's facts of the package as it is on the host: at its staging path, else where it was transferred."""
-    transferred = installer.local_path is not None and not _same_package(state.installer, installer)
+    transferred = installer.local_path is not None and not _same_package(state.installer, installer)  # put_file
     if transferred and _same_package(state.installer_upload, installer):
         return dict(state.installer_upload or {})
     return dict(state.installer or {})

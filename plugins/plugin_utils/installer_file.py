@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import struct
 
-from .errors import InvalidOption
+from . import package_source
 
 _CHUNK = 1024 * 1024
 _FIXED_FILE_INFO_SIGNATURE = struct.pack("<I", 0xFEEF04BD)
@@ -77,11 +77,4 @@ def version_from_resource(data: bytes) -> str | None:
 
 def check_checksum(value: str | None, option: str = "installer_checksum") -> str | None:
     """A SHA-256 as 64 hexadecimal digits (optionally ``sha256:...``), lower-cased; None stays None."""
-    if value is None:
-        return None
-    text = str(value).strip().lower()
-    if text.startswith("sha256:"):
-        text = text[len("sha256:") :]
-    if len(text) != SHA256_HEX_LENGTH or any(c not in "0123456789abcdef" for c in text):
-        raise InvalidOption(option, value, "a SHA-256 as 64 hexadecimal digits (optionally 'sha256:...')")
-    return text
+    return package_source.check_checksum(option, value)

@@ -27,6 +27,7 @@ OPTION_VARIABLES: dict[str, str] = {
     "passphrase_file": "asr_passphrase_file",
     "installer": "asr_installer",
     "installer_remote_path": "asr_installer_remote_path",
+    "installer_url": "asr_installer_url",
     "installer_checksum": "asr_installer_checksum",
     "installer_version": "asr_installer_version",
     "installers": "asr_installers",

@@ -206,9 +206,9 @@ def plan_upgrade(state: HostState, request: UpgradeRequest) -> Plan:
         return plan
     steps = list(reboot_steps)
     for hop in hops:
-        stage = needs_staging(state, hop) if hop is request.installer else hop.local_path is not None
+        stage = needs_staging(state, hop) if hop is request.installer else hop.transferred
         steps += hop_steps(hop.version or target, stage)
-        plan.hops.append({"version": str(hop.version or target), "installer": hop.local_path or hop.remote_path})
+        plan.hops.append({"version": str(hop.version or target), "installer": hop.shown})
     plan.steps = steps
     plan.version_after = str(target)
     plan.reason = f"the {name} is at {installed}; the installer is {target}"

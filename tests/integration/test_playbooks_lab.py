@@ -133,14 +133,17 @@ def test_upgrade_goes_in_batches_and_stops_on_a_failed_batch(tmp_path, installer
             assert version(estate, host) == CURRENT, host
         assert recap(output)["ps05"]["failed"] == 1
         # serial [1, '25%'] of 10: [ps01], [ps02, ps03], [ps04, ps05] -- the third batch failed, so the rollout
-        # stopped there: ps06-ps10 were only screened (one read-only probe in check mode), never changed
+        # stopped there: ps06-ps10 were only screened (one read-only probe in check mode) and got the package staged
+        # before the canary (package_stage, one put_file, package_stage: nothing of the product), never changed
         for host in PSS[5:]:
-            assert identities(estate, host) == ["probe v1"], host
+            assert identities(estate, host) == ["probe v1", "package_stage v1", "put_file", "package_stage v1"], host
             assert version(estate, host) == OLD, host
         # the canary finished (upgrade, then its gate) before the first wave started
         canary_end = max(e["time"] for e in json_lines(estate.journal_path("ps01")))
-        # (ps02's first call is the screening's read-only probe, before the canary; its wave starts with the second)
-        wave_start = sorted(e["time"] for e in json_lines(estate.journal_path("ps02")))[1]
+        # (ps02's first calls are the screening's read-only probe and the staging, before the canary; its wave
+        # starts with its module's probe, its second "probe v1")
+        ps02 = sorted(json_lines(estate.journal_path("ps02")), key=lambda e: e["time"])
+        wave_start = [e["time"] for e in ps02 if e["identity"] == "probe v1"][1]
         assert canary_end < wave_start
         # the heartbeats were read on the configuration server once per batch (one read-only read of the
         # batch): [ps01] and [ps02, ps03] passed their gates; the failed batch stopped before its gate
@@ -227,6 +230,9 @@ def test_proxy_converges_a_drifted_fleet(tmp_path, installer):
 
 
 READ_ONLY = {"probe v1", "registration_read v1"}
+# package_stage changes files (the staged package) in a real run; run in check mode, as here, it only reports (its
+# SupportsShouldProcess guards every change), which the unchanged host states below prove
+CHECK_MODE_CALLS = READ_ONLY | {"package_stage v1"}
 
 
 def state_of(estate, host: str) -> dict:
@@ -271,7 +277,7 @@ def test_check_mode_on_the_mixed_estate_predicts_and_changes_nothing(tmp_path, i
         assert rc == 0, output[-4000:]
         assert sum(r["changed"] for r in recap(output).values()) >= 1  # it predicts the changes it would make
         for host, data in before.items():
-            assert set(identities(estate, host)) <= READ_ONLY, (host, identities(estate, host))
+            assert set(identities(estate, host)) <= CHECK_MODE_CALLS, (host, identities(estate, host))
             assert state_of(estate, host) == data, host  # no write at all
         assert PASSWORD not in output
 

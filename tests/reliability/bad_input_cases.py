@@ -21,6 +21,7 @@ PASSPHRASE = "LabPassphrase0001"
 CURRENT = "9.55.7123.1"
 OLD = "9.53.6904.1"  # ps03 in the mixed seed
 CS_IP = "10.0.0.11"
+SHA = "ab" * 32  # a well-formed SHA-256
 
 BASELINES: dict[str, dict[str, Any]] = {
     "install": {
@@ -376,6 +377,93 @@ CASES: list[Case] = [
         {"database_user": "", "database_password": "Ro-Pw#1"},
         "database_user",
         "empty",
+    ),
+    # ---- where the package comes from (issue 12): installer_url, a UNC installer_remote_path, the checksum ----------
+    _c(
+        "install-url-ftp",
+        "module:install",
+        {"installer": None, "installer_url": "ftp://files.corp.example/asr/setup.exe", "installer_checksum": SHA},
+        "installer_url",
+        "http:// or https://",
+    ),
+    _c(
+        "install-url-credentials",
+        "module:install",
+        {"installer": None, "installer_url": "https://svc:Url-Pw-1@files.corp/x.exe", "installer_checksum": SHA},
+        "installer_url",
+        "without user name or password",
+    ),
+    _c(
+        "install-url-no-checksum",
+        "module:install",
+        {"installer": None, "installer_url": "https://files.corp.example/asr/setup.exe"},
+        "installer_checksum",
+        "installer_url makes the host fetch",
+        "asr_installer_checksum",
+    ),
+    _c(
+        "install-url-checksum-short",
+        "module:install",
+        {"installer": None, "installer_url": "https://files.corp.example/a.exe", "installer_checksum": "ab" * 31},
+        "installer_checksum",
+        "64 hexadecimal",
+    ),
+    _c("install-url-empty", "module:install", {"installer": None, "installer_url": ""}, "installer_url", "empty"),
+    _c(
+        "install-url-and-installer",
+        "module:install",
+        {"installer_url": "https://files.corp.example/a.exe"},
+        "installer_url",
+        "mutually exclusive",
+    ),
+    _c(
+        "install-unc-relative",
+        "module:install",
+        {"installer": None, "installer_remote_path": "\\server\\share\\setup.exe"},  # one backslash: not UNC
+        "installer_remote_path",
+        "UNC path",
+    ),
+    _c(
+        "install-unc-no-file",
+        "module:install",
+        {"installer": None, "installer_remote_path": "\\\\server\\share", "installer_checksum": SHA},
+        "installer_remote_path",
+        "the file",
+    ),
+    _c(
+        "install-unc-no-checksum",
+        "module:install",
+        {"installer": None, "installer_remote_path": "\\\\server\\share\\setup.exe"},
+        "installer_checksum",
+        "copy from a file share",
+    ),
+    _c(
+        "upgrade-url-https-only",
+        "module:upgrade",
+        {"installer": None, "installer_url": "file:///C:/setup.exe", "installer_checksum": SHA},
+        "installer_url",
+        "http:// or https://",
+    ),
+    _c(
+        "upgrade-hop-url-no-checksum",
+        "module:upgrade",
+        {"installers": [{"url": "https://files.corp.example/9.53.exe", "version": "9.53.6904.1"}]},
+        "installers[0].checksum",
+        "required",
+    ),
+    _c(
+        "ps-staged-local-path",
+        "module:process_server",
+        {"state": "staged", "installer": None, "installer_remote_path": "D:\\Media\\setup.exe"},
+        "installer_remote_path",
+        "nothing to stage",
+    ),
+    _c(
+        "ps-staged-no-source",
+        "module:process_server",
+        {"state": "staged", "installer": None},
+        "installer_url",
+        "state is staged",
     ),
     # ---- process_server: mutually exclusive / conditional options --------------------------------------------
     _c("ps-state-unknown", "module:process_server", {"state": "installed"}, "state", "present, latest, absent"),

@@ -12,14 +12,25 @@ from ansible_collections.asr.process_server.plugins.plugin_utils import _action_
 SCRIPT_DIR = pathlib.Path(_action_base.SCRIPT_DIR)
 SCRIPTS = sorted(p.stem for p in SCRIPT_DIR.glob("*.ps1"))
 FUNCTION_RE = re.compile(r"^function ([A-Za-z-]+) \{", re.MULTILINE)
+# A single-quoted here-string that starts with '# asr.process_server' is a script of its own (a detached runner the
+# script writes to a file): its functions are its own, checked as its own unit (scripts/check_powershell.py).
+EMBEDDED_RE = re.compile(r"@'\r?\n(# asr\.process_server[^\n]*\n.*?)^'@", re.MULTILINE | re.DOTALL)
+
+
+def units(text):
+    """The script's own text and each embedded script's text."""
+    embedded = EMBEDDED_RE.findall(text)
+    return [EMBEDDED_RE.sub("@''@", text), *embedded]
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_every_loaded_script_is_self_contained(name):
     text = _action_base.load_script(name).text
     assert "asr.process_server include:" not in text
-    defined = FUNCTION_RE.findall(text)
-    assert len(defined) == len(set(defined)), f"{name} defines a function twice: {defined}"
+    for unit in units(text):
+        defined = FUNCTION_RE.findall(unit)
+        assert len(defined) == len(set(defined)), f"{name} defines a function twice: {defined}"
+    defined = FUNCTION_RE.findall(units(text)[0])
     # a script that calls Invoke-NativeCommand gets its definition (and ConvertTo-ArgumentText with it)
     if re.search(r"\bInvoke-NativeCommand -", text):
         assert {"Invoke-NativeCommand", "ConvertTo-ArgumentText"} <= set(defined), name
@@ -51,6 +62,15 @@ def test_an_unknown_fragment_is_a_clear_error(tmp_path):
     )
     with pytest.raises(Exception, match="cannot include fragment 'no_such_fragment'"):
         _action_base.load_script("demo", str(tmp_path))
+
+
+def test_an_embedded_runner_is_its_own_unit():
+    text = (
+        "# asr.process_server script: x v1\nfunction A {\n}\n"
+        "$r = @'\n# asr.process_server runner\nfunction A {\n}\n'@\n"
+    )
+    own, runner = units(text)
+    assert FUNCTION_RE.findall(own) == ["A"] and FUNCTION_RE.findall(runner) == ["A"]
 
 
 # That every spliced script parses (under PowerShell's own parser) and suits Windows PowerShell 5.1 is
