@@ -23,6 +23,7 @@ server it is not, and the next call starts a new one, which resumes from the per
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import json
@@ -255,10 +256,14 @@ def _start(ctx: scripts.ScriptContext, transfer_dir: str, package_path: str, exp
     # LAB: spec.json holds the URL on Windows (a protected folder); the lab keeps the URL in the runner's memory only
     host.write_file(transfer_dir + "\\spec.json", json.dumps({**spec, "url": "(in the runner's memory)"}))
     host.write_file(transfer_dir + "\\runner.ps1", RUNNER_HEADER)
-    command_line = (
-        f'"{POWERSHELL}" -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{transfer_dir}\\runner.ps1" '
-        f'-TransferDir "{transfer_dir}"'
+    # Get-RunnerCommandLine: a short -EncodedCommand that runs runner.ps1's text as a script block (no URL on it)
+    runner_file = (transfer_dir + "\\runner.ps1").replace("'", "''")
+    command = (
+        f"& ([scriptblock]::Create([System.IO.File]::ReadAllText('{runner_file}'))) "
+        f"-TransferDir '{transfer_dir.replace(chr(39), chr(39) * 2)}'"
     )
+    encoded = base64.b64encode(command.encode("utf-16-le")).decode("ascii")
+    command_line = f'"{POWERSHELL}" -NoProfile -NonInteractive -EncodedCommand {encoded}'
     host.record_process(command_line, ctx.user)
     pid = int(host.data.get("next_transfer_pid", FIRST_PID))
     host.data["next_transfer_pid"] = pid + 4

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import capacity_report, installer_file, preflight, proxy_plan, unified_setup
+from . import capacity_report, installer_file, package_source, preflight, proxy_plan, unified_setup
 from .errors import InvalidOption
 from .versions import parse_version
 
@@ -213,12 +213,32 @@ def _template_file(name: str, value: Any) -> str:
     return path
 
 
-_INSTALLER_KEYS = ("path", "remote_path", "version", "checksum")
+_INSTALLER_KEYS = ("path", "remote_path", "url", "version", "checksum")
+
+
+def _package_path(name: str, value: Any) -> str:
+    r"""A package path the host reads: an absolute drive path, or a UNC path (``\\server\share\file.exe``)."""
+    check_text(name, value, package_source.UNC_ALLOWED)
+    if package_source.is_unc(value):
+        return package_source.check_unc(name, value).location
+    try:
+        return unified_setup.check_windows_path(name, value)
+    except InvalidOption as exc:
+        raise InvalidOption(name, value, package_source.UNC_ALLOWED, exc.why) from None
+
+
+def _fetched_by_the_host(url: Any, remote_path: Any) -> str | None:
+    """``url`` or ``remote_path`` when the host fetches the package (a URL, a UNC path), else None."""
+    if not _is_empty(url):
+        return "url"
+    if isinstance(remote_path, str) and package_source.is_unc(remote_path):
+        return "remote_path"
+    return None
 
 
 def check_installers(name: str, value: Any) -> list[dict[str, Any]]:
-    """Intermediate builds for jumps beyond N-4 [4]: ``{path or remote_path, version, checksum}`` each."""
-    allowed = "a list of {path or remote_path, version, checksum} (intermediate builds for jumps beyond N-4)"
+    """Intermediate builds for jumps beyond N-4 [4]: ``{path, url or remote_path, version, checksum}`` each."""
+    allowed = "a list of {path, url or remote_path, version, checksum} (intermediate builds for jumps beyond N-4)"
     if not isinstance(value, list | tuple):
         raise InvalidOption(name, value, allowed, EMPTY if _is_empty(value) else "")
     checked = []
@@ -229,16 +249,24 @@ def check_installers(name: str, value: Any) -> list[dict[str, Any]]:
         unknown = sorted(str(k) for k in item if k not in _INSTALLER_KEYS)
         if unknown:
             raise InvalidOption(f"{where}.{unknown[0]}", item[unknown[0]], "the keys " + ", ".join(_INSTALLER_KEYS))
-        given = [key for key in ("path", "remote_path") if item.get(key) not in (None, "")]
+        given = [key for key in ("path", "remote_path", "url") if item.get(key) not in (None, "")]
         if len(given) != 1:
-            raise InvalidOption(where, "(both)" if given else "(neither)", "exactly one of path and remote_path")
+            shown = "(" + ", ".join(given) + ")" if given else "(neither)"
+            raise InvalidOption(where, shown, "exactly one of path, url and remote_path")
         if given == ["remote_path"]:
-            unified_setup.check_windows_path(f"{where}.remote_path", item["remote_path"])
+            _package_path(f"{where}.remote_path", item["remote_path"])
+        elif given == ["url"]:
+            package_source.check_url(f"{where}.url", item["url"])
         else:
             _controller_file(f"{where}.path", item["path"])
         _version(f"{where}.version", item.get("version"))
         if item.get("checksum") not in (None, ""):
             installer_file.check_checksum(item["checksum"], f"{where}.checksum")
+        elif _fetched_by_the_host(item.get("url"), item.get("remote_path")):
+            raise InvalidOption(
+                f"{where}.checksum", "(not set)", package_source.CHECKSUM_ALLOWED,
+                "The host fetches this package (a URL or a UNC path) and checks it against its SHA-256.",
+            )  # fmt: skip
         checked.append(dict(item))
     return checked
 
@@ -306,6 +334,9 @@ def _variables() -> dict[str, Variable]:
     return dict(
         [
             v("asr_serial", serial),
+            v("asr_stage_batch", _batch),
+            v("asr_stage_delay", lambda n, x: check_int(n, x, 1, 600)),
+            v("asr_stage_timeout", lambda n, x: check_int(n, x, 60)),
             v("asr_max_fail_percentage", check_max_fail_percentage),
             v("asr_state", lambda n, x: check_choice(n, x, ("present", "latest", "absent"))),
             v("asr_preflight", check_bool),
@@ -313,7 +344,8 @@ def _variables() -> dict[str, Variable]:
             v("asr_passphrase", lambda n, x: _renamed(n, lambda: _passphrase(n, x))),
             v("asr_passphrase_file", _windows_path, empty_is_unset=True),
             v("asr_installer", _controller_file, empty_is_unset=True),
-            v("asr_installer_remote_path", _windows_path, empty_is_unset=True),
+            v("asr_installer_remote_path", _package_path, empty_is_unset=True),
+            v("asr_installer_url", lambda n, x: package_source.check_url(n, x), empty_is_unset=True),
             v("asr_installer_checksum", lambda n, x: installer_file.check_checksum(x, n), empty_is_unset=True),
             v("asr_installer_version", _version, empty_is_unset=True),
             v("asr_version", _version, empty_is_unset=True),
@@ -358,12 +390,14 @@ OPTION_VARIABLES_REVERSED: dict[str, str] = {variable: option for option, variab
 
 # What each playbook reads, per inventory group it reads it for (the playbook's header names them too).
 _ROLLOUT = ("asr_serial", "asr_max_fail_percentage")
+_STAGE = ("asr_stage_batch", "asr_stage_delay", "asr_stage_timeout")  # the staging play before the canary
 _CONVERGE = (
     "asr_configuration_server_ip",
     "asr_passphrase",
     "asr_passphrase_file",
     "asr_installer",
     "asr_installer_remote_path",
+    "asr_installer_url",
     "asr_installer_checksum",
     "asr_installer_version",
     "asr_version",
@@ -387,6 +421,7 @@ _CONVERGE = (
 _CS_UPGRADE = (
     "asr_installer",
     "asr_installer_remote_path",
+    "asr_installer_url",
     "asr_installer_checksum",
     "asr_installer_version",
     "asr_version",
@@ -417,8 +452,8 @@ _DECOMMISSION = (
 )
 PROCESS_SERVERS, CONFIGURATION_SERVERS = "process_servers", "configuration_servers"
 PLAYBOOKS: dict[str, dict[str, tuple[str, ...]]] = {
-    "site.yml": {PROCESS_SERVERS: (*_ROLLOUT, "asr_state", "asr_preflight", *_CONVERGE)},
-    "upgrade.yml": {CONFIGURATION_SERVERS: _CS_UPGRADE, PROCESS_SERVERS: (*_ROLLOUT, *_CONVERGE)},
+    "site.yml": {PROCESS_SERVERS: (*_ROLLOUT, *_STAGE, "asr_state", "asr_preflight", *_CONVERGE)},
+    "upgrade.yml": {CONFIGURATION_SERVERS: _CS_UPGRADE, PROCESS_SERVERS: (*_ROLLOUT, *_STAGE, *_CONVERGE)},
     "proxy.yml": {PROCESS_SERVERS: (*_ROLLOUT, *_PROXY)},
     "reregister.yml": {PROCESS_SERVERS: (*_ROLLOUT, *_REREGISTER)},
     "decommission.yml": {PROCESS_SERVERS: _DECOMMISSION},
@@ -456,15 +491,7 @@ def check_host_variables(playbook: str, group: str, values: Mapping[str, Any]) -
             variable.check(name, value)
         except InvalidOption as exc:
             problems.append(_with_option(exc, name))
-    if not _is_empty(values.get("asr_installer")) and not _is_empty(values.get("asr_installer_remote_path")):
-        problems.append(
-            InvalidOption(
-                "asr_installer",
-                values["asr_installer"],
-                "either asr_installer (a package on the controller) or asr_installer_remote_path (on the host)",
-                "Both are set.",
-            )
-        )
+    problems += _package_problems(playbook, group, values)
     names, group_check = GROUP_CHECKS.get(playbook, ((), None))
     if group_check is not None and group == PROCESS_SERVERS:
         try:
@@ -472,6 +499,38 @@ def check_host_variables(playbook: str, group: str, values: Mapping[str, Any]) -
         except InvalidOption as exc:
             problems.append(exc)
     return problems
+
+
+PACKAGE_VARIABLES = ("asr_installer", "asr_installer_url", "asr_installer_remote_path")
+
+
+def _package_problems(playbook: str, group: str, values: Mapping[str, Any]) -> list[InvalidOption]:
+    """One package source at most; a URL or a UNC path needs asr_installer_checksum (the host checks it)."""
+    if not set(PACKAGE_VARIABLES) <= set(PLAYBOOKS[playbook].get(group, ())):
+        return []
+    given = [name for name in PACKAGE_VARIABLES if not _is_empty(values.get(name))]
+    if len(given) > 1:
+        return [
+            InvalidOption(
+                given[0],
+                "(set)",
+                "one of asr_installer (a package on the controller), asr_installer_url (a URL the hosts download) "
+                "and asr_installer_remote_path (a path on the host, or a UNC path the hosts copy from)",
+                f"{' and '.join(given)} are set.",
+            )
+        ]
+    fetched = _fetched_by_the_host(values.get("asr_installer_url"), values.get("asr_installer_remote_path"))
+    if fetched and _is_empty(values.get("asr_installer_checksum")):
+        name = "asr_installer_url" if fetched == "url" else "asr_installer_remote_path"
+        return [
+            InvalidOption(
+                "asr_installer_checksum",
+                "(not set)",
+                package_source.CHECKSUM_ALLOWED,
+                f"{name} makes every host fetch the package itself; each checks it against this SHA-256 before use.",
+            )
+        ]
+    return []
 
 
 def check_playbook_variables(playbook: str, hosts: Mapping[str, tuple[str, Mapping[str, Any]]]) -> list[str]:

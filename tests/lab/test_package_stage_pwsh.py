@@ -9,6 +9,7 @@ script's, emulated by the lab (lab/collection_scripts/package_stage.py) until th
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -64,8 +65,11 @@ def run_runner(pwsh_path, tmp_path, spec: dict) -> dict:
     runner.write_text(runner_text(), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    # as Get-RunnerCommandLine starts it: -EncodedCommand running the runner file's text as a script block
+    command = f"& ([scriptblock]::Create([System.IO.File]::ReadAllText('{runner}'))) -TransferDir '{transfer}'"
+    encoded = base64.b64encode(command.encode("utf-16-le")).decode("ascii")
     done = subprocess.run(
-        [str(pwsh_path), "-NoProfile", "-NonInteractive", "-File", str(runner), "-TransferDir", str(transfer)],
+        [str(pwsh_path), "-NoProfile", "-NonInteractive", "-EncodedCommand", encoded],
         capture_output=True, text=True, timeout=180, env=env, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr

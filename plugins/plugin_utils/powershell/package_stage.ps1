@@ -50,6 +50,11 @@ $ErrorActionPreference = 'Stop'
 
 # asr.process_server include: file_facts
 
+function Get-UtcStamp {
+    # Now in UTC, ISO 8601, the same on every host culture.
+    return (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', [System.Globalization.CultureInfo]::InvariantCulture)
+}
+
 function Open-PartialFile {
     # Windows seam (the lab's shim and the Pester tests replace it): the partial package, opened for writing at its
     # end; nobody else may write it while this runner holds it (a second runner stops here).
@@ -81,7 +86,7 @@ function Get-HttpResponse {
 function Write-TransferStatus {
     param ([System.Collections.IDictionary]$Status)
     $path = Join-Path -Path $TransferDir -ChildPath 'status.json'
-    $Status.updated = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+    $Status.updated = (Get-UtcStamp)
     Set-Content -LiteralPath ($path + '.tmp') -Value (ConvertTo-Json -InputObject $Status -Compress) -Encoding UTF8
     Move-Item -LiteralPath ($path + '.tmp') -Destination $path -Force
 }
@@ -204,7 +209,7 @@ $spec = Get-Content -LiteralPath $specPath -Raw | ConvertFrom-Json
 $partial = Join-Path -Path $TransferDir -ChildPath 'package.partial'
 $status = [ordered]@{
     state = 'running'; kind = $spec.kind; source = $spec.shown; attempts = 0; resumed_from = $null; bytes_done = [int64]0
-    bytes_total = $null; sha256 = $null; error = $null; started = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+    bytes_total = $null; sha256 = $null; error = $null; started = (Get-UtcStamp)
     finished = $null; updated = $null
 }
 try {
@@ -261,7 +266,7 @@ catch {
 finally {
     Remove-Item -LiteralPath $specPath -Force -ErrorAction SilentlyContinue
     if ($status.state -ne 'running') {
-        $status.finished = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')
+        $status.finished = (Get-UtcStamp)
         Write-TransferStatus -Status $status
     }
 }
@@ -270,6 +275,8 @@ finally {
 # asr.process_server include: file_facts
 
 # asr.process_server include: protected_files
+
+# asr.process_server include: run_state
 
 function Get-PackageFact {
     # The staged package: exists, size, SHA-256 (checked against ExpectedSha256), version resource.
@@ -295,17 +302,6 @@ function Read-JsonFile {
     return Get-Content -LiteralPath $Path -Raw | ConvertFrom-Json
 }
 
-function Test-RunnerAlive {
-    # The runner this transfer folder records (started.json) is still running.
-    param ([string]$TransferDir)
-    $started = Read-JsonFile -Path (Join-Path -Path $TransferDir -ChildPath 'started.json')
-    if ($null -eq $started) {
-        return $false
-    }
-    $process = Get-Process -Id ([int]$started.pid) -ErrorAction SilentlyContinue
-    return ($null -ne $process -and $process.ProcessName -eq 'powershell')
-}
-
 function ConvertFrom-SecureText {
     param ([System.Security.SecureString]$Value)
     $bstr = [System.Runtime.InteropServices.Marshal]::SecureStringToBSTR($Value)
@@ -315,6 +311,19 @@ function ConvertFrom-SecureText {
     finally {
         [System.Runtime.InteropServices.Marshal]::ZeroFreeBSTR($bstr)
     }
+}
+
+function Get-RunnerCommandLine {
+    # powershell.exe with a short -EncodedCommand that runs the runner file's text as a script block: a command, not a
+    # script file, so no execution policy applies (an AllSigned group policy overrides -ExecutionPolicy Bypass for
+    # -File), and the command line stays short (the runner itself is too long for one). No secret on it.
+    param ([string]$Runner, [string]$TransferDir)
+    $file = $Runner.Replace("'", "''")
+    $folder = $TransferDir.Replace("'", "''")
+    $command = "& ([scriptblock]::Create([System.IO.File]::ReadAllText('$file'))) -TransferDir '$folder'"
+    $encoded = [System.Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($command))
+    $powershell = Join-Path -Path $env:SystemRoot -ChildPath 'System32\WindowsPowerShell\v1.0\powershell.exe'
+    return '"{0}" -NoProfile -NonInteractive -EncodedCommand {1}' -f $powershell, $encoded
 }
 
 function Start-Transfer {
@@ -335,14 +344,22 @@ function Start-Transfer {
     Set-FileText -Path (Join-Path -Path $TransferDir -ChildPath 'spec.json') -Text (ConvertTo-Json -InputObject $spec -Compress)
     $runner = Join-Path -Path $TransferDir -ChildPath 'runner.ps1'
     Set-Content -LiteralPath $runner -Value $RunnerText -Encoding UTF8
-    $powershell = Join-Path -Path $env:SystemRoot -ChildPath 'System32\WindowsPowerShell\v1.0\powershell.exe'
-    $commandLine = '"{0}" -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{1}" -TransferDir "{2}"' -f $powershell, $runner, $TransferDir
-    $created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{ CommandLine = $commandLine; CurrentDirectory = $TransferDir }
+    $created = Invoke-CimMethod -ClassName Win32_Process -MethodName Create -Arguments @{
+        CommandLine = Get-RunnerCommandLine -Runner $runner -TransferDir $TransferDir
+        CurrentDirectory = $TransferDir
+    }
     if ($created.ReturnValue -ne 0) {
         Remove-Item -LiteralPath (Join-Path -Path $TransferDir -ChildPath 'spec.json') -Force -ErrorAction SilentlyContinue
-        throw "Win32_Process.Create could not start the package transfer (return value $($created.ReturnValue))."
+        throw ("Win32_Process.Create could not start the package transfer (return value $($created.ReturnValue)): the " +
+            'account may not start processes through WMI, or a security policy refuses it. Nothing was transferred.')
     }
-    $record = [ordered]@{ pid = [int]$created.ProcessId; started = (Get-Date).ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ') }
+    $process = Get-Process -Id ([int]$created.ProcessId) -ErrorAction SilentlyContinue
+    $record = [ordered]@{
+        pid = [int]$created.ProcessId
+        started = ConvertTo-IsoUtc -Value (Get-Date)
+        # what tells this runner from a later process that got its id (Test-RunnerAlive, run_state fragment)
+        process_started = if ($null -ne $process) { ConvertTo-IsoUtc -Value $process.StartTime -Milliseconds } else { $null }
+    }
     Set-Content -LiteralPath (Join-Path -Path $TransferDir -ChildPath 'started.json') -Value (ConvertTo-Json -InputObject $record -Compress) -Encoding UTF8
 }
 
@@ -388,7 +405,8 @@ if (-not $package.exists -and $SourceKind -eq 'upload') {
 if (-not $package.exists -and ($SourceKind -eq 'url' -or $SourceKind -eq 'share')) {
     $statusPath = Join-Path -Path $transferDir -ChildPath 'status.json'
     $status = Read-JsonFile -Path $statusPath
-    $alive = Test-RunnerAlive -TransferDir $transferDir
+    $started = Read-JsonFile -Path (Join-Path -Path $transferDir -ChildPath 'started.json')
+    $alive = $null -ne $started -and (Test-RunnerAlive -Started $started)
     if ($null -ne $status -and $status.state -eq 'failed' -and -not $alive) {
         # Reported once; the next call starts again (a wrong package was deleted, a partial one resumes).
         $result.state = 'failed'

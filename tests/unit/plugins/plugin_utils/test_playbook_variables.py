@@ -244,3 +244,49 @@ def test_the_plan_and_preflight_variables_use_those_playbooks_own_checks():
     assert "asr_installer_version" in problems("preflight.yml", asr_installer_version="9.x")[0]
     with pytest.raises(pv.InvalidOption, match="playbook"):
         pv.playbook_variable_names("other.yml")
+
+
+# ---- where the package comes from (issue 12) -----------------------------------------------------------------------
+SHA = "ab" * 32
+URL = "https://acct.blob.core.windows.net/media/setup.exe?sv=2024&sig=Variable-Token-9"
+UNC = r"\\files.corp.example\media\setup.exe"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"asr_installer_url": URL, "asr_installer_checksum": SHA},
+        {"asr_installer_remote_path": UNC, "asr_installer_checksum": SHA},
+        {"asr_installer_remote_path": "D:\\Media\\setup.exe"},
+        {"asr_installer_url": "", "asr_installer_remote_path": "D:\\Media\\setup.exe"},  # empty = not set
+        {"asr_stage_batch": "50%", "asr_stage_delay": 5, "asr_stage_timeout": 600},
+        {"asr_installers": [{"url": URL, "version": "9.51.6712.1", "checksum": SHA}]},
+        {"asr_installers": [{"remote_path": UNC, "version": "9.51.6712.1", "checksum": SHA}]},
+    ],
+)
+def test_package_sources_the_hosts_fetch_are_accepted(values):
+    assert problems(**values) == [] and problems("upgrade.yml", **values) == []
+
+
+@pytest.mark.parametrize(
+    ("values", "needles"),
+    [
+        ({"asr_installer_url": "ftp://files/a.exe", "asr_installer_checksum": SHA}, ("asr_installer_url", "https://")),
+        ({"asr_installer_url": "https://u:Pw-9@files/a.exe", "asr_installer_checksum": SHA}, ("user name",)),
+        ({"asr_installer_url": URL}, ("asr_installer_checksum", "asr_installer_url makes every host fetch")),
+        ({"asr_installer_remote_path": UNC}, ("asr_installer_checksum", "asr_installer_remote_path")),
+        ({"asr_installer_remote_path": "\\server\\share\\a.exe"}, ("asr_installer_remote_path", "UNC path")),
+        ({"asr_installer_url": URL, "asr_installer_checksum": SHA, "asr_installer": "/tmp/x.exe"},
+         ("asr_installer and asr_installer_url are set",)),
+        ({"asr_stage_batch": 0}, ("asr_stage_batch", "every host at once")),
+        ({"asr_stage_delay": 0}, ("asr_stage_delay", "1 to 600")),
+        ({"asr_installers": [{"url": URL, "version": "9.51.6712.1"}]}, ("asr_installers[0].checksum",)),
+        ({"asr_installers": [{"url": URL, "path": "/x.exe", "version": "9.51.6712.1"}]}, ("exactly one of path",)),
+    ],
+)  # fmt: skip
+def test_package_sources_are_checked_before_any_remote_call(values, needles):
+    found = problems(**values)
+    assert found, values
+    for needle in needles:
+        assert any(needle in line for line in found), found
+    assert "Variable-Token-9" not in " ".join(found) and "Pw-9" not in " ".join(found)
