@@ -516,7 +516,7 @@ def _package_problems(playbook: str, group: str, values: Mapping[str, Any]) -> l
                 "(set)",
                 "one of asr_installer (a package on the controller), asr_installer_url (a URL the hosts download) "
                 "and asr_installer_remote_path (a path on the host, or a UNC path the hosts copy from)",
-                f"{' and '.join(given)} are set.",
+                f"Both are set: {given[0]} and {given[1]}." if len(given) == 2 else f"All are set: {', '.join(given)}.",
             )
         ]
     fetched = _fetched_by_the_host(values.get("asr_installer_url"), values.get("asr_installer_remote_path"))

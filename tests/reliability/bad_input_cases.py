@@ -813,6 +813,21 @@ CASES: list[Case] = [
         "Both are set",
     ),
     _b("site-poll-interval-0", "playbook:site.yml", {"asr_poll_interval": 0}, "asr_poll_interval", "1 to 600"),
+    _b(
+        "site-installer-url-ftp",
+        "playbook:site.yml",
+        {"asr_installer_url": "ftp://files.corp.example/a.exe", "asr_installer_checksum": SHA},
+        "asr_installer_url",
+        "http:// or https://",
+    ),
+    _b(
+        "site-installer-url-no-checksum",
+        "playbook:site.yml",
+        {"asr_installer_url": "https://files.corp.example/a.exe"},
+        "asr_installer_checksum",
+        "fetch the package itself",
+    ),
+    _b("site-stage-batch-0", "playbook:site.yml", {"asr_stage_batch": 0}, "asr_stage_batch", "every host at once"),
     _b("site-setup-timeout-10", "playbook:site.yml", {"asr_setup_timeout": 10}, "asr_setup_timeout", "at least 60"),
     _b("site-state-unknown", "playbook:site.yml", {"asr_state": "installed"}, "asr_state", "present, latest, absent"),
     _b(
@@ -854,7 +869,7 @@ CASES: list[Case] = [
         "playbook:upgrade.yml",
         {"asr_installers": [{"version": "9.51.6712.1"}]},
         "asr_installers[0]",
-        "exactly one of path and remote_path",
+        "exactly one of path, url and remote_path",
     ),
     _b("proxy-serial-zero-percent", "playbook:proxy.yml", {"asr_serial": "0%"}, "asr_serial", "1% to 100%"),
     _b(

@@ -277,7 +277,7 @@ def test_package_sources_the_hosts_fetch_are_accepted(values):
         ({"asr_installer_remote_path": UNC}, ("asr_installer_checksum", "asr_installer_remote_path")),
         ({"asr_installer_remote_path": "\\server\\share\\a.exe"}, ("asr_installer_remote_path", "UNC path")),
         ({"asr_installer_url": URL, "asr_installer_checksum": SHA, "asr_installer": "/tmp/x.exe"},
-         ("asr_installer and asr_installer_url are set",)),
+         ("Both are set: asr_installer and asr_installer_url",)),
         ({"asr_stage_batch": 0}, ("asr_stage_batch", "every host at once")),
         ({"asr_stage_delay": 0}, ("asr_stage_delay", "1 to 600")),
         ({"asr_installers": [{"url": URL, "version": "9.51.6712.1"}]}, ("asr_installers[0].checksum",)),
