@@ -89,14 +89,18 @@ def create(
     ps: int = 3,
     seed: str | None = None,
     http: bool = False,
+    files_https: bool = False,
 ) -> Estate:
-    """Create (or re-create) an estate directory: TLS material, host states, free ports, inventory."""
+    """Create (or re-create) an estate directory: TLS material, host states, free ports, inventory.
+
+    ``files_https``: the lab's file server speaks HTTPS with the estate's certificate (default HTTP, files_scheme)."""
     estate = Estate(path)
     estate.path.mkdir(parents=True, exist_ok=True)
     generate_certificate(estate.path / "tls")
     meta: dict[str, Any] = {
         "created": time.time(),
         "scheme": "http" if http else "https",
+        "files_https": bool(files_https),
         "seed": seed,
         "layout": {"cs": cs, "ps": ps},
         "tls": {"cert": "tls/cert.pem", "key": "tls/key.pem"},
@@ -252,6 +256,15 @@ def generate_certificate(tls_dir: pathlib.Path) -> tuple[pathlib.Path, pathlib.P
     return cert_file, key_file
 
 
+def files_scheme(meta: dict[str, Any]) -> str:
+    """The file server's scheme (lab/fileserver.py): ``http`` unless the estate was made with ``files_https``.
+
+    LAB-CHOSEN: plain HTTP by default. The hosts' downloads run as real .NET code in the lab's pwsh workers, which
+    trust the machine's certificate authorities, not each estate's own self-signed one; a host's trust in an
+    internal CA is its configuration, which the lab does not emulate."""
+    return "https" if meta.get("files_https") else "http"
+
+
 # ---- inventory ---------------------------------------------------------------------------------------------
 def inventory_path(estate: Estate) -> pathlib.Path:
     return estate.path / "inventory.yml"
@@ -276,7 +289,7 @@ def inventory(estate: Estate) -> dict[str, Any]:
         }
         if info.get("files_port"):
             # the lab's file server as this host reaches it (lab/fileserver.py): <url>/<file under DIR/www>
-            hostvars["asr_lab_files_url"] = f"{'https' if https else 'http'}://127.0.0.1:{info['files_port']}"
+            hostvars["asr_lab_files_url"] = f"{files_scheme(meta)}://127.0.0.1:{info['files_port']}"
         if https:
             # Real validation against the lab's own self-signed CA certificate, not "ignore".
             hostvars["ansible_winrm_server_cert_validation"] = "validate"

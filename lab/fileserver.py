@@ -6,7 +6,8 @@ host reaches it on its OWN port (``files_port`` in estate.json, ``asr_lab_files_
 stands for the host's network link, so a download is priced on that host's link like its WinRM traffic
 (lab/link.py: a round trip per request, the TCP and TLS handshakes, the body at ``bandwidth_mbit`` or
 ``http_bandwidth_mbit``, towards the host) and a fault set on the host applies to its downloads only. The scheme
-is the estate's (HTTPS with the estate's certificate, or HTTP with ``--http``).
+is plain HTTP unless the estate was made with ``files_https`` (then HTTPS with the estate's certificate:
+lab.estate.files_scheme says why).
 
 A token like a storage SAS: when ``<estate>/www/.token`` exists, a request must carry ``sig=<that text>`` in its
 query or gets ``403``. The wire log records the path only, never the query.
@@ -299,7 +300,12 @@ class FileServer(ThreadingHTTPServer):
 
 
 def servers(estate: Estate, meta: dict[str, Any], links: dict[str, link.Link], ssl_context: Any) -> list[FileServer]:
-    """One file server per host that has a ``files_port`` (estates made before the file server have none)."""
+    """One file server per host that has a ``files_port`` (estates made before the file server have none); HTTPS with
+    the estate's certificate only when the estate says ``files_https`` (lab.estate.files_scheme)."""
+    from lab.estate import files_scheme
+
+    if files_scheme(meta) != "https":
+        ssl_context = None
     made = []
     for name, info in sorted(meta["hosts"].items()):
         if info.get("files_port"):
@@ -309,6 +315,8 @@ def servers(estate: Estate, meta: dict[str, Any], links: dict[str, link.Link], s
 
 def url(meta: dict[str, Any], host_name: str, path: str, token: str | None = None) -> str:
     """The URL ``host_name`` downloads ``path`` from (with ``sig=<token>`` when given)."""
-    scheme = "https" if meta["scheme"] == "https" else "http"
+    from lab.estate import files_scheme
+
+    scheme = files_scheme(meta)
     query = "?" + urllib.parse.urlencode({"sig": token}) if token else ""
     return f"{scheme}://127.0.0.1:{meta['hosts'][host_name]['files_port']}/{path.lstrip('/')}{query}"

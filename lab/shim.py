@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab import detached, programs
+from lab import detached, programs, share
 from lab.state import Host, _display_path, _norm_key, _norm_path
 
 GIB = 1024**3
@@ -128,6 +128,22 @@ class Session:
                 raise ShimError("DirectoryNotFound", f"Could not find a part of the path '{path}'.")
             raise ShimError("FileNotFound", f"Could not find file '{path}'.")
         return base64.b64encode(host.read_bytes(path)).decode("ascii")
+
+    # ---- shares (lab/share.py): a UNC path, read as this call's account, priced on the host's link --------------
+    def share_size(self, path: str) -> int:
+        """The size of the file to copy: a UNC path through lab/share.py, a local path from the host's files."""
+        if not _is_unc(path):
+            return len(base64.b64decode(self.fs_read(path)))
+        return _shared(lambda estate: share.size(estate, self.host.name, path, become=self.become), self.host, path)
+
+    def share_read(self, path: str, offset: int = 0) -> str:
+        """The file's bytes from ``offset`` on (base64)."""
+        if not _is_unc(path):
+            return base64.b64encode(base64.b64decode(self.fs_read(path))[int(offset) :]).decode("ascii")
+        data = _shared(
+            lambda estate: share.read(estate, self.host.name, path, int(offset), become=self.become), self.host, path
+        )
+        return base64.b64encode(data).decode("ascii")
 
     def fs_write(self, path: str, data: str, parents: bool = False) -> None:
         _check_absolute(path)
@@ -328,6 +344,25 @@ def native_command_line(file: str, arguments: str) -> str:
     return f"{quoted} {arguments}" if arguments else quoted
 
 
+def _is_unc(path: str) -> bool:
+    text = str(path or "").replace("/", "\\")
+    return text.startswith("\\\\") and not text.startswith(("\\\\?\\", "\\\\.\\"))
+
+
+def _shared(read: Any, host: Host, path: str) -> Any:
+    """A share read (lab/share.py), its refusal as the .NET exception Windows raises for it."""
+    if host.estate is None:
+        raise ShimError("NotSupported", "lab: a share is read only on a host of an estate")
+    try:
+        return read(host.estate)
+    except share.ShareError as exc:
+        if exc.kind == "denied":  # UnauthorizedAccessException, as File.OpenRead reports it
+            raise ShimError("AccessDenied", f"Access to the path '{path}' is denied.") from exc
+        if exc.kind == "missing":
+            raise ShimError("FileNotFound", exc.message) from exc
+        raise ShimError("IOError", exc.message) from exc
+
+
 _METHODS: dict[str, Any] = {
     "reg.key": Session.reg_key,
     "reg.children": Session.reg_children,
@@ -341,6 +376,8 @@ _METHODS: dict[str, Any] = {
     "fs.get_acl": Session.fs_get_acl,
     "fs.set_acl": Session.fs_set_acl,
     "file.version": Session.file_version,
+    "share.size": Session.share_size,
+    "share.read": Session.share_read,
     "token": Session.token,
     "tcp.connect": Session.tcp_connect,
     "mutex.exists": Session.mutex_exists,

@@ -510,7 +510,7 @@ def serve(estate: Estate, handler: Handler | None = None) -> Lab:
     """
     meta = estate_meta.read_meta(estate)
     ssl_context = None
-    if meta["scheme"] == "https":
+    if meta["scheme"] == "https" or meta.get("files_https"):
         ssl_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ssl_context.minimum_version = ssl.TLSVersion.TLSv1_2
         ssl_context.load_cert_chain(estate_meta.cert_path(estate, meta), estate_meta.key_path(estate, meta))
@@ -521,7 +521,8 @@ def serve(estate: Estate, handler: Handler | None = None) -> Lab:
     try:
         for name, info in sorted(meta["hosts"].items()):
             endpoint = HostEndpoint(estate, name, info["username"], info["password"], handler or _default_handler)
-            servers[name] = _HostHTTPServer(int(info["port"]), endpoint, ssl_context)
+            winrm_tls = ssl_context if meta["scheme"] == "https" else None
+            servers[name] = _HostHTTPServer(int(info["port"]), endpoint, winrm_tls)
         links = {name: srv.endpoint.link for name, srv in servers.items()}
         files = fileserver.servers(estate, meta, links, ssl_context)
     except BaseException:

@@ -896,6 +896,57 @@ function Invoke-LabGetFileVersionInfo {
     return $object
 }
 
+# ---- package_stage's runner: the partial package and the share it copies from -----------------------------------------
+function Invoke-LabOpenPartialFile {
+    # seam Open-PartialFile: [IO.File]::Open(path, OpenOrCreate, Write, Read) at its end. Here a MemoryStream holding
+    # what the host's file holds; Close-PartialFile writes it back (the runner closes it before it reads the file).
+    param ([string]$Path)
+    $bytes = [byte[]]@()
+    try {
+        $bytes = Read-LabFile -Path $Path
+    }
+    catch [System.IO.FileNotFoundException] {
+        $bytes = [byte[]]@()  # OpenOrCreate: a new file
+    }
+    catch [System.IO.IOException], [System.UnauthorizedAccessException] {
+        throw (New-DotNetCallException -Method 'Open' -Arity 4 -Inner $_.Exception)
+    }
+    $stream = [System.IO.MemoryStream]::new()
+    $stream.Write($bytes, 0, $bytes.Length)
+    return $stream
+}
+
+function Invoke-LabClosePartialFile {
+    # seam Close-PartialFile: the stream's content is the host's file now
+    param ([System.IO.Stream]$Stream, [string]$Path)
+    $data = [System.Convert]::ToBase64String($Stream.ToArray())
+    $null = Invoke-LabHost -Method 'fs.write' -Arguments @{ path = $Path; data = $data }
+    $Stream.Dispose()
+}
+
+function Invoke-LabGetSourceLength {
+    # seam Get-SourceLength: (New-Object IO.FileInfo path).Length -- a UNC path as this call's account (lab/share.py)
+    param ([string]$Path)
+    try {
+        return [int64](Invoke-LabHost -Method 'share.size' -Arguments @{ path = $Path })
+    }
+    catch [System.IO.IOException], [System.UnauthorizedAccessException] {
+        throw (New-DotNetCallException -Method 'get_Length' -Arity 0 -Inner $_.Exception)
+    }
+}
+
+function Invoke-LabOpenSourceFile {
+    # seam Open-SourceFile: [IO.File]::OpenRead(path) then Seek(offset): here the bytes from offset on
+    param ([string]$Path, [int64]$Offset)
+    try {
+        $answer = Invoke-LabHost -Method 'share.read' -Arguments @{ path = $Path; offset = $Offset }
+    }
+    catch [System.IO.IOException], [System.UnauthorizedAccessException] {
+        throw (New-DotNetCallException -Method 'OpenRead' -Arity 1 -Inner $_.Exception)
+    }
+    return [System.IO.MemoryStream]::new([System.Convert]::FromBase64String([string]$answer), $false)
+}
+
 # ---- the caller's token, TCP, named mutexes: the probe and setup_start seams -----------------------------------------
 function Invoke-LabGetCallerToken {
     # seam Get-CallerToken: the token of the call (user, become, network logon), as the lab's session has it
@@ -1377,6 +1428,10 @@ $seams = @{
     'New-TcpClient' = 'Invoke-LabNewTcpClient'
     'New-NamedMutex' = 'Invoke-LabNewNamedMutex'
     'Test-NamedMutex' = 'Invoke-LabTestNamedMutex'
+    'Open-PartialFile' = 'Invoke-LabOpenPartialFile'
+    'Close-PartialFile' = 'Invoke-LabClosePartialFile'
+    'Get-SourceLength' = 'Invoke-LabGetSourceLength'
+    'Open-SourceFile' = 'Invoke-LabOpenSourceFile'
 }
 foreach ($seam in $seams.Keys) {
     Set-Alias -Name $seam -Value $seams[$seam]

@@ -10,8 +10,8 @@ One script, ``package_stage`` (``powershell/package_stage.ps1``), does it for ev
 product, so a fleet rollout stages every host before the canary (``process_server`` with ``state: staged``), and
 install/upgrade stage through it when the package comes from a URL or a share.
 
-Remote calls: a package already staged costs one call; a URL or share transfer one call to start it (which waits up
-to :data:`WAIT_SECONDS` for it to end) and one per ``poll_interval`` while it runs; a controller package (state
+Remote calls: a package already staged costs one call; a URL or share transfer one call to start it (it returns at
+once) and one per ``poll_interval`` until it has ended; a controller package (state
 ``staged`` only: install/upgrade keep their own put_file path) one call, the put_file, and one to check and move it.
 ``package_stage`` never starts a second transfer while one runs, so a call lost with the connection is repeated.
 """
@@ -28,7 +28,7 @@ from ._action_base import ActionFailure, AsrActionBase
 from ._op_setup import MAX_POLL_RETRIES, RETRYABLE, put_package, reset_connection, upload_name
 from .install_plan import Installer
 
-WAIT_SECONDS = 10  # a package_stage call that starts a transfer waits this long for it to end (a small package)
+WAIT_SECONDS = 0  # a package_stage call returns at once; the caller looks again (poll_interval, or the play's until)
 MAX_ATTEMPTS = 5  # the runner's attempts (each resuming from what arrived) before it reports a failure
 STAGED = "staged"
 RUNNING = "running"
@@ -80,7 +80,7 @@ def failure_message(installer: Installer, transfer: dict[str, Any] | None) -> st
             "The source holds another file than installer_checksum says: correct installer_checksum or the file on "
             "the server. The wrong download was deleted; nothing was staged."
         )
-    elif "access is denied" in lowered or "(401)" in lowered or "(403)" in lowered:
+    elif "denied" in lowered or "(401)" in lowered or "(403)" in lowered:
         todo = (
             SHARE_ACCESS_HELP
             if installer.source is not None and installer.source.kind == package_source.SHARE

@@ -105,11 +105,15 @@ def test_a_share_the_computer_account_may_not_read_fails_staging_saying_what_to_
     with served(tmp_path, "fresh", ps=1) as estate:
         lab_share.publish(estate, UNC, PACKAGE, computer_accounts=False)
         args = {"state": "staged", "installer_remote_path": UNC, "installer_checksum": SHA}
-        become = {"become": True, "become_method": "runas", "become_user": "SYSTEM"}
-        result, _proc = run_task(estate, "ps01", "process_server", args, tmp_path / "denied", task_extra=become)
-        assert result["failed"] and "Access is denied" in result["msg"]
+        # as the staging play does: start, then look again until staged or failed
+        wait = {
+            "become": True, "become_method": "runas", "become_user": "SYSTEM",
+            "until": "r.staged | default(false) or r.failed | default(false)", "retries": 3, "delay": 1,
+        }  # fmt: skip
+        result, _proc = run_task(estate, "ps01", "process_server", args, tmp_path / "denied", task_extra=wait)
+        assert result["failed"] and "is denied" in result["msg"], result
         assert "computer account" in result["msg"] and "double hop" in result["msg"]
-        assert identities(estate, "ps01") == ["package_stage v1"]
+        assert identities(estate, "ps01") == ["package_stage v1", "package_stage v1"]  # the start, then the failure
         assert not estate.read_host("ps01").is_file(rf"C:\ProgramData\ASRSetupStaging\{SHA[:16]}\transfer\status.json")
 
 

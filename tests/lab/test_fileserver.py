@@ -19,7 +19,7 @@ VERSION = "9.55.7123.1"
 
 @pytest.fixture
 def files(tmp_path):
-    estate = estate_mod.create(tmp_path / "estate", cs=0, ps=2)
+    estate = estate_mod.create(tmp_path / "estate", cs=0, ps=2, files_https=True)
     lab = wsman.serve(estate, handler=lambda *_: None)
     try:
         yield estate, estate_mod.read_meta(estate)
@@ -30,6 +30,13 @@ def files(tmp_path):
 def get(estate, meta, host, path, token=None, **kwargs):
     url = fileserver.url(meta, host, path, token)
     return requests.get(url, verify=str(estate_mod.cert_path(estate)), timeout=30, **kwargs)
+
+
+def test_the_file_server_speaks_http_unless_the_estate_says_https(tmp_path):
+    estate = estate_mod.create(tmp_path / "plain", cs=0, ps=1)
+    assert estate_mod.files_scheme(estate_mod.read_meta(estate)) == "http"
+    inventory = estate_mod.inventory(estate)["all"]["children"]["process_servers"]["hosts"]
+    assert inventory["ps01"]["asr_lab_files_url"].startswith("http://127.0.0.1:")
 
 
 def test_every_host_has_its_own_port_and_the_inventory_names_it(files):

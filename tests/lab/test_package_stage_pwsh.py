@@ -65,8 +65,12 @@ def run_runner(pwsh_path, tmp_path, spec: dict) -> dict:
     runner.write_text(runner_text(), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    # as Get-RunnerCommandLine starts it: -EncodedCommand running the runner file's text as a script block
-    command = f"& ([scriptblock]::Create([System.IO.File]::ReadAllText('{runner}'))) -TransferDir '{transfer}'"
+    # as Get-RunnerCommandLine starts it: -EncodedCommand running the runner file's text as a script block (the file's
+    # functions, here .NET's own file calls on the test's real folder, not the lab's shim)
+    command = (
+        "# asr.process_server package transfer runner start\n"
+        f"& ([scriptblock]::Create((Get-Content -LiteralPath '{runner}' -Raw))) -TransferDir '{transfer}'"
+    )
     encoded = base64.b64encode(command.encode("utf-16-le")).decode("ascii")
     done = subprocess.run(
         [str(pwsh_path), "-NoProfile", "-NonInteractive", "-EncodedCommand", encoded],

@@ -68,7 +68,8 @@ Describe 'package_stage' {
         $line = [string]$global:AsrTestCreated.CommandLine
         $line | Should -Match '^"[^"]*System32[\\/]WindowsPowerShell[\\/]v1\.0[\\/]powershell\.exe" -NoProfile -NonInteractive -EncodedCommand [A-Za-z0-9+/=]+$'
         $command = [System.Text.Encoding]::Unicode.GetString([System.Convert]::FromBase64String(($line -split ' ')[-1]))
-        $command | Should -Match ([regex]::Escape("ReadAllText('$(Join-Path $Transfer 'runner.ps1')'))) -TransferDir '$Transfer'"))
+        $command | Should -Match '^# asr\.process_server package transfer runner start' -Because 'the lab runs only collection text'
+        $command | Should -Match ([regex]::Escape("Get-Content -LiteralPath '$(Join-Path $Transfer 'runner.ps1')' -Raw))) -TransferDir '$Transfer'"))
         $line + $command | Should -Not -Match 'Pester-Token-42'
         (Get-Content -LiteralPath (Join-Path $Transfer 'runner.ps1') -Raw) | Should -Match '# asr.process_server package transfer runner'
         $started = Get-Content -LiteralPath (Join-Path $Transfer 'started.json') -Raw | ConvertFrom-Json

@@ -64,6 +64,26 @@ function Open-PartialFile {
     return $stream
 }
 
+function Close-PartialFile {
+    # Windows seam (the lab's shim replaces it): what was written is on disk; the file is free again.
+    param ([System.IO.Stream]$Stream, [string]$Path)
+    $Stream.Dispose()
+}
+
+function Get-SourceLength {
+    # Windows seam (the lab's shim replaces it): the size of the file to copy (on a share: as this account reaches it).
+    param ([string]$Path)
+    return [int64](New-Object -TypeName System.IO.FileInfo -ArgumentList $Path).Length
+}
+
+function Open-SourceFile {
+    # Windows seam (the lab's shim replaces it): the file to copy, for reading from Offset on.
+    param ([string]$Path, [int64]$Offset)
+    $stream = [System.IO.File]::OpenRead($Path)
+    [void]$stream.Seek($Offset, [System.IO.SeekOrigin]::Begin)
+    return $stream
+}
+
 function Get-HttpResponse {
     # The host's own download: HttpWebRequest through the account's proxy settings, with the account's credentials for
     # an authenticating proxy; from Offset on with a Range request. TLS 1.2 added: .NET 4.5 offers only SSL 3/TLS 1.0
@@ -184,16 +204,16 @@ function Receive-FromUrl {
 }
 
 function Receive-FromShare {
-    # One attempt: from the partial file's length on (a Seek in the share's file).
+    # One attempt: from the partial file's length on (the share's file read from that offset).
     param ([string]$Source, [System.IO.Stream]$Out, [System.Collections.IDictionary]$Status)
-    $in = Open-FileRead -Path $Source
+    $total = Get-SourceLength -Path $Source
+    $Status.bytes_total = $total
+    if ($Out.Length -gt $total) {
+        $Out.SetLength(0)
+    }
+    $offset = $Out.Length
+    $in = Open-SourceFile -Path $Source -Offset $offset
     try {
-        $Status.bytes_total = $in.Length
-        if ($Out.Length -gt $in.Length) {
-            $Out.SetLength(0)
-        }
-        $offset = $Out.Length
-        [void]$in.Seek($offset, [System.IO.SeekOrigin]::Begin)
         $Status.resumed_from = $offset
         $Status.bytes_done = $offset
         Copy-StreamTo -From $in -To $Out -Status $Status
@@ -245,7 +265,7 @@ try {
         }
     }
     finally {
-        $out.Dispose()
+        Close-PartialFile -Stream $out -Path $partial
     }
     $status.sha256 = Get-FileSha256 -Path $partial
     $status.bytes_done = [int64](Get-Item -LiteralPath $partial).Length
@@ -320,7 +340,8 @@ function Get-RunnerCommandLine {
     param ([string]$Runner, [string]$TransferDir)
     $file = $Runner.Replace("'", "''")
     $folder = $TransferDir.Replace("'", "''")
-    $command = "& ([scriptblock]::Create([System.IO.File]::ReadAllText('$file'))) -TransferDir '$folder'"
+    $header = '# asr.process_server package transfer runner start (written by package_stage v1)'
+    $command = "$header`n& ([scriptblock]::Create((Get-Content -LiteralPath '$file' -Raw))) -TransferDir '$folder'"
     $encoded = [System.Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($command))
     $powershell = Join-Path -Path $env:SystemRoot -ChildPath 'System32\WindowsPowerShell\v1.0\powershell.exe'
     return '"{0}" -NoProfile -NonInteractive -EncodedCommand {1}' -f $powershell, $encoded
