@@ -259,8 +259,8 @@ steps:
       - What the task did, in order, or in check mode would do (the same names in both); one dictionary per step,
         its keys in the notes.
       - The steps of every operation in the order they ran - C(install) or C(upgrade), C(proxy), C(registration)
-        for V(present) and V(latest); C(uninstall) for V(absent) - each with C(operation), the operation it belongs
-        to; an operation that had nothing to do has no step.
+        for V(present) and V(latest); C(uninstall) for V(absent); C(stage) for V(staged) - each with C(operation),
+        the operation it belongs to; an operation that had nothing to do has no step.
   returned: always
   type: list
   elements: dict

@@ -49,7 +49,7 @@ def test_install_from_a_url_stages_through_the_host_and_never_shows_the_token(mo
     assert scripts(execute) == ["probe v1", "package_stage v1", "package_stage v1", "setup_start v1", "setup_poll v1",
                                 "setup_cleanup v1"]  # fmt: skip
     plugin._connection.put_file.assert_not_called()  # nothing of the package through the controller
-    assert result["remote_calls"] == 6 and result["steps"][0] == "stage installer"
+    assert result["remote_calls"] == 6 and result["steps"][0]["name"] == "stage installer"
     probe = execute.call_args_list[0].kwargs["module_args"]["parameters"]
     assert probe["InstallerPath"] == STAGED and probe["InstallerSha256"] is True
     assert not probe.get("InstallerUploadName")
@@ -167,7 +167,7 @@ def test_staged_starts_the_transfer_and_does_not_wait_for_it(monkeypatch):
     assert "failed" not in result, result
     assert scripts(execute) == ["package_stage v1"] and result["remote_calls"] == 1
     assert result["staged"] is False and result["changed"] is True and result["source"] == SHOWN
-    assert result["steps"]["stage"]["msg"].startswith("the host is transferring the package from " + SHOWN)
+    assert result["operations"]["stage"]["msg"].startswith("the host is transferring the package from " + SHOWN)
     assert "SecretToken" not in json.dumps(result)
 
 
@@ -175,7 +175,7 @@ def test_staged_again_reports_the_staged_package_and_its_resumed_transfer(monkey
     _plugin, _execute, result = run(monkeypatch, staged_args(), [stage_reply("staged", transfer=DONE)],
                                   module=process_server)  # fmt: skip
     assert result["staged"] is True and result["changed"] is False and result["remote_calls"] == 1
-    assert result["transfer"]["resumed_from"] == 40 and "resumed at byte 40" in result["steps"]["stage"]["msg"]
+    assert result["transfer"]["resumed_from"] == 40 and "resumed at byte 40" in result["operations"]["stage"]["msg"]
     assert result["package"]["sha256"] == SHA
 
 
@@ -198,7 +198,7 @@ def test_staged_in_check_mode_predicts_and_changes_nothing(monkeypatch):
     _plugin, _execute, result = run(monkeypatch, staged_args(), [stage_reply("would transfer")], module=process_server,
                                   check_mode=True)  # fmt: skip
     assert result["changed"] is True and result["staged"] is False
-    assert "would be staged" in result["steps"]["stage"]["msg"]
+    assert "would be staged" in result["operations"]["stage"]["msg"]
 
 
 def test_staged_refuses_a_package_of_another_version(monkeypatch):
