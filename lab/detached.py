@@ -1,20 +1,21 @@
 """Processes an emulated host runs detached from the call that started them (Win32_Process.Create), and the host's
 process table that ``Get-Process -Id`` reads.
 
-The collection's setup_start script starts a small PowerShell runner with ``Win32_Process.Create`` (the runner's text
-is a file the script wrote); the runner starts Unified Setup with ``Start-Process -Wait``, then deletes the secret
-files and writes ``status.json`` (plugins/plugin_utils/powershell/setup_start.ps1). The lab runs that runner's REAL
-text under pwsh, like any collection script, right after the call that created it (the creating call still holds the
-host). A detached Unified Setup run stays "running" for ``installer_seconds`` of the host clock (lab.asr.installer):
-when the runner's ``Start-Process -Wait`` meets a run still running, the lab stops the runner right there -- nothing
+The collection's setup_start script starts a small PowerShell runner with ``Win32_Process.Create`` (``powershell.exe
+-EncodedCommand``, the runner's text carried in the command line); the runner starts Unified Setup with
+``Start-Process -PassThru``, waits for it (``WaitForExit``), then deletes the secret files and writes ``status.json``
+(plugins/plugin_utils/powershell/setup_start.ps1). The lab runs that runner's REAL text under pwsh, like any
+collection script, right after the call that created it (the creating call still holds the host). A detached Unified
+Setup run stays "running" for ``installer_seconds`` of the host clock (lab.asr.installer) and is a process of the
+table while it runs: when the runner's wait meets it still running, the lab stops the runner right there -- nothing
 after that point happens, as on Windows where it is blocked in the wait -- and keeps it "running" in the process
-table. When a later call finds that run ended, the lab runs the runner again from the start; its ``Start-Process
--Wait`` now returns the run's exit code at once. Everything the runner does before that wait only reads (spec.json),
-so running it again is the same as it resuming.
+table. When a later call finds that setup ended, the lab runs the runner again from the start; its
+``Start-Process`` finds the same setup process and its wait returns the exit code at once. Everything the runner does
+before that wait only reads (spec.json), so running it again is the same as it resuming.
 
-Only a ``powershell.exe -File <file> [-Name value ...]`` or ``-EncodedCommand`` whose text a collection script wrote
-(its first line starts with ``# asr.process_server``) runs; any other executable goes to the lab's program emulations
-(Unified Setup detached, the rest to completion at once).
+Only a ``powershell.exe -EncodedCommand <base64>`` or ``-File <file> [-Name value ...]`` whose text a collection
+script wrote (a first line starting with ``# asr.process_server``) runs; any other executable goes to the lab's
+program emulations (Unified Setup detached, the rest to completion at once).
 
 Process ids: LAB-chosen, from 4100 in steps of 4 (Windows process ids are multiples of 4).
 """
