@@ -170,22 +170,10 @@ def cmd_installer(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import threading
+    from lab import wsman
 
-    from lab import pshost, wsman
-
-    # one pwsh worker starts with the server (about a second), so the first collection script does not wait for it;
-    # without pwsh this fails here quietly and every script call then fails saying what to install
-    threading.Thread(target=_warm_pwsh, args=(pshost,), name="pwsh-warm", daemon=True).start()
     wsman.run_forever(Estate(args.dir))
     return 0
-
-
-def _warm_pwsh(pshost: Any) -> None:
-    try:
-        pshost.POOL.warm()
-    except Exception as exc:  # reported again, loudly, by the first script call
-        print(f"lab serve: no pwsh worker started: {exc}", file=sys.stderr, flush=True)
 
 
 # ---- server process ----------------------------------------------------------------------------------------
