@@ -23,7 +23,11 @@
 param (
     [Parameter(Mandatory = $true)][int]$InFd,
     [Parameter(Mandatory = $true)][int]$OutFd,
-    [Parameter(Mandatory = $true)][string]$ShimPath
+    [Parameter(Mandatory = $true)][string]$ShimPath,
+    # the worker's empty current folder and its log, removed by the worker when the lab closes its channel (even when
+    # the lab process itself ended without closing the worker)
+    [string]$Sandbox = '',
+    [string]$LogPath = ''
 )
 
 $ErrorActionPreference = 'Stop'
@@ -407,10 +411,6 @@ while ($null -ne ($line = $reader.ReadLine())) {
         if ($request.text) {
             $null = Get-ScriptFact -Hash $request.hash -Text $request.text
         }
-        if ($request.op -eq 'load') {
-            Send-Message @{ op = 'done'; result = @{ loaded = $request.hash } }
-            continue
-        }
         Set-CallEnvironment -Environment $request.env -Previous $previousEnvironment
         $previousEnvironment = @($request.env.Keys)
         $result = Invoke-LabScript -Request $request
@@ -419,4 +419,12 @@ while ($null -ne ($line = $reader.ReadLine())) {
     catch {
         Send-Message @{ op = 'done'; worker_error = ($_ | Out-String) }
     }
+}
+if ($Sandbox -and (Test-Path -LiteralPath $Sandbox)) {
+    Set-Location -LiteralPath '/'
+    [System.Environment]::CurrentDirectory = '/'
+    Remove-Item -LiteralPath $Sandbox -Recurse -Force -ErrorAction SilentlyContinue
+}
+if ($LogPath) {
+    Remove-Item -LiteralPath $LogPath -Force -ErrorAction SilentlyContinue
 }

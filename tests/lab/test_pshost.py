@@ -1,0 +1,91 @@
+"""lab.pshost: persistent pwsh workers (one per call at a time, reused, replaced when they die, tidy when left)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from asr_helpers import run_script
+
+from lab import dispatch, pshost, pwsh
+from lab.requests import ModuleRequest
+from lab.state import new_host
+
+HEADER = "# asr.process_server script: lab_test v1\n"
+
+
+def test_a_worker_runs_many_calls_and_gets_each_script_text_once():
+    pool = pshost.Pool(1)
+    try:
+        with pool.worker() as worker:
+            first = worker.process.pid
+            for value in (1, 2, 3):
+                request = {"text": HEADER + "param ($X)\n$Ansible.Result = $X * 2\n", "parameters": {"X": value},
+                           "sensitive": [], "check_mode": False, "verbosity": 0, "tmpdir": None,
+                           "error_action": "continue", "depth": 2, "plain": False, "env": {}, "call": {}}  # fmt: skip
+                assert worker.run(request, lambda *_: None)["result"] == value * 2
+            assert len(worker.scripts_sent) == 1
+        with pool.worker() as worker:
+            assert worker.process.pid == first  # the same process, kept
+    finally:
+        pool.close()
+
+
+def test_a_dead_worker_is_replaced_by_a_new_one():
+    pool = pshost.Pool(1)
+    try:
+        with pool.worker() as worker:
+            worker.process.kill()
+            worker.process.wait()
+            dead = worker.process.pid
+        with pool.worker() as worker:
+            assert worker.alive() and worker.process.pid != dead
+    finally:
+        pool.close()
+
+
+def test_a_worker_left_by_its_lab_removes_its_sandbox_and_log():
+    worker = pshost.Worker(pwsh.find())
+    sandbox, log = worker.sandbox, worker.log_path
+    assert sandbox.is_dir() and log.is_file()
+    worker._out.close()  # the lab process went away without closing the worker
+    worker.process.wait(timeout=30)
+    deadline = time.monotonic() + 5
+    while (sandbox.exists() or log.exists()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not sandbox.exists() and not log.exists()
+
+
+def test_a_win_powershell_call_holds_its_worker_before_it_takes_the_host_lock(estate, monkeypatch):
+    """A script on a process server may take its configuration server's lock: every lock holder must already have its
+    worker, or process servers waiting for that lock could hold every worker (lab.pshost.reserved)."""
+    seen = []
+    opened = type(estate).open_host
+
+    @contextlib.contextmanager
+    def open_host(self, name):
+        seen.append(getattr(pshost._RESERVED, "worker", None) is not None)
+        with opened(self, name) as host:
+            yield host
+
+    monkeypatch.setattr(type(estate), "open_host", open_host)
+    script = HEADER + "$Ansible.Result = 1\n"
+    request = ModuleRequest(
+        "ansible.windows.win_powershell", {"script": script}, {}, False, False, False, None, None, None
+    )
+    assert dispatch.handle(estate, "ps01", request).rc == 0
+    ping = ModuleRequest("ansible.windows.win_ping", {}, {}, False, False, False, None, None, None)
+    assert dispatch.handle(estate, "ps01", ping).rc == 0
+    assert seen == [True, False]  # a module that runs no script takes no worker
+
+
+def test_the_runspace_is_clean_for_the_next_call():
+    host = new_host("ps01", "10.0.0.101")
+    left = "$global:x = 1\nfunction global:Get-Left { 1 }\nSet-Alias -Name gl2 -Value Get-Date -Scope Global\n"
+    run_script(host, HEADER + left + "$global:ErrorActionPreference = 'Stop'\n")
+    text = HEADER + (
+        "$Ansible.Result = @{ x = $null -eq $global:x;"
+        " f = $null -eq (Get-Command Get-Left -ErrorAction SilentlyContinue);"
+        " a = $null -eq (Get-Alias gl2 -ErrorAction SilentlyContinue); eap = [string]$ErrorActionPreference }\n"
+    )
+    assert run_script(host, text)["result"] == {"x": True, "f": True, "a": True, "eap": "Continue"}
