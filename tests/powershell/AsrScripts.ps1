@@ -147,27 +147,35 @@ function New-FakeRegistryKey {
         return $Default
     }
     $key | Add-Member -MemberType ScriptMethod -Name GetValueNames -Value { return [string[]]@($this.Values.Keys) }
+    $key | Add-Member -MemberType ScriptMethod -Name GetValueKind -Value {
+        param ([string]$ValueName)
+        if (-not $this.Values.ContainsKey($ValueName)) { throw [System.IO.IOException]::new('The system cannot find the file specified.') }
+        $data = $this.Values[$ValueName]
+        if ($data -is [int]) { return [Microsoft.Win32.RegistryValueKind]::DWord }
+        if ($data -is [string[]]) { return [Microsoft.Win32.RegistryValueKind]::MultiString }
+        return [Microsoft.Win32.RegistryValueKind]::String
+    }
     return $key
 }
 
 function Use-FakeRegistry {
-    # Mock Get-Item, Test-Path, Get-ChildItem and Get-ItemProperty for HKLM:\ paths from $Keys (path -> @{values}).
+    # Mock Get-Item, Test-Path, Get-ChildItem and Get-ItemProperty for HKLM:\ and HKCU:\ paths from $Keys (path -> @{values}).
     # Call in BeforeEach or an It: Pester scopes the mocks to that block.
     param ([hashtable]$Keys = @{})
     $script:FakeRegistry = @{}
     foreach ($path in $Keys.Keys) { $script:FakeRegistry[$path.TrimEnd('\')] = New-FakeRegistryKey -Path $path.TrimEnd('\') -Values $Keys[$path] }
-    Mock Get-Item -ParameterFilter { $LiteralPath -like 'HKLM:*' } -MockWith { $script:FakeRegistry[$LiteralPath.TrimEnd('\')] }
-    Mock Test-Path -ParameterFilter { $LiteralPath -like 'HKLM:*' } -MockWith {
+    Mock Get-Item -ParameterFilter { $LiteralPath -match '^HK(LM|CU):' } -MockWith { $script:FakeRegistry[$LiteralPath.TrimEnd('\')] }
+    Mock Test-Path -ParameterFilter { $LiteralPath -match '^HK(LM|CU):' } -MockWith {
         $wanted = $LiteralPath.TrimEnd('\')
         return [bool]($script:FakeRegistry.Keys | Where-Object { $_ -eq $wanted -or $_.StartsWith("$wanted\") })
     }
-    Mock Get-ChildItem -ParameterFilter { $LiteralPath -like 'HKLM:*' } -MockWith {
+    Mock Get-ChildItem -ParameterFilter { $LiteralPath -match '^HK(LM|CU):' } -MockWith {
         $parent = $LiteralPath.TrimEnd('\')
         foreach ($path in $script:FakeRegistry.Keys) {
             if ($path.StartsWith("$parent\") -and $path.Substring($parent.Length + 1) -notmatch '\\') { $script:FakeRegistry[$path] }
         }
     }
-    Mock Get-ItemProperty -ParameterFilter { $LiteralPath -like 'HKLM:*' } -MockWith {
+    Mock Get-ItemProperty -ParameterFilter { $LiteralPath -match '^HK(LM|CU):' } -MockWith {
         $key = $script:FakeRegistry[$LiteralPath.TrimEnd('\')]
         $valueName = [string]@($Name)[0]
         if (-not $key -or -not $key.Values.ContainsKey($valueName)) { return $null }
