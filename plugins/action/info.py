@@ -1,15 +1,20 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""asr.process_server.info: survey an ASR configuration/process server in one read-only remote call."""
+"""asr.process_server.info: survey an ASR configuration/process server in one read-only remote call.
+
+With ``diagnose: true`` that one call is diagnose.ps1 instead of probe.ps1: the same survey plus what no document
+settles, returned as ``diagnostics`` (the file playbooks/diagnose.yml writes; plugins/plugin_utils/diagnostics.py).
+"""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import survey
-from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import AsrActionBase
+from ansible_collections.asr.process_server.plugins.plugin_utils import diagnostics, survey
+from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import ActionFailure, AsrActionBase
 from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
-from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup import check_ipv4
+from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup import check_ipv4, check_windows_path
 
 # Kept equal to DOCUMENTATION in plugins/modules/info.py by tests/unit/plugins/test_docs_match_spec.py.
 ARGUMENT_SPEC: dict[str, Any] = {
@@ -20,13 +25,26 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "installer_checksum": {"type": "bool", "default": True},
     "include_log_tail": {"type": "bool", "default": False},
     "log_tail_lines": {"type": "int", "default": 40},
+    "diagnose": {"type": "bool", "default": False},
 }
+# The options that shape the survey (probe.ps1's and diagnose.ps1's parameters).
+SURVEY_OPTIONS = (
+    "configuration_server_ip",
+    "configuration_server_port",
+    "connect_timeout",
+    "installer_path",
+    "installer_checksum",
+    "include_log_tail",
+    "log_tail_lines",
+)
 
 
 def _check_ranges(args: dict[str, Any]) -> None:
     """Rules the spec cannot say, checked before any remote call."""
     if args.get("configuration_server_ip") is not None:
         check_ipv4("configuration_server_ip", args["configuration_server_ip"])
+    if args.get("installer_path"):  # a path on the host: relative would mean the WinRM session's current folder
+        check_windows_path("installer_path", args["installer_path"])
     for option, low, high in (
         ("configuration_server_port", 1, 65535),
         ("connect_timeout", 1, 60),
@@ -42,9 +60,28 @@ class ActionModule(AsrActionBase):
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         _check_ranges(args)
         # Only info's own options: the group's shared options (passphrase...) mean nothing to the survey.
-        parameters = survey.probe_parameters(**{name: args[name] for name in ARGUMENT_SPEC})
-        probe = self.run_script("probe", task_vars, parameters)
+        options = {name: args[name] for name in SURVEY_OPTIONS}
+        if args["diagnose"]:
+            return self._diagnose(args, options, task_vars)
+        probe = self.run_script("probe", task_vars, survey.probe_parameters(**options))
+        return self._survey_result(args, probe)
+
+    def _survey_result(self, args: dict[str, Any], probe: dict[str, Any]) -> dict[str, Any]:
         asr = survey.interpret(probe)
         if not args["include_log_tail"]:
             asr["setup_log"].pop("tail", None)
         return {"changed": False, "asr": asr, "survey": survey.to_survey(probe, self.secrets)}
+
+    def _diagnose(self, args: dict[str, Any], options: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        """diagnose.ps1 (one read-only call): the survey's results plus ``diagnostics``, the file's content."""
+        raw = self.run_script("diagnose", task_vars, diagnostics.diagnose_parameters(**options))
+        generated = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        document = diagnostics.document(raw, generated=generated, secrets=self.secrets)
+        probe = diagnostics.survey_part(raw)
+        if probe is None:
+            raise ActionFailure(
+                f"The survey part of the diagnosis failed on the host: {document['survey_error']}. The rest of the "
+                "diagnosis is in 'diagnostics': save it and attach it to a bug report (playbooks/diagnose.yml does).",
+                diagnostics=document,
+            )
+        return {**self._survey_result(args, probe), "diagnostics": document}

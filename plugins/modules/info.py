@@ -23,6 +23,9 @@ description:
     measured and are listed as such.
   - Also returns RV(survey), a redacted copy of the raw survey that the collection's lab can import as
     the starting state of an emulated host.
+  - With O(diagnose=true) the one read-only call also records what no document settles and the collection
+    depends on, and returns it as RV(diagnostics), the content of the file the C(diagnose.yml) playbook writes
+    for a bug report (see O(diagnose)).
   - The survey runs as a PowerShell script through M(ansible.windows.win_powershell); the connection user
     must be a local administrator (or use C(become)).
 extends_documentation_fragment:
@@ -52,8 +55,10 @@ options:
     default: 3
   installer_path:
     description:
-      - Path on the host of a Unified Setup installer to check (existence, size, file and product
-        version and, with O(installer_checksum), its SHA256).
+      - Absolute path on the host of a Unified Setup installer to check (existence, size, file and product
+        version and, with O(installer_checksum), its SHA256). A relative path is refused before any remote call.
+      - With O(diagnose=true), RV(diagnostics) also records the package's version text and its four fixed
+        version parts.
     type: str
   installer_checksum:
     description:
@@ -72,6 +77,24 @@ options:
       - How many lines (1 to 1000) of the setup log O(include_log_tail) returns.
     type: int
     default: 40
+  diagnose:
+    description:
+      - Make the survey's one read-only call the diagnosis of a first real host, and return RV(diagnostics).
+      - It records, besides the survey, what no document settles - the shape of C(Get-OBMachineSetting)'s result
+        (property names and types, never a value) and the registry values whose names mention a MARS proxy; with
+        O(installer_path) the package's version text and fixed version parts; the FIPS policy; the execution
+        policy of every scope and the group policy behind it; the .NET Framework release; Microsoft Defender's
+        attack surface reduction rules; PowerShell version, edition and CLR; OS build and locale; the
+        Add/Remove Programs entries of the ASR products as they are; the InMage C(Installed Products) keys; the
+        services; where C(drscout.conf) is; the key names (never values) of C(amethyst.conf) and C(cxps.conf);
+        the setup logs present; on a configuration server whether the documented C(svsdb1) read answers with the
+        configuration server's own account (the read M(asr.process_server.registration_info) makes, in a read-only
+        transaction).
+      - It starts no program except, on a configuration server, the MySQL client for that read; never the purge
+        script. No secret is returned - passwords in C(amethyst.conf) or the proxy settings are reported by name
+        only and scrubbed from every text.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -86,6 +109,8 @@ notes:
     junction). On a host without the process server it is the largest volume other than the system drive,
     as a candidate.
   - Sizes are in GB where 1 TB = 1024 GB, as Windows reports them.
+  - O(diagnose=true) reads more than the survey and takes a few seconds longer; use it once per host (the
+    C(diagnose.yml) playbook), not in every play.
 seealso:
   - module: ansible.windows.win_powershell
 author:
@@ -108,6 +133,19 @@ EXAMPLES = r"""
     installer_path: D:\Media\UnifiedSetup\MicrosoftAzureSiteRecoveryUnifiedSetup.exe
     include_log_tail: true
   register: before
+
+- name: Diagnose a first real process server (read-only) and keep the file for a bug report
+  asr.process_server.info:
+    diagnose: true
+    installer_path: D:\Media\UnifiedSetup\MicrosoftAzureSiteRecoveryUnifiedSetup.exe
+  register: diagnosis
+
+- name: Write the diagnostics file on the controller
+  ansible.builtin.copy:
+    content: "{{ diagnosis.diagnostics | to_nice_json }}"
+    dest: "diagnostics/{{ inventory_hostname }}.json"
+    mode: "0600"
+  delegate_to: localhost
 
 - name: Save the survey as a lab seed
   ansible.builtin.copy:
@@ -297,6 +335,46 @@ survey:
     host:
       description: The survey script's result without C(checks) and without C(setup_log.tail).
       type: dict
+diagnostics:
+  description:
+    - With O(diagnose=true), the diagnosis in the format C(asr.process_server.diagnostics/v1), which the lab imports
+      as a seed (C(python -m lab import)). No value is a secret.
+  returned: when O(diagnose=true)
+  type: dict
+  contains:
+    format:
+      description: C(asr.process_server.diagnostics/v1).
+      type: str
+    generated:
+      description: When the controller received it (UTC, ISO 8601).
+      type: str
+    diagnose:
+      description: Identity of the script that made it.
+      type: str
+      sample: diagnose v1
+    survey:
+      description: The redacted survey, as RV(survey); null when the survey part failed on the host.
+      type: dict
+    survey_error:
+      description: Why the survey part failed on the host; null when it did not.
+      type: str
+    diagnostics:
+      description:
+        - One entry per part - C(powershell), C(os), C(fips), C(execution_policy), C(dotnet_framework), C(defender),
+          C(mars), C(package), C(uninstall), C(registry), C(services), C(amethyst_conf), C(cxps_conf),
+          C(drscout_conf), C(setup_logs), C(configuration_server_database) and C(products) (which known product each
+          recorded Add/Remove Programs key is). A part that could not be read is C({error - <message>}).
+        - C(configuration_server_database) says whether the documented read C(answered), the C(problem) (what to do)
+          when it did not, the C(columns), the number of C(rows) and the C(process_servers) rows.
+      type: dict
+    findings:
+      description:
+        - What in the diagnosis the requirements or the collection say matters, each with C(code), C(severity)
+          (V(block), V(warning) or V(info)), C(message) and the C(reference) it comes from (for example the FIPS
+          policy on, a group policy execution policy, .NET Framework below 4.6.2, Defender's rule that blocks process
+          creation through WMI, a part that could not be read).
+      type: list
+      elements: dict
 refused:
   description:
     - V(true) when the task failed because the module refused to act, before any change - a bad option, or a

@@ -107,7 +107,7 @@ HEADER_RE = re.compile(r"^# asr\.process_server script: (?P<name>[A-Za-z0-9_.-]+
 HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"  # what AnsibleModule shows for a no_log value in invocation
 WIN_POWERSHELL_CHECK_MODE_SKIP = "skipped, running in check mode"
 # The collection's scripts that only read (ARCHITECTURE.md decision 9): a task that ran nothing else changed nothing.
-READ_ONLY_SCRIPTS = frozenset({"probe", "registration_read"})
+READ_ONLY_SCRIPTS = frozenset({"probe", "registration_read", "diagnose"})
 
 
 # ---- failures ----------------------------------------------------------------------------------------------
