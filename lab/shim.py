@@ -20,7 +20,9 @@ Windows behaviour kept here (not product behaviour, which stays in ``lab.asr``):
   (a new file under ``C:\\ProgramData`` otherwise: SYSTEM, Administrators, Users -- LAB default);
 * the caller's token: a WinRM call without ``become`` is a network logon (group NETWORK, S-1-5-2;
   ansible-windows-practice.md section 4 pain 1);
-* TCP connections: which emulated host owns an address and whether it listens (a configuration server on 443 [1.3]).
+* TCP connections: which emulated host owns an address and whether it listens (a configuration server on 443 [1.3]);
+* the Windows facts ``lab.windows`` keeps (PowerShell's version table, culture, execution policies, FIPS, .NET,
+  Defender) as Windows shows them: registry values, Get-ExecutionPolicy, Get-MpPreference.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab import detached, programs, share
+from lab import detached, programs, share, windows
 from lab.state import Host, _display_path, _norm_key, _norm_path
 
 GIB = 1024**3
@@ -332,6 +334,19 @@ class Session:
             "pid": detached.next_pid(self.host),
         }
 
+    # ---- Windows facts (lab.windows) --------------------------------------------------------------------------
+    def version_table(self) -> dict[str, Any]:
+        return windows.version_table(self.host)
+
+    def culture(self) -> dict[str, Any]:
+        return windows.culture(self.host)
+
+    def defender(self) -> dict[str, Any] | None:
+        return windows.defender(self.host)
+
+    def execution_policy(self) -> dict[str, Any]:
+        return windows.execution_policies(self.host)
+
     def cmdlet_run(self, name: str, parameters: dict[str, Any]) -> dict[str, Any]:
         answer = programs.run_cmdlet(self.host, name, dict(parameters or {}), user=self.user, become=self.become)
         return {"output": list(answer.output), "errors": list(answer.errors)}
@@ -389,6 +404,10 @@ _METHODS: dict[str, Any] = {
     "process.wait": Session.process_wait,
     "program.run": Session.program_run,
     "cmdlet.run": Session.cmdlet_run,
+    "windows.version_table": Session.version_table,
+    "windows.culture": Session.culture,
+    "windows.defender": Session.defender,
+    "windows.execution_policy": Session.execution_policy,
 }
 
 
@@ -482,6 +501,9 @@ def _pending_markers(host: Host) -> set[str]:
 
 
 def _virtual_values(host: Host, norm: str) -> list[dict[str, Any]] | None:
+    facts = windows.registry_values(host, norm)
+    if facts is not None:
+        return facts
     services = _norm_key(SERVICES_KEY)
     if norm.startswith(services + "\\") and norm.count("\\") == services.count("\\") + 1:
         svc = host.service(norm.rsplit("\\", 1)[-1])
@@ -580,6 +602,7 @@ def _os(host: Host) -> list[dict[str, Any]]:
             "CSName": host.data.get("hostname", host.name.upper()),
             "SystemDrive": host.system_drive,
             "OSArchitecture": "64-bit",
+            **windows.os_instance(host),
         }
     ]
 

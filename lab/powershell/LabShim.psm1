@@ -22,6 +22,7 @@ $script:ReadCache = @{}  # answers to read questions within one call (cleared by
 $script:ReadMethods = @{
     'reg.key' = 1; 'reg.children' = 1; 'fs.item' = 1; 'fs.children' = 1; 'fs.read' = 1; 'fs.get_acl' = 1
     'file.version' = 1; 'svc.get' = 1; 'cim.instances' = 1; 'proc.get' = 1; 'token' = 1
+    'windows.version_table' = 1; 'windows.culture' = 1; 'windows.defender' = 1; 'windows.execution_policy' = 1
 }
 
 function Reset-LabShim {
@@ -1398,6 +1399,61 @@ function Set-OBMachineSetting {
     Invoke-LabCmdlet -Cmdlet $PSCmdlet -Name 'Set-OBMachineSetting' -Parameters $parameters
 }
 
+# ---- Windows facts the diagnosis reads (lab/windows.py) ------------------------------------------------------------------
+function Get-ExecutionPolicy {
+    # Get-ExecutionPolicy [-Scope] [-List] (Microsoft, about_Execution_Policies): the scopes in precedence order, one
+    # scope, or the effective policy -- as the host's registry and the call's powershell.exe command line set them.
+    [CmdletBinding()]
+    param (
+        [Parameter(Position = 0)][Microsoft.PowerShell.ExecutionPolicyScope]$Scope,
+        [switch]$List
+    )
+    $answer = Invoke-LabHost -Method 'windows.execution_policy'
+    if ($List) {
+        foreach ($entry in $answer.scopes) {
+            [pscustomobject]@{
+                PSTypeName = 'Microsoft.PowerShell.Commands.ExecutionPolicyEntry'
+                Scope = [Microsoft.PowerShell.ExecutionPolicyScope][string]$entry.scope
+                ExecutionPolicy = [Microsoft.PowerShell.ExecutionPolicy][string]$entry.policy
+            }
+        }
+        return
+    }
+    if ($PSBoundParameters.ContainsKey('Scope')) {
+        $entry = @($answer.scopes | Where-Object { $_.scope -eq [string]$Scope })[0]
+        return [Microsoft.PowerShell.ExecutionPolicy][string]$entry.policy
+    }
+    return [Microsoft.PowerShell.ExecutionPolicy][string]$answer.effective
+}
+
+function Invoke-LabGetPowerShellVersionTable {
+    # seam Get-PowerShellVersionTable: $PSVersionTable of the host's Windows PowerShell 5.1 (the worker is pwsh 7)
+    $known = Invoke-LabHost -Method 'windows.version_table'
+    $table = @{ PSVersion = [version]$known.version; PSEdition = [string]$known.edition }
+    if ($known.clr_version) { $table.CLRVersion = [version]$known.clr_version }
+    if ($known.build_version) { $table.BuildVersion = [version]$known.build_version }
+    return $table
+}
+
+function Invoke-LabGetSessionCulture {
+    # seam Get-SessionCulture: the host's culture and UI culture (the worker runs with the invariant culture)
+    $known = Invoke-LabHost -Method 'windows.culture'
+    return [ordered]@{ culture = [string]$known.culture; ui_culture = [string]$known.ui_culture }
+}
+
+function Invoke-LabGetDefenderPreference {
+    # seam Get-DefenderPreference: Get-MpPreference's answer, $null where the host has no Defender
+    $known = Invoke-LabHost -Method 'windows.defender'
+    if ($null -eq $known) { return $null }
+    return [pscustomobject]@{
+        PSTypeName = 'Microsoft.Management.Infrastructure.CimInstance#ROOT/Microsoft/Windows/Defender/MSFT_MpPreference'
+        AttackSurfaceReductionRules_Ids = if ($known.AttackSurfaceReductionRules_Ids) { [string[]]$known.AttackSurfaceReductionRules_Ids } else { $null }
+        AttackSurfaceReductionRules_Actions = if ($known.AttackSurfaceReductionRules_Actions) { [byte[]]$known.AttackSurfaceReductionRules_Actions } else { $null }
+        ExclusionPath = if ($known.ExclusionPath) { [string[]]$known.ExclusionPath } else { $null }
+        ExclusionProcess = if ($known.ExclusionProcess) { [string[]]$known.ExclusionProcess } else { $null }
+    }
+}
+
 # ---- the host clock ---------------------------------------------------------------------------------------------------
 function Get-Date {
     [CmdletBinding(DefaultParameterSetName = 'net')]
@@ -1432,6 +1488,9 @@ $seams = @{
     'Close-PartialFile' = 'Invoke-LabClosePartialFile'
     'Get-SourceLength' = 'Invoke-LabGetSourceLength'
     'Open-SourceFile' = 'Invoke-LabOpenSourceFile'
+    'Get-PowerShellVersionTable' = 'Invoke-LabGetPowerShellVersionTable'
+    'Get-SessionCulture' = 'Invoke-LabGetSessionCulture'
+    'Get-DefenderPreference' = 'Invoke-LabGetDefenderPreference'
 }
 foreach ($seam in $seams.Keys) {
     Set-Alias -Name $seam -Value $seams[$seam]
@@ -1440,6 +1499,7 @@ foreach ($seam in $seams.Keys) {
 $cmdlets = @(
     'Join-Path', 'Split-Path', 'Test-Path', 'Get-Item', 'Get-ChildItem', 'Get-ItemProperty', 'Get-Content', 'Set-Content',
     'New-Item', 'Remove-Item', 'Move-Item', 'Get-Acl', 'Set-Acl', 'Get-Service', 'Get-CimInstance', 'Invoke-CimMethod',
-    'Get-Process', 'Start-Process', 'Import-Module', 'Get-OBMachineSetting', 'Set-OBMachineSetting', 'Get-Date'
+    'Get-Process', 'Start-Process', 'Import-Module', 'Get-OBMachineSetting', 'Set-OBMachineSetting', 'Get-Date',
+    'Get-ExecutionPolicy'
 )
 Export-ModuleMember -Function ([string[]]($cmdlets + @($seams.Values) + 'Reset-LabShim')) -Alias ([string[]]@($seams.Keys))
