@@ -15,7 +15,10 @@ from lab.asr import build
 from lab.asr import constants as c
 from lab.state import new_host
 
-PRODUCT_NAMES = ["Microsoft Azure Site Recovery Configuration/Process Server", "Microsoft Azure Recovery Services Agent"]
+PRODUCT_NAMES = [
+    "Microsoft Azure Site Recovery Configuration/Process Server",
+    "Microsoft Azure Recovery Services Agent",
+]
 PARAMS = {
     "ProductNames": PRODUCT_NAMES,
     "ServiceNames": ["ProcessServer", "tmansvc", "obengine", "dra"],

@@ -582,7 +582,8 @@ function Protect-SecretText {
         return $text
     }
     if ($Value -is [System.Collections.IDictionary]) {
-        foreach ($key in @($Value.PSBase.Keys)) {  # PSBase: a key named 'keys' must not hide the dictionary's Keys
+        # PSBase: an entry named 'keys' must not hide the dictionary's own Keys
+        foreach ($key in @($Value.PSBase.Keys)) {
             $Value[$key] = Protect-SecretText -Value $Value[$key] -Scrubbed $Scrubbed
         }
         return , $Value
