@@ -59,6 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     fault.add_argument("value", nargs="?")
     fault.add_argument("--clear", action="store_true", help="clear KNOB, or every fault when no KNOB is given")
 
+    imported = with_dir(
+        sub.add_parser(
+            "import",
+            help="replace a host's state with a real host's survey or diagnostics file (playbooks/diagnose.yml)",
+        )
+    )
+    imported.add_argument("host", help="the estate's host to replace (its address and credentials are kept)")
+    imported.add_argument("file", help="a diagnostics file, an info survey, or a whole registered info result (JSON)")
+
     installer = sub.add_parser("installer", help="write a lab Unified Setup package for a given build")
     installer.add_argument("--version", required=True, help="product version, e.g. 9.55.7123.1")
     installer.add_argument("--out", required=True, help="file to write (MicrosoftAzureSiteRecoveryUnifiedSetup.exe)")
@@ -72,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         "down": cmd_down,
         "reset": cmd_reset,
         "fault": cmd_fault,
+        "import": cmd_import,
         "installer": cmd_installer,
         "serve": cmd_serve,
     }[args.command](args)
@@ -120,6 +130,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"estate {info['dir']} ({info['scheme']}, seed {info['seed'] or '-'}): server pid {pid or '-'} {state}")
     _print_hosts(estate, info["hosts"])
     return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from lab import survey_import
+
+    estate, meta = estate_mod.load(args.dir)
+    if args.host not in meta["hosts"]:
+        print(f"lab import: no host {args.host!r} in {estate.path} (hosts: {', '.join(sorted(meta['hosts']))})")
+        return 2
+    return survey_import.import_file(estate, args.host, args.file)
 
 
 def cmd_down(args: argparse.Namespace) -> int:

@@ -374,6 +374,10 @@ def _variables() -> dict[str, Variable]:
             v("asr_report_dir", lambda n, x: check_text(n, x, "a folder on the controller for the reports")),
             v("asr_report_template", _template_file, empty_is_unset=True),
             v("asr_preflight_fail_on_block", check_bool),
+            v(
+                "asr_diagnostics_dir",
+                lambda n, x: check_text(n, x, "a folder on the controller for the diagnostics files"),
+            ),
         ]
     )
 
@@ -459,6 +463,10 @@ PLAYBOOKS: dict[str, dict[str, tuple[str, ...]]] = {
     "decommission.yml": {PROCESS_SERVERS: _DECOMMISSION},
     "plan.yml": {PROCESS_SERVERS: ("asr_report_dir", "asr_report_template")},
     "preflight.yml": {PROCESS_SERVERS: ("asr_configuration_server_ip", "asr_preflight_fail_on_block")},
+    "diagnose.yml": {
+        CONFIGURATION_SERVERS: ("asr_installer_remote_path", "asr_diagnostics_dir"),
+        PROCESS_SERVERS: ("asr_installer_remote_path", "asr_diagnostics_dir"),
+    },
 }
 # Variables checked as a group by the playbook's own domain function (the same one the playbook's later task uses).
 GROUP_CHECKS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], Any]]] = {

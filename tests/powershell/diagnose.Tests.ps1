@@ -185,6 +185,13 @@ Describe 'diagnose' {
         $d.registry.proxy_settings_value_names | Should -Be @('ProxyIP', 'ProxyPassword', 'ProxyPort')
     }
 
+    It 'keeps a list of one name a list' {
+        $Registry['HKLM:\SOFTWARE\Microsoft\Azure Site Recovery\ProxySettings'] = @{ ProxyIP = 'http://proxy' }
+        Use-FakeRegistry -Keys $Registry
+        $run = Invoke-AsrScript -Name diagnose -Parameters $Parameters
+        $run.Raw | Should -Match '"proxy_settings_value_names":\["ProxyIP"\]'
+    }
+
     It 'records the expected and the related services, and the expected ones that are missing' {
         $d = (Invoke-AsrScript -Name diagnose -Parameters $Parameters).Result
         $d.services.services.name | Should -Be @('ProcessServer', 'cxprocessserver') -Because 'cxps runs from svsystems; the spooler is not related'

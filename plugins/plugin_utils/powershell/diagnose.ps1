@@ -435,13 +435,13 @@ function Get-InstalledProductKey {
         }
         $keys.Add([ordered]@{ key_name = [string]$key.PSChildName; value_names = $valueNames; values = $values })
     }
-    $proxy = 'HKLM:\SOFTWARE\Microsoft\Azure Site Recovery\ProxySettings'
-    $proxyKey = Get-Item -LiteralPath $proxy -ErrorAction SilentlyContinue
-    return [ordered]@{
-        installed_products = $keys.ToArray()
-        # [6.4] the proxy setup and registration use: its value NAMES (the survey leaves out those naming a password)
-        proxy_settings_value_names = if ($null -ne $proxyKey) { @($proxyKey.GetValueNames() | Sort-Object) } else { $null }
+    # [6.4] the proxy setup and registration use: its value NAMES (the survey leaves out those naming a password)
+    $proxyKey = Get-Item -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Azure Site Recovery\ProxySettings' -ErrorAction SilentlyContinue
+    $proxyNames = $null
+    if ($null -ne $proxyKey) {
+        $proxyNames = @($proxyKey.GetValueNames() | Sort-Object)  # a variable keeps a one-name list a list
     }
+    return [ordered]@{ installed_products = $keys.ToArray(); proxy_settings_value_names = $proxyNames }
 }
 
 function Get-ServiceDiagnosis {

@@ -64,6 +64,7 @@ ROLES = {
     "decommission.yml": ("decommission",),
     "plan.yml": (),
     "preflight.yml": (),
+    "diagnose.yml": (),
 }
 NAME_RE = re.compile(r"\basr_[a-z_0-9]+")
 ASSIGNED_RE = re.compile(r"^\s*(?:register:\s*(asr_\w+)|-?\s*(asr_\w+):)", re.MULTILINE)
@@ -93,6 +94,21 @@ def test_every_asr_variable_a_playbook_reads_is_checked(playbook):
 def test_every_fleet_playbook_is_listed():
     books = {p.name for p in (ROOT / "playbooks").glob("*.yml")} - {"nothing.yml", "check_variables.yml"}
     assert books == set(pv.PLAYBOOKS) == set(ROLES)
+
+
+def test_diagnose_refuses_a_relative_package_path_before_any_remote_call_naming_the_variable():
+    found = pv.check_playbook_variables(
+        "diagnose.yml",
+        {
+            "cs01": (
+                "configuration_servers",
+                {"asr_installer_remote_path": "Media\\setup.exe", "asr_diagnostics_dir": ""},
+            )
+        },
+    )
+    assert len(found) == 2
+    assert "asr_installer_remote_path" in found[0] and "absolute" in found[0] and "cs01" in found[0]
+    assert "asr_diagnostics_dir" in found[1] and "empty" in found[1]
 
 
 def problems(playbook="site.yml", **values):
