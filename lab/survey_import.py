@@ -22,7 +22,8 @@ a survey that recorded a MARS read-back error cannot reproduce that error. A dia
 values, where a value could be a secret: a configuration file's keys it names are written with an empty value
 (LAB), registry values it only names are not written, the shape of ``Get-OBMachineSetting``'s result stays the
 lab's MARS emulation's, and the configuration server's database (its client, accounts and rows) stays the lab's;
-a part that could not be read on the host, the package and the setup logs' contents are not reproduced.
+a part that could not be read on the host and the package are not reproduced, nor the setup logs' text beyond
+what the survey keeps (blank lines fill a log to its recorded size).
 """
 
 from __future__ import annotations
@@ -388,8 +389,11 @@ def _setup_logs(host: Host, logs: dict[str, Any]) -> None:
     folder = logs.get("folder")
     for item in logs.get("files") or []:  # diagnose.ps1 Get-SetupLogListing: names and times, not contents
         path = f"{str(folder).rstrip(chr(92))}\\{item['name']}"
-        if not host.exists(path):
-            host.write_file(path, "")
+        text = host.read_bytes(path) if host.is_file(path) else b""
+        missing = int(item.get("size_bytes") or 0) - len(text)
+        if missing > 0 or not host.is_file(path):  # LAB filler: blank lines before what the survey kept, to its size
+            missing = max(missing, 0)
+            host.write_file(path, b"\n" * (missing % 2) + b"\r\n" * (missing // 2) + text)
         if item.get("modified"):
             mtime = calendar.timegm(time.strptime(item["modified"], "%Y-%m-%dT%H:%M:%SZ"))
             host.data["files"][host.resolve(path)]["mtime"] = mtime

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
+import pytest
 from asr_helpers import collection_script, error_text, run_script
 from test_probe_script import installed_ps
 
-from lab import scripts, windows
+from lab import cli, scripts, survey_import, windows
+from lab import estate as lab_estate
 from lab.asr import build
 from lab.asr import constants as c
 from lab.state import new_host
@@ -146,3 +149,64 @@ def test_on_a_configuration_server_the_svsdb1_read_answers_and_no_secret_leaves(
     assert c.LAB_DB_PASSWORD not in raw
     assert PROXY_PASSWORD not in raw
     assert "ProxyPassword" in d["registry"]["proxy_settings_value_names"]
+
+
+# ---- importing a diagnostics file (lab/survey_import.py) ----------------------------------------------------------
+def diagnostics_file(host):
+    """What info with diagnose: true returns as ``diagnostics`` for ``host`` (the controller's document, by hand)."""
+    d, _raw = diagnose(host)
+    survey = {"format": "asr.process_server.survey/v1", "probe": "probe v1", "host": dict(d.pop("survey"))}
+    survey["host"].pop("checks"), survey["host"].pop("identity")
+    d.pop("diagnose")
+    return {"format": survey_import.DIAGNOSTICS_FORMAT, "diagnose": "diagnose v1", "survey": survey, "diagnostics": d}
+
+
+def test_a_diagnosis_seeds_a_host_that_diagnoses_the_same():
+    source = installed_ps()
+    source.data["windows"] = {"fips_enabled": 1, "culture": "fr-FR", "local_machine_policy": "AllSigned"}
+    document = diagnostics_file(source)
+    seeded = survey_import.seed_from_survey(*survey_import.split_document(document)[:1], "ps09", "10.0.0.29",
+                                            diagnostics=document["diagnostics"])  # fmt: skip
+    again = diagnostics_file(seeded)
+    for key, value in document["survey"]["host"].items():
+        assert again["survey"]["host"][key] == value, key
+    assert again["survey"] == document["survey"]
+    for name, part in document["diagnostics"].items():
+        assert again["diagnostics"][name] == part, name
+    assert seeded.data["windows"]["fips_enabled"] == 1 and seeded.data["windows"]["local_machine_policy"] == "AllSigned"
+
+
+def test_a_whole_registered_info_result_with_diagnostics_is_accepted():
+    document = diagnostics_file(installed_ps())
+    survey, diagnosis = survey_import.split_document({"changed": False, "survey": {}, "diagnostics": document})
+    assert survey == document["survey"] and diagnosis == document["diagnostics"]
+    plain = document["survey"]
+    assert survey_import.split_document({"survey": plain}) == (plain, None)
+
+
+@pytest.mark.parametrize(
+    ("document", "says"),
+    [
+        ({"format": survey_import.DIAGNOSTICS_FORMAT, "diagnose": "diagnose v2"}, "this lab imports 'diagnose v1'"),
+        ({"format": survey_import.DIAGNOSTICS_FORMAT, "diagnose": "diagnose v1", "survey_error": "boom"},
+         "holds no survey (the host said: boom)"),
+        ([], "not a JSON object"),
+    ],
+)  # fmt: skip
+def test_a_document_the_lab_cannot_import_says_why(document, says):
+    with pytest.raises(survey_import.SurveyError, match=re.escape(says)):
+        survey_import.split_document(document)
+
+
+def test_python_m_lab_import_replaces_one_host_and_refuses_an_unknown_one(tmp_path, capsys):
+    estate = lab_estate.create(tmp_path / "estate", cs=1, ps=1)
+    path = tmp_path / "ps.json"
+    path.write_text(json.dumps(diagnostics_file(installed_ps())), encoding="utf-8")
+    assert cli.main(["import", "--dir", str(estate.path), "ps01", str(path)]) == 0
+    assert "ps01 now has the state diagnosed on PS01" in capsys.readouterr().out
+    assert estate.read_host("ps01").data["windows"]["dotnet_release"] == 394802
+    assert cli.main(["import", "--dir", str(estate.path), "ps07", str(path)]) == 2
+    assert "no host 'ps07'" in capsys.readouterr().out
+    path.write_text(json.dumps({"format": survey_import.DIAGNOSTICS_FORMAT, "diagnose": "x"}), encoding="utf-8")
+    assert cli.main(["import", "--dir", str(estate.path), "ps01", str(path)]) == 2
+    assert "this lab imports 'diagnose v1'" in capsys.readouterr().err
