@@ -116,11 +116,15 @@ def _build_host(estate: Estate, entry: dict[str, Any], built: dict[str, Host]) -
     if not ip:
         raise SeedError(f"{name}: no ip")
     creds = previous.data.get("credentials", {}) if previous else {}
-    if entry.get("survey") is not None:  # an info module's `survey` value, as is (lab/survey_import.py)
-        from lab.survey_import import seed_from_survey
+    if entry.get("survey") is not None:  # an info module's `survey` value, or a diagnostics file, as is
+        from lab.survey_import import SurveyError, seed_from_survey, split_document
 
         login = {k: v for k, v in creds.items() if k in ("username", "password")}
-        return seed_from_survey(entry["survey"], name, ip, **login)
+        try:
+            survey, diagnostics = split_document(entry["survey"])
+        except SurveyError as exc:
+            raise SeedError(f"{name}: survey: {exc}") from exc
+        return seed_from_survey(survey, name, ip, **login, diagnostics=diagnostics)
     kwargs: dict[str, Any] = {}
     if entry.get("disks"):
         kwargs["disks"] = {k.rstrip(":\\").upper(): dict(v) for k, v in entry["disks"].items()}

@@ -32,6 +32,8 @@ GENERATED = (
     "playbooks/reports/capacity-20261201T101500Z.json",  # plan.yml run from inside playbooks/
     "surveys/ps-prod-07.json",  # docs/lab.md, importing a real host's survey
     "surveys/ps-prod-07.seed.json",
+    "diagnostics/ps-prod-07.json",  # diagnose.yml (asr_diagnostics_dir default)
+    "playbooks/diagnostics/ps-prod-07.json",  # diagnose.yml run from inside playbooks/
     "context/Containerfile",  # docs/execution-environment.md: scripts/ee_context.sh context
     "context/_build/requirements.txt",
     "build/ee/asr-process_server-0.1.0.tar.gz",  # scripts/ee_context.sh default
