@@ -197,11 +197,9 @@ def _services_and_state(host: Host, facts: dict[str, Any]) -> None:
 
 
 def _dotnet(host: Host, facts: dict[str, Any]) -> None:
-    # probe.ps1 Get-DotNetFramework: NDP\v4\Full Release (lab.windows shows it; None: the host had none)
-    windows = host.data.setdefault("windows", {})
-    windows["dotnet_release"] = (facts.get("dotnet_framework") or {}).get("release")
-    if windows["dotnet_release"] is None:
-        windows["dotnet_version"] = None
+    # probe.ps1 Get-DotNetFramework read no Release: the lab.windows default (4.6.2) must not show one either
+    if (facts.get("dotnet_framework") or {}).get("release") is None:
+        host.data.setdefault("windows", {}).update(dotnet_release=None, dotnet_version=None)
 
 
 def seed_from_survey(
