@@ -11,12 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import registrations, unregister_plan
+from ansible_collections.asr.process_server.plugins.plugin_utils import _action_base, registrations, unregister_plan
 from ansible_collections.asr.process_server.plugins.plugin_utils.errors import PlanningError
 from ansible_collections.asr.process_server.plugins.plugin_utils.registrations import COLUMNS, HostRow
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
-SCRIPTS = ROOT / "plugins" / "plugin_utils" / "powershell"
 FIXTURES = ROOT / "tests" / "unit" / "plugins" / "action" / "fixtures"
 # recorded from the lab (seed "disconnected": PS01 silent for an hour, PS02 healthy) -- not from a real server
 READ = json.loads((FIXTURES / "registration_read_v1_lab_disconnected.json").read_text(encoding="utf-8"))
@@ -129,8 +128,9 @@ def test_a_read_that_cannot_be_used_says_what_to_do(change, needle):
 
 # ---- the script agrees with the parser ------------------------------------------------------------------------
 def script_query() -> str:
-    text = (SCRIPTS / "registration_read.ps1").read_text(encoding="utf-8")
-    block = text[text.index("$Query = (") : text.index("$Statements")]
+    """The query as registration_read sends it (the svsdb_read fragment spliced in)."""
+    text = _action_base.load_script("registration_read").text
+    block = text[text.index("$query = (") : text.index("return \"SET SESSION")]
     return "".join(single or double for single, double in re.findall(r"'([^']*)'|\"([^\"]*)\"", block))
 
 
@@ -141,10 +141,11 @@ def test_the_script_selects_exactly_the_columns_the_parser_reads():
     assert query.endswith("FROM hosts WHERE name != 'InMageProfiler'")
 
 
-def test_the_read_only_script_runs_only_a_select_in_a_read_only_transaction_and_never_the_purge_script():
-    text = (SCRIPTS / "registration_read.ps1").read_text(encoding="utf-8")
+@pytest.mark.parametrize("name", ["registration_read", "diagnose"])  # diagnose makes the same read (svsdb_read)
+def test_the_read_only_script_runs_only_a_select_in_a_read_only_transaction_and_never_the_purge_script(name):
+    text = _action_base.load_script(name).text
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-    assert '$Statements = "SET SESSION TRANSACTION READ ONLY; START TRANSACTION READ ONLY; $Query; COMMIT"' in code
+    assert 'return "SET SESSION TRANSACTION READ ONLY; START TRANSACTION READ ONLY; $query; COMMIT"' in code
     assert "perl" not in code.lower() and "unregister" not in code.lower()
     assert code.count("Invoke-NativeCommand -FilePath") == 1 and "MYSQL_PWD" in code
     assert "SupportsShouldProcess" in code and "Set-Content" not in code and "WriteAllText" not in code
