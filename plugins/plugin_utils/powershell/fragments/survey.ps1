@@ -4,9 +4,9 @@
 #
 # Spliced by load_script into probe and diagnose (each also includes shared_text and file_facts): the read-only
 # survey of an ASR classic configuration/process server, as Get-Survey. Get-Survey reads the parameters of the script
-# that includes it (probe.ps1's param block, which diagnose.ps1 declares too: tests/unit/test_diagnose_script.py
-# keeps them equal); it changes nothing and never reads a password. Section numbers [x.y] refer to
-# reference/asr-process-server.md.
+# that includes it (probe.ps1's param block, which diagnose.ps1 declares too; a unit test keeps them equal:
+# tests/unit/plugins/action/test_info_diagnose.py); it changes nothing and never reads a password. Section numbers
+# [x.y] refer to reference/asr-process-server.md.
 # ---- helpers ----------------------------------------------------------------------------------------------
 function Get-RegistryValue {
     param ([string]$Path, [string]$Name)
