@@ -130,7 +130,7 @@ def test_a_read_that_cannot_be_used_says_what_to_do(change, needle):
 def script_query() -> str:
     """The query as registration_read sends it (the svsdb_read fragment spliced in)."""
     text = _action_base.load_script("registration_read").text
-    block = text[text.index("$query = (") : text.index("return \"SET SESSION")]
+    block = text[text.index("$query = (") : text.index('return "SET SESSION')]
     return "".join(single or double for single, double in re.findall(r"'([^']*)'|\"([^\"]*)\"", block))
 
 
