@@ -88,7 +88,7 @@ def failure_message(installer: Installer, transfer: dict[str, Any] | None) -> st
             "access rules."
         )
     elif "(404)" in lowered or "could not find" in lowered:
-        todo = f"The file is not at {installer.shown}: correct {installer.option} or publish the package there."
+        todo = f"The file is not at {installer.shown}: check {installer.option}, or publish the package there."
     elif "network path" in lowered:
         todo = (
             "The host cannot reach the file server: check its name resolution, the firewall (SMB, TCP 445) and "

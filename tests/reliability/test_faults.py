@@ -16,6 +16,8 @@ fault the lab only applies to one side (noted at the case).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import pathlib
 import re
 from collections.abc import Callable
@@ -26,6 +28,9 @@ import pytest
 import registry
 
 from ansible_collections.asr.process_server.plugins.plugin_utils import exit_codes
+from lab import fileserver
+from lab import share as lab_share
+from lab.asr.installer import PACKAGE_NAME, package_bytes
 
 pytestmark = pytest.mark.lab
 
@@ -428,3 +433,58 @@ def test_playbook_batches_stop_at_the_failed_batch(row, tmp_path):
         stats = report.get("stats") or {}
         assert all(stats.get(h, {}).get("changed", 0) == 0 for h in PSS), stats
         assert all(L.changing_calls(estate, h) == [] for h in PSS)
+
+
+# ---- the package from a URL or a share (issue 12): faults of the server, the share and the download ----------------
+PACKAGE_URL = "{{ asr_lab_files_url }}/asr/MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+PACKAGE_UNC = r"\\files.lab.example\media\MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+TRANSFER_CASES = {
+    # host: (label, knob, value, source, what the message must say)
+    "ps01": ("a wrong file from the server (checksum)", "http_wrong_content", True, "url",
+             (r"SHA-256 [0-9a-f]{64}, not the expected", r"deleted and not staged", r"correct installer_checksum")),
+    "ps02": ("a share that cannot be reached", "share_unreachable", True, "share",
+             (r"The network path was not found", r"TCP 445", r"computer account")),
+    "ps03": ("the file is not on the server (404)", "http_status", 404, "url",
+             (r"\(404\)", r"check installer_url")),
+}  # fmt: skip
+
+
+def test_package_transfer_faults_fail_before_setup_then_converge(tmp_path):
+    """Each host fetches the package from a faulty source: the install fails before Unified Setup starts, naming the
+    cause and what to do, and leaves no package staged; with the fault gone the same task converges, then is
+    unchanged. One run covers every row (one host per fault)."""
+    hosts = list(TRANSFER_CASES)
+    with L.served(tmp_path / "e", "fresh", ps=len(hosts)) as estate:
+        package = package_bytes(L.CURRENT, 200_000)
+        sha = hashlib.sha256(package).hexdigest()
+        fileserver.publish(estate, "asr/MicrosoftAzureSiteRecoveryUnifiedSetup.exe", package)
+        lab_share.publish(estate, PACKAGE_UNC, package)
+        base = L.install_args(L.installer_file(tmp_path / "pkg"), installer_checksum=sha)
+        del base["installer"]
+        sources = {"url": {"installer_url": PACKAGE_URL}, "share": {"installer_remote_path": PACKAGE_UNC}}
+        per_host = {h: {**base, **sources[case[3]]} for h, case in TRANSFER_CASES.items()}
+        args = "{{ reliability_args[inventory_hostname] }}"
+        for host, (_label, knob, value, _source, _says) in TRANSFER_CASES.items():
+            L.set_fault(estate, host, knob, value)
+        L.clear(estate)
+        extra = ["-e", json.dumps({"reliability_args": per_host})]
+        faulted, _ = L.run_module(estate, hosts, "install", args, tmp_path / "faulted", *extra)
+        staged_path = rf"C:\ProgramData\ASRSetupStaging\{sha[:16]}\{PACKAGE_NAME}"
+        staged = {h: estate.read_host(h).is_file(staged_path) for h in hosts}
+        calls = {h: L.identities(estate, h) for h in hosts}
+        L.clear_faults(estate)
+        L.clear(estate)
+        converged, _ = L.run_module(estate, hosts, "install", args, tmp_path / "converge", *extra)
+        L.clear(estate)
+        again, _ = L.run_module(estate, hosts, "install", args, tmp_path / "again", *extra)
+        for host, (label, _knob, _value, source, says) in TRANSFER_CASES.items():
+            with registry.case(SECTION, f"install from {source} x {label}", group="package transfer"):
+                result = faulted[host] or {}
+                text = L.failure_text(result)
+                assert result.get("failed"), (host, result)
+                for pattern in says:
+                    assert re.search(pattern, text), (host, pattern, text[:800])
+                assert NEXT_STEP.search(text), text[:800]
+                assert "setup_start v1" not in calls[host] and not staged[host], (host, calls[host])
+                assert not (converged[host] or {}).get("failed"), (host, L.failure_text(converged[host]))
+                assert (again[host] or {}).get("changed") is False, (host, again[host])

@@ -14,6 +14,8 @@ Every host of an estate gets its own cut, so one play exercises all steps at onc
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -23,7 +25,9 @@ import _lab as L
 import pytest
 import registry
 
+from lab import fileserver, link
 from lab.asr import constants as c
+from lab.asr.installer import package_bytes
 
 pytestmark = pytest.mark.lab
 
@@ -209,3 +213,33 @@ def test_decommission_cut_before_each_uninstall_step_then_rerun(tmp_path):
                 every = first_processes[host] + rerun_processes[host]
                 assert len(every) == 4 and len(set(every)) == 4, every  # each uninstaller exactly once
                 assert again[host]["changed"] is False and L.changing_calls(estate, host) == []
+
+
+# ---- the package from a URL: a download cut in the middle (issue 12) -------------------------------------------------
+def test_install_from_a_url_download_cut_in_the_middle_then_resumed(tmp_path):
+    """The file server resets the connection halfway through the package: the host's own transfer (package_stage's
+    detached runner, .NET HttpWebRequest) asks again with a Range request from what reached its file, checks the
+    SHA-256 and stages the package; setup then runs once. Nothing is downloaded twice."""
+    name = "install from installer_url: download cut halfway, resumed with a Range request"
+    with registry.case(SECTION, name, group="package transfer"), L.served(tmp_path / "e", "fresh", ps=1) as estate:
+        package = package_bytes(L.CURRENT, 300_000)
+        fileserver.publish(estate, "asr/MicrosoftAzureSiteRecoveryUnifiedSetup.exe", package)
+        L.set_fault(estate, "ps01", "http_cut_at", 0.5)
+        sha = hashlib.sha256(package).hexdigest()
+        args = L.install_args(L.installer_file(tmp_path / "pkg"), installer_checksum=sha)
+        del args["installer"]
+        args["installer_url"] = "{{ asr_lab_files_url }}/asr/MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+        L.clear(estate)
+        first, _ = L.run_module(estate, ["ps01"], "install", args, tmp_path / "cut")
+        assert not (first["ps01"] or {}).get("failed"), L.failure_text(first["ps01"])
+        assert _version(estate, "ps01") == L.CURRENT and len(L.setup_runs(estate, "ps01")) == 1
+        wire = [e for e in link.read(estate, "ps01") if e["channel"] == "http"]
+        gets = [e for e in wire if e["what"].startswith("GET")]
+        bodies = [e["bytes_in"] for e in wire if e["what"] == "body"]
+        assert len(gets) == 2 and gets[0].get("range") is None and str(gets[1].get("range")).startswith("bytes=")
+        resumed = int(str(gets[1]["range"])[len("bytes=") : -1])
+        assert 0 < resumed < len(package) and bodies[1] == len(package) - resumed  # only the rest, once
+        transfer = rf"C:\ProgramData\ASRSetupStaging\{sha[:16]}\transfer"
+        status = json.loads(estate.read_host("ps01").read_text(transfer + "\\status.json").lstrip("\ufeff"))  # 5.1: BOM
+        assert status["state"] == "staged" and status["attempts"] == 2 and status["resumed_from"] == resumed
+        assert "put_file" not in L.identities(estate, "ps01")

@@ -131,10 +131,10 @@ function Copy-StreamTo {
 function Get-FailureText {
     # The error without the URL: a query may hold a token.
     param ([System.Exception]$Exception, [string]$Scrub, [string]$Shown)
-    $text = $Exception.Message
-    if ($Exception.InnerException) {
-        $text += ' ' + $Exception.InnerException.Message
+    if ($Exception -is [System.Management.Automation.MethodInvocationException] -and $Exception.InnerException) {
+        $Exception = $Exception.InnerException  # 'Exception calling "GetResponse" ...' wraps what Windows said
     }
+    $text = $Exception.Message
     if ($Scrub) {
         $text = $text.Replace($Scrub, $Shown)
     }

@@ -95,7 +95,7 @@ def test_install_from_a_share_copies_it_on_the_host(monkeypatch):
     ("error", "advice"),
     [
         ("the package from x has SHA-256 00, not the expected ab; it was deleted", "correct installer_checksum"),
-        ("The remote server returned an error: (404) Not Found.", "correct installer_url"),
+        ("The remote server returned an error: (404) Not Found.", "check installer_url"),
         ("The remote server returned an error: (403) Forbidden.", "token"),
         ("Unable to connect to the remote server", "resumes from what arrived"),
     ],
