@@ -3,8 +3,9 @@ values, in normal mode, check mode and with faults injected; then every place a 
 
 Collection secrets (must appear ZERO times, also as base64 of UTF-8 and of UTF-16LE):
   the configuration server passphrase, the MARS proxy password, a MySQL password given to registration_info
-  (database_password) and the configuration server's own database password (amethyst.conf DB_PASSWD, which the
-  heartbeat read uses on the configuration server and must never bring back).
+  (database_password), the configuration server's own database password (amethyst.conf DB_PASSWD, which the
+  heartbeat read uses on the configuration server and must never bring back) and the token in an installer_url's
+  query (a storage SAS: the host downloads the package with it from the lab's file server, which requires it).
 The WinRM password is the connection's (ansible's), not the collection's: where ansible itself shows it is
 recorded as a fact in docs/reliability.md, honestly, not asserted away.
 
@@ -17,6 +18,7 @@ state JSON.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import pathlib
 import time
@@ -26,6 +28,7 @@ import pytest
 import registry
 import rel_helpers as rh
 
+from lab import fileserver, link
 from lab.asr import constants as lab_constants
 from lab.asr import products as lab_products
 from lab.asr.installer import package_bytes
@@ -38,7 +41,7 @@ registry.section(
     "Secret leak scan",
     "Every playbook and every module task run at `-vvvv` against the lab with recognisable secret values "
     "(configuration server passphrase, MARS proxy password, a MySQL password given to a module, the configuration "
-    "server's own database password), in normal mode, check mode and with faults "
+    "server's own database password, the token of an installer_url), in normal mode, check mode and with faults "
     "injected. A case is one secret x one run x one place searched (in three encodings: plain, base64 of "
     "UTF-8, base64 of UTF-16LE); every case must find zero occurrences.",
     order=20,
@@ -48,11 +51,16 @@ PASSPHRASE = "Pz7-LEAKCANARY-Passphrase-41"
 PROXY_PASSWORD = "Xq3-LEAKCANARY-ProxyPw-58"
 DATABASE_PASSWORD = "Dq5-LEAKCANARY-DbPw-77"
 CS_DATABASE_PASSWORD = "Cs9#LEAKCANARY"  # amethyst.conf DB_PASSWD of the configuration server ([8] password rule)
+URL_TOKEN = "Tk4-LEAKCANARY-SasSig-93"  # the sig= of an installer_url (the lab's file server requires it)
+PACKAGE_PATH = "asr/MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+# not the controller's package: staged by no other task, so the staged task really downloads it
+URL_PACKAGE = package_bytes(rh.CURRENT, 4096)
 SECRETS = {
     "passphrase": PASSPHRASE,
     "proxy_password": PROXY_PASSWORD,
     "database_password": DATABASE_PASSWORD,
     "cs_database_password": CS_DATABASE_PASSWORD,
+    "installer_url_token": URL_TOKEN,
 }
 PLAYBOOKS = ["site.yml", "proxy.yml", "reregister.yml", "upgrade.yml", "decommission.yml", "plan.yml", "preflight.yml"]
 PROXY = {"address": "http://proxy.corp.example", "port": 3128, "username": "CORP\\svc-asr", "password": PROXY_PASSWORD}
@@ -106,6 +114,16 @@ def module_tasks(installer: str) -> list[dict[str, Any]]:
             },
         },
         {"hosts": "ps02", "module": "info", "args": {**common, "include_log_tail": True}},
+        {  # the host downloads the package from the lab's file server with a token in the URL's query
+            "hosts": "ps01",
+            "module": "process_server",
+            "args": {
+                "state": "staged",
+                "installer_url": "{{ asr_lab_files_url }}/" + PACKAGE_PATH + "?sv=2024-05-04&sig=" + URL_TOKEN,
+                "installer_checksum": hashlib.sha256(URL_PACKAGE).hexdigest(),
+                "installer_version": rh.CURRENT,
+            },
+        },
         {"hosts": "ps04", "module": "uninstall", "args": {**common, "workload_moved": True}},
         {"hosts": "cs01", "module": "unregister", "args": {**common, "ip_address": "10.0.0.104", "force": True}},
         {
@@ -156,6 +174,8 @@ def host_places(estate) -> dict[str, str]:
         places[f"host state (other):{host}"] = json.dumps(rest)
         journal_path = estate.journal_path(host)
         places[f"journal:{host}"] = journal_path.read_text(encoding="utf-8") if journal_path.exists() else ""
+        wire_path = link.wire_path(estate, host)  # the lab's network log (lab/link.py): paths, never queries
+        places[f"wire log:{host}"] = wire_path.read_text(encoding="utf-8") if wire_path.exists() else ""
         places[f"process command lines:{host}"] = "\n".join(rh.command_lines(estate, host))
     return places
 
@@ -204,6 +224,8 @@ def scan(tmp_path_factory):
     t0 = time.monotonic()
     with rh.served(tmp / "estate", "mixed", ps=4) as estate:
         inventory = estate.path / "inventory.yml"
+        fileserver.publish(estate, PACKAGE_PATH, URL_PACKAGE)  # installer_url's file, behind a token
+        fileserver.set_token(estate, URL_TOKEN)
         with estate.open_host("cs01") as cs:  # Unified Setup validates the passphrase live against the CS
             lab_products.set_cs_passphrase(cs, PASSPHRASE)
             # the configuration server's own database account (amethyst.conf DB_PASSWD), and a read-only account
@@ -306,6 +328,8 @@ def test_every_playbook_and_mode_ran(scan):
     assert {"modules", "modules-check"} <= labels
     for r in scan["runs"]:  # each run reached its hosts (a recap, or the json callback's stats)
         assert "PLAY RECAP" in r["console"] or '"stats"' in r["console"], r["console"][-2000:]
+    # the token reached the file server (it refuses a request without it): the staged download really used it
+    assert '"token": "ok"' in scan["places"]["wire log:ps01"] and '"status": 200' in scan["places"]["wire log:ps01"]
     registry.fact(SECTION, "Playbooks scanned", ", ".join(scan["present"]) or "none")
     registry.fact(SECTION, "Playbooks missing", ", ".join(scan["missing"]) or "none")
     registry.fact(SECTION, "Modules run directly", ", ".join(sorted({t["module"] for t in module_tasks("x")})))
