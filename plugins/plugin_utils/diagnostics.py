@@ -121,166 +121,159 @@ def database_answer(read: dict[str, Any] | None) -> dict[str, Any]:
 
 
 # ---- findings ---------------------------------------------------------------------------------------------
-def _finding(code: str, severity: str, message: str, reference: str) -> dict[str, str]:
+Finding = dict[str, str]
+
+
+def _finding(code: str, severity: str, message: str, reference: str) -> Finding:
     return {"code": code, "severity": severity, "message": message, "reference": reference}
 
 
-def _platform_findings(parts: dict[str, Any]) -> list[dict[str, str]]:
-    found = []
-    shell = parts.get("powershell") or {}
-    if shell.get("language_mode") not in (None, "FullLanguage"):
-        found.append(
-            _finding(
-                "language_mode",
-                "block",
-                f"PowerShell runs in {shell['language_mode']}: the collection's "
-                "scripts need FullLanguage (an application control policy restricts this session).",
-                "PowerShell about_Language_Modes",
-            )
-        )
-    version = str(shell.get("version") or "")
-    if version and tuple(int(p) for p in re.findall(r"\d+", version)[:2]) < (5, 1):
-        found.append(
-            _finding(
-                "powershell_version",
-                "block",
-                f"Windows PowerShell {version}: the collection's scripts "
-                "are written for Windows PowerShell 5.1 (install WMF 5.1).",
-                "README (supported hosts)",
-            )
-        )
-    if (parts.get("fips") or {}).get("enabled") == 1:
-        found.append(
-            _finding(
-                "fips_enabled",
-                "warning",
-                "The FIPS policy is on (FipsAlgorithmPolicy Enabled = 1): the requirements say FIPS mode must be off.",
-                "[2.1]",
-            )
-        )
-    release = (parts.get("dotnet_framework") or {}).get("release")
-    if release is None or int(release) < survey.DOTNET_RELEASES[MINIMUM_DOTNET]:
-        have = survey.dotnet_version(release) or ("no .NET Framework 4.x release" if release is None else str(release))
-        found.append(
-            _finding(
-                "dotnet_framework",
-                "block",
-                f".NET Framework {have}: Unified Setup needs "
-                f"{MINIMUM_DOTNET} or later (without it setup waits on an invisible message box).",
-                "[1.3]",
-            )
-        )
-    os_facts = parts.get("os") or {}
-    culture = str(os_facts.get("culture") or "")
-    if culture and not culture.lower().startswith("en-"):
-        found.append(
-            _finding(
-                "locale",
-                "warning",
-                f"The session's culture is {culture}: the requirements ask for an English (en-*) locale.",
-                "[2.1]",
-            )
-        )
-    return found
+def _language_mode(parts: dict[str, Any]) -> list[Finding]:
+    mode = (parts.get("powershell") or {}).get("language_mode")
+    if mode in (None, "FullLanguage"):
+        return []
+    message = f"PowerShell runs in {mode}: the collection's scripts need FullLanguage (an application control policy)."
+    return [_finding("language_mode", "block", message, "PowerShell about_Language_Modes")]
 
 
-def _policy_findings(parts: dict[str, Any]) -> list[dict[str, str]]:
-    found = []
+def _powershell_version(parts: dict[str, Any]) -> list[Finding]:
+    version = str((parts.get("powershell") or {}).get("version") or "")
+    if not version or tuple(int(p) for p in re.findall(r"\d+", version)[:2]) >= (5, 1):
+        return []
+    message = f"Windows PowerShell {version}: the collection's scripts are written for 5.1 (install WMF 5.1)."
+    return [_finding("powershell_version", "block", message, "README (supported hosts)")]
+
+
+def _fips(parts: dict[str, Any]) -> list[Finding]:
+    if (parts.get("fips") or {}).get("enabled") != 1:
+        return []
+    message = "The FIPS policy is on (FipsAlgorithmPolicy Enabled = 1): the requirements say FIPS mode must be off."
+    return [_finding("fips_enabled", "warning", message, "[2.1]")]
+
+
+def _dotnet(parts: dict[str, Any]) -> list[Finding]:
+    dotnet = parts.get("dotnet_framework")
+    if not isinstance(dotnet, dict) or "release" not in dotnet:
+        return []  # not read (its error is a part_failed finding)
+    release = dotnet["release"]
+    if release is not None and int(release) >= survey.DOTNET_RELEASES[MINIMUM_DOTNET]:
+        return []
+    have = "no .NET Framework 4.x release" if release is None else f".NET Framework {survey.dotnet_version(release)}"
+    message = f"{have}: Unified Setup needs .NET Framework {MINIMUM_DOTNET} or later (else it waits on a message box)."
+    return [_finding("dotnet_framework", "warning" if release is None else "block", message, "[1.3]")]
+
+
+def _locale(parts: dict[str, Any]) -> list[Finding]:
+    culture = str((parts.get("os") or {}).get("culture") or "")
+    if not culture or culture.lower().startswith("en-"):
+        return []
+    message = f"The session's culture is {culture}: the requirements ask for an English (en-*) locale."
+    return [_finding("locale", "warning", message, "[2.1]")]
+
+
+def _group_policy(parts: dict[str, Any]) -> list[Finding]:
     scopes = {s.get("scope"): s.get("policy") for s in (parts.get("execution_policy") or {}).get("scopes") or []}
-    for scope in ("MachinePolicy", "UserPolicy"):
-        if scopes.get(scope) not in (None, "Undefined"):
-            found.append(
-                _finding(
-                    "execution_policy_group_policy",
-                    "warning",
-                    f"A group policy sets the execution "
-                    f"policy ({scope} {scopes[scope]}): the requirements ask not to enable 'Turn on Script "
-                    "Execution'. The collection starts its PowerShell as commands, which the policy does "
-                    "not block; scripts run from files are.",
-                    "[2.1]",
-                )
-            )
+    return [
+        _finding(
+            "execution_policy_group_policy",
+            "warning",
+            f"A group policy sets the execution policy ({scope} {scopes[scope]}): the requirements ask not to enable "
+            "'Turn on Script Execution'. The collection starts its PowerShell as commands, which it does not block.",
+            "[2.1]",
+        )
+        for scope in ("MachinePolicy", "UserPolicy")
+        if scopes.get(scope) not in (None, "Undefined")
+    ]
+
+
+def _wmi_rule(parts: dict[str, Any]) -> list[Finding]:
+    found = []
     for rule in (parts.get("defender") or {}).get("attack_surface_reduction_rules") or []:
         action = rule.get("action")
-        if str(rule.get("id", "")).lower() == WMI_PROCESS_CREATION_RULE and action in (1, 2, 6):
-            severity = "block" if action == 1 else "warning"
-            found.append(
-                _finding(
-                    "asr_rule_wmi_process_creation",
-                    severity,
-                    "Defender's attack surface reduction rule "
-                    "'Block process creations originating from PSExec and WMI commands' is in "
-                    f"{RULE_ACTIONS[action]} mode: install and upgrade start their setup runner through WMI "
-                    "(Win32_Process.Create).",
-                    "Microsoft attack surface reduction rules reference",
-                )
-            )
+        if str(rule.get("id", "")).lower() != WMI_PROCESS_CREATION_RULE or action not in (1, 2, 6):
+            continue
+        message = (
+            "Defender's attack surface reduction rule 'Block process creations originating from PSExec and WMI "
+            f"commands' is in {RULE_ACTIONS[action]} mode: install and upgrade start their setup runner through WMI "
+            "(Win32_Process.Create)."
+        )
+        reference = "Microsoft attack surface reduction rules reference"
+        found.append(
+            _finding("asr_rule_wmi_process_creation", "block" if action == 1 else "warning", message, reference)
+        )
     return found
 
 
-def _product_findings(parts: dict[str, Any]) -> list[dict[str, str]]:
-    found = []
+def _package_version(parts: dict[str, Any]) -> list[Finding]:
     package = parts.get("package") or {}
     text, fixed = package.get("file_version"), package.get("file_version_parts")
-    if text and fixed:
-        leading = [int(p) for p in re.findall(r"\d+", str(text))[:4]]
-        if leading + [0] * (4 - len(leading)) != list(fixed):
-            found.append(
-                _finding(
-                    "package_version_text",
-                    "info",
-                    f"The package's version text '{text}' is not its fixed "
-                    f"version {'.'.join(str(p) for p in fixed)}: the collection compares the fixed parts.",
-                    "issue 15 (installer version)",
-                )
-            )
-    drscout = parts.get("drscout_conf") or {}
-    mt_installed = any(
-        "Master Target" in str((e.get("values") or {}).get("DisplayName", ""))
-        for e in (parts.get("uninstall") or {}).get("entries") or []
+    if not text or not fixed:
+        return []
+    leading = [int(p) for p in re.findall(r"\d+", str(text))[:4]]
+    if leading + [0] * (4 - len(leading)) == list(fixed):
+        return []
+    message = (
+        f"The package's version text '{text}' is not its fixed version {'.'.join(str(p) for p in fixed)}: the "
+        "collection compares the fixed parts."
     )
-    if mt_installed and "candidates" in drscout and not drscout.get("found"):
-        found.append(
-            _finding(
-                "drscout_conf",
-                "info",
-                "The master target is installed but drscout.conf is at none of the places the reference names.",
-                "[6.5]",
-            )
-        )
+    return [_finding("package_version_text", "info", message, "issue 15 (installer version)")]
+
+
+def _drscout(parts: dict[str, Any]) -> list[Finding]:
+    drscout = parts.get("drscout_conf") or {}
+    entries = (parts.get("uninstall") or {}).get("entries") or []
+    master_target = any("Master Target" in str((e.get("values") or {}).get("DisplayName", "")) for e in entries)
+    if not master_target or "candidates" not in drscout or drscout.get("found"):
+        return []
+    message = "The master target is installed but drscout.conf is at none of the places the reference names."
+    return [_finding("drscout_conf", "info", message, "[6.5]")]
+
+
+def _missing_services(parts: dict[str, Any]) -> list[Finding]:
     missing = (parts.get("services") or {}).get("missing") or []
     expected = [name for name in missing if name in product.PROCESS_SERVER_SERVICES]
-    if expected and (parts.get("uninstall") or {}).get("entries"):
-        found.append(
-            _finding(
-                "services_missing",
-                "info",
-                f"Services the process server runs are not on this host: {', '.join(expected)}.",
-                "[6.3]",
-            )
-        )
+    if not expected or not (parts.get("uninstall") or {}).get("entries"):
+        return []
+    message = f"Services the process server runs are not on this host: {', '.join(expected)}."
+    return [_finding("services_missing", "info", message, "[6.3]")]
+
+
+def _database(parts: dict[str, Any]) -> list[Finding]:
     database = parts.get("configuration_server_database") or {}
-    if database.get("configuration_server") and not database.get("answered"):
-        found.append(
-            _finding(
-                "svsdb_read",
-                "warning",
-                f"The documented svsdb1 read did not answer: {database.get('problem')}",
-                "[5], docs/runbooks/registrations.md",
-            )
-        )
-    return found
+    if not database.get("configuration_server") or database.get("answered"):
+        return []
+    message = f"The documented svsdb1 read did not answer: {database.get('problem')}"
+    return [_finding("svsdb_read", "warning", message, "[5], docs/runbooks/registrations.md")]
 
 
-def findings(parts: dict[str, Any]) -> list[dict[str, str]]:
-    """What in the diagnosis the reference or the collection says matters (severity block, warning or info), and
-    every part that could not be read."""
-    failed = [
+def _failed_parts(parts: dict[str, Any]) -> list[Finding]:
+    return [
         _finding("part_failed", "warning", f"The part '{name}' could not be read: {part['error']}", "diagnose.ps1")
         for name, part in parts.items()
         if isinstance(part, dict) and set(part) == {"error"}
     ]
-    return [*_platform_findings(parts), *_policy_findings(parts), *_product_findings(parts), *failed]
+
+
+CHECKS = (
+    _language_mode,
+    _powershell_version,
+    _fips,
+    _dotnet,
+    _locale,
+    _group_policy,
+    _wmi_rule,
+    _package_version,
+    _drscout,
+    _missing_services,
+    _database,
+    _failed_parts,
+)
+
+
+def findings(parts: dict[str, Any]) -> list[Finding]:
+    """What in the diagnosis the reference or the collection says matters (severity block, warning or info), and
+    every part that could not be read."""
+    return [found for check in CHECKS for found in check(parts)]
 
 
 # ---- the document -----------------------------------------------------------------------------------------

@@ -200,7 +200,7 @@ def parts_of(raw):
     [
         ({"fips": {"enabled": 1}}, "fips_enabled", "warning"),
         ({"dotnet_framework": {"release": 394254}}, "dotnet_framework", "block"),
-        ({"dotnet_framework": {"release": None}}, "dotnet_framework", "block"),
+        ({"dotnet_framework": {"release": None}}, "dotnet_framework", "warning"),
         ({"os": {"culture": "de-DE"}}, "locale", "warning"),
         ({"powershell": {"version": "4.0", "language_mode": "FullLanguage"}}, "powershell_version", "block"),
         ({"powershell": {"version": "5.1", "language_mode": "ConstrainedLanguage"}}, "language_mode", "block"),
@@ -312,3 +312,8 @@ def test_known_secrets_leave_no_trace_anywhere_in_the_document(secret):
     raw["survey"]["computer_name"] = f"PS{secret}"
     doc = diagnostics.document(raw, generated="t", secrets={secret})
     assert secret not in json.dumps(doc)
+
+
+def test_a_part_that_failed_is_reported_once_and_judged_no_further():
+    parts = parts_of(raw_diagnosis(dotnet_framework={"error": "Access denied"}, fips={"error": "Access denied"}))
+    assert codes(parts) == ["part_failed", "part_failed"]
