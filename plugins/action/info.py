@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import diagnostics, survey
+from ansible_collections.asr.process_server.plugins.plugin_utils import diagnostics, package_source, survey
 from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import ActionFailure, AsrActionBase
 from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
-from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup import check_ipv4, check_windows_path
+from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup import check_ipv4
 
 # Kept equal to DOCUMENTATION in plugins/modules/info.py by tests/unit/plugins/test_docs_match_spec.py.
 ARGUMENT_SPEC: dict[str, Any] = {
@@ -43,8 +43,8 @@ def _check_ranges(args: dict[str, Any]) -> None:
     """Rules the spec cannot say, checked before any remote call."""
     if args.get("configuration_server_ip") is not None:
         check_ipv4("configuration_server_ip", args["configuration_server_ip"])
-    if args.get("installer_path"):  # a path on the host: relative would mean the WinRM session's current folder
-        check_windows_path("installer_path", args["installer_path"])
+    if args.get("installer_path"):  # a path the host reads: relative would mean the WinRM session's current folder
+        package_source.check_host_path("installer_path", args["installer_path"])
     for option, low, high in (
         ("configuration_server_port", 1, 65535),
         ("connect_timeout", 1, 60),

@@ -55,8 +55,9 @@ options:
     default: 3
   installer_path:
     description:
-      - Absolute path on the host of a Unified Setup installer to check (existence, size, file and product
-        version and, with O(installer_checksum), its SHA256). A relative path is refused before any remote call.
+      - Path the host reads of a Unified Setup installer to check (existence, size, file and product version and,
+        with O(installer_checksum), its SHA256) - an absolute path on a drive letter or a UNC path; a relative or
+        drive-relative path is refused before any remote call.
       - With O(diagnose=true), RV(diagnostics) also records the package's version text and its four fixed
         version parts.
     type: str

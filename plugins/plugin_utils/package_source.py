@@ -25,6 +25,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
+from . import unified_setup
 from .errors import InvalidOption
 
 CONTROLLER = "controller"
@@ -139,6 +140,17 @@ def check_unc(option: str, value: str) -> PackageSource:
         )
     normal = "\\\\" + "\\".join([server, share, *rest])
     return PackageSource(SHARE, normal, normal, option)
+
+
+def check_host_path(option: str, value: str) -> str:
+    r"""A package path the host reads: a UNC path (``\\server\share\file.exe``) or an absolute drive path, normalised;
+    a relative or drive-relative path is refused (it would mean the WinRM session's current folder)."""
+    if is_unc(value):
+        return check_unc(option, value).location
+    try:
+        return unified_setup.check_windows_path(option, value)
+    except InvalidOption as exc:
+        raise InvalidOption(option, value, UNC_ALLOWED, exc.why) from None
 
 
 def check_checksum(option: str, value: str | None) -> str | None:

@@ -219,12 +219,7 @@ _INSTALLER_KEYS = ("path", "remote_path", "url", "version", "checksum")
 def _package_path(name: str, value: Any) -> str:
     r"""A package path the host reads: an absolute drive path, or a UNC path (``\\server\share\file.exe``)."""
     check_text(name, value, package_source.UNC_ALLOWED)
-    if package_source.is_unc(value):
-        return package_source.check_unc(name, value).location
-    try:
-        return unified_setup.check_windows_path(name, value)
-    except InvalidOption as exc:
-        raise InvalidOption(name, value, package_source.UNC_ALLOWED, exc.why) from None
+    return package_source.check_host_path(name, value)
 
 
 def _fetched_by_the_host(url: Any, remote_path: Any) -> str | None:

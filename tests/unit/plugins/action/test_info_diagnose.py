@@ -48,12 +48,21 @@ def test_check_mode_diagnoses_too(monkeypatch):
     assert execute.call_count == 1 and result["diagnostics"]["diagnose"] == "diagnose v1"
 
 
-@pytest.mark.parametrize("path", ["setup.exe", "Media\\setup.exe", "D:setup.exe", "\\\\server\\share\\setup.exe"])
+@pytest.mark.parametrize("path", ["setup.exe", "Media\\setup.exe", "D:setup.exe", "\\\\server", "\\\\?\\D:\\x.exe"])
 def test_a_relative_package_path_is_refused_before_any_remote_call(monkeypatch, path):
     plugin, execute, result = run(monkeypatch, {"diagnose": True, "installer_path": path}, [])
     assert execute.call_count == 0 and plugin.remote_calls == 0
     assert result["failed"] is True and result["refused"] is True
     assert "installer_path" in result["msg"] and "absolute path" in result["msg"]
+
+
+@pytest.mark.parametrize("path", ["D:\\Media\\setup.exe", "\\\\files01\\asr\\setup.exe"])
+def test_a_drive_or_unc_package_path_is_read_on_the_host(monkeypatch, path):
+    _plugin, execute, result = run(
+        monkeypatch, {"diagnose": True, "installer_path": path}, [powershell_result(raw_diagnosis())]
+    )
+    assert execute.call_args.kwargs["module_args"]["parameters"]["InstallerPath"] == path
+    assert "failed" not in result
 
 
 def test_a_failed_survey_part_fails_the_task_and_still_returns_the_diagnosis(monkeypatch):
