@@ -522,6 +522,14 @@ CASES: list[Case] = [
     _c("info-connect-timeout-string", "module:info", {"connect_timeout": "soon"}, "connect_timeout", "int"),
     _c("info-log-tail-negative", "module:info", {"log_tail_lines": -1}, "log_tail_lines"),
     _c("info-cs-ip-bad", "module:info", {"configuration_server_ip": "10.0.0.256"}, "configuration_server_ip", "IPv4"),
+    _c(
+        "info-diagnose-package-relative",
+        "module:info",
+        {"diagnose": True, "installer_path": "Media\\setup.exe"},
+        "installer_path",
+        "absolute path on a drive letter",
+    ),
+    _c("info-diagnose-not-bool", "module:info", {"diagnose": "sometimes"}, "diagnose", "bool"),
     # ---- refusals that need the installed version: only the read-only probe may run -----------------------------
     Case("upgrade-downgrade", "probe:upgrade", {"installer_version": OLD}, ("downgrade",), host="ps02"),
     Case(
@@ -688,6 +696,14 @@ CASES: list[Case] = [
         "install location",
         "system drive",
     ),
+    _b(
+        "diagnose-package-relative",
+        "playbook:diagnose.yml",
+        {"asr_installer_remote_path": "Media\\setup.exe"},
+        "asr_installer_remote_path",
+        "absolute path on a drive letter",
+    ),
+    _b("diagnose-dir-empty", "playbook:diagnose.yml", {"asr_diagnostics_dir": ""}, "asr_diagnostics_dir", "empty"),
     _b(
         "preflight-location-relative",
         "playbook:preflight.yml",
