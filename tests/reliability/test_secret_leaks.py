@@ -11,8 +11,8 @@ recorded as a fact in docs/reliability.md, honestly, not asserted away.
 
 Places searched: console output (stdout + stderr), ANSIBLE_LOG_PATH, the ansible.builtin.tree callback's
 files, the ansible.posix.json callback output (check-mode runs), the lab journal, the process log's command
-lines, every file left on every emulated host (decoded) and every registry value, and the rest of each host's
-state JSON.
+lines, every file left on every emulated host (decoded) and every registry value, the rest of each host's
+state JSON, and the files the playbooks write on the controller (plan.yml's reports, diagnose.yml's diagnostics).
 """
 
 from __future__ import annotations
@@ -62,7 +62,16 @@ SECRETS = {
     "cs_database_password": CS_DATABASE_PASSWORD,
     "installer_url_token": URL_TOKEN,
 }
-PLAYBOOKS = ["site.yml", "proxy.yml", "reregister.yml", "upgrade.yml", "decommission.yml", "plan.yml", "preflight.yml"]
+PLAYBOOKS = [
+    "site.yml",
+    "proxy.yml",
+    "reregister.yml",
+    "upgrade.yml",
+    "decommission.yml",
+    "plan.yml",
+    "preflight.yml",
+    "diagnose.yml",
+]
 PROXY = {"address": "http://proxy.corp.example", "port": 3128, "username": "CORP\\svc-asr", "password": PROXY_PASSWORD}
 
 
@@ -114,6 +123,8 @@ def module_tasks(installer: str) -> list[dict[str, Any]]:
             },
         },
         {"hosts": "ps02", "module": "info", "args": {**common, "include_log_tail": True}},
+        # the diagnosis reads the CS's database with its own account (amethyst.conf DB_PASSWD) and MARS's settings
+        {"hosts": "cs01,ps02", "module": "info", "args": {**common, "diagnose": True}},
         {  # the host downloads the package from the lab's file server with a token in the URL's query
             "hosts": "ps01",
             "module": "process_server",
@@ -210,6 +221,7 @@ def scan(tmp_path_factory):
         "asr_ip": "{{ asr_lab_ip }}",
         "asr_poll_interval": 1,
         "asr_report_dir": str(tmp / "reports"),
+        "asr_diagnostics_dir": str(tmp / "diagnostics"),
         "asr_force_reregister": True,
         "asr_workload_moved": True,
         "asr_decommission_hosts": "ps04",
@@ -307,10 +319,10 @@ def scan(tmp_path_factory):
         places[f"tree callback:{item['label']}"] = (
             "\n".join(p.read_text(errors="replace") for p in sorted(tree.glob("*"))) if tree.exists() else ""
         )
-    reports = tmp / "reports"
-    places["plan reports"] = (
-        "\n".join(p.read_text(errors="replace") for p in sorted(reports.glob("*"))) if reports.exists() else ""
-    )
+    for name, folder in (("plan reports", tmp / "reports"), ("diagnostics files", tmp / "diagnostics")):
+        places[name] = (
+            "\n".join(p.read_text(errors="replace") for p in sorted(folder.glob("*"))) if folder.exists() else ""
+        )
     return {
         "runs": runs,
         "places": places,
@@ -328,6 +340,8 @@ def test_every_playbook_and_mode_ran(scan):
     assert {"modules", "modules-check"} <= labels
     for r in scan["runs"]:  # each run reached its hosts (a recap, or the json callback's stats)
         assert "PLAY RECAP" in r["console"] or '"stats"' in r["console"], r["console"][-2000:]
+    # diagnose.yml wrote its files, and the configuration server's read answered with its own database account
+    assert '"answered": true' in scan["places"]["diagnostics files"], scan["places"]["diagnostics files"][-2000:]
     # the token reached the file server (it refuses a request without it): the staged download really used it
     assert '"token": "ok"' in scan["places"]["wire log:ps01"] and '"status": 200' in scan["places"]["wire log:ps01"]
     registry.fact(SECTION, "Playbooks scanned", ", ".join(scan["present"]) or "none")
