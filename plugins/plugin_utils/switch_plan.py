@@ -1,0 +1,253 @@
+# Copyright: asr.process_server contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Switch protected machines from one process server to another: which machines move, and whether the target
+may take them.
+
+FOR INTERNAL COLLECTION USE ONLY: the domain core may change in any release.
+
+[7.4] In the vault, a configuration server's process server offers **Load balance** (selected machines) and
+**Switch** (its whole workload) to another process server of the same configuration server; Azure PowerShell's
+``Start-AzRecoveryServicesAsrSwitchProcessServerJob`` does the same. Both are Resource Manager's
+``POST .../replicationFabrics/{fabric}/reassociateGateway`` ("the operation to move replications from a process
+server to another process server") with ``FailoverProcessServerRequestProperties``: ``containerName``,
+``sourceProcessServerId``, ``targetProcessServerId``, ``vmsToMigrate`` and ``updateType``. The cmdlet
+(``Azure/azure-powershell``, ``StartAzureRmRecoveryServicesAsrSwitchProcessServerJob``) sends the fabric's first
+protection container, ``updateType`` ``ServerLevel`` with the machines' protectable item names when machines are
+given, and ``SystemLevel`` without ``vmsToMigrate`` to move them all. This module plans the same request.
+
+Rules, each a refusal before any change:
+
+* source and target are different process servers of the same configuration server [7.4];
+* a machine named must replicate through the source (already on the target: nothing to do for it, so a second run
+  changes nothing; elsewhere: refused, the plan was made from another view of the vault);
+* the target must be healthy enough to take load: never ``Critical`` (no heartbeat for 15 minutes, or the vault
+  says so: "adding new workloads to that PS is disabled" [7.5]); ``Warning`` or unknown only when allowed;
+* after the move the target must stay within its tier's protected machines [7.1] (the largest scale-out row, 225
+  machines, when no tier is given).
+
+Moving everything when the source still has machines ``SystemLevel`` (the portal's Switch) costs one operation;
+a rerun after a partial failure names what is left (``ServerLevel``), so nothing is moved twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .domain_checks import require_int, to_jsonable
+from .errors import InvalidOption, PlanningError
+from .sizing import PROCESS_SERVER, get_tier, tiers_for
+from .vault import (
+    CRITICAL,
+    NORMAL,
+    WARNING,
+    FabricView,
+    ProcessServerView,
+    ProtectedMachine,
+    find_process_server,
+    health,
+)
+
+SERVER_LEVEL = "ServerLevel"  # the machines named in vmsToMigrate
+SYSTEM_LEVEL = "SystemLevel"  # every machine of the source process server
+ACCEPTED_HEALTH = (NORMAL, WARNING, "any")
+
+
+@dataclass(frozen=True)
+class SwitchPlan:
+    """What one ``reassociateGateway`` call would do (``changed`` False: nothing to move)."""
+
+    fabric: str
+    configuration_server: str
+    container: str
+    source: ProcessServerView
+    target: ProcessServerView
+    to_move: tuple[str, ...]
+    vms_to_migrate: tuple[str, ...]
+    already_on_target: tuple[str, ...]
+    update_type: str
+    source_before: int
+    target_before: int
+    target_after: int
+    target_limit: int
+    target_health: str
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.to_move)
+
+    def request(self) -> dict[str, Any]:
+        """The body of ``reassociateGateway`` (``FailoverProcessServerRequest``)."""
+        props: dict[str, Any] = {
+            "containerName": self.container,
+            "sourceProcessServerId": self.source.id,
+            "targetProcessServerId": self.target.id,
+            "updateType": self.update_type,
+        }
+        if self.update_type == SERVER_LEVEL:
+            props["vmsToMigrate"] = list(self.vms_to_migrate)
+        return {"properties": props}
+
+    def to_dict(self) -> dict[str, Any]:
+        data = to_jsonable(self)
+        data["source"] = self.source.name
+        data["target"] = self.target.name
+        data["source_id"] = self.source.id
+        data["target_id"] = self.target.id
+        data["changed"] = self.changed
+        return data
+
+
+def target_limit(tier: str | None, max_machines: int | None) -> int:
+    """The most protected machines the target may carry: ``max_machines``, else its tier's [7.1], else the largest
+    scale-out row's (225)."""
+    if max_machines is not None:
+        return require_int("target_max_machines", max_machines, 1)
+    if tier is not None:
+        return get_tier(tier, PROCESS_SERVER).max_protected_machines
+    return max(t.max_protected_machines for t in tiers_for(PROCESS_SERVER))
+
+
+def check_options(source: str, target: str, machines: Sequence[str] | None, accept_health: str) -> None:
+    """What can be refused before reading the vault."""
+    for option, value in (("source", source), ("target", target)):
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidOption(option, value, "a process server's name, IP address or Azure id", "It is empty.")
+    if source.strip().lower() == target.strip().lower():
+        raise InvalidOption(
+            "target", target, "a process server other than the source", "Source and target are the same process server."
+        )
+    if machines is not None:
+        if not machines:
+            raise InvalidOption("machines", [], "a non-empty list of machine names, or omit it to move every machine")
+        for index, name in enumerate(machines):
+            if not isinstance(name, str) or not name.strip():
+                raise InvalidOption(f"machines[{index}]", name, "a protected machine's name", "It is empty.")
+    if accept_health not in ACCEPTED_HEALTH:
+        raise InvalidOption("target_health", accept_health, "one of " + ", ".join(ACCEPTED_HEALTH))
+
+
+def _check_target(target: ProcessServerView, accept_health: str) -> str:
+    verdict = health(target)
+    why = "; ".join(verdict.reasons)
+    if verdict.level == CRITICAL:
+        raise PlanningError(
+            f"target: process server {target.name} is critical ({why}): a critical process server takes no new "
+            "workload [7.5]. Fix it first, or pick another target."
+        )
+    if accept_health == NORMAL and verdict.level != NORMAL:
+        raise PlanningError(
+            f"target: process server {target.name} is not healthy ({verdict.level}: {why}); pick a healthy target "
+            "[7.5], or set target_health to Warning to accept it."
+        )
+    return verdict.level
+
+
+def plan_switch(
+    fabric: FabricView,
+    source: str,
+    target: str,
+    machines: Sequence[str] | None = None,
+    *,
+    others: Sequence[FabricView] = (),
+    tier: str | None = None,
+    max_machines: int | None = None,
+    accept_health: str = NORMAL,
+) -> SwitchPlan:
+    """Plan moving ``machines`` (None: all) of ``fabric`` from ``source`` to ``target`` (both by name, IP or id)."""
+    check_options(source, target, machines, accept_health)
+    if not fabric.machines_read:
+        raise PlanningError("the plan needs the fabric's protected items (read them with the fabric).")
+    if not fabric.containers:
+        raise PlanningError(f"configuration server {fabric.friendly_name} has no protection container in the vault.")
+    src = find_process_server(fabric, source, "source", others)
+    dst = find_process_server(fabric, target, "target", others)
+    if src.id.lower() == dst.id.lower():
+        raise InvalidOption("target", target, "a process server other than the source", f"{source!r} is {target!r}.")
+    on_source = fabric.machines_on(src)
+    on_target = {m.item_name for m in fabric.machines_on(dst)}
+    moving, already = _select(fabric, src, on_source, on_target, machines)
+    limit = target_limit(tier, max_machines)
+    level = _check_target(dst, accept_health) if moving else health(dst).level
+    before = fabric.load(dst)
+    if before + len(moving) > limit:
+        raise PlanningError(
+            f"target: process server {dst.name} carries {before} protected machines; {len(moving)} more would make "
+            f"{before + len(moving)}, over its limit of {limit} [7.1]. Move fewer machines, or pick a bigger target."
+        )
+    everything = machines is None and len(moving) == len(on_source) and bool(moving)
+    return SwitchPlan(
+        fabric=fabric.name,
+        configuration_server=fabric.friendly_name,
+        container=fabric.containers[0],
+        source=src,
+        target=dst,
+        to_move=tuple(m.name for m in moving),
+        vms_to_migrate=tuple(m.protectable_item for m in moving),
+        already_on_target=tuple(already),
+        update_type=SYSTEM_LEVEL if everything else SERVER_LEVEL,
+        source_before=len(on_source),
+        target_before=before,
+        target_after=before + len(moving),
+        target_limit=limit,
+        target_health=level,
+    )
+
+
+def _select(
+    fabric: FabricView,
+    src: ProcessServerView,
+    on_source: list[ProtectedMachine],
+    on_target: set[str],
+    machines: Sequence[str] | None,
+) -> tuple[list[ProtectedMachine], list[str]]:
+    """The machines to move and the names of those already on the target; anything else is refused."""
+    if machines is None:
+        return list(on_source), []
+    moving: list[ProtectedMachine] = []
+    already: list[str] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for ref in machines:
+        found = [m for m in fabric.machines if m.matches(ref)]
+        if len(found) != 1:
+            problems.append(
+                f"{ref!r} is {'not a protected machine' if not found else 'ambiguous'} of {fabric.friendly_name}"
+            )
+            continue
+        machine = found[0]
+        if machine.item_name in seen:
+            continue
+        seen.add(machine.item_name)
+        if machine.item_name in on_target:
+            already.append(machine.name)
+        elif machine.process_server_id.lower() == src.id.lower():
+            moving.append(machine)
+        else:
+            where = machine.process_server_name or machine.process_server_id or "no process server"
+            problems.append(f"{machine.name!r} replicates through {where}, not through the source {src.name}")
+    if problems:
+        raise PlanningError(
+            "machines: " + "; ".join(problems) + ". Name machines of the source process server (vault_info lists "
+            "each machine's process server)."
+        )
+    return moving, already
+
+
+# ---- batches (rebalance.yml) --------------------------------------------------------------------------------
+def batches(moves: Sequence[dict[str, Any]], size: int) -> list[dict[str, Any]]:
+    """Fleet-plan moves (``machine``, ``from_server``, ``to_server``) as switch batches: grouped by source and
+    target (one ``reassociateGateway`` call each), at most ``size`` machines per batch, in a stable order."""
+    require_int("batch_size", size, 1)
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for index, move in enumerate(moves):
+        for key in ("machine", "from_server", "to_server"):
+            if not isinstance(move.get(key), str) or not move[key]:
+                raise InvalidOption(f"moves[{index}].{key}", move.get(key), "a non-empty string")
+        grouped.setdefault((move["from_server"], move["to_server"]), []).append(move["machine"])
+    out = []
+    for (source, target), names in sorted(grouped.items()):
+        for start in range(0, len(names), size):
+            out.append({"source": source, "target": target, "machines": names[start : start + size]})
+    return out

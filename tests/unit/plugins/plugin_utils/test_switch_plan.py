@@ -1,0 +1,250 @@
+"""The vault's view of a configuration server (plugin_utils/vault.py) and the Switch plan made from it
+(plugin_utils/switch_plan.py): parsing what Resource Manager returns, health [7.5], and every refusal of a move."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ansible_collections.asr.process_server.plugins.plugin_utils import switch_plan, vault
+from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption, PlanningError
+
+NOW = datetime.datetime(2026, 11, 26, 12, 0, 0, tzinfo=datetime.UTC)
+FABRIC_ID = "/Subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/replicationFabrics/"
+
+
+def stamp(age_s: int) -> str:
+    return (NOW - datetime.timedelta(seconds=age_s)).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")  # .NET's 7 digits
+
+
+def ps(ps_id, name, ip, count, health="Normal", age=60):
+    return {"id": ps_id, "friendlyName": name, "ipAddress": ip, "machineCount": str(count), "health": health,
+            "lastHeartbeat": stamp(age), "psServiceStatus": "Running", "healthErrors": []}  # fmt: skip
+
+
+def fabric_json(name="f1", friendly="CS01", servers=None, instance="VMware"):
+    servers = servers if servers is not None else [
+        ps("PS-CS", "CS01", "10.0.0.11", 0),
+        ps("PS-1", "PS01", "10.0.0.101", 3),
+        ps("PS-2", "PS02", "10.0.0.102", 1),
+    ]  # fmt: skip
+    return {"name": name, "id": FABRIC_ID + name,
+            "properties": {"friendlyName": friendly,
+                           "customDetails": {"instanceType": instance, "ipAddress": "10.0.0.11",
+                                             "processServers": servers}}}  # fmt: skip
+
+
+def item(name, ps_id, ps_name="", provider="InMageAzureV2"):
+    details = {"instanceType": provider, "processServerId": ps_id, "processServerName": ps_name, "ipAddress": "1.2.3.4"}
+    props = {
+        "friendlyName": name,
+        "protectableItemId": f"a/replicationProtectableItems/pi-{name}",
+        "replicationHealth": "Normal",
+        "protectionState": "Protected",
+        "providerSpecificDetails": details,
+    }
+    return {"name": f"item-{name}", "id": f"x/item-{name}", "properties": props}
+
+
+def view(machines=None, **kw) -> vault.FabricView:
+    fabric = vault.parse_fabric(fabric_json(**kw), NOW)
+    machines = machines if machines is not None else [
+        item("vm1", "PS-1"), item("vm2", "PS-1"), item("vm3", "PS-1"), item("vm4", "PS-2")
+    ]  # fmt: skip
+    return vault.with_machines(fabric, ["cloud_1"], {"cloud_1": machines})
+
+
+# ---- parsing -----------------------------------------------------------------------------------------------
+def test_fabric_parsed_as_resource_manager_returns_it():
+    fabric = view()
+    assert fabric.is_configuration_server and fabric.friendly_name == "CS01"
+    ps1 = fabric.process_servers[1]
+    assert (ps1.id, ps1.name, ps1.ip_address, ps1.machine_count, ps1.health) == (
+        "PS-1",
+        "PS01",
+        "10.0.0.101",
+        3,
+        "Normal",
+    )
+    assert ps1.heartbeat_age_s == 60  # a 7-digit fraction (.NET) parses
+    assert [m.name for m in fabric.machines_on(ps1)] == ["vm1", "vm2", "vm3"]
+    assert fabric.machines[0].protectable_item == "pi-vm1"
+    data = fabric.to_dict()
+    assert data["process_servers"][1]["protected_machines"] == 3
+    assert data["protected_machines"][3]["process_server_id"] == "PS-2"
+
+
+def test_other_providers_have_no_process_server_and_are_left_out():
+    fabric = view([item("vm1", "PS-1"), item("hv1", "", provider="HyperVReplicaAzure")])
+    assert [m.name for m in fabric.machines] == ["vm1"]
+
+
+def test_machine_count_that_is_not_a_number_is_unknown():
+    fabric = vault.parse_fabric(fabric_json(servers=[{**ps("A", "A", "1.1.1.1", 0), "machineCount": "n/a"}]), NOW)
+    assert fabric.process_servers[0].machine_count is None
+    assert fabric.load(fabric.process_servers[0]) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-26T11:59:00Z", 60),
+        ("2026-11-26T11:59:00.1234567Z", 59),
+        ("2026-11-26T12:59:00+01:00", 60),
+        ("2026-11-26T11:59:00", 60),
+        ("not a time", None),
+        ("", None),
+    ],
+)
+def test_heartbeat_times(text, expected):
+    when = vault.parse_time(text)
+    assert (None if when is None else int((NOW - when).total_seconds())) == expected
+
+
+# ---- health [7.5] --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("health", "age", "level"),
+    [
+        ("Normal", 60, "Normal"),
+        ("Warning", 60, "Warning"),
+        ("Critical", 60, "Critical"),
+        ("Normal", 16 * 60, "Critical"),  # no heartbeat for 15 minutes
+        ("Normal", 15 * 60, "Normal"),
+        ("None", 60, "Unknown"),
+    ],
+)
+def test_health_is_the_vaults_made_critical_by_a_silent_heartbeat(health, age, level):
+    server = vault.parse_fabric(fabric_json(servers=[ps("A", "A", "1.1.1.1", 0, health, age)]), NOW)
+    assert vault.health(server.process_servers[0]).level == level
+
+
+# ---- the plan ----------------------------------------------------------------------------------------------
+def test_switch_everything_is_one_system_level_request():
+    plan = switch_plan.plan_switch(view(), "PS01", "10.0.0.102")
+    assert plan.to_move == ("vm1", "vm2", "vm3") and plan.update_type == switch_plan.SYSTEM_LEVEL
+    assert plan.request() == {"properties": {"containerName": "cloud_1", "sourceProcessServerId": "PS-1",
+                                             "targetProcessServerId": "PS-2", "updateType": "SystemLevel"}}  # fmt: skip
+    assert (plan.source_before, plan.target_before, plan.target_after) == (3, 1, 4)
+
+
+def test_load_balance_names_the_protectable_items():
+    plan = switch_plan.plan_switch(view(), "ps01", "PS-2", ["VM2", "vm3"])
+    assert plan.update_type == switch_plan.SERVER_LEVEL
+    assert plan.request()["properties"]["vmsToMigrate"] == ["pi-vm2", "pi-vm3"]
+
+
+def test_machines_already_on_the_target_are_not_moved_again():
+    moved = view([item("vm1", "PS-2"), item("vm2", "PS-2"), item("vm3", "PS-1")])
+    plan = switch_plan.plan_switch(moved, "PS01", "PS02", ["vm1", "vm2", "vm3"])
+    assert plan.to_move == ("vm3",) and plan.already_on_target == ("vm1", "vm2")
+    done = switch_plan.plan_switch(view([item("vm1", "PS-2")]), "PS01", "PS02", ["vm1"])
+    assert not done.changed and done.already_on_target == ("vm1",)
+
+
+def test_a_partly_switched_source_is_finished_by_name_not_moved_twice():
+    # a failed Switch left vm1 on the target: "all" now means what is still on the source
+    half = view([item("vm1", "PS-2"), item("vm2", "PS-1"), item("vm3", "PS-1")])
+    plan = switch_plan.plan_switch(half, "PS01", "PS02")
+    assert plan.to_move == ("vm2", "vm3") and plan.update_type == switch_plan.SYSTEM_LEVEL
+    empty = switch_plan.plan_switch(view([item("vm1", "PS-2")]), "PS01", "PS02")
+    assert not empty.changed
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "machines", "error", "words"),
+    [
+        ("PS01", "ps01", None, InvalidOption, "Source and target are the same"),
+        ("PS01", "10.0.0.101", None, InvalidOption, "other than the source"),
+        ("", "PS02", None, InvalidOption, "It is empty"),
+        ("PS01", "PS02", [], InvalidOption, "non-empty list"),
+        ("PS01", "PS09", None, PlanningError, "has no process server 'PS09'"),
+        ("PS01", "PS02", ["vm1", "vm5"], PlanningError, "'vm5' replicates through PS-CS, not through the source"),
+        ("PS01", "PS02", ["nope"], PlanningError, "not a protected machine"),
+    ],
+)
+def test_refusals(source, target, machines, error, words):
+    with pytest.raises(error, match=words):
+        machines_ = [item("vm1", "PS-1"), item("vm4", "PS-2"), item("vm5", "PS-CS")]
+        switch_plan.plan_switch(view(machines_), source, target, machines)
+
+
+def test_a_target_of_another_configuration_server_is_refused():
+    other = vault.parse_fabric(fabric_json("f2", "CS02", [ps("PS-9", "PS09", "10.0.0.109", 0)]), NOW)
+    with pytest.raises(PlanningError, match="belongs to configuration server CS02"):
+        switch_plan.plan_switch(view(), "PS01", "PS09", others=[other])
+
+
+@pytest.mark.parametrize(
+    ("health", "age", "accept", "ok"),
+    [
+        ("Critical", 60, "any", False),
+        ("Normal", 3600, "any", False),
+        ("Warning", 60, "Normal", False),
+        ("Warning", 60, "Warning", True),
+        ("None", 60, "Normal", False),
+        ("None", 60, "any", True),
+    ],
+)
+def test_an_unhealthy_target_is_refused(health, age, accept, ok):
+    servers = [ps("PS-1", "PS01", "10.0.0.101", 1), ps("PS-2", "PS02", "10.0.0.102", 0, health, age)]
+    fabric = vault.with_machines(
+        vault.parse_fabric(fabric_json(servers=servers), NOW), ["c"], {"c": [item("a", "PS-1")]}
+    )
+    if ok:
+        assert switch_plan.plan_switch(fabric, "PS01", "PS02", accept_health=accept).changed
+    else:
+        with pytest.raises(PlanningError, match=r"\[7\.5\]"):
+            switch_plan.plan_switch(fabric, "PS01", "PS02", accept_health=accept)
+
+
+def test_an_unhealthy_target_is_not_refused_when_nothing_moves():
+    servers = [ps("PS-1", "PS01", "10.0.0.101", 0), ps("PS-2", "PS02", "10.0.0.102", 1, "Critical")]
+    fabric = vault.with_machines(
+        vault.parse_fabric(fabric_json(servers=servers), NOW), ["c"], {"c": [item("a", "PS-2")]}
+    )
+    assert not switch_plan.plan_switch(fabric, "PS01", "PS02", ["a"]).changed
+
+
+def test_the_target_must_stay_within_its_tier():
+    machines = [item(f"s{i}", "PS-1") for i in range(10)] + [item(f"t{i}", "PS-2") for i in range(80)]
+    with pytest.raises(PlanningError, match=r"over its limit of 85 \[7\.1\]"):
+        switch_plan.plan_switch(view(machines), "PS01", "PS02", tier="small")
+    assert switch_plan.plan_switch(view(machines), "PS01", "PS02", tier="medium").target_after == 90
+    with pytest.raises(PlanningError, match="limit of 89"):
+        switch_plan.plan_switch(view(machines), "PS01", "PS02", max_machines=89)
+    assert switch_plan.target_limit(None, None) == 225
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    placement=st.lists(st.sampled_from(["PS-1", "PS-2", "PS-CS"]), min_size=1, max_size=30),
+    pick=st.lists(st.integers(min_value=0, max_value=29), max_size=10),
+)
+def test_plan_moves_exactly_the_named_machines_still_on_the_source(placement, pick):
+    machines = [item(f"vm{i}", where) for i, where in enumerate(placement)]
+    names = sorted({f"vm{i}" for i in pick if i < len(placement) and placement[i] != "PS-CS"}) or None
+    plan = switch_plan.plan_switch(view(machines), "PS01", "PS02", names)
+    expected = [f"vm{i}" for i, w in enumerate(placement) if w == "PS-1" and (names is None or f"vm{i}" in names)]
+    assert sorted(plan.to_move) == sorted(expected)
+    assert plan.target_after == placement.count("PS-2") + len(expected)
+    # applying the plan and planning again moves nothing (idempotence)
+    after = [item(m["properties"]["friendlyName"], "PS-2" if m["properties"]["friendlyName"] in plan.to_move
+                  else m["properties"]["providerSpecificDetails"]["processServerId"]) for m in machines]  # fmt: skip
+    assert not switch_plan.plan_switch(view(after), "PS01", "PS02", names).changed
+
+
+def test_batches_group_by_source_and_target():
+    moves = [{"machine": f"m{i}", "from_server": "ps01" if i < 5 else "ps02", "to_server": "ps03"} for i in range(7)]
+    assert switch_plan.batches(moves, 2) == [
+        {"source": "ps01", "target": "ps03", "machines": ["m0", "m1"]},
+        {"source": "ps01", "target": "ps03", "machines": ["m2", "m3"]},
+        {"source": "ps01", "target": "ps03", "machines": ["m4"]},
+        {"source": "ps02", "target": "ps03", "machines": ["m5", "m6"]},
+    ]
+    with pytest.raises(InvalidOption, match="batch_size"):
+        switch_plan.batches(moves, 0)
+    with pytest.raises(InvalidOption, match=r"moves\[0\]\.machine"):
+        switch_plan.batches([{"machine": "", "from_server": "a", "to_server": "b"}], 1)
