@@ -163,6 +163,8 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 def cmd_fault(args: argparse.Namespace) -> int:
     estate, meta = estate_mod.load(args.dir)
+    if args.host == "azure" and "azure" in meta:
+        return _fault_azure(estate, args)
     if args.host not in meta["hosts"]:
         print(f"unknown host {args.host!r}; hosts: {', '.join(sorted(meta['hosts']))}", file=sys.stderr)
         return 2
@@ -179,6 +181,27 @@ def cmd_fault(args: argparse.Namespace) -> int:
             return 2
         faults = dict(host.faults)
     print(f"{args.host} faults: {json.dumps(faults, sort_keys=True)}")
+    return 0
+
+
+def _fault_azure(estate: Estate, args: argparse.Namespace) -> int:
+    """The Azure side's faults (lab/azure.py): throttling, a failing Switch, a token expiring mid-run..."""
+    from lab import azure
+
+    with azure.open_state(estate) as state:
+        faults = state["faults"]
+        if args.clear:
+            if args.knob:
+                faults.pop(args.knob, None)
+            else:
+                faults.clear()
+        elif args.knob and args.value is not None:
+            faults[args.knob] = parse_value(args.value)
+        else:
+            print("fault: give azure KNOB VALUE, or azure [KNOB] --clear", file=sys.stderr)
+            return 2
+        shown = dict(faults)
+    print(f"azure faults: {json.dumps(shown, sort_keys=True)}")
     return 0
 
 
@@ -214,7 +237,7 @@ def start_server(estate: Estate) -> int:
         )
     meta["server"]["pid"] = proc.pid
     estate_mod.write_meta(estate, meta)
-    ports = [h["port"] for h in meta["hosts"].values()]
+    ports = estate_mod.ports(meta)
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -241,7 +264,7 @@ def stop_server(estate: Estate) -> bool:
             while server_alive(pid):
                 time.sleep(0.05)
         stopped = True
-    ports = [h["port"] for h in meta["hosts"].values()]
+    ports = estate_mod.ports(meta)
     deadline = time.monotonic() + STOP_TIMEOUT_S
     while any(port_open(p) for p in ports) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -66,6 +66,14 @@ def load(path: str | os.PathLike[str]) -> tuple[Estate, dict[str, Any]]:
     return estate, read_meta(estate)
 
 
+def ports(meta: dict[str, Any]) -> list[int]:
+    """Every port the estate's server listens on: each host's WinRM port and the Azure side's (lab/azure.py)."""
+    found = [int(h["port"]) for h in meta["hosts"].values()]
+    if meta.get("azure"):
+        found.append(int(meta["azure"]["port"]))
+    return found
+
+
 def hosts(estate: Estate) -> dict[str, dict[str, Any]]:
     """Host name -> {role, ip, port, username, password}."""
     return read_meta(estate)["hosts"]
@@ -107,6 +115,11 @@ def create(
         "server": {"pid": None, "log": "server.log"},
         "hosts": {},
     }
+    from lab import azure
+
+    meta["azure"] = azure.new_meta(free_port())  # the vault's side (lab/azure.py), on its own port
+    azure.write_client_certificate(estate, meta)
+    azure.reset(estate)
     for stale in estate.host_names():
         estate.host_path(stale).unlink(missing_ok=True)
         estate.processes_path(stale).unlink(missing_ok=True)  # a new estate starts with an empty process log
@@ -145,6 +158,8 @@ def populate_hosts(estate: Estate, meta: dict[str, Any]) -> None:
     # Host states are authoritative for role/ip/credentials (a seed may change them); ports are estate-level.
     updated: dict[str, dict[str, Any]] = {}
     taken = {entry[key] for entry in known.values() for key in ("port", "files_port") if entry.get(key)}
+    if meta.get("azure"):
+        taken.add(int(meta["azure"]["port"]))
     for name in estate.host_names():
         host = estate.read_host(name)
         creds = host.data.get("credentials", {})
@@ -176,6 +191,10 @@ def reset(estate: Estate) -> None:
         estate.processes_path(name).unlink(missing_ok=True)
     populate_hosts(estate, meta)
     journal.clear(estate)
+    if "azure" in meta:
+        from lab import azure
+
+        azure.reset(estate)
     write_inventory(estate)
 
 
@@ -297,7 +316,13 @@ def inventory(estate: Estate) -> dict[str, Any]:
         children.setdefault(group, {"hosts": {}})["hosts"][name] = hostvars
     for group in GROUPS.values():
         children.setdefault(group, {"hosts": {}})
-    return {"all": {"children": children}}
+    inventory: dict[str, Any] = {"all": {"children": children}}
+    if "azure" in meta:
+        from lab import azure
+
+        # the Azure modules' options for this estate's vault (module_defaults in the playbooks, lab/azure.py)
+        inventory["all"]["vars"] = {"asr_azure": azure.module_options(estate, meta)}
+    return inventory
 
 
 def write_inventory(estate: Estate) -> pathlib.Path:

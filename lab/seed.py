@@ -101,9 +101,45 @@ def apply(
     built: dict[str, Host] = {}
     for entry in entries:
         built[entry["name"]] = _build_host(estate, entry, built)
+    for entry in entries:
+        _protect_machines(entry, built, estate)
     for host in built.values():
         estate.save_new_host(host)
     return sorted(built)
+
+
+def _protect_machines(entry: dict[str, Any], built: dict[str, Host], estate: Estate) -> None:
+    """``asr.protected_machines`` of an entry: on a configuration server, a list of ``{name, process_server,
+    daily_churn_gb}`` (``process_server``: a host of the seed or an IP; default the CS itself); on a process server,
+    a count of machines ``<HOSTNAME>-VM001``... replicating through it ([7.3]; lab/asr/protection.py)."""
+    from lab.asr import protection
+
+    asr = entry.get("asr") or {}
+    wanted = asr.get("protected_machines")
+    if not wanted:
+        return
+    host = built[entry["name"]]
+    churn = asr.get("machine_churn_gb")
+    if host.role == "configuration_server":
+        if not isinstance(wanted, list):
+            raise SeedError(f"{host.name}: asr.protected_machines on a configuration server is a list of machines")
+        for machine in wanted:
+            ref = str(machine.get("process_server") or host.name)
+            ps_ip = built[ref].ip if ref in built else ref
+            try:
+                protection.protect(host, str(machine["name"]), ps_ip, churn_gb=machine.get("daily_churn_gb", churn))
+            except (KeyError, ValueError) as exc:
+                raise SeedError(f"{host.name}: protected machine {machine!r}: {exc}") from exc
+        return
+    _cs_ip, cs_host = _find_cs(asr, built, estate)
+    if cs_host is None or not isinstance(wanted, int):
+        raise SeedError(f"{host.name}: asr.protected_machines on a process server is a count, with its CS in the seed")
+    stem = str(host.data.get("hostname", host.name.upper()))
+    for number in range(1, wanted + 1):
+        try:
+            protection.protect(cs_host, f"{stem}-VM{number:03d}", asr.get("ps_ip") or host.ip, churn_gb=churn)
+        except ValueError as exc:
+            raise SeedError(f"{host.name}: {exc}") from exc
 
 
 def _build_host(estate: Estate, entry: dict[str, Any], built: dict[str, Host]) -> Host:

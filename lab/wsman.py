@@ -525,6 +525,9 @@ def serve(estate: Estate, handler: Handler | None = None) -> Lab:
             servers[name] = _HostHTTPServer(int(info["port"]), endpoint, winrm_tls)
         links = {name: srv.endpoint.link for name, srv in servers.items()}
         files = fileserver.servers(estate, meta, links, ssl_context)
+        from lab import azure
+
+        files += azure.servers(estate, meta, ssl_context)
     except BaseException:
         for srv in [*servers.values(), *files]:
             srv.server_close()
