@@ -200,10 +200,12 @@ def open_state(estate: Estate) -> Iterator[dict[str, Any]]:
             state.setdefault("operations", {})
             state.setdefault("tokens_invalid_before", 0.0)
             state.setdefault("arm_requests", 0)
-            yield state
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
-            os.replace(tmp, path)
+            try:
+                yield state
+            finally:  # a refusal raised inside (a throttled request) still spends its fault
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
+                os.replace(tmp, path)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 

@@ -78,7 +78,7 @@ options:
     choices: [validate, ignore]
   disable_instance_discovery:
     description:
-      - Do not ask Microsoft to confirm the sign-in authority (for an authority Microsoft does not list: Azure Stack,
+      - Do not ask Microsoft to confirm the sign-in authority, for an authority Microsoft does not list (Azure Stack,
         ADFS, a private cloud, the lab). Default E(AZURE_DISABLE_INSTANCE_DISCOVERY).
     type: bool
   resource_manager_endpoint:
@@ -95,7 +95,7 @@ requirements:
   - azure-identity >= 1.19
 notes:
   - Runs on the controller and talks to Azure Resource Manager only (no WinRM call); use it with C(run_once) and
-    C(delegate_to: localhost).
+    C(delegate_to) C(localhost).
   - The Azure Python packages are an optional extra of the collection (C(requirements/azure.txt)); a task that needs
     them and lacks them fails naming the packages to install. The WinRM modules do not need them.
   - The identity needs the C(Site Recovery Reader) role on the vault to read, C(Site Recovery Contributor) to move

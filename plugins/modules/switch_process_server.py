@@ -13,7 +13,7 @@ version_added: 0.1.0
 description:
   - Moves protected machines from one process server to another process server of the same configuration server,
     as the vault's B(Switch) (every machine) and B(Load balance) (selected machines) do in the portal, and Azure
-    PowerShell's C(Start-AzRecoveryServicesAsrSwitchProcessServerJob): one Azure Resource Manager
+    PowerShell's C(Start-AzRecoveryServicesAsrSwitchProcessServerJob) - one Azure Resource Manager
     C(reassociateGateway) operation, waited for until it ends or O(wait_timeout) passes.
   - Reads the vault first (the configuration server's process servers and where every protected machine
     replicates), decides, then moves only the machines that are still on the source. Machines already on the target
@@ -52,16 +52,16 @@ options:
     required: true
   machines:
     description:
-      - The protected machines to move (their names, protected item names or protectable item names): the portal's
-        Load balance.
+      - The protected machines to move, by their names, protected item names or protectable item names (the portal's
+        Load balance).
       - Omit it to move every machine of the source (the portal's Switch) - what a drain before a decommission does.
     type: list
     elements: str
   target_tier:
     description:
-      - The sizing tier of the target ([7.1] of the sizing table, what C(playbooks/plan.yml) reports for the host):
-        V(small) up to 85 protected machines, V(medium) 150, V(large) 225. The move is refused when the target would
-        carry more.
+      - The sizing tier of the target in the sizing table [7.1], as C(playbooks/plan.yml) reports it for the host.
+      - V(small) carries up to 85 protected machines, V(medium) 150, V(large) 225. The move is refused when the
+        target would carry more.
     type: str
     choices: [small, medium, large]
   target_max_machines:
@@ -131,7 +131,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 plan:
-  description: What the Switch does (or did): the configuration server, source and target (names and Azure ids),
+  description: What the Switch does (or did) - the configuration server, source and target (names and Azure ids),
     C(to_move), C(already_on_target), C(update_type) (C(ServerLevel) for named machines, C(SystemLevel) for all),
     the target's load before and after and its limit, the target's health.
   returned: success, and on failure after the vault was read
@@ -158,7 +158,7 @@ operation:
   type: dict
 azure:
   description: Resource Manager requests made (C(calls), every attempt), those throttled (C(throttled)), the sign-ins
-    (C(token_refreshes)) and how the task signed in (C(signed_in_with), never a secret).
+      (C(token_refreshes)) and how the task signed in (C(signed_in_with), never a secret).
   returned: always
   type: dict
 """

@@ -123,7 +123,7 @@ configuration_servers:
           description: The vault's status of its services.
           type: str
         health_errors:
-          description: The vault's health errors, C(<code>: <summary>).
+          description: The vault's health errors, each as its code and summary.
           type: list
           elements: str
         health_verdict:

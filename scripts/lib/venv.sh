@@ -50,7 +50,7 @@ setup_venv() {
         echo "creating $venv with $python (Python $want)"
         "$python" -m venv "$venv"
     fi
-    stamp="$(cat requirements/common.txt "$req" | sha256sum | cut -d' ' -f1) $want"
+    stamp="$(cat requirements/common.txt requirements/azure.txt "$req" | sha256sum | cut -d' ' -f1) $want"
     if [[ -f "$venv/.requirements-stamp" && "$(cat "$venv/.requirements-stamp")" == "$stamp" ]]; then
         echo "requirements unchanged since last install ($req); not calling pip"
         return 0

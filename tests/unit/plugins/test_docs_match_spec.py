@@ -45,6 +45,20 @@ def actions_with_spec():
     return found
 
 
+def group_of(name: str) -> str:
+    """The action group of a module: ``azure`` (Resource Manager, from the controller) or ``process_server`` (WinRM)."""
+    groups = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]
+    return "azure" if name in groups.get("azure", []) else "process_server"
+
+
+# The support levels each group's doc fragment gives (the WinRM modules' and the Azure modules').
+ATTRIBUTES_FRAGMENT = {
+    "process_server": "asr.process_server.attributes",
+    "azure": "asr.process_server.azure_attributes",
+}
+PLATFORMS = {"process_server": "windows", "azure": "all"}
+
+
 def test_there_is_at_least_one_action_with_a_spec():
     assert "info" in actions_with_spec()
 
@@ -83,6 +97,8 @@ def documented_options(doc: dict) -> dict:
 def full_spec(name: str) -> dict:
     """What the action validates: its own options and the group's shared options it does not use (deprecated)."""
     spec = importlib.import_module(f"{PACKAGE}.action.{name}").ActionModule.ARGUMENT_SPEC
+    if group_of(name) == "azure":  # the WinRM group's shared options are not the Azure group's
+        return dict(spec)
     return {**deprecated_shared_options(spec), **spec}
 
 
@@ -97,7 +113,7 @@ def test_documented_options_equal_the_argument_spec(name):
 def test_every_group_module_is_in_the_group(name):
     # module_defaults for the action group hands the shared options to every module of the group.
     runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
-    assert name in runtime["action_groups"]["process_server"]
+    assert name in runtime["action_groups"][group_of(name)]
 
 
 @pytest.mark.parametrize("name", actions_with_spec())
@@ -114,8 +130,8 @@ def test_doc_declares_version_added_and_attributes(name):
     assert {"action", "action_group", "async", "bypass_host_loop", "check_mode", "diff_mode", "platform"} <= set(
         attributes
     )
-    assert attributes["platform"]["platforms"] == "windows"
-    assert attributes["action_group"]["membership"] == ["asr.process_server.process_server"]
+    assert attributes["platform"]["platforms"] == PLATFORMS[group_of(name)]
+    assert attributes["action_group"]["membership"] == [f"asr.process_server.{group_of(name)}"]
     assert attributes["action"]["support"] == "full"
     for name, attribute in attributes.items():  # what validate-modules requires of every attribute
         assert attribute.get("description") and attribute.get("support") in ("full", "partial", "none", "N/A"), name
@@ -135,8 +151,9 @@ def test_attribute_descriptions_are_ansible_cores_not_retyped(name):
     fragments = doc["extends_documentation_fragment"]
     assert set(BUILTIN_ATTRIBUTES) <= set(fragments)
     # ours first: merged first, its support levels stand over the builtin placeholders (support: N/A, membership: [])
-    assert fragments.index("asr.process_server.attributes") < min(fragments.index(f) for f in BUILTIN_ATTRIBUTES)
-    ours = yaml.safe_load(fragment_text("asr.process_server.attributes"))["attributes"]
+    own = ATTRIBUTES_FRAGMENT[group_of(name)]
+    assert fragments.index(own) < min(fragments.index(f) for f in BUILTIN_ATTRIBUTES)
+    ours = yaml.safe_load(fragment_text(own))["attributes"]
     for source in (ours, doc.get("attributes") or {}):
         assert all("description" not in entry for entry in source.values()), source
     builtin = {}
@@ -185,5 +202,6 @@ def _secret_named(spec: dict, path: str = "") -> list[tuple[str, bool]]:
 @pytest.mark.parametrize("name", actions_with_spec())
 def test_every_secret_option_is_no_log(name):
     secrets = _secret_named(full_spec(name))
-    assert ("passphrase", True) in secrets
+    # the WinRM modules accept the group's passphrase; the Azure modules the service principal's secret
+    assert ("secret" if group_of(name) == "azure" else "passphrase", True) in secrets
     assert all(no_log for _, no_log in secrets), secrets

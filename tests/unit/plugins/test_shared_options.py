@@ -29,7 +29,10 @@ from tests.unit.setup_probes import CS_IP, installed, installer_facts
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 PACKAGE = "ansible_collections.asr.process_server.plugins"
-MODULES = sorted(p.stem for p in (ROOT / "plugins" / "action").glob("*.py") if not p.stem.startswith("_"))
+# The WinRM group's modules (the Azure group, meta/runtime.yml, takes none of its shared options).
+AZURE_GROUP = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]["azure"]
+ACTIONS = (p.stem for p in (ROOT / "plugins" / "action").glob("*.py") if not p.stem.startswith("_"))
+MODULES = sorted(name for name in ACTIONS if name not in AZURE_GROUP)
 PROBE = ops_cases.PROBE  # a process server registered to 10.0.0.11
 
 
