@@ -23,6 +23,15 @@ OLD = "9.53.6904.1"  # ps03 in the mixed seed
 CS_IP = "10.0.0.11"
 SHA = "ab" * 32  # a well-formed SHA-256
 
+AZURE = {
+    "resource_group": "rg-dr",
+    "vault": "vault-dr",
+    "subscription_id": "00000000-0000-0000-0000-000000000001",
+    "tenant": "00000000-0000-0000-0000-000000000002",
+    "client_id": "00000000-0000-0000-0000-000000000003",
+    "secret": PASSPHRASE,  # kept out of every result like the passphrase
+}
+
 BASELINES: dict[str, dict[str, Any]] = {
     "install": {
         "configuration_server_ip": CS_IP,
@@ -47,6 +56,10 @@ BASELINES: dict[str, dict[str, Any]] = {
     "unregister": {"ip_address": "10.0.0.101"},
     "registration_info": {"ip_addresses": ["10.0.0.101"]},
     "info": {},
+    # The Azure modules (lab/azure.py): these rows are refused before any request to Azure, so the credentials
+    # are never used; tests/integration/test_azure_lab.py covers the refusals that need the vault read first.
+    "switch_process_server": {**AZURE, "source": "PS01", "target": "PS03"},
+    "vault_info": dict(AZURE),
 }
 
 
@@ -938,5 +951,38 @@ CASES: list[Case] = [
         {"asr_preflight_fail_on_block": "maybe"},
         "asr_preflight_fail_on_block",
         "true or false",
+    ),
+    # ---- the Azure modules: refused before any request to Azure -------------------------------------------
+    _c("switch-same-target", "module:switch_process_server", {"target": "ps01"}, "target", "other than the source"),
+    _c("switch-source-empty", "module:switch_process_server", {"source": " "}, "source", "It is empty"),
+    _c("switch-machines-empty", "module:switch_process_server", {"machines": []}, "machines", "non-empty list"),
+    _c("switch-machine-empty", "module:switch_process_server", {"machines": ["VM1", ""]}, "machines[1]", "empty"),
+    _c("switch-tier-unknown", "module:switch_process_server", {"target_tier": "huge"}, "target_tier", "large"),
+    _c(
+        "switch-tier-and-limit",
+        "module:switch_process_server",
+        {"target_tier": "small", "target_max_machines": 50},
+        "target_tier",
+        "target_max_machines",
+    ),
+    _c(
+        "switch-limit-zero",
+        "module:switch_process_server",
+        {"target_max_machines": 0},
+        "target_max_machines",
+        "at least 1",
+    ),
+    _c("switch-health", "module:switch_process_server", {"target_health": "Critical"}, "target_health", "Warning"),
+    _c("switch-timeout-zero", "module:switch_process_server", {"wait_timeout": 0}, "wait_timeout", "at least 1"),
+    _c("switch-no-vault", "module:switch_process_server", {"vault": None}, "vault", "required"),
+    _c("vault-fabric-empty", "module:vault_info", {"fabric": ""}, "fabric", "It is empty"),
+    _c("vault-auth-source", "module:vault_info", {"auth_source": "token"}, "auth_source", "credential_file"),
+    _c("vault-cloud", "module:vault_info", {"cloud_environment": "AzureMars"}, "cloud_environment", "AzureChinaCloud"),
+    _c(
+        "vault-no-subscription",
+        "module:vault_info",
+        {"subscription_id": None, "auth_source": "cli"},
+        "subscription_id",
+        "empty",
     ),
 ]
