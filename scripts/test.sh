@@ -256,7 +256,7 @@ for lane in "${LANES[@]}"; do
     export PATH="$venv/bin:$PATH" VIRTUAL_ENV="$venv"
     hash -r
     pyver="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
-    echo "lane $lane: $(python --version), $(ansible --version | head -n1)"
+    echo "lane $lane: $(python --version), $(ansible --version 2>/dev/null | sed -n 1p)"
 
     if ((FIRST)); then
         step "[$lane] ruff check + ruff format --check" run_ruff

@@ -19,7 +19,7 @@ attributes:
   async:
     support: none
     details: The task refuses the C(async) keyword; a Switch is a long-running Azure operation the task waits for
-      (O(wait_timeout)).
+      (for C(switch_process_server), its option C(wait_timeout)).
   bypass_host_loop:
     support: none
   platform:
