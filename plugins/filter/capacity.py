@@ -21,7 +21,9 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.errors import A
 def capacity_report(hosts: Any, source_machines: Any = None, **options: Any) -> dict[str, Any]:
     """Build the capacity report from ``[{name, info, planned_load}]``; see capacity_report.yml."""
     refuse_unknown_options(
-        "capacity_report", options, {"max_utilisation", "new_server_tier", "keep_current", "generated"}
+        "capacity_report",
+        options,
+        {"max_utilisation", "new_server_tier", "keep_current", "generated", "load_source"},
     )
     if not isinstance(hosts, list | tuple):
         raise AnsibleFilterError("capacity_report: input must be a list of {name, info, planned_load}")

@@ -315,8 +315,12 @@ def build_report(
     new_server_tier: str = DEFAULT_NEW_SERVER_TIER,
     keep_current: bool = True,
     generated: str | None = None,
+    load_source: str | None = None,
 ) -> dict[str, Any]:
     """The capacity report for ``hosts`` (each ``{name, info, planned_load}``; ``info`` is an info result).
+
+    ``load_source`` says where the current load came from (plan.yml: the inventory's variables, or the vault's
+    protected machines with churn from the inventory); the report and its summary repeat it.
 
     Bad options or source machines raise :class:`InvalidOption` (they are inputs, not findings); a fleet
     that cannot be planned from valid inputs (a machine above 2 TB/day [7.3]) is reported in
@@ -337,6 +341,7 @@ def build_report(
         "health_thresholds": health_thresholds(),
         "hosts": entries,
         "fleet": fleet,
+        "load_source": load_source or "inventory variables (asr_planned_load, asr_source_machines)",
         "summary": {
             "process_servers": len(entries),
             "by_status": counts,
@@ -374,7 +379,7 @@ def health_thresholds() -> list[dict[str, Any]]:
 
 def summary_lines(report: Mapping[str, Any]) -> list[str]:
     """A few readable lines for the playbook's closing debug task."""
-    lines = []
+    lines = [f"load from: {report['load_source']}"] if report.get("load_source") else []
     for host in report["hosts"]:
         load = host.get("planned_load")
         load_text = (

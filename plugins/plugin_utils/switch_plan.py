@@ -31,7 +31,7 @@ a rerun after a partial failure names what is left (``ServerLevel``), so nothing
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -235,11 +235,15 @@ def _select(
     return moving, already
 
 
-# ---- batches (rebalance.yml) --------------------------------------------------------------------------------
-def batches(moves: Sequence[dict[str, Any]], size: int) -> list[dict[str, Any]]:
+# ---- batches and the health gate (rebalance.yml) --------------------------------------------------------------
+def batches(
+    moves: Sequence[Mapping[str, Any]], size: int, names: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Fleet-plan moves (``machine``, ``from_server``, ``to_server``) as switch batches: grouped by source and
-    target (one ``reassociateGateway`` call each), at most ``size`` machines per batch, in a stable order."""
+    target (one ``reassociateGateway`` call each), at most ``size`` machines per batch, in a stable order.
+    ``names`` maps a plan's server name (an inventory host) to the name or IP the vault knows it by."""
     require_int("batch_size", size, 1)
+    names = names or {}
     grouped: dict[tuple[str, str], list[str]] = {}
     for index, move in enumerate(moves):
         for key in ("machine", "from_server", "to_server"):
@@ -247,7 +251,54 @@ def batches(moves: Sequence[dict[str, Any]], size: int) -> list[dict[str, Any]]:
                 raise InvalidOption(f"moves[{index}].{key}", move.get(key), "a non-empty string")
         grouped.setdefault((move["from_server"], move["to_server"]), []).append(move["machine"])
     out = []
-    for (source, target), names in sorted(grouped.items()):
-        for start in range(0, len(names), size):
-            out.append({"source": source, "target": target, "machines": names[start : start + size]})
+    for (source, target), machine_names in sorted(grouped.items()):
+        for start in range(0, len(machine_names), size):
+            out.append(
+                {
+                    "source": names.get(source) or source,
+                    "target": names.get(target) or target,
+                    "source_host": source,
+                    "target_host": target,
+                    "machines": machine_names[start : start + size],
+                }
+            )
     return out
+
+
+def gate(vault_result: Mapping[str, Any], switch_result: Mapping[str, Any]) -> dict[str, Any]:
+    """The health gate after one Switch: from a vault_info result read after it, the target (and the source) must
+    not be critical [7.5], and every machine the Switch moved must replicate through the target."""
+    plan = switch_result.get("plan") or {}
+    if switch_result.get("failed") or not plan:
+        return {"healthy": False, "problems": [f"the Switch failed: {switch_result.get('msg', 'no plan')}"]}
+    servers = {
+        str(ps.get("id", "")).lower(): ps
+        for cs in vault_result.get("configuration_servers") or []
+        for ps in cs.get("process_servers") or []
+    }
+    problems = []
+    for role in ("target", "source"):
+        server = servers.get(str(plan.get(f"{role}_id", "")).lower())
+        if server is None:
+            problems.append(f"the vault no longer lists the {role} process server {plan.get(role)}")
+            continue
+        verdict = server.get("health_verdict") or {}
+        if verdict.get("level") == CRITICAL:
+            problems.append(f"{role} {server.get('name')} is critical: {'; '.join(verdict.get('reasons') or [])}")
+    machines = {
+        str(m.get("name")): m
+        for cs in vault_result.get("configuration_servers") or []
+        for m in cs.get("protected_machines") or []
+    }
+    if machines:
+        target_id = str(plan.get("target_id", "")).lower()
+        stray = [
+            n
+            for n in switch_result.get("moved") or []
+            if str(machines.get(n, {}).get("process_server_id", "")).lower() != target_id
+        ]
+        if stray:
+            problems.append(
+                f"{len(stray)} moved machine(s) not on {plan.get('target')} in the vault: {', '.join(stray[:5])}"
+            )
+    return {"healthy": not problems, "problems": problems}

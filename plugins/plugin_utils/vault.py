@@ -346,3 +346,51 @@ def find_process_server(
         f"{option}: configuration server {fabric.friendly_name} has no process server {ref!r} (its process servers: "
         f"{known}). Give the process server's name, IP address or Azure id as vault_info lists them."
     )
+
+
+# ---- the vault as plan.yml's load (asr_load_source=vault) ------------------------------------------------------
+def plan_machines(
+    vault_result: Mapping[str, Any],
+    servers: Mapping[str, str],
+    inventory_machines: Sequence[Mapping[str, Any]] = (),
+    default_churn_gb: float = 0.0,
+) -> dict[str, Any]:
+    """vault_info's protected machines as plan.yml's source machines.
+
+    ``servers`` maps each inventory process server to the IP address the configuration server knows it by (or its
+    name): a machine's ``current_process_server`` is the inventory host whose name or IP is its process server's
+    name or IP in the vault. The vault gives no daily churn the plan can use (the unit of its data change rates is
+    not documented), so each machine's ``daily_churn_gb`` is the inventory's machine of the same name, else
+    ``default_churn_gb``. Inventory machines the vault does not list (machines still to protect) are kept; vault
+    machines on a process server outside the inventory (the configuration server's in-built one) are counted, not
+    planned."""
+    by_ref: dict[str, str] = {}
+    for host, ref in servers.items():
+        for key in (host, ref):
+            if key:
+                by_ref[str(key).lower()] = host
+    churn = {str(m.get("name", "")).lower(): m for m in inventory_machines}
+    machines, outside, from_inventory = [], [], 0
+    seen: set[str] = set()
+    for cs in vault_result.get("configuration_servers") or []:
+        names = {str(ps.get("id", "")).lower(): ps for ps in cs.get("process_servers") or []}
+        for machine in cs.get("protected_machines") or []:
+            ps = names.get(str(machine.get("process_server_id", "")).lower()) or {}
+            host = by_ref.get(str(ps.get("name", "")).lower()) or by_ref.get(str(ps.get("ip_address", "")).lower())
+            if host is None:
+                outside.append(str(machine.get("name")))
+                continue
+            known = churn.get(str(machine.get("name", "")).lower())
+            from_inventory += known is not None
+            daily = (known or {}).get("daily_churn_gb", default_churn_gb)
+            machines.append({"name": machine.get("name"), "daily_churn_gb": daily, "current_process_server": host})
+            seen.add(str(machine.get("name", "")).lower())
+    new = [dict(m) for m in inventory_machines if str(m.get("name", "")).lower() not in seen]
+    return {
+        "machines": machines + new,
+        "from_vault": len(machines),
+        "churn_from_inventory": from_inventory,
+        "churn_default_gb": default_churn_gb,
+        "new_from_inventory": len(new),
+        "not_planned": sorted(outside),
+    }
