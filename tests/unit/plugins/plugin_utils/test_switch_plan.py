@@ -238,7 +238,7 @@ def test_plan_moves_exactly_the_named_machines_still_on_the_source(placement, pi
 
 def test_batches_group_by_source_and_target():
     moves = [{"machine": f"m{i}", "from_server": "ps01" if i < 5 else "ps02", "to_server": "ps03"} for i in range(7)]
-    assert switch_plan.batches(moves, 2) == [
+    assert [{k: b[k] for k in ("source", "target", "machines")} for b in switch_plan.batches(moves, 2)] == [
         {"source": "ps01", "target": "ps03", "machines": ["m0", "m1"]},
         {"source": "ps01", "target": "ps03", "machines": ["m2", "m3"]},
         {"source": "ps01", "target": "ps03", "machines": ["m4"]},
@@ -248,3 +248,46 @@ def test_batches_group_by_source_and_target():
         switch_plan.batches(moves, 0)
     with pytest.raises(InvalidOption, match=r"moves\[0\]\.machine"):
         switch_plan.batches([{"machine": "", "from_server": "a", "to_server": "b"}], 1)
+
+
+def test_batches_use_the_names_the_vault_knows():
+    moves = [{"machine": "m1", "from_server": "ps01", "to_server": "ps02"}]
+    (batch,) = switch_plan.batches(moves, 5, {"ps01": "10.0.0.101", "ps02": ""})
+    assert (batch["source"], batch["target"], batch["source_host"]) == ("10.0.0.101", "ps02", "ps01")
+
+
+def _vault_result(target_health="Normal", age=60, where="PS-2"):
+    fabric = view([item("vm1", where), item("vm2", "PS-1")])
+    data = fabric.to_dict()
+    for server, shown in zip(fabric.process_servers, data["process_servers"], strict=True):
+        level = vault.health(server).level if server.id != "PS-2" else target_health
+        shown["health_verdict"] = {"level": level, "reasons": ["x"]}
+    return {"configuration_servers": [data]}
+
+
+def test_the_health_gate_after_a_switch():
+    switch = {"plan": {"target": "PS02", "target_id": "PS-2", "source": "PS01", "source_id": "PS-1"}, "moved": ["vm1"]}
+    assert switch_plan.gate(_vault_result(), switch) == {"healthy": True, "problems": []}
+    sick = switch_plan.gate(_vault_result("Critical"), switch)
+    assert not sick["healthy"] and "target PS02 is critical" in sick["problems"][0]
+    stray = switch_plan.gate(_vault_result(where="PS-1"), switch)
+    assert "not on PS02" in stray["problems"][0]
+    failed = switch_plan.gate(_vault_result(), {"failed": True, "msg": "boom"})
+    assert failed == {"healthy": False, "problems": ["the Switch failed: boom"]}
+    gone = switch_plan.gate(_vault_result(), {**switch, "plan": {**switch["plan"], "target_id": "PS-X"}})
+    assert "no longer lists the target" in gone["problems"][0]
+
+
+def test_the_vault_as_the_plans_source_machines():
+    result = {
+        "configuration_servers": [view([item("vm1", "PS-1"), item("vm2", "PS-2"), item("vm3", "PS-CS")]).to_dict()]
+    }
+    inventory = [{"name": "VM2", "daily_churn_gb": 40}, {"name": "new1", "daily_churn_gb": 7}]
+    load = vault.plan_machines(result, {"ps01": "10.0.0.101", "ps02": ""}, inventory, 5)
+    assert load["machines"] == [
+        {"name": "vm1", "daily_churn_gb": 5, "current_process_server": "ps01"},
+        {"name": "vm2", "daily_churn_gb": 40, "current_process_server": "ps02"},
+        {"name": "new1", "daily_churn_gb": 7},
+    ]
+    assert (load["from_vault"], load["churn_from_inventory"], load["new_from_inventory"]) == (2, 1, 1)
+    assert load["not_planned"] == ["vm3"]  # on the configuration server's in-built process server
