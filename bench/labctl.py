@@ -13,7 +13,7 @@ from typing import Any
 
 from lab import cli as lab_cli
 from lab import estate as estate_mod
-from lab import journal
+from lab import journal, link
 from lab.state import Estate
 
 
@@ -35,17 +35,19 @@ class Lab:
             lab_cli.stop_server(self.estate)
         self.pid = None
 
-    def reseed(self, seed: str, latency_ms: float = 0) -> None:
-        """Every host back to ``seed``'s state, journals empty, ``latency_ms`` on every host."""
+    def reseed(self, seed: str, latency_ms: float = 0, **link: Any) -> None:
+        """Every host back to ``seed``'s state, journals and wire logs empty, ``latency_ms`` and the other link knobs
+        (lab/link.py: ``bandwidth_mbit``, ``package_virtual_bytes``, ``virtual_time``) on every host."""
         estate = self._estate()
         meta = estate_mod.read_meta(estate)
         meta["seed"] = seed
         estate_mod.write_meta(estate, meta)
         estate_mod.reset(estate)
-        if latency_ms:
+        knobs = {k: v for k, v in {"latency_ms": latency_ms, **link}.items() if v}
+        if knobs:
             for name in estate.host_names():
                 with estate.open_host(name) as host:
-                    host.faults["latency_ms"] = latency_ms
+                    host.faults.update(knobs)
 
     # ---- queries -----------------------------------------------------------------------------------------
     @property
@@ -57,6 +59,14 @@ class Lab:
         for name, info in sorted(estate_mod.hosts(self._estate()).items()):
             roles.setdefault(info["role"], []).append(name)
         return roles
+
+    def wire_logs(self) -> dict[str, list[dict[str, Any]]]:
+        """Every host's wire log (lab/link.py): what crossed its link, the declared package size's additions."""
+        estate = self._estate()
+        return {name: link.read(estate, name) for name in estate.host_names()}
+
+    def files_meta(self) -> dict[str, Any]:
+        return estate_mod.read_meta(self._estate())
 
     def journals(self) -> dict[str, list[dict[str, Any]]]:
         estate = self._estate()

@@ -123,9 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not body:
             return
         cut = self.server.take_cut(faults, len(data))
-        sent = self._stream(wire, data[start:end], cut, faults)
-        if data.startswith(PACKAGE_MAGIC) and sent:
-            self._declared_size(wire, what, sent, len(data))
+        declared = data.startswith(PACKAGE_MAGIC)
+        sent = self._stream(wire, data[start:end], cut, faults, len(data) if declared else 0)
         if cut is not None and sent < end - start:
             self._cut()
 
@@ -138,18 +137,28 @@ class _Handler(BaseHTTPRequestHandler):
             return 404, None
         return 200, target.read_bytes()
 
-    def _stream(self, wire: link.Link, body: bytes, cut: int | None, faults: dict[str, Any]) -> int:
-        """Write the body in chunks at the link's (or the slow server's) rate; stop at ``cut`` bytes."""
+    def _stream(self, wire: link.Link, body: bytes, cut: int | None, faults: dict[str, Any], package_size: int) -> int:
+        """Write the body in chunks at the link's (or the slow server's) rate; stop at ``cut`` bytes.
+
+        ``package_size``: the lab package's size when the body is (part of) it. On a host that declares a bigger
+        package, each byte stands for its share of the declared size: with ``virtual_time: sleep`` the writes are
+        paced by that (in pieces of at most 5 seconds, so the host's reads never stall long), else it is recorded."""
         params = wire.params()
         rate = float(faults.get("http_bandwidth_mbit") or 0)
         slow = link.LinkParams(bandwidth_mbit=rate) if rate else None
         limit = len(body) if cut is None else min(cut, len(body))
+        extra_per_byte = link.declared_extra(params, package_size) / package_size if package_size else 0.0
+        virtual_s_per_byte = params.seconds_for(extra_per_byte) if slow is None else slow.seconds_for(extra_per_byte)
+        paced = params.virtual_time == link.SLEEP and virtual_s_per_byte > 0
+        piece_size = max(1, min(CHUNK, int(5.0 / virtual_s_per_byte))) if paced else CHUNK
         sent = 0
         while sent < limit:
-            piece = body[sent : min(limit, sent + CHUNK)]
+            piece = body[sent : min(limit, sent + piece_size)]
             delay = wire.transfer_delay("in", len(piece), params)
             if slow is not None:
                 delay = max(delay, slow.seconds_for(len(piece)))
+            if paced:
+                delay += virtual_s_per_byte * len(piece)
             if delay > 0:
                 threading.Event().wait(delay)
             try:
@@ -163,15 +172,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.estate, self.server.host_name, channel="http", what="body", bytes_in=sent, bytes_out=0,
             round_trips=0, delay_s=params.seconds_for(sent), cut=cut is not None and sent < len(body),
         )  # fmt: skip
+        if extra_per_byte and sent:
+            extra = link.priced(params if slow is None else slow, int(extra_per_byte * sent), 0, 0)
+            wire.add_virtual("http", "body (declared package size)", extra, waited=paced)
         return sent
-
-    def _declared_size(self, wire: link.Link, what: str, sent: int, real_size: int) -> None:
-        params = wire.params()
-        extra = link.declared_extra(params, real_size)
-        if extra <= 0:
-            return
-        extra_bytes = int(extra * sent / real_size)
-        wire.add_virtual("http", f"{what} (declared package size)", link.priced(params, extra_bytes, 0, 0))
 
     def _answer_status(
         self, wire: link.Link, what: str, request_bytes: int, status: int, headers: dict[str, str] | None = None

@@ -175,10 +175,13 @@ class Link:
         trips = TCP_HANDSHAKE_RTT + (TLS_HANDSHAKE_RTT.get(tls_version or "", 2) if tls_version else 0)
         return self.exchange(channel, "connect" + (f" ({tls_version})" if tls_version else ""), 0, 0, round_trips=trips)
 
-    def add_virtual(self, channel: str, what: str, virtual: Virtual) -> Virtual:
-        """The declared package size's extra cost: waited (``virtual_time: sleep``) or only recorded (``account``)."""
+    def add_virtual(self, channel: str, what: str, virtual: Virtual, *, waited: bool = False) -> Virtual:
+        """The declared package size's extra cost: waited (``virtual_time: sleep``) or only recorded (``account``).
+
+        ``waited``: the caller already waited it, paced with the real bytes (a download, so the host's reads take
+        that long)."""
         params = self.params()
-        if params.virtual_time == SLEEP and virtual.seconds > 0:
+        if params.virtual_time == SLEEP and virtual.seconds > 0 and not waited:
             time.sleep(virtual.seconds)
         record(
             self.estate, self.host_name, channel=channel, what=what, bytes_in=0, bytes_out=0, round_trips=0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import time
 
 import pytest
 import requests
@@ -121,3 +122,18 @@ def _context(estate):
     import ssl
 
     return ssl.create_default_context(cafile=str(estate_mod.cert_path(estate)))
+
+
+def test_with_virtual_time_sleep_the_host_really_waits_for_the_declared_size(files):
+    # paced with the real bytes (so the host's own read takes that long), recorded as waited
+    estate, meta = files
+    data = package_bytes(VERSION, 2_000)
+    fileserver.publish(estate, "p.exe", data)
+    with estate.open_host("ps01") as host:
+        host.faults.update(package_virtual_bytes=2_000_000, bandwidth_mbit=16, virtual_time="sleep")  # 1 s more
+    started = time.monotonic()
+    assert get(estate, meta, "ps01", "p.exe").content == data
+    assert time.monotonic() - started >= 0.9
+    (virtual,) = [e for e in link.read(estate, "ps01") if e.get("virtual_s")]
+    assert virtual["virtual_mode"] == "sleep" and virtual["delay_s"] == pytest.approx(virtual["virtual_s"])
+    assert virtual["virtual_s"] == pytest.approx((2_000_000 - 2_000) * 8 / 16e6, rel=0.01)

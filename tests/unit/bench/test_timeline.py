@@ -1,0 +1,88 @@
+"""bench/timeline.py: a run's modelled wall time from its timeline and the declared package size's additions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import distribution, timeline
+
+
+def task(execution, name, hosts, start=0.0, duration=1.0):
+    return timeline.TaskRun(execution, name, "play", {h: timeline.HostRun(start, start + duration) for h in hosts})
+
+
+def test_nothing_declared_models_the_measured_time():
+    tasks = [task(1, "a", ["ps01", "ps02"]), task(2, "b", ["ps01"], start=2.0)]
+    modelled = timeline.model(10.0, tasks, [], forks=20)
+    assert modelled.modelled_s == 10.0 and modelled.added_s == 0.0
+
+
+def test_a_foreground_transfer_lengthens_its_task_through_the_forks():
+    # 4 hosts, 2 forks, each host's put_file 10 s longer: two rounds of 11 s instead of two of 1 s
+    hosts = ["ps01", "ps02", "ps03", "ps04"]
+    adds = [timeline.Addition(h, 0.5, 10.0, background=False) for h in hosts]
+    modelled = timeline.model(5.0, [task(1, "copy", hosts)], adds, forks=2)
+    assert modelled.added_s == pytest.approx(20.0)
+    assert modelled.modelled_s == pytest.approx(25.0)
+    assert timeline.model(5.0, [task(1, "copy", hosts)], adds, forks=4).added_s == pytest.approx(10.0)
+
+
+def test_background_transfers_overlap_and_the_next_task_waits_for_them():
+    # every host starts its download in task 1 (2 forks), the downloads run at once; task 2 waits for the last
+    hosts = ["ps01", "ps02", "ps03", "ps04"]
+    adds = [timeline.Addition(h, 0.5, 100.0, background=True) for h in hosts]
+    tasks = [task(1, "start", hosts), task(2, "wait", hosts, start=1.0, duration=0.1)]
+    modelled = timeline.model(3.0, tasks, adds, forks=2)
+    # the first task is not longer (the controller is free); the last download began in the second round
+    assert modelled.per_task[0]["task"] == "wait"
+    assert modelled.added_s == pytest.approx(100.0 + 1.0 + 0.5 - (1.0 + 0.2), abs=0.01)
+    # one host per worker round would make the same downloads wait far longer in the foreground
+    foreground = [timeline.Addition(h, 0.5, 100.0, background=False) for h in hosts]
+    assert timeline.model(3.0, tasks, foreground, forks=2).added_s == pytest.approx(200.0)
+
+
+def test_additions_are_read_from_wire_logs_by_channel(tmp_path):
+    wire = {
+        "ps01": [{"time": 1.0, "channel": "wsman", "virtual_s": 5.0}, {"time": 2.0, "channel": "wsman", "what": "x"}],
+        "ps02": [{"time": 3.0, "channel": "http", "virtual_s": 7.0}, {"time": 4.0, "channel": "smb", "virtual_s": 1}],
+    }
+    found = timeline.additions(wire)
+    assert [(a.host, a.seconds, a.background) for a in found] == [
+        ("ps01", 5.0, False), ("ps02", 7.0, True), ("ps02", 1.0, True)
+    ]  # fmt: skip
+
+
+def test_the_timeline_file_gives_each_serial_batch_its_own_execution(tmp_path):
+    path = tmp_path / "t.jsonl"
+    events = [
+        {"event": "play", "forks": 20, "time": 0},
+        {"event": "task", "execution": 1, "name": "x", "time": 0},
+        {"event": "start", "execution": 1, "host": "ps01", "time": 1},
+        {"event": "end", "execution": 1, "host": "ps01", "time": 2, "status": "ok"},
+        {"event": "task", "execution": 2, "name": "x", "time": 3},
+        {"event": "start", "execution": 2, "host": "ps02", "time": 3},
+        {"event": "end", "execution": 2, "host": "ps02", "time": 5, "status": "skipped"},
+        {"event": "task", "execution": 3, "name": "no hosts", "time": 6},
+    ]
+    path.write_text("\n".join(json.dumps(e) for e in events), encoding="utf-8")
+    tasks, forks = timeline.read_timeline(path)
+    assert forks == 20 and [t.execution for t in tasks] == [1, 2]
+    assert tasks[1].hosts["ps02"].status == "skipped" and tasks[1].end == 5
+
+
+def test_wire_figures_count_requests_bytes_and_package_copies():
+    entries = [
+        {"channel": "wsman", "what": "connect (TLSv1.3)", "round_trips": 2, "bytes_in": 0},
+        {"channel": "wsman", "what": "Send", "round_trips": 1, "bytes_in": 1000},
+        {"channel": "wsman", "what": "put_file", "round_trips": 0, "package": True, "send_bytes": 1500, "bytes_in": 0},
+        {"channel": "wsman", "what": "put_file (declared package size)", "round_trips": 0, "virtual_in": 9000,
+         "virtual_requests": 5},
+        {"channel": "http", "what": "body", "bytes_in": 70},
+        {"channel": "http", "what": "body (declared package size)", "virtual_in": 700},
+    ]  # fmt: skip
+    figures = distribution.wire_figures(entries)
+    assert figures["wsman_requests"] == 1 + 5 and figures["connections"] == 1
+    assert figures["package_copies"] == 1 and figures["package_bytes"] == 1500 + 9000
+    assert figures["controller_bytes"] == 1000 + 9000 and figures["file_bytes"] == 770
