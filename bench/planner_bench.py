@@ -15,7 +15,7 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
 import conftest  # noqa: F401  (installs the collection loader)
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.fleet_planner import (
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.fleet_planner import (
     ProcessServerSpec,
     SourceMachine,
     plan_fleet,

@@ -175,7 +175,7 @@ def run_planner(sizes: list[int], profiles: list[str]) -> list[dict[str, Any]]:
     sys.path.insert(0, str(ROOT / "bench"))
     import planner_bench  # bench/planner_bench.py: synthetic estates, installs the collection loader
 
-    from ansible_collections.asr.process_server.plugins.plugin_utils.fleet_planner import plan_fleet
+    from ansible_collections.asr.process_server.plugins.plugin_utils.domain.fleet_planner import plan_fleet
 
     rows = []
     for profile in profiles:

@@ -12,7 +12,7 @@ Usage: ``python scripts/check_artifact.py ARTIFACT.tar.gz COLLECTIONS_PATH``
    virtualenvs, caches, bytecode) are not, whether or not galaxy.yml's build_ignore remembered them. The
    artifact does hold what Galaxy and ansible-test need (MANIFEST.json, FILES.json, meta/runtime.yml, the
    empty sanity ignore files) and the licence galaxy.yml names (COPYING).
-2. Every ``plugins/plugin_utils/*.py`` and ``plugins/action/*.py`` of the *installed* collection imports
+2. Every ``plugins/plugin_utils/*/*.py`` and ``plugins/action/*.py`` of the *installed* collection imports
    through Ansible's collection loader with COLLECTIONS_PATH searched first, and each module really comes
    from there (not from a checkout that happens to be on sys.path).
 """
@@ -45,9 +45,9 @@ ALLOWED = (
     "plugins/doc_fragments/*.py",
     "plugins/filter/*.py",
     "plugins/filter/*.yml",
-    "plugins/plugin_utils/*.py",
+    "plugins/plugin_utils/*/*.py",
     "plugins/plugin_utils/powershell/**/*.ps1",
-    "plugins/plugin_utils/templates/*.j2",
+    "plugins/plugin_utils/report/templates/*.j2",
     "roles/*/defaults/main.yml",
     "roles/*/meta/*.yml",
     "roles/*/tasks/*.yml",
@@ -65,7 +65,8 @@ ALLOWED = (
 REQUIRED = (
     "MANIFEST.json",
     "COPYING",  # the GPL-3.0-or-later text galaxy.yml's license names
-    "plugins/plugin_utils/templates/capacity_report.html.j2",  # the capacity report's page (capacity_report_html)
+    # the capacity report's page (capacity_report_html)
+    "plugins/plugin_utils/report/templates/capacity_report.html.j2",
     "FILES.json",
     "meta/runtime.yml",
     "tests/config.yml",
@@ -120,7 +121,7 @@ def check_imports(collections_path: pathlib.Path) -> list[str]:
     finder._install()
 
     problems = []
-    modules = sorted(installed.glob("plugins/plugin_utils/*.py")) + sorted(installed.glob("plugins/action/*.py"))
+    modules = sorted(installed.glob("plugins/plugin_utils/*/*.py")) + sorted(installed.glob("plugins/action/*.py"))
     for path in modules:
         if path.name == "__init__.py":
             continue

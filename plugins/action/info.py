@@ -3,7 +3,7 @@
 """asr.process_server.info: survey an ASR configuration/process server in one read-only remote call.
 
 With ``diagnose: true`` that one call is diagnose.ps1 instead of probe.ps1: the same survey plus what no document
-settles, returned as ``diagnostics`` (the file playbooks/diagnose.yml writes; plugins/plugin_utils/diagnostics.py).
+settles, returned as ``diagnostics`` (the file playbooks/diagnose.yml writes; plugin_utils/domain/diagnostics.py).
 """
 
 from __future__ import annotations
@@ -11,10 +11,15 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import diagnostics, package_source, survey
-from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import ActionFailure, AsrActionBase
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
-from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup import check_ipv4
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import diagnostics, package_source, survey
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import (
+    check_ipv4,
+)
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import (
+    ActionFailure,
+    AsrActionBase,
+)
 
 # Kept equal to DOCUMENTATION in plugins/modules/info.py by tests/unit/plugins/test_docs_match_spec.py.
 ARGUMENT_SPEC: dict[str, Any] = {

@@ -12,17 +12,18 @@ from typing import Any
 
 from ansible.errors import AnsibleError
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import installer_file, package_source, unified_setup
-from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import AsrActionBase
-from ansible_collections.asr.process_server.plugins.plugin_utils._op_install import (
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import package_source, unified_setup
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.install_plan import Installer
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.versions import parse_version
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import installer_file
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import AsrActionBase
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.install import (
     ensure_installed,
     install_spec,
     probe_parameters,
 )
-from ansible_collections.asr.process_server.plugins.plugin_utils._op_setup import staged_path
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
-from ansible_collections.asr.process_server.plugins.plugin_utils.install_plan import Installer
-from ansible_collections.asr.process_server.plugins.plugin_utils.versions import parse_version
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.setup import staged_path
 
 DEFAULT_STAGING_DIR = r"C:\ProgramData\ASRSetupStaging"
 

@@ -29,13 +29,7 @@ from ansible_collections.asr.process_server.plugins.action import proxy as _prox
 from ansible_collections.asr.process_server.plugins.action import registration as _registration_action
 from ansible_collections.asr.process_server.plugins.action import uninstall as _uninstall_action
 from ansible_collections.asr.process_server.plugins.action import upgrade as _upgrade_action
-from ansible_collections.asr.process_server.plugins.plugin_utils import (
-    _op_install,
-    _op_proxy,
-    _op_register,
-    _op_stage,
-    _op_uninstall,
-    _op_upgrade,
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import (
     install_plan,
     product,
     proxy_plan,
@@ -44,11 +38,20 @@ from ansible_collections.asr.process_server.plugins.plugin_utils import (
     survey,
     unified_setup,
 )
-from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import ActionFailure, AsrActionBase
-from ansible_collections.asr.process_server.plugins.plugin_utils._probe import ProbedHost, merge_options
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import AsrError, InvalidOption
-from ansible_collections.asr.process_server.plugins.plugin_utils.playbook_variables import describe
-from ansible_collections.asr.process_server.plugins.plugin_utils.versions import parse_version
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import AsrError, InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.playbook_variables import describe
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.versions import parse_version
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import install as _op_install
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import proxy as _op_proxy
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import registration as _op_register
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import stage as _op_stage
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import uninstall as _op_uninstall
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import upgrade as _op_upgrade
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import (
+    ActionFailure,
+    AsrActionBase,
+)
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.probe import ProbedHost, merge_options
 
 STATES = ("present", "latest", "absent", "staged")
 INSTALL_REQUIRED = ["configuration_server_ip", "install_location", "env_type"]

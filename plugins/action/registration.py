@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import _op_register
-from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import AsrActionBase
-from ansible_collections.asr.process_server.plugins.plugin_utils._probe import probe_host
-from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup import check_ipv4
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import check_ipv4
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import registration as _op_register
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import AsrActionBase
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.probe import probe_host
 
 # Kept equal to DOCUMENTATION in plugins/modules/registration.py by tests/unit/plugins/test_docs_match_spec.py.
 ARGUMENT_SPEC: dict[str, Any] = {

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import _op_registrations, _op_unregister
-from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import AsrActionBase
-from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup import check_ipv4
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import check_ipv4
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import (
+    registration_read as _op_registrations,
+)
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import unregister as _op_unregister
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import AsrActionBase
 
 # Kept equal to DOCUMENTATION in plugins/modules/unregister.py by tests/unit/plugins/test_docs_match_spec.py.
 ARGUMENT_SPEC: dict[str, Any] = {

@@ -19,23 +19,23 @@ from ansible_collections.asr.process_server.plugins.action.install import (
     host_fetched,
     resolve_installer,
 )
-from ansible_collections.asr.process_server.plugins.plugin_utils import (
-    installer_file,
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import (
     package_source,
     registration_plan,
     survey,
     unified_setup,
 )
-from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import AsrActionBase
-from ansible_collections.asr.process_server.plugins.plugin_utils._op_setup import staged_path
-from ansible_collections.asr.process_server.plugins.plugin_utils._op_upgrade import (
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.install_plan import Installer
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.versions import parse_version
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import installer_file
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import AsrActionBase
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.setup import staged_path
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.upgrade import (
     ensure_upgraded,
     probe_parameters,
     upgrade_spec,
 )
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
-from ansible_collections.asr.process_server.plugins.plugin_utils.install_plan import Installer
-from ansible_collections.asr.process_server.plugins.plugin_utils.versions import parse_version
 
 # Kept equal to DOCUMENTATION in plugins/modules/upgrade.py by tests/unit/plugins/test_docs_match_spec.py.
 # /Upgrade takes no configuration server, passphrase or port [1.3]: of the action group's shared options only

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 # The options module_defaults for the asr.process_server.process_server action group may hand to any module of the
-# group (plugin_utils/_action_base.py SHARED_OPTIONS). A module documents the ones it uses with DOCUMENTATION
+# group (plugin_utils/operations/action_base.py SHARED_OPTIONS). A module documents the ones it uses with DOCUMENTATION
 # (configuration_server_ip) and PASSPHRASE, the others - accepted, ignored and deprecated - with the DEPRECATED_*
 # variables, and the group's note with GROUP. tests/unit/plugins/test_shared_options.py keeps this equal to the
 # modules' argument specs.

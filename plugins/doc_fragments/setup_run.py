@@ -3,7 +3,7 @@
 
 # Options of every module that runs Unified Setup (install, upgrade, process_server): where the package is
 # staged, how it is verified, reboots, and how long a run may take. The same names with the same rules in
-# each module (plugins/plugin_utils/_op_setup.py runs setup for all three).
+# each module (plugins/plugin_utils/operations/setup.py runs setup for all three).
 
 
 class ModuleDocFragment:

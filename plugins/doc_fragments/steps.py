@@ -1,7 +1,7 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# The one shape of the ``steps`` return value of every module that changes a host (plugins/plugin_utils/steps.py
+# The one shape of the ``steps`` return value of every module that changes a host (plugins/plugin_utils/domain/steps.py
 # builds it). Ansible has no fragments for RETURN, so the shape is described here, once, as a note; each module's
 # RETURN only says that ``steps`` is a list of such dictionaries (tests/unit/plugins/test_steps_shape.py checks both).
 

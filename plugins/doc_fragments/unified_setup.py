@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 # The Unified Setup parameters of a process server install (install and process_server): the same names,
-# values and checks in both (plugins/plugin_utils/unified_setup.py). Whether an option is required is the
+# values and checks in both (plugins/plugin_utils/domain/unified_setup.py). Whether an option is required is the
 # module's to say.
 
 

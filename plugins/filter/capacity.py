@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Capacity report and preflight filters: thin adapters from playbook data to the domain core.
 
-The logic lives in plugins/plugin_utils/capacity_report.py and preflight.py (pure, unit-tested Python);
+The logic lives in plugins/plugin_utils/report/capacity_report.py and preflight.py (pure, unit-tested Python);
 playbooks/plan.yml and playbooks/preflight.yml only call these filters.
 """
 
@@ -12,19 +12,22 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import capacity_report as report_mod
-from ansible_collections.asr.process_server.plugins.plugin_utils import preflight as preflight_mod
-from ansible_collections.asr.process_server.plugins.plugin_utils._filter_support import plain, refuse_unknown_options
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import AsrError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import capacity_report as report_mod
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import preflight as preflight_mod
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import AsrError
+from ansible_collections.asr.process_server.plugins.plugin_utils.report import capacity_page
+from ansible_collections.asr.process_server.plugins.plugin_utils.report.filter_support import plain, unknown_options
 
 
 def capacity_report(hosts: Any, source_machines: Any = None, **options: Any) -> dict[str, Any]:
     """Build the capacity report from ``[{name, info, planned_load}]``; see capacity_report.yml."""
-    refuse_unknown_options(
+    problem = unknown_options(
         "capacity_report",
         options,
         {"max_utilisation", "new_server_tier", "keep_current", "generated", "load_source"},
     )
+    if problem:
+        raise AnsibleFilterError(problem)
     if not isinstance(hosts, list | tuple):
         raise AnsibleFilterError("capacity_report: input must be a list of {name, info, planned_load}")
     try:
@@ -46,7 +49,7 @@ def capacity_report_html(report: Any, template: Any = None) -> str:
     if template is not None and not isinstance(template, str):
         raise AnsibleFilterError(f"capacity_report_html: template must be a file path (a string), not {template!r}")
     try:
-        return report_mod.render_html(plain(report), template or None)
+        return capacity_page.render_html(plain(report), template or None)
     except AsrError as exc:
         raise AnsibleFilterError(f"capacity_report_html: {exc}") from exc
     except (KeyError, TypeError) as exc:

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Health gate filters: thin adapters from registered results to the domain core's health verdict.
 
-The logic lives in plugins/plugin_utils/health.py (pure, unit-tested Python); the verify role and the fleet
+The logic lives in plugins/plugin_utils/domain/health.py (pure, unit-tested Python); the verify role and the fleet
 playbooks' screening plays only call these filters.
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import health as health_mod
-from ansible_collections.asr.process_server.plugins.plugin_utils._filter_support import plain, refuse_unknown_options
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import AsrError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import health as health_mod
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import AsrError
+from ansible_collections.asr.process_server.plugins.plugin_utils.report.filter_support import plain, unknown_options
 
 
 def _text(value: Any) -> str | None:
@@ -29,11 +29,13 @@ def health_source(result: Any, services: bool = False, check_mode: bool = False)
 
 def health_verdict(result: Any, survey: Any = None, **options: Any) -> dict[str, Any]:
     """The health gate's verdict from a registered result; see health_verdict.yml."""
-    refuse_unknown_options(
+    problem = unknown_options(
         "health_verdict",
         options,
         {"services", "check_mode", "configuration_server_ip", "expected_version", "heartbeat", "ip"},
     )
+    if problem:
+        raise AnsibleFilterError(problem)
     try:
         return health_mod.health_verdict(
             plain(result),

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet playbooks' first check: every asr_* variable they read, for every host, before any remote call.
 
-The rules live in plugins/plugin_utils/playbook_variables.py (pure, unit-tested Python); playbooks/check_variables.yml
+The rules live in plugin_utils/domain/playbook_variables.py (pure, unit-tested Python); playbooks/check_variables.yml
 (imported first by every fleet playbook) only calls this filter.
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 from ansible.errors import AnsibleError, AnsibleFilterError
 from jinja2 import Undefined
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import playbook_variables as pv
-from ansible_collections.asr.process_server.plugins.plugin_utils._filter_support import plain
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import AsrError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import playbook_variables as pv
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import AsrError
+from ansible_collections.asr.process_server.plugins.plugin_utils.report.filter_support import plain
 
 
 def _group(host: str, groups: Mapping[str, Any]) -> str | None:

@@ -8,10 +8,9 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.asr.process_server.plugins.plugin_utils._filter_support import refuse_unknown_options
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import AsrError
-from ansible_collections.asr.process_server.plugins.plugin_utils.fleet_planner import plan_fleet
-from ansible_collections.asr.process_server.plugins.plugin_utils.sizing import (
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import AsrError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.fleet_planner import plan_fleet
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.sizing import (
     PROCESS_SERVER,
     HostFacts,
     PlannedLoad,
@@ -19,6 +18,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.sizing import (
     qualifying_tier,
     sizing_verdict,
 )
+from ansible_collections.asr.process_server.plugins.plugin_utils.report.filter_support import unknown_options
 
 _FACT_KEYS = ("vcpus", "memory_gb", "cache_disk_gb", "cache_free_gb", "retention_free_gb")
 _LOAD_KEYS = ("protected_machines", "daily_churn_gb")
@@ -51,7 +51,9 @@ def process_server_sizing(facts: Any, load: Any = None, role: str = PROCESS_SERV
 
 def fleet_plan(machines: Any, servers: Any = (), **options: Any) -> dict[str, Any]:
     """Assign source machines to process servers within their caps; see the fleet_plan filter documentation."""
-    refuse_unknown_options("fleet_plan", options, {"max_utilisation", "new_server_tier", "keep_current"})
+    problem = unknown_options("fleet_plan", options, {"max_utilisation", "new_server_tier", "keep_current"})
+    if problem:
+        raise AnsibleFilterError(problem)
     try:
         return plan_fleet(machines, servers, **options).to_dict()
     except (AsrError, TypeError) as exc:

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import survey as survey_mod
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import survey as survey_mod
 
 pytestmark = pytest.mark.lab
 

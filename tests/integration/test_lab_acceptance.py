@@ -18,7 +18,7 @@ import time
 import pytest
 import yaml
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import _action_base
+from ansible_collections.asr.process_server.plugins.plugin_utils.powershell import loader
 from lab import journal as lab_journal
 from lab.state import Estate
 
@@ -91,7 +91,7 @@ def sources(tmp_path_factory):
     (src / "bundle" / "conf").mkdir(parents=True)
     (src / "bundle" / "top.txt").write_text("top\n")
     (src / "bundle" / "conf" / "deep.txt").write_text("deep\n")
-    (src / "probe.ps1").write_text(_action_base.load_script("probe").text)  # as the collection sends it
+    (src / "probe.ps1").write_text(loader.load_script("probe").text)  # as the collection sends it
     return src
 
 

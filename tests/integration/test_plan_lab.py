@@ -227,7 +227,8 @@ def test_html_report_fits_a_1000px_window_in_headless_chromium(tmp_path):
         if os.environ.get("CI"):
             pytest.fail("chromium is missing in CI: .ci/run installs it (APT_PACKAGES)")
         pytest.skip("chromium not installed (apt-get install chromium); CI installs it and runs this test")
-    from ansible_collections.asr.process_server.plugins.plugin_utils import capacity_report as cr
+    from ansible_collections.asr.process_server.plugins.plugin_utils.domain import capacity_report as cr
+    from ansible_collections.asr.process_server.plugins.plugin_utils.report import capacity_page
     from tests.unit.plugins.plugin_utils._info_results import MEDIUM, SMALL, info_result
 
     hosts = [
@@ -237,7 +238,7 @@ def test_html_report_fits_a_1000px_window_in_headless_chromium(tmp_path):
          "planned_load": {"protected_machines": 300, "daily_churn_gb": 200}},
         {"name": "ps12", "info": {"failed": True, "msg": "WinRM: connection refused"}, "planned_load": None},
     ]  # fmt: skip
-    page = cr.render_html(cr.build_report(hosts, generated="2026-12-01T10:15:00Z"))
+    page = capacity_page.render_html(cr.build_report(hosts, generated="2026-12-01T10:15:00Z"))
     page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
     path = tmp_path / "capacity.html"
     path.write_text(page.replace("</body>", MEASURE_SCRIPT + "</body>"), encoding="utf-8")

@@ -47,9 +47,9 @@ def install_ps(estate, name="ps01", line=PS_LINE):
 # ---- the collection's scripts, run by the lab as their real text -------------------------------------------------
 def collection_script(name: str) -> str:
     """The exact text win_powershell carries for collection script ``name`` (fragments spliced by load_script)."""
-    from ansible_collections.asr.process_server.plugins.plugin_utils import _action_base
+    from ansible_collections.asr.process_server.plugins.plugin_utils.powershell import loader
 
-    return _action_base.load_script(name).text
+    return loader.load_script(name).text
 
 
 def run_script(host, name_or_text, parameters=None, sensitive=None, *, check_mode=False, user="Administrator",

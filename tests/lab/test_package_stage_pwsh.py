@@ -19,7 +19,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import _action_base
+from ansible_collections.asr.process_server.plugins.plugin_utils.powershell import loader
 from lab import estate as estate_mod
 from lab import fileserver, link, pwsh, wsman
 from lab.asr.installer import package_bytes
@@ -51,7 +51,7 @@ def files(tmp_path):
 
 
 def runner_text() -> str:
-    text = _action_base.load_script("package_stage").text
+    text = loader.load_script("package_stage").text
     match = RUNNER_RE.search(text)
     assert match, "package_stage holds its runner in $RunnerText"
     return match.group(1)

@@ -30,7 +30,7 @@ function Get-AsrFragmentBody {
 }
 
 function Get-AsrScriptText {
-    # The script as the controller sends it (plugins/plugin_utils/_action_base.py load_script / splice_fragments).
+    # The script as the controller sends it (plugins/plugin_utils/powershell/loader.py load_script / splice_fragments).
     param ([Parameter(Mandatory = $true)][string]$Name)
     $text = [System.IO.File]::ReadAllText((Join-Path -Path $AsrScriptDir -ChildPath "$Name.ps1"))   # a BOM is dropped
     $include = [regex]'(?m)^# asr\.process_server include: (?<name>[a-z0-9_]+)[ \t]*\r?\n'

@@ -1,4 +1,4 @@
-# diagnose: the one read-only call that records what no document settles (plugins/plugin_utils/diagnostics.py reads
+# diagnose: the one read-only call that records what no document settles (plugin_utils/domain/diagnostics.py reads
 # every key checked here). Windows stands in through mocks: CIM classes, the registry, the execution policy cmdlet,
 # Defender, the MARS module, the version table, the package's version resource; files are real files under a fake
 # %ProgramData%; on a configuration server the MySQL client is a real /bin/sh program that records what it was given.

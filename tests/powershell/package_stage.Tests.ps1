@@ -1,5 +1,5 @@
 # package_stage: the Unified Setup package at its staging path, checked there, and the host's own transfer started
-# detached. The controller (plugins/plugin_utils/_op_stage.py) reads state (staged, running, missing, failed, would
+# detached. The controller (plugin_utils/operations/stage.py) reads state (staged, running, missing, failed, would
 # transfer), package{path, exists, size_bytes, sha256, file_version, product_version}, transfer (the runner's status),
 # upload_path, note and changed. The runner itself runs for real in tests/lab/test_package_stage_pwsh.py.
 BeforeAll {

@@ -1,4 +1,4 @@
-# probe: the one read-only survey every module starts from. The controller (plugins/plugin_utils/survey.py,
+# probe: the one read-only survey every module starts from. The controller (plugins/plugin_utils/domain/survey.py,
 # install_plan.py, ...) reads every key checked here. Windows stands in through mocks: CIM classes, the registry,
 # services, the MARS module, the caller's token; files are real files under a fake %ProgramData%.
 BeforeAll {

@@ -1,5 +1,5 @@
 # proxy_apply: the MARS agent's proxy [8]/[6.6] (Set-OBMachineSetting, obengine restart, cdpcli --registermt,
-# restart), and the [ProxySettings] file. The controller (plugins/plugin_utils/_op_proxy.py) reads ok, failed_step,
+# restart), and the [ProxySettings] file. The controller (plugin_utils/operations/proxy.py) reads ok, failed_step,
 # steps[].name/rc/stdout/stderr and readback{enabled, address, port, username | error}.
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1

@@ -1,5 +1,5 @@
 # register_apply: cdpcli.exe --registermt, then net stop / net start obengine [3.3], each step reported; the controller
-# (plugins/plugin_utils/_op_register.py) reads ok, failed_step and steps[].name/rc/stdout/stderr.
+# (plugins/plugin_utils/operations/registration.py) reads ok, failed_step and steps[].name/rc/stdout/stderr.
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1
     Register-AsrScriptFunction -Name register_apply

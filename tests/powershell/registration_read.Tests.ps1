@@ -1,7 +1,7 @@
 # registration_read as sent (fragments spliced), run as win_powershell runs it: on a configuration server it starts the
 # MySQL client once, with the account on its command line and the password only in the client's environment
 # (MYSQL_PWD), and writes nothing, in check mode too; what is missing is reported without starting anything
-# (plugins/plugin_utils/registrations.py says what to do). The registry is faked; the client is a real /bin/sh
+# (plugins/plugin_utils/domain/registrations.py says what to do). The registry is faked; the client is a real /bin/sh
 # program that records what it was given.
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1

@@ -1,5 +1,5 @@
 # setup_cleanup: the secret files always, the run and extracted folders once setup has ended, then (when sent) the
-# probe in the same call. The controller (plugins/plugin_utils/_op_setup.py cleanup) reads removed, problems,
+# probe in the same call. The controller (plugins/plugin_utils/operations/setup.py cleanup) reads removed, problems,
 # still_running, pid, post_state and post_state_error.
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1

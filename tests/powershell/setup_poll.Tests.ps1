@@ -1,5 +1,5 @@
 # setup_poll: the detached run's state and what the host looks like after it. The controller
-# (plugins/plugin_utils/_op_setup.py, setup_outcome.py) reads run{state, rc, error, pid, started, finished,
+# (plugins/plugin_utils/operations/setup.py, setup_outcome.py) reads run{state, rc, error, pid, started, finished,
 # stdout_tail}, csps, dependencies, amethyst_conf, cxps_conf, services, pending_reboot, setup_log{path, tail}, poll.
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1

@@ -1,6 +1,6 @@
 # setup_start: the package into place and checked, extracted, the protected run folder and its secret files, and the
 # detached runner started through Win32_Process.Create under the host-wide start lock. The controller
-# (plugins/plugin_utils/_op_setup.py) reads busy{run_dir, pid, started, by}, or run_dir, pid, started, setup,
+# (plugins/plugin_utils/operations/setup.py) reads busy{run_dir, pid, started, by}, or run_dir, pid, started, setup,
 # setup_version, secret_files and package{path, exists, size_bytes, file_version, product_version, sha256}.
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1

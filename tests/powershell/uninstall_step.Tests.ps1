@@ -1,5 +1,5 @@
 # uninstall_step: one uninstaller run [6.1], then what Add/Remove Programs still lists and the tail of its log. The
-# controller (plugins/plugin_utils/_op_uninstall.py) reads rc, stdout, stderr, timed_out, error, seconds,
+# controller (plugins/plugin_utils/operations/uninstall.py) reads rc, stdout, stderr, timed_out, error, seconds,
 # remaining_entries, log_path, log_tail.
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1

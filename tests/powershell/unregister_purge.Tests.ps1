@@ -1,5 +1,5 @@
 # unregister_purge: on a configuration server, the documented purge script for one IP address [5], its prompt
-# answered with "1". The controller (plugins/plugin_utils/_op_unregister.py) reads is_configuration_server,
+# answered with "1". The controller (plugins/plugin_utils/operations/unregister.py) reads is_configuration_server,
 # script_present, bin_dir, command, rc, stdout and stderr, then reads the database again to verify.
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1

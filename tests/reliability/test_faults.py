@@ -27,7 +27,7 @@ import _lab as L
 import pytest
 import registry
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import exit_codes
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import exit_codes
 from lab import fileserver
 from lab import share as lab_share
 from lab.asr.installer import PACKAGE_NAME, package_bytes

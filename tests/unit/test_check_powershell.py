@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import _action_base
+from ansible_collections.asr.process_server.plugins.plugin_utils.powershell import loader
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("check_powershell", ROOT / "scripts" / "check_powershell.py")
@@ -414,7 +414,7 @@ def test_a_fragment_finding_is_reported_at_the_fragment_file_once():
     scripts = [p for p in (ROOT / check.SCRIPT_DIR).glob("*.ps1")]
     texts = {p.stem: check.splice(ROOT, p) for p in scripts}
     for name, (text, origins, _included) in texts.items():
-        assert text == _action_base.load_script(name).text  # the check reads what the host receives
+        assert text == loader.load_script(name).text  # the check reads what the host receives
         assert len(origins) == len(text.splitlines())
     text, origins, included = texts["proxy_apply"]
     assert "native_command" in included

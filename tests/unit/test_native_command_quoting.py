@@ -1,6 +1,6 @@
 """Both command-line builders against the same generated arguments, split back by Windows' rules.
 
-The Python builder (plugins/plugin_utils/unified_setup.py to_command_line: Unified Setup's arguments) and the
+The Python builder (plugins/plugin_utils/domain/unified_setup.py to_command_line: Unified Setup's arguments) and the
 PowerShell one (fragments/native_command.ps1 ConvertTo-ArgumentText, joined as Invoke-NativeCommand joins them, run
 in ONE persistent pwsh) must each produce a command line that CommandLineToArgvW's documented rules
 (tests/unit/windows_argv.py) split back into exactly the arguments given: backslashes, quotes, whitespace of every
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import _action_base
-from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup import to_command_line
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import to_command_line
+from ansible_collections.asr.process_server.plugins.plugin_utils.powershell import loader
 from tests.unit.pwsh_session import PwshSession
 from tests.unit.windows_argv import split_arguments
 
@@ -54,7 +54,7 @@ def test_the_helper_follows_microsofts_documented_examples(arg, expected):
 
 
 def test_the_session_gives_the_native_command_fragment_as_sent(pwsh):
-    text = _action_base.load_script("register_apply").text
+    text = loader.load_script("register_apply").text
     assert pwsh.request("argument_text", argv=["x"]) == {"quoted": ["x"], "arguments": "x"}
     assert "function ConvertTo-ArgumentText {" in text  # the function the session defined is the one scripts carry
 

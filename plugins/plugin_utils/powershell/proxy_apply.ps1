@@ -9,7 +9,7 @@
 #   then in %ProgramData%\ASR\Agent: cdpcli.exe --registermt; net stop obengine; net start obengine.
 # Optionally writes the [ProxySettings] file Unified Setup reads [8] (rendered on the controller, never with a
 # password) with access for SYSTEM and Administrators only.
-# The controller decided what to do from the probe (plugins/plugin_utils/proxy_plan.py); this script does it in
+# The controller decided what to do from the probe (plugins/plugin_utils/domain/proxy_plan.py); this script does it in
 # one remote call and reports every step. The password arrives only as a SecureString (win_powershell
 # sensitive_parameters) and is passed to Set-OBMachineSetting as one; it is never on a command line or written.
 # A failed step stops the script and is reported (ok = false) with its exit code and output, and so does a terminating

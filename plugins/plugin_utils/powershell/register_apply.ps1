@@ -7,7 +7,7 @@
 #   cdpcli.exe --registermt
 #   net stop obengine
 #   net start obengine
-# in one remote call. The controller decided to do it from the probe (plugins/plugin_utils/registration_plan.py).
+# in one remote call. The controller decided to do it from the probe (plugins/plugin_utils/domain/registration_plan.py).
 # A failed step stops the script and is reported (ok = false) with its exit code and output, and so is a terminating
 # error (with the steps done before it). Takes no secret.
 # The lab runs this text under pwsh (lab/scripts.py).

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 #
 # Run ONE step of a process server's decommissioning [6.1]: the uninstall command line the controller planned
-# (plugins/plugin_utils/uninstall_plan.py: MsiExec.exe /qn /x {code} /L+*V <log>, or an Inno unins000.exe with
+# (plugins/plugin_utils/domain/uninstall_plan.py: MsiExec.exe /qn /x {code} /L+*V <log>, or an Inno unins000.exe with
 # /VERYSILENT /SUPPRESSMSGBOXES /NORESTART), as argv, without a shell. Then it re-reads the Add/Remove Programs
 # entries [6.1] so the controller can tell whether the product is really gone, and returns the tail of the step's
 # log (C:\ProgramData\ASRSetupLogs [1.5]). One remote call per product: a failed or interrupted step leaves the

@@ -6,7 +6,7 @@
 #   perl Unregister-ASRComponent.pl -IPAddress <ip> -Component PS
 # This script CHANGES the configuration server and is only ever started by asr.process_server.unregister in a
 # real run, after the controller read the registrations from the configuration server's database
-# (registration_read) and decided the purge (plugins/plugin_utils/unregister_plan.py); nothing read-only starts it
+# (registration_read) and decided the purge (plugin_utils/domain/unregister_plan.py); nothing read-only starts it
 # (ARCHITECTURE.md decision 9).
 # The revisions of the documentation disagree [5]: the 2017 one (the seed's) says the command purges at once, no
 # prompt; the 2018/2019 ones describe a listing of the process servers with that IP address (S.No, IP/Name,

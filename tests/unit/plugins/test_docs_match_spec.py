@@ -13,7 +13,7 @@ import pathlib
 import pytest
 import yaml
 
-from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import deprecated_shared_options
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import deprecated_shared_options
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 PACKAGE = "ansible_collections.asr.process_server.plugins"

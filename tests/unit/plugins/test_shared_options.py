@@ -16,7 +16,7 @@ import pathlib
 import pytest
 import yaml
 
-from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import (
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import (
     SHARED_OPTION_USERS,
     SHARED_OPTIONS,
     SHARED_OPTIONS_REMOVED_IN,

@@ -33,7 +33,7 @@ function Get-FileSha256 {
 
 function Get-FileFixedVersion {
     # major.minor.build.private of the version resource's fixed part (VS_FIXEDFILEINFO, what the controller reads
-    # from the file too: plugins/plugin_utils/installer_file.py), not FileVersion, a text that may say more (or
+    # from the file too: plugin_utils/operations/installer_file.py), not FileVersion, a text that may say more (or
     # else). $null when the file has no version (all four parts 0).
     param ($Info)
     if ($null -eq $Info) {
@@ -48,7 +48,7 @@ function Get-FileFixedVersion {
 
 function Test-SameVersion {
     # Two versions of 2 to 4 dot-separated numbers, missing parts counting as 0 (9.55 is 9.55.0.0), as the
-    # controller compares them (plugins/plugin_utils/versions.py; .NET's [version] would not).
+    # controller compares them (plugins/plugin_utils/domain/versions.py; .NET's [version] would not).
     param ([string]$Left, [string]$Right)
     $a = @($Left.Split('.') | ForEach-Object { [int]$_ }) + @(0, 0, 0, 0)
     $b = @($Right.Split('.') | ForEach-Object { [int]$_ }) + @(0, 0, 0, 0)

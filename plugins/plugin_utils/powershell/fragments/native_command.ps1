@@ -2,7 +2,7 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 #
-# Spliced by load_script (plugins/plugin_utils/_action_base.py) in place of the line
+# Spliced by load_script (plugins/plugin_utils/powershell/loader.py) in place of the line
 # "# asr.process_server include: native_command" of a collection script: one copy of how the collection runs a
 # Windows program, for every script that runs one (Unified Setup's helpers, cdpcli.exe, net.exe, MsiExec.exe,
 # the configuration server's Perl).

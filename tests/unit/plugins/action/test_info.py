@@ -11,7 +11,9 @@ import pytest
 from ansible.playbook.task import Task
 
 from ansible_collections.asr.process_server.plugins.action import info
-from ansible_collections.asr.process_server.plugins.plugin_utils import _action_base, survey
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import survey
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import action_base as _action_base
+from ansible_collections.asr.process_server.plugins.plugin_utils.powershell import loader
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 PROBE = json.loads((FIXTURES / "probe_v1_scale_out_ps.json").read_text(encoding="utf-8"))
@@ -279,9 +281,9 @@ def test_survey_is_redacted_and_reproduces_the_facts(monkeypatch):
 def test_scripts_are_loaded_by_identity_header(tmp_path):
     (tmp_path / "good.ps1").write_text("# asr.process_server script: good v3\nparam()\n", encoding="utf-8")
     (tmp_path / "bad.ps1").write_text("param()\n", encoding="utf-8")
-    assert _action_base.load_script("good", str(tmp_path)).identity == "good v3"
+    assert loader.load_script("good", str(tmp_path)).identity == "good v3"
     with pytest.raises(Exception, match="first line must be"):
-        _action_base.load_script("bad", str(tmp_path))
+        loader.load_script("bad", str(tmp_path))
 
 
 def test_diff_only_with_diff_mode():

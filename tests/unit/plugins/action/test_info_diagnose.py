@@ -9,11 +9,12 @@ import re
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import _action_base, diagnostics, survey
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import diagnostics, survey
+from ansible_collections.asr.process_server.plugins.plugin_utils.powershell import loader
 from tests.unit.plugins.action.test_info import PROBE, make_plugin, powershell_result, run
 from tests.unit.plugins.plugin_utils.test_diagnostics import raw_diagnosis
 
-SCRIPTS = pathlib.Path(_action_base.SCRIPT_DIR)
+SCRIPTS = pathlib.Path(loader.SCRIPT_DIR)
 
 
 def test_one_read_only_call_with_the_diagnose_script(monkeypatch):
@@ -102,4 +103,4 @@ def test_diagnose_declares_every_survey_parameter_as_probe_does():
 def test_the_survey_fragment_names_the_probe_version():
     fragment = (SCRIPTS / "fragments" / "survey.ps1").read_text(encoding="utf-8")
     assert f"$survey.probe = '{survey.PROBE_IDENTITY}'" in fragment
-    assert _action_base.load_script("probe").identity == survey.PROBE_IDENTITY
+    assert loader.load_script("probe").identity == survey.PROBE_IDENTITY

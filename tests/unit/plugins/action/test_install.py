@@ -11,8 +11,9 @@ from ansible.errors import AnsibleConnectionFailure
 from ansible.playbook.task import Task
 
 from ansible_collections.asr.process_server.plugins.action import install, upgrade
-from ansible_collections.asr.process_server.plugins.plugin_utils import _op_setup, exit_codes
-from ansible_collections.asr.process_server.plugins.plugin_utils.product import PROCESS_SERVER_SERVICES
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import exit_codes
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.product import PROCESS_SERVER_SERVICES
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import setup as _op_setup
 from tests.unit.setup_probes import CS_IP, NETWORK, fresh, installed, installer_facts, upload_facts
 
 PASSPHRASE = "Recognisable-Passphrase-7Q"
@@ -25,7 +26,7 @@ UPLOAD = rf"C:\Windows\Temp\{UPLOAD_NAME}"
 
 
 def step_names(result):
-    """The names of the result's steps (each a dict of the shared shape, plugin_utils/steps.py)."""
+    """The names of the result's steps (each a dict of the shared shape, plugin_utils/domain/steps.py)."""
     return [s["name"] for s in result["steps"]]
 
 

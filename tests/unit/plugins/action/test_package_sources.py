@@ -10,7 +10,7 @@ import pytest
 from test_install import CLEANUP, CONTENT, SHA, STAGED, START, UPLOAD, base_args, poll, ps, run, scripts
 
 from ansible_collections.asr.process_server.plugins.action import install, process_server, upgrade
-from ansible_collections.asr.process_server.plugins.plugin_utils import _op_stage
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import stage as _op_stage
 from tests.unit.setup_probes import fresh, installed, installer_facts
 
 TOKEN = "sv=2024-05-04&sig=Zz9%2BSecretToken"

@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import _action_base
+from ansible_collections.asr.process_server.plugins.plugin_utils.powershell import loader
 from lab import pwsh
 
 SECRET = "Probe-Passphrase-5521"
@@ -29,7 +29,7 @@ def function_text(script: str, name: str) -> str:
 
 
 def facts(path: str, profiles: str | None = None, *, work: pathlib.Path, denied: bool = False) -> dict:
-    script = _action_base.load_script("probe").text
+    script = loader.load_script("probe").text
     body = "\n".join(function_text(script, name) for name in FUNCTIONS)
     if profiles is not None:  # the ProfileList value Windows keeps (HKLM\...\ProfileList ProfilesDirectory)
         body += f"\nfunction Get-RegistryValue {{ param ([string]$Path, [string]$Name) return '{profiles}' }}\n"

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import _action_base
+from ansible_collections.asr.process_server.plugins.plugin_utils.powershell import loader
 
-SCRIPT_DIR = pathlib.Path(_action_base.SCRIPT_DIR)
+SCRIPT_DIR = pathlib.Path(loader.SCRIPT_DIR)
 SCRIPTS = sorted(p.stem for p in SCRIPT_DIR.glob("*.ps1"))
 FUNCTION_RE = re.compile(r"^function ([A-Za-z-]+) \{", re.MULTILINE)
 # A single-quoted here-string that starts with '# asr.process_server' is a script of its own (a detached runner the
@@ -25,7 +25,7 @@ def units(text):
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_every_loaded_script_is_self_contained(name):
-    text = _action_base.load_script(name).text
+    text = loader.load_script(name).text
     assert "asr.process_server include:" not in text
     for unit in units(text):
         defined = FUNCTION_RE.findall(unit)
@@ -50,7 +50,7 @@ def test_include_is_replaced_by_the_fragment_without_its_header(tmp_path):
         "# asr.process_server script: demo v2\nparam ()\n# asr.process_server include: native_command\n$x = 1\n",
         encoding="utf-8",
     )
-    text = _action_base.load_script("demo", str(tmp_path)).text
+    text = loader.load_script("demo", str(tmp_path)).text
     assert text.startswith("# asr.process_server script: demo v2\nparam ()\nfunction ConvertTo-ArgumentText {")
     assert text.endswith("}\n$x = 1\n")
     assert "asr.process_server fragment:" not in text
@@ -61,7 +61,7 @@ def test_an_unknown_fragment_is_a_clear_error(tmp_path):
         "# asr.process_server script: demo v1\n# asr.process_server include: no_such_fragment\n", encoding="utf-8"
     )
     with pytest.raises(Exception, match="cannot include fragment 'no_such_fragment'"):
-        _action_base.load_script("demo", str(tmp_path))
+        loader.load_script("demo", str(tmp_path))
 
 
 def test_an_embedded_runner_is_its_own_unit():

@@ -1,4 +1,4 @@
-"""``steps`` has one shape in every module (plugins/plugin_utils/steps.py, doc fragment asr.process_server.steps).
+"""``steps`` has one shape in every module (plugin_utils/domain/steps.py, doc fragment asr.process_server.steps).
 
 Each module that changes a host runs here in check mode and for real on recorded win_powershell replies (the other
 tests' harnesses), and on a failure and a refusal. Every result's ``steps`` must be a list of dictionaries with
@@ -15,7 +15,7 @@ import json
 import pytest
 import yaml
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import _op_setup
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import setup as _op_setup
 from tests.unit.plugins.action import test_install as setup_cases
 from tests.unit.plugins.action import test_ops_actions as ops_cases
 from tests.unit.plugins.action import test_process_server as ps_cases

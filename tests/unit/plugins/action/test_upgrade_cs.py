@@ -7,8 +7,10 @@ import json
 import pytest
 
 from ansible_collections.asr.process_server.plugins.action import upgrade
-from ansible_collections.asr.process_server.plugins.plugin_utils import _op_setup
-from ansible_collections.asr.process_server.plugins.plugin_utils.product import CONFIGURATION_SERVER_EXTRA_SERVICES
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.product import (
+    CONFIGURATION_SERVER_EXTRA_SERVICES,
+)
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import setup as _op_setup
 from tests.unit.plugins.action.test_install import CLEANUP, CONTENT, SHA, STAGED, START, poll, ps, run, scripts
 from tests.unit.setup_probes import installed, installer_facts
 

@@ -12,7 +12,8 @@ import pytest
 from _info_results import LARGE, MEDIUM, SMALL, info_result
 
 from ansible_collections.asr.process_server.plugins.filter.sizing import fleet_plan, process_server_sizing
-from ansible_collections.asr.process_server.plugins.plugin_utils import capacity_report as cr
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import capacity_report as cr
+from ansible_collections.asr.process_server.plugins.plugin_utils.report import capacity_page
 
 
 def host(name, facts, load=None, **extra):
@@ -106,7 +107,7 @@ def test_a_machine_over_two_tb_is_reported_not_raised():
     assert "2 TB" in report["fleet"]["error"]
     assert report["summary"]["fleet_error"] == report["fleet"]["error"]
     assert "fleet plan: daily_churn_gb" in "\n".join(cr.summary_lines(report))
-    assert "huge" in cr.render_html(report)
+    assert "huge" in capacity_page.render_html(report)
 
 
 def test_report_is_json_and_summary_names_each_host():
@@ -126,7 +127,7 @@ def test_every_value_is_escaped():
     hosts = [host(NASTY, MEDIUM, {"protected_machines": 10, "daily_churn_gb": 10})]
     machines = [{"name": NASTY + "vm", "daily_churn_gb": 5, "current_process_server": "elsewhere<b>"}]
     report = cr.build_report(hosts, machines, generated=NASTY)
-    page = cr.render_html(report)
+    page = capacity_page.render_html(report)
     assert "<script" not in page and NASTY not in page and "elsewhere<b>" not in page
     escaped = str(markupsafe.escape(NASTY))  # the template's autoescaping (quotes as &#34; and &#39;)
     assert escaped == html.escape(NASTY, quote=True).replace("&quot;", "&#34;").replace("&#x27;", "&#39;")
@@ -137,7 +138,7 @@ def test_every_value_is_escaped():
 
 def test_page_is_self_contained_and_has_the_charts():
     report = cr.build_report(fleet_hosts(), generated="2025-01-01T00:00:00Z")
-    page = cr.render_html(report)
+    page = capacity_page.render_html(report)
     assert not re.search(r"(src|href)\s*=\s*[\"']?(https?:)?//", page)
     assert "<script" not in page
     svgs = re.findall(r"<svg.*?</svg>", page, re.S)
@@ -152,7 +153,7 @@ def test_page_is_self_contained_and_has_the_charts():
 
 def test_chart_numbers_equal_the_planner():
     report = cr.build_report(fleet_hosts())
-    page = cr.render_html(report)
+    page = capacity_page.render_html(report)
     after = re.search(r'<svg[^>]*id="load-chart-plan".*?</svg>', page, re.S).group(0)
     root = ET.fromstring(after)
     bars = {}
@@ -168,7 +169,7 @@ def test_chart_numbers_equal_the_planner():
 def test_every_server_is_shown_including_new_ones():
     machines = [{"name": f"vm{i}", "daily_churn_gb": 30, "current_process_server": None} for i in range(150)]
     report = cr.build_report([host("ps01", SMALL)], machines)
-    page = cr.render_html(report)
+    page = capacity_page.render_html(report)
     new = [s["name"] for s in report["fleet"]["plan"]["servers"] if s["new"]]
     assert new
     for name in ["ps01", *new]:
@@ -179,7 +180,7 @@ def test_every_server_is_shown_including_new_ones():
 def test_no_load_renders_without_fleet():
     report = cr.build_report([host("ps01", MEDIUM)])
     assert report["fleet"] is None
-    page = cr.render_html(report)
+    page = capacity_page.render_html(report)
     assert "No planned load" in page and 'id="load-chart-planned"' in page
 
 
@@ -261,20 +262,20 @@ def test_eighty_percent_of_a_cap_is_within_the_planning_limit_and_shown_as_compa
     report = cr.build_report([host("ps02", MEDIUM)], machines)
     (server,) = report["fleet"]["plan"]["servers"]
     assert server["daily_churn_gb"] > 819.2  # the float the planner adds up
-    churn = bars(chart(cr.render_html(report), "load-chart-plan"))[("ps02", "bar-churn")]
+    churn = bars(chart(capacity_page.render_html(report), "load-chart-plan"))[("ps02", "bar-churn")]
     assert churn.get("fill") == "#2f80ed" and "bar-ok" in churn.get("class")  # within the limit, not orange
     assert churn.get("data-percent") == "80.0"
-    assert "(80.0 %)" in cr.render_html(report)
-    assert cr.load_bar(819.2000000000005, 1024, 0.8)["state"] == "ok"
-    assert cr.load_bar(819.3, 1024, 0.8)["state"] == "ok"  # 80.01 %, shown and compared as 80.0 %
-    assert cr.load_bar(820, 1024, 0.8)["state"] == "warn"  # 80.1 %
-    assert cr.load_bar(1024.04, 1024, 0.8)["state"] == "warn"  # 100.0 %: at the cap, not over it
-    assert cr.load_bar(1025, 1024, 0.8)["state"] == "over"
+    assert "(80.0 %)" in capacity_page.render_html(report)
+    assert capacity_page.load_bar(819.2000000000005, 1024, 0.8)["state"] == "ok"
+    assert capacity_page.load_bar(819.3, 1024, 0.8)["state"] == "ok"  # 80.01 %, shown and compared as 80.0 %
+    assert capacity_page.load_bar(820, 1024, 0.8)["state"] == "warn"  # 80.1 %
+    assert capacity_page.load_bar(1024.04, 1024, 0.8)["state"] == "warn"  # 100.0 %: at the cap, not over it
+    assert capacity_page.load_bar(1025, 1024, 0.8)["state"] == "over"
 
 
 def test_summary_cards_add_up_to_the_fleet_and_a_failed_survey_is_named():
     report = cr.build_report(twelve_hosts())
-    page = cr.render_html(report)
+    page = capacity_page.render_html(report)
     cards = re.search(r'<div class="cards"[^>]*>(.*?)\n</div>\n', page, re.S).group(1)  # the first row of cards
     counts = dict(re.findall(r'<div class="card[^"]*"[^>]*>([^<]+)<b>(\d+)</b></div>', cards))
     assert counts.pop("Process servers") == "12"
@@ -292,7 +293,7 @@ def test_summary_cards_add_up_to_the_fleet_and_a_failed_survey_is_named():
 
 def test_no_bar_is_clipped_the_scale_reaches_the_largest():
     report = cr.build_report(twelve_hosts())
-    root = chart(cr.render_html(report), "load-chart-planned")
+    root = chart(capacity_page.render_html(report), "load-chart-planned")
     by_key = bars(root)
     over = by_key[("ps10", "bar-machines")]  # 300 of 85 machines
     fitting = by_key[("ps01", "bar-machines")]  # 50 of 150 machines
@@ -337,7 +338,7 @@ def test_machines_move_only_within_their_configuration_server():
 
 def test_the_report_groups_servers_by_configuration_server_and_says_so():
     report = cr.build_report(two_cs_hosts(), MACHINES_ON_PS01)
-    page = cr.render_html(report)
+    page = capacity_page.render_html(report)
     after = chart(page, "load-chart-plan")
     headers = [t.text for t in after.iter(f"{SVG}text") if t.get("class") == "group"]
     assert headers == [

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import diagnostics, registrations, survey
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import PlanningError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import diagnostics, registrations, survey
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import PlanningError
 
 FIXTURES = pathlib.Path(__file__).parents[1] / "action" / "fixtures"
 PROBE = json.loads((FIXTURES / "probe_v1_scale_out_ps.json").read_text(encoding="utf-8"))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
 
 
 def test_message_names_option_value_and_allowed():

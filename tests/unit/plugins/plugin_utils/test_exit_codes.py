@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.exit_codes import EXIT_CODES, interpret
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.exit_codes import EXIT_CODES, interpret
 
 # [1.4] SRC SetupHelper.cs SetupReturnValues.
 DOCUMENTED = {

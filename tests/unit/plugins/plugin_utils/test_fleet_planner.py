@@ -7,13 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption, PlanningError
-from ansible_collections.asr.process_server.plugins.plugin_utils.fleet_planner import (
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption, PlanningError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.fleet_planner import (
     ProcessServerSpec,
     SourceMachine,
     plan_fleet,
 )
-from ansible_collections.asr.process_server.plugins.plugin_utils.sizing import get_tier
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.sizing import get_tier
 
 
 def machines(churns, current=None):

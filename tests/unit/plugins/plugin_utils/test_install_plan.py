@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import install_plan as ip
-from ansible_collections.asr.process_server.plugins.plugin_utils import upgrade_plan as up
-from ansible_collections.asr.process_server.plugins.plugin_utils.versions import parse_version as V
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import install_plan as ip
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import upgrade_plan as up
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.versions import parse_version as V
 from tests.unit.setup_probes import CS_IP, NETWORK, fresh, installed, installer_facts
 
 STAGED = r"C:\ProgramData\ASRSetupStaging\abababababababab\MicrosoftAzureSiteRecoveryUnifiedSetup.exe"

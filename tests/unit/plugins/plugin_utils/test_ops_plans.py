@@ -9,14 +9,14 @@ import pathlib
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import (
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import (
     decommission_plan,
     proxy_plan,
     registration_plan,
     survey,
 )
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption, PlanningError
-from ansible_collections.asr.process_server.plugins.plugin_utils.proxy_settings import ProxySettings
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption, PlanningError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.proxy_settings import ProxySettings
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "action" / "fixtures"
 PROBE = json.loads((FIXTURES / "probe_v1_lab_drifted_proxy.json").read_text(encoding="utf-8"))
@@ -197,7 +197,7 @@ ORDER = [
 
 
 def without(probe, keys):
-    from ansible_collections.asr.process_server.plugins.plugin_utils.uninstall_plan import identify
+    from ansible_collections.asr.process_server.plugins.plugin_utils.domain.uninstall_plan import identify
 
     probe = copy.deepcopy(probe)
     probe["uninstall_entries"] = [e for e in probe["uninstall_entries"] if identify(e["display_name"]).key not in keys]

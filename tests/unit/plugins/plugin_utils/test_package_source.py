@@ -1,5 +1,5 @@
 """Where the package comes from: installer_url and UNC installer_remote_path checked before any remote call
-(plugin_utils/package_source.py)."""
+(plugin_utils/domain/package_source.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import package_source as ps
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import package_source as ps
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
 
 SAS = "https://acct.blob.core.windows.net/media/MicrosoftAzureSiteRecoveryUnifiedSetup.exe?sv=2024-05-04&sig=AbC%2Bd"
 tokens = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789%+=", min_size=6, max_size=40)

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import _op_setup
-from ansible_collections.asr.process_server.plugins.plugin_utils import install_plan as ip
-from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import ActionFailure
-from ansible_collections.asr.process_server.plugins.plugin_utils.versions import parse_version as V
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import install_plan as ip
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.versions import parse_version as V
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import setup as _op_setup
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import ActionFailure
 from tests.unit.setup_probes import fresh, installer_facts, upload_facts
 
 SHA = "ab" * 32

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
-from ansible_collections.asr.process_server.plugins.plugin_utils.playbook_variables import (
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.playbook_variables import (
     OPTION_VARIABLES,
     both,
     describe,
@@ -54,7 +54,7 @@ def test_every_variable_named_is_one_the_roles_or_playbooks_read():
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import playbook_variables as pv  # noqa: E402
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import playbook_variables as pv  # noqa: E402
 
 ROLES = {
     "site.yml": ("process_server", "verify"),

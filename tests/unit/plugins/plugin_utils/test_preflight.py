@@ -7,8 +7,8 @@ from _info_results import LARGE, MEDIUM, SMALL, info_result
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import preflight as pf
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import preflight as pf
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
 
 CS = {"configuration_server_version": "9.55.7123.1"}
 

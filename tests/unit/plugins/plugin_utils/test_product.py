@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.product import (
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.product import (
     CDPCLI_EXE,
     CONFIGURATION_SERVER_EXTRA_SERVICES,
     CSPS_REGISTRY_KEY,

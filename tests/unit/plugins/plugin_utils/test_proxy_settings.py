@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
-from ansible_collections.asr.process_server.plugins.plugin_utils.proxy_settings import (
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.proxy_settings import (
     ProxySettings,
     parse_proxy_settings,
     render_proxy_settings,

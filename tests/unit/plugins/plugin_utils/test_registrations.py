@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import _action_base, registrations, unregister_plan
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import PlanningError
-from ansible_collections.asr.process_server.plugins.plugin_utils.registrations import COLUMNS, HostRow
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import registrations, unregister_plan
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import PlanningError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.registrations import COLUMNS, HostRow
+from ansible_collections.asr.process_server.plugins.plugin_utils.powershell import loader
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 FIXTURES = ROOT / "tests" / "unit" / "plugins" / "action" / "fixtures"
@@ -136,7 +137,7 @@ def test_a_read_that_cannot_be_used_says_what_to_do(change, needle):
 # ---- the script agrees with the parser ------------------------------------------------------------------------
 def script_query() -> str:
     """The query as registration_read sends it (the svsdb_read fragment spliced in)."""
-    text = _action_base.load_script("registration_read").text
+    text = loader.load_script("registration_read").text
     block = text[text.index("$query = (") : text.index('return "SET SESSION')]
     return "".join(single or double for single, double in re.findall(r"'([^']*)'|\"([^\"]*)\"", block))
 
@@ -150,7 +151,7 @@ def test_the_script_selects_exactly_the_columns_the_parser_reads():
 
 @pytest.mark.parametrize("name", ["registration_read", "diagnose"])  # diagnose makes the same read (svsdb_read)
 def test_the_read_only_script_runs_only_a_select_in_a_read_only_transaction_and_never_the_purge_script(name):
-    text = _action_base.load_script(name).text
+    text = loader.load_script(name).text
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     assert 'return "SET SESSION TRANSACTION READ ONLY; START TRANSACTION READ ONLY; $query; COMMIT"' in code
     assert "perl" not in code.lower() and "unregister" not in code.lower()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.script_steps import step_status
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.script_steps import step_status
 
 
 @pytest.mark.parametrize(

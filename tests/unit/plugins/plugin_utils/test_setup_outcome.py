@@ -6,8 +6,9 @@ import struct
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import exit_codes, installer_file, setup_outcome
-from ansible_collections.asr.process_server.plugins.plugin_utils.product import SETUP_CHECKED_PS_SERVICES
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import exit_codes, setup_outcome
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.product import SETUP_CHECKED_PS_SERVICES
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import installer_file
 
 
 def poll(rc, state="exited", version="9.55.7123.1", cs_ip="10.0.0.11", stopped=()):

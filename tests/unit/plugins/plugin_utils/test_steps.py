@@ -1,12 +1,12 @@
-"""plugin_utils/steps.py: the one shape of ``steps``, and a script's fine steps folded into the procedure's."""
+"""plugin_utils/domain/steps.py: the one shape of ``steps``, and a script's fine steps folded into the procedure's."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import steps
-from ansible_collections.asr.process_server.plugins.plugin_utils.steps import (
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import steps
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.steps import (
     REGISTER_MT,
     RESTART_OBENGINE,
     SET_PROXY,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import registration_plan, survey
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import PlanningError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import registration_plan, survey
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import PlanningError
 from tests.unit.setup_probes import installed
 
 

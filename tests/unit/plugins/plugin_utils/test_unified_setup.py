@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
-from ansible_collections.asr.process_server.plugins.plugin_utils.unified_setup import (
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import (
     ASR_SETUP_LOG,
     build_cs_install,
     build_extract,

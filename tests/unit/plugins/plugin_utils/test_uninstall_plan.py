@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption, PlanningError
-from ansible_collections.asr.process_server.plugins.plugin_utils.uninstall_plan import (
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption, PlanningError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.uninstall_plan import (
     InstalledProduct,
     identify,
     plan_uninstall,

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import install_plan as ip
-from ansible_collections.asr.process_server.plugins.plugin_utils import upgrade_plan as up
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
-from ansible_collections.asr.process_server.plugins.plugin_utils.versions import parse_version as V
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import install_plan as ip
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import upgrade_plan as up
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.versions import parse_version as V
 from tests.unit.setup_probes import installed
 
 STAGED = r"C:\ProgramData\ASRSetupStaging\abababababababab\MicrosoftAzureSiteRecoveryUnifiedSetup.exe"

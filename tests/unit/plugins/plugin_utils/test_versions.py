@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption, PlanningError
-from ansible_collections.asr.process_server.plugins.plugin_utils.versions import (
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption, PlanningError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.versions import (
     MAX_MINOR_HOP,
     Version,
     check_version_order,

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import proxy_plan, steps
-from ._action_base import ActionFailure
-from ._probe import ProbedHost
-from .product import MARS_SERVICE
-from .script_steps import step_status
+from ..domain import proxy_plan, steps
+from ..domain.product import MARS_SERVICE
+from ..domain.script_steps import step_status
+from .action_base import ActionFailure
+from .probe import ProbedHost
 
 REMEDIATION = {
     "set_ob_machine_setting": "Check that the MARS agent is healthy (Microsoft Azure Backup console opens) and the "

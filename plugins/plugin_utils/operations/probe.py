@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import survey
+from ..domain import survey
 
 
 @dataclass

@@ -3,14 +3,15 @@
 """What the collection's filter plugins share: plain data for the domain core, and their option check.
 
 FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
+
+No Ansible here (only ``operations/`` and the plugins themselves import it): a filter raises ``AnsibleFilterError``
+with the message :func:`unknown_options` returns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
-
-from ansible.errors import AnsibleFilterError
 
 
 def plain(value: Any) -> Any:
@@ -22,11 +23,10 @@ def plain(value: Any) -> Any:
     return value
 
 
-def refuse_unknown_options(filter_name: str, options: Mapping[str, Any], allowed: Iterable[str]) -> None:
-    """Fail naming the filter, the options it does not take and the ones it does."""
+def unknown_options(filter_name: str, options: Mapping[str, Any], allowed: Iterable[str]) -> str | None:
+    """The message naming the filter, the options it does not take and the ones it does; None when all are known."""
     allowed = set(allowed)
     unknown = sorted(set(options) - allowed)
-    if unknown:
-        raise AnsibleFilterError(
-            f"{filter_name}: unsupported options {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
-        )
+    if not unknown:
+        return None
+    return f"{filter_name}: unsupported options {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from .domain_checks import require_choice, require_int, require_name, require_number, to_jsonable
+from .checks import require_choice, require_int, require_name, require_number, to_jsonable
 from .errors import InvalidOption, PlanningError
 from .sizing import MAX_DAILY_CHURN_PER_PROCESS_SERVER_GB, PROCESS_SERVER, get_tier, tiers_for
 

@@ -13,8 +13,8 @@ group keeps working until then. The base:
 
 * validates the task's arguments against ``ARGUMENT_SPEC`` before any remote call, and turns an error into
   a task failure naming the option and what it accepts;
-* loads the collection's PowerShell scripts from ``plugins/plugin_utils/powershell/<name>.ps1`` (each starts
-  with ``# asr.process_server script: <name> v<N>``; user values go in as parameters only), runs them with
+* runs the collection's PowerShell scripts (``powershell/loader.py``: ``plugins/plugin_utils/powershell/<name>.ps1``,
+  each starting with ``# asr.process_server script: <name> v<N>``; user values go in as parameters only) with
   ``ansible.windows.win_powershell`` and parses the one JSON document they return as ``$Ansible.Result``;
 * counts remote calls (``self.remote_calls``, one per ``run_script``) and remembers which could change the host;
 * marks a failure ``refused`` when the module refused before any change: the failure is a decision (a bad option,
@@ -24,15 +24,16 @@ group keeps working until then. The base:
   ``invocation``;
 * offers check-mode and diff helpers (``self.check_mode``, ``self.set_diff``).
 
-Only this file (and the action plugins) import Ansible; the rest of ``plugin_utils`` is pure Python.
+The layers of ``plugin_utils`` (docs/dev/layers.md; tests/unit/plugins/test_layers.py keeps them): ``domain/`` is pure
+Python (no Ansible, no I/O), ``powershell/`` the scripts and their loader, ``report/`` what the filter plugins
+render, and ``operations/`` (this file and the operations built on it) the only part that imports Ansible, besides
+the action and filter plugins themselves.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure
@@ -41,9 +42,10 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from .errors import AsrError, InvalidOption
-from .playbook_variables import describe, playbook_variable
-from .unified_setup import ENV_TYPES_ALLOWED
+from ..domain.errors import AsrError, InvalidOption
+from ..domain.playbook_variables import describe, playbook_variable
+from ..domain.unified_setup import ENV_TYPES_ALLOWED
+from ..powershell.loader import Script, ScriptFileError, load_script
 
 display = Display()
 
@@ -101,9 +103,6 @@ def ignored_option_warning(fqcn: str, option: str) -> str:
     )
 
 
-SCRIPT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "powershell")
-INCLUDE_RE = re.compile(r"^# asr\.process_server include: (?P<name>[a-z0-9_]+)[ \t]*\r?\n", re.MULTILINE)
-HEADER_RE = re.compile(r"^# asr\.process_server script: (?P<name>[A-Za-z0-9_.-]+) v(?P<version>[1-9][0-9]*)\s*$")
 HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"  # what AnsibleModule shows for a no_log value in invocation
 WIN_POWERSHELL_CHECK_MODE_SKIP = "skipped, running in check mode"
 # The collection's scripts that only read (ARCHITECTURE.md decision 9): a task that ran nothing else changed nothing.
@@ -128,61 +127,7 @@ class ActionFailure(Exception):
         return {"failed": True, "msg": self.msg, **self.detail}
 
 
-# ---- scripts -----------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Script:
-    """A collection PowerShell script: its identity (header) and text."""
-
-    name: str
-    version: int
-    text: str
-
-    @property
-    def identity(self) -> str:
-        return f"{self.name} v{self.version}"
-
-
-_SCRIPTS: dict[str, Script] = {}
-
-
-def load_script(name: str, directory: str = SCRIPT_DIR) -> Script:
-    """Read ``<directory>/<name>.ps1`` and check its identity header names it (decision 5)."""
-    if directory == SCRIPT_DIR and name in _SCRIPTS:
-        return _SCRIPTS[name]
-    path = os.path.join(directory, f"{name}.ps1")
-    with open(path, encoding="utf-8-sig") as handle:
-        text = handle.read()
-    first = text.splitlines()[0] if text else ""
-    match = HEADER_RE.match(first)
-    if not match or match.group("name") != name:
-        raise AnsibleActionFail(f"{path}: the first line must be '# asr.process_server script: {name} v<N>'")
-    script = Script(name, int(match.group("version")), splice_fragments(text, path))
-    if directory == SCRIPT_DIR:
-        _SCRIPTS[name] = script
-    return script
-
-
-def splice_fragments(text: str, path: str) -> str:
-    """Replace each ``# asr.process_server include: <fragment>`` line with ``powershell/fragments/<fragment>.ps1``.
-
-    The functions several scripts need (how to run a Windows program) live once; the host still receives one
-    self-contained script. The fragment's leading comment block (its own header) is not sent.
-    """
-
-    def fragment(match: re.Match[str]) -> str:
-        frag_path = os.path.join(SCRIPT_DIR, "fragments", f"{match.group('name')}.ps1")
-        try:
-            with open(frag_path, encoding="utf-8-sig") as handle:
-                lines = handle.read().splitlines(keepends=True)
-        except OSError as exc:
-            raise AnsibleActionFail(f"{path}: cannot include fragment {match.group('name')!r}: {exc}") from exc
-        while lines and (lines[0].startswith("#") or not lines[0].strip()):
-            lines.pop(0)
-        return "".join(lines)
-
-    return INCLUDE_RE.sub(fragment, text)
-
-
+# ---- scripts ----------------------------------------------------------------------------------------------
 def parse_script_result(value: Any, identity: str) -> dict[str, Any]:
     """The script's ``$Ansible.Result``: a JSON text (preferred: no depth limit) or an already-converted dict."""
     if isinstance(value, str):
@@ -257,7 +202,7 @@ class AsrActionBase(ActionBase):
     REQUIRED_BY: dict[str, Any] | None = None
     SUPPORTS_CHECK_MODE = True
     REPORTS_REMOTE_CALLS = False  # install/upgrade document remote_calls in their results
-    REPORTS_STEPS = False  # the modules that change a host return ``steps`` (plugin_utils/steps.py), even on failure
+    REPORTS_STEPS = False  # modules that change a host return ``steps`` (domain/steps.py), even on failure
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -306,7 +251,7 @@ class AsrActionBase(ActionBase):
         """``refused: true`` on a refusal made before any change-making call (nothing was changed on the host).
 
         The fleet playbooks' screening (the task in check mode) relies on it: a refused host is failed in the
-        rolling play with this message, and the module is not called there again (plugins/plugin_utils/health.py).
+        rolling play with this message, and the module is not called there again (domain/health.py).
         """
         if refusal and not self.changing_calls():
             result["refused"] = True
@@ -379,7 +324,10 @@ class AsrActionBase(ActionBase):
         ``parameters`` are bound to the script's ``param()`` block; ``sensitive`` values go as SecureStrings
         (``sensitive_parameters``) and are added to the values scrubbed from the result.
         """
-        script = load_script(name)
+        try:
+            script = load_script(name)
+        except ScriptFileError as exc:  # a broken installation of the collection, not a host problem
+            raise AnsibleActionFail(str(exc)) from exc
         module_args: dict[str, Any] = {"script": script.text, "parameters": dict(parameters or {})}
         if sensitive:
             self.secrets |= {str(v) for v in sensitive.values() if v}

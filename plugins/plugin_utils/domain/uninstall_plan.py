@@ -21,7 +21,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .domain_checks import require_choice, to_jsonable
+from .checks import require_choice, to_jsonable
 from .errors import InvalidOption, PlanningError
 
 ROLES = ("process_server", "configuration_server")

@@ -24,7 +24,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .domain_checks import to_jsonable
+from .checks import to_jsonable
 from .errors import InvalidOption, PlanningError
 from .proxy_settings import ProxySettings, render_proxy_settings
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import registrations
-from ._action_base import ActionFailure
-from .errors import InvalidOption
+from ..domain import registrations
+from ..domain.errors import InvalidOption
+from .action_base import ActionFailure
 
 # The options both modules take to choose the MySQL account (documented in doc_fragments/registrations.py).
 DATABASE_ARGUMENT_SPEC: dict[str, Any] = {

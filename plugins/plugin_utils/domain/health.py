@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .domain_checks import require_name, require_number, require_percent, to_jsonable
+from .checks import require_name, require_number, require_percent, to_jsonable
 from .errors import InvalidOption
 
 HEALTHY = "healthy"

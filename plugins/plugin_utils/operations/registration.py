@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import registration_plan, steps
-from ._action_base import ActionFailure
-from ._probe import ProbedHost
-from .script_steps import step_status
+from ..domain import registration_plan, steps
+from ..domain.script_steps import step_status
+from .action_base import ActionFailure
+from .probe import ProbedHost
 
 
 def probe_options(args: dict[str, Any]) -> dict[str, Any]:

@@ -15,22 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import install_plan, unified_setup
-from ._action_base import ActionFailure, AsrActionBase
-from ._op_setup import (
-    PASSPHRASE_FILE,
-    PROXY_SETTINGS_FILE,
-    SetupRunner,
-    SetupSettings,
-    extract_dir_for,
-    upload_name_for,
-)
-from .errors import InvalidOption
-from .install_plan import CLEANUP, REBOOT_AFTER, REBOOT_BEFORE, RUN_INSTALL, STAGE, Installer, InstallRequest
-from .proxy_settings import ProxySettings, render_proxy_settings
-from .setup_outcome import verify
-from .steps import planned as planned_steps
-from .versions import parse_version
+from ..domain import install_plan, unified_setup
+from ..domain.errors import InvalidOption
+from ..domain.install_plan import CLEANUP, REBOOT_AFTER, REBOOT_BEFORE, RUN_INSTALL, STAGE, Installer, InstallRequest
+from ..domain.proxy_settings import ProxySettings, render_proxy_settings
+from ..domain.setup_outcome import verify
+from ..domain.steps import planned as planned_steps
+from ..domain.versions import parse_version
+from .action_base import ActionFailure, AsrActionBase
+from .setup import PASSPHRASE_FILE, PROXY_SETTINGS_FILE, SetupRunner, SetupSettings, extract_dir_for, upload_name_for
 
 PROBE_CONNECT_TIMEOUT = 3
 
@@ -141,7 +134,7 @@ def install_spec(args: dict[str, Any], installer: Installer) -> InstallSpec:
 
 def probe_parameters(spec: InstallSpec) -> dict[str, Any]:
     """What the one probe call must also check for the install preflight: CS on 443, the installer file."""
-    from . import survey
+    from ..domain import survey
 
     installer = spec.request.installer
     return survey.probe_parameters(

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import decommission_plan, registration_plan, steps, uninstall_plan
-from ._action_base import ActionFailure
-from ._probe import ProbedHost
-from .script_steps import step_status
+from ..domain import decommission_plan, registration_plan, steps, uninstall_plan
+from ..domain.script_steps import step_status
+from .action_base import ActionFailure
+from .probe import ProbedHost
 
 LOG_TAIL_LINES = 40
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _op_registrations, registrations, unregister_plan
-from ._action_base import ActionFailure
+from ..domain import registrations, unregister_plan
+from . import registration_read as _op_registrations
+from .action_base import ActionFailure
 
 
 def ensure_unregistered(action: Any, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:

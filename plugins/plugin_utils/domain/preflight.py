@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import sizing, unified_setup
-from .domain_checks import require_name
+from .checks import require_name
 from .errors import InvalidOption
 from .versions import MAX_MINOR_HOP, Version, parse_version
 

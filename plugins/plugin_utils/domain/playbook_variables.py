@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import capacity_report, installer_file, package_source, preflight, proxy_plan, unified_setup
+from . import capacity_report, package_source, preflight, proxy_plan, unified_setup
 from .errors import InvalidOption
 from .versions import parse_version
 
@@ -256,7 +256,7 @@ def check_installers(name: str, value: Any) -> list[dict[str, Any]]:
             _controller_file(f"{where}.path", item["path"])
         _version(f"{where}.version", item.get("version"))
         if item.get("checksum") not in (None, ""):
-            installer_file.check_checksum(item["checksum"], f"{where}.checksum")
+            package_source.check_checksum(f"{where}.checksum", item["checksum"])
         elif _fetched_by_the_host(item.get("url"), item.get("remote_path")):
             raise InvalidOption(
                 f"{where}.checksum", "(not set)", package_source.CHECKSUM_ALLOWED,
@@ -341,7 +341,7 @@ def _variables() -> dict[str, Variable]:
             v("asr_installer", _controller_file, empty_is_unset=True),
             v("asr_installer_remote_path", _package_path, empty_is_unset=True),
             v("asr_installer_url", lambda n, x: package_source.check_url(n, x), empty_is_unset=True),
-            v("asr_installer_checksum", lambda n, x: installer_file.check_checksum(x, n), empty_is_unset=True),
+            v("asr_installer_checksum", package_source.check_checksum, empty_is_unset=True),
             v("asr_installer_version", _version, empty_is_unset=True),
             v("asr_version", _version, empty_is_unset=True),
             v("asr_configuration_server_version", _version, empty_is_unset=True),

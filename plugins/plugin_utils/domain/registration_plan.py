@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .domain_checks import to_jsonable
+from .checks import to_jsonable
 from .errors import PlanningError
 from .product import HEARTBEAT_SERVICE, MARS_SERVICE
 

@@ -23,10 +23,10 @@ from typing import Any
 
 from ansible.errors import AnsibleConnectionFailure
 
-from . import package_source
-from ._action_base import ActionFailure, AsrActionBase
-from ._op_setup import MAX_POLL_RETRIES, RETRYABLE, put_package, reset_connection, upload_name
-from .install_plan import Installer
+from ..domain import package_source
+from ..domain.install_plan import Installer
+from .action_base import ActionFailure, AsrActionBase
+from .setup import MAX_POLL_RETRIES, RETRYABLE, put_package, reset_connection, upload_name
 
 WAIT_SECONDS = 0  # a package_stage call returns at once; the caller looks again (poll_interval, or the play's until)
 MAX_ATTEMPTS = 5  # the runner's attempts (each resuming from what arrived) before it reports a failure

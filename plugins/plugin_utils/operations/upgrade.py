@@ -15,16 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import install_plan, survey, upgrade_plan
-from ._action_base import ActionFailure, AsrActionBase
-from ._op_install import check_timing
-from ._op_setup import SetupRunner, SetupSettings, extract_dir_for, upload_name_for
-from .install_plan import REBOOT_AFTER, REBOOT_BEFORE, Installer
-from .playbook_variables import both
-from .setup_outcome import verify
-from .steps import planned as planned_steps
-from .upgrade_plan import UpgradeRequest, hop_steps
-from .versions import parse_version
+from ..domain import install_plan, survey, upgrade_plan
+from ..domain.install_plan import REBOOT_AFTER, REBOOT_BEFORE, Installer
+from ..domain.playbook_variables import both
+from ..domain.setup_outcome import verify
+from ..domain.steps import planned as planned_steps
+from ..domain.upgrade_plan import UpgradeRequest, hop_steps
+from ..domain.versions import parse_version
+from .action_base import ActionFailure, AsrActionBase
+from .install import check_timing
+from .setup import SetupRunner, SetupSettings, extract_dir_for, upload_name_for
 
 
 @dataclass
@@ -48,7 +48,7 @@ def upgrade_spec(args: dict[str, Any], installer: Installer, intermediate: list[
     if role != upgrade_plan.CONFIGURATION_SERVER:
         failure = install_plan.check_configuration_server_version(installer.version, cs_version, installer.option)
     if failure:
-        from .errors import InvalidOption
+        from ..domain.errors import InvalidOption
 
         raise InvalidOption(
             "configuration_server_version", str(cs_version), f"a version at or above the installer's "

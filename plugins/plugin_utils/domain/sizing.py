@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .domain_checks import require_choice, require_int, require_number, to_jsonable
+from .checks import require_choice, require_int, require_number, to_jsonable
 from .errors import InvalidOption
 
 GB_PER_TB = 1024

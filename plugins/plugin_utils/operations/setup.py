@@ -40,11 +40,12 @@ from typing import Any
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.utils.display import Display
 
-from . import product, survey
-from ._action_base import WINRM_ERRORS, ActionFailure, AsrActionBase, load_script
-from .install_plan import HostState, Installer, host_state, needs_staging, staged_facts
-from .setup_outcome import Outcome, interpret_run
-from .unified_setup import PACKAGE_EXE, SETUP_EXE, to_command_line
+from ..domain import product, survey
+from ..domain.install_plan import HostState, Installer, host_state, needs_staging, staged_facts
+from ..domain.setup_outcome import Outcome, interpret_run
+from ..domain.unified_setup import PACKAGE_EXE, SETUP_EXE, to_command_line
+from ..powershell.loader import load_script
+from .action_base import WINRM_ERRORS, ActionFailure, AsrActionBase
 
 display = Display()
 
@@ -255,7 +256,7 @@ class SetupRunner:
     def fetch(self, installer: Installer) -> dict[str, Any]:
         """A URL or share package: the host transfers it (package_stage, detached, resumable), polled every
         ``poll_interval`` up to ``setup_timeout``; the staged file's facts (SHA-256 checked on the host)."""
-        from ._op_stage import PackageStager
+        from .stage import PackageStager
 
         stager = PackageStager(self.action, self.task_vars, self.settings.poll_interval, self.settings.setup_timeout)
         stager.sleep = self.sleep

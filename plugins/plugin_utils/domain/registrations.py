@@ -40,7 +40,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .domain_checks import to_jsonable
+from .checks import to_jsonable
 from .errors import PlanningError
 
 DATABASE = "svsdb1"

@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import struct
 
-from . import package_source
-
 _CHUNK = 1024 * 1024
 _FIXED_FILE_INFO_SIGNATURE = struct.pack("<I", 0xFEEF04BD)
 _MAX_RSRC_BYTES = 64 * 1024 * 1024
@@ -73,8 +71,3 @@ def version_from_resource(data: bytes) -> str | None:
         return None
     _signature, _struct_version, version_ms, version_ls = struct.unpack_from("<IIII", data, at)
     return f"{version_ms >> 16}.{version_ms & 0xFFFF}.{version_ls >> 16}.{version_ls & 0xFFFF}"
-
-
-def check_checksum(value: str | None, option: str = "installer_checksum") -> str | None:
-    """A SHA-256 as 64 hexadecimal digits (optionally ``sha256:...``), lower-cased; None stays None."""
-    return package_source.check_checksum(option, value)

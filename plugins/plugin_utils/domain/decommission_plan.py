@@ -23,17 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .domain_checks import to_jsonable
+from .checks import to_jsonable
 from .errors import PlanningError
-from .uninstall_plan import (
-    DEPENDENCIES,
-    MARS,
-    SETUP_LOG_DIR,
-    InstalledProduct,
-    UninstallStep,
-    identify,
-    plan_uninstall,
-)
+from .uninstall_plan import DEPENDENCIES, MARS, SETUP_LOG_DIR, InstalledProduct, UninstallStep, identify, plan_uninstall
 
 # [1.5] SRC Constants.cs component logs. [UNCONFIRMED] where the Inno uninstallers of CS/PS and Dependencies log;
 # the step reports the tail of the component's setup log, where Inno appends by default for that product.
