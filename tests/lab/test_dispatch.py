@@ -183,7 +183,7 @@ def test_temp_dir_cleanup_accepts_the_unquoted_form_ansible_core_2_21_sends(esta
 
 
 def _reboot_wrapped(command: str) -> RawRequest:
-    # ansible.windows plugin_utils/_reboot.py _execute_command
+    # _execute_command of the collection's plugin_utils/operations/reboot.py (ansible.windows' _reboot.py, copied)
     script = (
         command + "; If (-not $?) { If (Get-Variable LASTEXITCODE -ErrorAction SilentlyContinue) "
         "{ exit $LASTEXITCODE } Else { exit 1 } }"
@@ -194,7 +194,7 @@ def _reboot_wrapped(command: str) -> RawRequest:
 
 
 def test_win_reboot_probes(estate):
-    from ansible_collections.ansible.windows.plugins.plugin_utils import _reboot
+    from ansible_collections.asr.process_server.plugins.plugin_utils.operations import reboot as _reboot
 
     boot = dispatch.handle(estate, "ps01", _reboot_wrapped(_reboot._DEFAULT_BOOT_TIME_COMMAND))
     assert boot.rc == 0 and boot.stdout.strip().isdigit()

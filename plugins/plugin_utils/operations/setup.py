@@ -8,7 +8,7 @@ Shared by ``_op_install.py`` and ``_op_upgrade.py`` (and the converged ``process
 ansible.windows' ``win_updates`` (ansible-windows-practice.md §1.2, §4 pain 2): one *start* call that returns
 at once, short *poll* calls -- the only calls retried after a connection failure, since they only read --
 under a hard timeout, and a *cleanup* call in ``finally`` that removes the secret files whatever happened.
-Reboots use ansible.windows' ``reboot_host`` (the win_reboot implementation).
+Reboots use ``reboot_host`` (:mod:`reboot`: the collection's copy of win_reboot's implementation).
 
 Remote calls of a run after the module's probe (a fresh install with a controller package is 5 in all):
 
@@ -46,6 +46,7 @@ from ..domain.setup_outcome import Outcome, interpret_run
 from ..domain.unified_setup import PACKAGE_EXE, SETUP_EXE, to_command_line
 from ..powershell.loader import load_script
 from .action_base import WINRM_ERRORS, ActionFailure, AsrActionBase
+from .reboot import reboot_host
 
 display = Display()
 
@@ -447,9 +448,7 @@ class SetupRunner:
 
     # ---- reboot ----------------------------------------------------------------------------------------------
     def reboot(self, why: str) -> dict[str, Any]:
-        """Reboot with ansible.windows' reboot_host (win_reboot's implementation) and wait until it is back."""
-        from ansible_collections.ansible.windows.plugins.plugin_utils._reboot import reboot_host
-
+        """Reboot with reboot_host (win_reboot's implementation, :mod:`reboot`) and wait until it is back."""
         display.vv(f"{self.action.fqcn}: rebooting: {why}")
         self.post_state = None  # read before the reboot: no longer the host's state
         self.action.remote_calls += 1

@@ -115,7 +115,7 @@ def private_module(module: str) -> bool:
 @pytest.mark.parametrize("path", python_files(PLUGINS), ids=lambda p: str(p.relative_to(PLUGINS)))
 def test_no_plugin_imports_another_collections_private_module(path):
     private = [m for m in imports(path) if private_module(m)]
-    assert private == [], f"{path.relative_to(ROOT)} imports {private}; keep an own copy, with its origin noted"
+    assert private == [], f"{path.relative_to(ROOT)} imports {private}; keep an own copy (see operations/reboot.py)"
 
 
 @pytest.mark.parametrize(

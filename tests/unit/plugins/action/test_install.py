@@ -305,7 +305,9 @@ def test_every_exit_code_is_mapped_and_cleanup_always_runs(monkeypatch, package,
 
 def test_3010_with_reboot_true_reboots_and_verifies(monkeypatch, package):
     rebooted = MagicMock(return_value={"failed": False, "rebooted": True})
-    monkeypatch.setattr("ansible_collections.ansible.windows.plugins.plugin_utils._reboot.reboot_host", rebooted)
+    monkeypatch.setattr(
+        "ansible_collections.asr.process_server.plugins.plugin_utils.operations.setup.reboot_host", rebooted
+    )
     probe = fresh(installer=installer_facts(STAGED, sha256=SHA))
     replies = [ps(probe), START, poll(rc=3010), CLEANUP, poll("none")]
     _plugin, _execute, result = run(monkeypatch, base_args(package, reboot=True), replies)
