@@ -11,7 +11,12 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.domain import diagnostics, package_source, survey
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import (
+    argument_specs,
+    diagnostics,
+    package_source,
+    survey,
+)
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import (
     check_ipv4,
@@ -19,28 +24,6 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import (
     ActionFailure,
     AsrActionBase,
-)
-
-# Kept equal to DOCUMENTATION in plugins/modules/info.py by tests/unit/plugins/test_docs_match_spec.py.
-ARGUMENT_SPEC: dict[str, Any] = {
-    "configuration_server_ip": {"type": "str"},
-    "configuration_server_port": {"type": "int", "default": 443},
-    "connect_timeout": {"type": "int", "default": 3},
-    "installer_path": {"type": "str"},
-    "installer_checksum": {"type": "bool", "default": True},
-    "include_log_tail": {"type": "bool", "default": False},
-    "log_tail_lines": {"type": "int", "default": 40},
-    "diagnose": {"type": "bool", "default": False},
-}
-# The options that shape the survey (probe.ps1's and diagnose.ps1's parameters).
-SURVEY_OPTIONS = (
-    "configuration_server_ip",
-    "configuration_server_port",
-    "connect_timeout",
-    "installer_path",
-    "installer_checksum",
-    "include_log_tail",
-    "log_tail_lines",
 )
 
 
@@ -60,12 +43,12 @@ def _check_ranges(args: dict[str, Any]) -> None:
 
 
 class ActionModule(AsrActionBase):
-    ARGUMENT_SPEC = ARGUMENT_SPEC
+    ARGUMENT_SPEC = argument_specs.INFO
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         _check_ranges(args)
         # Only info's own options: the group's shared options (passphrase...) mean nothing to the survey.
-        options = {name: args[name] for name in SURVEY_OPTIONS}
+        options = {name: args[name] for name in argument_specs.INFO_PROBE_OPTIONS}
         if args["diagnose"]:
             return self._diagnose(args, options, task_vars)
         probe = self.run_script("probe", task_vars, survey.probe_parameters(**options))

@@ -24,12 +24,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ansible_collections.asr.process_server.plugins.action import install as _install_action
-from ansible_collections.asr.process_server.plugins.action import proxy as _proxy_action
-from ansible_collections.asr.process_server.plugins.action import registration as _registration_action
-from ansible_collections.asr.process_server.plugins.action import uninstall as _uninstall_action
-from ansible_collections.asr.process_server.plugins.action import upgrade as _upgrade_action
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import (
+    argument_specs,
     install_plan,
     product,
     proxy_plan,
@@ -51,65 +47,11 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.operations.acti
     ActionFailure,
     AsrActionBase,
 )
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.installers import (
+    intermediate_installer,
+    resolve_installer,
+)
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.probe import ProbedHost, merge_options
-
-STATES = ("present", "latest", "absent", "staged")
-INSTALL_REQUIRED = ["configuration_server_ip", "install_location", "env_type"]
-
-
-def _optional(spec: dict[str, Any]) -> dict[str, Any]:
-    """An option of another module, no longer ``required`` here (required per ``state`` instead)."""
-    option = copy.deepcopy(spec)
-    option.pop("required", None)
-    return option
-
-
-def _proxy_option() -> dict[str, Any]:
-    """install's ``proxy`` dict plus ``state`` and the proxy module's ``update_password``."""
-    option = copy.deepcopy(_install_action.ARGUMENT_SPEC["proxy"])
-    suboptions = {"state": {"type": "str", "choices": list(proxy_plan.STATES), "default": "present"}}
-    suboptions.update({name: _optional(spec) for name, spec in option["options"].items()})
-    suboptions["update_password"] = copy.deepcopy(_proxy_action.ARGUMENT_SPEC["update_password"])
-    option["options"] = suboptions
-    option["required_if"] = [["state", "present", ["address", "port"]]]
-    option["required_together"] = [["username", "password"]]
-    return option
-
-
-# Kept equal to DOCUMENTATION in plugins/modules/process_server.py by tests/unit/plugins/test_docs_match_spec.py.
-ARGUMENT_SPEC: dict[str, Any] = {
-    "state": {"type": "str", "choices": list(STATES), "default": "present"},
-    **{name: _optional(spec) for name, spec in _install_action.ARGUMENT_SPEC.items() if name != "proxy"},
-    # The upgrade module's options that install does not have (``installers``: intermediate builds for N-4 hops).
-    **{
-        name: copy.deepcopy(spec)
-        for name, spec in _upgrade_action.ARGUMENT_SPEC.items()
-        if name not in _install_action.ARGUMENT_SPEC and name not in _upgrade_action.CONFIGURATION_SERVER_OPTIONS
-    },
-    "proxy": _proxy_option(),
-    "force_reregister": copy.deepcopy(_registration_action.ARGUMENT_SPEC["force"]),
-    **copy.deepcopy(_uninstall_action.ARGUMENT_SPEC),
-}
-MUTUALLY_EXCLUSIVE = copy.deepcopy(_install_action.MUTUALLY_EXCLUSIVE)
-REQUIRED_IF = [
-    rule
-    for wanted in ("present", "latest")
-    for rule in (
-        ["state", wanted, INSTALL_REQUIRED],
-        *[["state", wanted, one_of, True] for one_of in _install_action.REQUIRED_ONE_OF],
-    )
-] + [["state", "staged", _install_action.PACKAGE_OPTIONS, True]]
-# Options that contradict state=absent (install options are ignored there, so that one task can switch
-# states with a variable; a proxy or a re-registration of a host being removed is a mistake).
-NOT_WITH_ABSENT = ("proxy", "force_reregister")
-PROXY_OPTION_NAMES = {
-    "proxy_address": "proxy.address",
-    "proxy_port": "proxy.port",
-    "proxy_username": "proxy.username",
-    "proxy_password": "proxy.password",
-    "update_password": "proxy.update_password",
-    "settings_file": "proxy",
-}
 
 
 def _view(asr: dict[str, Any]) -> dict[str, Any]:
@@ -207,10 +149,10 @@ def _stage_message(installer: Any, outcome: dict[str, Any]) -> str:
 
 
 class ActionModule(AsrActionBase):
-    ARGUMENT_SPEC = ARGUMENT_SPEC
+    ARGUMENT_SPEC = argument_specs.PROCESS_SERVER
     REPORTS_STEPS = True
-    MUTUALLY_EXCLUSIVE = MUTUALLY_EXCLUSIVE
-    REQUIRED_IF = REQUIRED_IF
+    MUTUALLY_EXCLUSIVE = argument_specs.PROCESS_SERVER_MUTUALLY_EXCLUSIVE
+    REQUIRED_IF = argument_specs.PROCESS_SERVER_REQUIRED_IF
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         # Each operation's own result (``operations``) and every step, in order, in the shared shape (``steps``).
@@ -240,7 +182,7 @@ class ActionModule(AsrActionBase):
         try:
             wanted = proxy_plan.desired_settings(proxy_args)
         except InvalidOption as exc:
-            name = PROXY_OPTION_NAMES.get(exc.option, exc.option)
+            name = argument_specs.PROXY_OPTION_NAMES.get(exc.option, exc.option)
             allowed = exc.allowed.replace("state=", "proxy.state=")
             raise InvalidOption(name, exc.value, allowed, exc.why) from exc
         return proxy_args, wanted
@@ -302,7 +244,7 @@ class ActionModule(AsrActionBase):
     def _converge(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         proxy_args, wanted_proxy = self._proxy_request(args)
         staging = unified_setup.check_windows_path("staging_dir", args["staging_dir"], allow_spaces=False)
-        installer = _install_action.resolve_installer(self, args, staging.rstrip("\\"))
+        installer = resolve_installer(self, args, staging.rstrip("\\"))
         install_args = dict(args)
         # Setup gets the wanted proxy (it needs it to reach Azure and sets the MARS proxy from it [1.3]);
         # proxy.state=absent installs with a direct connection.
@@ -317,8 +259,7 @@ class ActionModule(AsrActionBase):
         if args["state"] == "latest":
             staging_dir = staging.rstrip("\\")
             intermediate = [
-                _upgrade_action.intermediate_installer(self, item, index, staging_dir)
-                for index, item in enumerate(args["installers"])
+                intermediate_installer(self, item, index, staging_dir) for index, item in enumerate(args["installers"])
             ]
             upgrade = _op_upgrade.upgrade_spec(args, installer, intermediate)
         elif args["installers"]:
@@ -473,7 +414,7 @@ class ActionModule(AsrActionBase):
     def _staged(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         """The package at its staging path, checked there; nothing of the product changes (safe before a canary)."""
         settings = _op_install.check_timing(args)
-        installer = _install_action.resolve_installer(self, args, settings.staging_dir)
+        installer = resolve_installer(self, args, settings.staging_dir)
         if not installer.transferred:
             raise InvalidOption(
                 "installer_remote_path",

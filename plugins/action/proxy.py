@@ -6,30 +6,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.domain import proxy_plan, registration_plan
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import (
+    argument_specs,
+    proxy_plan,
+    registration_plan,
+)
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import check_ipv4
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations import proxy as _op_proxy
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import AsrActionBase
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.probe import probe_host
 
-# Kept equal to DOCUMENTATION in plugins/modules/proxy.py by tests/unit/plugins/test_docs_match_spec.py.
-ARGUMENT_SPEC: dict[str, Any] = {
-    "configuration_server_ip": {"type": "str"},
-    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-    "proxy_address": {"type": "str"},
-    "proxy_port": {"type": "int"},
-    "proxy_username": {"type": "str"},
-    "proxy_password": {"type": "str", "no_log": True},
-    "update_password": {"type": "str", "choices": ["always", "on_change"], "default": "on_change"},
-    "settings_file": {"type": "str"},
-}
-
 
 class ActionModule(AsrActionBase):
-    ARGUMENT_SPEC = ARGUMENT_SPEC
+    ARGUMENT_SPEC = argument_specs.PROXY
     REPORTS_STEPS = True
-    REQUIRED_IF = [["state", "present", ["proxy_address", "proxy_port"]]]
-    REQUIRED_TOGETHER = [["proxy_username", "proxy_password"]]
+    REQUIRED_IF = argument_specs.PROXY_REQUIRED_IF
+    REQUIRED_TOGETHER = argument_specs.PROXY_REQUIRED_TOGETHER
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         proxy_plan.desired_settings(args)  # every value rule, before any remote call

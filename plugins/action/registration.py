@@ -6,20 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import argument_specs
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import check_ipv4
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations import registration as _op_register
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import AsrActionBase
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.probe import probe_host
 
-# Kept equal to DOCUMENTATION in plugins/modules/registration.py by tests/unit/plugins/test_docs_match_spec.py.
-ARGUMENT_SPEC: dict[str, Any] = {
-    "configuration_server_ip": {"type": "str"},
-    "force": {"type": "bool", "default": False},
-}
-
 
 class ActionModule(AsrActionBase):
-    ARGUMENT_SPEC = ARGUMENT_SPEC
+    ARGUMENT_SPEC = argument_specs.REGISTRATION
     REPORTS_STEPS = True
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.domain import registrations
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import argument_specs, registrations
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import check_ipv4
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations import (
@@ -15,16 +15,10 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.operations impo
 )
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import AsrActionBase
 
-# Kept equal to DOCUMENTATION in plugins/modules/registration_info.py by tests/unit/plugins/test_docs_match_spec.py.
-ARGUMENT_SPEC: dict[str, Any] = {
-    "ip_addresses": {"type": "list", "elements": "str"},
-    **_op_registrations.DATABASE_ARGUMENT_SPEC,
-}
-
 
 class ActionModule(AsrActionBase):
-    ARGUMENT_SPEC = ARGUMENT_SPEC
-    REQUIRED_TOGETHER = _op_registrations.REQUIRED_TOGETHER
+    ARGUMENT_SPEC = argument_specs.REGISTRATION_INFO
+    REQUIRED_TOGETHER = argument_specs.DATABASE_REQUIRED_TOGETHER
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         ips = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import argument_specs
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import check_ipv4
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations import (
     registration_read as _op_registrations,
@@ -13,17 +14,10 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.operations impo
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations import unregister as _op_unregister
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import AsrActionBase
 
-# Kept equal to DOCUMENTATION in plugins/modules/unregister.py by tests/unit/plugins/test_docs_match_spec.py.
-ARGUMENT_SPEC: dict[str, Any] = {
-    "ip_address": {"type": "str", "required": True},
-    "force": {"type": "bool", "default": False},
-    **_op_registrations.DATABASE_ARGUMENT_SPEC,
-}
-
 
 class ActionModule(AsrActionBase):
-    ARGUMENT_SPEC = ARGUMENT_SPEC
-    REQUIRED_TOGETHER = _op_registrations.REQUIRED_TOGETHER
+    ARGUMENT_SPEC = argument_specs.UNREGISTER
+    REQUIRED_TOGETHER = argument_specs.DATABASE_REQUIRED_TOGETHER
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         check_ipv4("ip_address", args["ip_address"])

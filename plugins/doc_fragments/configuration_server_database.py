@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 # The MySQL account the modules that read a configuration server's registrations use (registration_info,
-# unregister). Kept equal to _op_registrations.DATABASE_ARGUMENT_SPEC by tests/unit/plugins/test_docs_match_spec.py.
+# unregister). Kept equal to plugin_utils/domain/argument_specs.py DATABASE by
+# tests/unit/plugins/test_docs_match_spec.py.
 
 
 class ModuleDocFragment:

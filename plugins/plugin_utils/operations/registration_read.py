@@ -17,13 +17,6 @@ from ..domain import registrations
 from ..domain.errors import InvalidOption
 from .action_base import ActionFailure
 
-# The options both modules take to choose the MySQL account (documented in doc_fragments/registrations.py).
-DATABASE_ARGUMENT_SPEC: dict[str, Any] = {
-    "database_user": {"type": "str"},
-    "database_password": {"type": "str", "no_log": True},
-}
-REQUIRED_TOGETHER = [["database_user", "database_password"]]
-
 
 def check_database_options(args: dict[str, Any]) -> None:
     """Refuse an empty account before any remote call (an empty user would silently mean amethyst.conf)."""

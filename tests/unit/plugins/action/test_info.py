@@ -190,7 +190,7 @@ def test_no_log_values_are_scrubbed_from_everything(monkeypatch):
     """The base scrubs every no_log option value (info has none; a subclass with a secret shows it works)."""
 
     class Secretive(info.ActionModule):
-        ARGUMENT_SPEC = {**info.ARGUMENT_SPEC, "passphrase": {"type": "str", "no_log": True}}
+        ARGUMENT_SPEC = {**info.ActionModule.ARGUMENT_SPEC, "passphrase": {"type": "str", "no_log": True}}
 
         def run_asr(self, args, task_vars):
             probe = self.run_script("probe", task_vars, {}, sensitive={"Passphrase": args["passphrase"]})

@@ -9,7 +9,8 @@ import json
 import pytest
 from test_install import CLEANUP, CONTENT, SHA, STAGED, START, UPLOAD, base_args, poll, ps, run, scripts
 
-from ansible_collections.asr.process_server.plugins.action import install, process_server, upgrade
+from ansible_collections.asr.process_server.plugins.action import process_server, upgrade
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import argument_specs
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations import stage as _op_stage
 from tests.unit.setup_probes import fresh, installed, installer_facts
 
@@ -219,7 +220,7 @@ def test_staged_needs_a_source_to_transfer(monkeypatch):
 
 
 def test_install_still_accepts_its_old_sources(monkeypatch, tmp_path):
-    assert install.PACKAGE_OPTIONS == ["installer", "installer_remote_path", "installer_url"]
+    assert argument_specs.PACKAGE_OPTIONS == ["installer", "installer_remote_path", "installer_url"]
 
 
 def test_staged_from_the_controller_in_check_mode_sends_nothing(monkeypatch, tmp_path):

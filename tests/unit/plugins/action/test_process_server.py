@@ -14,6 +14,7 @@ import pytest
 from ansible.playbook.task import Task
 
 from ansible_collections.asr.process_server.plugins.action import process_server
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.product import PROCESS_SERVER_SERVICES
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 
@@ -91,9 +92,7 @@ def step(name, rc=0, stdout="", stderr=""):
 
 def setup_replies(version=CURRENT, rc=0, post_state=None):
     """setup_start, one setup_poll that finds setup exited, setup_cleanup (with the probe it ran: ``post_state``)."""
-    services = [
-        {"name": n, "present": True, "state": "running"} for n in process_server.product.PROCESS_SERVER_SERVICES
-    ]
+    services = [{"name": n, "present": True, "state": "running"} for n in PROCESS_SERVER_SERVICES]
     poll = {
         "run": {"state": "exited", "rc": rc, "error": None, "pid": 4242, "stdout_tail": []},
         "csps": {"build_version": version, "cx_type": "2"},
@@ -425,15 +424,15 @@ def test_bad_combinations_fail_before_any_remote_call(monkeypatch, args, option,
 def test_the_spec_is_composed_from_the_other_modules():
     from ansible_collections.asr.process_server.plugins.action import install, proxy, registration, uninstall, upgrade
 
-    spec = process_server.ARGUMENT_SPEC
-    for name, option in install.ARGUMENT_SPEC.items():
+    spec = process_server.ActionModule.ARGUMENT_SPEC
+    for name, option in install.ActionModule.ARGUMENT_SPEC.items():
         if name != "proxy":
             assert {k: v for k, v in option.items() if k != "required"} == spec[name]
     sub = spec["proxy"]["options"]
-    assert sub["password"]["no_log"] and sub["update_password"] == proxy.ARGUMENT_SPEC["update_password"]
-    assert spec["force_reregister"] == registration.ARGUMENT_SPEC["force"]
-    assert all(spec[name] == option for name, option in uninstall.ARGUMENT_SPEC.items())
-    assert spec["installers"] == upgrade.ARGUMENT_SPEC["installers"]
+    assert sub["password"]["no_log"] and sub["update_password"] == proxy.ActionModule.ARGUMENT_SPEC["update_password"]
+    assert spec["force_reregister"] == registration.ActionModule.ARGUMENT_SPEC["force"]
+    assert all(spec[name] == option for name, option in uninstall.ActionModule.ARGUMENT_SPEC.items())
+    assert spec["installers"] == upgrade.ActionModule.ARGUMENT_SPEC["installers"]
 
 
 # ---- a process server of another configuration server: refused after the probe, before any step ---------------
