@@ -340,7 +340,7 @@ def _variables() -> dict[str, Variable]:
             v("asr_passphrase_file", _windows_path, empty_is_unset=True),
             v("asr_installer", _controller_file, empty_is_unset=True),
             v("asr_installer_remote_path", _package_path, empty_is_unset=True),
-            v("asr_installer_url", lambda n, x: package_source.check_url(n, x), empty_is_unset=True),
+            v("asr_installer_url", package_source.check_url, empty_is_unset=True),
             v("asr_installer_checksum", package_source.check_checksum, empty_is_unset=True),
             v("asr_installer_version", _version, empty_is_unset=True),
             v("asr_version", _version, empty_is_unset=True),
