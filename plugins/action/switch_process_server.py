@@ -7,36 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import switch_plan, vault
-from ansible_collections.asr.process_server.plugins.plugin_utils._action_base import ActionFailure
-from ansible_collections.asr.process_server.plugins.plugin_utils._azure_action import AzureActionBase
-from ansible_collections.asr.process_server.plugins.plugin_utils._op_vault import (
-    AUTH_ARGUMENT_SPEC,
-    VAULT_ARGUMENT_SPEC,
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import argument_specs, switch_plan, vault
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.checks import require_int
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import ActionFailure
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.azure_action import AzureActionBase
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.azure_vault import (
     Outcome,
 )
-from ansible_collections.asr.process_server.plugins.plugin_utils.domain_checks import require_int
-from ansible_collections.asr.process_server.plugins.plugin_utils.sizing import PROCESS_SERVER, tiers_for
-
-# Kept equal to DOCUMENTATION in plugins/modules/switch_process_server.py by tests/unit/plugins/test_docs_match_spec.py.
-ARGUMENT_SPEC: dict[str, Any] = {
-    **VAULT_ARGUMENT_SPEC,
-    "configuration_server": {"type": "str", "aliases": ["fabric"]},
-    "source": {"type": "str", "required": True},
-    "target": {"type": "str", "required": True},
-    "machines": {"type": "list", "elements": "str"},
-    "target_tier": {"type": "str", "choices": [t.name for t in tiers_for(PROCESS_SERVER)]},
-    "target_max_machines": {"type": "int"},
-    "target_health": {"type": "str", "choices": list(switch_plan.ACCEPTED_HEALTH), "default": "Normal"},
-    "wait_timeout": {"type": "int", "default": 3600},
-    "poll_interval": {"type": "int", "default": 30},
-    **AUTH_ARGUMENT_SPEC,
-}
 
 
 class ActionModule(AzureActionBase):
-    ARGUMENT_SPEC = ARGUMENT_SPEC
-    MUTUALLY_EXCLUSIVE = [("target_tier", "target_max_machines")]
+    ARGUMENT_SPEC = argument_specs.SWITCH_PROCESS_SERVER
+    MUTUALLY_EXCLUSIVE = argument_specs.SWITCH_PROCESS_SERVER_MUTUALLY_EXCLUSIVE
 
     def run_azure(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         # validate: everything that can be refused without asking Azure

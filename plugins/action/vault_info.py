@@ -7,25 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import vault
-from ansible_collections.asr.process_server.plugins.plugin_utils._azure_action import AzureActionBase
-from ansible_collections.asr.process_server.plugins.plugin_utils._op_vault import (
-    AUTH_ARGUMENT_SPEC,
-    VAULT_ARGUMENT_SPEC,
-)
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
-
-# Kept equal to DOCUMENTATION in plugins/modules/vault_info.py by tests/unit/plugins/test_docs_match_spec.py.
-ARGUMENT_SPEC: dict[str, Any] = {
-    **VAULT_ARGUMENT_SPEC,
-    "fabric": {"type": "str"},
-    "protected_machines": {"type": "bool", "default": True},
-    **AUTH_ARGUMENT_SPEC,
-}
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import argument_specs, vault
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.azure_action import AzureActionBase
 
 
 class ActionModule(AzureActionBase):
-    ARGUMENT_SPEC = ARGUMENT_SPEC
+    ARGUMENT_SPEC = argument_specs.VAULT_INFO
 
     def run_azure(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         if args.get("fabric") is not None and not str(args["fabric"]).strip():

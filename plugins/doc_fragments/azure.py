@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 # The options of the modules that talk to Azure Resource Manager (vault_info, switch_process_server): the vault,
-# and how to sign in, with azure.azcollection's option names and environment variables (plugin_utils/azure_auth.py).
+# and how to sign in, with azure.azcollection's option names and environment variables
+# (plugin_utils/domain/azure_auth.py).
 
 
 class ModuleDocFragment:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import proxy_plan
+from . import proxy_plan, sizing, switch_plan
 
 DEFAULT_STAGING_DIR = r"C:\ProgramData\ASRSetupStaging"
 # The three places a Unified Setup package can come from (one of them, exactly).
@@ -221,3 +221,48 @@ PROXY_OPTION_NAMES = {
     "update_password": "proxy.update_password",
     "settings_file": "proxy",
 }
+
+
+# ---- Azure Resource Manager (vault_info, switch_process_server) --------------------------------------------------
+# The options every Azure module takes (azure.azcollection's names; doc fragment azure_auth), and the vault.
+AZURE_AUTH: dict[str, Any] = {
+    "auth_source": {"type": "str", "choices": ["auto", "cli", "env", "credential_file", "msi"]},
+    "profile": {"type": "str"},
+    "subscription_id": {"type": "str"},
+    "client_id": {"type": "str", "no_log": True},
+    "secret": {"type": "str", "no_log": True},
+    "tenant": {"type": "str", "no_log": True},
+    "x509_certificate_path": {"type": "path", "no_log": True},
+    "cloud_environment": {"type": "str"},
+    "adfs_authority_url": {"type": "str"},
+    "cert_validation_mode": {"type": "str", "choices": ["validate", "ignore"]},
+    "disable_instance_discovery": {"type": "bool"},
+    "resource_manager_endpoint": {"type": "str"},
+    "ca_path": {"type": "path"},
+}
+AZURE_VAULT: dict[str, Any] = {
+    "resource_group": {"type": "str", "required": True},
+    "vault": {"type": "str", "required": True},
+}
+
+VAULT_INFO: dict[str, Any] = {
+    **AZURE_VAULT,
+    "fabric": {"type": "str"},
+    "protected_machines": {"type": "bool", "default": True},
+    **AZURE_AUTH,
+}
+
+SWITCH_PROCESS_SERVER: dict[str, Any] = {
+    **AZURE_VAULT,
+    "configuration_server": {"type": "str", "aliases": ["fabric"]},
+    "source": {"type": "str", "required": True},
+    "target": {"type": "str", "required": True},
+    "machines": {"type": "list", "elements": "str"},
+    "target_tier": {"type": "str", "choices": [t.name for t in sizing.tiers_for(sizing.PROCESS_SERVER)]},
+    "target_max_machines": {"type": "int"},
+    "target_health": {"type": "str", "choices": list(switch_plan.ACCEPTED_HEALTH), "default": "Normal"},
+    "wait_timeout": {"type": "int", "default": 3600},
+    "poll_interval": {"type": "int", "default": 30},
+    **AZURE_AUTH,
+}
+SWITCH_PROCESS_SERVER_MUTUALLY_EXCLUSIVE = [("target_tier", "target_max_machines")]

@@ -1,6 +1,6 @@
 """The Azure packages are an optional extra: every plugin of the collection imports without them, and a task that
 needs them fails naming the pip packages. Plus how the credentials are found, the way azure.azcollection finds
-them (plugin_utils/azure_auth.py)."""
+them (plugin_utils/domain/azure_auth.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import textwrap
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import azure_auth
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import azure_auth
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 
@@ -34,15 +34,16 @@ HIDDEN = textwrap.dedent(
     root = pathlib.Path(sys.argv[1])
     imported = []
     for kind in ("action", "modules", "filter", "plugin_utils", "doc_fragments"):
-        for path in sorted((root / "plugins" / kind).glob("*.py")):
-            name = f"ansible_collections.asr.process_server.plugins.{kind}.{path.stem}"
+        for path in sorted((root / "plugins" / kind).rglob("*.py")):
+            parts = path.relative_to(root / "plugins").with_suffix("").parts
+            name = "ansible_collections.asr.process_server.plugins." + ".".join(parts)
             importlib.import_module(name)
             imported.append(name)
-    from ansible_collections.asr.process_server.plugins.plugin_utils import _op_vault
+    from ansible_collections.asr.process_server.plugins.plugin_utils.operations import azure_vault
     try:
-        _op_vault.require_sdk("asr.process_server.vault_info")
+        azure_vault.require_sdk("asr.process_server.vault_info")
         message = ""
-    except _op_vault.AzureFailure as exc:
+    except azure_vault.AzureFailure as exc:
         message = exc.msg
     print(json.dumps({"imported": imported, "message": message, "azure_loaded": "azure" in sys.modules}))
     """

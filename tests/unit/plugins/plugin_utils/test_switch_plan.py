@@ -1,5 +1,6 @@
-"""The vault's view of a configuration server (plugin_utils/vault.py) and the Switch plan made from it
-(plugin_utils/switch_plan.py): parsing what Resource Manager returns, health [7.5], and every refusal of a move."""
+"""The vault's view of a configuration server (plugin_utils/domain/vault.py) and the Switch plan made from it
+(plugin_utils/domain/switch_plan.py): parsing what Resource Manager returns, health [7.5], and every refusal of a
+move."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import switch_plan, vault
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import InvalidOption, PlanningError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import switch_plan, vault
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption, PlanningError
 
 NOW = datetime.datetime(2026, 11, 26, 12, 0, 0, tzinfo=datetime.UTC)
 FABRIC_ID = "/Subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/replicationFabrics/"

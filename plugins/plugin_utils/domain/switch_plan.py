@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .domain_checks import require_int, to_jsonable
+from .checks import require_int, to_jsonable
 from .errors import InvalidOption, PlanningError
 from .sizing import PROCESS_SERVER, get_tier, tiers_for
 from .vault import (

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .domain_checks import to_jsonable
+from .checks import to_jsonable
 from .errors import PlanningError
 
 VMWARE_FABRIC = "VMware"

@@ -5,10 +5,10 @@
 FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
 
 They run on the controller (no WinRM call): the options are checked first, then the credential is found the way
-``azure.azcollection`` finds it (plugin_utils/azure_auth.py), then the vault is read (plugin_utils/_op_vault.py). A
-failure of Azure becomes a task failure that says what to do; one that comes before any change is a refusal
-(``refused: true``). ``azure`` in every result counts the Resource Manager requests made, the throttled ones and
-the sign-ins.
+``azure.azcollection`` finds it (plugin_utils/domain/azure_auth.py), then the vault is read
+(plugin_utils/operations/azure_vault.py). A failure of Azure becomes a task failure that says what to do; one that
+comes before any change is a refusal (``refused: true``). ``azure`` in every result counts the Resource Manager
+requests made, the throttled ones and the sign-ins.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from . import azure_auth
-from ._action_base import ActionFailure, AsrActionBase
-from ._op_vault import AUTH_ARGUMENT_SPEC, AzureFailure, VaultSession, read_credentials_file, require_sdk
+from ..domain import azure_auth
+from ..domain.argument_specs import AZURE_AUTH
+from .action_base import ActionFailure, AsrActionBase
+from .azure_vault import AzureFailure, VaultSession, read_credentials_file, require_sdk
 
 AZURE_GROUP = "azure"
 
@@ -42,7 +43,7 @@ class AzureActionBase(AsrActionBase):
     def open_session(self, args: dict[str, Any], poll_interval: float = 30) -> VaultSession:
         """Sign-in settings from the options, the environment or ~/.azure/credentials; no request yet."""
         require_sdk(self.fqcn)
-        auth = {k: args.get(k) for k in AUTH_ARGUMENT_SPEC}
+        auth = {k: args.get(k) for k in AZURE_AUTH}
         settings = azure_auth.resolve(auth, os.environ, read_credentials_file())
         for value in (settings.secret, settings.client_id, settings.tenant):
             if value:

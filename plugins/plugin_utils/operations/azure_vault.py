@@ -10,11 +10,11 @@ works without them; a task that needs them and lacks them fails saying which pac
 (:func:`require_sdk`). The SDK operations used (API version 2025-08-01):
 
 * ``replication_fabrics.list`` -- every fabric of the vault (a configuration server is one of ``instanceType``
-  VMware, with its process servers: plugin_utils/vault.py);
+  VMware, with its process servers: plugin_utils/domain/vault.py);
 * ``replication_protection_containers.list_by_replication_fabrics`` and
   ``replication_protected_items.list_by_replication_protection_containers`` -- which process server each protected
   machine uses (paged; the SDK follows ``nextLink``);
-* ``replication_fabrics.begin_reassociate_gateway`` -- the Switch (plugin_utils/switch_plan.py), a long-running
+* ``replication_fabrics.begin_reassociate_gateway`` -- the Switch (plugin_utils/domain/switch_plan.py), a long-running
   operation: ``202`` with ``Azure-AsyncOperation`` and ``Retry-After``, polled until it succeeds or fails.
 
 Failures it survives: throttling (``429`` with ``Retry-After``, retried by azure-core's retry policy, which honours
@@ -34,36 +34,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import vault as vault_mod
-from .azure_auth import AZURE_CLI, CERTIFICATE, CREDENTIALS_FILE, MANAGED_IDENTITY, AuthSettings
-from .switch_plan import SwitchPlan
+from ..domain import vault as vault_mod
+from ..domain.azure_auth import AZURE_CLI, CERTIFICATE, CREDENTIALS_FILE, MANAGED_IDENTITY, AuthSettings
+from ..domain.switch_plan import SwitchPlan
 
 API_VERSION = "2025-08-01"
 PACKAGES = ("azure-mgmt-recoveryservicessiterecovery", "azure-identity")
 PIP_SPEC = "'azure-mgmt-recoveryservicessiterecovery>=2.0.0,<3' 'azure-identity>=1.19,<2'"
 STATUS_RETRIES = 6  # azure-core's default is 3; ARM asks throttled clients to wait and retry
 EXPIRED_TOKEN_CODES = ("ExpiredAuthenticationToken",)
-
-# The options every Azure module takes (azure.azcollection's names; doc fragment azure_auth), and the vault.
-AUTH_ARGUMENT_SPEC: dict[str, Any] = {
-    "auth_source": {"type": "str", "choices": ["auto", "cli", "env", "credential_file", "msi"]},
-    "profile": {"type": "str"},
-    "subscription_id": {"type": "str"},
-    "client_id": {"type": "str", "no_log": True},
-    "secret": {"type": "str", "no_log": True},
-    "tenant": {"type": "str", "no_log": True},
-    "x509_certificate_path": {"type": "path", "no_log": True},
-    "cloud_environment": {"type": "str"},
-    "adfs_authority_url": {"type": "str"},
-    "cert_validation_mode": {"type": "str", "choices": ["validate", "ignore"]},
-    "disable_instance_discovery": {"type": "bool"},
-    "resource_manager_endpoint": {"type": "str"},
-    "ca_path": {"type": "path"},
-}
-VAULT_ARGUMENT_SPEC: dict[str, Any] = {
-    "resource_group": {"type": "str", "required": True},
-    "vault": {"type": "str", "required": True},
-}
 
 
 class AzureFailure(Exception):
