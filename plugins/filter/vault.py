@@ -1,7 +1,7 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The vault playbooks' filters (rebalance.yml, decommission.yml, plan.yml): thin adapters to the domain core
-(plugins/plugin_utils/switch_plan.py, vault.py), which holds the logic and its tests."""
+(plugins/plugin_utils/domain/switch_plan.py, vault.py), which holds the logic and its tests."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.asr.process_server.plugins.plugin_utils import switch_plan, vault
-from ansible_collections.asr.process_server.plugins.plugin_utils._filter_support import plain
-from ansible_collections.asr.process_server.plugins.plugin_utils.errors import AsrError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import switch_plan, vault
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import AsrError
+from ansible_collections.asr.process_server.plugins.plugin_utils.report.filter_support import plain
 
 
 def switch_batches(moves: Any, batch_size: Any = 10, names: Any = None) -> list[dict[str, Any]]:
