@@ -5,7 +5,8 @@ Ansible.Basic does), a typo in an option name passes silently. So the option tab
 ``ansible.windows`` DOCUMENTATION (plus the doc fragments it extends), and what only the module's ``.ps1``
 declares (``no_log``, ``mutually_exclusive``, ``required_one_of``, ``required_together``, ``required_if``,
 ``required_by``, ``supports_check_mode``, undocumented internal options such as ``_raw_params``) is read from
-its ``$spec`` literal.
+its ``$spec`` literal, with PowerShell's own parser (``lab/powershell/argspec.ps1`` under pwsh, which the lab needs
+anyway; its result is kept on disk per ansible.windows version, so it costs one pwsh run per checkout).
 
 Two validation styles exist on a real host, and both are emulated:
 
@@ -19,7 +20,10 @@ Two validation styles exist on a real host, and both are emulated:
 
 from __future__ import annotations
 
+import copy
 import functools
+import hashlib
+import os
 import pathlib
 import re
 from dataclasses import dataclass, field
@@ -91,9 +95,9 @@ class ModuleSpec:
     supports_check_mode: bool = False
 
 
-# ---- a reader for the PowerShell hashtable literals that hold a module's $spec -----------------------------
+# ---- the .ps1 declarations, read with PowerShell's own parser ---------------------------------------------------
 class Opaque:
-    """A PowerShell expression the reader does not evaluate (a variable, ``$x.Keys + 'auto'`` ...)."""
+    """A PowerShell expression that is not a constant (a variable, ``$x.Keys + 'auto'`` ...): not evaluated."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -101,165 +105,106 @@ class Opaque:
     def __repr__(self) -> str:
         return f"Opaque({self.text!r})"
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Opaque) and other.text == self.text
 
-_TOKEN_RE = re.compile(
-    r"""
-    (?P<nl>\r?\n)
-  | (?P<ws>[ \t]+|`\r?\n)
-  | (?P<comment>\#[^\n]*|<\#.*?\#>)
-  | (?P<sq>'(?:[^']|'')*')
-  | (?P<dq>"(?:[^"`]|`.|"")*")
-  | (?P<punct>@\{|@\(|[{}(),;=+.\[\]])
-  | (?P<var>\$[A-Za-z_][\w:]*)
-  | (?P<num>-?\d+(?:\.\d+)?)
-  | (?P<word>[A-Za-z_][\w-]*)
-    """,
-    re.X | re.S,
-)
+    def __hash__(self) -> int:
+        return hash(self.text)
 
 
-def _tokenise(text: str) -> list[tuple[str, str]]:
-    tokens = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN_RE.match(text, pos)
-        if not match:
-            tokens.append(("other", text[pos]))
-            pos += 1
-            continue
-        pos = match.end()
-        kind = match.lastgroup or "other"
-        if kind in ("ws", "comment"):
-            continue
-        tokens.append((kind, match.group()))
-    return tokens
+# lab/powershell/argspec.ps1 parses the module scripts with pwsh's parser (the reference for what PowerShell text
+# means) and turns the $spec literals into JSON. Its output depends only on the files it reads and on itself, so it
+# is kept on disk under a name made from their content: one pwsh run per ansible.windows version and checkout, and
+# every lab process after that (each test worker, each `python -m lab serve`) only reads the JSON.
+EXTRACTOR = pathlib.Path(__file__).with_name("powershell") / "argspec.ps1"
+CACHE_DIR = pathlib.Path(__file__).resolve().parents[1] / ".cache" / "lab"  # git-ignored, outside the artifact
+CACHE_ENV = "ASR_LAB_CACHE"
+EXTRACT_TIMEOUT_S = 300.0
 
 
-class _PsLiteralReader:
-    def __init__(self, tokens: list[tuple[str, str]]) -> None:
-        self.tokens = tokens
-        self.pos = 0
-
-    def peek(self) -> tuple[str, str]:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else ("eof", "")
-
-    def take(self) -> tuple[str, str]:
-        token = self.peek()
-        self.pos += 1
-        return token
-
-    def skip_newlines(self, also: tuple[str, ...] = ()) -> None:
-        while self.peek()[0] == "nl" or self.peek()[1] in also:
-            self.pos += 1
-
-    def hashtable(self) -> dict[str, Any]:
-        assert self.take()[1] == "@{"
-        result: dict[str, Any] = {}
-        while True:
-            self.skip_newlines(also=(";",))
-            kind, value = self.take()
-            if value == "}":
-                return result
-            key = self._string(kind, value) if kind in ("sq", "dq") else value
-            if self.take()[1] != "=":
-                raise ValueError(f"expected '=' after {key!r}")
-            result[key] = self.expression()
-
-    def expression(self) -> Any:
-        items: list[Any] = []
-        leading_comma = False
-        if self.peek()[1] == ",":  # unary comma: a one-element array
-            self.take()
-            leading_comma = True
-        items.append(self.term())
-        while self.peek()[1] == ",":
-            self.take()
-            self.skip_newlines()
-            items.append(self.term())
-        if leading_comma or len(items) > 1:
-            return items
-        return items[0]
-
-    def term(self) -> Any:
-        value = self.primary()
-        while self.peek()[1] in ("+", "."):
-            op = self.take()[1]
-            other = self.primary() if op == "+" else self.take()[1]
-            value = Opaque(f"{value!r}{op}{other!r}")
-        return value
-
-    def primary(self) -> Any:
-        kind, value = self.peek()
-        if value == "@{":
-            return self.hashtable()
-        if value in ("@(", "("):
-            self.take()
-            items: list[Any] = []
-            while True:
-                self.skip_newlines(also=(";",))
-                if self.peek()[1] == ")":
-                    self.take()
-                    break
-                item = self.expression()
-                if isinstance(item, list):
-                    items.extend(item)
-                else:
-                    items.append(item)
-            if value == "(" and len(items) == 1:
-                return items[0]
-            return items
-        if value == "[":  # a type literal, e.g. [uint32]
-            depth = 0
-            text = ""
-            while True:
-                _, tok = self.take()
-                text += tok
-                depth += tok == "["
-                depth -= tok == "]"
-                if depth == 0:
-                    break
-            return Opaque(text)
-        self.take()
-        if kind in ("sq", "dq"):
-            return self._string(kind, value)
-        if kind == "num":
-            return float(value) if "." in value else int(value)
-        if kind == "var":
-            lowered = value.lower()
-            if lowered == "$true":
-                return True
-            if lowered == "$false":
-                return False
-            if lowered == "$null":
-                return None
-            return Opaque(value)
-        if kind == "word":
-            return value
-        raise ValueError(f"unexpected token {value!r}")
-
-    @staticmethod
-    def _string(kind: str, value: str) -> str:
-        inner = value[1:-1]
-        if kind == "sq":
-            return inner.replace("''", "'")
-        return re.sub(r"`(.)", r"\1", inner).replace('""', '"')
+class DeclarationsUnreadable(RuntimeError):
+    """pwsh could not read the modules' declarations (the message says why and shows pwsh's output)."""
 
 
-def read_ps_hashtable(text: str, start: int) -> dict[str, Any]:
-    """Evaluate the ``@{ ... }`` literal that begins at ``text[start]``."""
-    depth = 0
-    end = start
-    for match in _TOKEN_RE.finditer(text, start):  # find the matching brace, strings/comments respected
-        token = match.group()
-        if match.lastgroup == "punct":
-            if token in ("@{", "{"):
-                depth += 1
-            elif token == "}":
-                depth -= 1
-                if depth == 0:
-                    end = match.end()
-                    break
-    return _PsLiteralReader(_tokenise(text[start:end])).hashtable()
+def _from_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        if list(value) == ["__opaque__"]:
+            return Opaque(str(value["__opaque__"]))
+        return {k: _from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
+
+
+def _web_request_psm1() -> pathlib.Path:
+    return _windows_collection_dir() / "plugins" / "module_utils" / "WebRequest.psm1"
+
+
+def _cache_file(modules_dir: pathlib.Path) -> pathlib.Path:
+    digest = hashlib.sha256(EXTRACTOR.read_bytes())
+    for path in [*sorted(modules_dir.glob("*.ps1")), _web_request_psm1()]:
+        digest.update(path.name.encode("utf-8") + b"\0")
+        digest.update(path.read_bytes() if path.exists() else b"")
+    version = _windows_version()
+    directory = pathlib.Path(os.environ.get(CACHE_ENV) or CACHE_DIR)
+    return directory / f"argspec-ansible.windows-{version}-{digest.hexdigest()[:16]}.json"
+
+
+def _windows_version() -> str:
+    import json
+
+    try:
+        manifest = json.loads((_windows_collection_dir() / "MANIFEST.json").read_text(encoding="utf-8"))
+        return str(manifest["collection_info"]["version"])
+    except (OSError, ValueError, KeyError):
+        return "unknown"
+
+
+def extract_declarations(modules_dir: pathlib.Path, web_request_psm1: pathlib.Path | None) -> dict[str, Any]:
+    """Run argspec.ps1 under pwsh on every ``*.ps1`` of ``modules_dir`` (no cache): its JSON document."""
+    import json
+    import subprocess
+
+    from lab import pwsh
+
+    executable = pwsh.find()
+    cmd = [executable.path, "-NoLogo", "-NoProfile", "-NonInteractive", "-File", str(EXTRACTOR)]
+    cmd += ["-ModulesDir", str(modules_dir)]
+    if web_request_psm1 is not None:
+        cmd += ["-WebRequestPsm1", str(web_request_psm1)]
+    env = {**os.environ, "POWERSHELL_TELEMETRY_OPTOUT": "1", "POWERSHELL_UPDATECHECK": "Off", "DOTNET_NOLOGO": "1"}
+    # read-only: parses files, evaluates nothing
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, encoding="utf-8", env=env, timeout=EXTRACT_TIMEOUT_S, check=False
+    )
+    if proc.returncode != 0:
+        raise DeclarationsUnreadable(
+            f"lab: {executable.describe()} could not read the module declarations in {modules_dir} "
+            f"(exit {proc.returncode}): {(proc.stderr or proc.stdout)[-2000:]}"
+        )
+    document = json.loads(proc.stdout)
+    if document.get("errors"):
+        raise DeclarationsUnreadable(f"lab: PowerShell's parser rejected {document['errors']} in {modules_dir}")
+    return document
+
+
+@functools.cache
+def _declarations() -> dict[str, Any]:
+    """Every installed ansible.windows module's ``$spec`` and Parse-Args check mode, from the cache or pwsh."""
+    import fcntl
+    import json
+
+    modules_dir = _windows_collection_dir() / "plugins" / "modules"
+    cache = _cache_file(modules_dir)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with open(cache.with_suffix(".lock"), "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent lab processes: one runs pwsh, the others read its result
+        if not cache.exists():
+            document = extract_declarations(modules_dir, _web_request_psm1())
+            partial = cache.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(document), encoding="utf-8")
+            os.replace(partial, cache)
+    return _from_json(json.loads(cache.read_text(encoding="utf-8")))
 
 
 # ---- loading the real module's declarations -----------------------------------------------------------------
@@ -301,17 +246,15 @@ def _fragment_options(name: str) -> dict[str, Any]:
     return (yaml.safe_load(match.group(2)) or {}).get("options") or {}
 
 
-def _ps1_spec(ps1_text: str) -> tuple[str, dict[str, Any]]:
+def _ps1_spec(short: str, ps1_text: str) -> tuple[str, dict[str, Any]]:
     """(style, spec) of a module script."""
-    match = re.search(r"^\$spec\s*=\s*@\{", ps1_text, re.M)
-    if "Ansible.Basic" not in ps1_text or not match:
+    declared = _declarations()["modules"].get(short) or {}
+    spec = copy.deepcopy(declared.get("spec"))  # the merge below must not change the shared declarations
+    if "Ansible.Basic" not in ps1_text or not isinstance(spec, dict):
         return LEGACY, {}
-    spec = read_ps_hashtable(ps1_text, match.end() - 2)
     if "Get-AnsibleWindowsWebRequestSpec" in ps1_text:
         # WebRequest.psm1 Get-AnsibleWindowsWebRequestSpec: merged as a fragment (Ansible.Basic MergeFragmentSpec)
-        psm1 = (_windows_collection_dir() / "plugins" / "module_utils" / "WebRequest.psm1").read_text("utf-8")
-        fn = psm1.index("Function Get-AnsibleWindowsWebRequestSpec")
-        frag = read_ps_hashtable(psm1, psm1.index("@{", psm1.index("#>", fn)))
+        frag = _declarations().get("web_request_spec") or {}
         for key, value in frag.get("options", {}).items():
             spec.setdefault("options", {}).setdefault(key, value)
     return BASIC, spec
@@ -375,7 +318,7 @@ def module_spec(module: str) -> ModuleSpec:
     short = short_name(module)
     ps1_path, doc_path = _module_files(short)
     ps1_text = ps1_path.read_text(encoding="utf-8")
-    style, ps = _ps1_spec(ps1_text)
+    style, ps = _ps1_spec(short, ps1_text)
     doc = _documentation(doc_path)
     doc_options = dict(doc.get("options") or {})
     for fragment in doc.get("extends_documentation_fragment") or []:
@@ -387,8 +330,7 @@ def module_spec(module: str) -> ModuleSpec:
     check_mode = ps.get("supports_check_mode", False)
     if style == LEGACY:
         # Legacy.psm1 Parse-Args -supports_check_mode $true|$false
-        match = re.search(r"Parse-Args\b[^\n]*-supports_check_mode\s+\$(true|false)", ps1_text, re.I)
-        check_mode = bool(match and match.group(1).lower() == "true")
+        check_mode = (_declarations()["modules"].get(short) or {}).get("parse_args_check_mode") is True
     return ModuleSpec(
         name=short,
         style=style,

@@ -153,24 +153,73 @@ def test_legacy_param_messages():
     assert argspec.legacy_param({"l": "a, b"}, "l", type="list") == ["a", "b"]
 
 
-def test_ps_literal_reader():
-    text = """$spec = @{
-        options = @{
-            a = @{ type = 'str'; choices = 'x', 'y' }  # comment
-            b = @{ aliases = , 'bee'; default = @(0, 3010) }
-            c = @{ type = $someType; choices = $h.Keys + "z" }
-        }
-        required_if = @(
-            @("a", "x", @("b")),
-            @("a", "y", @("b", "c"), $true)
-        )
-        mutually_exclusive = @(
-            , @('a', 'b')
-        )
-    }"""
-    spec = argspec.read_ps_hashtable(text, text.index("@{"))
+def test_declarations_are_read_with_pwsh_parser(tmp_path):
+    # lab/powershell/argspec.ps1 on a module written for the test: constants become data, the rest stays opaque
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    (modules / "win_demo.ps1").write_text(
+        r'''#AnsibleRequires -CSharpUtil Ansible.Basic
+function Helper { $spec = @{ options = @{ wrong = @{} } } }
+$spec = @{
+    options = @{
+        a = @{ type = 'str'; choices = 'x', 'y' }  # comment
+        b = @{ aliases = , 'bee'; default = @(0, 3010); note = "it`'s ""q""" }
+        c = @{ type = $someType; choices = $h.Keys + "z"; size = [uint32]5; neg = -1; ratio = 0.5 }
+    }
+    required_if = @(
+        @("a", "x", @("b")),
+        @("a", "y", @("b", "c"), $true)
+    )
+    mutually_exclusive = @(
+        , @('a', 'b')
+    )
+    supports_check_mode = $true
+}
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+''',
+        encoding="utf-8",
+    )
+    (modules / "win_legacy.ps1").write_text(
+        "$params = Parse-Args $args -supports_check_mode $false\n$spec = $null\n", encoding="utf-8"
+    )
+    declared = argspec._from_json(argspec.extract_declarations(modules, None))["modules"]
+    spec = declared["win_demo"]["spec"]
     assert spec["options"]["a"] == {"type": "str", "choices": ["x", "y"]}
-    assert spec["options"]["b"] == {"aliases": ["bee"], "default": [0, 3010]}
-    assert isinstance(spec["options"]["c"]["type"], argspec.Opaque)
+    assert spec["options"]["b"] == {"aliases": ["bee"], "default": [0, 3010], "note": 'it\'s "q"'}
+    c = spec["options"]["c"]
+    assert isinstance(c["type"], argspec.Opaque) and c["type"].text == "$someType"
+    assert isinstance(c["choices"], argspec.Opaque) and isinstance(c["size"], argspec.Opaque)
+    assert (c["neg"], c["ratio"]) == (-1, 0.5)
     assert spec["required_if"] == [["a", "x", ["b"]], ["a", "y", ["b", "c"], True]]
     assert spec["mutually_exclusive"] == [["a", "b"]]
+    assert spec["supports_check_mode"] is True
+    assert declared["win_demo"]["parse_args_check_mode"] is None
+    assert declared["win_legacy"] == {"spec": None, "parse_args_check_mode": False}
+
+
+def test_declarations_are_cached_by_content(tmp_path, monkeypatch):
+    monkeypatch.setenv(argspec.CACHE_ENV, str(tmp_path))
+    argspec._declarations.cache_clear()
+    try:
+        first = argspec._declarations()
+        files = list(tmp_path.glob("argspec-ansible.windows-*.json"))
+        assert len(files) == 1 and argspec._windows_version() in files[0].name
+        argspec._declarations.cache_clear()
+
+        def no_pwsh(*_args):
+            raise AssertionError("pwsh ran although the declarations of these files are cached")
+
+        monkeypatch.setattr(argspec, "extract_declarations", no_pwsh)
+        assert argspec._declarations() == first
+    finally:
+        argspec._declarations.cache_clear()
+
+
+def test_the_cache_name_changes_with_the_module_files(tmp_path, monkeypatch):
+    monkeypatch.setenv(argspec.CACHE_ENV, str(tmp_path / "cache"))
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    (modules / "win_x.ps1").write_text("$spec = @{ options = @{} }\n", encoding="utf-8")
+    before = argspec._cache_file(modules)
+    (modules / "win_x.ps1").write_text("$spec = @{ options = @{ a = @{} } }\n", encoding="utf-8")
+    assert argspec._cache_file(modules) != before
