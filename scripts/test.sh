@@ -109,12 +109,13 @@ run_ruff() {
     ruff format --check .
 }
 
-# pytest on every core CI has (2): pytest-xdist workers, tests that share a module-scoped lab estate and the whole
-# reliability suite kept together on one worker (tests/conftest.py). ASR_TEST_WORKERS=0 runs in one process.
+# pytest on every core CI has (2): pytest-xdist workers, a test module's tests on one worker in their order
+# (--dist loadfile: a module-scoped lab estate is built once, a reliability module's records keep their order).
+# ASR_TEST_WORKERS=0 runs in one process.
 run_pytest() {
     local rc=0 workers="${ASR_TEST_WORKERS:-2}"
     local parallel=()
-    if [[ "$workers" != 0 ]]; then parallel=(-n "$workers" --dist loadgroup); fi
+    if [[ "$workers" != 0 ]]; then parallel=(-n "$workers" --dist loadfile); fi
     pytest "${parallel[@]}" "$@" || rc=$?
     if ((rc == 5)); then
         echo "pytest collected no tests: CI needs real tests (exit 5 is a failure here)"

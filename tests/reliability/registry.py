@@ -1,4 +1,4 @@
-"""Shared registry of what the reliability suite actually executed; docs/reliability.md is rendered from it.
+"""What the reliability suite actually executed; docs/reliability.md is rendered from it.
 
 Every test module under ``tests/reliability/`` contributes one or more *sections*. A section is declared once
 (title, a short description, an order key) and then receives *cases* as they run::
@@ -13,10 +13,13 @@ Every test module under ``tests/reliability/`` contributes one or more *sections
     registry.record("bad-inputs", "install: data port 443", "passed", group="install")   # the same, by hand
     registry.fact("secret-leaks", "Places searched", "console output, ANSIBLE_LOG_PATH, journal, ...")
 
-Only what ran is counted: a case is recorded by the test that executed it, never from a static list.
-``render()`` produces the Markdown (deterministic: no timings, no paths, sorted groups), ``conftest.py``
-compares it with the committed ``docs/reliability.md`` at the end of a full run and writes the freshly
-rendered text to ``reports/reliability.md`` (``RELIABILITY_UPDATE_DOC=1`` writes docs/reliability.md too).
+Only what ran is counted: a case is recorded by the test that executed it, never from a static list. Each record
+is a property of the running test, written with pytest's own ``record_property`` (``RECORD_NAME``, a JSON text):
+it travels in the test's report, to the pytest-xdist controller like any report, and into a ``--junitxml`` file.
+The session plugin (``reliability_suite.py``) reads the reports into a :class:`Registry` and renders it:
+``render()`` produces the Markdown (deterministic: no timings, no paths, sorted groups), compared with the
+committed ``docs/reliability.md`` at the end of a full run and written to ``reports/reliability.md``
+(``RELIABILITY_UPDATE_DOC=1`` writes docs/reliability.md too).
 
 Outcomes are free strings; ``passed`` and ``failed`` are the usual ones, ``xfail`` (a known, reported
 problem the case demonstrates) is counted separately.
@@ -26,14 +29,17 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import pathlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 _LOCK = threading.Lock()
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "reliability.md"
 REPORT = ROOT / "reports" / "reliability.md"  # git-ignored: the latest run's rendering
+RECORD_NAME = "asr_reliability"  # the user property every record is written under
 
 
 @dataclasses.dataclass
@@ -46,39 +52,95 @@ class Section:
     facts: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
-_SECTIONS: dict[str, Section] = {}
+class Registry:
+    """The sections, cases and facts of one run, as the session plugin rebuilds them from the tests' reports."""
 
+    def __init__(self) -> None:
+        self._sections: dict[str, Section] = {}
 
-def section(key: str, title: str, description: str = "", *, order: int = 100) -> Section:
-    """Declare (or update) a section; idempotent, so every test may call it."""
-    with _LOCK:
-        sec = _SECTIONS.get(key)
+    def section(self, key: str, title: str, description: str = "", *, order: int = 100) -> Section:
+        """Declare (or update) a section; idempotent."""
+        sec = self._sections.get(key)
         if sec is None:
-            sec = _SECTIONS[key] = Section(key, title, description, order)
+            sec = self._sections[key] = Section(key, title, description, order)
         else:
             sec.title, sec.description, sec.order = title, description or sec.description, order
         return sec
 
+    def _get(self, key: str) -> Section:
+        sec = self._sections.get(key)
+        if sec is None:
+            sec = self._sections[key] = Section(key, key)
+        return sec
 
-def _get(key: str) -> Section:
-    sec = _SECTIONS.get(key)
-    if sec is None:
-        sec = _SECTIONS[key] = Section(key, key)
-    return sec
+    def record(self, section_key: str, case_name: str, outcome: str, *, group: str = "") -> None:
+        """One executed case. The same (group, case) recorded twice counts once (the last outcome wins)."""
+        sec = self._get(section_key)
+        sec.cases = [c for c in sec.cases if (c[0], c[1]) != (group, case_name)]
+        sec.cases.append((group, case_name, outcome))
+
+    def fact(self, section_key: str, name: str, value: object) -> None:
+        self._get(section_key).facts[name] = str(value)
+
+    def add(self, properties: Iterable[tuple[str, Any]]) -> None:
+        """The records among a test report's ``user_properties``, in the order the test wrote them."""
+        for name, value in properties:
+            if name != RECORD_NAME:
+                continue
+            item = json.loads(value)
+            kind = item.pop("kind")
+            if kind == "section":
+                self.section(item["key"], item["title"], item["description"], order=item["order"])
+            elif kind == "case":
+                self.record(item["section"], item["case"], item["outcome"], group=item["group"])
+            elif kind == "fact":
+                self.fact(item["section"], item["name"], item["value"])
+
+    def sections(self) -> list[Section]:
+        return sorted(self._sections.values(), key=lambda s: (s.order, s.key))
+
+    def render(self) -> str:
+        return render(self.sections())
+
+
+# ---- what a test calls ---------------------------------------------------------------------------------------
+_DECLARED: dict[str, dict[str, Any]] = {}  # this process's section declarations (module level of each test file)
+_RECORDER: dict[str, Any] = {"record_property": None, "sections_sent": set()}
+
+
+def bind(record_property: Callable[[str, object], None] | None) -> None:
+    """Where this process's records go: the running test's ``record_property`` (tests/reliability/conftest.py)."""
+    with _LOCK:
+        _RECORDER["record_property"] = record_property
+        _RECORDER["sections_sent"] = set()
+
+
+def _emit(item: dict[str, Any]) -> None:
+    with _LOCK:
+        record_property = _RECORDER["record_property"]
+        if record_property is None:
+            raise RuntimeError("registry: a record outside a reliability test (no record_property bound)")
+        key = item.get("section")
+        if key in _DECLARED and key not in _RECORDER["sections_sent"]:  # the section travels with its first record
+            _RECORDER["sections_sent"].add(key)
+            record_property(RECORD_NAME, json.dumps({"kind": "section", **_DECLARED[key]}, sort_keys=True))
+        record_property(RECORD_NAME, json.dumps(item, sort_keys=True))
+
+
+def section(key: str, title: str, description: str = "", *, order: int = 100) -> None:
+    """Declare a section (at a test module's top level); it is reported with its first record."""
+    with _LOCK:
+        _DECLARED[key] = {"key": key, "title": title, "description": description, "order": order}
 
 
 def record(section_key: str, case_name: str, outcome: str, *, group: str = "") -> None:
-    """Record one executed case. The same (group, case) recorded twice counts once (the last outcome wins)."""
-    with _LOCK:
-        sec = _get(section_key)
-        sec.cases = [c for c in sec.cases if (c[0], c[1]) != (group, case_name)]
-        sec.cases.append((group, case_name, outcome))
+    """Record one executed case (a property of the running test)."""
+    _emit({"kind": "case", "section": section_key, "case": case_name, "outcome": outcome, "group": group})
 
 
 def fact(section_key: str, name: str, value: object) -> None:
     """A named fact of the section (e.g. 'places searched'), rendered as a bullet list after the table."""
-    with _LOCK:
-        _get(section_key).facts[name] = str(value)
+    _emit({"kind": "fact", "section": section_key, "name": name, "value": str(value)})
 
 
 @contextlib.contextmanager
@@ -90,42 +152,6 @@ def case(section_key: str, case_name: str, *, group: str = "") -> Iterator[None]
         record(section_key, case_name, "failed", group=group)
         raise
     record(section_key, case_name, "passed", group=group)
-
-
-def sections() -> list[Section]:
-    with _LOCK:
-        return sorted(_SECTIONS.values(), key=lambda s: (s.order, s.key))
-
-
-def reset() -> None:
-    with _LOCK:
-        _SECTIONS.clear()
-
-
-def export() -> list[dict[str, object]]:
-    """Everything recorded in this process, as plain data (a pytest-xdist worker hands it to the controller)."""
-    with _LOCK:
-        return [
-            {
-                "key": s.key,
-                "title": s.title,
-                "description": s.description,
-                "order": s.order,
-                "cases": [list(c) for c in s.cases],
-                "facts": list(s.facts.items()),
-            }
-            for s in _SECTIONS.values()
-        ]
-
-
-def merge(exported: list[dict[str, object]]) -> None:
-    """Add another process's ``export()``: sections declared there, its cases and its facts (in its order)."""
-    for data in exported:
-        section(str(data["key"]), str(data["title"]), str(data["description"]), order=int(data["order"]))
-        for group, case_name, outcome in data["cases"]:
-            record(str(data["key"]), case_name, outcome, group=group)
-        for name, value in data["facts"]:
-            fact(str(data["key"]), name, value)
 
 
 def totals(sec: Section) -> dict[str, int]:
@@ -144,9 +170,9 @@ HEADER = """# Reliability: what the suite executed
 """
 
 
-def render() -> str:
+def render(all_sections: list[Section]) -> str:
     lines = [HEADER]
-    secs = [s for s in sections() if s.cases or s.facts]
+    secs = [s for s in all_sections if s.cases or s.facts]
     if secs:
         lines.append("| Section | Cases run | Passed | Failed | Other |")
         lines.append("|---|---:|---:|---:|---:|")

@@ -1,16 +1,20 @@
-"""Session plumbing of the reliability suite, as a pytest plugin (``tests/conftest.py`` registers it once, also in
-a pytest-xdist controller, which loads no conftest.py below ``tests/``).
+"""Session plugin of the reliability suite (``tests/conftest.py`` registers it, in a pytest-xdist controller too,
+which loads no conftest.py below ``tests/``).
+
+The tests record what they executed with pytest's ``record_property`` (registry.py). Those records are part of each
+test's report, and every report reaches this plugin through ``pytest_runtest_logreport``: in one process directly,
+under pytest-xdist in the controller, which receives every worker's reports. So the process that sees the whole
+run rebuilds the whole registry the same way in both cases; nothing is merged by hand.
 
 * It tracks whether this was a *full* run of ``tests/reliability`` (every test module collected, nothing
-  deselected, every case passed): only a full run may be compared with, or written to, ``docs/reliability.md``.
-* At the end of the session it writes the rendering of the registry (registry.py) to ``reports/reliability.md``
-  (git-ignored), and to ``docs/reliability.md`` as well when ``RELIABILITY_UPDATE_DOC=1``.
-
-In one process, ``test_reliability_doc.py::test_published_counts_match_this_run`` (run last) makes the
-comparison. Under pytest-xdist the cases are spread over workers and each worker's registry holds only its own:
-each worker hands its registry and its collection facts to the controller (``workeroutput``), the controller
-merges them, and the controller makes the comparison at the end of the session (the workers' copy of the test
-skips, saying so); a difference fails the run.
+  deselected or filtered, every case passed): only a full run may be compared with, or written to,
+  ``docs/reliability.md``.
+* In one process, ``test_reliability_doc.py::test_published_counts_match_this_run`` (moved to the very end)
+  compares the committed ``docs/reliability.md`` with this run's rendering. Under pytest-xdist a worker's copy of
+  that test skips (a worker sees its own reports only) and the controller makes the same comparison when the
+  session ends; a difference fails the run.
+* At the end of the session it writes the rendering to ``reports/reliability.md`` (git-ignored), and to
+  ``docs/reliability.md`` as well when ``RELIABILITY_UPDATE_DOC=1``.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ import pytest
 import registry
 
 DOC_TEST = "test_published_counts_match_this_run"
-OUTPUT_KEY = "asr_reliability"
+HERE = registry.ROOT / "tests" / "reliability"
 
+RUN = registry.Registry()
 STATE: dict[str, Any] = {"deselected": 0, "not_passed": [], "ran_reliability": False, "files_not_collected": []}
 
 
@@ -40,18 +45,39 @@ def is_xdist_controller(config: pytest.Config) -> bool:
     return config.pluginmanager.hasplugin("dsession") and not is_xdist_worker(config)
 
 
+def _note_collected(paths: set[pathlib.Path]) -> None:
+    STATE["files_not_collected"] = sorted(p.name for p in HERE.glob("test_*.py") if p.resolve() not in paths)
+
+
 def note_collection(items: list[pytest.Item]) -> None:
-    """Which reliability test modules this session collected (called by tests/reliability/conftest.py)."""
-    here = registry.ROOT / "tests" / "reliability"
-    collected = {pathlib.Path(str(i.path)).resolve() for i in items}
-    STATE["files_not_collected"] = sorted(p.name for p in here.glob("test_*.py") if p.resolve() not in collected)
+    """Which reliability test modules this process collected (called by tests/reliability/conftest.py)."""
+    _note_collected({pathlib.Path(str(i.path)).resolve() for i in items})
 
 
-def partial_run_reason() -> str | None:
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    """xdist controller: what a worker collected (every worker collects the same session)."""
+    _note_collected({(registry.ROOT / nodeid.split("::", 1)[0]).resolve() for nodeid in ids})
+
+
+def _filtered(config: pytest.Config) -> str | None:
+    """A selection that may leave reliability tests out (the controller does not see the workers' deselection)."""
+    for option, label in (("keyword", "-k"), ("markexpr", "-m"), ("deselect", "--deselect"), ("lf", "--lf")):
+        if config.getoption(option, None):
+            return label
+    if any("::" in arg and is_reliability(arg) for arg in config.args):
+        return "a test id"
+    return None
+
+
+def partial_run_reason(config: pytest.Config | None = None) -> str | None:
     if STATE["files_not_collected"]:
         return "not every reliability test module ran: " + ", ".join(STATE["files_not_collected"])
     if STATE["deselected"]:
         return f"{STATE['deselected']} reliability test(s) deselected: counts of a partial run are not published"
+    selection = _filtered(config) if config is not None else None
+    if selection:
+        return f"tests selected with {selection}: counts of a partial run are not published"
     if STATE["not_passed"]:
         return "not every reliability test passed: " + "; ".join(STATE["not_passed"][:5])
     return None
@@ -64,6 +90,8 @@ def pytest_deselected(items):
 def pytest_runtest_logreport(report):
     if not is_reliability(report.nodeid):
         return
+    if report.when == "teardown":  # a report of each phase carries the records so far; the last one all of them
+        RUN.add(report.user_properties)
     if report.nodeid.endswith(DOC_TEST):
         return
     STATE["ran_reliability"] = True
@@ -71,18 +99,6 @@ def pytest_runtest_logreport(report):
         return
     if report.failed or (report.when in ("call", "setup") and report.skipped):
         STATE["not_passed"].append(f"{report.nodeid} ({report.outcome} in {report.when})")
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node, error):
-    """xdist controller: merge what a worker's part of the suite recorded."""
-    out = (getattr(node, "workeroutput", None) or {}).get(OUTPUT_KEY)
-    if not out:
-        return
-    registry.merge(out["registry"])
-    if out["collected"]:  # every worker collects the whole session; one that collected nothing says nothing
-        STATE["files_not_collected"] = out["files_not_collected"]
-        STATE["deselected"] = max(STATE["deselected"], out["deselected"])
 
 
 def _write(session: pytest.Session, line: str) -> None:
@@ -96,20 +112,12 @@ def _write(session: pytest.Session, line: str) -> None:
 
 def pytest_sessionfinish(session, exitstatus):
     config = session.config
-    if is_xdist_worker(config):
-        config.workeroutput[OUTPUT_KEY] = {
-            "registry": registry.export(),
-            "collected": bool(session.items),
-            "files_not_collected": STATE["files_not_collected"],
-            "deselected": STATE["deselected"],
-        }
+    if is_xdist_worker(config) or not STATE["ran_reliability"]:
         return
-    if not STATE["ran_reliability"]:
-        return
-    text = registry.render()
+    text = RUN.render()
     registry.REPORT.parent.mkdir(parents=True, exist_ok=True)
     registry.REPORT.write_text(text, encoding="utf-8")
-    reason = partial_run_reason()
+    reason = partial_run_reason(config)
     if os.environ.get("RELIABILITY_UPDATE_DOC") == "1":
         if reason:
             _write(session, f"reliability: docs/reliability.md NOT updated ({reason})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -10,9 +11,9 @@ from registry import DOC, REPORT
 
 
 def test_registry_renders_counts_by_group():
-    saved = registry.sections()
+    recorded: list[tuple[str, object]] = []
+    registry.bind(lambda name, value: recorded.append((name, value)))
     try:
-        registry.reset()
         registry.section("x", "X", "Demo.", order=1)
         with registry.case("x", "a", group="g1"):
             pass
@@ -20,23 +21,33 @@ def test_registry_renders_counts_by_group():
             raise ValueError
         registry.record("x", "a", "passed", group="g1")  # a repeat counts once
         registry.fact("x", "Places searched", "journal")
-        text = registry.render()
-        assert "| X | 2 | 1 | 1 | 0 |" in text
-        assert "| g1 | 1 | 1 | 0 |" in text and "| g2 | 1 | 0 | 1 |" in text
-        assert "- **Places searched:** journal" in text
     finally:
-        registry.reset()
-        for sec in saved:
-            registry._SECTIONS[sec.key] = sec
+        registry.bind(None)
+        registry._DECLARED.pop("x")
+    # every record is a JSON text under one property name (what record_property and --junitxml keep)
+    assert {name for name, _ in recorded} == {registry.RECORD_NAME}
+    assert [json.loads(str(v))["kind"] for _, v in recorded] == ["section", "case", "case", "case", "fact"]
+    run = registry.Registry()
+    run.add([("other_property", "ignored"), *recorded])
+    text = run.render()
+    assert "| X | 2 | 1 | 1 | 0 |" in text
+    assert "| g1 | 1 | 1 | 0 |" in text and "| g2 | 1 | 0 | 1 |" in text
+    assert "- **Places searched:** journal" in text
 
 
-def test_published_counts_match_this_run(reliability_partial_reason, request):
+def test_a_record_outside_a_test_is_an_error():
+    registry.bind(None)
+    with pytest.raises(RuntimeError, match="no record_property bound"):
+        registry.record("x", "a", "passed")
+
+
+def test_published_counts_match_this_run(reliability_partial_reason, reliability_run, request):
     if hasattr(request.config, "workerinput"):
-        pytest.skip("pytest-xdist: a worker sees its own cases only; the controller compares (reliability_suite.py)")
+        pytest.skip("pytest-xdist: a worker sees its own reports only; the controller compares (reliability_suite.py)")
     reason = reliability_partial_reason()
     if reason:
         pytest.skip(reason)
-    text = registry.render()
+    text = reliability_run.render()
     if os.environ.get("RELIABILITY_UPDATE_DOC") == "1":
         DOC.write_text(text, encoding="utf-8")
     committed = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
