@@ -8,8 +8,11 @@
 #
 # Per lane it creates or reuses a virtualenv (.venv for 2.19, .venv-2.21 for 2.21), installs the pinned
 # requirements (requirements/dev.txt, requirements/dev-2.21.txt; skipped when unchanged since the last
-# install), then runs each step below and stops at the first failure. Lane-independent checks run once,
-# in the first lane. Each step prints a banner and its duration; a summary follows at the end.
+# install), then runs each step below. Lane-independent checks run once, in the first lane. Independent
+# sequences of steps run side by side as background jobs (the checks; molecule + benchmark; each lane's
+# artifact + sanity; the second lane) next to the first lane's pytest, so both cores stay busy
+# (docs/dev/test-time.md); a job stops at its first failing step, and the run fails when any step failed.
+# Each step prints a banner and its duration (a job's output is printed when it ends); a summary follows.
 #   ruff check / ruff format --check, antsibull-changelog lint, antsibull-docs lint-collection-docs, the
 #   PowerShell check (pwsh's own parser: Windows PowerShell 5.1 / .NET 4.5 compatibility, check mode, pslint
 #   rules; fails without pwsh), Pester, ansible-lint (production profile, offline), the pwsh the lab runs the
@@ -49,7 +52,10 @@ CURRENT=""
 
 finish() {
     local rc=$? pid
-    for pid in ${VENV_JOBS[*]:-}; do wait "$pid" 2>/dev/null || true; done # a lane's venv still being made
+    for pid in ${JOB_PIDS[*]:-}; do kill_tree "$pid"; done # a job still running when the run failed
+    local lab
+    for lab in "$WORK"/molecule-*/lab; do stop_lab "$lab" 2>/dev/null || true; done
+    for pid in ${VENV_JOBS[*]:-} ${JOB_PIDS[*]:-}; do wait "$pid" 2>/dev/null || true; done
     if ((rc == 0)); then rm -rf "$WORK"; else echo "(work files kept for inspection: $WORK)"; fi
     echo
     echo "==================== summary ===================="
@@ -96,6 +102,85 @@ skip() {
     SUMMARY+=("$(printf '%-6s %4s   %s' skip - "$1")")
     echo
     echo "==================== skipped: $1 ===================="
+}
+
+# ---------------------------------------------------------------------------------------------- jobs
+# job NAME FUNCTION ARGS...: run FUNCTION in the background, its output in $WORK/job-NAME.log. Inside it,
+# job_step LABEL COMMAND... runs one step as step does and appends "rc seconds label" to the job's record;
+# FUNCTION chains its steps with && so the job stops at its first failure. join_jobs waits for every job,
+# prints each one's output in the order they were started, adds their steps to the summary, and ends the
+# run when a step failed.
+JOB_PIDS=()
+JOB_NAMES=()
+job() {
+    local name="$1"
+    shift
+    echo "---- job started in the background: $name"
+    (
+        JOB_RECORD="$WORK/job-$name.record"
+        : >"$JOB_RECORD"
+        set +e
+        "$@"
+    ) >"$WORK/job-$name.log" 2>&1 &
+    JOB_PIDS+=($!)
+    JOB_NAMES+=("$name")
+}
+
+job_step() {
+    local label="$1" t0=$SECONDS rc
+    shift
+    echo
+    echo "==================== $label ===================="
+    set +e
+    (
+        set -e
+        "$@"
+    )
+    rc=$?
+    printf '%d %d %s\n' "$rc" $((SECONDS - t0)) "$label" >>"$JOB_RECORD"
+    if ((rc != 0)); then
+        echo "==================== FAILED: $label (exit $rc, $((SECONDS - t0))s) ===================="
+    else
+        echo "---- $label: ok ($((SECONDS - t0))s)"
+    fi
+    return "$rc"
+}
+
+join_jobs() {
+    local i rc dt label failed=0 exit_rc=0
+    for i in "${!JOB_PIDS[@]}"; do
+        wait "${JOB_PIDS[$i]}" || true
+        echo
+        echo "#################### job ${JOB_NAMES[$i]} (ran in the background) ####################"
+        cat "$WORK/job-${JOB_NAMES[$i]}.log"
+        while read -r rc dt label; do
+            if ((rc != 0)); then
+                SUMMARY+=("$(printf '%-6s %4ds  %s (exit %d, job %s)' FAIL "$dt" "$label" "$rc" "${JOB_NAMES[$i]}")")
+                ((failed)) || { CURRENT="$label"; exit_rc=$rc; }
+                failed=1
+            else
+                SUMMARY+=("$(printf '%-6s %4ds  %s (job %s)' ok "$dt" "$label" "${JOB_NAMES[$i]}")")
+            fi
+        done <"$WORK/job-${JOB_NAMES[$i]}.record"
+    done
+    JOB_PIDS=()
+    JOB_NAMES=()
+    if ((failed)); then
+        exit "$exit_rc"
+    fi
+    CURRENT=""
+}
+
+kill_tree() { # end a background job and every process it started: each one is frozen before its children are
+    # listed (so it cannot start another meanwhile), then all of them are terminated
+    local pids=("$1") i=0 child
+    while ((i < ${#pids[@]})); do
+        kill -STOP "${pids[$i]}" 2>/dev/null || true
+        for child in $(pgrep -P "${pids[$i]}" 2>/dev/null); do pids+=("$child"); done
+        i=$((i + 1))
+    done
+    kill -TERM "${pids[@]}" 2>/dev/null || true
+    kill -CONT "${pids[@]}" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------------------------------------- lanes
@@ -192,7 +277,9 @@ install_get_pip_standin() {
     mkdir -p "$HOME/.ansible/test/cache"
     for v in $versions; do
         dest="$HOME/.ansible/test/cache/get_pip_${v//./_}.py"
-        cmp -s "$ROOT/scripts/get_pip_standin.py" "$dest" || cp "$ROOT/scripts/get_pip_standin.py" "$dest"
+        # two lanes' sanity runs may do this at once: never leave a half-copied file where ansible-test reads it
+        cmp -s "$ROOT/scripts/get_pip_standin.py" "$dest" ||
+            { cp "$ROOT/scripts/get_pip_standin.py" "$dest.$$" && mv -f "$dest.$$" "$dest"; }
         echo "get-pip stand-in for pip $v: $dest"
     done
 }
@@ -228,7 +315,7 @@ for lane in "${LANES[@]:1}"; do
             set -e
             setup_venv "$lane" "$python"
         ) >"$WORK/venv-$lane.log" 2>&1
-        echo $? >"$WORK/venv-$lane.rc"
+        echo $? >"$WORK/venv-$lane.rc.tmp" && mv "$WORK/venv-$lane.rc.tmp" "$WORK/venv-$lane.rc"
     ) &
     VENV_JOBS[$lane]=$!
 done
@@ -236,7 +323,73 @@ venv_result() { # lane: the background setup's output and exit status (after the
     cat "$WORK/venv-$1.log"
     return "$(cat "$WORK/venv-$1.rc" 2>/dev/null || echo 1)"
 }
-FIRST=1
+BASE_PATH="$PATH"
+use_lane() { # put the lane's virtualenv first on PATH (in this shell, or in the job that calls it)
+    local venv
+    venv="$(lane_venv "$1")"
+    export PATH="$venv/bin:$BASE_PATH" VIRTUAL_ENV="$venv"
+    hash -r
+}
+lane_pyver() { python -c 'import sys; print("%d.%d" % sys.version_info[:2])'; }
+await_venv() { # lane: wait (in a job: polling) for the background setup of a later lane's virtualenv, show it
+    while [[ ! -f "$WORK/venv-$1.rc" ]]; do sleep 1; done
+    venv_result "$1"
+}
+
+# the lane-independent checks (one job: together they take about 2 minutes of one core)
+run_checks() {
+    local lane="$1"
+    job_step "[$lane] ruff check + ruff format --check" run_ruff &&
+        job_step "[$lane] antsibull-changelog lint" antsibull-changelog lint &&
+        job_step "[$lane] antsibull-docs lint-collection-docs (plugin docs)" run_docs_lint &&
+        job_step "[$lane] sanity ignore files are empty" check_sanity_ignores &&
+        job_step "[$lane] PowerShell check (5.1 / .NET 4.5, check mode, pslint)" python scripts/check_powershell.py &&
+        job_step "[$lane] Pester (tests/powershell, the scripts as sent)" python scripts/run_pester.py &&
+        job_step "[$lane] ansible-lint (production, offline)" ansible-lint --nocolor &&
+        job_step "[$lane] execution environment (ansible-builder create)" bash scripts/ee_context.sh "$WORK/ee-context"
+}
+
+# the lab driven from outside a test process (python -m lab up/serve): molecule's scenarios, then the benchmark
+run_lab_runs() {
+    local lane="$1"
+    job_step "[$lane] molecule (default scenario)" run_molecule default &&
+        job_step "[$lane] molecule (upgrade scenario)" run_molecule upgrade &&
+        # real playbooks against a 2-PS lab; fails only on a broken run or a converged host above 1 remote
+        # call, never on timing (docs/benchmarks.md)
+        job_step "[$lane] benchmark (smoke)" python bench/run.py --ci
+}
+
+# what Galaxy ships, and ansible-test sanity on it
+run_artifact() {
+    local lane="$1" pyver="$2"
+    job_step "[$lane] galaxy build + install + import check" build_and_install "$lane" || return
+    if ((!FAST)); then
+        job_step "[$lane] ansible-test sanity (Python $pyver)" run_sanity "$lane" "$pyver"
+    fi
+}
+
+# A later lane proves the collection and the lab on its ansible-core: unit tests (action plugins on its ActionBase,
+# ansible-doc), the lab itself (its payload decoding and the ansible.windows modules over WinRM), the lab
+# acceptance playbook, a read-only module round trip (info) and one install with staging, become and the secrets'
+# scan (what changes with ansible-core: the payload, file transfer, runas). The long fleet, fault and reliability
+# runs exercise the same plugin code through the same contract and run once, in the first lane.
+# One process: for this short run two xdist workers cost more than they save (measured: 76 s in one process, 91 s
+# with -n 2, for the same 1118 tests), and it runs next to the first lane's pytest anyway.
+run_later_lane() {
+    local lane="$1" pyver
+    job_step "[$lane] virtualenv + pinned requirements (made in the background)" await_venv "$lane" || return
+    use_lane "$lane"
+    pyver="$(lane_pyver)"
+    echo "lane $lane: $(python --version), $(ansible --version | head -n1)"
+    job_step "[$lane] pwsh for the lab (python -m lab.pwsh)" python -m lab.pwsh &&
+        job_step "[$lane] pytest (unit, lab, acceptance over WinRM)" run_pytest_one_process -p no:cacheprovider \
+            tests/unit tests/lab \
+            tests/integration/test_lab_acceptance.py tests/integration/test_info_lab.py \
+            tests/integration/test_install_lab.py::test_install_converges_then_one_call_and_no_secret_anywhere &&
+        run_artifact "$lane" "$pyver"
+}
+
+FIRST_LANE=""
 for lane in "${LANES[@]}"; do
     python="$(lane_python "$lane")"
     if [[ -z "$python" ]]; then
@@ -247,59 +400,31 @@ for lane in "${LANES[@]}"; do
         fi
         continue
     fi
+    if [[ -z "$FIRST_LANE" ]]; then
+        FIRST_LANE="$lane"
+    else
+        job "lane-$lane" run_later_lane "$lane"
+    fi
+done
+if [[ -n "$FIRST_LANE" ]]; then
+    lane="$FIRST_LANE"
     if [[ -n "${VENV_JOBS[$lane]:-}" ]]; then
         wait "${VENV_JOBS[$lane]}" || true # a child of this shell, not of the step's subshell
         step "[$lane] virtualenv + pinned requirements (made in the background)" venv_result "$lane"
     else
-        step "[$lane] virtualenv + pinned requirements" setup_venv "$lane" "$python"
+        step "[$lane] virtualenv + pinned requirements" setup_venv "$lane" "$(lane_python "$lane")"
     fi
-    venv="$(lane_venv "$lane")"
-    export PATH="$venv/bin:$PATH" VIRTUAL_ENV="$venv"
-    hash -r
-    pyver="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+    use_lane "$lane"
+    pyver="$(lane_pyver)"
     echo "lane $lane: $(python --version), $(ansible --version 2>/dev/null | sed -n 1p)"
-
-    if ((FIRST)); then
-        step "[$lane] ruff check + ruff format --check" run_ruff
-        step "[$lane] antsibull-changelog lint" antsibull-changelog lint
-        step "[$lane] antsibull-docs lint-collection-docs (plugin docs)" run_docs_lint
-        step "[$lane] sanity ignore files are empty" check_sanity_ignores
-        step "[$lane] PowerShell check (5.1 / .NET 4.5, check mode, pslint)" python scripts/check_powershell.py
-        step "[$lane] Pester (tests/powershell, the scripts as sent)" python scripts/run_pester.py
-        step "[$lane] ansible-lint (production, offline)" ansible-lint --nocolor
-        step "[$lane] execution environment (ansible-builder create)" bash scripts/ee_context.sh "$WORK/ee-context"
-    fi
     # the lab runs the collection's PowerShell under pwsh (ARCHITECTURE.md decision 8): say which one, or fail here
     # saying what to install (ASR_PWSH, then PATH, then ../shared/toolchain/pwsh)
     step "[$lane] pwsh for the lab (python -m lab.pwsh)" python -m lab.pwsh
-    if ((FIRST)); then
-        step "[$lane] pytest" run_pytest
-    else
-        # The second lane proves the collection and the lab on its ansible-core: unit tests (action plugins
-        # on its ActionBase, ansible-doc), the lab itself (its payload decoding and the ansible.windows modules
-        # over WinRM), the lab acceptance playbook, a read-only module round trip (info) and one install with
-        # staging, become and the secrets' scan (what changes with ansible-core: the payload, file transfer,
-        # runas). The long fleet, fault and reliability runs exercise the same plugin code through the same
-        # contract and run once, in the first lane.
-        # One process: for this short run two xdist workers cost more than they save (measured: 76 s in one
-        # process, 91 s with -n 2, for the same 1118 tests).
-        step "[$lane] pytest (unit, lab, acceptance over WinRM)" run_pytest_one_process tests/unit tests/lab \
-            tests/integration/test_lab_acceptance.py tests/integration/test_info_lab.py \
-            tests/integration/test_install_lab.py::test_install_converges_then_one_call_and_no_secret_anywhere
-    fi
-    if ((FIRST)); then
-        step "[$lane] molecule (default scenario)" run_molecule default
-        step "[$lane] molecule (upgrade scenario)" run_molecule upgrade
-        # real playbooks against a 2-PS lab; fails only on a broken run or a converged host above 1 remote
-        # call, never on timing (docs/benchmarks.md)
-        step "[$lane] benchmark (smoke)" python bench/run.py --ci
-    fi
-    step "[$lane] galaxy build + install + import check" build_and_install "$lane"
-    if ((FAST)); then
-        skip "[$lane] ansible-test sanity (--fast)"
-    else
-        step "[$lane] ansible-test sanity (Python $pyver)" run_sanity "$lane" "$pyver"
-    fi
-    FIRST=0
-done
+    job checks run_checks "$lane"
+    job lab-runs run_lab_runs "$lane"
+    job "artifact-$lane" run_artifact "$lane" "$pyver"
+    step "[$lane] pytest" run_pytest
+fi
+join_jobs
+if ((FAST)); then skip "ansible-test sanity (--fast)"; fi
 CURRENT=""
