@@ -45,33 +45,34 @@ def run_task(
 ) -> tuple[dict[str, Any], subprocess.CompletedProcess]:
     """Run ``asr.process_server.<module>`` once on ``host``; its registered result and the process."""
     out.mkdir(parents=True, exist_ok=True)
-    result_file = out / f"{host}-{module}.json"
+    results = out / f"results-{module}"
+    result_file = results / f"{host}.json"
     result_file.unlink(missing_ok=True)
-    task = {"name": "Module under test", f"asr.process_server.{module}": args, "register": "r", "ignore_errors": True}
+    task = {"name": RESULT_TASK, f"asr.process_server.{module}": args, "register": "r", "ignore_errors": True}
     task.update(task_extra or {})
-    play = [
-        {
-            "name": "lab",
-            "hosts": host,
-            "gather_facts": False,
-            "tasks": [
-                task,
-                {
-                    "name": "Keep the result",
-                    "ansible.builtin.copy": {"content": "{{ r | to_json }}", "dest": str(result_file), "mode": "0644"},
-                    "delegate_to": "localhost",
-                    "check_mode": False,
-                },
-            ],
-        }
-    ]
+    play = [{"name": "lab", "hosts": host, "gather_facts": False, "tasks": [task]}]
     playbook = out / f"{module}.yml"
     playbook.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", **keep_results(results)}
     cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(estate.path / "inventory.yml")]
     proc = subprocess.run([*cmd, *extra, str(playbook)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result_file.exists(), proc.stdout[-4000:] + proc.stderr[-4000:]
     return json.loads(result_file.read_text(encoding="utf-8")), proc
+
+
+RESULT_TASK = "Module under test"
+CALLBACKS = pathlib.Path(__file__).resolve().parent / "callback_plugins"
+
+
+def keep_results(directory: pathlib.Path, task: str = RESULT_TASK) -> dict[str, str]:
+    """Environment for ansible-playbook: ``task``'s registered result per host into ``directory/<host>.json``
+    (callback_plugins/asr_test_results.py: written by the controller, no extra task or module run per host)."""
+    return {
+        "ANSIBLE_CALLBACK_PLUGINS": str(CALLBACKS),
+        "ANSIBLE_CALLBACKS_ENABLED": "asr_test_results",
+        "ASR_TEST_RESULTS_DIR": str(directory),
+        "ASR_TEST_RESULTS_TASK": task,
+    }
 
 
 def calls(estate: lab_estate.Estate, host: str) -> list[dict[str, Any]]:

@@ -30,14 +30,9 @@ PLAYBOOK = """
       asr.process_server.info:
         configuration_server_ip: "{cs_ip}"
       register: surveyed
-    - name: Keep the result
-      ansible.builtin.copy:
-        content: "{{{{ surveyed | to_json }}}}"
-        dest: "{out}/{{{{ inventory_hostname }}}}.json"
-        mode: "0644"
-      delegate_to: localhost
-      check_mode: false
 """
+
+from tests.integration.lab_ops import keep_results  # noqa: E402
 
 lab_estate = pytest.importorskip("lab.estate")
 wsman = pytest.importorskip("lab.wsman")
@@ -61,8 +56,11 @@ def names(estate, role):
 
 def run_info(estate, hosts, cs_ip, out, *extra):
     playbook = out / "info.yml"
-    playbook.write_text(PLAYBOOK.format(hosts=hosts, cs_ip=cs_ip, out=out), encoding="utf-8")
+    playbook.write_text(PLAYBOOK.format(hosts=hosts, cs_ip=cs_ip), encoding="utf-8")
+    for host in hosts.split(","):
+        (out / f"{host}.json").unlink(missing_ok=True)
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    env.update(keep_results(out, "Survey"))
     cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(estate.path / "inventory.yml")]
     proc = subprocess.run([*cmd, *extra, str(playbook)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
@@ -87,6 +85,9 @@ def test_info_is_one_remote_call_and_returns_the_seed(served_estate, tmp_path):
     assert len(entries) == 1, entries
     assert entries[0]["identity"] in ("probe v1", "ansible.windows.win_powershell")
     assert result["changed"] is False and not result.get("failed")
+    surveyed = result["survey"]["host"]
+    differing = {k: {"surveyed": surveyed.get(k), "seed": v} for k, v in seed["host"].items() if surveyed.get(k) != v}
+    assert not differing, differing  # which facts of the host came back different (names the part that did)
     assert result["survey"] == seed
     expected = survey_mod.interpret(seed["host"])
     expected["setup_log"].pop("tail")  # returned only with include_log_tail

@@ -17,7 +17,7 @@ import sys
 
 import pytest
 import yaml
-from lab_ops import ROOT, clear, identities, served
+from lab_ops import ROOT, clear, identities, keep_results, served
 
 from lab.asr.installer import package_bytes
 
@@ -60,16 +60,11 @@ def play(estate, hosts: list[str], args: dict, out: pathlib.Path, *extra: str) -
         "ignore_errors": True,
         "ignore_unreachable": True,
     }
-    keep = {
-        "name": "Keep the result",
-        "ansible.builtin.copy": {"content": "{{ r | to_json }}", "dest": f"{out}/{{{{ inventory_hostname }}}}.json"},
-        "delegate_to": "localhost",
-        "check_mode": False,
-    }
-    book = [{"name": "lab", "hosts": ":".join(hosts), "gather_facts": False, "tasks": [{**task, **BECOME}, keep]}]
+    book = [{"name": "lab", "hosts": ":".join(hosts), "gather_facts": False, "tasks": [{**task, **BECOME}]}]
     playbook = out / "process_server.yml"
     playbook.write_text(yaml.safe_dump(book, sort_keys=False), encoding="utf-8")
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    env.update(keep_results(out, "Converge"))
     cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(estate.path / "inventory.yml")]
     proc = subprocess.run([*cmd, *extra, str(playbook)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     results = {}
