@@ -22,7 +22,9 @@ def test_report_html_and_summary():
     report = FILTERS["capacity_report"](hosts, None, generated="now")
     assert report["hosts"][0]["status"] == "fits"
     assert FILTERS["capacity_report_html"](report).startswith("<!DOCTYPE html>")
-    assert FILTERS["capacity_report_summary"](report)[0].startswith("ps01: tier medium")
+    summary = FILTERS["capacity_report_summary"](report)
+    assert summary[0] == "load from: inventory variables (asr_planned_load, asr_source_machines)"
+    assert summary[1].startswith("ps01: tier medium")
 
 
 def test_report_rejects_unknown_options_and_bad_input():
