@@ -18,6 +18,13 @@ script wrote (a first line starting with ``# asr.process_server``) runs; any oth
 program emulations (Unified Setup detached, the rest to completion at once).
 
 Process ids: LAB-chosen, from 4100 in steps of 4 (Windows process ids are multiples of 4).
+
+The table is also what ``Get-CimInstance Win32_Process`` lists (``ProcessId``, ``ParentProcessId``, ``Name``,
+``CreationDate``: the Win32_Process class documentation) and what ``Stop-Process -Id`` ends (Windows PowerShell 5.1's
+Stop-Process calls .NET Framework's ``Process.Kill``, ``TerminateProcess`` with exit code -1): the collection's
+setup_stop stops a hung setup's runner and what it started that way. Only the processes the lab keeps are listed; a
+runner's parent, the WMI provider host that ``Win32_Process.Create`` starts it from, is not one of them
+(``ParentProcessId`` 0, LAB).
 """
 
 from __future__ import annotations
@@ -82,6 +89,40 @@ def running(host: Host, pid: int) -> dict[str, Any] | None:
     }
 
 
+def win32_processes(host: Host) -> list[dict[str, Any]]:
+    """``Get-CimInstance Win32_Process``: the processes of the table still running (``CreationDate`` as the epoch
+    time LabShim.psm1 turns into a date; ``Name`` with its extension, as Win32_Process shows it)."""
+    listed = []
+    for key in sorted(table(host), key=int):
+        alive = running(host, int(key))
+        if alive is not None:
+            listed.append(
+                {
+                    "ProcessId": alive["pid"],
+                    "ParentProcessId": int(table(host)[key].get("parent_pid") or 0),
+                    "Name": _leaf(alive["path"]),
+                    "CreationDate": alive["started"],
+                }
+            )
+    return listed
+
+
+def stop(host: Host, pid: int) -> bool:
+    """``Stop-Process -Id`` (5.1: ``Process.Kill``, ``TerminateProcess`` with exit code -1) of a process still running;
+    False when no process has that id. A Unified Setup run ends with it (lab.asr.installer.stop_setup); a detached
+    runner stopped while it waits never runs again (nothing after its wait happens: no status.json, its ``finally``
+    does not run, as a terminated process runs no more code)."""
+    from lab.asr import installer
+
+    if running(host, pid) is None:
+        return False
+    record = table(host)[str(pid)]
+    if record.get("run_id"):
+        installer.stop_setup(host, record["run_id"])
+    record.update(state="exited", exit_code=-1, waiting_on=None, finished=host.now(), stopped=True)
+    return True
+
+
 # ---- Win32_Process.Create -------------------------------------------------------------------------------------------
 def create(session: Session, command_line: str, cwd: str | None) -> dict[str, Any]:
     """Win32_Process.Create: ``{ReturnValue, ProcessId}`` (9 = path not found, as WMI returns it)."""
@@ -103,6 +144,7 @@ def create(session: Session, command_line: str, cwd: str | None) -> dict[str, An
         "become": session.become,
         "started": host.now(),
         "state": "running",
+        "parent_pid": 0,  # LAB: the WMI provider host Win32_Process.Create starts it from is not in the table
     }
     if _leaf(exe).lower() == "powershell.exe":
         host.record_process(command_line, session.user)
@@ -214,6 +256,7 @@ def start(
                 "kind": "program",
                 "run_id": run["run_id"],
                 "redirect": {"stdout": stdout, "stderr": stderr},
+                "parent_pid": session.process_pid,  # started by the runner (Start-Process)
             }
             _add(host, record)
             for path in (stdout, stderr):

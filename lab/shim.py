@@ -14,7 +14,7 @@ Windows behaviour kept here (not product behaviour, which stays in ``lab.asr``):
   (``PendingFileRenameOperations``, ``Component Based Servicing\\RebootPending``, ``WindowsUpdate\\Auto
   Update\\RebootRequired``);
 * the CIM classes the scripts read (Win32_OperatingSystem, Win32_ComputerSystem, Win32_Processor, Win32_LogicalDisk,
-  Win32_Service) from the host's facts;
+  Win32_Service) from the host's facts, and Win32_Process from its process table (``lab.detached``);
 * file-system errors with the .NET messages ("Could not find file", "Could not find a part of the path");
 * inherited access rules: a file without rules of its own has those of the nearest folder above it that has some
   (a new file under ``C:\\ProgramData`` otherwise: SYSTEM, Administrators, Users -- LAB default);
@@ -300,6 +300,9 @@ class Session:
     def proc_get(self, pid: int) -> dict[str, Any] | None:
         return detached.running(self.host, int(pid))
 
+    def proc_stop(self, pid: int) -> bool:
+        return detached.stop(self.host, int(pid))
+
     def process_create(self, command_line: str, cwd: str = "") -> dict[str, Any]:
         return detached.create(self, command_line, cwd or None)
 
@@ -399,6 +402,7 @@ _METHODS: dict[str, Any] = {
     "svc.get": Session.svc_get,
     "cim.instances": Session.cim_instances,
     "proc.get": Session.proc_get,
+    "proc.stop": Session.proc_stop,
     "process.create": Session.process_create,
     "process.start": Session.process_start,
     "process.wait": Session.process_wait,
@@ -663,6 +667,7 @@ _CIM = {
     "win32_processor": _processors,
     "win32_logicaldisk": _disks,
     "win32_service": _services,
+    "win32_process": detached.win32_processes,
 }
 
 

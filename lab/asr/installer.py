@@ -820,6 +820,22 @@ def start_setup(
     return public(runs[run_id])
 
 
+def stop_setup(host: Host, run_id: str) -> None:
+    """A detached Unified Setup run stopped while it runs (Stop-Process: TerminateProcess, exit code -1, lab.detached).
+    Windows releases the mutexes a process held when it ends, so its single-instance mutex [1.3] is free again.
+    LAB-CHOSEN: a run stopped before its end applies none of its plan (the lab applies a run's effects when it ends;
+    the reference does not say what a stopped setup leaves behind); its log keeps what it wrote until then [1.5]."""
+    settle(host)
+    record = host.asr.get("setup_runs", {}).get(run_id)
+    if record is None or record["state"] != "running":
+        return
+    record.pop("plan", None)
+    record.pop("forced", None)
+    console = record.pop("console", [])
+    stdout = "".join(line + "\r\n" for line in console)
+    record.update(state="exited", rc=-1, stdout=stdout, stderr="", finished=host.now(), stopped=True)
+
+
 def poll_setup(host: Host, run_id: str) -> dict[str, Any]:
     """The run's record: ``state`` ``running`` until its time has passed on the host clock, then ``exited`` with
     ``rc``/``stdout`` (the effects are applied at that moment). Unknown ``run_id`` raises ``KeyError``."""

@@ -1042,7 +1042,11 @@ function Get-CimInstance {
     foreach ($instance in $instances) {
         $object = [pscustomobject]@{ PSTypeName = "AsrLab.CimInstance#$ClassName" }
         foreach ($name in $instance.Keys) {
-            $object | Add-Member -NotePropertyName $name -NotePropertyValue $instance[$name]
+            $value = $instance[$name]
+            if ($ClassName -eq 'Win32_Process' -and $name -eq 'CreationDate') {
+                $value = (ConvertFrom-EpochTime ([double]$value)).ToLocalTime()   # the CIM cmdlets give a DateTime
+            }
+            $object | Add-Member -NotePropertyName $name -NotePropertyValue $value
         }
         $object
     }
@@ -1093,6 +1097,28 @@ function Get-Process {
                 Path = [string]$process.path
                 StartTime = (ConvertFrom-EpochTime ([double]$process.started)).ToLocalTime()
                 HasExited = $false
+            }
+        }
+    }
+}
+
+function Stop-Process {
+    # 5.1 Stop-Process -Id: Process.Kill of each (TerminateProcess, exit code -1), a process of the emulated host's table
+    # (lab/detached.py stop); an id no process has is the cmdlet's error.
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    param (
+        [Parameter(Mandatory = $true, Position = 0, ValueFromPipelineByPropertyName = $true)][int[]]$Id,
+        [switch]$Force,
+        [switch]$PassThru
+    )
+    process {
+        foreach ($one in $Id) {
+            if (-not $PSCmdlet.ShouldProcess("process $one", 'Stop-Process')) {
+                continue
+            }
+            if (-not (Invoke-LabHost -Method 'proc.stop' -Arguments @{ pid = $one })) {
+                $exception = [System.ArgumentException]::new("Cannot find a process with the process identifier $one.")
+                Write-CmdletError -Cmdlet $PSCmdlet -Exception $exception -ErrorId 'NoProcessFoundForGivenId' -Target $one -Category ObjectNotFound
             }
         }
     }
@@ -1499,7 +1525,7 @@ foreach ($seam in $seams.Keys) {
 $cmdlets = @(
     'Join-Path', 'Split-Path', 'Test-Path', 'Get-Item', 'Get-ChildItem', 'Get-ItemProperty', 'Get-Content', 'Set-Content',
     'New-Item', 'Remove-Item', 'Move-Item', 'Get-Acl', 'Set-Acl', 'Get-Service', 'Get-CimInstance', 'Invoke-CimMethod',
-    'Get-Process', 'Start-Process', 'Import-Module', 'Get-OBMachineSetting', 'Set-OBMachineSetting', 'Get-Date',
+    'Get-Process', 'Stop-Process', 'Start-Process', 'Import-Module', 'Get-OBMachineSetting', 'Set-OBMachineSetting', 'Get-Date',
     'Get-ExecutionPolicy'
 )
 Export-ModuleMember -Function ([string[]]($cmdlets + @($seams.Values) + 'Reset-LabShim')) -Alias ([string[]]@($seams.Keys))

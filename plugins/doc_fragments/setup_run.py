@@ -67,9 +67,24 @@ options:
   setup_timeout:
     description:
       - Hard limit in seconds (at least 60) for each Unified Setup run; setup usually takes 20 to 60 minutes. On
-        timeout the task fails and setup is left running; any secret file written for it is removed.
+        timeout the task fails and setup is left running (unless O(stop_setup_on_timeout)); any secret file written
+        for it is removed.
     type: int
     default: 5400
+  stop_setup_on_timeout:
+    description:
+      - When a Unified Setup run is still running after O(setup_timeout), stop it - the detached runner the module
+        started and every process it started (Unified Setup and its helpers), the deepest first, then remove its
+        files. The failure then lists what was stopped (RV(stopped_processes)).
+      - A setup that shows a message box (invisible in the non-interactive session it runs in, for example when
+        .NET Framework 4.6.2 is missing) never exits, and holds setup's single-instance lock, so every later run is
+        refused until it is stopped.
+      - A process is stopped only when its process id AND its start time are those recorded when it started (or,
+        for a process the runner started, when it was created after its parent); Windows reuses process ids.
+      - Stopping setup half-way may leave components partly installed; the next run of the task continues from
+        what it finds. With the default V(false) setup is left running and the failure says how to stop it.
+    type: bool
+    default: false
   poll_interval:
     description: Seconds between two polls of the running setup (1 to 600, at most O(setup_timeout)).
     type: int

@@ -247,6 +247,14 @@ remediation:
   description: What to do about the exit code.
   returned: failure of setup
   type: str
+stopped_processes:
+  description:
+    - With O(stop_setup_on_timeout), on a setup that outlived O(setup_timeout) - the processes stopped (the
+      runner and what it started), each with C(pid), C(name) and C(parent_pid).
+  returned: failure of setup after setup_timeout with stop_setup_on_timeout
+  type: list
+  elements: dict
+  sample: [{pid: 4108, name: UnifiedSetup.exe, parent_pid: 4104}, {pid: 4104, name: powershell.exe, parent_pid: 612}]
 diff:
   description: Before and after (C(components), C(configuration_server_ip), C(data_port)) with C(--diff).
   returned: changed and diff mode

@@ -333,6 +333,14 @@ diff:
       C(registration) (C(registered), C(configuration_server_ip)).
   returned: diff mode
   type: dict
+stopped_processes:
+  description:
+    - With O(stop_setup_on_timeout), on a setup that outlived O(setup_timeout) - the processes stopped (the
+      runner and what it started), each with C(pid), C(name) and C(parent_pid).
+  returned: failure of setup after setup_timeout with stop_setup_on_timeout
+  type: list
+  elements: dict
+  sample: [{pid: 4108, name: UnifiedSetup.exe, parent_pid: 4104}, {pid: 4104, name: powershell.exe, parent_pid: 612}]
 rc:
   description: Exit code of the failed program (setup, uninstaller, cdpcli).
   returned: failure of a step

@@ -130,3 +130,51 @@ def lost_runner(host):
     start(host)
     host.reboot()
     assert poll(host)["state"] == "lost"
+
+
+def stop(host, run_dir=RUN_DIR, check_mode=False):
+    fields = run_script(host, "setup_stop", {"RunDir": run_dir}, check_mode=check_mode)
+    assert not fields["failed"], error_text(fields)
+    return fields, json.loads(fields["result"])
+
+
+def test_a_hung_setup_is_stopped_with_its_runner_and_a_new_run_can_start(tmp_path):
+    """stop_setup_on_timeout: setup_stop's real text lists the runner's tree (Win32_Process) and stops it."""
+    with staged_host(tmp_path) as host:
+        stopped_tree(host)
+
+
+def stopped_tree(host):
+    host.faults["installer_seconds"] = 100000  # a setup that never ends (a message box in session 0)
+    started = start(host)
+    runner = str(started["pid"])
+    setup = next(k for k, v in detached.table(host).items() if v.get("run_id"))
+    fields, would = stop(host, check_mode=True)
+    assert would["state"] == "would_stop" and not fields["changed"]
+    assert detached.running(host, int(runner)) and detached.running(host, int(setup))
+    fields, result = stop(host)
+    assert fields["changed"] and result["state"] == "stopped" and result["runner_pid"] == started["pid"]
+    assert [(p["pid"], p["name"]) for p in result["stopped"]] == [
+        (int(setup), "UnifiedSetup.exe"),
+        (started["pid"], "powershell.exe"),
+    ]
+    assert detached.running(host, int(runner)) is None and detached.running(host, int(setup)) is None
+    assert host.asr["setup_runs"] and all(r["state"] == "exited" for r in host.asr["setup_runs"].values())
+    assert not installer._mutex_held(host)  # [1.3] the single-instance mutex went with the process
+    assert not host.exists(RUN_DIR + r"\status.json")  # the runner was stopped, it did not finish
+    assert poll(host)["state"] == "lost"
+    assert not start(host, STAGING + r"\run-second000000").get("busy")  # nothing holds the host any more
+    assert stop(host)[1]["state"] == "ended"  # a second stop finds nothing to stop (idempotent)
+
+
+def test_a_runner_whose_start_time_differs_is_never_stopped(tmp_path):
+    """A process id alone stops nothing: started.json's runner started at another time than the live process."""
+    with staged_host(tmp_path) as host:
+        host.faults["installer_seconds"] = 100000
+        started = start(host)
+        record = json.loads(host.read_text(RUN_DIR + r"\started.json").lstrip("\ufeff"))
+        record["process_started"] = "2020-01-01T00:00:00.000Z"  # the id now names a later process
+        host.write_file(RUN_DIR + r"\started.json", json.dumps(record))
+        fields, result = stop(host)
+        assert result["state"] == "ended" and result["stopped"] == [] and not fields["changed"]
+        assert detached.running(host, started["pid"]) is not None

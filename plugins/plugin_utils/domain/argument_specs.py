@@ -26,6 +26,7 @@ SETUP_TIMING: dict[str, Any] = {
     "reboot_timeout": {"type": "int", "default": 1200},
     "setup_timeout": {"type": "int", "default": 5400},
     "poll_interval": {"type": "int", "default": 15},
+    "stop_setup_on_timeout": {"type": "bool", "default": False},
 }
 
 # ---- install -------------------------------------------------------------------------------------------------

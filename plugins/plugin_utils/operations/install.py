@@ -59,7 +59,8 @@ class InstallSpec:
 
 
 def check_timing(args: dict[str, Any]) -> SetupSettings:
-    """``staging_dir``, ``setup_timeout``, ``poll_interval``, ``reboot_timeout`` (shared with upgrade)."""
+    """``staging_dir``, ``setup_timeout``, ``poll_interval``, ``reboot_timeout``, ``stop_setup_on_timeout`` (shared
+    with upgrade)."""
     staging = unified_setup.check_windows_path("staging_dir", args["staging_dir"], allow_spaces=False).rstrip("\\")
     if len(staging) <= 2:
         raise InvalidOption("staging_dir", args["staging_dir"], "a folder (not a drive root) without spaces")
@@ -77,6 +78,7 @@ def check_timing(args: dict[str, Any]) -> SetupSettings:
         poll_interval=args["poll_interval"],
         reboot=args["reboot"],
         reboot_timeout=args["reboot_timeout"],
+        stop_on_timeout=bool(args.get("stop_setup_on_timeout")),
     )
 
 

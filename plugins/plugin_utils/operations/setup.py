@@ -75,6 +75,7 @@ class SetupSettings:
     poll_interval: int
     reboot: bool = False
     reboot_timeout: int = 1200
+    stop_on_timeout: bool = False  # stop_setup_on_timeout: stop the runner's process tree on a hard timeout
 
 
 @dataclass
@@ -129,9 +130,27 @@ def stop_runner_hint(pid: Any) -> str:
     if not pid:
         return ""
     return (
-        f"If it hangs (its log stopped growing), stop it with the runner's whole process tree: on the host, as an "
-        f"administrator, taskkill /PID {pid} /T /F; then run the task again, which continues from what is installed."
+        f"If it hangs (its log stopped growing), set stop_setup_on_timeout: true to have the task stop it, or stop "
+        f"the runner's whole process tree yourself: on the host, as an administrator, taskkill /PID {pid} /T /F; then "
+        "run the task again, which continues from what is installed."
     )
+
+
+def stopped_message(stop: dict[str, Any]) -> str:
+    """What setup_stop did (stop_setup_on_timeout), for the timeout failure's message."""
+    stopped = ", ".join(f"{p.get('name')} ({p.get('pid')})" for p in stop.get("stopped") or [])
+    left = "; ".join(f"{p.get('name')} ({p.get('pid')}): {p.get('why')}" for p in stop.get("not_stopped") or [])
+    if stop.get("state") == "stopped":
+        text = f"It was stopped (stop_setup_on_timeout): {stopped or 'no process'}."
+        if left:
+            text += f" Not stopped: {left}."
+        return text + " Run the task again: it continues from what is installed."
+    if stop.get("state") == "unverified":
+        return (
+            f"It was NOT stopped: the runner (process id {stop.get('runner_pid')}) could not be told from a later "
+            "process with the same id (no start time to compare). " + stop_runner_hint(stop.get("runner_pid"))
+        )
+    return "It ended by itself before it could be stopped; run the task again, which sees what it did."
 
 
 def busy_message(operation: str, busy: dict[str, Any]) -> str:
@@ -370,19 +389,37 @@ class SetupRunner:
             if state != "running":
                 return
             if self.clock() >= deadline:
-                pid = (poll.get("run") or {}).get("pid")
-                raise ActionFailure(
-                    f"Unified Setup ({run.operation}) was still running after setup_timeout "
-                    f"({self.settings.setup_timeout} s). It was left running (runner process id {pid}); its secret "
-                    "files were removed. Wait for it to end (C:\\ProgramData\\ASRSetupLogs\\ASRUnifiedSetup.log) and "
-                    "run the task again, or raise setup_timeout (setup usually takes 20 to 60 minutes). "
-                    + stop_runner_hint(pid),
-                    rc=None,
-                    stdout="\n".join((poll.get("run") or {}).get("stdout_tail") or []),
-                )
+                raise self._timed_out(run, poll)
             display.vv(f"{self.action.fqcn}: Unified Setup ({run.operation}) still running, next poll in "
                        f"{self.settings.poll_interval} s")  # fmt: skip
             self.sleep(self.settings.poll_interval)
+
+    def _timed_out(self, run: SetupRun, poll: dict[str, Any]) -> ActionFailure:
+        """The hard timeout's failure; with stop_setup_on_timeout the runner's process tree is stopped first."""
+        pid = (poll.get("run") or {}).get("pid")
+        stdout = "\n".join((poll.get("run") or {}).get("stdout_tail") or [])
+        limit = self.settings.setup_timeout
+        head = f"Unified Setup ({run.operation}) was still running after setup_timeout ({limit} s)."
+        if not self.settings.stop_on_timeout:
+            return ActionFailure(
+                f"{head} It was left running (runner process id {pid}); its secret files were removed. Wait for it to "
+                "end (C:\\ProgramData\\ASRSetupLogs\\ASRUnifiedSetup.log) and run the task again, or raise "
+                "setup_timeout (setup usually takes 20 to 60 minutes). " + stop_runner_hint(pid),
+                rc=None,
+                stdout=stdout,
+            )
+        # setup_stop checks the runner's process id AND start time before it stops anything (ids are reused)
+        try:
+            stop = self.action.run_script("setup_stop", self.task_vars, {"RunDir": run.run_dir})
+        except (ActionFailure, AnsibleError, *RETRYABLE) as exc:
+            return ActionFailure(
+                f"{head} Stopping it (stop_setup_on_timeout) failed: {exc}. " + stop_runner_hint(pid),
+                rc=None,
+                stdout=stdout,
+            )
+        return ActionFailure(
+            f"{head} {stopped_message(stop)}", rc=None, stdout=stdout, stopped_processes=stop.get("stopped") or []
+        )
 
     def poll(self, run_dir: str, run: SetupRun | None = None) -> dict[str, Any]:
         """One read-only poll; retried (only this call) after a connection failure, up to MAX_POLL_RETRIES."""

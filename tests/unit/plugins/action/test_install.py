@@ -337,8 +337,39 @@ def test_hard_timeout_fails_and_cleans_up(monkeypatch, package):
     _plugin, execute, result = run(monkeypatch, base_args(package, setup_timeout=60), replies)
     assert result["failed"] is True and "setup_timeout" in result["msg"]
     assert scripts(execute)[-1] == "setup_cleanup v1"
-    # a setup that hangs (a message box in session 0) can be stopped: the runner's whole tree, named by its id
-    assert "taskkill /PID 4004 /T /F" in result["msg"]
+    # a setup that hangs (a message box in session 0) can be stopped: the runner's whole tree, named by its id, or
+    # by the task itself with the option the message names; by default nothing is stopped
+    assert "taskkill /PID 4004 /T /F" in result["msg"] and "stop_setup_on_timeout: true" in result["msg"]
+    assert "setup_stop v1" not in scripts(execute) and "stopped_processes" not in result
+
+
+STOPPED = [
+    {"pid": 4008, "name": "UnifiedSetup.exe", "parent_pid": 4004},
+    {"pid": 4004, "name": "powershell.exe", "parent_pid": 600},
+]
+
+
+def test_hard_timeout_with_stop_setup_on_timeout_stops_the_runner_tree_then_cleans_up(monkeypatch, package):
+    probe = fresh(installer=installer_facts(STAGED, sha256=SHA))
+    stop = ps({"state": "stopped", "runner_pid": 4004, "stopped": STOPPED, "not_stopped": []}, changed=True)
+    replies = [ps(probe), START, *[poll("running")] * 13, stop, CLEANUP]  # polls at 0, 5, ... 60 s
+    args = base_args(package, setup_timeout=60, stop_setup_on_timeout=True)
+    _plugin, execute, result = run(monkeypatch, args, replies)
+    assert scripts(execute)[-2:] == ["setup_stop v1", "setup_cleanup v1"]
+    started = execute.call_args_list[1].kwargs["module_args"]["parameters"]["RunDir"]
+    assert execute.call_args_list[-2].kwargs["module_args"]["parameters"] == {"RunDir": started}
+    assert result["failed"] is True and result["stopped_processes"] == STOPPED
+    assert "It was stopped (stop_setup_on_timeout): UnifiedSetup.exe (4008), powershell.exe (4004)." in result["msg"]
+
+
+def test_a_runner_that_cannot_be_verified_is_not_stopped_and_the_message_says_so(monkeypatch, package):
+    probe = fresh(installer=installer_facts(STAGED, sha256=SHA))
+    stop = ps({"state": "unverified", "runner_pid": 4004, "stopped": [], "not_stopped": []})
+    replies = [ps(probe), START, *[poll("running")] * 13, stop, CLEANUP]  # polls at 0, 5, ... 60 s
+    args = base_args(package, setup_timeout=60, stop_setup_on_timeout=True)
+    _plugin, _execute, result = run(monkeypatch, args, replies)
+    assert "It was NOT stopped" in result["msg"] and "taskkill /PID 4004 /T /F" in result["msg"]
+    assert result["stopped_processes"] == []
 
 
 def test_network_logon_is_refused_after_one_call(monkeypatch, package):
