@@ -282,6 +282,14 @@ asr:
     os:
       description: C(caption), C(version) and C(system_drive).
       type: dict
+    dotnet_framework:
+      description:
+        - The .NET Framework 4.x C(release) (the C(Release) value under C(NDP\v4\Full)), the C(version) it means
+          (for example V(4.8)) and C(meets_setup_minimum) - whether Unified Setup can run (it needs 4.6.2, release
+          394802); null values when the host reports no release.
+        - The modules that run setup refuse a host below 4.6.2 before anything is changed.
+      type: dict
+      sample: {release: 528449, version: "4.8", meets_setup_minimum: true}
     computer_name:
       description: The host's computer name.
       type: str

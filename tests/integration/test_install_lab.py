@@ -190,6 +190,21 @@ def test_preflight_refusals_cost_one_call(fresh_estate, tmp_path, packages, knob
     assert lab_ops.identities(estate, "ps01") == ["probe v1"] and result["changed"] is False
 
 
+def test_a_host_below_dotnet_4_6_2_is_shown_by_info_and_refused_before_setup(fresh_estate, tmp_path, packages):
+    """[1.3] Unified Setup needs .NET Framework 4.6.2 (else it waits on a message box nobody sees): the probe's real
+    text reads the release from the registry, info shows it, install refuses after its one read-only call."""
+    estate = fresh_estate
+    with estate.open_host("ps01") as host:
+        host.data.setdefault("windows", {}).update(dotnet_release=394254, dotnet_version="4.6.01055")  # 4.6.1
+    info, _ = lab_ops.run_task(estate, "ps01", "info", {}, tmp_path / "i", task_extra=BECOME)
+    assert info["asr"]["dotnet_framework"] == {"release": 394254, "version": "4.6.1", "meets_setup_minimum": False}
+    lab_ops.clear(estate)
+    result, _ = install(estate, tmp_path / "x", install_args(packages))
+    assert result["failed"] is True and result["refused"] is True and result["changed"] is False, result
+    assert ".NET Framework 4.6.1 (release 394254)" in result["msg"] and "4.6.2 or later" in result["msg"]
+    assert lab_ops.identities(estate, "ps01") == ["probe v1"]  # no setup_start: nothing was changed
+
+
 def test_pending_reboot_with_reboot_true_reboots_first(fresh_estate, tmp_path, packages):
     estate = fresh_estate
     set_fault(estate, "ps01", "pending_reboot", True)

@@ -13,6 +13,9 @@ reading. Nothing here touches a host. Rules (``reference/asr-process-server.md``
   drive unless ``/SkipSpaceCheck`` (``skip_space_check``). Setup checks the space when it installs; on a host
   where the process server is already installed (the cache is in use) a shortfall is a warning;
 * [1.3] the configuration server must be reachable on 443 (setup validates the passphrase there);
+* [1.3] Unified Setup needs .NET Framework 4.6.2 (release 394802) or later; without it setup waits on a message box
+  nobody sees and never ends (a block where setup would install, a warning on an installed host: an upgrade runs
+  setup too);
 * a pending reboot makes setup fail or stop half way: reboot first;
 * [3.1, 4] versions: process server <= configuration server; an installer never downgrades; an upgrade jumps
   at most 4 minor versions (N-4, setup exits 203 beyond);
@@ -197,6 +200,23 @@ def _check_os(asr: Mapping[str, Any]) -> list[Blocker]:
             BLOCK,
             f"OS {os_info.get('caption') or 'unknown'} {version or ''}".rstrip()
             + f" is not supported for a classic process server; needs {supported} [2.1]",
+        )
+    ]
+
+
+def _check_dotnet(asr: Mapping[str, Any]) -> list[Blocker]:
+    dotnet = asr.get("dotnet_framework") or {}
+    if dotnet.get("meets_setup_minimum") is not False:  # met, or not reported (an older probe): nothing to say
+        return []
+    severity = WARN if asr.get("installed") else BLOCK
+    need = "an upgrade runs Unified Setup, which needs" if asr.get("installed") else "Unified Setup needs"
+    return [
+        Blocker(
+            "dotnet_framework",
+            severity,
+            f".NET Framework {dotnet.get('version') or 'older than 4.5'} (release {dotnet.get('release')}): {need} "
+            ".NET Framework 4.6.2 or later [1.3] and without it waits on a message box nobody sees; install 4.6.2 "
+            "or later (4.8 is current) and reboot",
         )
     ]
 
@@ -392,6 +412,7 @@ def evaluate(asr_info: Mapping[str, Any], expectations: Mapping[str, Any] | None
         ]
     found = [
         *_check_os(asr),
+        *_check_dotnet(asr),
         *_check_location(info, expect),
         *_check_reachability(asr),
         *_check_reboot(asr),

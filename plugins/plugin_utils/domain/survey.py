@@ -142,6 +142,19 @@ def dotnet_version(release: int | None) -> str | None:
     return reached[-1] if reached else None
 
 
+SETUP_DOTNET = "4.6.2"  # [1.3] the .NET Framework Unified Setup needs
+
+
+def _dotnet_framework(probe: dict[str, Any]) -> dict[str, Any]:
+    """[1.3] The .NET Framework 4.x release, its version, and whether Unified Setup can run (None: not reported)."""
+    release = dotnet_release(probe)
+    return {
+        "release": release,
+        "version": dotnet_version(release),
+        "meets_setup_minimum": None if release is None else release >= DOTNET_RELEASES[SETUP_DOTNET],
+    }
+
+
 def _registration(probe: dict[str, Any]) -> dict[str, Any]:
     """[6.5] amethyst.conf PS_CS_IP / PS_CS_PORT (the configuration server this PS reports to).
 
@@ -290,6 +303,7 @@ def interpret(probe: dict[str, Any]) -> dict[str, Any]:
         "cpu": dict(probe.get("cpu") or {}),
         "memory_gb": round(int(probe.get("memory_mb") or 0) / 1024, 2),
         "os": dict(probe.get("os") or {}),
+        "dotnet_framework": _dotnet_framework(probe),
         "computer_name": probe.get("computer_name"),
         "pending_reboot": dict(probe.get("pending_reboot") or {}),
         "setup_log": dict(probe.get("setup_log") or {}),

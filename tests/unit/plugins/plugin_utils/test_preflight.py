@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import preflight as pf
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import survey
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
 
 CS = {"configuration_server_version": "9.55.7123.1"}
@@ -32,6 +33,32 @@ def test_asr_alone_is_accepted():
 def test_os(version, blocked):
     found = pf.evaluate(info_result(**LARGE, os_version=version), CS)
     assert ("os_unsupported" in codes(found, pf.BLOCK)) is blocked
+
+
+def with_dotnet(result, release):
+    """An info result whose host reports .NET Framework ``release`` (as survey.interpret shows it)."""
+    asr = result["asr"]
+    asr["dotnet_framework"] = survey.interpret({"dotnet_framework": {"release": release}})["dotnet_framework"]
+    return result
+
+
+@pytest.mark.parametrize(
+    ("release", "installed", "severity"),
+    [
+        (394254, False, pf.BLOCK),
+        (394254, True, pf.WARN),
+        (394802, False, None),
+        (528449, True, None),
+        (None, False, None),
+    ],
+)
+def test_dotnet_below_4_6_2_blocks_a_fresh_host_and_warns_on_an_installed_one(release, installed, severity):
+    found = pf.evaluate(with_dotnet(info_result(**LARGE, installed=installed), release), CS)
+    if severity is None:
+        assert "dotnet_framework" not in codes(found)
+    else:
+        assert codes(found, severity) == ["dotnet_framework"]
+        assert ".NET Framework 4.6.1 (release 394254)" in found[0].message and "4.6.2" in found[0].message
 
 
 def test_install_location_on_system_drive():

@@ -38,3 +38,23 @@ def test_an_unreadable_amethyst_conf_leaves_the_registration_unknown_and_nothing
 def test_a_readable_amethyst_conf_has_no_error():
     asr = survey.interpret(installed())
     assert asr["registration"]["error"] is None and asr["registration"]["registered"] is True
+
+
+@pytest.mark.parametrize(
+    ("reported", "expected"),
+    [
+        (
+            {"release": 394254, "version": "4.6.01055"},
+            {"release": 394254, "version": "4.6.1", "meets_setup_minimum": False},
+        ),
+        (
+            {"release": 394802, "version": "4.6.01586"},
+            {"release": 394802, "version": "4.6.2", "meets_setup_minimum": True},
+        ),
+        ({"release": None}, {"release": None, "version": None, "meets_setup_minimum": None}),
+    ],
+)
+def test_info_shows_the_dotnet_release_and_whether_setup_can_run(reported, expected):
+    probe = installed()
+    probe["dotnet_framework"] = reported
+    assert survey.interpret(probe)["dotnet_framework"] == expected
