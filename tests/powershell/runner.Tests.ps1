@@ -52,12 +52,13 @@ Describe 'the detached runner' {
         $run = New-RunFolder -Script 'exit 0'
         $global:AsrTestWaited = $false
         Mock Start-Process {
-            $fake = [pscustomobject]@{ Handle = 1; ExitCode = 1641; WaitedWith = $PSBoundParameters.ContainsKey('Wait') }
+            $fake = [pscustomobject]@{ Handle = 1; ExitCode = 1641 }
             $fake | Add-Member -MemberType ScriptMethod -Name WaitForExit -Value { $global:AsrTestWaited = $true }
             $fake
         }
         & ([scriptblock]::Create($Runner)) -RunDir $run.Dir
-        Should -Invoke Start-Process -Times 1 -Exactly -ParameterFilter { -not $PSBoundParameters.ContainsKey('Wait') -and $PassThru }
+        # (in a ParameterFilter the mocked command's parameters are variables; $PSBoundParameters is the filter's own)
+        Should -Invoke Start-Process -Times 1 -Exactly -ParameterFilter { -not $Wait -and $PassThru }
         $global:AsrTestWaited | Should -BeTrue
         (Get-Content -LiteralPath (Join-Path $run.Dir 'status.json') -Raw | ConvertFrom-Json).rc | Should -Be 1641
     }
