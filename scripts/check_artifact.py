@@ -52,6 +52,7 @@ ALLOWED = (
     "roles/*/meta/*.yml",
     "roles/*/tasks/*.yml",
     "playbooks/*.yml",
+    "playbooks/tasks/*.yml",  # task files the playbooks include (rebalance.yml: tasks/switch_batch.yml)
     "docs/**/*.md",
     "changelogs/changelog.yaml",
     "changelogs/config.yaml",
