@@ -51,6 +51,7 @@ from bench.run import ansible_playbook, measured_run, recap  # noqa: E402
 PACKAGE_NAME = "MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
 URL_PATH = "asr/" + PACKAGE_NAME
 UNC = r"\\files.lab.example\media\asr" + "\\" + PACKAGE_NAME
+TARGET_FLEET = 200  # issue 12: "fresh 200-host rollout ... at least 5x faster than the naive playbook"
 SMALL_PACKAGE_BYTES = 65_536  # the lab package padded to 64 KiB: small, but more than one read
 VARIANTS: dict[str, dict[str, str]] = {
     "naive": {"impl": "baseline", "playbook": "bench/baseline/site.yml", "source": "controller (win_copy)"},
@@ -263,10 +264,12 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if naive and best:
             fastest = min(best, key=wall_of)
             speedup = metrics.ratio(wall_of(naive), wall_of(fastest))
+            judged = n >= TARGET_FLEET  # the issue's target is the 200-host rollout; smaller fleets are reported
             out.append(
                 {
-                    "target": f"N={n}: modelled fresh rollout >= 5x faster than the naive playbook",
-                    "status": "met" if speedup and speedup >= 5 else "missed",
+                    "target": f"N={n}: modelled fresh rollout >= 5x faster than the naive playbook"
+                    + ("" if judged else f" (judged at N={TARGET_FLEET})"),
+                    "status": ("met" if speedup and speedup >= 5 else "missed") if judged else "reported",
                     "detail": f"{fastest['variant']} {wall_of(fastest):.0f} s vs naive {wall_of(naive):.0f} s = "
                     f"{speedup}x (canary and waves kept)",
                 }

@@ -86,3 +86,33 @@ def test_wire_figures_count_requests_bytes_and_package_copies():
     assert figures["wsman_requests"] == 1 + 5 and figures["connections"] == 1
     assert figures["package_copies"] == 1 and figures["package_bytes"] == 1500 + 9000
     assert figures["controller_bytes"] == 1000 + 9000 and figures["file_bytes"] == 770
+
+
+def _row(n, mode, variant, wall, *, package_bytes=0, copies=(0, 0), calls_max=1):
+    return {
+        "hosts": n, "mode": mode, "variant": variant, "status": "ok", "wall_s": wall, "modelled_wall_s": wall,
+        "calls": {"mean": calls_max, "max": calls_max},
+        "wire": {"total": {"package_bytes": package_bytes}, "package_copies_min": copies[0],
+                 "package_copies_max": copies[1]},
+    }  # fmt: skip
+
+
+def test_targets_judge_the_speed_up_at_200_hosts_and_the_bytes_copies_and_calls_at_every_size():
+    rows = [
+        _row(10, "declared", "naive", 500.0),
+        _row(10, "declared", "url", 250.0),
+        _row(200, "declared", "naive", 5000.0),
+        _row(200, "declared", "url", 1100.0, package_bytes=0),
+        _row(200, "declared", "share", 900.0, package_bytes=1),
+        _row(200, "declared", "push", 6000.0, copies=(1, 2)),
+        _row(200, "converged", "url", 20.0, calls_max=2),
+    ]
+    found = {t["target"]: t for t in distribution.targets(rows)}
+    small = found["N=10: modelled fresh rollout >= 5x faster than the naive playbook (judged at N=200)"]
+    assert small["status"] == "reported" and "2.0x" in small["detail"]
+    big = found["N=200: modelled fresh rollout >= 5x faster than the naive playbook"]
+    assert big["status"] == "met" and big["detail"].startswith("share 900 s vs naive 5000 s")
+    assert found["N=200 url: controller bytes for the package 0"]["status"] == "met"
+    assert found["N=200 share: controller bytes for the package 0"]["status"] == "missed"
+    assert found["N=200 push: one copy per host, never two"]["status"] == "missed"
+    assert found["N=200 url: converged run 1 remote call per host"]["status"] == "missed"
