@@ -856,6 +856,20 @@ CASES: list[Case] = [
         "asr_installer_checksum",
         "fetch the package itself",
     ),
+    _b(
+        "site-installer-url-credentials",
+        "playbook:site.yml",
+        {"asr_installer_url": "https://svc:Url-Pw-1@files.corp/x.exe", "asr_installer_checksum": SHA},
+        "asr_installer_url",
+        "without user name or password",
+    ),
+    _b(
+        "site-remote-path-relative-unc",
+        "playbook:site.yml",
+        {"asr_installer_remote_path": "\\server\\share\\setup.exe", "asr_installer_checksum": SHA},  # one backslash
+        "asr_installer_remote_path",
+        "UNC path",
+    ),
     _b("site-stage-batch-0", "playbook:site.yml", {"asr_stage_batch": 0}, "asr_stage_batch", "every host at once"),
     _b("site-setup-timeout-10", "playbook:site.yml", {"asr_setup_timeout": 10}, "asr_setup_timeout", "at least 60"),
     _b("site-state-unknown", "playbook:site.yml", {"asr_state": "installed"}, "asr_state", "present, latest, absent"),

@@ -43,6 +43,7 @@ registry.section(
 )
 
 UNREGISTER_HOST = "cs01"
+URL_PASSWORD = "Url-Pw-1"  # the password in the user:password@ URL rows of bad_input_cases.py
 MODULE_HOST = "ps01"
 
 
@@ -230,6 +231,7 @@ def check(matrix: dict[str, Any], case: Case) -> None:
     for needle in case.expect:
         assert needle in text, (needle, text[-1500:])
     assert PASSPHRASE not in json.dumps(got["result"])
+    assert URL_PASSWORD not in text and URL_PASSWORD not in json.dumps(got["result"])  # a refused URL is redacted
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
