@@ -53,6 +53,12 @@ URL_PATH = "asr/" + PACKAGE_NAME
 UNC = r"\\files.lab.example\media\asr" + "\\" + PACKAGE_NAME
 TARGET_FLEET = 200  # issue 12: "fresh 200-host rollout ... at least 5x faster than the naive playbook"
 SMALL_PACKAGE_BYTES = 65_536  # the lab package padded to 64 KiB: small, but more than one read
+# The tasks that move the package: the baseline's win_copy task, this collection's two staging tasks (start, wait).
+PACKAGE_TASKS = (
+    "Stage the Unified Setup package",
+    "Start staging the Unified Setup package",
+    "Wait until the Unified Setup package is staged",
+)
 VARIANTS: dict[str, dict[str, str]] = {
     "naive": {"impl": "baseline", "playbook": "bench/baseline/site.yml", "source": "controller (win_copy)"},
     "push": {"impl": "ours", "playbook": "playbooks/site.yml", "source": "controller (installer)"},
@@ -104,6 +110,24 @@ def fleet_figures(wire: dict[str, list[dict[str, Any]]], hosts: list[str]) -> di
     }
 
 
+def package_phase(tasks: list[timeline.TaskRun], added_by_task: list[dict[str, Any]]) -> dict[str, float]:
+    """The run's package phase: from the first host starting a package task (PACKAGE_TASKS) to the last host ending
+    one, as measured, and what the model added inside it. A run that really waits the declared size (``sleep``)
+    measures what a ``declared`` run models as measured + added: the model check compares the two phases, apart from
+    the rest of the run, whose time depends on the machine's load."""
+    mine = [t for t in tasks if any(name in t.name for name in PACKAGE_TASKS)]
+    measured = max(t.end for t in mine) - min(t.start for t in mine) if mine else 0.0
+    added = sum(a["added_s"] for a in added_by_task if any(name in a["task"] for name in PACKAGE_TASKS))
+    return {"measured_s": round(measured, 1), "added_s": round(added, 1), "modelled_s": round(measured + added, 1)}
+
+
+def reread_package_phase(row: dict[str, Any]) -> None:
+    """Fill ``package_phase`` of a result row from its run's timeline file, when the work folder is still there."""
+    trace = pathlib.Path(row["log"]).with_suffix(".timeline.jsonl")
+    if trace.is_file():
+        row["package_phase"] = package_phase(timeline.read_timeline(trace)[0], row.get("added_by_task") or [])
+
+
 # ---- one run -----------------------------------------------------------------------------------------------------
 def variables(variant: str, package: pathlib.Path, sha: str) -> dict[str, Any]:
     common = {**scenarios.COMMON_VARS, "asr_proxy": None}  # the package is the point: no proxy procedure
@@ -153,6 +177,7 @@ def one_run(lab, variant: str, label: str, args, work: pathlib.Path, env: dict[s
         "modelled_wall_s": round(modelled.modelled_s, 1),
         "added_s": round(modelled.added_s, 1),
         "added_by_task": modelled.per_task,
+        "package_phase": package_phase(tasks, modelled.per_task),
         "cpu_s": figures["cpu_s"],
         "calls": calls.to_dict(),
         "mix": metrics.call_mix(journals, pss),
@@ -271,7 +296,7 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     + ("" if judged else f" (judged at N={TARGET_FLEET})"),
                     "status": ("met" if speedup and speedup >= 5 else "missed") if judged else "reported",
                     "detail": f"{fastest['variant']} {wall_of(fastest):.0f} s vs naive {wall_of(naive):.0f} s = "
-                    f"{speedup}x (canary and waves kept)",
+                    f"{metrics.fmt_ratio(speedup)} (canary and waves kept)",
                 }
             )
         for v in ("url", "share"):
@@ -308,6 +333,48 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def model_check(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per fleet size and variant with a ``sleep`` run: the declared size really waited against the model.
+
+    Whole runs (sleep measured vs declared modelled) differ also by the load on the machine during each; the package
+    phase (:func:`package_phase`) and the additions (sleep minus small, both measured, against the model's) isolate the
+    model's part."""
+    out = []
+    for sleep in (r for r in rows if r["mode"] == "sleep" and r["status"] == "ok"):
+        n, variant = sleep["hosts"], sleep["variant"]
+        declared, small = pick(rows, n, "declared", variant), pick(rows, n, "small", variant)
+        if not declared:
+            continue
+        phase_sleep = (sleep.get("package_phase") or {}).get("measured_s")
+        phase_model = (declared.get("package_phase") or {}).get("modelled_s")
+        out.append(
+            {
+                "hosts": n,
+                "variant": variant,
+                "sleep_wall_s": sleep["wall_s"],
+                "modelled_wall_s": declared["modelled_wall_s"],
+                "wall_error": _relative(declared["modelled_wall_s"], sleep["wall_s"]),
+                "sleep_phase_s": phase_sleep,
+                "modelled_phase_s": phase_model,
+                "phase_error": _relative(phase_model, phase_sleep),
+                "waited_s": round(sleep["wall_s"] - small["wall_s"], 1) if small else None,
+                "model_added_s": declared["added_s"],
+            }
+        )
+    return out
+
+
+def _relative(model: float | None, measured: float | None) -> float | None:
+    """(model - measured) / measured, or None when either is missing."""
+    if model is None or not measured:
+        return None
+    return round((model - measured) / measured, 3)
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:+.0f} %"
+
+
 def markdown(result: dict[str, Any]) -> str:
     rows = result["rows"]
     lines = [
@@ -333,6 +400,22 @@ def markdown(result: dict[str, Any]) -> str:
             f"{w['total']['controller_bytes'] / 1e6:,.1f} | {w['package_copies_min']}-{w['package_copies_max']} | "
             f"{w['total']['file_bytes'] / 1e6:,.1f} |"
         )
+    checks = model_check(rows)
+    if checks:
+        lines += [
+            "",
+            "| N | variant | wall s: sleep (measured) | wall s: declared (modelled) | model - measured "
+            "| package phase s: sleep (measured) | package phase s: declared (modelled) | model - measured "
+            "| sleep - small s (measured) | model's addition s |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for c in checks:
+            waited = "" if c["waited_s"] is None else f"{c['waited_s']:.0f}"
+            lines.append(
+                f"| {c['hosts']} | {c['variant']} | {c['sleep_wall_s']:.0f} | {c['modelled_wall_s']:.0f} | "
+                f"{_pct(c['wall_error'])} | {c['sleep_phase_s'] or 0:.0f} | {c['modelled_phase_s'] or 0:.0f} | "
+                f"{_pct(c['phase_error'])} | {waited} | {c['model_added_s']:.0f} |"
+            )
     lines += ["", "| target | status | detail |", "|---|---|---|"]
     lines += [f"| {t['target']} | {t['status']} | {t['detail']} |" for t in result["targets"]]
     return "\n".join(lines) + "\n"
@@ -351,11 +434,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=pathlib.Path, default=ROOT / "bench" / "results")
     p.add_argument("--work", type=pathlib.Path, help="estate + logs (default: a temporary folder, removed)")
     p.add_argument("--markdown", type=pathlib.Path, nargs="+", help="print result JSON file(s) as Markdown")
+    p.add_argument(
+        "--reread",
+        type=pathlib.Path,
+        nargs="+",
+        help="fill each run's package phase of these result JSON files from the timelines in their work folder",
+    )
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.reread:
+        for path in args.reread:
+            result = json.loads(path.read_text(encoding="utf-8"))
+            for row in result["rows"]:
+                reread_package_phase(row)
+            path.write_text(json.dumps(result, indent=1, default=str) + "\n", encoding="utf-8")
+        return 0
     if args.markdown:
         rows = [r for p in args.markdown for r in json.loads(p.read_text(encoding="utf-8"))["rows"]]
         print(markdown({"rows": rows, "targets": targets(rows)}), end="")

@@ -91,8 +91,9 @@ def test_wire_figures_count_requests_bytes_and_package_copies():
 def _row(n, mode, variant, wall, *, package_bytes=0, copies=(0, 0), calls_max=1):
     return {
         "hosts": n, "mode": mode, "variant": variant, "status": "ok", "wall_s": wall, "modelled_wall_s": wall,
-        "calls": {"mean": calls_max, "max": calls_max},
-        "wire": {"total": {"package_bytes": package_bytes}, "package_copies_min": copies[0],
+        "added_s": 0.0, "source": variant, "calls": {"mean": calls_max, "max": calls_max},
+        "wire": {"total": {"package_bytes": package_bytes, "controller_bytes": 0, "file_bytes": 0},
+                 "per_host_mean": {"wsman_requests": 0}, "package_copies_min": copies[0],
                  "package_copies_max": copies[1]},
     }  # fmt: skip
 
@@ -116,3 +117,41 @@ def test_targets_judge_the_speed_up_at_200_hosts_and_the_bytes_copies_and_calls_
     assert found["N=200 share: controller bytes for the package 0"]["status"] == "missed"
     assert found["N=200 push: one copy per host, never two"]["status"] == "missed"
     assert found["N=200 url: converged run 1 remote call per host"]["status"] == "missed"
+
+
+def test_the_package_phase_spans_the_package_tasks_and_adds_what_the_model_added_in_them():
+    tasks = [
+        task(1, "Screen", ["ps01", "ps02"], start=0.0, duration=5.0),
+        task(2, "asr.process_server.process_server : Start staging the Unified Setup package (state=staged)",
+             ["ps01", "ps02"], start=6.0, duration=2.0),
+        task(3, "asr.process_server.process_server : Wait until the Unified Setup package is staged (its SHA-256)",
+             ["ps01", "ps02"], start=9.0, duration=1.0),
+        task(4, "Converge", ["ps01"], start=11.0, duration=30.0),
+    ]  # fmt: skip
+    added = [
+        {"task": "process_server : Wait until the Unified Setup package is staged", "added_s": 120.0},
+        {"task": "Converge", "added_s": 7.0},
+    ]
+    assert distribution.package_phase(tasks, added) == {"measured_s": 4.0, "added_s": 120.0, "modelled_s": 124.0}
+    assert distribution.package_phase(tasks[:1], []) == {"measured_s": 0.0, "added_s": 0.0, "modelled_s": 0.0}
+
+
+def test_model_check_sets_the_really_waited_run_against_the_modelled_one():
+    declared = {
+        **_row(10, "declared", "url", 100.0),
+        "modelled_wall_s": 250.0,
+        "added_s": 120.0,
+        "package_phase": {"measured_s": 10.0, "added_s": 120.0, "modelled_s": 130.0},
+    }
+    sleep = {
+        **_row(10, "sleep", "url", 300.0),
+        "package_phase": {"measured_s": 125.0, "added_s": 0.0, "modelled_s": 125.0},
+    }
+    small = _row(10, "small", "url", 190.0)
+    unmatched = _row(10, "sleep", "share", 280.0)  # no declared share run: nothing to check it against
+    (check,) = distribution.model_check([declared, sleep, small, unmatched])
+    assert check["modelled_wall_s"] == 250.0 and check["sleep_wall_s"] == 300.0
+    assert check["wall_error"] == round((250 - 300) / 300, 3) and check["phase_error"] == 0.04
+    assert check["waited_s"] == 110.0 and check["model_added_s"] == 120.0
+    text = distribution.markdown({"rows": [declared, sleep, small], "targets": []})
+    assert "| 10 | url | 300 | 250 | -17 % | 125 | 130 | +4 % | 110 | 120 |" in text
