@@ -14,6 +14,7 @@ from ansible_collections.asr.process_server.plugins.action import info
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import survey
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations import action_base as _action_base
 from ansible_collections.asr.process_server.plugins.plugin_utils.powershell import loader
+from tests.unit.plugins.action import replay
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 PROBE = json.loads((FIXTURES / "probe_v1_scale_out_ps.json").read_text(encoding="utf-8"))
@@ -39,22 +40,12 @@ def powershell_result(probe, **extra):
 
 
 def make_plugin(args, check_mode=False, diff=False):
-    task = MagicMock(Task)
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = diff
-    task.async_val = 0
-    play_context = MagicMock()
-    play_context.check_mode = check_mode
-    return info.ActionModule(task, MagicMock(), play_context, loader=None, templar=None, shared_loader_obj=None)
+    return replay.make_plugin(info, args, check_mode=check_mode, diff=diff)
 
 
 def run(monkeypatch, args, replies=None, **kwargs):
     plugin = make_plugin(args, **kwargs)
-    replies = list(replies if replies is not None else [powershell_result(PROBE)])
-    execute = MagicMock(side_effect=replies)
-    monkeypatch.setattr(plugin, "_execute_module", execute)
-    return plugin, execute, plugin.run(task_vars={"inventory_hostname": "ps01"})
+    return plugin, *replay.replay(monkeypatch, plugin, replies if replies is not None else [powershell_result(PROBE)])
 
 
 def test_one_remote_call_with_the_probe_script_and_its_parameters(monkeypatch):

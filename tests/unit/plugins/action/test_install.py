@@ -8,12 +8,12 @@ from unittest.mock import MagicMock
 
 import pytest
 from ansible.errors import AnsibleConnectionFailure
-from ansible.playbook.task import Task
 
 from ansible_collections.asr.process_server.plugins.action import install, upgrade
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import exit_codes
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.product import PROCESS_SERVER_SERVICES
-from ansible_collections.asr.process_server.plugins.plugin_utils.operations import setup as _op_setup
+from tests.unit.plugins.action import replay
+from tests.unit.plugins.action.replay import freeze_setup_clock, ps, scripts
 from tests.unit.setup_probes import CS_IP, NETWORK, fresh, installed, installer_facts, upload_facts
 
 PASSPHRASE = "Recognisable-Passphrase-7Q"
@@ -28,13 +28,6 @@ UPLOAD = rf"C:\Windows\Temp\{UPLOAD_NAME}"
 def step_names(result):
     """The names of the result's steps (each a dict of the shared shape, plugin_utils/domain/steps.py)."""
     return [s["name"] for s in result["steps"]]
-
-
-def ps(result, **extra):
-    reply = {"changed": False, "result": json.dumps(result), "output": [], "error": [], "host_out": "",
-             "host_err": "", "warning": [], "verbose": [], "debug": [], "information": []}  # fmt: skip
-    reply.update(extra)
-    return reply
 
 
 def poll(state="exited", rc=0, version="9.55.7123.1", cs_ip=CS_IP, stdout=()):
@@ -65,13 +58,7 @@ def package(tmp_path):
 
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch):
-    clock = {"now": 0.0}
-
-    def sleep(seconds):
-        clock["now"] += seconds
-
-    monkeypatch.setattr(_op_setup.time, "sleep", sleep)
-    monkeypatch.setattr(_op_setup.time, "monotonic", lambda: clock["now"])
+    freeze_setup_clock(monkeypatch)
 
 
 def base_args(package, **extra):
@@ -82,15 +69,7 @@ def base_args(package, **extra):
 
 
 def make_plugin(module, args, check_mode=False, diff=False):
-    task = MagicMock(Task)
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = diff
-    task.async_val = 0
-    task.action = "asr.process_server.install"
-    play_context = MagicMock()
-    play_context.check_mode = check_mode
-    plugin = module.ActionModule(task, MagicMock(), play_context, loader=None, templar=None, shared_loader_obj=None)
+    plugin = replay.make_plugin(module, args, check_mode=check_mode, diff=diff)
     plugin._make_tmp_path = MagicMock(side_effect=AssertionError("no ansible temporary folder is made"))
     plugin._connection.put_file = MagicMock()
     return plugin
@@ -98,13 +77,7 @@ def make_plugin(module, args, check_mode=False, diff=False):
 
 def run(monkeypatch, args, replies, module=install, **kwargs):
     plugin = make_plugin(module, args, **kwargs)
-    execute = MagicMock(side_effect=list(replies))
-    monkeypatch.setattr(plugin, "_execute_module", execute)
-    return plugin, execute, plugin.run(task_vars={"inventory_hostname": "ps01"})
-
-
-def scripts(execute):
-    return [c.kwargs["module_args"]["script"].splitlines()[0].split(": ")[1] for c in execute.call_args_list]
+    return plugin, *replay.replay(monkeypatch, plugin, replies)
 
 
 def test_converged_is_exactly_one_remote_call(monkeypatch, package):

@@ -5,13 +5,12 @@ no changing script."""
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 import pathlib
-from unittest.mock import MagicMock
 
 import pytest
-from ansible.playbook.task import Task
+
+from tests.unit.plugins.action.replay import make_plugin, ps, replay, scripts, step
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 PROBE = json.loads((FIXTURES / "probe_v1_lab_drifted_proxy.json").read_text(encoding="utf-8"))
@@ -26,29 +25,10 @@ WANTED = {
 }
 
 
-def ps(result, **extra):
-    reply = {"changed": False, "result": json.dumps(result), "output": [], "error": [], "host_out": "", "host_err": ""}
-    reply.update(extra)
-    return reply
-
-
-def step(name, rc=0, stdout="", stderr=""):
-    return {"name": name, "rc": rc, "stdout": stdout, "stderr": stderr}
-
-
 def run(monkeypatch, module, args, replies, check_mode=False, diff=False):
-    action = importlib.import_module(f"ansible_collections.asr.process_server.plugins.action.{module}")
-    task = MagicMock(Task)
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = diff
-    task.async_val = 0
-    plugin = action.ActionModule(task, MagicMock(), MagicMock(), loader=None, templar=None, shared_loader_obj=None)
-    execute = MagicMock(side_effect=list(replies))
-    monkeypatch.setattr(plugin, "_execute_module", execute)
-    result = plugin.run(task_vars={"inventory_hostname": "ps01"})
-    scripts = [c.kwargs["module_args"]["script"].splitlines()[0].split(": ")[1] for c in execute.call_args_list]
-    return result, scripts, execute
+    plugin = make_plugin(module, args, check_mode=check_mode, diff=diff)
+    execute, result = replay(monkeypatch, plugin, replies)
+    return result, scripts(execute), execute
 
 
 # ---- converged: exactly one remote call ----------------------------------------------------------------

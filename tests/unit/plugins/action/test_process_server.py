@@ -8,13 +8,12 @@ from __future__ import annotations
 import copy
 import json
 import pathlib
-from unittest.mock import MagicMock
 
 import pytest
-from ansible.playbook.task import Task
 
 from ansible_collections.asr.process_server.plugins.action import process_server
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.product import PROCESS_SERVER_SERVICES
+from tests.unit.plugins.action.replay import make_plugin, ps, replay, scripts, step
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 
@@ -80,16 +79,6 @@ def at_version(probe, version):
 CONVERGED = with_mars_proxy(with_installer(DRIFTED))
 
 
-def ps(result, **extra):
-    reply = {"changed": False, "result": json.dumps(result), "output": [], "error": [], "host_out": "", "host_err": ""}
-    reply.update(extra)
-    return reply
-
-
-def step(name, rc=0, stdout="", stderr=""):
-    return {"name": name, "rc": rc, "stdout": stdout, "stderr": stderr}
-
-
 def setup_replies(version=CURRENT, rc=0, post_state=None):
     """setup_start, one setup_poll that finds setup exited, setup_cleanup (with the probe it ran: ``post_state``)."""
     services = [{"name": n, "present": True, "state": "running"} for n in PROCESS_SERVER_SERVICES]
@@ -108,22 +97,11 @@ def setup_replies(version=CURRENT, rc=0, post_state=None):
 
 
 def run(monkeypatch, args, replies, check_mode=False, diff=False):
-    task = MagicMock(Task)
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = diff
-    task.async_val = 0
-    task.action = "asr.process_server.process_server"
-    plugin = process_server.ActionModule(
-        task, MagicMock(), MagicMock(), loader=None, templar=None, shared_loader_obj=None
-    )
-    execute = MagicMock(side_effect=list(replies))
-    monkeypatch.setattr(plugin, "_execute_module", execute)
-    result = plugin.run(task_vars={"inventory_hostname": "ps01"})
-    scripts = [c.kwargs["module_args"]["script"].splitlines()[0].split(": ")[1] for c in execute.call_args_list]
+    plugin = make_plugin(process_server, args, check_mode=check_mode, diff=diff)
+    execute, result = replay(monkeypatch, plugin, replies)
     text = json.dumps(result)
     assert PASSWORD not in text and PASSPHRASE not in text  # secrets never in any result
-    return result, scripts, execute
+    return result, scripts(execute), execute
 
 
 def ok(result):

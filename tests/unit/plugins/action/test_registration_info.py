@@ -5,16 +5,14 @@ back; and the health filters over its result."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import pathlib
-from unittest.mock import MagicMock
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible.playbook.task import Task
 
 from ansible_collections.asr.process_server.plugins.filter.health import FilterModule
+from tests.unit.plugins.action.replay import make_plugin, ps, replay
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 READ = json.loads((FIXTURES / "registration_read_v1_lab_disconnected.json").read_text(encoding="utf-8"))  # lab
@@ -23,18 +21,9 @@ SECRET = "Ro-Acc0unt#Pw"
 
 
 def run(monkeypatch, args, replies, check_mode=False):
-    action = importlib.import_module("ansible_collections.asr.process_server.plugins.action.registration_info")
-    task = MagicMock(Task)
-    task.args = args
-    task.check_mode = check_mode
-    task.diff = False
-    task.async_val = 0
-    plugin = action.ActionModule(task, MagicMock(), MagicMock(), loader=None, templar=None, shared_loader_obj=None)
-    execute = MagicMock(
-        side_effect=[{"changed": False, "result": json.dumps(r), "output": [], "error": []} for r in replies]
-    )
-    monkeypatch.setattr(plugin, "_execute_module", execute)
-    return plugin.run(task_vars={"inventory_hostname": "cs01"}), execute
+    plugin = make_plugin("registration_info", args, check_mode=check_mode)
+    execute, result = replay(monkeypatch, plugin, [ps(r) for r in replies], host="cs01")
+    return result, execute
 
 
 def script_of(call) -> str:

@@ -15,10 +15,10 @@ import json
 import pytest
 import yaml
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.operations import setup as _op_setup
 from tests.unit.plugins.action import test_install as setup_cases
 from tests.unit.plugins.action import test_ops_actions as ops_cases
 from tests.unit.plugins.action import test_process_server as ps_cases
+from tests.unit.plugins.action.replay import freeze_setup_clock
 from tests.unit.setup_probes import fresh, installed, installer_facts
 
 PACKAGE = "ansible_collections.asr.process_server.plugins"
@@ -31,9 +31,7 @@ OPERATIONS = {"install", "upgrade", "proxy", "registration", "uninstall"}
 
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch):
-    clock = {"now": 0.0}
-    monkeypatch.setattr(_op_setup.time, "sleep", lambda seconds: clock.update(now=clock["now"] + seconds))
-    monkeypatch.setattr(_op_setup.time, "monotonic", lambda: clock["now"])
+    freeze_setup_clock(monkeypatch)
 
 
 def assert_shape(result: dict, module: str) -> list[dict]:

@@ -10,25 +10,13 @@ from ansible_collections.asr.process_server.plugins.action import upgrade
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.product import (
     CONFIGURATION_SERVER_EXTRA_SERVICES,
 )
-from ansible_collections.asr.process_server.plugins.plugin_utils.operations import setup as _op_setup
-from tests.unit.plugins.action.test_install import CLEANUP, CONTENT, SHA, STAGED, START, poll, ps, run, scripts
+from tests.unit.plugins.action import test_install as install_cases
+from tests.unit.plugins.action.test_install import CLEANUP, SHA, STAGED, START, poll, ps, run, scripts
 from tests.unit.setup_probes import installed, installer_facts
 
 OLD = "9.52.6801.1"
-
-
-@pytest.fixture
-def package(tmp_path):
-    path = tmp_path / "MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
-    path.write_bytes(CONTENT)
-    return str(path)
-
-
-@pytest.fixture(autouse=True)
-def no_waiting(monkeypatch):
-    clock = {"now": 0.0}
-    monkeypatch.setattr(_op_setup.time, "sleep", lambda seconds: clock.update(now=clock["now"] + seconds))
-    monkeypatch.setattr(_op_setup.time, "monotonic", lambda: clock["now"])
+# the install tests' fixtures: the package on the controller, setup polling on a fake clock (autouse)
+package, no_waiting = install_cases.package, install_cases.no_waiting
 
 
 def cs_probe(version=OLD, cx_type="3"):
