@@ -137,6 +137,10 @@ def test_verdict_names_the_shortfall_and_the_load_that_drives_it():
     assert not any("machines" in s for s in churn_driven.shortfalls)
 
 
+# any host from 1 vCPU to 64, 1 GB to 256 GB of memory and no cache disk to 8 TB
+HOSTS = st.builds(HostFacts, st.integers(1, 64), st.floats(1, 256), st.floats(0, 8192))
+
+
 def test_verdict_for_a_load_beyond_one_server():
     verdict = sizing_verdict(HostFacts(12, 24, 1024), PlannedLoad(300, 100))
     assert not verdict.fits
@@ -144,15 +148,8 @@ def test_verdict_for_a_load_beyond_one_server():
     assert "more than one process server needed" in verdict.shortfalls[0]
 
 
-@given(
-    vcpus=st.integers(1, 64),
-    memory=st.floats(1, 256),
-    cache=st.floats(0, 8192),
-    machines=st.integers(0, 225),
-    churn=st.floats(0, 2048),
-)
-def test_verdict_fits_exactly_when_the_host_tier_is_at_least_the_needed_tier(vcpus, memory, cache, machines, churn):
-    facts, load = HostFacts(vcpus, memory, cache), PlannedLoad(machines, churn)
+@given(facts=HOSTS, load=st.builds(PlannedLoad, st.integers(0, 225), st.floats(0, 2048)))
+def test_verdict_fits_exactly_when_the_host_tier_is_at_least_the_needed_tier(facts, load):
     verdict = sizing_verdict(facts, load)
     host_rank = -1 if verdict.host_tier is None else SCALE_OUT_PS_TIERS.index(verdict.host_tier)
     assert verdict.fits == (host_rank >= SCALE_OUT_PS_TIERS.index(verdict.needed_tier))
@@ -200,15 +197,8 @@ def test_retention_is_a_note_from_the_requirements_page():
     assert assess_host(HostFacts(12, 24, 1024, cache_free_gb=900, retention_free_gb=600)).notes == []
 
 
-@given(
-    vcpus=st.integers(1, 64),
-    memory=st.floats(1, 256),
-    cache=st.floats(0, 8192),
-    machines=st.integers(0, 300),
-    churn=st.floats(0, 3000),
-)
-def test_the_one_verdict_agrees_with_the_tier_and_the_load(vcpus, memory, cache, machines, churn):
-    facts, load = HostFacts(vcpus, memory, cache), PlannedLoad(machines, churn)
+@given(facts=HOSTS, load=st.builds(PlannedLoad, st.integers(0, 300), st.floats(0, 3000)))
+def test_the_one_verdict_agrees_with_the_tier_and_the_load(facts, load):
     assert assess_host(facts).ok == (qualifying_tier(facts).tier is not None)
     assert assess_host(facts, load=load).ok == sizing_verdict(facts, load).fits
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from _refusals import assert_refused, bad_input_table
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption, PlanningError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import PlanningError
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.versions import (
     MAX_MINOR_HOP,
     Version,
@@ -128,10 +129,6 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("call", "option", "allowed"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+@bad_input_table(BAD)
 def test_bad_input_names_option_and_allowed(call, option, allowed):
-    with pytest.raises(InvalidOption) as caught:
-        call()
-    assert caught.value.option == option
-    assert str(caught.value).startswith(option + ":")
-    assert allowed in str(caught.value)
+    assert_refused(call, option, allowed)
