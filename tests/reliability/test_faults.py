@@ -74,6 +74,21 @@ def exit_code(code: int, *more: str, first: str = "failed", then_changed: bool |
     )
 
 
+def no_become(**expect: Any) -> Case:
+    """The task runs without become, as an account the host denies network logon (knob network_logon_restricted)."""
+    return Case("network_logon_restricted without become", "network_logon_restricted", True, no_become=True, **expect)
+
+
+def dropped_at(script: str, note: str = "", **expect: Any) -> Case:
+    """The WinRM connection drops while ``<script> v1`` runs (knob drop_connection_at)."""
+    return Case(f"drop_connection_at {script}{note}", "drop_connection_at", f"{script} v1", **expect)
+
+
+def fails_to_start(service: str, *says: str) -> Case:
+    """``service`` does not start (knob service_fails_to_start); the message names ``says`` or the service."""
+    return Case(f"service_fails_to_start {service}", "service_fails_to_start", [service], says=says or (service,))
+
+
 def _services_running(names: tuple[str, ...]) -> Callable[[Any, str], None]:
     def check(estate: Any, host: str) -> None:
         state = estate.read_host(host)
@@ -113,23 +128,12 @@ SETUP_FAULTS = [
     exit_code(115, r"proxy", r"proxy module"),
     exit_code(203, r"(N-4|4 minor versions)"),
     exit_code(3010, first="ok"),
-    Case("drop_connection_at setup_poll (mid-install)", "drop_connection_at", "setup_poll v1", first="ok"),
-    Case(
-        "service_fails_to_start ProcessServer",
-        "service_fails_to_start",
-        ["ProcessServer"],
-        says=(r"exit code 102", r"ProcessServer"),
-    ),
+    dropped_at("setup_poll", " (mid-install)", first="ok"),
+    fails_to_start("ProcessServer", r"exit code 102", r"ProcessServer"),
     Case("cs_unreachable", "cs_unreachable", True, says=(r"10\.0\.0\.11", r"443")),
     Case("disk_too_small (knob: setup's own check)", "disk_too_small", True, says=(r"600 GB",)),
     Case("pending_reboot", "pending_reboot", True, says=(r"reboot is pending", r"reboot: true")),
-    Case(
-        "network_logon_restricted without become",
-        "network_logon_restricted",
-        True,
-        no_become=True,
-        says=(r"network logon", r"become"),
-    ),
+    no_become(says=(r"network logon", r"become")),
 ]
 
 
@@ -184,15 +188,9 @@ FAMILIES = {
         "proxy",
         "drifted-proxy",
         [
-            Case("service_fails_to_start obengine", "service_fails_to_start", ["obengine"], says=(r"obengine",)),
-            Case("drop_connection_at proxy_apply", "drop_connection_at", "proxy_apply v1", first="unreachable"),
-            Case(
-                "network_logon_restricted without become",
-                "network_logon_restricted",
-                True,
-                no_become=True,
-                first="any",
-            ),
+            fails_to_start("obengine"),
+            dropped_at("proxy_apply", first="unreachable"),
+            no_become(first="any"),
             # the documented proxy change ends with cdpcli --registermt [3.3], which needs the CS on 443
             Case("cs_unreachable", "cs_unreachable", True, says=(r"registermt", r"443")),
             Case("pending_reboot", "pending_reboot", True, first="ok"),
@@ -204,15 +202,9 @@ FAMILIES = {
         "installed-old",
         [
             Case("cs_unreachable", "cs_unreachable", True, says=(r"10\.0\.0\.11",)),
-            Case("service_fails_to_start obengine", "service_fails_to_start", ["obengine"], says=(r"obengine",)),
-            Case("drop_connection_at register_apply", "drop_connection_at", "register_apply v1", first="unreachable"),
-            Case(
-                "network_logon_restricted without become",
-                "network_logon_restricted",
-                True,
-                no_become=True,
-                first="any",
-            ),
+            fails_to_start("obengine"),
+            dropped_at("register_apply", first="unreachable"),
+            no_become(first="any"),
             Case("pending_reboot", "pending_reboot", True, first="any"),
         ],
         lambda estate, tmp, hosts: {},
@@ -223,14 +215,8 @@ FAMILIES = {
         "installed-old",
         [
             Case("msiexec_exit_code 1603", "msiexec_exit_code", 1603, says=(r"1603", r"UnifiedAgentMSIUninstall")),
-            Case("drop_connection_at uninstall_step", "drop_connection_at", "uninstall_step v1", first="unreachable"),
-            Case(
-                "network_logon_restricted without become",
-                "network_logon_restricted",
-                True,
-                no_become=True,
-                says=(r"(become|[Aa]ccess)",),
-            ),
+            dropped_at("uninstall_step", first="unreachable"),
+            no_become(says=(r"(become|[Aa]ccess)",)),
             Case("cs_unreachable", "cs_unreachable", True, first="any"),
             Case("pending_reboot", "pending_reboot", True, first="any"),
         ],
@@ -244,15 +230,9 @@ FAMILIES = {
             exit_code(102, r"ProcessServer"),
             exit_code(113, r"registermt"),
             exit_code(115, r"proxy"),
-            Case("drop_connection_at setup_poll (mid-install)", "drop_connection_at", "setup_poll v1", first="ok"),
+            dropped_at("setup_poll", " (mid-install)", first="ok"),
             Case("cs_unreachable", "cs_unreachable", True, says=(r"10\.0\.0\.11", r"443")),
-            Case(
-                "network_logon_restricted without become",
-                "network_logon_restricted",
-                True,
-                no_become=True,
-                says=(r"network logon", r"become"),
-            ),
+            no_become(says=(r"network logon", r"become")),
         ],
         _process_server_args,
     ),
