@@ -63,6 +63,11 @@ class Worker:
         self.log_path = self.sandbox.parent / (self.sandbox.name + ".log")
         env = dict(os.environ)
         env.update(TZ="UTC", POWERSHELL_TELEMETRY_OPTOUT="1", POWERSHELL_UPDATECHECK="Off", DOTNET_NOLOGO="1")
+        # A worker lives for the whole lab process and runs the same scripts hundreds of times: .NET's tiered JIT
+        # runs PowerShell's compiled script code unoptimised first and re-compiles it later, which cost about 1 s of
+        # CPU per probe call; fully optimised code from the start costs ~1 s more once and ~0.3 s per call after
+        # that (measured: 10 probe calls, docs/dev/test-time.md). Lab only: it changes no script's behaviour.
+        env.setdefault("DOTNET_TieredCompilation", "0")
         started = time.monotonic()
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(

@@ -2,28 +2,32 @@
 # The project's one test command (README "Testing"; CI runs it through .ci/run).
 #
 #   bash scripts/test.sh                 # everything: lane 2.19 (Python 3.11) then lane 2.21 (Python 3.12)
-#   bash scripts/test.sh --fast          # lane 2.19 only, without ansible-test sanity (quick local loop)
+#   bash scripts/test.sh --fast          # quick local loop (< 2 min): ruff, changelog lint, pytest unit + lab smoke
 #   bash scripts/test.sh --lane 2.21     # one lane only (2.19 or 2.21)
 #   ASR_TEST_WORKERS=0 bash scripts/test.sh   # pytest in one process (default: 2 pytest-xdist workers)
 #
 # Per lane it creates or reuses a virtualenv (.venv for 2.19, .venv-2.21 for 2.21), installs the pinned
 # requirements (requirements/dev.txt, requirements/dev-2.21.txt; skipped when unchanged since the last
-# install), then runs each step below. Lane-independent checks run once, in the first lane. Independent
+# install), then runs each step below. Lane-independent checks and tests run once, in the first lane; the second
+# lane runs what depends on its ansible-core, ansible.windows and Python (LATER_LANE_TESTS). Independent
 # sequences of steps run side by side as background jobs (the checks; molecule + benchmark; each lane's
 # artifact + sanity; the second lane) next to the first lane's pytest, so both cores stay busy
 # (docs/dev/test-time.md); a job stops at its first failing step, and the run fails when any step failed.
 # Each step prints a banner and its duration (a job's output is printed when it ends); a summary follows.
-#   ruff check / ruff format --check, antsibull-changelog lint, antsibull-docs lint-collection-docs, the
-#   PowerShell check (pwsh's own parser: Windows PowerShell 5.1 / .NET 4.5 compatibility, check mode, pslint
-#   rules; fails without pwsh), Pester, ansible-lint (production profile, offline), the pwsh the lab runs the
-#   collection's scripts with, pytest, molecule test of the default scenario (against the lab; first lane only),
-#   Galaxy build + install + import check, ansible-test sanity on the built artifact with empty ignore files.
+#   ruff check / ruff format --check, antsibull-changelog lint, antsibull-docs lint-collection-docs, Pester,
+#   ansible-lint (production profile, offline), the pwsh the lab runs the collection's scripts with, pytest (it
+#   includes the PowerShell check: pwsh's own parser, Windows PowerShell 5.1 / .NET 4.5 compatibility, check mode,
+#   pslint rules, tests/unit/test_check_powershell.py; fails without pwsh), molecule test of the default and upgrade
+#   scenarios (against the lab; first lane only), the benchmark smoke, Galaxy build + install + import check,
+#   ansible-test sanity on the built artifact with empty ignore files.
+# --fast (docs/dev/test-time.md): ruff, antsibull-changelog lint, the lab's pwsh, and pytest on FAST_TESTS (the unit
+# tests, the PowerShell check among them, and a lab smoke: one real playbook over WinRM); nothing else.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 FAST=0
 LANES=()
@@ -302,7 +306,7 @@ run_sanity() {
 }
 
 # ---------------------------------------------------------------------------------------------- main
-echo "asr.process_server tests: lanes ${LANES[*]}$( ((FAST)) && echo ' (--fast: no sanity)')"
+echo "asr.process_server tests: lanes ${LANES[*]}$( ((FAST)) && echo ' (--fast: unit tests + lab smoke)')"
 # The later lanes' virtualenvs are made in the background while the first lane runs (pip is mostly waiting on
 # the network and the disk; a fresh .venv-2.21 took 64 s); each lane's own step then waits for its result.
 declare -A VENV_JOBS=()
@@ -336,17 +340,25 @@ await_venv() { # lane: wait (in a job: polling) for the background setup of a la
     venv_result "$1"
 }
 
-# the lane-independent checks (one job: together they take about 2 minutes of one core)
+# the lane-independent checks (one job: together they take about 1.5 minutes of one core). The PowerShell check is
+# no step of its own: pytest runs it (tests/unit/test_check_powershell.py::test_the_repository_passes_its_own_check
+# runs scripts/check_powershell.py on the checkout, as this step did), so it ran twice.
 run_checks() {
     local lane="$1"
     job_step "[$lane] ruff check + ruff format --check" run_ruff &&
         job_step "[$lane] antsibull-changelog lint" antsibull-changelog lint &&
         job_step "[$lane] antsibull-docs lint-collection-docs (plugin docs)" run_docs_lint &&
         job_step "[$lane] sanity ignore files are empty" check_sanity_ignores &&
-        job_step "[$lane] PowerShell check (5.1 / .NET 4.5, check mode, pslint)" python scripts/check_powershell.py &&
         job_step "[$lane] Pester (tests/powershell, the scripts as sent)" python scripts/run_pester.py &&
         job_step "[$lane] ansible-lint (production, offline)" ansible-lint --nocolor &&
         job_step "[$lane] execution environment (ansible-builder create)" bash scripts/ee_context.sh "$WORK/ee-context"
+}
+
+# --fast: the checks that take seconds
+run_fast_checks() {
+    local lane="$1"
+    job_step "[$lane] ruff check + ruff format --check" run_ruff &&
+        job_step "[$lane] antsibull-changelog lint" antsibull-changelog lint
 }
 
 # the lab driven from outside a test process (python -m lab up/serve): molecule's scenarios, then the benchmark
@@ -368,13 +380,24 @@ run_artifact() {
     fi
 }
 
-# A later lane proves the collection and the lab on its ansible-core: unit tests (action plugins on its ActionBase,
-# ansible-doc), the lab itself (its payload decoding and the ansible.windows modules over WinRM), the lab
-# acceptance playbook, a read-only module round trip (info) and one install with staging, become and the secrets'
-# scan (what changes with ansible-core: the payload, file transfer, runas). The long fleet, fault and reliability
-# runs exercise the same plugin code through the same contract and run once, in the first lane.
-# One process: for this short run two xdist workers cost more than they save (measured: 76 s in one process, 91 s
-# with -n 2, for the same 1118 tests), and it runs next to the first lane's pytest anyway.
+# A later lane proves what changes with its ansible-core, its ansible.windows and its Python (docs/dev/test-time.md):
+# the plugin tests (action plugins on its ActionBase, filters, ansible-doc, plugin routing; the pure domain on its
+# Python), the lab's side of what ansible-core and ansible.windows send (payload decoding, the modules' own specs,
+# pywinrm, put_file, the lab CLI's ad-hoc win_ping), the lab acceptance playbook, a read-only module round trip
+# (info) and one install with staging, become and the secrets' scan (the payload, file transfer, runas). What does
+# not depend on ansible-core runs once, in the first lane: the repository checks in tests/unit (docs, changelog,
+# PowerShell check, artifact content, the benchmark's harness) and the lab's emulation of Windows and ASR (pwsh
+# scripts, installer, MySQL, seeds), the long fleet, fault and reliability runs (the same plugin code through the
+# same contract). One process: for this short run two xdist workers cost more than they save (measured: 76 s in one
+# process, 91 s with -n 2 for 1118 tests), and it runs next to the first lane's pytest anyway.
+LATER_LANE_TESTS=(
+    tests/unit/plugins # the action plugins on this ActionBase, filters, ansible-doc, routing; the domain on this Python
+    # the lab's side of what ansible-core and ansible.windows send: payloads, the modules' specs, pywinrm, put_file
+    tests/lab/test_payload.py tests/lab/test_dispatch.py tests/lab/test_winmodules.py tests/lab/test_wsman.py
+    tests/lab/test_argspec.py tests/lab/test_link.py tests/lab/test_cli.py
+    tests/integration/test_lab_acceptance.py tests/integration/test_info_lab.py
+    tests/integration/test_install_lab.py::test_install_converges_then_one_call_and_no_secret_anywhere
+)
 run_later_lane() {
     local lane="$1" pyver
     job_step "[$lane] virtualenv + pinned requirements (made in the background)" await_venv "$lane" || return
@@ -382,12 +405,14 @@ run_later_lane() {
     pyver="$(lane_pyver)"
     echo "lane $lane: $(python --version), $(ansible --version | head -n1)"
     job_step "[$lane] pwsh for the lab (python -m lab.pwsh)" python -m lab.pwsh &&
-        job_step "[$lane] pytest (unit, lab, acceptance over WinRM)" run_pytest_one_process -p no:cacheprovider \
-            tests/unit tests/lab \
-            tests/integration/test_lab_acceptance.py tests/integration/test_info_lab.py \
-            tests/integration/test_install_lab.py::test_install_converges_then_one_call_and_no_secret_anywhere &&
+        job_step "[$lane] pytest (plugins, the lab's ansible side, acceptance over WinRM)" \
+            run_pytest_one_process -p no:cacheprovider "${LATER_LANE_TESTS[@]}" &&
         run_artifact "$lane" "$pyver"
 }
+
+# --fast's pytest: every unit test (domain, plugins, the repository checks, the PowerShell check) and a lab smoke: the
+# collection's real probe script under pwsh, sent by a real ansible-playbook over WinRM to the lab (one remote call)
+FAST_TESTS=(tests/unit tests/integration/test_info_lab.py::test_info_is_one_remote_call_and_returns_the_seed)
 
 FIRST_LANE=""
 for lane in "${LANES[@]}"; do
@@ -420,11 +445,18 @@ if [[ -n "$FIRST_LANE" ]]; then
     # the lab runs the collection's PowerShell under pwsh (ARCHITECTURE.md decision 8): say which one, or fail here
     # saying what to install (ASR_PWSH, then PATH, then ../shared/toolchain/pwsh)
     step "[$lane] pwsh for the lab (python -m lab.pwsh)" python -m lab.pwsh
-    job checks run_checks "$lane"
-    job lab-runs run_lab_runs "$lane"
-    job "artifact-$lane" run_artifact "$lane" "$pyver"
-    step "[$lane] pytest" run_pytest
+    if ((FAST)); then
+        job checks run_fast_checks "$lane"
+        step "[$lane] pytest (--fast: unit tests + lab smoke)" run_pytest "${FAST_TESTS[@]}"
+    else
+        job checks run_checks "$lane"
+        job lab-runs run_lab_runs "$lane"
+        job "artifact-$lane" run_artifact "$lane" "$pyver"
+        step "[$lane] pytest" run_pytest
+    fi
 fi
 join_jobs
-if ((FAST)); then skip "ansible-test sanity (--fast)"; fi
+if ((FAST)); then
+    skip "docs lint, Pester, ansible-lint, EE, molecule, benchmark, Galaxy build, sanity, the rest of pytest (--fast)"
+fi
 CURRENT=""

@@ -6,6 +6,7 @@ symlink to it, so the loader finds it exactly as ``ansible-playbook`` does from 
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
@@ -43,3 +44,7 @@ def pytest_configure(config):
 
     if not config.pluginmanager.is_registered(suite):
         config.pluginmanager.register(suite, "asr-reliability-suite")
+    if os.environ.get("ASR_TEST_CPU_LOG") and not config.pluginmanager.has_plugin("asr-cpu-time"):
+        from tests import cpu_time  # CPU seconds per test (docs/dev/test-time.md)
+
+        config.pluginmanager.register(cpu_time, "asr-cpu-time")

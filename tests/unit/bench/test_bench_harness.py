@@ -262,11 +262,12 @@ def test_the_lab_cpu_includes_the_pwsh_workers_the_server_started():
 
     from bench import labctl
 
-    child = subprocess.Popen([sys.executable, "-c", "import time\nwhile True: pass"])
+    # The child stands in for a pwsh worker: it burns 0.3 s of its OWN CPU, then says so and waits. Waiting for that
+    # line (not for a fixed wall time, which a loaded machine may spend on other processes) makes the count certain.
+    burn = "import sys, time\nwhile time.process_time() < 0.3: pass\nprint('burnt', flush=True)\nsys.stdin.read()"
+    child = subprocess.Popen([sys.executable, "-c", burn], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        import time
-
-        time.sleep(0.5)
+        assert child.stdout.readline().strip() == "burnt"
         lab = labctl.Lab.__new__(labctl.Lab)
         lab.pid = os.getpid()
         usage = lab.cpu_s()

@@ -1,0 +1,40 @@
+"""Sum a per-test CPU log (ASR_TEST_CPU_LOG, tests/cpu_time.py): the costliest tests and files, and the total.
+
+python scripts/cpu_report.py FILE [--top N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import pathlib
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("log", type=pathlib.Path)
+    parser.add_argument("--top", type=int, default=20)
+    args = parser.parse_args()
+    tests: dict[str, list[float]] = {}
+    for line in args.log.read_text(encoding="utf-8").splitlines():
+        cpu, wall, nodeid = line.split("\t", 2)
+        tests[nodeid] = [float(cpu), float(wall)]
+    files: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0.0, 0])
+    for nodeid, (cpu, wall) in tests.items():
+        entry = files[nodeid.split("::", 1)[0]]
+        entry[0] += cpu
+        entry[1] += wall
+        entry[2] += 1
+    total_cpu = sum(c for c, _ in tests.values())
+    total_wall = sum(w for _, w in tests.values())
+    print(f"{len(tests)} tests: {total_cpu:.0f} s CPU, {total_wall:.0f} s wall summed over the processes")
+    print(f"\ncostliest {args.top} tests (CPU s, wall s):")
+    for nodeid, (cpu, wall) in sorted(tests.items(), key=lambda kv: -kv[1][0])[: args.top]:
+        print(f"{cpu:8.1f} {wall:8.1f}  {nodeid}")
+    print(f"\ncostliest {args.top} files (CPU s, wall s, tests):")
+    for name, (cpu, wall, count) in sorted(files.items(), key=lambda kv: -kv[1][0])[: args.top]:
+        print(f"{cpu:8.1f} {wall:8.1f} {count:5d}  {name}")
+
+
+if __name__ == "__main__":
+    main()
