@@ -58,7 +58,12 @@ def test_plan_from_the_vault_then_rebalance_in_batches(lab, tmp_path):
     batches = -(-len(moves) // 4)  # per source/target pair, at most 4 machines each
     assert len(sent) >= batches and all(e["args"]["machines"] <= 4 for e in sent)
     assert f"{len(moves)} machine(s) moved" in out
-    # a second run of the same plan sends nothing: switch_process_server's idempotence (test_azure_lab.py)
+    # the same plan again (molecule/vault's idempotence step): every machine already on its target, no Switch sent
+    journal.clear(lab, azure.NAME)
+    rc, out = lab_ops.playbook(lab, "rebalance.yml", variables, tmp_path / "again")
+    assert rc == 0 and lab_ops.recap(out)["localhost"]["changed"] == 0, out[-3000:]
+    assert posts(lab) == [] and load(lab) == after
+    assert f"0 machine(s) moved, {len(moves)} already on their target" in " ".join(out.split())
 
 
 def test_decommission_drains_through_the_vault_then_uninstalls(lab, tmp_path):
