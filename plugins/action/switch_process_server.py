@@ -9,6 +9,7 @@ from typing import Any
 
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import argument_specs, switch_plan, vault
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.checks import require_int
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import ActionFailure
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.azure_action import AzureActionBase
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.azure_vault import (
@@ -23,6 +24,10 @@ class ActionModule(AzureActionBase):
     def run_azure(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         # validate: everything that can be refused without asking Azure
         switch_plan.check_options(args["source"], args["target"], args.get("machines"), args["target_health"])
+        if args.get("configuration_server") is not None and not str(args["configuration_server"]).strip():
+            raise InvalidOption(
+                "configuration_server", args["configuration_server"], "a configuration server's name", "It is empty."
+            )
         if args.get("target_max_machines") is not None:
             require_int("target_max_machines", args["target_max_machines"], 1)
         require_int("wait_timeout", args["wait_timeout"], 1)
@@ -58,7 +63,7 @@ class ActionModule(AzureActionBase):
         return result
 
     def _plan(self, args: dict[str, Any], views: list[vault.FabricView], after: bool = False) -> switch_plan.SwitchPlan:
-        fabric = self._fabric(views, args.get("configuration_server"))
+        fabric = vault.pick_fabric(views, args.get("configuration_server"))
         return switch_plan.plan_switch(
             fabric,
             args["source"],
@@ -69,18 +74,6 @@ class ActionModule(AzureActionBase):
             # the verifying read must not refuse what the move itself made true (limits, health)
             max_machines=10**9 if after else args.get("target_max_machines"),
             accept_health="any" if after else args["target_health"],
-        )
-
-    @staticmethod
-    def _fabric(views: list[vault.FabricView], ref: str | None) -> vault.FabricView:
-        if ref:
-            return vault.find_fabric(views, ref, "configuration_server")
-        if len(views) == 1:
-            return views[0]
-        names = ", ".join(v.friendly_name for v in views) or "none"
-        raise vault.PlanningError(
-            f"configuration_server: the vault has {len(views)} configuration servers ({names}); name the one whose "
-            "process servers these are."
         )
 
     def _diff(self, result: dict[str, Any], plan: switch_plan.SwitchPlan, moved: tuple[str, ...]) -> None:

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from lab import azure, journal
+from lab import estate as estate_mod
 from lab.asr import products, protection
 from tests.integration import lab_ops
 
@@ -24,6 +25,10 @@ def lab(tmp_path_factory):
 
 def posts(estate):
     return [e for e in journal.read(estate, azure.NAME) if e["op"] == "arm" and e["identity"].startswith("POST")]
+
+
+def arm_calls(estate):
+    return [e for e in journal.read(estate, azure.NAME) if e["op"] == "arm"]
 
 
 def load(estate):
@@ -64,6 +69,37 @@ def test_plan_from_the_vault_then_rebalance_in_batches(lab, tmp_path):
     assert rc == 0 and lab_ops.recap(out)["localhost"]["changed"] == 0, out[-3000:]
     assert posts(lab) == [] and load(lab) == after
     assert f"0 machine(s) moved, {len(moves)} already on their target" in " ".join(out.split())
+
+
+def move(machine, source, target):
+    return {"machine": machine, "from_server": source, "to_server": target}
+
+
+@pytest.mark.parametrize(
+    ("case", "reads", "words"),
+    [
+        # batch 1 alone would be fine: without the check before the first Switch it moved, then batch 2 failed
+        ("machine-not-on-source", 3, "batch 2 (ps02 -> ps03): machines: '{other}' replicates through PS01"),
+        ("unknown-vault", 1, "vaults/no-such-vault"),
+    ],
+)
+def test_a_bad_plan_is_refused_before_any_switch(lab, tmp_path, case, reads, words):
+    """Runs before the decommission test (which takes ps02 out of the vault); the machines are read from the lab.
+    Source equals target, an unknown configuration server or process server, a machine the vault does not protect:
+    rows of tests/reliability/bad_input_cases.py."""
+    on_ps01 = sorted(protection.on_process_server(lab.read_host("cs01"), PS01))
+    moves = [move(on_ps01[0], "ps01", "ps03"), move(on_ps01[1], "ps02", "ps03")]
+    variables = {"asr_rebalance_moves": moves, "asr_rebalance_batch_size": 1}
+    if case == "unknown-vault":
+        options = azure.module_options(lab, estate_mod.read_meta(lab))
+        variables["asr_azure"] = {**options, "vault": "no-such-vault"}
+        moves.pop()
+    machines = dict(protection.machines(lab.read_host("cs01")))
+    journal.clear(lab, azure.NAME)
+    rc, out = lab_ops.playbook(lab, "rebalance.yml", variables, tmp_path)
+    assert rc != 0 and words.format(other=on_ps01[1]) in " ".join(out.split()), out[-3000:]
+    assert len(arm_calls(lab)) == reads and not posts(lab)
+    assert protection.machines(lab.read_host("cs01")) == machines
 
 
 def test_decommission_drains_through_the_vault_then_uninstalls(lab, tmp_path):

@@ -966,6 +966,55 @@ CASES: list[Case] = [
         "asr_preflight_fail_on_block",
         "true or false",
     ),
+    # ---- rebalance.yml (the lab's vault): the moves are checked when cut (no call to Azure), then every batch
+    # against one read of the vault before the first Switch; tests/integration/test_rebalance_lab.py checks that
+    # no Switch was sent and nothing moved
+    _b(
+        "rebalance-source-is-target",
+        "playbook:rebalance.yml",
+        {"asr_rebalance_moves": [{"machine": "VM1", "from_server": "ps02", "to_server": "PS02"}]},
+        "asr_rebalance_moves[0].to_server",
+        "a process server other than from_server",
+    ),
+    _b(
+        "rebalance-move-machine-empty",
+        "playbook:rebalance.yml",
+        {"asr_rebalance_moves": [{"machine": "", "from_server": "ps02", "to_server": "ps03"}]},
+        "asr_rebalance_moves[0].machine",
+        "It is empty",
+    ),
+    _b(
+        "rebalance-batch-size-zero",
+        "playbook:rebalance.yml",
+        {"asr_rebalance_moves": [], "asr_rebalance_batch_size": 0},
+        "asr_rebalance_batch_size",
+        "at least 1",
+    ),
+    _c(
+        "rebalance-machine-not-protected",
+        "playbook:rebalance.yml",
+        {"asr_rebalance_moves": [{"machine": "NOSUCHVM", "from_server": "ps02", "to_server": "ps03"}]},
+        "Nothing was moved",
+        "batch 1 (ps02 -> ps03)",
+        "'NOSUCHVM' is not a protected machine of CS01",
+    ),
+    _c(
+        "rebalance-unknown-process-server",
+        "playbook:rebalance.yml",
+        {"asr_rebalance_moves": [{"machine": "VM1", "from_server": "ps02", "to_server": "ps09"}]},
+        "Nothing was moved",
+        "target: configuration server CS01 has no process server 'ps09'",
+    ),
+    _c(
+        "rebalance-unknown-configuration-server",
+        "playbook:rebalance.yml",
+        {
+            "asr_rebalance_moves": [{"machine": "VM1", "from_server": "ps02", "to_server": "ps03"}],
+            "asr_rebalance_configuration_server": "CS09",
+        },
+        "asr_rebalance_configuration_server",
+        "the vault has no configuration server 'CS09'",
+    ),
     # ---- the Azure modules: refused before any request to Azure -------------------------------------------
     _c("switch-same-target", "module:switch_process_server", {"target": "ps01"}, "target", "other than the source"),
     _c("switch-source-empty", "module:switch_process_server", {"source": " "}, "source", "It is empty"),
@@ -990,6 +1039,14 @@ CASES: list[Case] = [
     _c("switch-timeout-zero", "module:switch_process_server", {"wait_timeout": 0}, "wait_timeout", "at least 1"),
     _c("switch-no-vault", "module:switch_process_server", {"vault": None}, "vault", "required"),
     _c("vault-fabric-empty", "module:vault_info", {"fabric": ""}, "fabric", "It is empty"),
+    _c("switch-target-empty", "module:switch_process_server", {"target": ""}, "target", "It is empty"),
+    _c(
+        "switch-cs-empty",
+        "module:switch_process_server",
+        {"configuration_server": " "},
+        "configuration_server",
+        "It is empty",
+    ),
     _c("vault-auth-source", "module:vault_info", {"auth_source": "token"}, "auth_source", "credential_file"),
     _c("vault-cloud", "module:vault_info", {"cloud_environment": "AzureMars"}, "cloud_environment", "AzureChinaCloud"),
     _c(

@@ -32,11 +32,11 @@ a rerun after a partial failure names what is left (``ServerLevel``), so nothing
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .checks import require_int, to_jsonable
-from .errors import InvalidOption, PlanningError
+from .errors import AsrError, InvalidOption, PlanningError
 from .sizing import PROCESS_SERVER, get_tier, tiers_for
 from .vault import (
     CRITICAL,
@@ -45,8 +45,10 @@ from .vault import (
     FabricView,
     ProcessServerView,
     ProtectedMachine,
+    fabric_from_dict,
     find_process_server,
     health,
+    pick_fabric,
 )
 
 SERVER_LEVEL = "ServerLevel"  # the machines named in vmsToMigrate
@@ -237,18 +239,33 @@ def _select(
 
 # ---- batches and the health gate (rebalance.yml) --------------------------------------------------------------
 def batches(
-    moves: Sequence[Mapping[str, Any]], size: int, names: Mapping[str, str] | None = None
+    moves: Sequence[Mapping[str, Any]], size: int, names: Mapping[str, str] | None = None, option: str = "moves"
 ) -> list[dict[str, Any]]:
     """Fleet-plan moves (``machine``, ``from_server``, ``to_server``) as switch batches: grouped by source and
     target (one ``reassociateGateway`` call each), at most ``size`` machines per batch, in a stable order.
-    ``names`` maps a plan's server name (an inventory host) to the name or IP the vault knows it by."""
+    ``names`` maps a plan's server name (an inventory host) to the name or IP the vault knows it by; ``option``
+    is what the moves are called in an error (the playbook variable they come from)."""
     require_int("batch_size", size, 1)
     names = names or {}
     grouped: dict[tuple[str, str], list[str]] = {}
     for index, move in enumerate(moves):
+        if not isinstance(move, Mapping):
+            raise InvalidOption(f"{option}[{index}]", move, "a mapping with machine, from_server and to_server")
         for key in ("machine", "from_server", "to_server"):
-            if not isinstance(move.get(key), str) or not move[key]:
-                raise InvalidOption(f"moves[{index}].{key}", move.get(key), "a non-empty string")
+            if not isinstance(move.get(key), str) or not move[key].strip():
+                why = "It is empty." if isinstance(move.get(key), str) or move.get(key) is None else ""
+                raise InvalidOption(f"{option}[{index}].{key}", move.get(key), "a non-empty string", why)
+        source, target = move["from_server"], move["to_server"]
+        if {source.strip().lower(), (names.get(source) or source).strip().lower()} & {
+            target.strip().lower(),
+            (names.get(target) or target).strip().lower(),
+        }:
+            raise InvalidOption(
+                f"{option}[{index}].to_server",
+                target,
+                "a process server other than from_server",
+                f"{move['machine']!r} would move from {source!r} to the same process server.",
+            )
         grouped.setdefault((move["from_server"], move["to_server"]), []).append(move["machine"])
     out = []
     for (source, target), machine_names in sorted(grouped.items()):
@@ -263,6 +280,43 @@ def batches(
                 }
             )
     return out
+
+
+def check_batches(
+    vault_result: Mapping[str, Any], batches_: Sequence[Mapping[str, Any]], configuration_server: str | None = None
+) -> dict[str, Any]:
+    """rebalance.yml before its first Switch: every batch planned in order against ONE vault read, each batch's moves
+    applied to that view before the next batch is planned. Whatever a later batch's Switch would refuse (an unknown
+    process server, source and target the same, a machine that is not on its source, an unhealthy target, a target
+    over its tier after the earlier batches) is found here, before any machine moved, instead of half-way through
+    the run. ``ok`` False lists every problem; ``moving`` and ``already_on_target`` count the machines."""
+    views = [fabric_from_dict(cs) for cs in vault_result.get("configuration_servers") or []]
+    try:
+        fabric = pick_fabric(views, configuration_server)
+    except AsrError as exc:
+        return {"ok": False, "problems": [str(exc)], "moving": 0, "already_on_target": 0}
+    problems: list[str] = []
+    moving = already = 0
+    for index, batch in enumerate(batches_, 1):
+        try:
+            plan = plan_switch(fabric, batch["source"], batch["target"], batch["machines"], others=views)
+        except AsrError as exc:
+            problems.append(f"batch {index} ({batch.get('source_host')} -> {batch.get('target_host')}): {exc}")
+            continue
+        fabric = _after_switch(fabric, plan)
+        moving += len(plan.to_move)
+        already += len(plan.already_on_target)
+    return {"ok": not problems, "problems": problems, "moving": moving, "already_on_target": already}
+
+
+def _after_switch(fabric: FabricView, plan: SwitchPlan) -> FabricView:
+    """``fabric`` as the vault will list it once ``plan`` is carried out."""
+    moved = set(plan.to_move)
+    machines = tuple(
+        replace(m, process_server_id=plan.target.id, process_server_name=plan.target.name) if m.name in moved else m
+        for m in fabric.machines
+    )
+    return replace(fabric, machines=machines)
 
 
 def gate(vault_result: Mapping[str, Any], switch_result: Mapping[str, Any]) -> dict[str, Any]:

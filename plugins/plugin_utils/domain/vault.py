@@ -284,6 +284,44 @@ def with_machines(
     )
 
 
+def fabric_from_dict(data: Mapping[str, Any]) -> FabricView:
+    """A configuration server as ``vault_info`` returns it (:meth:`FabricView.to_dict`) back as a :class:`FabricView`,
+    for the playbooks' filters that judge a registered read."""
+    servers = tuple(
+        ProcessServerView(
+            id=_text(ps.get("id")),
+            name=_text(ps.get("name")),
+            ip_address=_text(ps.get("ip_address")),
+            machine_count=_count(ps.get("machine_count")),
+            health=_text(ps.get("health")) or "None",
+            last_heartbeat=_text(ps.get("last_heartbeat")) or None,
+            heartbeat_age_s=_count(ps.get("heartbeat_age_s")),
+            service_status=_text(ps.get("service_status")) or None,
+            health_errors=tuple(_text(e) for e in ps.get("health_errors") or [] if _text(e)),
+            fabric=_text(ps.get("fabric")),
+            configuration_server=_text(ps.get("configuration_server")),
+        )
+        for ps in data.get("process_servers") or []
+        if isinstance(ps, Mapping)
+    )
+    machines = tuple(
+        ProtectedMachine(**{key: _text(m.get(key)) for key in ProtectedMachine.__dataclass_fields__})
+        for m in data.get("protected_machines") or []
+        if isinstance(m, Mapping)
+    )
+    return FabricView(
+        name=_text(data.get("name")),
+        friendly_name=_text(data.get("friendly_name")),
+        id=_text(data.get("id")),
+        instance_type=_text(data.get("instance_type")),
+        configuration_server_ip=_text(data.get("configuration_server_ip")),
+        containers=tuple(_text(c) for c in data.get("containers") or []),
+        process_servers=servers,
+        machines=machines,
+        machines_read=bool(data.get("machines_read")),
+    )
+
+
 # ---- health [7.5] ---------------------------------------------------------------------------------------------
 def health(process_server: ProcessServerView) -> HealthVerdict:
     """The process server's health: the vault's, made critical by a heartbeat older than 15 minutes [7.5]."""
@@ -323,6 +361,19 @@ def find_fabric(fabrics: Sequence[FabricView], ref: str, option: str = "fabric")
             "the fabric's name, the configuration server's name as the portal shows it, or its IP address."
         )
     raise PlanningError(f"{option}: {ref!r} names more than one configuration server of the vault ({known}).")
+
+
+def pick_fabric(fabrics: Sequence[FabricView], ref: str | None, option: str = "configuration_server") -> FabricView:
+    """The configuration server ``ref`` names, or the vault's only one when ``ref`` is empty."""
+    if ref:
+        return find_fabric(fabrics, ref, option)
+    if len(fabrics) == 1:
+        return fabrics[0]
+    names = ", ".join(f.friendly_name for f in fabrics) or "none"
+    raise PlanningError(
+        f"{option}: the vault has {len(fabrics)} configuration servers ({names}); name the one whose process servers "
+        "these are."
+    )
 
 
 def find_process_server(

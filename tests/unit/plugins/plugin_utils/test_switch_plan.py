@@ -292,3 +292,75 @@ def test_the_vault_as_the_plans_source_machines():
     ]
     assert (load["from_vault"], load["churn_from_inventory"], load["new_from_inventory"]) == (2, 1, 1)
     assert load["not_planned"] == ["vm3"]  # on the configuration server's in-built process server
+
+
+# ---- rebalance.yml's check of every batch before the first Switch -------------------------------------------------
+def test_the_vault_result_reads_back_as_the_view_it_came_from():
+    fabric = view([item("vm1", "PS-1"), item("vm4", "PS-2")])
+    assert vault.fabric_from_dict(fabric.to_dict()) == fabric
+
+
+@settings(max_examples=40, deadline=None)
+@given(placement=st.lists(st.sampled_from(["PS-1", "PS-2", "PS-CS"]), min_size=1, max_size=20))
+def test_the_view_round_trips_for_any_placement(placement):
+    fabric = view([item(f"vm{i}", where) for i, where in enumerate(placement)])
+    again = vault.fabric_from_dict(fabric.to_dict())
+    assert again == fabric and again.to_dict() == fabric.to_dict()
+
+
+def _batch(source, target, machines):
+    return {"source": source, "target": target, "source_host": source.lower(), "target_host": target.lower(),
+            "machines": machines}  # fmt: skip
+
+
+def test_every_batch_is_checked_before_the_first_switch():
+    result = {"configuration_servers": [view().to_dict()]}  # vm1-vm3 on PS01, vm4 on PS02
+    good = [_batch("PS01", "PS02", ["vm1", "vm2"]), _batch("PS01", "PS02", ["vm3"])]
+    assert switch_plan.check_batches(result, good) == {"ok": True, "problems": [], "moving": 3, "already_on_target": 0}
+    # the same plan once carried out: every machine already on its target
+    done = {"configuration_servers": [view([item(f"vm{i}", "PS-2") for i in range(1, 5)]).to_dict()]}
+    assert switch_plan.check_batches(done, good)["already_on_target"] == 3
+    # a later batch that would be refused half-way through the run is found now; the first batch is fine
+    bad = [_batch("PS01", "PS02", ["vm1"]), _batch("PS02", "CS01", ["vm2"]), _batch("PS01", "PS09", ["vm3"])]
+    check = switch_plan.check_batches(result, bad)
+    assert not check["ok"] and len(check["problems"]) == 2
+    assert check["problems"][0].startswith("batch 2 (ps02 -> cs01): machines: 'vm2' replicates through PS-1")
+    assert check["problems"][1].startswith("batch 3 (ps01 -> ps09): target: configuration server CS01 has no")
+
+
+def test_a_batch_is_checked_after_the_earlier_batches_moved():
+    # vm1 goes to PS02 in batch 1, and back in batch 2: fine once batch 1 is applied to the view
+    result = {"configuration_servers": [view().to_dict()]}
+    there_and_back = [_batch("PS01", "PS02", ["vm1"]), _batch("PS02", "PS01", ["vm1"])]
+    assert switch_plan.check_batches(result, there_and_back)["ok"]
+    # 224 already on PS02: the first batch fills it to 225, the second would go over the largest tier
+    full = [item(f"t{i}", "PS-2") for i in range(224)] + [item("a", "PS-1"), item("b", "PS-1")]
+    over = switch_plan.check_batches({"configuration_servers": [view(full).to_dict()]},
+                                     [_batch("PS01", "PS02", ["a"]), _batch("PS01", "PS02", ["b"])])  # fmt: skip
+    assert over["problems"] == [over["problems"][0]] and "batch 2" in over["problems"][0]
+    assert "over its limit of 225" in over["problems"][0]
+
+
+def test_the_configuration_server_must_be_known_before_the_batches():
+    result = {"configuration_servers": [view().to_dict(), view(name="f2", friendly="CS02").to_dict()]}
+    batches = [_batch("PS01", "PS02", ["vm1"])]
+    assert (
+        "the vault has 2 configuration servers (CS01, CS02)"
+        in switch_plan.check_batches(result, batches)["problems"][0]
+    )
+    assert switch_plan.check_batches(result, batches, "CS02")["ok"]
+    assert "no configuration server 'CS09'" in switch_plan.check_batches(result, batches, "CS09")["problems"][0]
+
+
+@pytest.mark.parametrize(
+    ("move", "names", "words"),
+    [
+        ({"machine": "m1", "from_server": "ps01", "to_server": "PS01"}, {}, r"plan\[0\]\.to_server: 'PS01'"),
+        ({"machine": "m1", "from_server": "ps01", "to_server": "10.0.0.101"}, {"ps01": "10.0.0.101"}, "same process"),
+        ({"machine": "m1", "from_server": "ps01", "to_server": " "}, {}, r"plan\[0\]\.to_server: ' '.*It is empty"),
+        ("ps01", {}, r"plan\[0\]: 'ps01' is not allowed; allowed: a mapping"),
+    ],
+)
+def test_a_move_to_the_same_process_server_is_refused_when_cut(move, names, words):
+    with pytest.raises(InvalidOption, match=words):
+        switch_plan.batches([move], 5, names, option="plan")
