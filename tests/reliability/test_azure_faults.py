@@ -1,9 +1,12 @@
 """The Azure side's faults (lab/azure.py) against switch_process_server, run by real ansible-playbook: throttling,
 a Switch that fails half-way, a token that expires while the task waits, and a wait that outlasts wait_timeout.
-For each, nothing is left half-moved that the next run does not finish, and no machine is moved twice.
+For each, nothing is left half-moved that the next run does not finish, and no machine is moved twice. Then the
+same for playbooks/rebalance.yml: a run throttled and stopped by a Switch that fails half-way starts no later batch,
+and the next run of the same plan finishes it.
 
-One estate (seed ``vault``) and ONE playbook: the faults are set between the tasks by ``python -m lab fault azure``
-tasks, so the whole sequence costs one ansible-playbook run."""
+One estate (seed ``vault``) and ONE playbook for the module: the faults are set between the tasks by ``python -m lab
+fault azure`` tasks, so the whole sequence costs one ansible-playbook run; rebalance.yml runs twice on the same
+estate afterwards."""
 
 from __future__ import annotations
 
@@ -29,7 +32,8 @@ registry.section(
     "switch_process_server against the lab's Azure side (lab/azure.py) with one fault at a time, by real "
     "`ansible-playbook`: throttling is waited out, a Switch that fails half-way or outlasts `wait_timeout` fails "
     "naming the operation and what moved, and the next run moves only what is still on the source (no machine "
-    "moved twice); a token that expires while the task waits is renewed.",
+    "moved twice); a token that expires while the task waits is renewed. `playbooks/rebalance.yml` under throttling "
+    "and a Switch that fails half-way stops before its next batch, and its next run finishes the plan.",
     order=25,
 )
 PS02, PS03, PS01 = "10.0.0.102", "10.0.0.103", "10.0.0.101"
@@ -91,6 +95,8 @@ def run(tmp_path_factory):
             "cs": estate.read_host("cs01"),
             "journal": journal.read(estate, azure.NAME),
             "secret": options["secret"],
+            "estate": estate,
+            "tmp": tmp,
         }
 
 
@@ -144,3 +150,56 @@ def test_no_machine_moved_twice_and_no_secret_in_results(run):
         assert max(run["moves"].values()) <= 2
         assert sum(run["moves"].values()) == 10 + 10  # PS02 -> PS03 (10), then PS03 -> PS01 (10)
         assert run["secret"] not in json.dumps(run["results"])
+
+
+# ---- rebalance.yml ---------------------------------------------------------------------------------------------
+def rebalance(estate, tmp, name, moves):
+    variables = tmp / f"{name}.json"
+    variables.write_text(json.dumps({"asr_rebalance_moves": moves, "asr_rebalance_batch_size": 3}), encoding="utf-8")
+    journal.clear(estate, azure.NAME)
+    proc = rh.playbook(rh.ROOT / "playbooks" / "rebalance.yml", estate.path / "inventory.yml", "-e", f"@{variables}")
+    posts = [e for e in journal.read(estate, azure.NAME) if e["op"] == "arm" and e["identity"].startswith("POST")]
+    return proc, journal.read(estate, azure.NAME), posts
+
+
+@pytest.fixture(scope="module")
+def rebalanced(run):
+    """After the module's sequence every machine is on PS01. rebalance.yml moves nine of them to ps02 in three
+    batches of three: the first run is throttled (two 429s) and its first Switch fails after one machine; the
+    second run, with no fault, is the operator running the same plan again."""
+    estate, tmp = run["estate"], run["tmp"]
+    nine = sorted(protection.on_process_server(estate.read_host("cs01"), PS01))[:9]
+    moves = [{"machine": m, "from_server": "ps01", "to_server": "ps02"} for m in nine]
+    before = {n: int(m.get("moves", 0)) for n, m in protection.machines(estate.read_host("cs01")).items()}
+    with azure.open_state(estate) as state:
+        state["faults"].clear()
+        state["faults"].update({"arm_throttle": 2, "operation_fails": True, "operation_fails_after": 1})
+    first = rebalance(estate, tmp, "first", moves)
+    after_first = sorted(protection.on_process_server(estate.read_host("cs01"), PS02))
+    with azure.open_state(estate) as state:
+        state["faults"].clear()
+    second = rebalance(estate, tmp, "second", moves)
+    cs = estate.read_host("cs01")
+    moved = {n: int(m.get("moves", 0)) - before.get(n, 0) for n, m in protection.machines(cs).items()}
+    return {"nine": nine, "first": first, "after_first": after_first, "second": second, "cs": cs, "moved": moved}
+
+
+def test_rebalance_stops_at_a_failed_switch_and_starts_no_later_batch(rebalanced):
+    with registry.case(SECTION, "rebalance.yml: throttled, first Switch fails after 1 of 3", group="rebalance.yml"):
+        proc, entries, posts = rebalanced["first"]
+        assert proc.returncode != 0, proc.stdout[-3000:]
+        assert sum(1 for e in entries if e["rc"] == 429) == 2  # throttling waited out: the run reached the Switch
+        assert len(posts) == 1  # batches 2 and 3 never started
+        assert len(rebalanced["after_first"]) == 1 and rebalanced["after_first"][0] in rebalanced["nine"][:3]
+        text = " ".join(proc.stdout.split())
+        assert "LabSwitchFailed" in text and "Run the task again" in text
+
+
+def test_the_next_rebalance_run_finishes_the_plan_moving_nothing_twice(rebalanced):
+    with registry.case(SECTION, "rebalance.yml run again: the rest moved, none twice", group="rebalance.yml"):
+        proc, _entries, posts = rebalanced["second"]
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        assert len(posts) == 3  # batch 1's two machines left, then batches 2 and 3
+        assert "8 machine(s) moved, 1 already on their target" in " ".join(proc.stdout.split())
+        assert sorted(protection.on_process_server(rebalanced["cs"], PS02)) == rebalanced["nine"]
+        assert {n: c for n, c in rebalanced["moved"].items() if c} == dict.fromkeys(rebalanced["nine"], 1)
