@@ -3,35 +3,25 @@ WinRM, a playbook of one module task run with real ansible-playbook, the journal
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import pathlib
 import re
 import subprocess
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 import yaml
 
 from lab import estate as lab_estate
-from lab import journal, seed, wsman
+from lab import journal
+from tests import lab_support
+from tests.lab_support import ROOT, ansible_env, clear, playbook_command, processes  # noqa: F401 (the suite's names)
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 
 
-@contextlib.contextmanager
-def served(tmp_path: pathlib.Path, seed_name: str, *, cs: int = 1, ps: int = 2) -> Iterator[lab_estate.Estate]:
-    estate = lab_estate.create(tmp_path / "estate", cs=cs, ps=ps)
-    seed.apply(estate, seed_name)
-    server = wsman.serve(estate)
-    try:
-        yield estate
-    finally:
-        server.shutdown()
+def served(tmp_path: pathlib.Path, seed_name: str, *, cs: int = 1, ps: int = 2):
+    """The estate of ``seed_name`` in ``tmp_path/estate``, served for the duration of the block."""
+    return lab_support.served(tmp_path / "estate", seed_name, cs=cs, ps=ps)
 
 
 def run_task(
@@ -53,9 +43,8 @@ def run_task(
     play = [{"name": "lab", "hosts": host, "gather_facts": False, "tasks": [task]}]
     playbook = out / f"{module}.yml"
     playbook.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", **keep_results(results)}
-    cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(estate.path / "inventory.yml")]
-    proc = subprocess.run([*cmd, *extra, str(playbook)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    cmd, env = playbook_command(estate, *extra, str(playbook)), ansible_env(**keep_results(results))
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result_file.exists(), proc.stdout[-4000:] + proc.stderr[-4000:]
     return json.loads(result_file.read_text(encoding="utf-8")), proc
 
@@ -83,34 +72,12 @@ def identities(estate: lab_estate.Estate, host: str) -> list[str]:
     return [e.get("identity") for e in journal.read(estate, host)]
 
 
-def processes(estate: lab_estate.Estate, host: str) -> list[str]:
-    path = estate.processes_path(host)
-    if not path.exists():
-        return []
-    return [json.loads(line)["command_line"] for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
-def clear(estate: lab_estate.Estate) -> None:
-    journal.clear(estate)
-    for name in estate.host_names():
-        estate.processes_path(name).unlink(missing_ok=True)
-
-
 def playbook(estate, name: str, variables: dict, out: pathlib.Path, *extra: str) -> tuple[int, str]:
     out.mkdir(parents=True, exist_ok=True)
     vars_file = out / "vars.yml"
     vars_file.write_text(yaml.safe_dump(variables), encoding="utf-8")
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-    cmd = [
-        str(pathlib.Path(sys.executable).parent / "ansible-playbook"),
-        "-i",
-        str(estate.path / "inventory.yml"),
-        "-e",
-        f"@{vars_file}",
-        *extra,
-        str(ROOT / "playbooks" / name),
-    ]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    cmd = playbook_command(estate, "-e", f"@{vars_file}", *extra, str(ROOT / "playbooks" / name))
+    proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=900)
     output = proc.stdout + proc.stderr
     (out / f"{name}.log").write_text(output, encoding="utf-8")
     return proc.returncode, output

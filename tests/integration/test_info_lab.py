@@ -33,9 +33,9 @@ PLAYBOOK = """
 """
 
 from tests.integration.lab_ops import keep_results  # noqa: E402
+from tests.lab_support import serving  # noqa: E402
 
 lab_estate = pytest.importorskip("lab.estate")
-wsman = pytest.importorskip("lab.wsman")
 pytest.importorskip("lab.dispatch")
 from lab import journal, survey_import  # noqa: E402
 
@@ -43,11 +43,8 @@ from lab import journal, survey_import  # noqa: E402
 @pytest.fixture
 def served_estate(tmp_path):
     estate = lab_estate.create(tmp_path / "estate", cs=1, ps=2)
-    server = wsman.serve(estate)
-    try:
+    with serving(estate):
         yield estate
-    finally:
-        server.shutdown()
 
 
 def names(estate, role):

@@ -16,7 +16,6 @@ import re
 import shutil
 import struct
 import subprocess
-import sys
 import zlib
 
 import pytest
@@ -26,7 +25,6 @@ from ansible_collections.asr.process_server.plugins.filter.sizing import fleet_p
 
 pytestmark = pytest.mark.lab
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 SEED = pathlib.Path(__file__).resolve().parent / "seeds" / "tiers.yml"
 EXPECTED_TIERS = {"ps01": "small", "ps02": "medium", "ps03": "large", "ps04": None}
 # asr_source_machines: 100 machines on ps01 (over the small tier's 85), 40 on ps02, 10 new ones.
@@ -45,8 +43,8 @@ CHROMIUM_FLAGS = [
 ]
 
 lab_estate = pytest.importorskip("lab.estate")
-wsman = pytest.importorskip("lab.wsman")
 from lab import journal  # noqa: E402
+from tests.lab_support import ROOT, ansible_env, playbook_command, serving  # noqa: E402
 
 
 def chromium() -> str | None:
@@ -57,8 +55,7 @@ def run_plan(tmp: pathlib.Path, seed: pathlib.Path, ps: int, machines: list[dict
     """Start the estate of ``seed``, run plan.yml once with ``machines`` (and ``extra`` variables); (estate, proc,
     report dir, calls)."""
     estate = lab_estate.create(tmp / "estate", cs=1, ps=ps, seed=str(seed))
-    server = wsman.serve(estate)
-    try:
+    with serving(estate):
         journal.clear(estate)
         reports = tmp / "reports"
         vars_file = tmp / "load.yml"
@@ -66,20 +63,10 @@ def run_plan(tmp: pathlib.Path, seed: pathlib.Path, ps: int, machines: list[dict
             yaml.safe_dump({"asr_report_dir": str(reports), "asr_source_machines": machines, **(extra or {})}),
             encoding="utf-8",
         )
-        env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-        cmd = [
-            str(pathlib.Path(sys.executable).parent / "ansible-playbook"),
-            "-i",
-            str(estate.path / "inventory.yml"),
-            "-e",
-            f"@{vars_file}",
-            str(ROOT / "playbooks" / "plan.yml"),
-        ]
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        cmd = playbook_command(estate, "-e", f"@{vars_file}", str(ROOT / "playbooks" / "plan.yml"))
+        proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300)
         calls = {name: journal.read(estate, name) for name in estate.host_names()}
         return estate, proc, reports, calls
-    finally:
-        server.shutdown()
 
 
 @pytest.fixture(scope="module")

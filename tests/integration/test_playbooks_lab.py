@@ -23,34 +23,19 @@ from lab_ops import clear, identities, playbook, processes, recap, served
 
 from lab.asr import constants as c
 from lab.asr.installer import package_bytes
+from tests import lab_support
+from tests.lab_support import CURRENT
 
 pytestmark = pytest.mark.lab
 
-CURRENT = "9.55.7123.1"
 OLD = "9.52.6801.1"
 PASSWORD = "Fleet-Proxy-Pw-4711"
 PSS = [f"ps{n:02d}" for n in range(1, 11)]
 
 
 def fleet_vars(installer: pathlib.Path) -> dict:
-    return {
-        "asr_configuration_server_ip": "10.0.0.11",
-        "asr_passphrase": "LabPassphrase0001",
-        "asr_installer": str(installer),
-        "asr_installer_version": CURRENT,
-        "asr_install_location": "D:\\",
-        # ps06-ps10 are bare hosts without VMware Tools; NonVMware is valid on every host of the lab
-        "asr_env_type": "NonVMware",
-        "asr_data_port": 9443,
-        "asr_poll_interval": 1,
-        "asr_ip": "{{ asr_lab_ip }}",
-        "asr_proxy": {
-            "address": "http://proxy.corp.example",
-            "port": 3128,
-            "username": "CORP\\svc-asr",
-            "password": PASSWORD,
-        },
-    }
+    proxy = {"address": "http://proxy.corp.example", "port": 3128, "username": "CORP\\svc-asr", "password": PASSWORD}
+    return lab_support.fleet_vars(asr_installer=str(installer), asr_data_port=9443, asr_proxy=proxy)
 
 
 @pytest.fixture

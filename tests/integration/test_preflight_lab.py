@@ -9,10 +9,7 @@ not a block). ps05 is blocked as unreachable. Nothing on any host changes.
 
 from __future__ import annotations
 
-import os
-import pathlib
 import subprocess
-import sys
 import textwrap
 
 import pytest
@@ -20,11 +17,10 @@ import yaml
 
 pytestmark = pytest.mark.lab
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 lab_estate = pytest.importorskip("lab.estate")
-wsman = pytest.importorskip("lab.wsman")
 from lab import journal  # noqa: E402
+from tests.lab_support import ROOT, ansible_env, playbook_command, serving  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -51,27 +47,15 @@ def estate(tmp_path_factory):
         ),
         encoding="utf-8",
     )
-    server = wsman.serve(est)
-    try:
+    with serving(est):
         yield est, overlay
-    finally:
-        server.shutdown()
 
 
 def run(est, overlay, *extra):
     journal.clear(est)
     before = {name: est.read_host(name).data for name in est.host_names()}
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-    cmd = [
-        str(pathlib.Path(sys.executable).parent / "ansible-playbook"),
-        "-i",
-        str(est.path / "inventory.yml"),
-        "-i",
-        str(overlay),
-        *extra,
-        str(ROOT / "playbooks" / "preflight.yml"),
-    ]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    cmd = playbook_command(est, "-i", str(overlay), *extra, str(ROOT / "playbooks" / "preflight.yml"))
+    proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300)
     calls = {name: journal.read(est, name) for name in est.host_names()}
     after = {name: est.read_host(name).data for name in est.host_names()}
     return proc, calls, before, after

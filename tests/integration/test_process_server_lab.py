@@ -10,35 +10,22 @@ workload_moved decommissions; without it, refuses.
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import subprocess
-import sys
 
 import pytest
 import yaml
 from lab_ops import ROOT, clear, identities, keep_results, served
 
 from lab.asr.installer import package_bytes
+from tests.lab_support import CURRENT, ansible_env, playbook_command
+from tests.lab_support import install_args as base_args
 
 pytestmark = pytest.mark.lab
 
-CURRENT = "9.55.7123.1"
 PASSWORD = "Zq9-Recognisable-Proxy-Pw-77"
 PROXY = {"address": "http://proxy.corp.example", "port": 3128, "username": "CORP\\svc-asr", "password": PASSWORD}
 BECOME = {"become": True, "become_method": "runas", "become_user": "SYSTEM"}
-
-
-def base_args(installer: pathlib.Path) -> dict:
-    return {
-        "configuration_server_ip": "10.0.0.11",
-        "passphrase": "LabPassphrase0001",
-        "installer": str(installer),
-        "installer_version": CURRENT,
-        "install_location": "D:\\",
-        "env_type": "VMware",
-        "poll_interval": 1,
-    }
 
 
 @pytest.fixture
@@ -63,10 +50,8 @@ def play(estate, hosts: list[str], args: dict, out: pathlib.Path, *extra: str) -
     book = [{"name": "lab", "hosts": ":".join(hosts), "gather_facts": False, "tasks": [{**task, **BECOME}]}]
     playbook = out / "process_server.yml"
     playbook.write_text(yaml.safe_dump(book, sort_keys=False), encoding="utf-8")
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-    env.update(keep_results(out, "Converge"))
-    cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(estate.path / "inventory.yml")]
-    proc = subprocess.run([*cmd, *extra, str(playbook)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    cmd, env = playbook_command(estate, *extra, str(playbook)), ansible_env(**keep_results(out, "Converge"))
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     results = {}
     for host in hosts:
         path = out / f"{host}.json"

@@ -22,10 +22,10 @@ from lab_ops import clear, identities, playbook, processes, recap, run_task, ser
 from lab.asr import constants as c
 from lab.asr import products
 from lab.asr.installer import package_bytes
+from tests.lab_support import CURRENT, fleet_vars
 
 pytestmark = pytest.mark.lab
 
-CURRENT = "9.55.7123.1"
 PROXY = {"address": "http://proxy.corp.example", "port": 3128, "username": "CORP\\svc-asr"}
 SEED = {
     "description": "configuration server with the 2017 Unregister-ASRComponent.pl (purges at once)",
@@ -73,18 +73,7 @@ def lab(tmp_path_factory):
 
 
 def variables(installer: pathlib.Path, **extra) -> dict:
-    return {
-        "asr_configuration_server_ip": "10.0.0.11",
-        "asr_passphrase": "LabPassphrase0001",
-        "asr_installer": str(installer),
-        "asr_installer_version": CURRENT,
-        "asr_install_location": "D:\\",
-        "asr_env_type": "NonVMware",
-        "asr_poll_interval": 1,
-        "asr_ip": "{{ asr_lab_ip }}",
-        "asr_proxy": {**PROXY, "password": "Read-Paths-Pw-1"},
-        **extra,
-    }
+    return fleet_vars(asr_installer=str(installer), asr_proxy={**PROXY, "password": "Read-Paths-Pw-1"}, **extra)
 
 
 def registrations(estate) -> set[str]:

@@ -5,40 +5,34 @@ exercises a whole row of the fault matrix (fast on 2 cores)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import pathlib
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import yaml
 
 from lab import estate as lab_estate
-from lab import journal, seed, wsman
+from lab import journal, seed
 from lab.asr.installer import package_bytes
+from tests import lab_support
+from tests.lab_support import (  # noqa: F401 (the suite's names)
+    CURRENT,
+    ROOT,
+    clear,
+    install_args,
+    playbook_command,
+    processes,
+    served,
+)
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
-CURRENT = "9.55.7123.1"
 OLD = "9.52.6801.1"
 BECOME = {"become": True, "become_method": "runas", "become_user": "SYSTEM"}
 
 # Remote calls that change a host (the journal's identities); everything else only reads.
 READ_ONLY = {"probe v1", "setup_poll v1", "registration_read v1", "ansible.windows.win_ping", "setup"}
-
-
-@contextlib.contextmanager
-def served(path: pathlib.Path, seed_name: str, *, cs: int = 1, ps: int = 2) -> Iterator[lab_estate.Estate]:
-    estate = lab_estate.create(path, cs=cs, ps=ps)
-    seed.apply(estate, seed_name)
-    server = wsman.serve(estate)
-    try:
-        yield estate
-    finally:
-        server.shutdown()
 
 
 def reseed(estate: lab_estate.Estate, seed_name: str) -> None:
@@ -53,19 +47,6 @@ def installer_file(directory: pathlib.Path, version: str = CURRENT) -> pathlib.P
     path = directory / f"MicrosoftAzureSiteRecoveryUnifiedSetup-{version}.exe"
     path.write_bytes(package_bytes(version))
     return path
-
-
-def install_args(installer: pathlib.Path, **extra: Any) -> dict[str, Any]:
-    return {
-        "configuration_server_ip": "10.0.0.11",
-        "passphrase": "LabPassphrase0001",
-        "installer": str(installer),
-        "installer_version": CURRENT,
-        "install_location": "D:\\",
-        "env_type": "VMware",
-        "poll_interval": 1,
-        **extra,
-    }
 
 
 def set_fault(estate: lab_estate.Estate, host: str, knob: str, value: Any) -> None:
@@ -128,13 +109,8 @@ def module_play(
 
 
 def ansible_env(**extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORKS": "20",
-        **extra,
-    }
+    """The suite's ansible-playbook environment: 20 forks, so one run reaches every host of a fault row at once."""
+    return lab_support.ansible_env(ANSIBLE_FORKS="20", **extra)
 
 
 def run_playbook(
@@ -144,17 +120,10 @@ def run_playbook(
     env: dict[str, str] | None = None,
     timeout: int = 300,
 ) -> subprocess.CompletedProcess:
-    environment = {
-        **os.environ,
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORKS": "20",
-        # Results as JSON on stdout (ansible.posix.json): no per-host "save the result" task on localhost, which
-        # costs a local Python module run per host.
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        **(env or {}),
-    }
-    cmd = [str(BIN / "ansible-playbook"), "-i", str(estate.path / "inventory.yml"), *extra, str(playbook)]
+    # Results as JSON on stdout (ansible.posix.json): no per-host "save the result" task on localhost, which
+    # costs a local Python module run per host.
+    environment = ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", **(env or {}))
+    cmd = playbook_command(estate, *extra, str(playbook))
     return subprocess.run(cmd, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout)
 
 
@@ -203,13 +172,6 @@ def changing_calls(estate: lab_estate.Estate, host: str) -> list[str]:
     return [i for i in identities(estate, host) if i not in READ_ONLY and not i.startswith("raw: Remove-Item")]
 
 
-def processes(estate: lab_estate.Estate, host: str) -> list[str]:
-    path = estate.processes_path(host)
-    if not path.exists():
-        return []
-    return [json.loads(line)["command_line"] for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
 def setup_runs(estate: lab_estate.Estate, host: str) -> list[str]:
     """Process-log lines that ran UnifiedSetup.exe (not the package extraction)."""
     return [p for p in processes(estate, host) if _exe(p).lower().endswith("\\unifiedsetup.exe")]
@@ -218,12 +180,6 @@ def setup_runs(estate: lab_estate.Estate, host: str) -> list[str]:
 def _exe(command_line: str) -> str:
     text = command_line.strip()
     return text.split('"')[1] if text.startswith('"') else (text.split() or [""])[0]
-
-
-def clear(estate: lab_estate.Estate) -> None:
-    journal.clear(estate)
-    for name in estate.host_names():
-        estate.processes_path(name).unlink(missing_ok=True)
 
 
 def failure_text(result: dict[str, Any] | None) -> str:
@@ -248,19 +204,9 @@ def preplace_package(estate: lab_estate.Estate, hosts: list[str], version: str =
 
 def fleet_vars(remote_package: str | None = None, **extra: Any) -> dict[str, Any]:
     """Inventory variables for the fleet playbooks on a lab estate (package pre-placed on the hosts)."""
-    variables: dict[str, Any] = {
-        "asr_configuration_server_ip": "10.0.0.11",
-        "asr_passphrase": "LabPassphrase0001",
-        "asr_installer_version": CURRENT,
-        "asr_install_location": "D:\\",
-        "asr_env_type": "NonVMware",
-        "asr_poll_interval": 1,
-        "asr_ip": "{{ asr_lab_ip }}",
-    }
     if remote_package:
-        variables["asr_installer_remote_path"] = remote_package
-    variables.update(extra)
-    return variables
+        extra = {"asr_installer_remote_path": remote_package, **extra}
+    return lab_support.fleet_vars(**extra)
 
 
 def run_fleet(
