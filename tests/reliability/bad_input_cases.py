@@ -14,6 +14,7 @@ A row is ``Case(id, target, args, expect)``:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,281 +93,156 @@ def _b(id_: str, target: str, args: dict[str, Any], *expect: str) -> Case:
     return Case(id_, target, args, tuple(expect), before_survey=True)
 
 
+def _module(name: str) -> Callable[..., Case]:
+    """Rows for ``module:<name>``: ``row(id, args, *expect)``."""
+    return lambda id_, args, *expect: _c(id_, f"module:{name}", args, *expect)
+
+
+def _playbook(name: str) -> Callable[..., Case]:
+    """Rows for ``playbook:<name>`` refused before its survey task: ``row(id, extra_vars, *expect)``."""
+    return lambda id_, extra_vars, *expect: _b(id_, f"playbook:{name}", extra_vars, *expect)
+
+
+_install, _upgrade, _process_server = _module("install"), _module("upgrade"), _module("process_server")
+_proxy, _registration, _uninstall = _module("proxy"), _module("registration"), _module("uninstall")
+_unregister, _registration_info, _info = _module("unregister"), _module("registration_info"), _module("info")
+_switch_process_server, _vault_info = _module("switch_process_server"), _module("vault_info")
+_site_yml, _upgrade_yml, _proxy_yml = _playbook("site.yml"), _playbook("upgrade.yml"), _playbook("proxy.yml")
+_reregister_yml, _decommission_yml = _playbook("reregister.yml"), _playbook("decommission.yml")
+_plan_yml, _preflight_yml, _diagnose_yml = _playbook("plan.yml"), _playbook("preflight.yml"), _playbook("diagnose.yml")
+_rebalance_yml = _playbook("rebalance.yml")
+
+
 P = "http://proxy.corp.example"
 LOAD = {"protected_machines": 10, "daily_churn_gb": 50}
 CASES: list[Case] = [
     # ---- install: addresses, ports, paths, versions, secrets, combinations ---------------------------------
-    _c(
-        "install-cs-ip-octet-300",
-        "module:install",
-        {"configuration_server_ip": "10.0.0.300"},
-        "configuration_server_ip",
-        "IPv4",
+    _install("install-cs-ip-octet-300", {"configuration_server_ip": "10.0.0.300"}, "configuration_server_ip", "IPv4"),
+    _install("install-cs-ip-ipv6", {"configuration_server_ip": "fe80::1"}, "configuration_server_ip", "IPv4"),
+    _install("install-cs-ip-hostname", {"configuration_server_ip": "cs01.corp"}, "configuration_server_ip", "IPv4"),
+    _install("install-cs-ip-three-octets", {"configuration_server_ip": "10.0.11"}, "configuration_server_ip", "IPv4"),
+    _install("install-cs-ip-missing", {"configuration_server_ip": None}, "configuration_server_ip", "required"),
+    _install("install-ps-ip-octet-300", {"process_server_ip": "300.1.1.1"}, "process_server_ip", "IPv4"),
+    _install("install-data-port-443", {"data_port": 443}, "data_port", "443"),
+    _install("install-data-port-0", {"data_port": 0}, "data_port", "1 to 65535"),
+    _install("install-data-port-65536", {"data_port": 65536}, "data_port", "1 to 65535"),
+    _install("install-data-port-string", {"data_port": "ninety"}, "data_port", "int"),
+    _install("install-location-system-drive", {"install_location": "C:\\ASR"}, "install_location", "system drive"),
+    _install("install-location-relative", {"install_location": "ASR\\bin"}, "install_location", "absolute"),
+    _install("install-location-unc", {"install_location": "\\\\fs01\\share\\ASR"}, "install_location"),
+    _install("install-location-missing", {"install_location": None}, "install_location", "required"),
+    _install("install-env-type-unknown", {"env_type": "vmware-ish"}, "env_type", "VMware or NonVMware"),
+    _install(
+        "install-env-type-hyper-v", {"env_type": "Hyper-V"}, "env_type", "VMware or NonVMware, in any capitalisation"
     ),
-    _c(
-        "install-cs-ip-ipv6",
-        "module:install",
-        {"configuration_server_ip": "fe80::1"},
-        "configuration_server_ip",
-        "IPv4",
-    ),
-    _c(
-        "install-cs-ip-hostname",
-        "module:install",
-        {"configuration_server_ip": "cs01.corp"},
-        "configuration_server_ip",
-        "IPv4",
-    ),
-    _c(
-        "install-cs-ip-three-octets",
-        "module:install",
-        {"configuration_server_ip": "10.0.11"},
-        "configuration_server_ip",
-        "IPv4",
-    ),
-    _c(
-        "install-cs-ip-missing",
-        "module:install",
-        {"configuration_server_ip": None},
-        "configuration_server_ip",
-        "required",
-    ),
-    _c("install-ps-ip-octet-300", "module:install", {"process_server_ip": "300.1.1.1"}, "process_server_ip", "IPv4"),
-    _c("install-data-port-443", "module:install", {"data_port": 443}, "data_port", "443"),
-    _c("install-data-port-0", "module:install", {"data_port": 0}, "data_port", "1 to 65535"),
-    _c("install-data-port-65536", "module:install", {"data_port": 65536}, "data_port", "1 to 65535"),
-    _c("install-data-port-string", "module:install", {"data_port": "ninety"}, "data_port", "int"),
-    _c(
-        "install-location-system-drive",
-        "module:install",
-        {"install_location": "C:\\ASR"},
-        "install_location",
-        "system drive",
-    ),
-    _c("install-location-relative", "module:install", {"install_location": "ASR\\bin"}, "install_location", "absolute"),
-    _c("install-location-unc", "module:install", {"install_location": "\\\\fs01\\share\\ASR"}, "install_location"),
-    _c("install-location-missing", "module:install", {"install_location": None}, "install_location", "required"),
-    _c("install-env-type-unknown", "module:install", {"env_type": "vmware-ish"}, "env_type", "VMware or NonVMware"),
-    _c(
-        "install-env-type-hyper-v",
-        "module:install",
-        {"env_type": "Hyper-V"},
-        "env_type",
-        "VMware or NonVMware, in any capitalisation",
-    ),
-    _c("install-env-type-empty", "module:install", {"env_type": ""}, "env_type", "empty"),
-    _c("install-passphrase-missing", "module:install", {"passphrase": None}, "passphrase", "passphrase_file"),
-    _c(
-        "install-passphrase-and-file",
-        "module:install",
-        {"passphrase_file": "D:\\p.txt"},
-        "passphrase",
-        "mutually exclusive",
-    ),
-    _c("install-passphrase-two-lines", "module:install", {"passphrase": "two\nlines"}, "passphrase", "one line"),
-    _c(
-        "install-passphrase-file-relative",
-        "module:install",
-        {"passphrase": None, "passphrase_file": "p.txt"},
-        "passphrase_file",
-    ),
-    _c(
-        "install-installer-and-remote",
-        "module:install",
-        {"installer_remote_path": "D:\\s.exe"},
-        "installer",
-        "mutually exclusive",
-    ),
-    _c("install-installer-missing", "module:install", {"installer": None}, "installer", "installer_remote_path"),
-    _c(
-        "install-installer-not-found",
-        "module:install",
-        {"installer": "/nonexistent/setup.exe"},
-        "installer",
-        "existing",
-    ),
-    _c(
+    _install("install-env-type-empty", {"env_type": ""}, "env_type", "empty"),
+    _install("install-passphrase-missing", {"passphrase": None}, "passphrase", "passphrase_file"),
+    _install("install-passphrase-and-file", {"passphrase_file": "D:\\p.txt"}, "passphrase", "mutually exclusive"),
+    _install("install-passphrase-two-lines", {"passphrase": "two\nlines"}, "passphrase", "one line"),
+    _install("install-passphrase-file-relative", {"passphrase": None, "passphrase_file": "p.txt"}, "passphrase_file"),
+    _install("install-installer-and-remote", {"installer_remote_path": "D:\\s.exe"}, "installer", "mutually exclusive"),
+    _install("install-installer-missing", {"installer": None}, "installer", "installer_remote_path"),
+    _install("install-installer-not-found", {"installer": "/nonexistent/setup.exe"}, "installer", "existing"),
+    _install(
         "install-remote-path-relative",
-        "module:install",
         {"installer": None, "installer_remote_path": "setup.exe"},
         "installer_remote_path",
     ),
-    _c(
-        "install-checksum-short",
-        "module:install",
-        {"installer_checksum": "abc"},
-        "installer_checksum",
-        "64 hexadecimal",
-    ),
-    _c(
-        "install-checksum-mismatch", "module:install", {"installer_checksum": "0" * 64}, "installer_checksum", "SHA-256"
-    ),
-    _c("install-version-9.x", "module:install", {"installer_version": "9.x"}, "installer_version", "dot-separated"),
-    _c("install-version-abc", "module:install", {"installer_version": "abc"}, "installer_version", "dot-separated"),
-    _c(
+    _install("install-checksum-short", {"installer_checksum": "abc"}, "installer_checksum", "64 hexadecimal"),
+    _install("install-checksum-mismatch", {"installer_checksum": "0" * 64}, "installer_checksum", "SHA-256"),
+    _install("install-version-9.x", {"installer_version": "9.x"}, "installer_version", "dot-separated"),
+    _install("install-version-abc", {"installer_version": "abc"}, "installer_version", "dot-separated"),
+    _install(
         "install-cs-version-nine",
-        "module:install",
         {"configuration_server_version": "nine"},
         "configuration_server_version",
         "dot-separated",
     ),
-    _c(
+    _install(
         "install-ps-above-cs",
-        "module:install",
         {"installer_version": "9.56.1.1", "configuration_server_version": CURRENT},
         "configuration_server_version",
         "newer than the configuration server",
     ),
-    _c(
-        "install-proxy-no-scheme",
-        "module:install",
-        {"proxy": {"address": "proxy.corp", "port": 3128}},
-        "proxy_address",
-        "http://",
-    ),
-    _c(
+    _install("install-proxy-no-scheme", {"proxy": {"address": "proxy.corp", "port": 3128}}, "proxy_address", "http://"),
+    _install(
         "install-proxy-password-equals",
-        "module:install",
         {"proxy": {"address": P, "port": 3128, "username": "u", "password": "a=b"}},
         "proxy_password",
         "=",
     ),
-    _c(
+    _install(
         "install-proxy-password-quote",
-        "module:install",
         {"proxy": {"address": P, "port": 3128, "username": "u", "password": 'a"b'}},
         "proxy_password",
     ),
-    _c("install-proxy-port-0", "module:install", {"proxy": {"address": P, "port": 0}}, "proxy_port", "1 to 65535"),
-    _c(
-        "install-proxy-port-65536",
-        "module:install",
-        {"proxy": {"address": P, "port": 65536}},
-        "proxy_port",
-        "1 to 65535",
-    ),
-    _c("install-proxy-port-missing", "module:install", {"proxy": {"address": P}}, "port", "required"),
-    _c(
-        "install-proxy-unknown-key",
-        "module:install",
-        {"proxy": {"address": P, "port": 80, "pasword": "x"}},
-        "pasword",
-        "address",
-    ),
-    _c(
-        "install-staging-with-space",
-        "module:install",
-        {"staging_dir": "C:\\Staging Area"},
-        "staging_dir",
-        "without spaces",
-    ),
-    _c("install-staging-relative", "module:install", {"staging_dir": "staging"}, "staging_dir"),
-    _c("install-staging-unc", "module:install", {"staging_dir": "\\\\fs01\\stage"}, "staging_dir"),
-    _c("install-setup-timeout-10", "module:install", {"setup_timeout": 10}, "setup_timeout", "at least 60"),
-    _c("install-poll-interval-0", "module:install", {"poll_interval": 0}, "poll_interval", "1 to 600"),
-    _c("install-reboot-not-bool", "module:install", {"reboot": "perhaps"}, "reboot", "bool"),
-    _c("install-unknown-option", "module:install", {"bogus": 1}, "bogus", "Supported parameters"),
-    _c("install-skip-space-list", "module:install", {"skip_space_check": [1]}, "skip_space_check", "bool"),
+    _install("install-proxy-port-0", {"proxy": {"address": P, "port": 0}}, "proxy_port", "1 to 65535"),
+    _install("install-proxy-port-65536", {"proxy": {"address": P, "port": 65536}}, "proxy_port", "1 to 65535"),
+    _install("install-proxy-port-missing", {"proxy": {"address": P}}, "port", "required"),
+    _install("install-proxy-unknown-key", {"proxy": {"address": P, "port": 80, "pasword": "x"}}, "pasword", "address"),
+    _install("install-staging-with-space", {"staging_dir": "C:\\Staging Area"}, "staging_dir", "without spaces"),
+    _install("install-staging-relative", {"staging_dir": "staging"}, "staging_dir"),
+    _install("install-staging-unc", {"staging_dir": "\\\\fs01\\stage"}, "staging_dir"),
+    _install("install-setup-timeout-10", {"setup_timeout": 10}, "setup_timeout", "at least 60"),
+    _install("install-poll-interval-0", {"poll_interval": 0}, "poll_interval", "1 to 600"),
+    _install("install-reboot-not-bool", {"reboot": "perhaps"}, "reboot", "bool"),
+    _install("install-unknown-option", {"bogus": 1}, "bogus", "Supported parameters"),
+    _install("install-skip-space-list", {"skip_space_check": [1]}, "skip_space_check", "bool"),
     # ---- upgrade --------------------------------------------------------------------------------------------
-    _c("upgrade-installers-no-version", "module:upgrade", {"installers": [{"path": "x.exe"}]}, "version", "required"),
-    _c(
+    _upgrade("upgrade-installers-no-version", {"installers": [{"path": "x.exe"}]}, "version", "required"),
+    _upgrade(
         "upgrade-installers-bad-version",
-        "module:upgrade",
         {"installers": [{"remote_path": "D:\\a.exe", "version": "v9"}]},
         "installers[0].version",
         "dot-separated",
     ),
-    _c(
-        "upgrade-installers-no-path", "module:upgrade", {"installers": [{"version": "9.51.1.1"}]}, "path", "remote_path"
-    ),
-    _c("upgrade-checksum-bad", "module:upgrade", {"installer_checksum": "xyz"}, "installer_checksum", "64 hexadecimal"),
-    _c("upgrade-reboot-timeout-5", "module:upgrade", {"reboot_timeout": 5}, "reboot_timeout", "at least 60"),
-    _c("upgrade-version-9.x", "module:upgrade", {"installer_version": "9.x"}, "installer_version", "dot-separated"),
-    _c(
+    _upgrade("upgrade-installers-no-path", {"installers": [{"version": "9.51.1.1"}]}, "path", "remote_path"),
+    _upgrade("upgrade-checksum-bad", {"installer_checksum": "xyz"}, "installer_checksum", "64 hexadecimal"),
+    _upgrade("upgrade-reboot-timeout-5", {"reboot_timeout": 5}, "reboot_timeout", "at least 60"),
+    _upgrade("upgrade-version-9.x", {"installer_version": "9.x"}, "installer_version", "dot-separated"),
+    _upgrade(
         "upgrade-ps-above-cs",
-        "module:upgrade",
         {"installer_version": "9.56.1.1", "configuration_server_version": CURRENT},
         "configuration_server_version",
         "newer than the configuration server",
     ),
-    _c("upgrade-server-role-unknown", "module:upgrade", {"server_role": "master_target"}, "server_role", "auto"),
-    _c(
+    _upgrade("upgrade-server-role-unknown", {"server_role": "master_target"}, "server_role", "auto"),
+    _upgrade(
         "upgrade-eula-on-process-server",
-        "module:upgrade",
         {"server_role": "process_server", "accept_third_party_eula": True},
         "accept_third_party_eula",
         "configuration server",
     ),
-    _c(
-        "upgrade-unknown-option",
-        "module:upgrade",
-        {"install_location": "D:\\"},
-        "install_location",
-        "Supported parameters",
-    ),
+    _upgrade("upgrade-unknown-option", {"install_location": "D:\\"}, "install_location", "Supported parameters"),
     # ---- proxy ----------------------------------------------------------------------------------------------
-    _c("proxy-state-unknown", "module:proxy", {"state": "gone"}, "state", "present, absent"),
-    _c(
-        "proxy-update-password-unknown",
-        "module:proxy",
-        {"update_password": "sometimes"},
-        "update_password",
-        "always, on_change",
-    ),
-    _c("proxy-address-no-scheme", "module:proxy", {"proxy_address": "proxy.corp"}, "proxy_address", "http://"),
-    _c("proxy-port-0", "module:proxy", {"proxy_port": 0}, "proxy_port", "1 to 65535"),
-    _c("proxy-port-65536", "module:proxy", {"proxy_port": 65536}, "proxy_port", "1 to 65535"),
-    _c("proxy-port-string", "module:proxy", {"proxy_port": "eighty"}, "proxy_port", "int"),
-    _c("proxy-port-missing", "module:proxy", {"proxy_port": None}, "proxy_port"),
-    _c("proxy-username-without-password", "module:proxy", {"proxy_username": "u"}, "proxy_password"),
-    _c(
-        "proxy-password-quote",
-        "module:proxy",
-        {"proxy_username": "u", "proxy_password": 'a"b'},
-        "proxy_password",
-        "without",
-    ),
-    _c(
-        "proxy-password-equals", "module:proxy", {"proxy_username": "u", "proxy_password": "p=q"}, "proxy_password", "="
-    ),
-    _c(
-        "proxy-absent-with-port",
-        "module:proxy",
-        {"state": "absent", "proxy_address": None},
-        "proxy_port",
-        "state=absent",
-    ),
-    _c(
-        "proxy-settings-file-relative",
-        "module:proxy",
-        {"settings_file": "p.conf"},
-        "settings_file",
-        "absolute Windows path",
-    ),
-    _c("proxy-settings-file-unc", "module:proxy", {"settings_file": "\\\\fs01\\p.conf"}, "settings_file"),
+    _proxy("proxy-state-unknown", {"state": "gone"}, "state", "present, absent"),
+    _proxy("proxy-update-password-unknown", {"update_password": "sometimes"}, "update_password", "always, on_change"),
+    _proxy("proxy-address-no-scheme", {"proxy_address": "proxy.corp"}, "proxy_address", "http://"),
+    _proxy("proxy-port-0", {"proxy_port": 0}, "proxy_port", "1 to 65535"),
+    _proxy("proxy-port-65536", {"proxy_port": 65536}, "proxy_port", "1 to 65535"),
+    _proxy("proxy-port-string", {"proxy_port": "eighty"}, "proxy_port", "int"),
+    _proxy("proxy-port-missing", {"proxy_port": None}, "proxy_port"),
+    _proxy("proxy-username-without-password", {"proxy_username": "u"}, "proxy_password"),
+    _proxy("proxy-password-quote", {"proxy_username": "u", "proxy_password": 'a"b'}, "proxy_password", "without"),
+    _proxy("proxy-password-equals", {"proxy_username": "u", "proxy_password": "p=q"}, "proxy_password", "="),
+    _proxy("proxy-absent-with-port", {"state": "absent", "proxy_address": None}, "proxy_port", "state=absent"),
+    _proxy("proxy-settings-file-relative", {"settings_file": "p.conf"}, "settings_file", "absolute Windows path"),
+    _proxy("proxy-settings-file-unc", {"settings_file": "\\\\fs01\\p.conf"}, "settings_file"),
     # ---- registration / uninstall / unregister ------------------------------------------------------------------
-    _c(
-        "registration-cs-ip-octet-300",
-        "module:registration",
-        {"configuration_server_ip": "10.0.0.300"},
-        "configuration_server_ip",
-        "IPv4",
+    _registration(
+        "registration-cs-ip-octet-300", {"configuration_server_ip": "10.0.0.300"}, "configuration_server_ip", "IPv4"
     ),
-    _c("registration-force-not-bool", "module:registration", {"force": "perhaps"}, "force", "bool"),
-    _c("ps-passphrase-missing", "module:process_server", {"passphrase": None}, "passphrase", "passphrase_file"),
-    _c("upgrade-installer-missing", "module:upgrade", {"installer": None}, "installer", "installer_remote_path"),
-    _c(
-        "registration-cs-port-string",
-        "module:registration",
-        {"configuration_server_port": "https"},
-        "configuration_server_port",
-        "int",
+    _registration("registration-force-not-bool", {"force": "perhaps"}, "force", "bool"),
+    _process_server("ps-passphrase-missing", {"passphrase": None}, "passphrase", "passphrase_file"),
+    _upgrade("upgrade-installer-missing", {"installer": None}, "installer", "installer_remote_path"),
+    _registration(
+        "registration-cs-port-string", {"configuration_server_port": "https"}, "configuration_server_port", "int"
     ),
-    _c("uninstall-workload-moved-not-bool", "module:uninstall", {"workload_moved": "maybe"}, "workload_moved", "bool"),
-    _c("uninstall-keep-mars-list", "module:uninstall", {"keep_mars_agent": [1]}, "keep_mars_agent", "bool"),
-    _c("unregister-ip-missing", "module:unregister", {"ip_address": None}, "ip_address", "required"),
-    _c("unregister-ip-hostname", "module:unregister", {"ip_address": "ps01.corp"}, "ip_address", "IPv4"),
-    _c("unregister-force-not-bool", "module:unregister", {"force": "no way"}, "force", "bool"),
+    _uninstall("uninstall-workload-moved-not-bool", {"workload_moved": "maybe"}, "workload_moved", "bool"),
+    _uninstall("uninstall-keep-mars-list", {"keep_mars_agent": [1]}, "keep_mars_agent", "bool"),
+    _unregister("unregister-ip-missing", {"ip_address": None}, "ip_address", "required"),
+    _unregister("unregister-ip-hostname", {"ip_address": "ps01.corp"}, "ip_address", "IPv4"),
+    _unregister("unregister-force-not-bool", {"force": "no way"}, "force", "bool"),
     _c(  # removed: a purge module never lists (issue 10 item 1); registration_info reads the heartbeats
         "unregister-ip-addresses-removed",
         "module:unregister",
@@ -374,57 +250,47 @@ CASES: list[Case] = [
         "ip_addresses",
         "Supported parameters",
     ),
-    _c(
+    _unregister(
         "unregister-db-user-without-password",
-        "module:unregister",
         {"database_user": "asr_ro"},
         "database_user",
         "database_password",
         "together",
     ),
-    _c("reginfo-ip-hostname", "module:registration_info", {"ip_addresses": ["ps01.corp"]}, "ip_addresses", "IPv4"),
-    _c("reginfo-ips-empty", "module:registration_info", {"ip_addresses": []}, "ip_addresses", "empty"),
-    _c(
-        "reginfo-db-user-empty",
-        "module:registration_info",
-        {"database_user": "", "database_password": "Ro-Pw#1"},
-        "database_user",
-        "empty",
+    _registration_info("reginfo-ip-hostname", {"ip_addresses": ["ps01.corp"]}, "ip_addresses", "IPv4"),
+    _registration_info("reginfo-ips-empty", {"ip_addresses": []}, "ip_addresses", "empty"),
+    _registration_info(
+        "reginfo-db-user-empty", {"database_user": "", "database_password": "Ro-Pw#1"}, "database_user", "empty"
     ),
     # ---- where the package comes from (issue 12): installer_url, a UNC installer_remote_path, the checksum ----------
-    _c(
+    _install(
         "install-url-ftp",
-        "module:install",
         {"installer": None, "installer_url": "ftp://files.corp.example/asr/setup.exe", "installer_checksum": SHA},
         "installer_url",
         "http:// or https://",
     ),
-    _c(
+    _install(
         "install-url-credentials",
-        "module:install",
         {"installer": None, "installer_url": "https://svc:Url-Pw-1@files.corp/x.exe", "installer_checksum": SHA},
         "installer_url",
         "without user name or password",
     ),
-    _c(
+    _install(
         "install-url-no-checksum",
-        "module:install",
         {"installer": None, "installer_url": "https://files.corp.example/asr/setup.exe"},
         "installer_checksum",
         "installer_url makes the host fetch",
         "asr_installer_checksum",
     ),
-    _c(
+    _install(
         "install-url-checksum-short",
-        "module:install",
         {"installer": None, "installer_url": "https://files.corp.example/a.exe", "installer_checksum": "ab" * 31},
         "installer_checksum",
         "64 hexadecimal",
     ),
-    _c("install-url-empty", "module:install", {"installer": None, "installer_url": ""}, "installer_url", "empty"),
-    _c(
+    _install("install-url-empty", {"installer": None, "installer_url": ""}, "installer_url", "empty"),
+    _install(
         "install-url-and-installer",
-        "module:install",
         {"installer_url": "https://files.corp.example/a.exe"},
         "installer_url",
         "mutually exclusive",
@@ -436,113 +302,77 @@ CASES: list[Case] = [
         "installer_remote_path",
         "UNC path",
     ),
-    _c(
+    _install(
         "install-unc-no-file",
-        "module:install",
         {"installer": None, "installer_remote_path": "\\\\server\\share", "installer_checksum": SHA},
         "installer_remote_path",
         "the file",
     ),
-    _c(
+    _install(
         "install-unc-no-checksum",
-        "module:install",
         {"installer": None, "installer_remote_path": "\\\\server\\share\\setup.exe"},
         "installer_checksum",
         "copy from a file share",
     ),
-    _c(
+    _upgrade(
         "upgrade-url-https-only",
-        "module:upgrade",
         {"installer": None, "installer_url": "file:///C:/setup.exe", "installer_checksum": SHA},
         "installer_url",
         "http:// or https://",
     ),
-    _c(
+    _upgrade(
         "upgrade-hop-url-no-checksum",
-        "module:upgrade",
         {"installers": [{"url": "https://files.corp.example/9.53.exe", "version": "9.53.6904.1"}]},
         "installers[0].checksum",
         "required",
     ),
-    _c(
+    _process_server(
         "ps-staged-local-path",
-        "module:process_server",
         {"state": "staged", "installer": None, "installer_remote_path": "D:\\Media\\setup.exe"},
         "installer_remote_path",
         "nothing to stage",
     ),
-    _c(
-        "ps-staged-no-source",
-        "module:process_server",
-        {"state": "staged", "installer": None},
-        "installer_url",
-        "state is staged",
-    ),
+    _process_server("ps-staged-no-source", {"state": "staged", "installer": None}, "installer_url", "state is staged"),
     # ---- process_server: mutually exclusive / conditional options --------------------------------------------
-    _c("ps-state-unknown", "module:process_server", {"state": "installed"}, "state", "present, latest, absent"),
-    _c(
-        "ps-present-without-cs-ip",
-        "module:process_server",
-        {"configuration_server_ip": None},
-        "configuration_server_ip",
-        "present",
+    _process_server("ps-state-unknown", {"state": "installed"}, "state", "present, latest, absent"),
+    _process_server(
+        "ps-present-without-cs-ip", {"configuration_server_ip": None}, "configuration_server_ip", "present"
     ),
-    _c(
-        "ps-installer-and-remote",
-        "module:process_server",
-        {"installer_remote_path": "D:\\s.exe"},
-        "installer",
-        "mutually exclusive",
+    _process_server(
+        "ps-installer-and-remote", {"installer_remote_path": "D:\\s.exe"}, "installer", "mutually exclusive"
     ),
-    _c(
+    _process_server(
         "ps-installers-without-latest",
-        "module:process_server",
         {"installers": [{"remote_path": "D:\\a.exe", "version": "9.51.6712.1"}]},
         "installers",
         "latest",
     ),
-    _c(
-        "ps-absent-with-proxy",
-        "module:process_server",
-        {"state": "absent", "proxy": {"address": P, "port": 3128}},
-        "proxy",
-        "absent",
+    _process_server(
+        "ps-absent-with-proxy", {"state": "absent", "proxy": {"address": P, "port": 3128}}, "proxy", "absent"
     ),
-    _c(
-        "ps-absent-with-force-reregister",
-        "module:process_server",
-        {"state": "absent", "force_reregister": True},
-        "force_reregister",
-        "absent",
+    _process_server(
+        "ps-absent-with-force-reregister", {"state": "absent", "force_reregister": True}, "force_reregister", "absent"
     ),
-    _c("ps-data-port-443", "module:process_server", {"data_port": 443}, "data_port", "443"),
-    _c("ps-env-type-physical", "module:process_server", {"env_type": "Physical"}, "env_type", "VMware or NonVMware"),
-    _c(
+    _process_server("ps-data-port-443", {"data_port": 443}, "data_port", "443"),
+    _process_server("ps-env-type-physical", {"env_type": "Physical"}, "env_type", "VMware or NonVMware"),
+    _process_server(
         "ps-proxy-password-quote",
-        "module:process_server",
         {"proxy": {"address": P, "port": 80, "username": "u", "password": 'x"y'}},
         "proxy.password",
     ),
     # ---- info -------------------------------------------------------------------------------------------------
-    _c("info-cs-port-0", "module:info", {"configuration_server_port": 0}, "configuration_server_port", "1 to 65535"),
-    _c(
-        "info-cs-port-65536",
-        "module:info",
-        {"configuration_server_port": 65536},
-        "configuration_server_port",
-        "1 to 65535",
-    ),
-    _c("info-connect-timeout-string", "module:info", {"connect_timeout": "soon"}, "connect_timeout", "int"),
-    _c("info-log-tail-negative", "module:info", {"log_tail_lines": -1}, "log_tail_lines"),
-    _c("info-cs-ip-bad", "module:info", {"configuration_server_ip": "10.0.0.256"}, "configuration_server_ip", "IPv4"),
-    _c(
+    _info("info-cs-port-0", {"configuration_server_port": 0}, "configuration_server_port", "1 to 65535"),
+    _info("info-cs-port-65536", {"configuration_server_port": 65536}, "configuration_server_port", "1 to 65535"),
+    _info("info-connect-timeout-string", {"connect_timeout": "soon"}, "connect_timeout", "int"),
+    _info("info-log-tail-negative", {"log_tail_lines": -1}, "log_tail_lines"),
+    _info("info-cs-ip-bad", {"configuration_server_ip": "10.0.0.256"}, "configuration_server_ip", "IPv4"),
+    _info(
         "info-diagnose-package-relative",
-        "module:info",
         {"diagnose": True, "installer_path": "Media\\setup.exe"},
         "installer_path",
         "absolute path on a drive letter",
     ),
-    _c("info-diagnose-not-bool", "module:info", {"diagnose": "sometimes"}, "diagnose", "bool"),
+    _info("info-diagnose-not-bool", {"diagnose": "sometimes"}, "diagnose", "bool"),
     # ---- refusals that need the installed version: only the read-only probe may run -----------------------------
     Case("upgrade-downgrade", "probe:upgrade", {"installer_version": OLD}, ("downgrade",), host="ps02"),
     Case(
@@ -655,38 +485,33 @@ CASES: list[Case] = [
         "max_utilisation",
     ),
     # ---- the playbooks themselves, with the bad variable in -e -------------------------------------------------
-    _b(
+    _plan_yml(
         "plan-negative-churn",
-        "playbook:plan.yml",
         {"asr_planned_load": {"protected_machines": 10, "daily_churn_gb": -5}},
         "daily_churn_gb",
         "at least 0",
     ),
-    _b(
+    _plan_yml(
         "plan-negative-machines",
-        "playbook:plan.yml",
         {"asr_planned_load": {"protected_machines": -3, "daily_churn_gb": 5}},
         "protected_machines",
     ),
     # plan.yml refuses a bad planning variable before any remote call (and writes no report): a plan made from
     # a bad input is not a plan
-    _b(
+    _plan_yml(
         "plan-utilisation-zero",
-        "playbook:plan.yml",
         {"asr_planned_load": LOAD, "asr_max_utilisation": 0},
         "asr_max_utilisation",
         "greater than 0",
     ),
-    _b(
+    _plan_yml(
         "plan-unknown-tier",
-        "playbook:plan.yml",
         {"asr_planned_load": LOAD, "asr_new_server_tier": "huge"},
         "asr_new_server_tier",
         "'small', 'medium', 'large'",
     ),
-    _b(
+    _plan_yml(
         "plan-unknown-tier-no-load",
-        "playbook:plan.yml",
         {"asr_new_server_tier": "huge"},
         "asr_new_server_tier",
         "'small', 'medium', 'large'",
@@ -709,39 +534,31 @@ CASES: list[Case] = [
         "install location",
         "system drive",
     ),
-    _b(
+    _diagnose_yml(
         "diagnose-package-relative",
-        "playbook:diagnose.yml",
         {"asr_installer_remote_path": "Media\\setup.exe"},
         "asr_installer_remote_path",
         "absolute path on a drive letter",
     ),
-    _b("diagnose-dir-empty", "playbook:diagnose.yml", {"asr_diagnostics_dir": ""}, "asr_diagnostics_dir", "empty"),
-    _b(
+    _diagnose_yml("diagnose-dir-empty", {"asr_diagnostics_dir": ""}, "asr_diagnostics_dir", "empty"),
+    _preflight_yml(
         "preflight-location-relative",
-        "playbook:preflight.yml",
         {"asr_install_location": "ASR"},
         "asr_install_location",
         "an absolute path on a local fixed drive",
         "Relative",
     ),
-    _b(
-        "preflight-location-unc",
-        "playbook:preflight.yml",
-        {"asr_install_location": "\\\\fs01\\share\\ASR"},
-        "asr_install_location",
-        "UNC",
+    _preflight_yml(
+        "preflight-location-unc", {"asr_install_location": "\\\\fs01\\share\\ASR"}, "asr_install_location", "UNC"
     ),
-    _b(
+    _preflight_yml(
         "preflight-installer-version-9.x",
-        "playbook:preflight.yml",
         {"asr_installer_version": "9.x"},
         "asr_installer_version",
         "dot-separated numbers, such as 9.55.7123.1",
     ),
-    _b(
+    _preflight_yml(
         "preflight-env-type-hyper-v",
-        "playbook:preflight.yml",
         {"asr_env_type": "Hyper-V"},
         "asr_env_type",
         "VMware or NonVMware, in any capitalisation",
@@ -756,109 +573,63 @@ CASES: list[Case] = [
     ),
     # ---- every fleet playbook checks the asr_* variables it reads before any remote call (issue 10, item 3) --------
     # (playbooks/check_variables.yml, imported first; these rows run with cleared journals that must stay empty)
-    _b("site-serial-zero-percent", "playbook:site.yml", {"asr_serial": "0%"}, "asr_serial", "1% to 100%"),
-    _b("site-serial-zero", "playbook:site.yml", {"asr_serial": 0}, "asr_serial", "every host at once"),
-    _b("site-serial-abc", "playbook:site.yml", {"asr_serial": "abc"}, "asr_serial", "a positive integer"),
-    _b("site-serial-empty", "playbook:site.yml", {"asr_serial": ""}, "asr_serial", "empty"),
-    _b("site-serial-list-with-zero", "playbook:site.yml", {"asr_serial": [1, 0]}, "asr_serial[1]", "a list of those"),
-    _b("site-serial-101-percent", "playbook:site.yml", {"asr_serial": "101%"}, "asr_serial", "1% to 100%"),
-    _b(
-        "site-max-fail-101",
-        "playbook:site.yml",
-        {"asr_max_fail_percentage": 101},
-        "asr_max_fail_percentage",
-        "0 to 100",
+    _site_yml("site-serial-zero-percent", {"asr_serial": "0%"}, "asr_serial", "1% to 100%"),
+    _site_yml("site-serial-zero", {"asr_serial": 0}, "asr_serial", "every host at once"),
+    _site_yml("site-serial-abc", {"asr_serial": "abc"}, "asr_serial", "a positive integer"),
+    _site_yml("site-serial-empty", {"asr_serial": ""}, "asr_serial", "empty"),
+    _site_yml("site-serial-list-with-zero", {"asr_serial": [1, 0]}, "asr_serial[1]", "a list of those"),
+    _site_yml("site-serial-101-percent", {"asr_serial": "101%"}, "asr_serial", "1% to 100%"),
+    _site_yml("site-max-fail-101", {"asr_max_fail_percentage": 101}, "asr_max_fail_percentage", "0 to 100"),
+    _site_yml("site-max-fail-abc", {"asr_max_fail_percentage": "abc"}, "asr_max_fail_percentage", "0 to 100"),
+    _site_yml("site-data-port-443", {"asr_data_port": 443}, "asr_data_port", "other than 443", "data_port"),
+    _site_yml("site-env-type-unknown", {"asr_env_type": "vmware-ish"}, "asr_env_type", "VMware or NonVMware"),
+    _site_yml(
+        "site-cs-ip-octet-300", {"asr_configuration_server_ip": "10.0.0.300"}, "asr_configuration_server_ip", "IPv4"
     ),
-    _b(
-        "site-max-fail-abc",
-        "playbook:site.yml",
-        {"asr_max_fail_percentage": "abc"},
-        "asr_max_fail_percentage",
-        "0 to 100",
-    ),
-    _b(
-        "site-data-port-443",
-        "playbook:site.yml",
-        {"asr_data_port": 443},
-        "asr_data_port",
-        "other than 443",
-        "data_port",
-    ),
-    _b(
-        "site-env-type-unknown",
-        "playbook:site.yml",
-        {"asr_env_type": "vmware-ish"},
-        "asr_env_type",
-        "VMware or NonVMware",
-    ),
-    _b(
-        "site-cs-ip-octet-300",
-        "playbook:site.yml",
-        {"asr_configuration_server_ip": "10.0.0.300"},
-        "asr_configuration_server_ip",
-        "IPv4",
-    ),
-    _b(
-        "site-cs-ip-empty",
-        "playbook:site.yml",
-        {"asr_configuration_server_ip": ""},
-        "asr_configuration_server_ip",
-        "empty",
-    ),
-    _b(
+    _site_yml("site-cs-ip-empty", {"asr_configuration_server_ip": ""}, "asr_configuration_server_ip", "empty"),
+    _site_yml(
         "site-install-location-system-drive",
-        "playbook:site.yml",
         {"asr_install_location": "C:\\ASR"},
         "asr_install_location",
         "system drive",
     ),
-    _b(
-        "site-proxy-no-scheme",
-        "playbook:site.yml",
-        {"asr_proxy": {"address": "proxy.corp", "port": 3128}},
-        "asr_proxy.address",
-        "http://",
+    _site_yml(
+        "site-proxy-no-scheme", {"asr_proxy": {"address": "proxy.corp", "port": 3128}}, "asr_proxy.address", "http://"
     ),
-    _b(
+    _site_yml(
         "site-proxy-unknown-key",
-        "playbook:site.yml",
         {"asr_proxy": {"address": P, "port": 80, "pasword": "x"}},
         "asr_proxy.pasword",
         "address, port",
     ),
-    _b(
+    _site_yml(
         "site-installers-bad-version",
-        "playbook:site.yml",
         {"asr_installers": [{"remote_path": "D:\\a.exe", "version": "v9"}]},
         "asr_installers[0].version",
         "dot-separated",
     ),
-    _b(
+    _site_yml(
         "site-installer-and-remote",
-        "playbook:site.yml",
         {"asr_installer": "files/setup.exe", "asr_installer_remote_path": "D:\\s.exe"},
         "asr_installer",
         "asr_installer_remote_path",
         "Both are set",
     ),
-    _b("site-poll-interval-0", "playbook:site.yml", {"asr_poll_interval": 0}, "asr_poll_interval", "1 to 600"),
-    _b(
+    _site_yml("site-poll-interval-0", {"asr_poll_interval": 0}, "asr_poll_interval", "1 to 600"),
+    _site_yml(
         "site-installer-url-ftp",
-        "playbook:site.yml",
         {"asr_installer_url": "ftp://files.corp.example/a.exe", "asr_installer_checksum": SHA},
         "asr_installer_url",
         "http:// or https://",
     ),
-    _b(
+    _site_yml(
         "site-installer-url-no-checksum",
-        "playbook:site.yml",
         {"asr_installer_url": "https://files.corp.example/a.exe"},
         "asr_installer_checksum",
         "fetch the package itself",
     ),
-    _b(
+    _site_yml(
         "site-installer-url-credentials",
-        "playbook:site.yml",
         {"asr_installer_url": "https://svc:Url-Pw-1@files.corp/x.exe", "asr_installer_checksum": SHA},
         "asr_installer_url",
         "without user name or password",
@@ -870,98 +641,60 @@ CASES: list[Case] = [
         "asr_installer_remote_path",
         "UNC path",
     ),
-    _b("site-stage-batch-0", "playbook:site.yml", {"asr_stage_batch": 0}, "asr_stage_batch", "every host at once"),
-    _b("site-setup-timeout-10", "playbook:site.yml", {"asr_setup_timeout": 10}, "asr_setup_timeout", "at least 60"),
-    _b("site-state-unknown", "playbook:site.yml", {"asr_state": "installed"}, "asr_state", "present, latest, absent"),
-    _b(
+    _site_yml("site-stage-batch-0", {"asr_stage_batch": 0}, "asr_stage_batch", "every host at once"),
+    _site_yml("site-setup-timeout-10", {"asr_setup_timeout": 10}, "asr_setup_timeout", "at least 60"),
+    _site_yml("site-state-unknown", {"asr_state": "installed"}, "asr_state", "present, latest, absent"),
+    _site_yml(
         "site-verify-heartbeat-unknown",
-        "playbook:site.yml",
         {"asr_verify_heartbeat": "sometimes"},
         "asr_verify_heartbeat",
         "always, changed, never",
     ),
-    _b("site-reboot-not-bool", "playbook:site.yml", {"asr_reboot": "perhaps"}, "asr_reboot", "true or false"),
-    _b(
-        "site-passphrase-two-lines", "playbook:site.yml", {"asr_passphrase": "two\nlines"}, "asr_passphrase", "one line"
-    ),
-    _b(
-        "site-checksum-short",
-        "playbook:site.yml",
-        {"asr_installer_checksum": "abc"},
-        "asr_installer_checksum",
-        "64 hexadecimal",
-    ),
-    _b("site-ip-hostname", "playbook:site.yml", {"asr_ip": "ps01.corp"}, "asr_ip", "IPv4"),
-    _b(
-        "site-installer-version-float",
-        "playbook:site.yml",
-        {"asr_installer_version": 9.55},
-        "asr_installer_version",
-        "Quote it",
-    ),
-    _b("upgrade-serial-abc", "playbook:upgrade.yml", {"asr_serial": "abc"}, "asr_serial", "a positive integer"),
-    _b(
+    _site_yml("site-reboot-not-bool", {"asr_reboot": "perhaps"}, "asr_reboot", "true or false"),
+    _site_yml("site-passphrase-two-lines", {"asr_passphrase": "two\nlines"}, "asr_passphrase", "one line"),
+    _site_yml("site-checksum-short", {"asr_installer_checksum": "abc"}, "asr_installer_checksum", "64 hexadecimal"),
+    _site_yml("site-ip-hostname", {"asr_ip": "ps01.corp"}, "asr_ip", "IPv4"),
+    _site_yml("site-installer-version-float", {"asr_installer_version": 9.55}, "asr_installer_version", "Quote it"),
+    _upgrade_yml("upgrade-serial-abc", {"asr_serial": "abc"}, "asr_serial", "a positive integer"),
+    _upgrade_yml(
         "upgrade-eula-not-bool",
-        "playbook:upgrade.yml",
         {"asr_accept_third_party_eula": "maybe"},
         "asr_accept_third_party_eula",
         "true or false",
     ),
-    _b(
+    _upgrade_yml(
         "upgrade-playbook-installers-no-path",
-        "playbook:upgrade.yml",
         {"asr_installers": [{"version": "9.51.6712.1"}]},
         "asr_installers[0]",
         "exactly one of path, url and remote_path",
     ),
-    _b("proxy-serial-zero-percent", "playbook:proxy.yml", {"asr_serial": "0%"}, "asr_serial", "1% to 100%"),
-    _b(
+    _proxy_yml("proxy-serial-zero-percent", {"asr_serial": "0%"}, "asr_serial", "1% to 100%"),
+    _proxy_yml(
         "proxy-update-password-unknown-variable",
-        "playbook:proxy.yml",
         {"asr_proxy_update_password": "sometimes"},
         "asr_proxy_update_password",
         "always, on_change",
     ),
-    _b(
+    _proxy_yml(
         "proxy-settings-file-relative-variable",
-        "playbook:proxy.yml",
         {"asr_proxy_settings_file": "p.conf"},
         "asr_proxy_settings_file",
         "Relative",
     ),
-    _b("reregister-serial-zero", "playbook:reregister.yml", {"asr_serial": 0}, "asr_serial", "a positive integer"),
-    _b(
-        "reregister-force-not-bool",
-        "playbook:reregister.yml",
-        {"asr_force_reregister": "perhaps"},
-        "asr_force_reregister",
-        "true or false",
+    _reregister_yml("reregister-serial-zero", {"asr_serial": 0}, "asr_serial", "a positive integer"),
+    _reregister_yml(
+        "reregister-force-not-bool", {"asr_force_reregister": "perhaps"}, "asr_force_reregister", "true or false"
     ),
-    _b(
-        "decommission-hosts-empty",
-        "playbook:decommission.yml",
-        {"asr_decommission_hosts": ""},
-        "asr_decommission_hosts",
-        "empty",
+    _decommission_yml("decommission-hosts-empty", {"asr_decommission_hosts": ""}, "asr_decommission_hosts", "empty"),
+    _decommission_yml(
+        "decommission-workload-moved-not-bool", {"asr_workload_moved": "maybe"}, "asr_workload_moved", "true or false"
     ),
-    _b(
-        "decommission-workload-moved-not-bool",
-        "playbook:decommission.yml",
-        {"asr_workload_moved": "maybe"},
-        "asr_workload_moved",
-        "true or false",
+    _plan_yml("plan-report-dir-empty", {"asr_report_dir": ""}, "asr_report_dir", "empty"),
+    _preflight_yml(
+        "preflight-cs-ip-hostname", {"asr_configuration_server_ip": "cs01.corp"}, "asr_configuration_server_ip", "IPv4"
     ),
-    _b("plan-report-dir-empty", "playbook:plan.yml", {"asr_report_dir": ""}, "asr_report_dir", "empty"),
-    _b(
-        "preflight-cs-ip-hostname",
-        "playbook:preflight.yml",
-        {"asr_configuration_server_ip": "cs01.corp"},
-        "asr_configuration_server_ip",
-        "IPv4",
-    ),
-    _b(
+    _preflight_yml(
         "preflight-fail-on-block-not-bool",
-        "playbook:preflight.yml",
         {"asr_preflight_fail_on_block": "maybe"},
         "asr_preflight_fail_on_block",
         "true or false",
@@ -969,23 +702,20 @@ CASES: list[Case] = [
     # ---- rebalance.yml (the lab's vault): the moves are checked when cut (no call to Azure), then every batch
     # against one read of the vault before the first Switch; tests/integration/test_rebalance_lab.py checks that
     # no Switch was sent and nothing moved
-    _b(
+    _rebalance_yml(
         "rebalance-source-is-target",
-        "playbook:rebalance.yml",
         {"asr_rebalance_moves": [{"machine": "VM1", "from_server": "ps02", "to_server": "PS02"}]},
         "asr_rebalance_moves[0].to_server",
         "a process server other than from_server",
     ),
-    _b(
+    _rebalance_yml(
         "rebalance-move-machine-empty",
-        "playbook:rebalance.yml",
         {"asr_rebalance_moves": [{"machine": "", "from_server": "ps02", "to_server": "ps03"}]},
         "asr_rebalance_moves[0].machine",
         "It is empty",
     ),
-    _b(
+    _rebalance_yml(
         "rebalance-batch-size-zero",
-        "playbook:rebalance.yml",
         {"asr_rebalance_moves": [], "asr_rebalance_batch_size": 0},
         "asr_rebalance_batch_size",
         "at least 1",
@@ -1016,44 +746,25 @@ CASES: list[Case] = [
         "the vault has no configuration server 'CS09'",
     ),
     # ---- the Azure modules: refused before any request to Azure -------------------------------------------
-    _c("switch-same-target", "module:switch_process_server", {"target": "ps01"}, "target", "other than the source"),
-    _c("switch-source-empty", "module:switch_process_server", {"source": " "}, "source", "It is empty"),
-    _c("switch-machines-empty", "module:switch_process_server", {"machines": []}, "machines", "non-empty list"),
-    _c("switch-machine-empty", "module:switch_process_server", {"machines": ["VM1", ""]}, "machines[1]", "empty"),
-    _c("switch-tier-unknown", "module:switch_process_server", {"target_tier": "huge"}, "target_tier", "large"),
-    _c(
+    _switch_process_server("switch-same-target", {"target": "ps01"}, "target", "other than the source"),
+    _switch_process_server("switch-source-empty", {"source": " "}, "source", "It is empty"),
+    _switch_process_server("switch-machines-empty", {"machines": []}, "machines", "non-empty list"),
+    _switch_process_server("switch-machine-empty", {"machines": ["VM1", ""]}, "machines[1]", "empty"),
+    _switch_process_server("switch-tier-unknown", {"target_tier": "huge"}, "target_tier", "large"),
+    _switch_process_server(
         "switch-tier-and-limit",
-        "module:switch_process_server",
         {"target_tier": "small", "target_max_machines": 50},
         "target_tier",
         "target_max_machines",
     ),
-    _c(
-        "switch-limit-zero",
-        "module:switch_process_server",
-        {"target_max_machines": 0},
-        "target_max_machines",
-        "at least 1",
-    ),
-    _c("switch-health", "module:switch_process_server", {"target_health": "Critical"}, "target_health", "Warning"),
-    _c("switch-timeout-zero", "module:switch_process_server", {"wait_timeout": 0}, "wait_timeout", "at least 1"),
-    _c("switch-no-vault", "module:switch_process_server", {"vault": None}, "vault", "required"),
-    _c("vault-fabric-empty", "module:vault_info", {"fabric": ""}, "fabric", "It is empty"),
-    _c("switch-target-empty", "module:switch_process_server", {"target": ""}, "target", "It is empty"),
-    _c(
-        "switch-cs-empty",
-        "module:switch_process_server",
-        {"configuration_server": " "},
-        "configuration_server",
-        "It is empty",
-    ),
-    _c("vault-auth-source", "module:vault_info", {"auth_source": "token"}, "auth_source", "credential_file"),
-    _c("vault-cloud", "module:vault_info", {"cloud_environment": "AzureMars"}, "cloud_environment", "AzureChinaCloud"),
-    _c(
-        "vault-no-subscription",
-        "module:vault_info",
-        {"subscription_id": None, "auth_source": "cli"},
-        "subscription_id",
-        "empty",
-    ),
+    _switch_process_server("switch-limit-zero", {"target_max_machines": 0}, "target_max_machines", "at least 1"),
+    _switch_process_server("switch-health", {"target_health": "Critical"}, "target_health", "Warning"),
+    _switch_process_server("switch-timeout-zero", {"wait_timeout": 0}, "wait_timeout", "at least 1"),
+    _switch_process_server("switch-no-vault", {"vault": None}, "vault", "required"),
+    _vault_info("vault-fabric-empty", {"fabric": ""}, "fabric", "It is empty"),
+    _switch_process_server("switch-target-empty", {"target": ""}, "target", "It is empty"),
+    _switch_process_server("switch-cs-empty", {"configuration_server": " "}, "configuration_server", "It is empty"),
+    _vault_info("vault-auth-source", {"auth_source": "token"}, "auth_source", "credential_file"),
+    _vault_info("vault-cloud", {"cloud_environment": "AzureMars"}, "cloud_environment", "AzureChinaCloud"),
+    _vault_info("vault-no-subscription", {"subscription_id": None, "auth_source": "cli"}, "subscription_id", "empty"),
 ]
