@@ -11,6 +11,8 @@
 #                                           -> Changed, Result (the parsed JSON), Raw, Error (a terminating error), Ansible
 #   Register-AsrScriptFunction -Name probe  its functions defined up front, so that tests can mock them
 #   Use-FakeRegistry -Keys @{...}           HKLM:\ keys the registry cmdlets answer from (mocked)
+#   Set-FakeHostFolder                      %ProgramData%, %SystemDrive%, %SystemRoot% under $TestDrive; PS01
+#   New-VersionInfo, Join-Parameter         a file's version info; a parameter set with some keys changed
 
 $AsrRoot = (Resolve-Path -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath '../..')).Path
 $AsrScriptDir = Join-Path -Path $AsrRoot -ChildPath 'plugins/plugin_utils/powershell'
@@ -181,4 +183,28 @@ function Use-FakeRegistry {
         if (-not $key -or -not $key.Values.ContainsKey($valueName)) { return $null }
         return [pscustomobject]@{ $valueName = $key.Values[$valueName] }
     }
+}
+
+# ---- builders several test files share ------------------------------------------------------------------------------
+function New-VersionInfo {
+    # What Get-FileVersionInfo returns for a file: its fixed version parts and the version texts.
+    param ([int[]]$Parts, [string]$Text = '')
+    [pscustomobject]@{ FileMajorPart = $Parts[0]; FileMinorPart = $Parts[1]; FileBuildPart = $Parts[2]; FilePrivatePart = $Parts[3]; FileVersion = $Text; ProductVersion = $Text }
+}
+
+function Join-Parameter {
+    # A copy of $Base with $Change's keys set over it ($Base stays as it was).
+    param ([hashtable]$Base, [hashtable]$Change)
+    $merged = $Base.Clone()
+    foreach ($key in $Change.Keys) { $merged[$key] = $Change[$key] }
+    return $merged
+}
+
+function Set-FakeHostFolder {
+    # The host's folders under the test drive (%ProgramData% new for each test, %SystemDrive%, %SystemRoot%) and
+    # its name PS01. Call in BeforeEach.
+    $env:ProgramData = Join-Path $TestDrive "ProgramData-$([guid]::NewGuid())"
+    $env:SystemDrive = Join-Path $TestDrive 'C'
+    $env:SystemRoot = Join-Path $TestDrive 'Windows'
+    $env:COMPUTERNAME = 'PS01'
 }

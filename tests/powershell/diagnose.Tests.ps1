@@ -27,10 +27,7 @@ exit 0
 
 Describe 'diagnose' {
     BeforeEach {
-        $env:ProgramData = Join-Path $TestDrive "ProgramData-$([guid]::NewGuid())"
-        $env:SystemDrive = Join-Path $TestDrive 'C'
-        $env:SystemRoot = Join-Path $TestDrive 'Windows'
-        $env:COMPUTERNAME = 'PS01'
+        Set-FakeHostFolder
         ${env:ProgramFiles(x86)} = Join-Path $TestDrive 'Program Files (x86)'
         $script:Mars = Join-Path $TestDrive 'MARS'
         $script:Target = Join-Path $TestDrive 'E-ASR'

@@ -6,9 +6,6 @@ BeforeAll {
     foreach ($fragment in 'file_facts', 'shared_text', 'run_state') {
         . ([scriptblock]::Create((Get-AsrFragmentBody -Name $fragment)))
     }
-    function New-VersionInfo ([int[]]$Parts, [string]$Text = '') {
-        [pscustomobject]@{ FileMajorPart = $Parts[0]; FileMinorPart = $Parts[1]; FileBuildPart = $Parts[2]; FilePrivatePart = $Parts[3]; FileVersion = $Text; ProductVersion = $Text }
-    }
 }
 
 Describe 'file_facts' {

@@ -7,11 +7,6 @@ BeforeAll {
     Register-AsrScriptFunction -Name package_stage
     $script:Secret = 'sv=2024&sig=Pester-Token-42'
     $script:Url = ConvertTo-SecureString -String "https://files.corp.example/asr/setup.exe?$Secret" -AsPlainText -Force
-    function Join-Parameter ([hashtable]$Base, [hashtable]$Change) {
-        $merged = $Base.Clone()
-        foreach ($key in $Change.Keys) { $merged[$key] = $Change[$key] }
-        return $merged
-    }
 }
 
 Describe 'package_stage' {

@@ -6,17 +6,11 @@ BeforeAll {
     Register-AsrScriptFunction -Name probe
     $script:Products = 'HKLM:\SOFTWARE\Wow6432Node\InMage Systems\Installed Products'
     $script:Uninstall = 'HKLM:\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall'
-    function New-VersionInfo ([int[]]$Parts, [string]$Text) {
-        [pscustomobject]@{ FileMajorPart = $Parts[0]; FileMinorPart = $Parts[1]; FileBuildPart = $Parts[2]; FilePrivatePart = $Parts[3]; FileVersion = $Text; ProductVersion = $Text }
-    }
 }
 
 Describe 'probe' {
     BeforeEach {
-        $env:ProgramData = Join-Path $TestDrive "ProgramData-$([guid]::NewGuid())"
-        $env:SystemDrive = Join-Path $TestDrive 'C'
-        $env:SystemRoot = Join-Path $TestDrive 'Windows'
-        $env:COMPUTERNAME = 'PS01'
+        Set-FakeHostFolder
         $script:Mars = Join-Path $TestDrive 'MARS'
         Use-FakeRegistry -Keys @{
             "$Uninstall\{CSPS}" = @{ DisplayName = 'Microsoft Azure Site Recovery Configuration/Process Server'; DisplayVersion = '9.55.7123.1'; UninstallString = 'C:\unins000.exe' }

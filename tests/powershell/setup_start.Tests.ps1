@@ -5,9 +5,6 @@
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1
     Register-AsrScriptFunction -Name setup_start
-    function New-VersionInfo ([int[]]$Parts, [string]$Text) {
-        [pscustomobject]@{ FileMajorPart = $Parts[0]; FileMinorPart = $Parts[1]; FileBuildPart = $Parts[2]; FilePrivatePart = $Parts[3]; FileVersion = $Text; ProductVersion = $Text }
-    }
     function Test-StartLockFree {
         # whether another thread can take the start lock now (a lock this thread still held would refuse it)
         $job = Start-ThreadJob -ScriptBlock {
@@ -25,11 +22,6 @@ BeforeAll {
         return [bool](Receive-Job -Job $job -Wait -AutoRemoveJob)
     }
     $script:Passphrase = ConvertTo-SecureString -String 'cs-p4ssphrase' -AsPlainText -Force
-    function Join-Parameter ([hashtable]$Base, [hashtable]$Change) {
-        $merged = $Base.Clone()
-        foreach ($key in $Change.Keys) { $merged[$key] = $Change[$key] }
-        return $merged
-    }
 }
 
 Describe 'setup_start' {
