@@ -154,26 +154,15 @@ def module_options(estate: Estate, meta: dict[str, Any]) -> dict[str, Any]:
 def write_client_certificate(estate: Estate, meta: dict[str, Any]) -> pathlib.Path:
     """The service principal's certificate and key in one PEM file (what azure.azcollection's
     ``x509_certificate_path`` takes); the lab accepts client assertions signed with its key."""
-    from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
+
+    from lab.estate import self_signed_builder
 
     path = estate.path / meta["azure"]["client_certificate"]
     path.parent.mkdir(parents=True, exist_ok=True)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "asr lab service principal")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
+    cert = self_signed_builder(key, "asr lab service principal").sign(key, hashes.SHA256())
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )

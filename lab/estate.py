@@ -218,6 +218,25 @@ def free_port(taken: set[int] | None = None) -> int:
 
 
 # ---- TLS ---------------------------------------------------------------------------------------------------
+def self_signed_builder(key: Any, common_name: str) -> Any:
+    """A certificate of ``key`` issued by itself to ``common_name``, valid from 5 minutes ago for a year; the
+    caller adds its extensions and signs it (the WinRM server's CA certificate, the service principal's)."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=365))
+    )
+
+
 def generate_certificate(tls_dir: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
     """A self-signed certificate for 127.0.0.1 and localhost (ARCHITECTURE.md decision 7).
 
@@ -227,21 +246,13 @@ def generate_certificate(tls_dir: pathlib.Path) -> tuple[pathlib.Path, pathlib.P
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from cryptography.x509.oid import ExtendedKeyUsageOID
 
     tls_dir.mkdir(parents=True, exist_ok=True)
     cert_file, key_file = tls_dir / "cert.pem", tls_dir / "key.pem"
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "asr lab WinRM 127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=365))
+        self_signed_builder(key, "asr lab WinRM 127.0.0.1")
         .add_extension(
             x509.SubjectAlternativeName(
                 [x509.IPAddress(ipaddress.IPv4Address("127.0.0.1")), x509.DNSName("localhost")]

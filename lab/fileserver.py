@@ -32,7 +32,6 @@ import contextlib
 import logging
 import re
 import socket
-import ssl
 import struct
 import threading
 import urllib.parse
@@ -280,24 +279,7 @@ class FileServer(ThreadingHTTPServer):
             self._cut_pending = None
 
     def finish_request(self, request: Any, client_address: Any) -> None:
-        conn = request
-        tls_version = None
-        if self.ssl_context is not None:
-            try:
-                request.settimeout(30)
-                conn = self.ssl_context.wrap_socket(request, server_side=True)
-                conn.settimeout(None)
-                tls_version = conn.version()
-            except (ssl.SSLError, OSError) as exc:
-                log.debug("%s: TLS handshake failed: %s", self.host_name, exc)
-                request.close()
-                return
-        self.link.connection("http", tls_version)
-        try:
-            self.RequestHandlerClass(conn, client_address, self)
-        finally:
-            with contextlib.suppress(OSError):
-                conn.close()
+        self.link.serve_connection(self, request, client_address, "http")
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("%s: connection error from %s", self.host_name, client_address, exc_info=True)

@@ -30,15 +30,20 @@ slept and the virtual additions. ``python -m lab status`` and the benchmark read
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import math
 import os
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from lab.state import Estate
+
+log = logging.getLogger("lab.link")
 
 SLEEP = "sleep"
 ACCOUNT = "account"
@@ -174,6 +179,28 @@ class Link:
         """A new TCP connection (and TLS handshake): its round trips, slept and logged."""
         trips = TCP_HANDSHAKE_RTT + (TLS_HANDSHAKE_RTT.get(tls_version or "", 2) if tls_version else 0)
         return self.exchange(channel, "connect" + (f" ({tls_version})" if tls_version else ""), 0, 0, round_trips=trips)
+
+    def serve_connection(self, server: Any, request: Any, client_address: Any, channel: str) -> None:
+        """A lab server's ``finish_request``: the TLS handshake (``server.ssl_context``, when set) in the
+        connection's own thread, so a slow client cannot stall accept(); the connection's round trips (TCP, TLS)
+        before the first request is read; then the server's request handler on the connection."""
+        conn, tls_version = request, None
+        if server.ssl_context is not None:
+            try:
+                request.settimeout(30)
+                conn = server.ssl_context.wrap_socket(request, server_side=True)
+                conn.settimeout(None)
+                tls_version = conn.version()
+            except (ssl.SSLError, OSError) as exc:
+                log.debug("%s: TLS handshake failed (%s): %s", self.host_name, channel, exc)
+                request.close()
+                return
+        self.connection(channel, tls_version)
+        try:
+            server.RequestHandlerClass(conn, client_address, server)
+        finally:
+            with contextlib.suppress(OSError):
+                conn.close()
 
     def add_virtual(self, channel: str, what: str, virtual: Virtual, *, waited: bool = False) -> Virtual:
         """The declared package size's extra cost: waited (``virtual_time: sleep``) or only recorded (``account``).

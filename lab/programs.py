@@ -188,9 +188,12 @@ def split_command_line(command_line: str) -> list[str]:
     return argv
 
 
-def quote_argument(arg: str) -> str:
-    """The inverse of ``split_command_line`` for one argument (for tests and the lab's own command lines)."""
-    if arg and not any(c in arg for c in ' \t"'):
+def quote_argument(arg: str, whitespace: str = " \t") -> str:
+    """The inverse of ``split_command_line`` for one argument (for tests and the lab's own command lines).
+
+    An argument with a quote or any of ``whitespace`` in it (space and tab end an unquoted argument) is quoted.
+    """
+    if arg and not any(c in arg for c in whitespace + '"'):
         return arg
     out = ['"']
     backslashes = 0

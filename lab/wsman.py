@@ -423,26 +423,8 @@ class _HostHTTPServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _RequestHandler)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
-        # The TLS handshake runs in the per-connection thread, so a slow client cannot stall accept().
-        conn = request
-        tls_version = None
-        if self.ssl_context is not None:
-            try:
-                request.settimeout(30)
-                conn = self.ssl_context.wrap_socket(request, server_side=True)
-                conn.settimeout(None)
-                tls_version = conn.version()
-            except (ssl.SSLError, OSError) as exc:
-                log.debug("%s: TLS handshake failed: %s", self.endpoint.host_name, exc)
-                request.close()
-                return
-        # lab/link.py: the TCP handshake's round trip and the TLS handshake's, before the first request is read
-        self.endpoint.link.connection("wsman", tls_version)
-        try:
-            self.RequestHandlerClass(conn, client_address, self)
-        finally:
-            with contextlib.suppress(OSError):
-                conn.close()
+        # lab/link.py: the TLS handshake in this connection's thread, then its round trips, then the request
+        self.endpoint.link.serve_connection(self, request, client_address, "wsman")
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("%s: connection error from %s", self.endpoint.host_name, client_address, exc_info=True)

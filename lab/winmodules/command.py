@@ -52,8 +52,13 @@ def win_command(ctx: Context) -> dict[str, Any]:
         # Start-AnsibleWindowsProcess -> CreateProcessW fails; win_command.ps1 reports NativeErrorCode as rc
         raise ModuleFailure(f"Failed to run: '{raw}': {_CREATE_PROCESS_NOT_FOUND}", **{**result, "rc": 2})
     end = start + max(proc.duration_s, time.time() - start)
+    result["changed"] = True
+    return _finished(result, proc, start, end)
+
+
+def _finished(result: dict[str, Any], proc: Any, start: float, end: float) -> dict[str, Any]:
+    """win_command.ps1 / win_shell.ps1 after the process: its output, rc and times; a non-zero rc fails the task."""
     result.update(
-        changed=True,
         stdout=proc.stdout,
         stderr=proc.stderr,
         rc=proc.rc,
@@ -188,14 +193,4 @@ def win_shell(ctx: Context) -> dict[str, Any]:
         application = executable if executable.endswith(".exe") else f"{executable}.exe"
         proc = ctx.run_program(f'"{application}" /c {raw}', cwd=chdir, stdin=stdin)
     end = start + max(float(getattr(proc, "duration_s", 0.0) or 0.0), time.time() - start)
-    result.update(
-        stdout=proc.stdout,
-        stderr=proc.stderr,
-        rc=proc.rc,
-        start=ps_datetime(start),
-        end=ps_datetime(end),
-        delta=ps_delta(end - start),
-    )
-    if proc.rc != 0:
-        raise ModuleFailure("non-zero return code", **result)
-    return result
+    return _finished(result, proc, start, end)

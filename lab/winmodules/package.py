@@ -6,28 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from lab.argspec import ModuleFailure
+from lab.programs import quote_argument
 from lab.winmodules._common import Context, checksum, join_path
 
 _CHECKSUM_ALGORITHMS = {"md5": "md5", "sha1": "sha1", "sha256": "sha256", "sha384": "sha384", "sha512": "sha512"}
 
 
 def _escape(arg: str) -> str:
-    # Process.psm1 ConvertTo-EscapedArgument (C argv rules)
-    if arg and not any(c in arg for c in ' \t\n\v"'):
-        return arg
-    out = ['"']
-    backslashes = 0
-    for c in arg:
-        if c == "\\":
-            backslashes += 1
-            continue
-        if c == '"':
-            out.append("\\" * (backslashes * 2 + 1) + '"')
-        else:
-            out.append("\\" * backslashes + c)
-        backslashes = 0
-    out.append("\\" * (backslashes * 2) + '"')
-    return "".join(out)
+    # Process.psm1 ConvertTo-EscapedArgument (C argv rules); it quotes on newline and vertical tab as well
+    return quote_argument(arg, whitespace=" \t\n\v")
 
 
 def uninstall_key(ctx: Context, product_id: str) -> str | None:
