@@ -71,33 +71,34 @@ class Scenario:
 
 IMPLEMENTATIONS = ("ours", "baseline")
 
+
+def _rollout(name: str, seed: str, first_run: str, description: str) -> Scenario:
+    """playbooks/<name>.yml against bench/baseline/<name>.yml on the ``seed`` estate: ``first_run``, then the same
+    playbook again on its result (the converged run, exactly one call per host for this collection)."""
+    return Scenario(
+        name=name,
+        seed=seed,
+        ours=f"playbooks/{name}.yml",
+        baseline=f"bench/baseline/{name}.yml",
+        runs=(first_run, "converged"),
+        converged_run="converged",
+        description=description,
+    )
+
+
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario(
-        name="site",
-        seed="fresh",
-        ours="playbooks/site.yml",
-        baseline="bench/baseline/site.yml",
-        runs=("fresh", "converged"),
-        converged_run="converged",
-        description="roll out process servers on fresh hosts (install, register, proxy), then re-run on the result",
+    _rollout(
+        "site",
+        "fresh",
+        "fresh",
+        "roll out process servers on fresh hosts (install, register, proxy), then re-run on the result",
     ),
-    Scenario(
-        name="upgrade",
-        seed="installed-old",
-        ours="playbooks/upgrade.yml",
-        baseline="bench/baseline/upgrade.yml",
-        runs=("upgrade", "converged"),
-        converged_run="converged",
-        description="upgrade a fleet at 9.52 (N-3) to the current build, then re-run",
-    ),
-    Scenario(
-        name="proxy",
-        seed="drifted-proxy",
-        ours="playbooks/proxy.yml",
-        baseline="bench/baseline/proxy.yml",
-        runs=("fix drift", "converged"),
-        converged_run="converged",
-        description="put the MARS proxy back on every PS (drifted to another proxy), then re-run",
+    _rollout("upgrade", "installed-old", "upgrade", "upgrade a fleet at 9.52 (N-3) to the current build, then re-run"),
+    _rollout(
+        "proxy",
+        "drifted-proxy",
+        "fix drift",
+        "put the MARS proxy back on every PS (drifted to another proxy), then re-run",
     ),
 )
 
