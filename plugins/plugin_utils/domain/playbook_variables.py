@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import capacity_report, package_source, preflight, proxy_plan, unified_setup
+from . import argument_specs, capacity_report, package_source, preflight, proxy_plan, sizing, unified_setup
 from .errors import InvalidOption
 from .versions import parse_version
 
@@ -321,6 +321,55 @@ class Variable:
     empty_is_unset: bool = False
 
 
+# ---- the vault playbooks (rebalance.yml, decommission.yml's drain, plan.yml's vault source): docs/azure.md ----
+_AZURE_KEYS = (*argument_specs.AZURE_VAULT, *argument_specs.AZURE_AUTH)
+
+
+def check_azure(name: str, value: Any) -> dict[str, Any]:
+    """asr_azure: the Azure modules' options (module_defaults of group asr.process_server.azure)."""
+    allowed = "a mapping with resource_group, vault and how to sign in (" + ", ".join(_AZURE_KEYS) + ")"
+    if not isinstance(value, Mapping):
+        raise InvalidOption(name, "(set)" if value else value, allowed, EMPTY if _is_empty(value) else "")
+    unknown = sorted(str(key) for key in value if key not in _AZURE_KEYS)
+    if unknown:
+        raise InvalidOption(name, "(set)", allowed, "Unknown key(s): " + ", ".join(unknown) + ".")
+    for key in argument_specs.AZURE_VAULT:
+        check_text(f"{name}.{key}", value.get(key), "the vault's " + key.replace("_", " "))
+    if value.get("auth_source") is not None:
+        check_choice(f"{name}.auth_source", value["auth_source"], argument_specs.AZURE_AUTH["auth_source"]["choices"])
+    return dict(value)
+
+
+_MOVE_KEYS = ("machine", "from_server", "to_server")
+
+
+def check_moves(name: str, value: Any) -> list[dict[str, Any]]:
+    """asr_rebalance_moves: a capacity report's fleet.plan.moves (machine, from_server, to_server each)."""
+    allowed = "a list of moves, each a mapping with " + ", ".join(_MOVE_KEYS) + " (plan.yml's fleet.plan.moves)"
+    if not isinstance(value, list):
+        raise InvalidOption(name, value, allowed, EMPTY if _is_empty(value) else "")
+    for index, move in enumerate(value):
+        if not isinstance(move, Mapping) or any(_is_empty(move.get(key)) for key in _MOVE_KEYS):
+            raise InvalidOption(f"{name}[{index}]", move, allowed)
+    return [dict(move) for move in value]
+
+
+def check_number(name: str, value: Any, minimum: float) -> float:
+    allowed = f"a number of at least {minimum:g}"
+    if isinstance(value, bool):
+        raise InvalidOption(name, value, allowed)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidOption(name, value, allowed, EMPTY if _is_empty(value) else "") from None
+    if number != number or number < minimum:
+        raise InvalidOption(name, value, allowed)
+    return number
+
+
+_TIERS = tuple(t.name for t in sizing.tiers_for(sizing.PROCESS_SERVER))
+
+
 def _variables() -> dict[str, Variable]:
     def v(name: str, check: Callable[[str, Any], Any], empty_is_unset: bool = False) -> tuple[str, Variable]:
         return name, Variable(name, check, empty_is_unset)
@@ -369,6 +418,16 @@ def _variables() -> dict[str, Variable]:
             v("asr_report_dir", lambda n, x: check_text(n, x, "a folder on the controller for the reports")),
             v("asr_report_template", _template_file, empty_is_unset=True),
             v("asr_preflight_fail_on_block", check_bool),
+            v("asr_azure", check_azure),
+            v("asr_load_source", lambda n, x: check_choice(n, x, ("inventory", "vault"))),
+            v("asr_vault_machine_churn_gb", lambda n, x: check_number(n, x, 0)),
+            v("asr_rebalance_report", lambda n, x: check_text(n, x, "a capacity report JSON file plan.yml wrote")),
+            v("asr_rebalance_moves", check_moves, empty_is_unset=True),
+            v("asr_rebalance_batch_size", lambda n, x: check_int(n, x, 1)),
+            v("asr_rebalance_configuration_server", lambda n, x: check_text(n, x, "the vault's configuration server")),
+            v("asr_drain_to", lambda n, x: check_text(n, x, "another process server of the same configuration server")),
+            v("asr_drain_configuration_server", lambda n, x: check_text(n, x, "the vault's configuration server")),
+            v("asr_drain_target_tier", lambda n, x: check_choice(n, x, _TIERS)),
             v(
                 "asr_diagnostics_dir",
                 lambda n, x: check_text(n, x, "a folder on the controller for the diagnostics files"),
@@ -448,6 +507,18 @@ _DECOMMISSION = (
     "asr_purge_from_configuration_server",
     "asr_force_purge",
     "asr_ip",
+    "asr_drain_to",
+    "asr_drain_configuration_server",
+    "asr_drain_target_tier",
+    "asr_azure",
+)
+_REBALANCE = (
+    "asr_azure",
+    "asr_rebalance_report",
+    "asr_rebalance_moves",
+    "asr_rebalance_batch_size",
+    "asr_rebalance_configuration_server",
+    "asr_ip",
 )
 PROCESS_SERVERS, CONFIGURATION_SERVERS = "process_servers", "configuration_servers"
 PLAYBOOKS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -456,7 +527,17 @@ PLAYBOOKS: dict[str, dict[str, tuple[str, ...]]] = {
     "proxy.yml": {PROCESS_SERVERS: (*_ROLLOUT, *_PROXY)},
     "reregister.yml": {PROCESS_SERVERS: (*_ROLLOUT, *_REREGISTER)},
     "decommission.yml": {PROCESS_SERVERS: _DECOMMISSION},
-    "plan.yml": {PROCESS_SERVERS: ("asr_report_dir", "asr_report_template")},
+    "plan.yml": {
+        PROCESS_SERVERS: (
+            "asr_report_dir",
+            "asr_report_template",
+            "asr_load_source",
+            "asr_azure",
+            "asr_vault_machine_churn_gb",
+            "asr_ip",
+        )
+    },
+    "rebalance.yml": {PROCESS_SERVERS: _REBALANCE},
     "preflight.yml": {PROCESS_SERVERS: ("asr_configuration_server_ip", "asr_preflight_fail_on_block")},
     "diagnose.yml": {
         CONFIGURATION_SERVERS: ("asr_installer_remote_path", "asr_diagnostics_dir"),

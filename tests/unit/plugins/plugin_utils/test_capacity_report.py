@@ -113,7 +113,8 @@ def test_a_machine_over_two_tb_is_reported_not_raised():
 def test_report_is_json_and_summary_names_each_host():
     report = cr.build_report(fleet_hosts(), generated="2025-01-01T00:00:00Z")
     assert json.loads(json.dumps(report)) == report
-    lines = cr.summary_lines(report)
+    source, *lines = cr.summary_lines(report)
+    assert source == "load from: inventory variables (asr_planned_load, asr_source_machines)"
     assert [line.split(":")[0] for line in lines[:3]] == ["ps01", "ps02", "ps03"]
     assert "cannot carry" in lines[1] and "vcpus" in lines[1]
     assert lines[3].startswith("fleet plan:")

@@ -65,6 +65,7 @@ ROLES = {
     "plan.yml": (),
     "preflight.yml": (),
     "diagnose.yml": (),
+    "rebalance.yml": (),
 }
 NAME_RE = re.compile(r"\basr_[a-z_0-9]+")
 ASSIGNED_RE = re.compile(r"^\s*(?:register:\s*(asr_\w+)|-?\s*(asr_\w+):)", re.MULTILINE)
@@ -306,3 +307,34 @@ def test_package_sources_are_checked_before_any_remote_call(values, needles):
     for needle in needles:
         assert any(needle in line for line in found), found
     assert "Variable-Token-9" not in " ".join(found) and "Pw-9" not in " ".join(found)
+
+
+@pytest.mark.parametrize(
+    ("playbook", "values", "names", "says"),
+    [
+        ("rebalance.yml", {"asr_azure": "my-vault"}, "asr_azure", "a mapping with resource_group, vault"),
+        ("rebalance.yml", {"asr_azure": {"resource_group": "rg"}}, "asr_azure.vault", "empty"),
+        (
+            "rebalance.yml",
+            {"asr_azure": {"resource_group": "rg", "vault": "v", "secret2": "s3cr3t"}},
+            "asr_azure",
+            "Unknown key(s): secret2",
+        ),  # fmt: skip
+        ("rebalance.yml", {"asr_rebalance_batch_size": 0}, "asr_rebalance_batch_size", "at least 1"),
+        (
+            "rebalance.yml",
+            {"asr_rebalance_moves": [{"machine": "vm1", "from_server": "ps01"}]},
+            "asr_rebalance_moves[0]",
+            "to_server",
+        ),  # fmt: skip
+        ("plan.yml", {"asr_load_source": "portal"}, "asr_load_source", "inventory, vault"),
+        ("plan.yml", {"asr_vault_machine_churn_gb": -1}, "asr_vault_machine_churn_gb", "at least 0"),
+        ("decommission.yml", {"asr_drain_target_tier": "huge"}, "asr_drain_target_tier", "small"),
+        ("decommission.yml", {"asr_drain_to": ""}, "asr_drain_to", "empty"),
+    ],
+)
+def test_the_vault_playbooks_variables_are_refused_before_any_call(playbook, values, names, says):
+    found = pv.check_playbook_variables(playbook, {"ps01": ("process_servers", values)})
+    assert len(found) == 1, found
+    assert names in found[0] and says in found[0] and "ps01" in found[0]
+    assert "s3cr3t" not in found[0]
