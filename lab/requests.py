@@ -6,20 +6,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
 class ModuleRequest:  # module_wrapper.ps1 action (+ optional become/async wrappers)
     module: str  # FQCN, e.g. "ansible.windows.win_copy"
     args: dict  # user arguments (no _ansible_* keys)
-    internal: dict  # the _ansible_* keys as sent
-    check_mode: bool
-    diff: bool
-    no_log: bool
-    become_user: str | None  # set when become_wrapper.ps1 is in the manifest
-    async_jid: str | None  # set when async_wrapper.ps1 is in the manifest
-    async_timeout: int | None
+    # lab.payload sets every field from what was sent; the defaults are a plain task's (for the lab's tests)
+    internal: dict = field(default_factory=dict)  # the _ansible_* keys as sent
+    check_mode: bool = False
+    diff: bool = False
+    no_log: bool = False
+    become_user: str | None = None  # set when become_wrapper.ps1 is in the manifest
+    async_jid: str | None = None  # set when async_wrapper.ps1 is in the manifest
+    async_timeout: int | None = None
 
 
 @dataclass

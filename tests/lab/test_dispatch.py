@@ -29,19 +29,9 @@ def estate(tmp_path):
 
 
 def module(name, args, **kw):
-    fields = dict(
-        module=name,
-        args=args,
-        internal={"_ansible_module_name": name.rsplit(".", 1)[-1]},
-        check_mode=False,
-        diff=False,
-        no_log=False,
-        become_user=None,
-        async_jid=None,
-        async_timeout=None,
+    return ModuleRequest(
+        **{"module": name, "args": args, "internal": {"_ansible_module_name": name.rsplit(".", 1)[-1]}, **kw}
     )
-    fields.update(kw)
-    return ModuleRequest(**fields)
 
 
 def encoded(script: str) -> str:

@@ -227,15 +227,7 @@ def test_plain_command_line_and_unknown_manifest():
 
 def test_identities_find_collection_script_headers():
     req = ModuleRequest(
-        module="ansible.windows.win_powershell",
-        args={"script": "# asr.process_server script: probe_ps v3\n$x = 1"},
-        internal={},
-        check_mode=False,
-        diff=False,
-        no_log=False,
-        become_user=None,
-        async_jid=None,
-        async_timeout=None,
+        "ansible.windows.win_powershell", {"script": "# asr.process_server script: probe_ps v3\n$x = 1"}
     )
     assert payload.identities(req) == ["probe_ps v3", "probe_ps", "ansible.windows.win_powershell", "win_powershell"]
     assert payload.identities(RawRequest(script="Get-Date")) == ["raw"]

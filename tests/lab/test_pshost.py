@@ -70,11 +70,9 @@ def test_a_win_powershell_call_holds_its_worker_before_it_takes_the_host_lock(es
 
     monkeypatch.setattr(type(estate), "open_host", open_host)
     script = HEADER + "$Ansible.Result = 1\n"
-    request = ModuleRequest(
-        "ansible.windows.win_powershell", {"script": script}, {}, False, False, False, None, None, None
-    )
+    request = ModuleRequest("ansible.windows.win_powershell", {"script": script})
     assert dispatch.handle(estate, "ps01", request).rc == 0
-    ping = ModuleRequest("ansible.windows.win_ping", {}, {}, False, False, False, None, None, None)
+    ping = ModuleRequest("ansible.windows.win_ping", {})
     assert dispatch.handle(estate, "ps01", ping).rc == 0
     assert seen == [True, False]  # a module that runs no script takes no worker
 

@@ -64,8 +64,6 @@ def run(host, module, args, *, check=False, become_user=None, async_jid=None, in
         args=args,
         internal={"_ansible_module_name": module, **(internal or {})},
         check_mode=check,
-        diff=False,
-        no_log=False,
         become_user=become_user,
         async_jid=async_jid,
         async_timeout=100 if async_jid else None,
