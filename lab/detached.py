@@ -135,17 +135,8 @@ def create(session: Session, command_line: str, cwd: str | None) -> dict[str, An
     if exe is None:
         return {"ReturnValue": 9, "ProcessId": 0}
     pid = new_pid(host)
-    record: dict[str, Any] = {
-        "pid": pid,
-        "path": exe,
-        "command_line": command_line,
-        "cwd": workdir,
-        "user": session.user,
-        "become": session.become,
-        "started": host.now(),
-        "state": "running",
-        "parent_pid": 0,  # LAB: the WMI provider host Win32_Process.Create starts it from is not in the table
-    }
+    # LAB: the WMI provider host Win32_Process.Create starts it from is not in the table (parent 0)
+    record = _running(session, pid, exe, command_line, workdir, parent_pid=0)
     if _leaf(exe).lower() == "powershell.exe":
         host.record_process(command_line, session.user)
         record.update(kind="powershell", spec=_powershell_spec(tokens[1:]), waiting_on=None)
@@ -158,6 +149,21 @@ def create(session: Session, command_line: str, cwd: str | None) -> dict[str, An
         record.update(kind="program", state="exited", exit_code=result.rc)
     _add(host, record)
     return {"ReturnValue": 0, "ProcessId": pid}
+
+
+def _running(session: Session, pid: int, exe: str, command_line: str, workdir: str, **more: Any) -> dict[str, Any]:
+    """A process-table entry for a process that has just started (its kind and parent in ``more``)."""
+    return {
+        "pid": pid,
+        "path": exe,
+        "command_line": command_line,
+        "cwd": workdir,
+        "user": session.user,
+        "become": session.become,
+        "started": session.host.now(),
+        "state": "running",
+        **more,
+    }
 
 
 def _resolve(host: Host, token: str, workdir: str) -> str | None:
@@ -244,20 +250,11 @@ def start(
                 raise ShimError("NotSupported", "lab: a runner run again started another program than the first time")
         else:
             run = installer.start_setup(host, command_line, session.user, session.become, cwd=workdir)
-            record = {
-                "pid": new_pid(host),
-                "path": exe,
-                "command_line": command_line,
-                "cwd": workdir,
-                "user": session.user,
-                "become": session.become,
-                "started": host.now(),
-                "state": "running",
-                "kind": "program",
-                "run_id": run["run_id"],
-                "redirect": {"stdout": stdout, "stderr": stderr},
-                "parent_pid": session.process_pid,  # started by the runner (Start-Process)
-            }
+            record = _running(
+                session, new_pid(host), exe, command_line, workdir,
+                kind="program", run_id=run["run_id"], redirect={"stdout": stdout, "stderr": stderr},
+                parent_pid=session.process_pid,  # started by the runner (Start-Process)
+            )  # fmt: skip
             _add(host, record)
             for path in (stdout, stderr):
                 if path:
