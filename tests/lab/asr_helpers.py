@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from lab import programs
 from lab.asr import build, installer
 from lab.state import Estate, new_host
@@ -10,6 +12,12 @@ CURRENT = "9.55.7123.1"
 OLD = "9.52.6801.1"
 PASSPHRASE = "LabPassphrase0001"
 EXTRACTED = r"C:\Temp\Extracted"
+# The package the setup script tests stage: where setup_start keeps it (by its SHA-256) and the run folder it makes.
+PACKAGE = installer.package_bytes(CURRENT)
+SHA = hashlib.sha256(PACKAGE).hexdigest()
+STAGING = r"C:\ProgramData\ASRSetupStaging"
+STAGED = rf"{STAGING}\{SHA[:16]}\MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
+RUN_DIR = rf"{STAGING}\run-0123456789ab"
 PS_LINE = (
     r'UnifiedSetup.exe /AcceptThirdpartyEULA /ServerMode "PS" /InstallLocation "D:\\" /EnvType "NonVMware" '
     r'/CSIP "10.0.0.11" /PassphraseFilePath "C:\Temp\pp.txt"'

@@ -4,21 +4,15 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 
-from asr_helpers import PASSPHRASE, error_text, run_script
+from asr_helpers import CURRENT as VERSION
+from asr_helpers import PACKAGE, PASSPHRASE, RUN_DIR, SHA, STAGED, STAGING, error_text, run_script
 
 from lab import detached
 from lab.asr import build, installer
 from lab.state import Estate, new_host
 
-VERSION = "9.55.7123.1"
-PACKAGE = installer.package_bytes(VERSION)
-SHA = hashlib.sha256(PACKAGE).hexdigest()
-STAGING = r"C:\ProgramData\ASRSetupStaging"
-STAGED = rf"{STAGING}\{SHA[:16]}\MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
-RUN_DIR = rf"{STAGING}\run-0123456789ab"
 PASSPHRASE_FILE = RUN_DIR + r"\passphrase.txt"
 ARGUMENTS = (
     r'/AcceptThirdpartyEULA /ServerMode "PS" /InstallLocation "D:\ASR" /EnvType "NonVMware" /CSIP "10.0.0.11" '

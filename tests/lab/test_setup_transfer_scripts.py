@@ -4,25 +4,20 @@ probe in the same call."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pathlib
 import re
 
 import pytest
-from asr_helpers import collection_script, error_text, run_script
+from asr_helpers import CURRENT as VERSION
+from asr_helpers import PACKAGE, RUN_DIR, SHA, STAGED, collection_script, error_text, run_script
 
-from lab.asr import installer, products
+from lab.asr import products
 from lab.state import new_host
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 POWERSHELL = ROOT / "plugins" / "plugin_utils" / "powershell"
-VERSION = "9.55.7123.1"
-PACKAGE = installer.package_bytes(VERSION)
-SHA = hashlib.sha256(PACKAGE).hexdigest()
 UPLOAD = rf"C:\Windows\Temp\asr-{SHA[:16]}-MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
-STAGED = rf"C:\ProgramData\ASRSetupStaging\{SHA[:16]}\MicrosoftAzureSiteRecoveryUnifiedSetup.exe"
-RUN_DIR = r"C:\ProgramData\ASRSetupStaging\run-0123456789ab"
 
 
 def call(host, name, parameters, sensitive=None):
