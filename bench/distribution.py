@@ -285,17 +285,17 @@ def targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for n in sorted({r["hosts"] for r in rows}):
         naive = pick(rows, n, "declared", "naive")
-        best = [r for r in (pick(rows, n, "declared", v) for v in ("url", "share")) if r]
-        if naive and best:
-            fastest = min(best, key=wall_of)
-            speedup = metrics.ratio(wall_of(naive), wall_of(fastest))
-            judged = n >= TARGET_FLEET  # the target is the 200-host rollout; smaller fleets are reported
+        judged = n >= TARGET_FLEET  # the target is the 200-host rollout; smaller fleets are reported
+        for fetched in (r for r in (pick(rows, n, "declared", v) for v in ("url", "share")) if r):
+            if not naive:
+                break
+            speedup = metrics.ratio(wall_of(naive), wall_of(fetched))  # each source judged: no best-of-two
             out.append(
                 {
-                    "target": f"N={n}: modelled fresh rollout >= 5x faster than the naive playbook"
+                    "target": f"N={n} {fetched['variant']}: modelled fresh rollout >= 5x faster than the naive playbook"
                     + ("" if judged else f" (judged at N={TARGET_FLEET})"),
                     "status": ("met" if speedup and speedup >= 5 else "missed") if judged else "reported",
-                    "detail": f"{fastest['variant']} {wall_of(fastest):.0f} s vs naive {wall_of(naive):.0f} s = "
+                    "detail": f"{wall_of(fetched):.0f} s vs naive {wall_of(naive):.0f} s = "
                     f"{metrics.fmt_ratio(speedup)} (canary and waves kept)",
                 }
             )
@@ -438,7 +438,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--reread",
         type=pathlib.Path,
         nargs="+",
-        help="fill each run's package phase of these result JSON files from the timelines in their work folder",
+        help="fill each run's package phase of these result JSON files from the timelines in their work folder, and "
+        "judge their targets again",
     )
     return p.parse_args(argv)
 
@@ -450,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
             result = json.loads(path.read_text(encoding="utf-8"))
             for row in result["rows"]:
                 reread_package_phase(row)
+            result["targets"] = targets(result["rows"])
             path.write_text(json.dumps(result, indent=1, default=str) + "\n", encoding="utf-8")
         return 0
     if args.markdown:

@@ -109,10 +109,12 @@ def test_targets_judge_the_speed_up_at_200_hosts_and_the_bytes_copies_and_calls_
         _row(200, "converged", "url", 20.0, calls_max=2),
     ]
     found = {t["target"]: t for t in distribution.targets(rows)}
-    small = found["N=10: modelled fresh rollout >= 5x faster than the naive playbook (judged at N=200)"]
+    small = found["N=10 url: modelled fresh rollout >= 5x faster than the naive playbook (judged at N=200)"]
     assert small["status"] == "reported" and "2.0x" in small["detail"]
-    big = found["N=200: modelled fresh rollout >= 5x faster than the naive playbook"]
-    assert big["status"] == "met" and big["detail"].startswith("share 900 s vs naive 5000 s")
+    share = found["N=200 share: modelled fresh rollout >= 5x faster than the naive playbook"]
+    assert share["status"] == "met" and share["detail"].startswith("900 s vs naive 5000 s = 5.6x")
+    url = found["N=200 url: modelled fresh rollout >= 5x faster than the naive playbook"]  # each source on its own
+    assert url["status"] == "missed" and url["detail"].startswith("1100 s vs naive 5000 s = 4.5x")
     assert found["N=200 url: controller bytes for the package 0"]["status"] == "met"
     assert found["N=200 share: controller bytes for the package 0"]["status"] == "missed"
     assert found["N=200 push: one copy per host, never two"]["status"] == "missed"
