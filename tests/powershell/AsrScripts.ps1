@@ -13,6 +13,7 @@
 #   Use-FakeRegistry -Keys @{...}           HKLM:\ keys the registry cmdlets answer from (mocked)
 #   Set-FakeHostFolder                      %ProgramData%, %SystemDrive%, %SystemRoot% under $TestDrive; PS01
 #   New-VersionInfo, Join-Parameter         a file's version info; a parameter set with some keys changed
+#   Use-FakeRunnerStart -ProcessId 4004     Win32_Process.Create starts the runner (arguments in $global:AsrTestCreated)
 
 $AsrRoot = (Resolve-Path -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath '../..')).Path
 $AsrScriptDir = Join-Path -Path $AsrRoot -ChildPath 'plugins/plugin_utils/powershell'
@@ -207,4 +208,19 @@ function Set-FakeHostFolder {
     $env:SystemDrive = Join-Path $TestDrive 'C'
     $env:SystemRoot = Join-Path $TestDrive 'Windows'
     $env:COMPUTERNAME = 'PS01'
+}
+
+function Use-FakeRunnerStart {
+    # Win32_Process.Create starts the detached runner as $ProcessId (its arguments kept in $global:AsrTestCreated),
+    # and Get-Process finds it running. Call in BeforeEach or an It: Pester scopes the mocks to that block.
+    param ([int]$ProcessId)
+    $script:FakeRunnerId = $ProcessId
+    $global:AsrTestCreated = $null
+    Mock Invoke-CimMethod -ParameterFilter { $ClassName -eq 'Win32_Process' -and $MethodName -eq 'Create' } -MockWith {
+        $global:AsrTestCreated = $Arguments
+        [pscustomobject]@{ ReturnValue = 0; ProcessId = $script:FakeRunnerId }
+    }
+    Mock Get-Process -ParameterFilter { $Id -eq $script:FakeRunnerId } -MockWith {
+        [pscustomobject]@{ ProcessName = 'powershell'; StartTime = [datetime]::Parse('2024-01-02T03:04:05.678Z').ToLocalTime() }
+    }
 }

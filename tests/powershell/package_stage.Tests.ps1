@@ -26,14 +26,7 @@ Describe 'package_stage' {
         Mock Get-FileVersionInfo { [pscustomobject]@{ FileVersion = '9.55.7123.1'; ProductVersion = '9.55.7123.1' } }
         Mock New-AdminOnlyAcl { 'SYSTEM and Administrators only' }
         Mock Set-Acl { }
-        $global:AsrTestCreated = $null
-        Mock Invoke-CimMethod -ParameterFilter { $ClassName -eq 'Win32_Process' -and $MethodName -eq 'Create' } -MockWith {
-            $global:AsrTestCreated = $Arguments
-            [pscustomobject]@{ ReturnValue = 0; ProcessId = 6100 }
-        }
-        Mock Get-Process -ParameterFilter { $Id -eq 6100 } -MockWith {
-            [pscustomobject]@{ ProcessName = 'powershell'; StartTime = [datetime]::Parse('2024-01-02T03:04:05.678Z').ToLocalTime() }
-        }
+        Use-FakeRunnerStart -ProcessId 6100
     }
 
     It 'reports a package already staged with the expected SHA-256 and changes nothing' {

@@ -49,14 +49,7 @@ Describe 'setup_start' {
         Mock New-AdminOnlyAcl { 'SYSTEM and Administrators only' }
         Mock Set-Acl { }
         Mock Test-NamedMutex { $false }
-        $global:AsrTestCreated = $null
-        Mock Invoke-CimMethod -ParameterFilter { $ClassName -eq 'Win32_Process' -and $MethodName -eq 'Create' } -MockWith {
-            $global:AsrTestCreated = $Arguments
-            [pscustomobject]@{ ReturnValue = 0; ProcessId = 4004 }
-        }
-        Mock Get-Process -ParameterFilter { $Id -eq 4004 } -MockWith {
-            [pscustomobject]@{ ProcessName = 'powershell'; StartTime = [datetime]::Parse('2024-01-02T03:04:05.678Z').ToLocalTime() }
-        }
+        Use-FakeRunnerStart -ProcessId 4004
     }
 
     It 'moves the checked package into place, extracts it, writes the secret file and starts the runner' {
