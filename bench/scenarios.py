@@ -29,10 +29,9 @@ PROXY = {
 
 # Variables both implementations get: the ones playbooks/*.yml read (inventories/example/group_vars/all, as
 # tests/integration/test_playbooks_lab.py and scripts/demo.sh pass them). ``asr_installer`` is filled in by
-# run.py with the package file it writes (lab.asr.installer.package_bytes). The baseline reads asr_version.
+# run.py with the package file it writes (lab.asr.installer.package_bytes).
 COMMON_VARS: dict[str, Any] = {
     "asr_installer_version": CURRENT_VERSION,
-    "asr_version": CURRENT_VERSION,
     "asr_configuration_server_ip": LAB_CS_IP,
     "asr_passphrase": LAB_PASSPHRASE,
     "asr_env_type": "VMware",
