@@ -8,7 +8,7 @@ import re
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-PAGES = ["docs/index.md", "docs/awx.md", "docs/execution-environment.md", "docs/modules/index.md"]
+PAGES = ["docs/index.md", "docs/awx.md", "docs/execution-environment.md", "docs/modules/index.md", "docs/roles.md"]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 

@@ -21,6 +21,6 @@ def role_spec(role: str) -> dict:
 @pytest.mark.parametrize("value", ["VMware", "VMWare", "vmware", "NonVMware", "NonVMWare", "NONVMWARE"])
 def test_process_server_role_accepts_env_type_in_any_capitalisation(value):
     """[1.1, 1.3] Microsoft's command lines write VMWare; the role must not refuse what the module accepts."""
-    result = ArgumentSpecValidator(role_spec("process_server")).validate({"process_server_env_type": value})
+    result = ArgumentSpecValidator(role_spec("process_server")).validate({"asr_env_type": value})
     assert result.error_messages == []
-    assert result.validated_parameters["process_server_env_type"] == value  # the module normalises it
+    assert result.validated_parameters["asr_env_type"] == value  # the module normalises it

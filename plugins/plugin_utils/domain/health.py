@@ -329,7 +329,7 @@ def health_verdict(
         # The heartbeat after a change cannot be read before the change is made: predicted, not judged.
         wanted, note = False, "read after the change (not in check mode)"
     if wanted and not ip:
-        problems.append("no asr_ip (verify_ip) to find the process server in the configuration server's list")
+        problems.append("no asr_ip to find the process server in the configuration server's list")
     report: dict[str, Any] = {
         "healthy": not problems,
         "problems": problems,

@@ -147,7 +147,7 @@ def test_the_heartbeat_is_wanted_after_a_change_always_or_never():
     assert health_verdict(converge(changed=True, obengine="stopped"), ip=ip)["heartbeat_ip"] is None
     # no address to look it up by
     assert health_verdict(converge(changed=True), ip=None)["problems"] == [
-        "no asr_ip (verify_ip) to find the process server in the configuration server's list"
+        "no asr_ip to find the process server in the configuration server's list"
     ]
 
 
