@@ -313,10 +313,6 @@ def _data_port(name: str, value: Any) -> int:
     return _renamed(name, lambda: unified_setup.check_data_port(port))
 
 
-_DRAIN_TO = "another process server of the same configuration server: its name, IP address or Azure id"
-DRAIN_TIERS = ("small", "medium", "large")  # switch_process_server's target_tier, the sizing table's tiers [7.1]
-
-
 @dataclass(frozen=True)
 class Variable:
     """One ``asr_*`` variable: how its value is checked, and whether empty means "not set" (the role omits it)."""
@@ -416,13 +412,6 @@ def _variables() -> dict[str, Variable]:
             v("asr_keep_mars_agent", check_bool),
             v("asr_purge_from_configuration_server", check_bool),
             v("asr_force_purge", check_bool),
-            v("asr_drain_to", lambda n, x: check_text(n, x, _DRAIN_TO), empty_is_unset=True),
-            v(
-                "asr_drain_configuration_server",
-                lambda n, x: check_text(n, x, "the configuration server's name or Azure id in the vault"),
-                empty_is_unset=True,
-            ),
-            v("asr_drain_target_tier", lambda n, x: check_choice(n, x, DRAIN_TIERS), empty_is_unset=True),
             v("asr_accept_third_party_eula", check_bool),
             v("asr_verify_heartbeat", lambda n, x: check_choice(n, x, ("always", "changed", "never"))),
             v("asr_verify_services", check_bool),
@@ -510,13 +499,17 @@ _PROXY = (
     "asr_configuration_server_ip",
     "asr_ip",
     "asr_verify_heartbeat",
+    "asr_verify_services",
 )
-_REREGISTER = ("asr_configuration_server_ip", "asr_force_reregister", "asr_ip", "asr_verify_heartbeat")
+_REREGISTER = (
+    "asr_configuration_server_ip",
+    "asr_force_reregister",
+    "asr_ip",
+    "asr_verify_heartbeat",
+    "asr_verify_services",
+)
 _DECOMMISSION = (
     "asr_decommission_hosts",
-    "asr_drain_to",
-    "asr_drain_configuration_server",
-    "asr_drain_target_tier",
     "asr_workload_moved",
     "asr_keep_mars_agent",
     "asr_purge_from_configuration_server",
