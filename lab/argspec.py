@@ -26,6 +26,7 @@ import hashlib
 import os
 import pathlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -522,24 +523,22 @@ def expand_environment(text: str, env: dict[str, str]) -> str:
     return re.sub(r"%([^%]+)%", repl, text)
 
 
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "str": parse_str,
+    "bool": parse_bool,
+    "int": parse_int,
+    "float": parse_float,
+    "list": parse_list,
+    "dict": parse_dict,
+    "json": parse_json,
+}
+
+
 def _convert(type_: str, value: Any, env: dict[str, str]) -> Any:
-    if type_ == "str":
-        return parse_str(value)
-    if type_ == "bool":
-        return parse_bool(value)
-    if type_ == "int":
-        return parse_int(value)
-    if type_ == "float":
-        return parse_float(value)
-    if type_ == "list":
-        return parse_list(value)
-    if type_ == "dict":
-        return parse_dict(value)
     if type_ == "path":
         return parse_path(value, env)
-    if type_ == "json":
-        return parse_json(value)
-    return value  # raw, sid and delegates are passed through
+    parser = _PARSERS.get(type_)
+    return value if parser is None else parser(value)  # raw, sid and delegates are passed through
 
 
 # ---- Ansible.Basic CheckArguments ----------------------------------------------------------------------------

@@ -354,13 +354,18 @@ def test_pending_reboot_not_invented(tmp_path):
 
 
 # ---- /Upgrade [4] -------------------------------------------------------------------------------------
+def _with_new_package(estate, host_name, version=CURRENT):
+    """``version``'s package copied to ``host_name`` and extracted to C:\\Temp\\New (where /Upgrade runs from)."""
+    with estate.open_host(host_name) as host:
+        host.write_file(r"C:\Temp\new.exe", installer.package_bytes(version))
+        assert run(host, r"C:\Temp\new.exe /q /x:C:\Temp\New").rc == 0
+    return estate
+
+
 def _old_estate(tmp_path, old=OLD, cs_version=CURRENT):
     estate = make_estate(tmp_path, cs_version=cs_version, package=old)
     assert install_ps(estate).rc == 0
-    with estate.open_host("ps01") as host:
-        host.write_file(r"C:\Temp\new.exe", installer.package_bytes(CURRENT))
-        assert run(host, r"C:\Temp\new.exe /q /x:C:\Temp\New").rc == 0
-    return estate
+    return _with_new_package(estate, "ps01")
 
 
 def test_upgrade_keeps_configuration(tmp_path):
@@ -437,10 +442,7 @@ def test_upgrade_cs_unreachable_then_registration_fails_113(tmp_path):
 def _old_cs_estate(tmp_path, old=OLD, package=CURRENT):
     estate = make_estate(tmp_path, cs_version=old, package=old)
     assert install_ps(estate).rc == 0  # a process server registered with the CS (PS <= CS at the old build)
-    with estate.open_host("cs01") as host:
-        host.write_file(r"C:\Temp\new.exe", installer.package_bytes(package))
-        assert run(host, r"C:\Temp\new.exe /q /x:C:\Temp\New").rc == 0
-    return estate
+    return _with_new_package(estate, "cs01", package)
 
 
 def test_cs_upgrade_bumps_the_build_and_restarts_its_services(tmp_path):
