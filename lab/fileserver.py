@@ -31,8 +31,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import socket
-import struct
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -192,11 +190,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _cut(self) -> None:
         """Close the connection mid-body (RST): the client's read ends early."""
-        self.close_connection = True
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        with contextlib.suppress(OSError):
-            self.connection.close()
+        link.reset_connection(self)
 
 
 def _forced_status(faults: dict[str, Any]) -> int | None:

@@ -35,7 +35,9 @@ import json
 import logging
 import math
 import os
+import socket
 import ssl
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -44,6 +46,16 @@ from typing import Any
 from lab.state import Estate
 
 log = logging.getLogger("lab.link")
+
+
+def reset_connection(handler: Any) -> None:
+    """Close a request handler's connection with RST instead of FIN (SO_LINGER 0): the client's read fails."""
+    handler.close_connection = True
+    with contextlib.suppress(OSError):
+        handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    with contextlib.suppress(OSError):
+        handler.connection.close()
+
 
 SLEEP = "sleep"
 ACCOUNT = "account"

@@ -20,12 +20,9 @@ handshakes. A ``put_file`` of the lab's Unified Setup package on a host that dec
 from __future__ import annotations
 
 import base64
-import contextlib
 import logging
 import signal
-import socket
 import ssl
-import struct
 import threading
 import time
 import traceback
@@ -404,12 +401,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _drop(self) -> None:
-        self.close_connection = True
-        # RST instead of FIN: the client sees the connection reset/aborted with no HTTP response.
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        with contextlib.suppress(OSError):
-            self.connection.close()
+        # the client sees the connection reset/aborted with no HTTP response
+        link.reset_connection(self)
 
 
 class _HostHTTPServer(ThreadingHTTPServer):
