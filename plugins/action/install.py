@@ -14,9 +14,10 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.operations.acti
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.install import (
     ensure_installed,
     install_spec,
-    probe_parameters,
+    probe_request,
 )
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.installers import resolve_installer
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.probe import probe_host
 
 
 class ActionModule(AsrActionBase):
@@ -30,5 +31,4 @@ class ActionModule(AsrActionBase):
         staging = unified_setup.check_windows_path("staging_dir", args["staging_dir"], allow_spaces=False)
         installer = resolve_installer(self, args, staging.rstrip("\\"))
         spec = install_spec(args, installer)
-        probe = self.run_script("probe", task_vars, probe_parameters(spec))
-        return ensure_installed(self, probe, spec, task_vars)
+        return ensure_installed(self, probe_host(self, task_vars, probe_request(spec)), spec, task_vars)

@@ -21,21 +21,19 @@ there is one source of truth and a playbook can switch between this module and t
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import (
     argument_specs,
     install_plan,
-    product,
     proxy_plan,
     registration_plan,
     steps,
-    survey,
     unified_setup,
 )
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import AsrError, InvalidOption
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.playbook_variables import describe
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.probe import ProbedHost, ProbeRequest
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.versions import parse_version
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations import install as _op_install
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations import proxy as _op_proxy
@@ -51,79 +49,22 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.operations.inst
     intermediate_installer,
     resolve_installer,
 )
-from ansible_collections.asr.process_server.plugins.plugin_utils.operations.probe import ProbedHost, merge_options
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.probe import probe_host
 
 
-def _view(asr: dict[str, Any]) -> dict[str, Any]:
+def _view(host: ProbedHost) -> dict[str, Any]:
     """The ``diff`` view of a host: component versions, MARS proxy (never a password), registration."""
-    components = asr.get("components") or {}
-    mars_installed = bool((components.get("recovery_services_agent") or {}).get("installed"))
+    asr = host.asr
+    mars_installed = bool(((asr.get("components") or {}).get("recovery_services_agent") or {}).get("installed"))
     registration = asr.get("registration") or {}
     return {
-        "components": {
-            key: (components.get(key) or {}).get("version") if (components.get(key) or {}).get("installed") else None
-            for key in install_plan.PS_COMPONENTS
-        },
+        "components": {key: host.components.get(key) for key in install_plan.PS_COMPONENTS},
         "proxy": proxy_plan.current_mars_proxy(asr) if mars_installed else None,
         "registration": {
             "registered": bool(registration.get("registered")) and bool(asr.get("installed")),
             "configuration_server_ip": registration.get("configuration_server_ip"),
         },
     }
-
-
-def _set_services_running(asr: dict[str, Any], names: tuple[str, ...] | list[str]) -> None:
-    wanted = {n.casefold() for n in names}
-    seen = set()
-    for svc in asr.get("services") or []:
-        if str(svc.get("name", "")).casefold() in wanted:
-            svc.update(present=True, state="running")
-            seen.add(str(svc["name"]).casefold())
-    for name in names:
-        if name.casefold() not in seen:
-            asr.setdefault("services", []).append({"name": name, "present": True, "state": "running"})
-
-
-def predicted_after_setup(
-    asr: dict[str, Any], spec: _op_install.InstallSpec, version: str | None, operation: str
-) -> dict[str, Any]:
-    """CHECK MODE ONLY: what the probe would read after a successful install or upgrade.
-
-    Install [1.3]: every PS component at the installer's version, registered (``cdpcli --registermt``) to
-    ``configuration_server_ip``, the MARS proxy set from the proxy settings file (``SetMarsProxy.exe``) or none
-    (Bypass), the services running. ``/Upgrade`` [4] keeps the configuration, so only versions change. The real
-    run re-probes instead of trusting this (see ``_converge``).
-    """
-    after = copy.deepcopy(asr)
-    shown_version = version or after.get("build_version") or "(installer version)"
-    components = after.setdefault("components", {})
-    for key in install_plan.PS_COMPONENTS:
-        components[key] = {**(components.get(key) or {}), "installed": True, "version": shown_version}
-    after.update(installed=True, role="process_server", cx_type=2, build_version=shown_version)
-    _set_services_running(after, product.PROCESS_SERVER_SERVICES)
-    if operation != "install":
-        return after
-    cs_ip = spec.request.configuration_server_ip
-    checks = after.setdefault("checks", {})
-    reachable = (checks.get("configuration_server") or {}).get("reachable", True)
-    checks["registered_configuration_server"] = {
-        "address": cs_ip,
-        "port": unified_setup.CONTROL_PORT,
-        "reachable": reachable,
-        "error": None,
-    }
-    after["registration"] = {
-        **(after.get("registration") or {}),
-        "registered": True,
-        "configuration_server_ip": cs_ip,
-        "configuration_server_port": unified_setup.CONTROL_PORT,
-    }
-    after.setdefault("proxy", {})["mars"] = {
-        "source": "Get-OBMachineSetting",
-        "error": None,
-        **proxy_plan.shown(spec.proxy),
-    }
-    return after
 
 
 def _same_version(text: str, version: Any) -> bool:
@@ -201,11 +142,6 @@ class ActionModule(AsrActionBase):
                 "force_reregister", True, "false with state=absent", "A process server being removed is not registered."
             )
 
-    # -- the probe -----------------------------------------------------------------------------------------
-    def _probe(self, task_vars: dict[str, Any], parameters: dict[str, Any]) -> ProbedHost:
-        raw = self.run_script("probe", task_vars, parameters)
-        return ProbedHost(raw, survey.interpret(raw))
-
     # -- one operation ---------------------------------------------------------------------------------------
     def _record(self, name: str, entry: dict[str, Any]) -> dict[str, Any]:
         """Keep an operation's result under ``operations`` and its steps, marked with it, in ``steps``."""
@@ -267,15 +203,14 @@ class ActionModule(AsrActionBase):
         # ONE probe with the union of what each operation needs: install's preflight (CS on 443, the
         # installer file), upgrade's installer file, the proxy's settings-file facts, the registration's
         # reachability of the CS.
-        parameters = merge_options(
-            survey.probe_parameters(
-                **merge_options(_op_proxy.probe_options(proxy_args or {}), _op_register.probe_options(args))
-            ),
-            _op_install.probe_parameters(spec),
-            _op_upgrade.probe_parameters(upgrade) if upgrade is not None else {},
+        request = ProbeRequest().union(
+            _op_proxy.probe_request(proxy_args or {}),
+            _op_register.probe_request(),
+            _op_install.probe_request(spec),
+            _op_upgrade.probe_request(upgrade) if upgrade is not None else ProbeRequest(),
         )
-        probed = self._probe(task_vars, parameters)
-        before = _view(probed.asr)
+        probed = probe_host(self, task_vars, request)
+        before = _view(probed)
         version_before = probed.asr.get("build_version")
         if probed.asr.get("role") == "configuration_server":
             raise ActionFailure(
@@ -293,38 +228,34 @@ class ActionModule(AsrActionBase):
                 str(exc), refusal=True, steps=self.steps, operations=self.operations, remote_calls=self.remote_calls
             ) from exc
 
-        asr = self._setup_step(args, probed, spec, upgrade, task_vars, parameters)
+        host = self._setup_step(probed, spec, upgrade, task_vars, request)
         proxy_registered_mt = False
         if proxy_args is not None:
-            asr, proxy_registered_mt = self._proxy_step(asr, probed.raw, proxy_args, task_vars)
+            host, proxy_registered_mt = self._proxy_step(host, proxy_args, task_vars)
         else:
             self._record("proxy", {"changed": False, "steps": [], "msg": "proxy not managed (no proxy option)"})
-        asr = self._registration_step(asr, probed.raw, args, proxy_registered_mt, task_vars)
-
-        result = self._result(before, asr, version_before)
-        return result
+        host = self._registration_step(host, args, proxy_registered_mt, task_vars)
+        return self._result(before, host, version_before)
 
     def _setup_step(
         self,
-        args: dict[str, Any],
         probed: ProbedHost,
         spec: _op_install.InstallSpec,
         upgrade: _op_upgrade.UpgradeSpec | None,
         task_vars: dict[str, Any],
-        parameters: dict[str, Any],
-    ) -> dict[str, Any]:
+        request: ProbeRequest,
+    ) -> ProbedHost:
         """Install (not complete), upgrade (``latest``), or nothing; the host as the next steps must see it."""
-        state = install_plan.host_state(probed.raw)
-        if not state.complete:
+        if not probed.complete:
             operation = "install"
             try:
-                outcome = _op_install.ensure_installed(self, probed.raw, spec, task_vars, post_probe=parameters)
+                outcome = _op_install.ensure_installed(self, probed, spec, task_vars, post_probe=request)
             except (ActionFailure, AsrError) as exc:
                 raise self._failure(operation, exc) from exc
         elif upgrade is not None:
             operation = "upgrade"
             try:
-                outcome = _op_upgrade.ensure_upgraded(self, probed.raw, upgrade, task_vars, post_probe=parameters)
+                outcome = _op_upgrade.ensure_upgraded(self, probed, upgrade, task_vars, post_probe=request)
             except (ActionFailure, AsrError) as exc:
                 raise self._failure(operation, exc) from exc
         else:
@@ -333,82 +264,69 @@ class ActionModule(AsrActionBase):
                 {
                     "changed": False,
                     "steps": [],
-                    "msg": f"installed at {state.version}; state=present does not upgrade (state=latest does)",
-                    "version_before": str(state.version),
-                    "version_after": str(state.version),
+                    "msg": f"installed at {probed.version}; state=present does not upgrade (state=latest does)",
+                    "version_before": str(probed.version),
+                    "version_after": str(probed.version),
                 },
             )
-            return probed.asr
+            return probed
         post_state = outcome.pop("_post_state", None)  # read by setup's cleanup call (same probe parameters)
         self._record(operation, outcome)
         self.reboot_required = self.reboot_required or bool(outcome.get("reboot_required"))
         if not outcome.get("changed"):
-            return probed.asr
+            return probed
         if self.check_mode:
             # Nothing ran: predict what the probe would read after setup, so the proxy and registration steps
             # are predicted from the state the real run will see.
-            return predicted_after_setup(probed.asr, spec, outcome.get("version_after"), operation)
+            if operation == "install":
+                return probed.after_setup(
+                    outcome.get("version_after"),
+                    registered_to=spec.request.configuration_server_ip,
+                    mars_proxy=proxy_plan.shown(spec.proxy),
+                )
+            return probed.after_setup(outcome.get("version_after"))
         # Read the host again after setup ran, instead of deriving from its result: setup's own MARS-proxy and
         # registration steps can fail on their own (exit 113/115 [1.4]) and the last poll does not read the MARS
         # proxy back, so only the host can say what the proxy and registration steps must do. Setup's cleanup call
         # ran this same probe after removing the secret files (post_probe); a separate probe only when it could
         # not (a reboot after setup, or the read failed).
         if post_state is not None:
-            return survey.interpret(post_state)
-        return self._probe(task_vars, parameters).asr
+            return post_state
+        return probe_host(self, task_vars, request)
 
     def _proxy_step(
-        self,
-        asr: dict[str, Any],
-        raw: dict[str, Any],
-        proxy_args: dict[str, Any],
-        task_vars: dict[str, Any],
-    ) -> tuple[dict[str, Any], bool]:
+        self, host: ProbedHost, proxy_args: dict[str, Any], task_vars: dict[str, Any]
+    ) -> tuple[ProbedHost, bool]:
         try:
-            outcome = _op_proxy.ensure_proxy(self, ProbedHost(raw, asr), proxy_args, task_vars)
+            outcome = _op_proxy.ensure_proxy(self, host, proxy_args, task_vars)
         except (ActionFailure, AsrError) as exc:
             raise self._failure("proxy", exc) from exc
         self._record("proxy", outcome)
         if not outcome["changed"]:
-            return asr, False
+            return host, False
         # Derived, not re-probed: proxy_apply.ps1 reports ok only when every step succeeded and Get-OBMachineSetting
         # read the new proxy back, so the MARS proxy, a running obengine and (when it ran) a successful
         # cdpcli --registermt -- the CS answered -- are known without another call [8].
-        after = copy.deepcopy(asr)
-        after.setdefault("proxy", {})["mars"] = {"source": "Get-OBMachineSetting", "error": None, **outcome["proxy"]}
-        _set_services_running(after, [product.MARS_SERVICE])
         registered_mt = bool(outcome.get("registered_mt"))
-        if registered_mt:
-            check = after.setdefault("checks", {}).get("registered_configuration_server") or {}
-            after["checks"]["registered_configuration_server"] = {**check, "reachable": True, "error": None}
-        return after, registered_mt
+        return host.after_mars_proxy(outcome["proxy"], registered_mt=registered_mt), registered_mt
 
     def _registration_step(
-        self,
-        asr: dict[str, Any],
-        raw: dict[str, Any],
-        args: dict[str, Any],
-        proxy_registered_mt: bool,
-        task_vars: dict[str, Any],
-    ) -> dict[str, Any]:
+        self, host: ProbedHost, args: dict[str, Any], proxy_registered_mt: bool, task_vars: dict[str, Any]
+    ) -> ProbedHost:
         # The proxy procedure already ran cdpcli --registermt and restarted obengine [8]: that IS the documented
         # re-registration [3.3], so force_reregister is satisfied and not run twice.
         force = bool(args.get("force_reregister")) and not proxy_registered_mt
         reg_args = {"configuration_server_ip": args["configuration_server_ip"], "force": force}
         try:
-            outcome = _op_register.ensure_registered(self, ProbedHost(raw, asr), reg_args, task_vars)
+            outcome = _op_register.ensure_registered(self, host, reg_args, task_vars)
         except (ActionFailure, AsrError) as exc:
             raise self._failure("registration", exc) from exc
         entry = self._record("registration", outcome)
         if proxy_registered_mt:
             entry["msg"] = "the proxy change re-registered the master target (cdpcli.exe --registermt) [8]"
         if not outcome["changed"]:
-            return asr
-        after = copy.deepcopy(asr)
-        _set_services_running(after, [product.MARS_SERVICE])
-        check = after.setdefault("checks", {}).get("registered_configuration_server") or {}
-        after["checks"]["registered_configuration_server"] = {**check, "reachable": True, "error": None}
-        return after
+            return host
+        return host.after_registration()
 
     # -- staged ----------------------------------------------------------------------------------------------
     def _staged(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
@@ -467,8 +385,8 @@ class ActionModule(AsrActionBase):
     # -- absent ----------------------------------------------------------------------------------------------
     def _absent(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         self._check_absent(args)
-        probed = self._probe(task_vars, survey.probe_parameters(**_op_uninstall.probe_options(args)))
-        before = _view(probed.asr)
+        probed = probe_host(self, task_vars, _op_uninstall.probe_request())
+        before = _view(probed)
         try:
             outcome = _op_uninstall.ensure_decommissioned(self, probed, args, task_vars)
         except (ActionFailure, AsrError) as exc:
@@ -476,16 +394,11 @@ class ActionModule(AsrActionBase):
         self.reboot_required = bool(outcome.get("reboot_required"))
         entry = self._record("uninstall", outcome)
         removed = {s["product"] for s in (entry.get("removed") if not self.check_mode else entry["plan"])}
-        after = copy.deepcopy(probed.asr)
-        for key in removed:
-            after["components"][key] = {**after["components"][key], "installed": False, "version": None}
-        if "configuration_process_server" in removed:
-            after["installed"] = False
-        return self._result(before, after, probed.asr.get("build_version"))
+        return self._result(before, probed.after_uninstall(removed), probed.asr.get("build_version"))
 
     # -- the result ------------------------------------------------------------------------------------------
-    def _result(self, before: dict[str, Any], asr: dict[str, Any], version_before: str | None) -> dict[str, Any]:
-        after = _view(asr)
+    def _result(self, before: dict[str, Any], host: ProbedHost, version_before: str | None) -> dict[str, Any]:
+        after = _view(host)
         actions = []
         for name, entry in self.operations.items():
             if entry.get("changed"):

@@ -27,7 +27,7 @@ class ActionModule(AsrActionBase):
         proxy_plan.desired_settings(args)  # every value rule, before any remote call
         if args.get("configuration_server_ip") is not None:
             check_ipv4("configuration_server_ip", args["configuration_server_ip"])
-        probed = probe_host(self, task_vars, **_op_proxy.probe_options(args))
+        probed = probe_host(self, task_vars, _op_proxy.probe_request(args))
         # The procedure runs cdpcli --registermt [8], which registers with the configured server: with
         # configuration_server_ip given, a process server of another configuration server is refused unchanged.
         registration_plan.check_configuration_server(probed.asr, args.get("configuration_server_ip"))

@@ -20,5 +20,5 @@ class ActionModule(AsrActionBase):
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         if args.get("configuration_server_ip") is not None:
             check_ipv4("configuration_server_ip", args["configuration_server_ip"])
-        probed = probe_host(self, task_vars, **_op_register.probe_options(args))
+        probed = probe_host(self, task_vars, _op_register.probe_request())
         return _op_register.ensure_registered(self, probed, args, task_vars)

@@ -13,7 +13,6 @@ from typing import Any
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import (
     argument_specs,
     registration_plan,
-    survey,
     unified_setup,
 )
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import AsrActionBase
@@ -21,9 +20,10 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.operations.inst
     intermediate_installer,
     resolve_installer,
 )
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations.probe import probe_host
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.upgrade import (
     ensure_upgraded,
-    probe_parameters,
+    probe_request,
     upgrade_spec,
 )
 
@@ -48,10 +48,8 @@ class ActionModule(AsrActionBase):
         spec = upgrade_spec(args, installer, intermediate)
         if args.get("configuration_server_ip") is not None:
             unified_setup.check_ipv4("configuration_server_ip", args["configuration_server_ip"])
-        probe = self.run_script("probe", task_vars, probe_parameters(spec))
+        host = probe_host(self, task_vars, probe_request(spec))
         # /Upgrade keeps the registration the host has [4]: with configuration_server_ip given, a host registered to
         # another configuration server is refused unchanged (process_server with state=latest does the same).
-        registration_plan.check_configuration_server(
-            survey.interpret(probe), args.get("configuration_server_ip"), UPGRADE_KEEPS
-        )
-        return ensure_upgraded(self, probe, spec, task_vars)
+        registration_plan.check_configuration_server(host.asr, args.get("configuration_server_ip"), UPGRADE_KEEPS)
+        return ensure_upgraded(self, host, spec, task_vars)

@@ -7,7 +7,7 @@
 DOCUMENTATION = r"""
 ---
 module: info
-short_description: Survey an Azure Site Recovery configuration or process server
+short_description: Probe an Azure Site Recovery configuration or process server
 version_added: 0.1.0
 description:
   - Reads, in one read-only remote call, what an Azure Site Recovery (classic) configuration server or
@@ -18,15 +18,15 @@ description:
     state and start mode, the proxy settings of setup and of the Microsoft Azure Recovery Services (MARS)
     agent (never a password), the cache drive, CPU and memory, the operating system, whether a reboot is
     pending and the result of the last Unified Setup run.
-  - Health follows the portal's process server alerts, limited to what one survey can know (services
+  - Health follows the portal's process server alerts, limited to what one probe can know (services
     running, cache drive free space); CPU and memory utilisation, upload backlog and heartbeat are not
     measured and are listed as such.
-  - Also returns RV(survey), a redacted copy of the raw survey that the collection's lab can import as
-    the starting state of an emulated host.
+  - Also returns RV(survey), the probe's raw result, redacted, as a survey file that the collection's lab can
+    import as the starting state of an emulated host.
   - With O(diagnose=true) the one read-only call also records what no document settles and the collection
     depends on, and returns it as RV(diagnostics), the content of the file the C(diagnose.yml) playbook writes
     for a bug report (see O(diagnose)).
-  - The survey runs as a PowerShell script through M(ansible.windows.win_powershell); the connection user
+  - The probe runs as a PowerShell script through M(ansible.windows.win_powershell); the connection user
     must be a local administrator (or use C(become)).
 extends_documentation_fragment:
   - asr.process_server.common
@@ -39,7 +39,7 @@ extends_documentation_fragment:
 options:
   configuration_server_ip:
     description:
-      - IPv4 address of a configuration server. When set, the survey tests whether the host can open a
+      - IPv4 address of a configuration server. When set, the probe tests whether the host can open a
         TCP connection to it on O(configuration_server_port).
     type: str
   configuration_server_port:
@@ -80,8 +80,8 @@ options:
     default: 40
   diagnose:
     description:
-      - Make the survey's one read-only call the diagnosis of a first real host, and return RV(diagnostics).
-      - It records, besides the survey, what no document settles - the shape of C(Get-OBMachineSetting)'s result
+      - Make the probe's one read-only call the diagnosis of a first real host, and return RV(diagnostics).
+      - It records, besides the probe, what no document settles - the shape of C(Get-OBMachineSetting)'s result
         (property names and types, never a value) and the registry values whose names mention a MARS proxy; with
         O(installer_path) the package's version text and fixed version parts; the FIPS policy; the execution
         policy of every scope and the group policy behind it; the .NET Framework release; Microsoft Defender's
@@ -99,7 +99,7 @@ options:
 attributes:
   check_mode:
     support: full
-    details: The survey is read-only and runs the same way in check mode.
+    details: The probe is read-only and runs the same way in check mode.
   diff_mode:
     support: none
 notes:
@@ -110,7 +110,7 @@ notes:
     junction). On a host without the process server it is the largest volume other than the system drive,
     as a candidate.
   - Sizes are in GB where 1 TB = 1024 GB, as Windows reports them.
-  - O(diagnose=true) reads more than the survey and takes a few seconds longer; use it once per host (the
+  - O(diagnose=true) reads more than the probe and takes a few seconds longer; use it once per host (the
     C(diagnose.yml) playbook), not in every play.
 seealso:
   - module: ansible.windows.win_powershell
@@ -119,7 +119,7 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Survey every process server
+- name: Probe every process server
   asr.process_server.info:
   register: ps
 
@@ -158,7 +158,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 asr:
-  description: What the survey found, interpreted on the controller.
+  description: What the probe found, read on the controller.
   returned: success
   type: dict
   contains:
@@ -329,8 +329,8 @@ asr:
       type: dict
 survey:
   description:
-    - The raw survey, redacted (no log tail, no per-run checks, no value of a no_log option), in the format
-      C(asr.process_server.survey/v1) the lab imports as a seed.
+    - The probe's raw result as a survey file, redacted (no log tail, no per-run checks, no value of a no_log
+      option), in the format C(asr.process_server.survey/v1) the lab imports as a seed.
   returned: success
   type: dict
   contains:
@@ -338,11 +338,11 @@ survey:
       description: C(asr.process_server.survey/v1).
       type: str
     probe:
-      description: Identity of the survey script that produced it.
+      description: Identity of the probe script that produced it.
       type: str
       sample: probe v1
     host:
-      description: The survey script's result without C(checks) and without C(setup_log.tail).
+      description: The probe script's result without C(checks) and without C(setup_log.tail).
       type: dict
 diagnostics:
   description:

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.domain import survey as survey_mod
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.probe import read_probe, to_survey
 
 pytestmark = pytest.mark.lab
 
@@ -65,7 +65,7 @@ def run_info(estate, hosts, cs_ip, out, *extra):
 
 
 def seed_survey():
-    return survey_mod.to_survey(json.loads(FIXTURE.read_text(encoding="utf-8")))
+    return to_survey(json.loads(FIXTURE.read_text(encoding="utf-8")))
 
 
 def test_info_is_one_remote_call_and_returns_the_seed(served_estate, tmp_path):
@@ -86,7 +86,7 @@ def test_info_is_one_remote_call_and_returns_the_seed(served_estate, tmp_path):
     differing = {k: {"surveyed": surveyed.get(k), "seed": v} for k, v in seed["host"].items() if surveyed.get(k) != v}
     assert not differing, differing  # which facts of the host came back different (names the part that did)
     assert result["survey"] == seed
-    expected = survey_mod.interpret(seed["host"])
+    expected = read_probe(seed["host"]).asr
     expected["setup_log"].pop("tail")  # returned only with include_log_tail
     assert {k: v for k, v in result["asr"].items() if k != "checks"} == {
         k: v for k, v in expected.items() if k != "checks"

@@ -22,8 +22,9 @@ import copy
 import re
 from typing import Any
 
-from . import product, registrations, survey, uninstall_plan
+from . import product, registrations, uninstall_plan
 from .errors import PlanningError
+from .probe import DOTNET_RELEASES, PROBE_IDENTITY, ProbeRequest, dotnet_version, to_survey
 
 DIAGNOSTICS_FORMAT = "asr.process_server.diagnostics/v1"
 DIAGNOSE_IDENTITY = "diagnose v1"
@@ -62,9 +63,9 @@ _ASSIGNED = re.compile(rf"(?i)\b(\w*{_SECRET_WORD}\w*)(\s*[=:]\s*)(\"[^\"]*\"|'[
 _SWITCH = re.compile(rf"(?i)((?<![\w])(?:--?|/)\w*{_SECRET_WORD}\w*)(\s+|[=:])(\"[^\"]*\"|'[^']*'|[^\s\"']+)")
 
 
-def diagnose_parameters(**options: Any) -> dict[str, Any]:
-    """diagnose.ps1's ``param()`` values: the survey's (:func:`survey.probe_parameters`) plus the related names."""
-    return {**survey.probe_parameters(**options), "RelatedNames": list(RELATED_NAMES)}
+def diagnose_parameters(request: ProbeRequest) -> dict[str, Any]:
+    """diagnose.ps1's ``param()`` values: the probe's (:meth:`ProbeRequest.script_parameters`) plus related names."""
+    return {**request.script_parameters(), "RelatedNames": list(RELATED_NAMES)}
 
 
 # ---- secrets ----------------------------------------------------------------------------------------------
@@ -156,9 +157,9 @@ def _dotnet(parts: dict[str, Any]) -> list[Finding]:
     if not isinstance(dotnet, dict) or "release" not in dotnet:
         return []  # not read (its error is a part_failed finding)
     release = dotnet["release"]
-    if release is not None and int(release) >= survey.DOTNET_RELEASES[MINIMUM_DOTNET]:
+    if release is not None and int(release) >= DOTNET_RELEASES[MINIMUM_DOTNET]:
         return []
-    have = "no .NET Framework 4.x release" if release is None else f".NET Framework {survey.dotnet_version(release)}"
+    have = "no .NET Framework 4.x release" if release is None else f".NET Framework {dotnet_version(release)}"
     message = f"{have}: Unified Setup needs .NET Framework {MINIMUM_DOTNET} or later (else it waits on a message box)."
     return [_finding("dotnet_framework", "warning" if release is None else "block", message, "[1.3]")]
 
@@ -280,7 +281,7 @@ def findings(parts: dict[str, Any]) -> list[Finding]:
 def survey_part(raw: dict[str, Any]) -> dict[str, Any] | None:
     """The probe result inside diagnose.ps1's result, or None when the survey could not be made."""
     part = raw.get("survey")
-    if not isinstance(part, dict) or part.get("probe") != survey.PROBE_IDENTITY:
+    if not isinstance(part, dict) or part.get("probe") != PROBE_IDENTITY:
         return None
     return part
 
@@ -301,7 +302,7 @@ def document(
         "format": DIAGNOSTICS_FORMAT,
         "generated": generated,
         "diagnose": DIAGNOSE_IDENTITY,
-        "survey": survey.to_survey(probe) if probe is not None else None,
+        "survey": to_survey(probe) if probe is not None else None,
         "survey_error": None if probe is not None else (raw.get("survey") or {}).get("error"),
         "diagnostics": parts,
         "findings": findings(parts),

@@ -5,9 +5,10 @@
 FOR INTERNAL COLLECTION USE ONLY: the domain core may change in any release.
 
 Pure Python (no Ansible, no I/O) so that a converged ``process_server`` module can reach any state from one
-shared probe: :func:`host_state` reads the probe (``powershell/probe.ps1``, interpreted by :mod:`survey`),
-:func:`plan_install` returns a :class:`Plan` whose ``steps`` the executor (``_op_install.py``) runs in order and
-check mode reports as they are. A preflight failure is a ``Plan`` with ``failure`` set: nothing has changed.
+shared probe: the plans read that probe's :class:`~.probe.ProbedHost` (``powershell/probe.ps1``, read once by
+:func:`~.probe.read_probe`); :func:`plan_install` returns a :class:`Plan` whose ``steps`` the executor
+(``operations/install.py``) runs in order and check mode reports as they are. A preflight failure is a ``Plan``
+with ``failure`` set: nothing has changed.
 
 Rules and their sources (``reference/asr-process-server.md``):
 
@@ -26,21 +27,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import registration_plan, survey, unified_setup
+from . import product, registration_plan, unified_setup
 from .errors import InvalidOption
 from .package_source import PackageSource
-from .versions import Version, parse_version
+from .probe import DOTNET_RELEASES, ProbedHost, dotnet_version, version_or_none
+from .versions import Version
 
 REQUIRED_FREE_GB = 600  # [1.3] SRC ValidationHelper.cs (unless /SkipSpaceCheck)
 # [2.1] Windows Server 2012 R2 (6.3) and 2016 (10.0.14393) for a classic configuration/process server.
 SUPPORTED_OS = {"6.3": "Windows Server 2012 R2", "10.0.14393": "Windows Server 2016"}
-DOTNET_462_RELEASE = survey.DOTNET_RELEASES["4.6.2"]  # [1.3] Unified Setup needs .NET Framework 4.6.2 or later
-PS_COMPONENTS = (
-    "configuration_process_server",
-    "configuration_process_server_dependencies",
-    "mobility_service_master_target",
-    "recovery_services_agent",
-)
+DOTNET_462_RELEASE = DOTNET_RELEASES["4.6.2"]  # [1.3] Unified Setup needs .NET Framework 4.6.2 or later
+PS_COMPONENTS = product.PS_COMPONENTS
 
 # Step names, in the order they can occur. Check mode reports exactly these.
 REBOOT_BEFORE = "reboot (a reboot was pending before setup)"
@@ -51,94 +48,6 @@ CLEANUP = "clean up staged secrets and extracted files"
 REBOOT_AFTER = "reboot (setup exit code 3010)"
 
 BECOME_HINT = "become: true, become_method: runas, become_user: SYSTEM"
-
-
-@dataclass
-class HostState:
-    """What the plans need from one probe (``probe v1``), already interpreted."""
-
-    system_drive: str
-    os_version: str
-    os_caption: str
-    volumes: dict[str, dict[str, Any]]
-    cx_type: int | None
-    version: Version | None
-    components: dict[str, str | None]
-    registered_cs_ip: str | None
-    data_port: int | None
-    install_location: str | None
-    pending_reboot: bool
-    pending_reasons: list[str]
-    cs_check: dict[str, Any] | None
-    installer: dict[str, Any] | None
-    identity: dict[str, Any] | None
-    # A controller package already transferred into the host's temporary folder (probe InstallerUploadName),
-    # which setup_start moves to the staging path: the probe's checks.installer_upload.
-    installer_upload: dict[str, Any] | None = None
-    # The passphrase file setup reads (probe PassphraseFilePath): checks.passphrase_file, never its text.
-    passphrase_file: dict[str, Any] | None = None
-    # [1.3] the .NET Framework 4.x release number (probe dotnet_framework.release); None when not reported
-    dotnet_release: int | None = None
-
-    @property
-    def csps_installed(self) -> bool:
-        return self.components.get("configuration_process_server") is not None or self.version is not None
-
-    @property
-    def complete(self) -> bool:
-        """Every component Unified Setup installs on a scale-out PS is there [6.2]."""
-        return all(self.components.get(key) for key in PS_COMPONENTS) and self.version is not None
-
-    def summary(self) -> dict[str, Any]:
-        """The ``--diff`` view: component versions and registration target."""
-        return {
-            "components": {key: self.components.get(key) for key in PS_COMPONENTS},
-            "configuration_server_ip": self.registered_cs_ip,
-            "data_port": self.data_port,
-        }
-
-
-def _version_or_none(value: Any) -> Version | None:
-    try:
-        return parse_version(value) if value else None
-    except InvalidOption:
-        return None
-
-
-def host_state(probe: dict[str, Any]) -> HostState:
-    """Read one probe result (the raw JSON of probe.ps1)."""
-    asr = survey.interpret(probe)
-    volumes = {
-        str(v.get("drive", "")).upper(): {
-            "filesystem": v.get("filesystem"),
-            "free_gb": round(int(v.get("free_bytes") or 0) / survey.GIB, 2),
-            "size_gb": round(int(v.get("size_bytes") or 0) / survey.GIB, 2),
-        }
-        for v in probe.get("volumes") or []
-    }
-    components = {key: (c.get("version") if c.get("installed") else None) for key, c in asr["components"].items()}
-    reboot = asr.get("pending_reboot") or {}
-    checks = asr.get("checks") or {}
-    return HostState(
-        system_drive=str((asr.get("os") or {}).get("system_drive") or "C:").upper(),
-        os_version=str((asr.get("os") or {}).get("version") or ""),
-        os_caption=str((asr.get("os") or {}).get("caption") or ""),
-        volumes=volumes,
-        cx_type=asr.get("cx_type"),
-        version=_version_or_none(asr.get("build_version")),
-        components=components,
-        registered_cs_ip=(asr.get("registration") or {}).get("configuration_server_ip"),
-        data_port=asr.get("data_port"),
-        install_location=asr.get("install_location"),
-        pending_reboot=bool(reboot.get("pending")),
-        pending_reasons=list(reboot.get("reasons") or []),
-        cs_check=checks.get("configuration_server"),
-        installer=checks.get("installer"),
-        identity=probe.get("identity"),
-        installer_upload=checks.get("installer_upload"),
-        passphrase_file=checks.get("passphrase_file"),
-        dotnet_release=survey.dotnet_release(probe),
-    )
 
 
 @dataclass
@@ -204,7 +113,7 @@ class InstallRequest:
 
 
 # ---- shared preflight pieces -------------------------------------------------------------------------------
-def check_privilege(state: HostState) -> str | None:
+def check_privilege(state: ProbedHost) -> str | None:
     """Refuse a session that cannot run installers ([§4 pain 1]); None when fine or unknown (older probe)."""
     identity = state.identity
     if not identity:
@@ -223,13 +132,13 @@ def check_privilege(state: HostState) -> str | None:
     return None
 
 
-def check_dotnet_framework(state: HostState) -> str | None:
+def check_dotnet_framework(state: ProbedHost) -> str | None:
     """[1.3] Unified Setup needs .NET Framework 4.6.2 or later; without it setup shows a message box that nobody sees
     in the WinRM session (session 0) and never ends. None when it is there, or when the probe could not tell."""
     release = state.dotnet_release
     if release is None or release >= DOTNET_462_RELEASE:
         return None
-    found = survey.dotnet_version(release) or "older than 4.5"
+    found = dotnet_version(release) or "older than 4.5"
     return (
         f"The host has .NET Framework {found} (release {release}); Unified "
         "Setup needs 4.6.2 or later [1.3] and, without it, waits for an answer to a message box nobody can see. "
@@ -237,7 +146,7 @@ def check_dotnet_framework(state: HostState) -> str | None:
     )
 
 
-def check_os(state: HostState) -> str | None:
+def check_os(state: ProbedHost) -> str | None:
     """[2.1] Windows Server 2012 R2 or 2016."""
     version = state.os_version
     if any(version == key or version.startswith(key + ".") for key in SUPPORTED_OS):
@@ -249,7 +158,7 @@ def check_os(state: HostState) -> str | None:
     )
 
 
-def check_installer_file(state: HostState, installer: Installer) -> str | None:
+def check_installer_file(state: ProbedHost, installer: Installer) -> str | None:
     """An ``installer_remote_path`` must exist on the host (and match ``installer_checksum``)."""
     facts = state.installer or {}
     if installer.transferred:
@@ -284,7 +193,7 @@ def _profile_note(facts: dict[str, Any]) -> str:
     )
 
 
-def check_passphrase_file(state: HostState, path: str | None) -> str | None:
+def check_passphrase_file(state: ProbedHost, path: str | None) -> str | None:
     """``/PassphraseFilePath`` [1.2, 1.3]: the file exists, setup's session can read it, ONE non-empty line.
 
     Setup reads the passphrase from it and validates it against the configuration server [1.3]; a file it cannot
@@ -308,7 +217,7 @@ def check_passphrase_file(state: HostState, path: str | None) -> str | None:
     return f"{where} {problem}, so Unified Setup would fail [1.3].{_profile_note(facts)} {PASSPHRASE_FILE_FIX}"
 
 
-def passphrase_file_warning(state: HostState, path: str | None) -> str | None:
+def passphrase_file_warning(state: ProbedHost, path: str | None) -> str | None:
     """A usable passphrase file under a user profile: why that is fragile, and the better way."""
     facts = state.passphrase_file or {}
     if path is None or not facts.get("under_user_profile"):
@@ -328,7 +237,7 @@ def _same_package(facts: dict[str, Any] | None, installer: Installer) -> bool:
     return bool(facts.get("exists")) and bool(expected) and (facts.get("sha256") or "").lower() == expected
 
 
-def needs_staging(state: HostState, installer: Installer) -> bool:
+def needs_staging(state: ProbedHost, installer: Installer) -> bool:
     """A controller file is copied unless the probe saw it with the same SHA-256 at its staging path, or where an
     earlier transfer left it (the host's temporary folder, before setup_start moved it); a URL or share package is
     fetched by the host unless the probe saw it staged."""
@@ -339,7 +248,7 @@ def needs_staging(state: HostState, installer: Installer) -> bool:
     return not (_same_package(state.installer, installer) or _same_package(state.installer_upload, installer))
 
 
-def staged_facts(state: HostState, installer: Installer) -> dict[str, Any]:
+def staged_facts(state: ProbedHost, installer: Installer) -> dict[str, Any]:
     """The probe's facts of the package as it is on the host: at its staging path, else where it was transferred."""
     transferred = installer.local_path is not None and not _same_package(state.installer, installer)  # put_file
     if transferred and _same_package(state.installer_upload, installer):
@@ -347,13 +256,13 @@ def staged_facts(state: HostState, installer: Installer) -> dict[str, Any]:
     return dict(state.installer or {})
 
 
-def installer_version(state: HostState, installer: Installer) -> Version | None:
+def installer_version(state: ProbedHost, installer: Installer) -> Version | None:
     """Known on the controller, else the version the probe read from the file on the host, else None."""
     if installer.version is not None:
         return installer.version
     facts = staged_facts(state, installer)
     if facts.get("exists") and not needs_staging(state, installer):
-        return _version_or_none(facts.get("file_version") or facts.get("product_version"))
+        return version_or_none(facts.get("file_version") or facts.get("product_version"))
     return None
 
 
@@ -370,7 +279,7 @@ def check_configuration_server_version(
     )
 
 
-def check_configuration_server_reachable(state: HostState, cs_ip: str) -> str | None:
+def check_configuration_server_reachable(state: ProbedHost, cs_ip: str) -> str | None:
     """[1.3] setup validates the passphrase live against CSIP:443."""
     check = state.cs_check
     if check is None or check.get("reachable"):
@@ -383,7 +292,7 @@ def check_configuration_server_reachable(state: HostState, cs_ip: str) -> str | 
     )
 
 
-def check_pending_reboot(state: HostState, reboot: bool) -> tuple[list[str], str | None]:
+def check_pending_reboot(state: ProbedHost, reboot: bool) -> tuple[list[str], str | None]:
     """A pending reboot: reboot first with ``reboot: true``, else refuse before setup runs."""
     if not state.pending_reboot:
         return [], None
@@ -398,7 +307,7 @@ def check_pending_reboot(state: HostState, reboot: bool) -> tuple[list[str], str
 
 
 # ---- install -------------------------------------------------------------------------------------------------
-def _check_install_location(state: HostState, location: str, skip_space_check: bool) -> str | None:
+def _check_install_location(state: ProbedHost, location: str, skip_space_check: bool) -> str | None:
     try:
         path = unified_setup.check_install_location(location, state.system_drive)
     except InvalidOption as exc:
@@ -421,7 +330,7 @@ def _check_install_location(state: HostState, location: str, skip_space_check: b
     return None
 
 
-def plan_install(state: HostState, request: InstallRequest) -> Plan:
+def plan_install(state: ProbedHost, request: InstallRequest) -> Plan:
     """Steps that install and register a scale-out process server, or nothing to do, or a preflight failure."""
     version = installer_version(state, request.installer)
     plan = Plan(
@@ -472,7 +381,7 @@ def plan_install(state: HostState, request: InstallRequest) -> Plan:
     return plan
 
 
-def _installed(state: HostState, request: InstallRequest, plan: Plan, version: Version | None) -> Plan:
+def _installed(state: ProbedHost, request: InstallRequest, plan: Plan, version: Version | None) -> Plan:
     installed = state.version
     if not (installed is not None):  # internal invariant
         raise AssertionError("installed is not None")

@@ -39,6 +39,14 @@ _CX_TYPE_NAMES = {
 # [6.4] Proxy used by setup and registration (the MARS agent keeps its own, see [6.6]).
 ASR_PROXY_SETTINGS_KEY = r"HKLM\SOFTWARE\Microsoft\Azure Site Recovery\ProxySettings"
 
+# [6.2] What Unified Setup installs on a scale-out process server (the uninstall_plan keys of each product).
+PS_COMPONENTS: tuple[str, ...] = (
+    "configuration_process_server",
+    "configuration_process_server_dependencies",
+    "mobility_service_master_target",
+    "recovery_services_agent",
+)
+
 # --- Windows services [6.3] -------------------------------------------------------------------------------
 # [6.3] DOC vmware-physical-azure-troubleshoot-process-server.md + SRC Constants.cs: service name -> display.
 PROCESS_SERVER_SERVICES: dict[str, str] = {

@@ -4,7 +4,7 @@
 
 FOR INTERNAL COLLECTION USE ONLY: the domain core may change in any release.
 
-Pure Python: the input is what the shared probe read (``survey.interpret``'s ``asr``), the output a
+Pure Python: the input is what the shared probe read (``ProbedHost.asr``), the output a
 :class:`ProxyPlan` the ``proxy`` module (and a later converged module) executes with ``proxy_apply.ps1``.
 
 * The MARS proxy is read back with ``Get-OBMachineSetting`` (address, port, user name). The password cannot

@@ -4,8 +4,8 @@
 
 FOR INTERNAL COLLECTION USE ONLY: the domain core may change in any release.
 
-Pure Python, like :mod:`install_plan` (whose :class:`~.install_plan.HostState`, :class:`~.install_plan.Plan`
-and preflight checks it shares). Rules ([4], [1.3], [3.1] of ``reference/asr-process-server.md``):
+Pure Python, like :mod:`install_plan` (whose :class:`~.install_plan.Plan` and preflight checks it shares), from
+the probe's :class:`~.probe.ProbedHost`. Rules ([4], [1.3], [3.1] of ``reference/asr-process-server.md``):
 
 * the only silent upgrade is ``UnifiedSetup.exe /Upgrade``, for a configuration server (CS) and a scale-out
   process server (PS) alike; a CS that still has MySQL 5.5 also needs ``/AcceptThirdpartyEULA`` [1.3]. The
@@ -33,7 +33,6 @@ from .install_plan import (
     CLEANUP,
     RUN_UPGRADE,
     STAGE,
-    HostState,
     Installer,
     Plan,
     check_configuration_server_version,
@@ -45,6 +44,7 @@ from .install_plan import (
     needs_staging,
 )
 from .playbook_variables import both
+from .probe import ProbedHost
 from .versions import MAX_MINOR_HOP, Version, minor_gap, plan_upgrade_path
 
 AUTO = "auto"
@@ -90,7 +90,7 @@ def host_role(cx_type: int | None) -> str | None:
     return None
 
 
-def resolve_role(state: HostState, request: UpgradeRequest) -> tuple[str, str | None]:
+def resolve_role(state: ProbedHost, request: UpgradeRequest) -> tuple[str, str | None]:
     """The role to upgrade as, or a failure when ``server_role`` contradicts the host's CX_TYPE [6.4].
 
     ``auto`` on a host without a readable CX_TYPE is a process server (what this collection installs).
@@ -143,7 +143,7 @@ def hop_steps(version: Version, stage: bool) -> list[str]:
     return [*([f"{STAGE} {version}"] if stage else []), f"{RUN_UPGRADE} to {version}", f"{CLEANUP} ({version})"]
 
 
-def plan_upgrade(state: HostState, request: UpgradeRequest) -> Plan:
+def plan_upgrade(state: ProbedHost, request: UpgradeRequest) -> Plan:
     """Hops of ``/Upgrade`` (usually one) that bring the process or configuration server to the installer's version."""
     target = installer_version(state, request.installer)
     installed = state.version
@@ -215,7 +215,7 @@ def plan_upgrade(state: HostState, request: UpgradeRequest) -> Plan:
     return plan
 
 
-def hop_installers(state: HostState, request: UpgradeRequest) -> list[Installer]:
+def hop_installers(state: ProbedHost, request: UpgradeRequest) -> list[Installer]:
     """The installers of each hop of a plan that :func:`plan_upgrade` accepted (for the executor)."""
     target = installer_version(state, request.installer)
     if not (state.version is not None and target is not None):  # internal invariant

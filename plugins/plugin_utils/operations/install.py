@@ -12,12 +12,13 @@ runs the steps with :class:`_op_setup.SetupRunner`. Check mode returns the plan'
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..domain import install_plan, unified_setup
 from ..domain.errors import InvalidOption
 from ..domain.install_plan import CLEANUP, REBOOT_AFTER, REBOOT_BEFORE, RUN_INSTALL, STAGE, Installer, InstallRequest
+from ..domain.probe import ProbedHost, ProbeRequest
 from ..domain.proxy_settings import ProxySettings, render_proxy_settings
 from ..domain.setup_outcome import verify
 from ..domain.steps import planned as planned_steps
@@ -134,12 +135,10 @@ def install_spec(args: dict[str, Any], installer: Installer) -> InstallSpec:
     return spec
 
 
-def probe_parameters(spec: InstallSpec) -> dict[str, Any]:
+def probe_request(spec: InstallSpec) -> ProbeRequest:
     """What the one probe call must also check for the install preflight: CS on 443, the installer file."""
-    from ..domain import survey
-
     installer = spec.request.installer
-    return survey.probe_parameters(
+    return ProbeRequest(
         configuration_server_ip=spec.request.configuration_server_ip,
         configuration_server_port=unified_setup.CONTROL_PORT,
         connect_timeout=PROBE_CONNECT_TIMEOUT,
@@ -150,7 +149,7 @@ def probe_parameters(spec: InstallSpec) -> dict[str, Any]:
     )
 
 
-def _diff_after(state: install_plan.HostState, spec: InstallSpec, version: str | None) -> dict[str, Any]:
+def _diff_after(state: ProbedHost, spec: InstallSpec, version: str | None) -> dict[str, Any]:
     after = state.summary()
     after["components"] = {k: version or "(installer version)" for k in install_plan.PS_COMPONENTS}
     after["configuration_server_ip"] = spec.request.configuration_server_ip
@@ -160,17 +159,16 @@ def _diff_after(state: install_plan.HostState, spec: InstallSpec, version: str |
 
 def ensure_installed(
     action: AsrActionBase,
-    probe: dict[str, Any],
+    state: ProbedHost,
     spec: InstallSpec,
     task_vars: dict[str, Any],
-    post_probe: dict[str, Any] | None = None,
+    post_probe: ProbeRequest | None = None,
 ) -> dict[str, Any]:
-    """Bring the host to "installed and registered to the configuration server" from ``probe``.
+    """Bring the host to "installed and registered to the configuration server" from its probe ``state``.
 
-    ``post_probe``: probe parameters for the cleanup call to read the host's state after setup with; that raw
-    probe result is returned as ``_post_state`` (a private key the caller pops) when no reboot followed it.
+    ``post_probe``: what the cleanup call probes after setup; that probe is returned as ``_post_state`` (a private
+    key the caller pops) when no reboot followed it.
     """
-    state = install_plan.host_state(probe)
     plan = install_plan.plan_install(state, spec.request)
     for warning in plan.warnings:
         action._warn(warning)
@@ -202,22 +200,23 @@ def ensure_installed(
 
 def _execute(
     action: AsrActionBase,
-    state: install_plan.HostState,
+    state: ProbedHost,
     plan: install_plan.Plan,
     spec: InstallSpec,
     task_vars: dict[str, Any],
     result: dict[str, Any],
     done: list[str],
-    post_probe: dict[str, Any] | None = None,
+    post_probe: ProbeRequest | None = None,
 ) -> dict[str, Any]:
     runner = SetupRunner(action, task_vars, spec.settings, state, post_probe)
     installer = spec.request.installer
     if REBOOT_BEFORE in plan.steps:
         runner.reboot("a reboot was pending before Unified Setup")
         done.append(REBOOT_BEFORE)
-        state.pending_reboot = False
+        runner.host = state = replace(state, pending_reboot=False)
     if STAGE in plan.steps:
-        state.installer = runner.stage(installer)
+        runner.stage(installer)
+        state = runner.host
         done.append(STAGE)
         plan = install_plan.plan_install(state, spec.request)  # now with the staged file's version
         if plan.failure:

@@ -15,10 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import proxy_plan, steps
+from ..domain.probe import ProbedHost, ProbeRequest
 from ..domain.product import MARS_SERVICE
 from ..domain.script_steps import step_status
 from .action_base import ActionFailure
-from .probe import ProbedHost
 
 REMEDIATION = {
     "set_ob_machine_setting": "Check that the MARS agent is healthy (Microsoft Azure Backup console opens) and the "
@@ -37,8 +37,9 @@ REMEDIATION = {
 }
 
 
-def probe_options(args: dict[str, Any]) -> dict[str, Any]:
-    return {"proxy_settings_file": args.get("settings_file") or None}
+def probe_request(args: dict[str, Any]) -> ProbeRequest:
+    """The proxy settings file's facts (``settings_file``), to compare with the wanted proxy."""
+    return ProbeRequest(proxy_settings_file=args.get("settings_file") or None)
 
 
 def ensure_proxy(action: Any, probed: ProbedHost, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:

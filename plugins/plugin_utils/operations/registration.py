@@ -13,14 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import registration_plan, steps
+from ..domain.probe import ProbedHost, ProbeRequest
 from ..domain.script_steps import step_status
 from .action_base import ActionFailure
-from .probe import ProbedHost
 
 
-def probe_options(args: dict[str, Any]) -> dict[str, Any]:
-    del args
-    return {"check_registered_configuration_server": True}
+def probe_request() -> ProbeRequest:
+    """Whether the configuration server in amethyst.conf answers [6.5]."""
+    return ProbeRequest(check_registered_configuration_server=True)
 
 
 def ensure_registered(

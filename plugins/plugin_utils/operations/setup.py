@@ -34,14 +34,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ansible.errors import AnsibleConnectionFailure, AnsibleError
 from ansible.utils.display import Display
 
-from ..domain import product, survey
-from ..domain.install_plan import HostState, Installer, host_state, needs_staging, staged_facts
+from ..domain import product
+from ..domain.install_plan import Installer, needs_staging, staged_facts
+from ..domain.probe import ProbedHost, ProbeRequest, read_probe
 from ..domain.setup_outcome import Outcome, interpret_run
 from ..domain.unified_setup import PACKAGE_EXE, SETUP_EXE, to_command_line
 from ..powershell.loader import load_script
@@ -207,17 +208,17 @@ class SetupRunner:
         action: AsrActionBase,
         task_vars: dict[str, Any],
         settings: SetupSettings,
-        state: HostState | None = None,
-        post_probe: dict[str, Any] | None = None,
+        host: ProbedHost | None = None,
+        post_probe: ProbeRequest | None = None,
     ) -> None:
-        """``state``: the module's probe (where packages are, the transfer folder); ``post_probe``: probe parameters
-        to read the host's state with in the cleanup call (``post_state``), or None for no read."""
+        """``host``: the module's probe (where packages are, the transfer folder), updated with what staging learns;
+        ``post_probe``: what to probe in the cleanup call (``post_state``), or None for no read."""
         self.action = action
         self.task_vars = task_vars
         self.settings = settings
-        self.state = state
+        self.host = host
         self.post_probe = post_probe
-        self.post_state: dict[str, Any] | None = None  # the probe result read by the last cleanup (None after a reboot)
+        self.post_state: ProbedHost | None = None  # the probe read by the last cleanup (None after a reboot)
         self.sleep = time.sleep
         self.clock = time.monotonic
         self.service_names: list[str] = list(product.PROCESS_SERVER_SERVICES)  # [6.3] read by every poll
@@ -227,7 +228,7 @@ class SetupRunner:
     @property
     def upload_folder(self) -> str | None:
         """The host's temporary folder the probe reported (``checks.installer_upload``), where put_file writes."""
-        facts = (self.state.installer_upload if self.state is not None else None) or {}
+        facts = (self.host.installer_upload if self.host is not None else None) or {}
         if facts.get("folder") and facts.get("folder_exists", True):
             return str(facts["folder"])
         return None
@@ -244,13 +245,19 @@ class SetupRunner:
 
         setup_start verifies its SHA-256 (and version) and moves it to its staging path. Returns the package's
         facts; when its version is known neither on the controller nor from the task, one read (the probe) reads
-        it from the file on the host.
+        it from the file on the host. ``host`` then knows the staged package (``installer``).
         """
+        facts = self._stage(installer)
+        if self.host is not None:
+            self.host = replace(self.host, installer=facts)
+        return facts
+
+    def _stage(self, installer: Installer) -> dict[str, Any]:
         if installer.source is not None:
             return self.fetch(installer)
         if installer.local_path is None or not installer.sha256:  # internal invariant
             raise AssertionError("stage() takes a controller package with its SHA-256")
-        if self.state is None or needs_staging(self.state, installer):
+        if self.host is None or needs_staging(self.host, installer):
             source = self.source_for(installer.remote_path, installer.sha256)
             if source is None:
                 raise ActionFailure(
@@ -283,24 +290,21 @@ class SetupRunner:
         stager.clock = self.clock
         result = stager.ensure(installer, wait=True)
         self.transfer = result.get("transfer")
-        facts = dict(result.get("package") or {})
-        if self.state is not None:
-            self.state.installer = facts
-        return facts
+        return dict(result.get("package") or {})
 
     def read_installer(self, installer: Installer) -> dict[str, Any]:
         """One read (the probe's installer checks) of a package on the host: its facts, version included."""
         raw = self.action.run_script(
             "probe",
             self.task_vars,
-            survey.probe_parameters(
+            ProbeRequest(
                 installer_path=installer.remote_path,
                 installer_upload_name=upload_name(installer.sha256) if installer.sha256 else None,
-            ),
+            ).script_parameters(),
         )
-        read = host_state(raw)
-        if self.state is not None:
-            self.state.installer, self.state.installer_upload = read.installer, read.installer_upload
+        read = read_probe(raw)
+        if self.host is not None:
+            self.host = replace(self.host, installer=read.installer, installer_upload=read.installer_upload)
         return staged_facts(read, installer)
 
     # ---- one run ---------------------------------------------------------------------------------------------
@@ -466,7 +470,7 @@ class SetupRunner:
         }
         if self.post_probe is not None:
             parameters["ProbeScript"] = load_script("probe").text
-            parameters["ProbeParameters"] = dict(self.post_probe)
+            parameters["ProbeParameters"] = self.post_probe.script_parameters()
         self.post_state = None
         try:
             result = self.action.run_script("setup_cleanup", self.task_vars, parameters)
@@ -479,7 +483,7 @@ class SetupRunner:
         for problem in result.get("problems") or []:
             self.action._warn(f"Cleanup after Unified Setup: {problem}")
         if isinstance(result.get("post_state"), dict):
-            self.post_state = result["post_state"]
+            self.post_state = read_probe(result["post_state"])
         elif self.post_probe is not None:  # the caller probes separately instead
             display.vv(f"{self.action.fqcn}: no state read by the cleanup call: {result.get('post_state_error')}")
 

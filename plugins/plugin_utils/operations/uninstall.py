@@ -18,16 +18,16 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import decommission_plan, registration_plan, steps, uninstall_plan
+from ..domain.probe import ProbedHost, ProbeRequest
 from ..domain.script_steps import step_status
 from .action_base import ActionFailure
-from .probe import ProbedHost
 
 LOG_TAIL_LINES = 40
 
 
-def probe_options(args: dict[str, Any]) -> dict[str, Any]:
-    del args
-    return {"check_registered_configuration_server": True}
+def probe_request() -> ProbeRequest:
+    """Whether the configuration server in amethyst.conf answers [6.5] (the registration's purge needs it)."""
+    return ProbeRequest(check_registered_configuration_server=True)
 
 
 def _names() -> list[str]:

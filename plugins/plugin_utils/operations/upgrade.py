@@ -12,12 +12,13 @@ poll, clean up, verify the new build).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from ..domain import install_plan, survey, upgrade_plan
+from ..domain import install_plan, upgrade_plan
 from ..domain.install_plan import REBOOT_AFTER, REBOOT_BEFORE, Installer
 from ..domain.playbook_variables import both
+from ..domain.probe import ProbedHost, ProbeRequest
 from ..domain.setup_outcome import verify
 from ..domain.steps import planned as planned_steps
 from ..domain.upgrade_plan import UpgradeRequest, hop_steps
@@ -73,9 +74,10 @@ def upgrade_spec(args: dict[str, Any], installer: Installer, intermediate: list[
     )
 
 
-def probe_parameters(spec: UpgradeSpec) -> dict[str, Any]:
+def probe_request(spec: UpgradeSpec) -> ProbeRequest:
+    """What the one probe call must also check for the upgrade: the installer file (staged, or transferred)."""
     installer = spec.request.installer
-    return survey.probe_parameters(
+    return ProbeRequest(
         installer_path=installer.remote_path,
         installer_checksum=bool(installer.sha256) or installer.transferred,
         installer_upload_name=upload_name_for([installer, *spec.request.intermediate]),
@@ -84,17 +86,16 @@ def probe_parameters(spec: UpgradeSpec) -> dict[str, Any]:
 
 def ensure_upgraded(
     action: AsrActionBase,
-    probe: dict[str, Any],
+    state: ProbedHost,
     spec: UpgradeSpec,
     task_vars: dict[str, Any],
-    post_probe: dict[str, Any] | None = None,
+    post_probe: ProbeRequest | None = None,
 ) -> dict[str, Any]:
-    """Bring an installed process server (or configuration server) to the installer's version from ``probe``.
+    """Bring an installed process server (or configuration server) to the installer's version from its probe.
 
-    ``post_probe``: probe parameters for the last cleanup call to read the host's state after setup with;
-    returned as ``_post_state`` (a private key the caller pops) when no reboot followed it.
+    ``post_probe``: what the last cleanup call probes after setup; returned as ``_post_state`` (a private key the
+    caller pops) when no reboot followed it.
     """
-    state = install_plan.host_state(probe)
     plan = upgrade_plan.plan_upgrade(state, spec.request)
     for warning in plan.warnings:
         action._warn(warning)
@@ -140,9 +141,10 @@ def _execute(action, state, plan, spec, task_vars, result, done, role, post_prob
     if REBOOT_BEFORE in plan.steps:
         runner.reboot("a reboot was pending before Unified Setup")
         done.append(REBOOT_BEFORE)
-        state.pending_reboot = False
+        runner.host = state = replace(state, pending_reboot=False)
     if not plan.version_known:  # stage the target to learn its version, then plan again
-        state.installer = runner.stage(target)
+        runner.stage(target)
+        state = runner.host
         done.append(f"{install_plan.STAGE} {state.installer.get('file_version')}")
         plan = upgrade_plan.plan_upgrade(state, spec.request)
         if plan.failure:
@@ -220,7 +222,7 @@ def _execute(action, state, plan, spec, task_vars, result, done, role, post_prob
             )
         current = (poll.get("csps") or {}).get("build_version") or version
         if index < len(hops) - 1:
-            state.version = parse_version(current)
+            state = replace(state, version=parse_version(current))
     result.update(
         changed=True,
         steps=done,

@@ -11,7 +11,7 @@ import pytest
 from ansible.playbook.task import Task
 
 from ansible_collections.asr.process_server.plugins.action import info
-from ansible_collections.asr.process_server.plugins.plugin_utils.domain import survey
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.probe import host_facts, read_probe
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations import action_base as _action_base
 from ansible_collections.asr.process_server.plugins.plugin_utils.powershell import loader
 from tests.unit.plugins.action import replay
@@ -120,7 +120,7 @@ def test_sizing_facts_and_tier(monkeypatch):
         "retention_free_gb": None,
     }
     assert sizing["tier"] == "medium"  # 8 vCPU, 12+ GB, 600+ GB [7.1]
-    assert survey.host_facts(asr).vcpus == 8
+    assert host_facts(asr).vcpus == 8
     # one verdict, by the scale-out table [7.1]; 256 GB free is a note about setup's space check [1.3]
     assert sizing["ok"] is True and sizing["table"].startswith("[7.1]") and "requirements" not in sizing
     assert sizing["verdict"] == "medium tier [7.1]: up to 150 machines and 1024 GB/day"
@@ -264,7 +264,7 @@ def test_survey_is_redacted_and_reproduces_the_facts(monkeypatch):
     surveyed = result["survey"]
     assert surveyed["format"] == "asr.process_server.survey/v1" and surveyed["probe"] == "probe v1"
     assert "checks" not in surveyed["host"]
-    again = survey.interpret(surveyed["host"])
+    again = read_probe(surveyed["host"]).asr
     expected = {k: v for k, v in result["asr"].items() if k not in ("checks", "setup_log")}
     assert {k: v for k, v in again.items() if k not in ("checks", "setup_log")} == expected
 

@@ -9,7 +9,13 @@ import re
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.domain import diagnostics, survey
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import diagnostics
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.probe import (
+    PROBE_IDENTITY,
+    ProbeRequest,
+    read_probe,
+    to_survey,
+)
 from ansible_collections.asr.process_server.plugins.plugin_utils.powershell import loader
 from tests.unit.plugins.action.test_info import PROBE, make_plugin, powershell_result, run
 from tests.unit.plugins.plugin_utils.test_diagnostics import raw_diagnosis
@@ -25,11 +31,13 @@ def test_one_read_only_call_with_the_diagnose_script(monkeypatch):
     assert execute.call_count == 1 and plugin.remote_calls == 1
     module_args = execute.call_args.kwargs["module_args"]
     assert module_args["script"].splitlines()[0] == "# asr.process_server script: diagnose v1"
-    assert module_args["parameters"] == diagnostics.diagnose_parameters(installer_path="D:\\Media\\setup.exe")
+    assert module_args["parameters"] == diagnostics.diagnose_parameters(
+        ProbeRequest(installer_path="D:\\Media\\setup.exe")
+    )
     assert plugin.changing_calls() == []  # diagnose is one of the read-only scripts
     assert result["changed"] is False and "failed" not in result
-    assert result["asr"] == {**survey.interpret(PROBE), "setup_log": result["asr"]["setup_log"]}
-    assert result["survey"] == survey.to_survey(PROBE)
+    assert result["asr"] == {**read_probe(PROBE).asr, "setup_log": result["asr"]["setup_log"]}
+    assert result["survey"] == to_survey(PROBE)
     doc = result["diagnostics"]
     assert doc["format"] == diagnostics.DIAGNOSTICS_FORMAT
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", doc["generated"])
@@ -97,10 +105,10 @@ def test_diagnose_declares_every_survey_parameter_as_probe_does():
     """Get-Survey (the survey fragment) reads the including script's parameters: diagnose must declare probe's."""
     probe, diagnose = parameters("probe"), parameters("diagnose")
     assert diagnose[: len(probe)] == probe
-    assert set(diagnostics.diagnose_parameters()) == {re.search(r"\$(\w+)", p).group(1) for p in diagnose}
+    assert set(diagnostics.diagnose_parameters(ProbeRequest())) == {re.search(r"\$(\w+)", p).group(1) for p in diagnose}
 
 
 def test_the_survey_fragment_names_the_probe_version():
     fragment = (SCRIPTS / "fragments" / "survey.ps1").read_text(encoding="utf-8")
-    assert f"$survey.probe = '{survey.PROBE_IDENTITY}'" in fragment
-    assert loader.load_script("probe").identity == survey.PROBE_IDENTITY
+    assert f"$survey.probe = '{PROBE_IDENTITY}'" in fragment
+    assert loader.load_script("probe").identity == PROBE_IDENTITY

@@ -12,6 +12,7 @@ import pathlib
 import pytest
 
 from ansible_collections.asr.process_server.plugins.action import process_server
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import probe as probe_domain
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.product import PROCESS_SERVER_SERVICES
 from tests.unit.plugins.action.replay import make_plugin, ps, replay, scripts, step
 
@@ -181,6 +182,20 @@ def test_fresh_real_run_installs_and_reads_the_result_in_the_cleanup_call(monkey
     secrets = {p["name"]: p["value"] for p in sent["sensitive_parameters"]}
     assert secrets["Passphrase"] == PASSPHRASE and PASSWORD in secrets["ProxySettings"]
     assert PASSWORD not in json.dumps(sent["parameters"]) and PASSPHRASE not in json.dumps(sent["parameters"])
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_each_probe_result_is_read_once(monkeypatch, check_mode):
+    """One reading per probe (issue 11 item 1): the task's probe and the cleanup call's, each read once into the
+    ProbedHost every operation plans from (it was read four times: once per operation that looked at it)."""
+    reads = []
+    read = probe_domain.facts
+    monkeypatch.setattr(probe_domain, "facts", lambda raw: reads.append(raw) or read(raw))
+    replies = [ps(with_installer(FRESH)), *setup_replies(post_state=CONVERGED)]
+    result, scripts, _ = run(monkeypatch, {**BASE, "proxy": PROXY}, replies, check_mode=check_mode)
+    ok(result)
+    assert len(reads) == len([s for s in scripts if s == "probe v1"]) + (not check_mode)
+    assert reads[0] == with_installer(FRESH) and (check_mode or reads[1] == CONVERGED)
 
 
 @pytest.mark.parametrize(("given", "passed"), [("VMWare", "VMware"), ("nonvmware", "NonVMware")])

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.domain import diagnostics, registrations, survey
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import diagnostics, registrations
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import PlanningError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.probe import ProbeRequest, to_survey
 
 FIXTURES = pathlib.Path(__file__).parents[1] / "action" / "fixtures"
 PROBE = json.loads((FIXTURES / "probe_v1_scale_out_ps.json").read_text(encoding="utf-8"))
@@ -124,7 +125,7 @@ def test_document_carries_format_survey_parts_and_products():
     doc = diagnostics.document(raw_diagnosis(), generated="2026-12-04T10:00:00Z")
     assert doc["format"] == "asr.process_server.diagnostics/v1"
     assert doc["diagnose"] == "diagnose v1" and doc["generated"] == "2026-12-04T10:00:00Z"
-    assert doc["survey"] == survey.to_survey(PROBE)  # the lab imports it as it imports info's survey
+    assert doc["survey"] == to_survey(PROBE)  # the lab imports it as it imports info's survey
     assert doc["survey_error"] is None
     assert set(diagnostics.PARTS) <= set(doc["diagnostics"])
     assert doc["diagnostics"]["products"] == {"{CSPS}_is1": "configuration_process_server"}
@@ -144,9 +145,9 @@ def test_an_answer_from_another_script_is_refused():
 
 
 def test_parameters_are_the_surveys_plus_the_related_names():
-    params = diagnostics.diagnose_parameters(installer_path="D:\\setup.exe")
+    params = diagnostics.diagnose_parameters(ProbeRequest(installer_path="D:\\setup.exe"))
     assert params == {
-        **survey.probe_parameters(installer_path="D:\\setup.exe"),
+        **ProbeRequest(installer_path="D:\\setup.exe").script_parameters(),
         "RelatedNames": list(diagnostics.RELATED_NAMES),
     }
 

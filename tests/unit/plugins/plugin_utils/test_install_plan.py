@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import install_plan as ip
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import upgrade_plan as up
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.probe import read_probe
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.versions import parse_version as V
 from tests.unit.setup_probes import CS_IP, NETWORK, fresh, installed, installer_facts
 
@@ -24,7 +25,7 @@ def request(installer=None, **kw):
 
 
 def plan(probe, **kw):
-    return ip.plan_install(ip.host_state(probe), request(**kw))
+    return ip.plan_install(read_probe(probe), request(**kw))
 
 
 def test_fresh_host_stages_runs_and_cleans_up():
@@ -102,12 +103,12 @@ def test_unreachable_configuration_server_is_refused():
 
 
 def test_install_location_on_the_system_drive_is_refused():
-    p = ip.plan_install(ip.host_state(fresh()), ip.InstallRequest(CS_IP, "C:\\ASR", local_installer()))
+    p = ip.plan_install(read_probe(fresh()), ip.InstallRequest(CS_IP, "C:\\ASR", local_installer()))
     assert "install_location" in p.failure and "system drive" in p.failure
 
 
 def test_install_location_on_a_drive_that_is_not_fixed_is_refused():
-    p = ip.plan_install(ip.host_state(fresh()), ip.InstallRequest(CS_IP, "F:\\", local_installer()))
+    p = ip.plan_install(read_probe(fresh()), ip.InstallRequest(CS_IP, "F:\\", local_installer()))
     assert "not a fixed" in p.failure
 
 
@@ -163,7 +164,7 @@ def test_half_installed_host_runs_setup_again_with_a_warning():
 # ---- upgrade ----------------------------------------------------------------------------------------------
 def uplan(probe, target="9.55.7123.1", intermediate=(), **kw):
     req = up.UpgradeRequest(installer=local_installer(target), intermediate=list(intermediate), **kw)
-    return up.plan_upgrade(ip.host_state(probe), req)
+    return up.plan_upgrade(read_probe(probe), req)
 
 
 def test_upgrade_same_version_is_nothing_to_do():
@@ -290,7 +291,7 @@ def test_install_and_upgrade_refuse_a_dotnet_framework_older_than_4_6_2(release,
 
 
 def test_a_probe_without_the_dotnet_release_is_not_refused_for_it():
-    assert plan(fresh()).failure is None and ip.host_state(fresh()).dotnet_release is None
+    assert plan(fresh()).failure is None and read_probe(fresh()).dotnet_release is None
 
 
 def test_the_refusal_names_the_dotnet_version_found():

@@ -13,9 +13,9 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.domain import (
     decommission_plan,
     proxy_plan,
     registration_plan,
-    survey,
 )
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption, PlanningError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.probe import read_probe
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.proxy_settings import ProxySettings
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "action" / "fixtures"
@@ -31,7 +31,7 @@ def asr_with(**changes):
         for key in keys[:-1]:
             node = node[key]
         node[keys[-1]] = value
-    return probe, survey.interpret(probe)
+    return probe, read_probe(probe).asr
 
 
 def mars(address, port, user=None):
@@ -79,7 +79,7 @@ def test_matching_proxy_with_a_stopped_obengine_is_applied_again():
     for svc in probe["services"]:
         if svc["name"] == "obengine":
             svc["state"] = "stopped"
-    plan = proxy_plan.plan_proxy(survey.interpret(probe), WANTED)
+    plan = proxy_plan.plan_proxy(read_probe(probe).asr, WANTED)
     assert plan.changed and plan.set_mars_proxy and plan.register_mt and "obengine is stopped" in plan.reasons[0]
 
 
@@ -90,7 +90,7 @@ def test_no_mars_or_unreadable_mars_is_a_planning_error():
     probe = copy.deepcopy(PROBE)
     probe["uninstall_entries"] = [e for e in probe["uninstall_entries"] if "Recovery Services" not in e["display_name"]]
     with pytest.raises(PlanningError, match="not installed"):
-        proxy_plan.plan_proxy(survey.interpret(probe), WANTED)
+        proxy_plan.plan_proxy(read_probe(probe).asr, WANTED)
 
 
 def test_settings_file_never_holds_a_password_and_is_compared_by_hash_and_acl():
@@ -155,7 +155,7 @@ def test_force_unreachable_and_stopped_obengine_register():
     for svc in probe["services"]:
         if svc["name"] == "obengine":
             svc["state"] = "stopped"
-    assert registration_plan.plan_registration(survey.interpret(probe)).register
+    assert registration_plan.plan_registration(read_probe(probe).asr).register
 
 
 def test_stopped_tmansvc_warns_but_does_not_loop():
@@ -163,7 +163,7 @@ def test_stopped_tmansvc_warns_but_does_not_loop():
     for svc in probe["services"]:
         if svc["name"] == "tmansvc":
             svc["state"] = "stopped"
-    plan = registration_plan.plan_registration(survey.interpret(probe))
+    plan = registration_plan.plan_registration(read_probe(probe).asr)
     assert not plan.register and "tmansvc" in plan.warnings[0]
 
 
@@ -179,12 +179,12 @@ def test_register_refusals():
     probe = copy.deepcopy(PROBE)
     probe["uninstall_entries"] = [e for e in probe["uninstall_entries"] if "Master Target" not in e["display_name"]]
     with pytest.raises(PlanningError, match="Master Target"):
-        registration_plan.plan_registration(survey.interpret(probe))
+        registration_plan.plan_registration(read_probe(probe).asr)
     probe = copy.deepcopy(PROBE)
     probe["installed_products"]["csps"] = None
     probe["amethyst_conf"]["ps_cs_ip"] = None
     with pytest.raises(PlanningError, match="nothing to re-register"):
-        registration_plan.plan_registration(survey.interpret(probe))
+        registration_plan.plan_registration(read_probe(probe).asr)
 
 
 # ---- uninstall --------------------------------------------------------------------------------------------
@@ -226,16 +226,14 @@ def test_untested_connection_counts_as_connected_and_unreachable_warns():
 @pytest.mark.parametrize("done", range(len(ORDER) + 1))
 def test_resume_after_each_partial_state(done):
     probe = without(PROBE, ORDER[:done])
-    asr = survey.interpret(probe)
+    asr = read_probe(probe).asr
     plan = decommission_plan.plan_decommission(probe, asr, workload_moved=True)
     assert [s.product for s in plan.steps] == ORDER[done:]
 
 
 def test_keep_mars_agent_and_out_of_order_leftovers():
     probe = without(PROBE, ["configuration_process_server_dependencies"])  # a hand-removed middle product
-    plan = decommission_plan.plan_decommission(
-        probe, survey.interpret(probe), workload_moved=True, keep_mars_agent=True
-    )
+    plan = decommission_plan.plan_decommission(probe, read_probe(probe).asr, workload_moved=True, keep_mars_agent=True)
     assert [s.product for s in plan.steps] == [ORDER[0], ORDER[2]]
 
 
@@ -257,4 +255,4 @@ def test_configuration_server_is_refused():
     probe = copy.deepcopy(PROBE)
     probe["installed_products"]["csps"]["cx_type"] = "3"
     with pytest.raises(PlanningError, match="configuration server"):
-        decommission_plan.plan_decommission(probe, survey.interpret(probe), workload_moved=True)
+        decommission_plan.plan_decommission(probe, read_probe(probe).asr, workload_moved=True)

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import install_plan as ip
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.probe import read_probe
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.versions import parse_version as V
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations import setup as _op_setup
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import ActionFailure
@@ -29,7 +30,7 @@ def local(sha=SHA, version="9.55.7123.1"):
 
 
 def state(installer=None, upload=None):
-    return ip.host_state(fresh(installer=installer, upload=upload))
+    return read_probe(fresh(installer=installer, upload=upload))
 
 
 @given(sha256s, sha256s)

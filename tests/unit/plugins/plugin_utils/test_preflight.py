@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import preflight as pf
-from ansible_collections.asr.process_server.plugins.plugin_utils.domain import survey
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.probe import facts
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
 
 CS = {"configuration_server_version": "9.55.7123.1"}
@@ -36,9 +36,9 @@ def test_os(version, blocked):
 
 
 def with_dotnet(result, release):
-    """An info result whose host reports .NET Framework ``release`` (as survey.interpret shows it)."""
+    """An info result whose host reports .NET Framework ``release`` (as the probe reads it, ``probe.facts``)."""
     asr = result["asr"]
-    asr["dotnet_framework"] = survey.interpret({"dotnet_framework": {"release": release}})["dotnet_framework"]
+    asr["dotnet_framework"] = facts({"dotnet_framework": {"release": release}})["dotnet_framework"]
     return result
 
 

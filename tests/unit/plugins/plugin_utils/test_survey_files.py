@@ -1,11 +1,12 @@
-"""survey: what the probe could not read, and the .NET Framework release, as the controller reads them."""
+"""The probe: what it could not read, and the .NET Framework release, as the controller reads them."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.asr.process_server.plugins.plugin_utils.domain import registration_plan, survey
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import registration_plan
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import PlanningError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.probe import dotnet_version, facts, read_probe
 from tests.unit.setup_probes import installed
 
 
@@ -22,13 +23,13 @@ from tests.unit.setup_probes import installed
     ],
 )
 def test_dotnet_version_of_a_release(release, version):
-    assert survey.dotnet_version(release) == version
+    assert dotnet_version(release) == version
 
 
 def test_an_unreadable_amethyst_conf_leaves_the_registration_unknown_and_nothing_is_decided():
     probe = installed()
     probe["amethyst_conf"] = {**probe["amethyst_conf"], "ps_cs_ip": None, "error": "being used by another process"}
-    asr = survey.interpret(probe)
+    asr = read_probe(probe).asr
     assert asr["registration"]["registered"] is None
     assert asr["registration"]["error"] == "being used by another process"
     with pytest.raises(PlanningError, match=r"amethyst\.conf could not be read"):
@@ -36,7 +37,7 @@ def test_an_unreadable_amethyst_conf_leaves_the_registration_unknown_and_nothing
 
 
 def test_a_readable_amethyst_conf_has_no_error():
-    asr = survey.interpret(installed())
+    asr = read_probe(installed()).asr
     assert asr["registration"]["error"] is None and asr["registration"]["registered"] is True
 
 
@@ -57,4 +58,4 @@ def test_a_readable_amethyst_conf_has_no_error():
 def test_info_shows_the_dotnet_release_and_whether_setup_can_run(reported, expected):
     probe = installed()
     probe["dotnet_framework"] = reported
-    assert survey.interpret(probe)["dotnet_framework"] == expected
+    assert facts(probe)["dotnet_framework"] == expected

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import install_plan as ip
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import upgrade_plan as up
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.probe import read_probe
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.versions import parse_version as V
 from tests.unit.setup_probes import installed
 
@@ -19,7 +20,7 @@ CS, PS, AUTO = up.CONFIGURATION_SERVER, up.PROCESS_SERVER, up.AUTO
 
 def uplan(probe, target="9.55.7123.1", **kw):
     installer = ip.Installer(remote_path=STAGED, local_path="/media/setup.exe", version=V(target), sha256="ab" * 32)
-    return up.plan_upgrade(ip.host_state(probe), up.UpgradeRequest(installer=installer, **kw))
+    return up.plan_upgrade(read_probe(probe), up.UpgradeRequest(installer=installer, **kw))
 
 
 def cs_probe(version="9.52.6801.1", cx_type="3"):
@@ -83,10 +84,10 @@ def test_explicit_role_must_match_cx_type(role, cx_type, expect):
 
 
 def test_explicit_role_is_used_when_cx_type_is_unreadable():
-    role, failure = up.resolve_role(ip.host_state(cs_probe(cx_type=None)), up.UpgradeRequest(
+    role, failure = up.resolve_role(read_probe(cs_probe(cx_type=None)), up.UpgradeRequest(
         installer=ip.Installer(remote_path=STAGED), server_role=CS))  # fmt: skip
     assert (role, failure) == (CS, None)
-    role, _ = up.resolve_role(ip.host_state(cs_probe(cx_type=None)), up.UpgradeRequest(
+    role, _ = up.resolve_role(read_probe(cs_probe(cx_type=None)), up.UpgradeRequest(
         installer=ip.Installer(remote_path=STAGED), server_role=AUTO))  # fmt: skip
     assert role == PS
 

@@ -1,22 +1,35 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read what ``powershell/probe.ps1`` returns: the ``asr`` facts, health, sizing, and the redacted survey.
+"""The probe: what to ask ``powershell/probe.ps1`` (:class:`ProbeRequest`) and what its answer says
+(:class:`ProbedHost`, read ONCE per probe by :func:`read_probe`).
 
 FOR INTERNAL COLLECTION USE ONLY: the domain core may change in any release.
 
-The probe reports raw facts (registry values as strings, bytes, service states); this module turns them
-into answers with the rest of the domain core: which product each Add/Remove Programs entry is
-(:func:`uninstall_plan.identify`), the role from ``CX_TYPE`` [6.4], the registration from amethyst.conf and
-the data port from cxps.conf [6.5], health [7.5] and the sizing tier [7.1, 7.2]. Pure Python, no Ansible.
+"Probe" is the one word for reading a host, in the script, here, in the operations and in ``info``. The script
+reports raw facts (registry values as strings, bytes, service states); :func:`read_probe` turns them into answers
+with the rest of the domain core: which product each Add/Remove Programs entry is (:func:`uninstall_plan.identify`),
+the role from ``CX_TYPE`` [6.4], the registration from amethyst.conf and the data port from cxps.conf [6.5], health
+[7.5] and the sizing tier [7.1, 7.2]. The result is one frozen :class:`ProbedHost`: ``asr`` is ``info``'s return
+value, the typed fields are what the install/upgrade/proxy/registration/uninstall plans decide on. An operation
+that changes the host says what the host looks like afterwards with the ``after_*`` methods (a new
+:class:`ProbedHost`, never a hand-made dict), so the next operation of a converged task plans from it.
+
+:func:`to_survey` is the probe result as a survey file: what a lab seed imports (``lab/survey_import.py``) and
+``info`` returns as ``survey``. Pure Python, no Ansible.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from . import product, sizing, uninstall_plan
+from .errors import InvalidOption
 from .health import HealthSample, evaluate_health
+from .unified_setup import CONTROL_PORT
+from .versions import Version, parse_version
 
 PROBE_IDENTITY = "probe v1"
 SURVEY_FORMAT = "asr.process_server.survey/v1"
@@ -26,21 +39,10 @@ NOT_MEASURED = ("cpu_percent", "memory_percent", "upload_backlog_minutes", "hear
 _RUN_ONLY_KEYS = ("checks", "identity")
 
 
-def probe_parameters(
-    *,
-    configuration_server_ip: str | None = None,
-    configuration_server_port: int = 443,
-    connect_timeout: int = 3,
-    installer_path: str | None = None,
-    installer_checksum: bool = True,
-    installer_upload_name: str | None = None,
-    include_log_tail: bool = False,
-    log_tail_lines: int = 40,
-    check_registered_configuration_server: bool = False,
-    proxy_settings_file: str | None = None,
-    passphrase_file: str | None = None,
-) -> dict[str, Any]:
-    """The ``param()`` values of probe.ps1: the names to look for come from the domain core, not the script.
+# ---- what to ask -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProbeRequest:
+    """What one probe.ps1 call checks besides what it always reads; the names to look for come from the domain core.
 
     ``check_registered_configuration_server`` tests TCP reachability of the CS in amethyst.conf [6.5]
     (``checks.registered_configuration_server``); ``proxy_settings_file`` reports that file's existence, SHA256
@@ -49,23 +51,49 @@ def probe_parameters(
     ``passphrase_file`` reports whether setup's ``/PassphraseFilePath`` can be read and how many (non-empty) lines
     it holds, and whether it lies under a user profile (``checks.passphrase_file``), never its text.
     """
-    names = sorted({name for p in uninstall_plan.KNOWN_PRODUCTS for name in p.names})
-    services = [*product.PROCESS_SERVER_SERVICES, *product.CONFIGURATION_SERVER_EXTRA_SERVICES]
-    return {
-        "ProductNames": names,
-        "ServiceNames": services,
-        "ConfigurationServerIp": configuration_server_ip or "",
-        "ConfigurationServerPort": configuration_server_port,
-        "ConnectTimeoutMs": connect_timeout * 1000,
-        "InstallerPath": installer_path or "",
-        "InstallerSha256": installer_checksum,
-        "InstallerUploadName": installer_upload_name or "",
-        "IncludeLogTail": include_log_tail,
-        "LogTailLines": log_tail_lines,
-        "CheckRegisteredConfigurationServer": check_registered_configuration_server,
-        "ProxySettingsFilePath": proxy_settings_file or "",
-        "PassphraseFilePath": passphrase_file or "",
-    }
+
+    configuration_server_ip: str | None = None
+    configuration_server_port: int = 443
+    connect_timeout: int = 3
+    installer_path: str | None = None
+    installer_checksum: bool = True
+    installer_upload_name: str | None = None
+    include_log_tail: bool = False
+    log_tail_lines: int = 40
+    check_registered_configuration_server: bool = False
+    proxy_settings_file: str | None = None
+    passphrase_file: str | None = None
+
+    def union(self, *others: ProbeRequest) -> ProbeRequest:
+        """One probe for several operations: a check any of them wants is on; a later value wins over an unset one."""
+        merged = dataclasses.asdict(self)
+        for other in others:
+            for key, value in dataclasses.asdict(other).items():
+                if isinstance(value, bool):
+                    merged[key] = merged[key] or value
+                elif value not in (None, ""):
+                    merged[key] = value
+        return ProbeRequest(**merged)
+
+    def script_parameters(self) -> dict[str, Any]:
+        """The ``param()`` values of probe.ps1 (and of diagnose.ps1, which runs the same probe)."""
+        names = sorted({name for p in uninstall_plan.KNOWN_PRODUCTS for name in p.names})
+        services = [*product.PROCESS_SERVER_SERVICES, *product.CONFIGURATION_SERVER_EXTRA_SERVICES]
+        return {
+            "ProductNames": names,
+            "ServiceNames": services,
+            "ConfigurationServerIp": self.configuration_server_ip or "",
+            "ConfigurationServerPort": self.configuration_server_port,
+            "ConnectTimeoutMs": self.connect_timeout * 1000,
+            "InstallerPath": self.installer_path or "",
+            "InstallerSha256": self.installer_checksum,
+            "InstallerUploadName": self.installer_upload_name or "",
+            "IncludeLogTail": self.include_log_tail,
+            "LogTailLines": self.log_tail_lines,
+            "CheckRegisteredConfigurationServer": self.check_registered_configuration_server,
+            "ProxySettingsFilePath": self.proxy_settings_file or "",
+            "PassphraseFilePath": self.passphrase_file or "",
+        }
 
 
 # ---- small readers -----------------------------------------------------------------------------------------
@@ -269,8 +297,8 @@ def host_facts(asr: dict[str, Any]) -> sizing.HostFacts:
 
 
 # ---- the result --------------------------------------------------------------------------------------------
-def interpret(probe: dict[str, Any]) -> dict[str, Any]:
-    """The ``asr`` return value of ``asr.process_server.info`` from one probe result."""
+def facts(probe: dict[str, Any]) -> dict[str, Any]:
+    """The ``asr`` return value of ``asr.process_server.info`` from one probe result (``ProbedHost.asr``)."""
     products = probe.get("installed_products") or {}
     csps = products.get("csps") or {}
     deps = products.get("dependencies") or {}
@@ -313,10 +341,195 @@ def interpret(probe: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# ---- the one reading -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProbedHost:
+    """One probe of a host, read once: ``raw`` as the script returned it, ``asr`` as ``info`` returns it, and the
+    typed facts the plans decide on. Build it with :func:`read_probe`; an operation's effect with ``after_*``."""
+
+    raw: dict[str, Any]
+    asr: dict[str, Any]
+    system_drive: str
+    os_version: str
+    os_caption: str
+    volumes: dict[str, dict[str, Any]]
+    cx_type: int | None
+    version: Version | None
+    # [6.2] each PS component's installed version (None: not installed)
+    components: dict[str, str | None]
+    registered_cs_ip: str | None
+    data_port: int | None
+    install_location: str | None
+    pending_reboot: bool
+    pending_reasons: tuple[str, ...]
+    cs_check: dict[str, Any] | None
+    installer: dict[str, Any] | None
+    identity: dict[str, Any] | None
+    # A controller package already transferred into the host's temporary folder (InstallerUploadName), which
+    # setup_start moves to the staging path: checks.installer_upload.
+    installer_upload: dict[str, Any] | None = None
+    # The passphrase file setup reads (PassphraseFilePath): checks.passphrase_file, never its text.
+    passphrase_file: dict[str, Any] | None = None
+    # [1.3] the .NET Framework 4.x release number (dotnet_framework.release); None when not reported
+    dotnet_release: int | None = None
+
+    @property
+    def csps_installed(self) -> bool:
+        return self.components.get("configuration_process_server") is not None or self.version is not None
+
+    @property
+    def complete(self) -> bool:
+        """Every component Unified Setup installs on a scale-out PS is there [6.2]."""
+        return all(self.components.get(key) for key in product.PS_COMPONENTS) and self.version is not None
+
+    def summary(self) -> dict[str, Any]:
+        """The single-purpose modules' ``--diff`` view: component versions and registration target."""
+        return {
+            "components": {key: self.components.get(key) for key in product.PS_COMPONENTS},
+            "configuration_server_ip": self.registered_cs_ip,
+            "data_port": self.data_port,
+        }
+
+    # ---- what an operation leaves: the next operation of a converged task plans from it ----------------------
+    def after_setup(
+        self, version: str | None, *, registered_to: str | None = None, mars_proxy: dict[str, Any] | None = None
+    ) -> ProbedHost:
+        """What the probe would read after a successful Unified Setup run (check mode predicts with it).
+
+        Every PS component at ``version``, the services running. Install [1.3] also registers the master target
+        (``cdpcli --registermt``) to ``registered_to`` and sets the MARS proxy from the proxy settings file
+        (``SetMarsProxy.exe``; ``mars_proxy`` is what it sets, :func:`proxy_plan.shown`); ``/Upgrade`` [4] keeps
+        the configuration, so only versions change (``registered_to`` None).
+        """
+        asr = copy.deepcopy(self.asr)
+        shown_version = version or asr.get("build_version") or "(installer version)"
+        components = asr.setdefault("components", {})
+        for key in product.PS_COMPONENTS:
+            components[key] = {**(components.get(key) or {}), "installed": True, "version": shown_version}
+        asr.update(
+            installed=True, role=sizing.PROCESS_SERVER, cx_type=product.CX_TYPE_PS_ONLY, build_version=shown_version
+        )
+        _services_running(asr, list(product.PROCESS_SERVER_SERVICES))
+        if registered_to is not None:
+            checks = asr.setdefault("checks", {})
+            reachable = (checks.get("configuration_server") or {}).get("reachable", True)
+            checks["registered_configuration_server"] = {
+                "address": registered_to,
+                "port": CONTROL_PORT,
+                "reachable": reachable,
+                "error": None,
+            }
+            asr["registration"] = {
+                **(asr.get("registration") or {}),
+                "registered": True,
+                "configuration_server_ip": registered_to,
+                "configuration_server_port": CONTROL_PORT,
+            }
+            asr.setdefault("proxy", {})["mars"] = {
+                "source": "Get-OBMachineSetting",
+                "error": None,
+                **(mars_proxy or {}),
+            }
+        return _reading(self.raw, asr)
+
+    def after_mars_proxy(self, mars_proxy: dict[str, Any], *, registered_mt: bool) -> ProbedHost:
+        """After proxy_apply.ps1 reported ok: the MARS proxy it read back (Get-OBMachineSetting), obengine running
+        and, when it ran a successful ``cdpcli --registermt``, the configuration server answering [8]."""
+        asr = copy.deepcopy(self.asr)
+        asr.setdefault("proxy", {})["mars"] = {"source": "Get-OBMachineSetting", "error": None, **mars_proxy}
+        _services_running(asr, [product.MARS_SERVICE])
+        if registered_mt:
+            _configuration_server_answered(asr)
+        return _reading(self.raw, asr)
+
+    def after_registration(self) -> ProbedHost:
+        """After register_apply.ps1 reported ok: ``cdpcli --registermt`` reached the configuration server and
+        obengine was restarted [3.3]."""
+        asr = copy.deepcopy(self.asr)
+        _services_running(asr, [product.MARS_SERVICE])
+        _configuration_server_answered(asr)
+        return _reading(self.raw, asr)
+
+    def after_uninstall(self, removed: set[str] | frozenset[str]) -> ProbedHost:
+        """After the products ``removed`` (uninstall_plan keys) were uninstalled [6.1]."""
+        asr = copy.deepcopy(self.asr)
+        for key in removed:
+            asr["components"][key] = {**asr["components"][key], "installed": False, "version": None}
+        if "configuration_process_server" in removed:
+            asr["installed"] = False
+        return _reading(self.raw, asr)
+
+
+def _services_running(asr: dict[str, Any], names: list[str]) -> None:
+    wanted = {n.casefold() for n in names}
+    seen = set()
+    for svc in asr.get("services") or []:
+        if str(svc.get("name", "")).casefold() in wanted:
+            svc.update(present=True, state="running")
+            seen.add(str(svc["name"]).casefold())
+    for name in names:
+        if name.casefold() not in seen:
+            asr.setdefault("services", []).append({"name": name, "present": True, "state": "running"})
+
+
+def _configuration_server_answered(asr: dict[str, Any]) -> None:
+    check = asr.setdefault("checks", {}).get("registered_configuration_server") or {}
+    asr["checks"]["registered_configuration_server"] = {**check, "reachable": True, "error": None}
+
+
+def version_or_none(value: Any) -> Version | None:
+    try:
+        return parse_version(value) if value else None
+    except InvalidOption:
+        return None
+
+
+def _reading(raw: dict[str, Any], asr: dict[str, Any]) -> ProbedHost:
+    """The typed fields of a probe from its raw result and its ``asr`` facts."""
+    volumes = {
+        str(v.get("drive", "")).upper(): {
+            "filesystem": v.get("filesystem"),
+            "free_gb": round(int(v.get("free_bytes") or 0) / GIB, 2),
+            "size_gb": round(int(v.get("size_bytes") or 0) / GIB, 2),
+        }
+        for v in raw.get("volumes") or []
+    }
+    reboot = asr.get("pending_reboot") or {}
+    checks = asr.get("checks") or {}
+    os_facts = asr.get("os") or {}
+    return ProbedHost(
+        raw=raw,
+        asr=asr,
+        system_drive=str(os_facts.get("system_drive") or "C:").upper(),
+        os_version=str(os_facts.get("version") or ""),
+        os_caption=str(os_facts.get("caption") or ""),
+        volumes=volumes,
+        cx_type=asr.get("cx_type"),
+        version=version_or_none(asr.get("build_version")),
+        components={key: (c.get("version") if c.get("installed") else None) for key, c in asr["components"].items()},
+        registered_cs_ip=(asr.get("registration") or {}).get("configuration_server_ip"),
+        data_port=asr.get("data_port"),
+        install_location=asr.get("install_location"),
+        pending_reboot=bool(reboot.get("pending")),
+        pending_reasons=tuple(reboot.get("reasons") or ()),
+        cs_check=checks.get("configuration_server"),
+        installer=checks.get("installer"),
+        identity=raw.get("identity"),
+        installer_upload=checks.get("installer_upload"),
+        passphrase_file=checks.get("passphrase_file"),
+        dotnet_release=dotnet_release(raw),
+    )
+
+
+def read_probe(raw: dict[str, Any]) -> ProbedHost:
+    """Read one probe result (the JSON of probe.ps1): the only place a probe is interpreted."""
+    return _reading(raw, facts(raw))
+
+
 def to_survey(probe: dict[str, Any], secrets: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
     """The probe result as a lab seed can import it: no run-only checks, no log tail text, no secret.
 
-    The survey keeps what ``interpret`` needs, so importing it into the lab (``lab/survey_import.py``) and
+    The survey keeps what :func:`read_probe` needs, so importing it into the lab (``lab/survey_import.py``) and
     running ``info`` there reproduces the same ``asr`` facts.
     """
     host = {k: copy.deepcopy(v) for k, v in probe.items() if k not in _RUN_ONLY_KEYS}
