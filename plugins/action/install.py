@@ -31,4 +31,4 @@ class ActionModule(AsrActionBase):
         staging = unified_setup.check_windows_path("staging_dir", args["staging_dir"], allow_spaces=False)
         installer = resolve_installer(self, args, staging.rstrip("\\"))
         spec = install_spec(args, installer)
-        return ensure_installed(self, probe_host(self, task_vars, probe_request(spec)), spec, task_vars)
+        return ensure_installed(self, probe_host(self, task_vars, probe_request(spec)), spec, task_vars).result

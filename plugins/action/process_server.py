@@ -2,8 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """asr.process_server.process_server: one task for the converged state of a scale-out process server.
 
-validate every option (no remote call) -> ONE probe with the union of the probe parameters of the operations
-the state needs -> compose the existing operations on that probe, in order:
+validate every option (no remote call) -> ONE probe with the union of what the operations the state needs must
+check (``ProbeRequest.union``), read once (``ProbedHost``) -> compose the operations in order, each planning from
+the host as the one before left it (its ``OperationOutcome.after``: setup's is read again by setup's cleanup call,
+the proxy's and the registration's follow from their verified results, check mode's are predicted):
 
 * ``present``/``latest``: install (``_op_install.ensure_installed``) or, for ``latest``, upgrade -> MARS proxy
   (``_op_proxy.ensure_proxy``) -> registration (``_op_register.ensure_registered``);
@@ -107,11 +109,12 @@ class ActionModule(AsrActionBase):
         return self._converge(args, task_vars)
 
     # -- validation (no remote call) -----------------------------------------------------------------------
-    def _proxy_request(self, args: dict[str, Any]) -> tuple[dict[str, Any] | None, proxy_plan.ProxySettings | None]:
-        """The proxy module's arguments for ``ensure_proxy`` (None: proxy not managed) and the wanted proxy."""
+    @staticmethod
+    def _proxy_request(args: dict[str, Any]) -> proxy_plan.ProxyRequest | None:
+        """The wanted MARS proxy, checked once here, before any remote call (None: proxy not managed)."""
         proxy = args.get("proxy")
         if proxy is None:
-            return None, None
+            return None
         proxy_args = {
             "state": proxy["state"],
             "proxy_address": proxy.get("address"),
@@ -121,12 +124,11 @@ class ActionModule(AsrActionBase):
             "update_password": proxy["update_password"],
         }
         try:
-            wanted = proxy_plan.desired_settings(proxy_args)
+            return proxy_plan.proxy_request(proxy_args)
         except InvalidOption as exc:
             name = argument_specs.PROXY_OPTION_NAMES.get(exc.option, exc.option)
             allowed = exc.allowed.replace("state=", "proxy.state=")
             raise InvalidOption(name, exc.value, allowed, exc.why) from exc
-        return proxy_args, wanted
 
     @staticmethod
     def _check_absent(args: dict[str, Any]) -> None:
@@ -178,7 +180,7 @@ class ActionModule(AsrActionBase):
 
     # -- present / latest ------------------------------------------------------------------------------------
     def _converge(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
-        proxy_args, wanted_proxy = self._proxy_request(args)
+        proxy = self._proxy_request(args)
         staging = unified_setup.check_windows_path("staging_dir", args["staging_dir"], allow_spaces=False)
         installer = resolve_installer(self, args, staging.rstrip("\\"))
         install_args = dict(args)
@@ -186,7 +188,7 @@ class ActionModule(AsrActionBase):
         # proxy.state=absent installs with a direct connection.
         install_args["proxy"] = (
             None
-            if wanted_proxy is None
+            if proxy is None or proxy.wanted is None
             else {k: args["proxy"].get(k) for k in ("address", "port", "username", "password")}
         )
         spec = _op_install.install_spec(install_args, installer)
@@ -204,7 +206,7 @@ class ActionModule(AsrActionBase):
         # installer file), upgrade's installer file, the proxy's settings-file facts, the registration's
         # reachability of the CS.
         request = ProbeRequest().union(
-            _op_proxy.probe_request(proxy_args or {}),
+            _op_proxy.probe_request(proxy),
             _op_register.probe_request(),
             _op_install.probe_request(spec),
             _op_upgrade.probe_request(upgrade) if upgrade is not None else ProbeRequest(),
@@ -230,8 +232,8 @@ class ActionModule(AsrActionBase):
 
         host = self._setup_step(probed, spec, upgrade, task_vars, request)
         proxy_registered_mt = False
-        if proxy_args is not None:
-            host, proxy_registered_mt = self._proxy_step(host, proxy_args, task_vars)
+        if proxy is not None:
+            host, proxy_registered_mt = self._proxy_step(host, proxy, task_vars)
         else:
             self._record("proxy", {"changed": False, "steps": [], "msg": "proxy not managed (no proxy option)"})
         host = self._registration_step(host, args, proxy_registered_mt, task_vars)
@@ -245,20 +247,9 @@ class ActionModule(AsrActionBase):
         task_vars: dict[str, Any],
         request: ProbeRequest,
     ) -> ProbedHost:
-        """Install (not complete), upgrade (``latest``), or nothing; the host as the next steps must see it."""
-        if not probed.complete:
-            operation = "install"
-            try:
-                outcome = _op_install.ensure_installed(self, probed, spec, task_vars, post_probe=request)
-            except (ActionFailure, AsrError) as exc:
-                raise self._failure(operation, exc) from exc
-        elif upgrade is not None:
-            operation = "upgrade"
-            try:
-                outcome = _op_upgrade.ensure_upgraded(self, probed, upgrade, task_vars, post_probe=request)
-            except (ActionFailure, AsrError) as exc:
-                raise self._failure(operation, exc) from exc
-        else:
+        """Install (not complete), upgrade (``latest``), or nothing; the host as the next steps must see it (the
+        operation's ``after``: read again with this task's probe after setup ran, predicted in check mode)."""
+        if probed.complete and upgrade is None:
             self._record(
                 "install",
                 {
@@ -270,45 +261,28 @@ class ActionModule(AsrActionBase):
                 },
             )
             return probed
-        post_state = outcome.pop("_post_state", None)  # read by setup's cleanup call (same probe parameters)
-        self._record(operation, outcome)
-        self.reboot_required = self.reboot_required or bool(outcome.get("reboot_required"))
-        if not outcome.get("changed"):
-            return probed
-        if self.check_mode:
-            # Nothing ran: predict what the probe would read after setup, so the proxy and registration steps
-            # are predicted from the state the real run will see.
-            if operation == "install":
-                return probed.after_setup(
-                    outcome.get("version_after"),
-                    registered_to=spec.request.configuration_server_ip,
-                    mars_proxy=proxy_plan.shown(spec.proxy),
-                )
-            return probed.after_setup(outcome.get("version_after"))
-        # Read the host again after setup ran, instead of deriving from its result: setup's own MARS-proxy and
-        # registration steps can fail on their own (exit 113/115 [1.4]) and the last poll does not read the MARS
-        # proxy back, so only the host can say what the proxy and registration steps must do. Setup's cleanup call
-        # ran this same probe after removing the secret files (post_probe); a separate probe only when it could
-        # not (a reboot after setup, or the read failed).
-        if post_state is not None:
-            return post_state
-        return probe_host(self, task_vars, request)
+        operation = "install" if not probed.complete else "upgrade"
+        try:
+            if upgrade is None or operation == "install":
+                outcome = _op_install.ensure_installed(self, probed, spec, task_vars, after_probe=request)
+            else:
+                outcome = _op_upgrade.ensure_upgraded(self, probed, upgrade, task_vars, after_probe=request)
+        except (ActionFailure, AsrError) as exc:
+            raise self._failure(operation, exc) from exc
+        self._record(operation, outcome.result)
+        self.reboot_required = self.reboot_required or bool(outcome.result.get("reboot_required"))
+        return outcome.after
 
     def _proxy_step(
-        self, host: ProbedHost, proxy_args: dict[str, Any], task_vars: dict[str, Any]
+        self, host: ProbedHost, proxy: proxy_plan.ProxyRequest, task_vars: dict[str, Any]
     ) -> tuple[ProbedHost, bool]:
+        """The MARS proxy; whether its procedure re-registered the master target (``cdpcli --registermt`` [8])."""
         try:
-            outcome = _op_proxy.ensure_proxy(self, host, proxy_args, task_vars)
+            outcome = _op_proxy.ensure_proxy(self, host, proxy, task_vars)
         except (ActionFailure, AsrError) as exc:
             raise self._failure("proxy", exc) from exc
-        self._record("proxy", outcome)
-        if not outcome["changed"]:
-            return host, False
-        # Derived, not re-probed: proxy_apply.ps1 reports ok only when every step succeeded and Get-OBMachineSetting
-        # read the new proxy back, so the MARS proxy, a running obengine and (when it ran) a successful
-        # cdpcli --registermt -- the CS answered -- are known without another call [8].
-        registered_mt = bool(outcome.get("registered_mt"))
-        return host.after_mars_proxy(outcome["proxy"], registered_mt=registered_mt), registered_mt
+        self._record("proxy", outcome.result)
+        return outcome.after, bool(outcome.result["changed"] and outcome.result.get("registered_mt"))
 
     def _registration_step(
         self, host: ProbedHost, args: dict[str, Any], proxy_registered_mt: bool, task_vars: dict[str, Any]
@@ -321,12 +295,10 @@ class ActionModule(AsrActionBase):
             outcome = _op_register.ensure_registered(self, host, reg_args, task_vars)
         except (ActionFailure, AsrError) as exc:
             raise self._failure("registration", exc) from exc
-        entry = self._record("registration", outcome)
+        entry = self._record("registration", outcome.result)
         if proxy_registered_mt:
             entry["msg"] = "the proxy change re-registered the master target (cdpcli.exe --registermt) [8]"
-        if not outcome["changed"]:
-            return host
-        return host.after_registration()
+        return outcome.after
 
     # -- staged ----------------------------------------------------------------------------------------------
     def _staged(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
@@ -391,10 +363,9 @@ class ActionModule(AsrActionBase):
             outcome = _op_uninstall.ensure_decommissioned(self, probed, args, task_vars)
         except (ActionFailure, AsrError) as exc:
             raise self._failure("uninstall", exc) from exc
-        self.reboot_required = bool(outcome.get("reboot_required"))
-        entry = self._record("uninstall", outcome)
-        removed = {s["product"] for s in (entry.get("removed") if not self.check_mode else entry["plan"])}
-        return self._result(before, probed.after_uninstall(removed), probed.asr.get("build_version"))
+        self.reboot_required = bool(outcome.result.get("reboot_required"))
+        self._record("uninstall", outcome.result)
+        return self._result(before, outcome.after, probed.asr.get("build_version"))
 
     # -- the result ------------------------------------------------------------------------------------------
     def _result(self, before: dict[str, Any], host: ProbedHost, version_before: str | None) -> dict[str, Any]:

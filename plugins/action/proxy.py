@@ -24,11 +24,11 @@ class ActionModule(AsrActionBase):
     REQUIRED_TOGETHER = argument_specs.PROXY_REQUIRED_TOGETHER
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
-        proxy_plan.desired_settings(args)  # every value rule, before any remote call
+        request = proxy_plan.proxy_request(args)  # every value rule, before any remote call
         if args.get("configuration_server_ip") is not None:
             check_ipv4("configuration_server_ip", args["configuration_server_ip"])
-        probed = probe_host(self, task_vars, _op_proxy.probe_request(args))
+        probed = probe_host(self, task_vars, _op_proxy.probe_request(request))
         # The procedure runs cdpcli --registermt [8], which registers with the configured server: with
         # configuration_server_ip given, a process server of another configuration server is refused unchanged.
         registration_plan.check_configuration_server(probed.asr, args.get("configuration_server_ip"))
-        return _op_proxy.ensure_proxy(self, probed, args, task_vars)
+        return _op_proxy.ensure_proxy(self, probed, request, task_vars).result

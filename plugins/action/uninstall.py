@@ -21,4 +21,4 @@ class ActionModule(AsrActionBase):
         if args.get("configuration_server_ip") is not None:
             check_ipv4("configuration_server_ip", args["configuration_server_ip"])
         probed = probe_host(self, task_vars, _op_uninstall.probe_request())
-        return _op_uninstall.ensure_decommissioned(self, probed, args, task_vars)
+        return _op_uninstall.ensure_decommissioned(self, probed, args, task_vars).result

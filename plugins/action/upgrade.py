@@ -52,4 +52,4 @@ class ActionModule(AsrActionBase):
         # /Upgrade keeps the registration the host has [4]: with configuration_server_ip given, a host registered to
         # another configuration server is refused unchanged (process_server with state=latest does the same).
         registration_plan.check_configuration_server(host.asr, args.get("configuration_server_ip"), UPGRADE_KEEPS)
-        return ensure_upgraded(self, host, spec, task_vars)
+        return ensure_upgraded(self, host, spec, task_vars).result

@@ -53,6 +53,23 @@ class ProxyPlan:
         return to_jsonable(self)
 
 
+@dataclass(frozen=True)
+class ProxyRequest:
+    """The MARS proxy a task wants (``wanted`` None: no proxy), checked once before any remote call."""
+
+    wanted: ProxySettings | None
+    update_password: str = "on_change"
+    settings_file: str | None = None
+
+
+def proxy_request(args: dict[str, Any]) -> ProxyRequest:
+    """The proxy module's options as a :class:`ProxyRequest`; raises :class:`InvalidOption` naming the option."""
+    update_password = args.get("update_password") or "on_change"
+    if update_password not in UPDATE_PASSWORD:
+        raise InvalidOption("update_password", update_password, "one of always, on_change")
+    return ProxyRequest(desired_settings(args), update_password, args.get("settings_file") or None)
+
+
 def desired_settings(args: dict[str, Any]) -> ProxySettings | None:
     """The wanted proxy from the module's options (None for ``state: absent``), checked before any remote call."""
     if args.get("state", "present") == "absent":

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..domain import install_plan, unified_setup
+from ..domain import install_plan, proxy_plan, unified_setup
 from ..domain.errors import InvalidOption
 from ..domain.install_plan import CLEANUP, REBOOT_AFTER, REBOOT_BEFORE, RUN_INSTALL, STAGE, Installer, InstallRequest
 from ..domain.probe import ProbedHost, ProbeRequest
@@ -24,7 +24,16 @@ from ..domain.setup_outcome import verify
 from ..domain.steps import planned as planned_steps
 from ..domain.versions import parse_version
 from .action_base import ActionFailure, AsrActionBase
-from .setup import PASSPHRASE_FILE, PROXY_SETTINGS_FILE, SetupRunner, SetupSettings, extract_dir_for, upload_name_for
+from .probe import OperationOutcome
+from .setup import (
+    PASSPHRASE_FILE,
+    PROXY_SETTINGS_FILE,
+    SetupRunner,
+    SetupSettings,
+    extract_dir_for,
+    host_after_setup,
+    upload_name_for,
+)
 
 PROBE_CONNECT_TIMEOUT = 3
 
@@ -159,16 +168,36 @@ def _diff_after(state: ProbedHost, spec: InstallSpec, version: str | None) -> di
 
 def ensure_installed(
     action: AsrActionBase,
+    host: ProbedHost,
+    spec: InstallSpec,
+    task_vars: dict[str, Any],
+    after_probe: ProbeRequest | None = None,
+) -> OperationOutcome:
+    """Bring the host to "installed and registered to the configuration server" from its probe ``host``.
+
+    ``after`` is the host once setup ran: read again when the caller asks (``after_probe``), else as setup leaves
+    it [1.3]: every component at the installer's version, registered to ``configuration_server_ip``, the MARS proxy
+    from the proxy settings file, the services running.
+    """
+    result = _ensure_installed(action, host, spec, task_vars, after_probe)
+    read = result.pop("_post_state", None)
+    if not result["changed"]:
+        return OperationOutcome(result, host)
+    expected = host.after_setup(
+        result.get("version_after"),
+        registered_to=spec.request.configuration_server_ip,
+        mars_proxy=proxy_plan.shown(spec.proxy),
+    )
+    return OperationOutcome(result, host_after_setup(action, task_vars, read, after_probe, expected))
+
+
+def _ensure_installed(
+    action: AsrActionBase,
     state: ProbedHost,
     spec: InstallSpec,
     task_vars: dict[str, Any],
     post_probe: ProbeRequest | None = None,
 ) -> dict[str, Any]:
-    """Bring the host to "installed and registered to the configuration server" from its probe ``state``.
-
-    ``post_probe``: what the cleanup call probes after setup; that probe is returned as ``_post_state`` (a private
-    key the caller pops) when no reboot followed it.
-    """
     plan = install_plan.plan_install(state, spec.request)
     for warning in plan.warnings:
         action._warn(warning)

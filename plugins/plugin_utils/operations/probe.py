@@ -12,9 +12,19 @@ one call.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..domain.probe import ProbedHost, ProbeRequest, read_probe
+
+
+@dataclass(frozen=True)
+class OperationOutcome:
+    """What one operation did: its own result (what its single-purpose module returns) and the host as it left it
+    (``after``), which the next operation of a converged task plans from instead of probing again."""
+
+    result: dict[str, Any]
+    after: ProbedHost
 
 
 def probe_host(action: Any, task_vars: dict[str, Any], request: ProbeRequest) -> ProbedHost:

@@ -17,8 +17,10 @@ from typing import Any
 from ..domain import proxy_plan, steps
 from ..domain.probe import ProbedHost, ProbeRequest
 from ..domain.product import MARS_SERVICE
+from ..domain.proxy_plan import ProxyRequest
 from ..domain.script_steps import step_status
 from .action_base import ActionFailure
+from .probe import OperationOutcome
 
 REMEDIATION = {
     "set_ob_machine_setting": "Check that the MARS agent is healthy (Microsoft Azure Backup console opens) and the "
@@ -37,25 +39,33 @@ REMEDIATION = {
 }
 
 
-def probe_request(args: dict[str, Any]) -> ProbeRequest:
+def probe_request(request: ProxyRequest | None) -> ProbeRequest:
     """The proxy settings file's facts (``settings_file``), to compare with the wanted proxy."""
-    return ProbeRequest(proxy_settings_file=args.get("settings_file") or None)
+    return ProbeRequest(proxy_settings_file=request.settings_file if request is not None else None)
 
 
-def ensure_proxy(action: Any, probed: ProbedHost, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
-    wanted = proxy_plan.desired_settings(args)
+def ensure_proxy(action: Any, probed: ProbedHost, request: ProxyRequest, task_vars: dict[str, Any]) -> OperationOutcome:
+    """The MARS proxy as ``request`` wants it; ``after``: the proxy proxy_apply.ps1 read back (or would set)."""
+    result = _ensure_proxy(action, probed, request, task_vars)
+    if not result["changed"]:
+        return OperationOutcome(result, probed)
+    # Derived, not re-probed: proxy_apply.ps1 reports ok only when every step succeeded and Get-OBMachineSetting
+    # read the new proxy back, so the MARS proxy, a running obengine and (when it ran) a successful
+    # cdpcli --registermt -- the CS answered -- are known without another call [8].
+    return OperationOutcome(result, probed.after_mars_proxy(result["proxy"], registered_mt=result["registered_mt"]))
+
+
+def _ensure_proxy(action: Any, probed: ProbedHost, request: ProxyRequest, task_vars: dict[str, Any]) -> dict[str, Any]:
+    wanted = request.wanted
     plan = proxy_plan.plan_proxy(
-        probed.asr,
-        wanted,
-        update_password=args.get("update_password", "on_change"),
-        settings_file=args.get("settings_file"),
+        probed.asr, wanted, update_password=request.update_password, settings_file=request.settings_file
     )
     result: dict[str, Any] = {
         "changed": plan.changed,
         "proxy": plan.after,
         "reasons": plan.reasons,
         "registered_mt": False,
-        "settings_file": args.get("settings_file"),
+        "settings_file": request.settings_file,
         "steps": [],
     }
     names = step_names(plan)
@@ -71,7 +81,7 @@ def ensure_proxy(action: Any, probed: ProbedHost, args: dict[str, Any], task_var
         "ProxyPort": wanted.port if wanted else 0,
         "ProxyUserName": wanted.username if wanted else "",
         "RegisterMt": plan.register_mt,
-        "SettingsFilePath": args["settings_file"] if plan.write_settings_file else "",
+        "SettingsFilePath": request.settings_file if plan.write_settings_file else "",
         "SettingsFileContent": proxy_plan.settings_file_text(wanted) if (plan.write_settings_file and wanted) else "",
     }
     sensitive = {"ProxyPassword": wanted.password} if (wanted and wanted.password and plan.set_mars_proxy) else None

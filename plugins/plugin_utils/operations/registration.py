@@ -16,6 +16,7 @@ from ..domain import registration_plan, steps
 from ..domain.probe import ProbedHost, ProbeRequest
 from ..domain.script_steps import step_status
 from .action_base import ActionFailure
+from .probe import OperationOutcome
 
 
 def probe_request() -> ProbeRequest:
@@ -24,6 +25,14 @@ def probe_request() -> ProbeRequest:
 
 
 def ensure_registered(
+    action: Any, probed: ProbedHost, args: dict[str, Any], task_vars: dict[str, Any]
+) -> OperationOutcome:
+    """The master target registered with its configuration server; ``after``: the CS answered, obengine runs."""
+    result = _ensure_registered(action, probed, args, task_vars)
+    return OperationOutcome(result, probed.after_registration() if result["changed"] else probed)
+
+
+def _ensure_registered(
     action: Any, probed: ProbedHost, args: dict[str, Any], task_vars: dict[str, Any]
 ) -> dict[str, Any]:
     plan = registration_plan.plan_registration(

@@ -47,6 +47,7 @@ from ..domain.setup_outcome import Outcome, interpret_run
 from ..domain.unified_setup import PACKAGE_EXE, SETUP_EXE, to_command_line
 from ..powershell.loader import load_script
 from .action_base import WINRM_ERRORS, ActionFailure, AsrActionBase
+from .probe import probe_host
 from .reboot import reboot_host
 
 display = Display()
@@ -198,6 +199,26 @@ def reset_connection(action: AsrActionBase) -> None:
         action._connection.reset()
     except (AnsibleError, *RETRYABLE) as exc:
         display.vvv(f"{action.fqcn}: connection reset failed: {exc}")
+
+
+def host_after_setup(
+    action: AsrActionBase,
+    task_vars: dict[str, Any],
+    read: ProbedHost | None,
+    after_probe: ProbeRequest | None,
+    expected: ProbedHost,
+) -> ProbedHost:
+    """The host once setup ran, for the operations after it.
+
+    READ again when the caller asks (``after_probe``), not derived from setup's result: setup's own MARS-proxy and
+    registration steps can fail on their own (exit 113/115 [1.4]) and the last poll does not read the MARS proxy
+    back, so only the host can say what the next operations must do. The cleanup call ran that probe after removing
+    the secret files (``read``); one separate probe only when it could not (a reboot after setup, or the read
+    failed). Check mode, or no ``after_probe``: ``expected``, what setup leaves by its contract.
+    """
+    if action.check_mode or after_probe is None:
+        return expected
+    return read if read is not None else probe_host(action, task_vars, after_probe)
 
 
 class SetupRunner:

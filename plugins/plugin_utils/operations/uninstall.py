@@ -21,6 +21,7 @@ from ..domain import decommission_plan, registration_plan, steps, uninstall_plan
 from ..domain.probe import ProbedHost, ProbeRequest
 from ..domain.script_steps import step_status
 from .action_base import ActionFailure
+from .probe import OperationOutcome
 
 LOG_TAIL_LINES = 40
 
@@ -41,6 +42,15 @@ OTHER_CONFIGURATION_SERVER = (
 
 
 def ensure_decommissioned(
+    action: Any, probed: ProbedHost, args: dict[str, Any], task_vars: dict[str, Any]
+) -> OperationOutcome:
+    """The products removed in order; ``after``: without them (check mode: without the planned ones)."""
+    result = _ensure_decommissioned(action, probed, args, task_vars)
+    removed = {s["product"] for s in (result["plan"] if action.check_mode else result["removed"])}
+    return OperationOutcome(result, probed.after_uninstall(removed))
+
+
+def _ensure_decommissioned(
     action: Any, probed: ProbedHost, args: dict[str, Any], task_vars: dict[str, Any]
 ) -> dict[str, Any]:
     registration_plan.check_configuration_server(

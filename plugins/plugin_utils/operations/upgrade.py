@@ -25,7 +25,8 @@ from ..domain.upgrade_plan import UpgradeRequest, hop_steps
 from ..domain.versions import parse_version
 from .action_base import ActionFailure, AsrActionBase
 from .install import check_timing
-from .setup import SetupRunner, SetupSettings, extract_dir_for, upload_name_for
+from .probe import OperationOutcome
+from .setup import SetupRunner, SetupSettings, extract_dir_for, host_after_setup, upload_name_for
 
 
 @dataclass
@@ -86,16 +87,31 @@ def probe_request(spec: UpgradeSpec) -> ProbeRequest:
 
 def ensure_upgraded(
     action: AsrActionBase,
+    host: ProbedHost,
+    spec: UpgradeSpec,
+    task_vars: dict[str, Any],
+    after_probe: ProbeRequest | None = None,
+) -> OperationOutcome:
+    """Bring an installed process server (or configuration server) to the installer's version from its probe.
+
+    ``after`` is the host once setup ran: read again when the caller asks (``after_probe``), else as ``/Upgrade``
+    leaves it [4]: the same configuration, every component at the new version.
+    """
+    result = _ensure_upgraded(action, host, spec, task_vars, after_probe)
+    read = result.pop("_post_state", None)
+    if not result["changed"]:
+        return OperationOutcome(result, host)
+    expected = host.after_setup(result.get("version_after"))
+    return OperationOutcome(result, host_after_setup(action, task_vars, read, after_probe, expected))
+
+
+def _ensure_upgraded(
+    action: AsrActionBase,
     state: ProbedHost,
     spec: UpgradeSpec,
     task_vars: dict[str, Any],
     post_probe: ProbeRequest | None = None,
 ) -> dict[str, Any]:
-    """Bring an installed process server (or configuration server) to the installer's version from its probe.
-
-    ``post_probe``: what the last cleanup call probes after setup; returned as ``_post_state`` (a private key the
-    caller pops) when no reboot followed it.
-    """
     plan = upgrade_plan.plan_upgrade(state, spec.request)
     for warning in plan.warnings:
         action._warn(warning)

@@ -13,7 +13,11 @@ import pytest
 
 from ansible_collections.asr.process_server.plugins.action import process_server
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import probe as probe_domain
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain import proxy_plan
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.product import PROCESS_SERVER_SERVICES
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import install as op_install
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import proxy as op_proxy
+from ansible_collections.asr.process_server.plugins.plugin_utils.operations import registration as op_registration
 from tests.unit.plugins.action.replay import make_plugin, ps, replay, scripts, step
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
@@ -196,6 +200,44 @@ def test_each_probe_result_is_read_once(monkeypatch, check_mode):
     ok(result)
     assert len(reads) == len([s for s in scripts if s == "probe v1"]) + (not check_mode)
     assert reads[0] == with_installer(FRESH) and (check_mode or reads[1] == CONVERGED)
+
+
+def spy(monkeypatch, module, name, seen):
+    real = getattr(module, name)
+
+    def call(action, host, *args, **kwargs):
+        outcome = real(action, host, *args, **kwargs)
+        seen.append((name, host, outcome))
+        return outcome
+
+    monkeypatch.setattr(module, name, call)
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_each_operation_plans_from_the_host_the_one_before_left(monkeypatch, check_mode):
+    """Issue 11 item 2: every operation returns its own ``after`` and the next one starts from it; the action makes
+    no host of its own (it made a probe-shaped dict after setup, the proxy and the registration)."""
+    seen = []
+    for module, name in ((op_install, "ensure_installed"), (op_proxy, "ensure_proxy"),
+                         (op_registration, "ensure_registered")):  # fmt: skip
+        spy(monkeypatch, module, name, seen)
+    replies = [ps(with_installer(FRESH)), *setup_replies(post_state=CONVERGED)]
+    ok(run(monkeypatch, {**BASE, "proxy": PROXY}, replies, check_mode=check_mode)[0])
+    assert [name for name, _host, _outcome in seen] == ["ensure_installed", "ensure_proxy", "ensure_registered"]
+    (_, first, installed), (_, after_install, proxied), (_, after_proxy, _registered) = seen
+    assert first.raw == with_installer(FRESH) and after_install is installed.after and after_proxy is proxied.after
+    # the real run reads the host again (setup's cleanup call); check mode predicts what setup leaves [1.3]
+    assert after_install.raw == (with_installer(FRESH) if check_mode else CONVERGED)
+    assert after_install.complete and after_install.registered_cs_ip == "10.0.0.11"
+
+
+def test_the_wanted_proxy_is_checked_once_before_the_probe(monkeypatch):
+    """Issue 11 item 2: the action and the proxy operation each planned the wanted proxy from the options."""
+    calls = []
+    real = proxy_plan.desired_settings
+    monkeypatch.setattr(proxy_plan, "desired_settings", lambda args: calls.append(args) or real(args))
+    ok(run(monkeypatch, {**BASE, "proxy": PROXY}, [ps(CONVERGED)])[0])
+    assert len(calls) == 1
 
 
 @pytest.mark.parametrize(("given", "passed"), [("VMWare", "VMware"), ("nonvmware", "NonVMware")])
