@@ -7,20 +7,20 @@ FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
 ``install_spec`` checks every option value before anything touches the host (and refuses PS > CS when the
 installer's version is known on the controller [3.1]); ``ensure_installed`` takes an already-made probe (the
 action's one call, or a converged module's shared probe), plans with :func:`install_plan.plan_install` and
-runs the steps with :class:`_op_setup.SetupRunner`. Check mode returns the plan's steps and changes nothing.
+runs setup as one :class:`SetupHop` of the one setup path (:class:`SetupExecutor`), as upgrade does. Check mode
+returns the plan's steps and changes nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..domain import install_plan, proxy_plan, unified_setup
 from ..domain.errors import InvalidOption
-from ..domain.install_plan import CLEANUP, REBOOT_AFTER, REBOOT_BEFORE, RUN_INSTALL, STAGE, Installer, InstallRequest
+from ..domain.install_plan import CLEANUP, REBOOT_BEFORE, RUN_INSTALL, STAGE, Installer, InstallRequest
 from ..domain.probe import ProbedHost, ProbeRequest
 from ..domain.proxy_settings import ProxySettings, render_proxy_settings
-from ..domain.setup_outcome import verify
 from ..domain.steps import planned as planned_steps
 from ..domain.versions import parse_version
 from .action_base import ActionFailure, AsrActionBase
@@ -28,12 +28,12 @@ from .probe import OperationOutcome
 from .setup import (
     PASSPHRASE_FILE,
     PROXY_SETTINGS_FILE,
-    SetupRunner,
     SetupSettings,
     extract_dir_for,
     host_after_setup,
     upload_name_for,
 )
+from .setup_executor import SetupDone, SetupExecutor, SetupHop
 
 PROBE_CONNECT_TIMEOUT = 3
 
@@ -179,26 +179,7 @@ def ensure_installed(
     it [1.3]: every component at the installer's version, registered to ``configuration_server_ip``, the MARS proxy
     from the proxy settings file, the services running.
     """
-    result = _ensure_installed(action, host, spec, task_vars, after_probe)
-    read = result.pop("_post_state", None)
-    if not result["changed"]:
-        return OperationOutcome(result, host)
-    expected = host.after_setup(
-        result.get("version_after"),
-        registered_to=spec.request.configuration_server_ip,
-        mars_proxy=proxy_plan.shown(spec.proxy),
-    )
-    return OperationOutcome(result, host_after_setup(action, task_vars, read, after_probe, expected))
-
-
-def _ensure_installed(
-    action: AsrActionBase,
-    state: ProbedHost,
-    spec: InstallSpec,
-    task_vars: dict[str, Any],
-    post_probe: ProbeRequest | None = None,
-) -> dict[str, Any]:
-    plan = install_plan.plan_install(state, spec.request)
+    plan = install_plan.plan_install(host, spec.request)
     for warning in plan.warnings:
         action._warn(warning)
     result: dict[str, Any] = {
@@ -211,118 +192,77 @@ def _ensure_installed(
     }
     if plan.failure:
         raise ActionFailure(plan.failure, refusal=True, **{**result, "changed": False, "steps": []})
-    if plan.changed:
-        action.set_diff(result, state.summary(), _diff_after(state, spec, plan.version_after))
-    if action.check_mode or not plan.changed:
-        result["msg"] = plan.reason if not plan.changed else "check mode: " + "; ".join(plan.steps)
-        return result
-    done: list[str] = []
-    try:
-        result = _execute(action, state, plan, spec, task_vars, result, done, post_probe)
-    except ActionFailure as exc:
-        exc.detail.update(changed=bool(done) or exc.detail.get("changed", False), steps=planned_steps(done))
-        exc.detail.setdefault("version_before", result["version_before"])
-        raise
-    result["steps"] = planned_steps(done)  # the names the plan predicted, each a step that ran
-    return result
+    if not plan.changed:
+        return OperationOutcome({**result, "msg": plan.reason}, host)
+    action.set_diff(result, host.summary(), _diff_after(host, spec, plan.version_after))
+    if action.check_mode:
+        predicted = _after_install(host, spec, plan.version_after)
+        return OperationOutcome({**result, "msg": "check mode: " + "; ".join(plan.steps)}, predicted)
+    executor = SetupExecutor(
+        action,
+        task_vars,
+        spec.settings,
+        host,
+        version_before=plan.version_before,
+        configuration_server_ip=spec.request.configuration_server_ip,
+        after_probe=after_probe,
+    )
+    done, plan = _install(executor, plan, spec)
+    result.update(
+        changed=done.changed,
+        steps=done.steps,
+        version_after=done.version_after,
+        installer_version=plan.installer_version,
+        reboot_required=done.reboot_required,
+        msg=plan.reason,  # the staged package showed there is nothing to install
+        **done.run_fields(),
+    )
+    if done.exit_code_name is not None:
+        result["msg"] = done.setup_msg or (
+            f"Process server installed ({done.version_after}) and registered to {spec.request.configuration_server_ip}."
+        )
+    if done.reboot_required:
+        action._warn("Unified Setup needs a reboot to complete (exit code 3010); set reboot: true or reboot the host.")
+    expected = _after_install(host, spec, done.version_after)
+    return OperationOutcome(result, host_after_setup(action, task_vars, done.read_after, after_probe, expected))
 
 
-def _execute(
-    action: AsrActionBase,
-    state: ProbedHost,
-    plan: install_plan.Plan,
-    spec: InstallSpec,
-    task_vars: dict[str, Any],
-    result: dict[str, Any],
-    done: list[str],
-    post_probe: ProbeRequest | None = None,
-) -> dict[str, Any]:
-    runner = SetupRunner(action, task_vars, spec.settings, state, post_probe)
+def _after_install(host: ProbedHost, spec: InstallSpec, version: str | None) -> ProbedHost:
+    """What setup leaves by its contract [1.3] (check mode's prediction; the real run reads the host again)."""
+    return host.after_setup(
+        version, registered_to=spec.request.configuration_server_ip, mars_proxy=proxy_plan.shown(spec.proxy)
+    )
+
+
+def _install(
+    executor: SetupExecutor, plan: install_plan.Plan, spec: InstallSpec
+) -> tuple[SetupDone, install_plan.Plan]:
+    """Reboot first and stage when planned, plan again with the staged package, then run setup once."""
     installer = spec.request.installer
     if REBOOT_BEFORE in plan.steps:
-        runner.reboot("a reboot was pending before Unified Setup")
-        done.append(REBOOT_BEFORE)
-        runner.host = state = replace(state, pending_reboot=False)
+        executor.reboot_first()
     if STAGE in plan.steps:
-        runner.stage(installer)
-        state = runner.host
-        done.append(STAGE)
-        plan = install_plan.plan_install(state, spec.request)  # now with the staged file's version
+        executor.stage(installer, STAGE)
+        plan = install_plan.plan_install(executor.host, spec.request)  # now with the staged file's version
         if plan.failure:
-            raise ActionFailure(plan.failure, refusal=True)
-        result.update(installer_version=plan.installer_version)
+            executor.refuse(plan.failure)
     if RUN_INSTALL not in plan.steps:
-        result.update(
-            changed=bool(done), steps=done, msg=plan.reason, version_after=state.version and str(state.version)
-        )
-        return result
+        version = executor.host.version
+        return executor.nothing_to_run(str(version) if version else None), plan
     secrets: dict[str, str] = {}
     if spec.passphrase is not None:
         secrets[PASSPHRASE_FILE] = spec.passphrase
     if spec.proxy is not None:
         secrets[PROXY_SETTINGS_FILE] = render_proxy_settings(spec.proxy)
-    run_dir = runner.new_run_dir()
-    argv = spec.argv(state.system_drive, run_dir)
-    run = runner.run(
-        run_dir=run_dir,
-        operation="install",
-        package=installer.remote_path,
-        expected_sha256=installer.sha256,
-        argv=argv,
-        install_location=spec.request.install_location,
-        secrets=secrets,
+    run_dir = executor.new_run_dir()
+    hop = SetupHop(
+        installer=installer,
+        argv=tuple(spec.argv(executor.host.system_drive, run_dir)),
         version=plan.installer_version,
-        configuration_server_ip=spec.request.configuration_server_ip,
+        run_step=RUN_INSTALL,
+        cleanup_step=CLEANUP,
+        secrets=secrets,
+        run_dir=run_dir,
+        install_location=spec.request.install_location,
     )
-    done.extend([RUN_INSTALL, CLEANUP])
-    return _finish(action, runner, run, plan, spec, result, done)
-
-
-def _finish(action, runner, run, plan, spec, result, done):  # type: ignore[no-untyped-def]
-    outcome = run.outcome
-    if not (outcome is not None):  # internal invariant
-        raise AssertionError("outcome is not None")
-    poll = run.last_poll or {}
-    result.update(
-        exit_code=outcome.rc,
-        exit_code_name=outcome.name,
-        polls=run.polls,
-        poll_retries=run.poll_retries,
-    )
-    if not outcome.success:
-        raise ActionFailure(outcome.msg, **{**outcome.detail, "polls": result["polls"]})
-    result["reboot_required"] = outcome.reboot_required
-    if outcome.reboot_required and spec.settings.reboot:
-        runner.reboot("Unified Setup exit code 3010")
-        done.append(REBOOT_AFTER)
-        result["reboot_required"] = False
-        poll = runner.poll("")  # verify after the reboot: services back, build and registration
-    if outcome.rc == 201:
-        result.update(changed=len(done) > 2, msg=outcome.msg)
-    problems = (
-        []
-        if result["reboot_required"]
-        else verify(
-            poll,
-            version=plan.installer_version,
-            configuration_server_ip=spec.request.configuration_server_ip,
-            after_reboot=REBOOT_AFTER in done,
-        )
-    )
-    if problems:
-        raise ActionFailure(
-            "Unified Setup reported success but the process server is not healthy: "
-            + "; ".join(problems)
-            + ". Read the setup logs (log_tail) and the service states; start the services or run the task again.",
-            log_tail=list((poll.get("setup_log") or {}).get("tail") or []),
-            exit_code=outcome.rc,
-        )
-    installed = (poll.get("csps") or {}).get("build_version")
-    result.update(changed=True, steps=done, version_after=installed or plan.installer_version)
-    result.setdefault("msg", outcome.msg or f"Process server installed ({installed}) and registered to "
-                      f"{spec.request.configuration_server_ip}.")  # fmt: skip
-    if runner.post_state is not None:
-        result["_post_state"] = runner.post_state
-    if result["reboot_required"]:
-        action._warn("Unified Setup needs a reboot to complete (exit code 3010); set reboot: true or reboot the host.")
-    return result
+    return executor.run([hop]), plan

@@ -91,7 +91,6 @@ class SetupRun:
     secret_files: list[str] = field(default_factory=list)
     started: dict[str, Any] | None = None
     last_poll: dict[str, Any] | None = None
-    outcome: Outcome | None = None
     polls: int = 0
     poll_retries: int = 0
 
@@ -345,8 +344,8 @@ class SetupRunner:
         version: str | None = None,
         configuration_server_ip: str | None = None,
         run_dir: str | None = None,
-    ) -> SetupRun:
-        """Start setup detached, poll it to the end (hard timeout), always clean up; return the verdict.
+    ) -> tuple[SetupRun, Outcome]:
+        """Start setup detached, poll it to the end (hard timeout), always clean up; the run and its verdict.
 
         ``argv`` is the full argument vector (``<extract_dir>\\UnifiedSetup.exe`` first); ``secrets`` maps a
         secret file name in the run folder (passphrase, proxy settings) to its content, sent as a SecureString.
@@ -395,7 +394,7 @@ class SetupRunner:
                 busy = True
                 raise ActionFailure(busy_message(run.operation, run.started["busy"]), busy=run.started["busy"])
             self._wait(run)
-            run.outcome = interpret_run(
+            outcome = interpret_run(
                 run.last_poll or {},
                 operation=operation,
                 version=version,
@@ -404,7 +403,7 @@ class SetupRunner:
         finally:
             if not busy:  # a refused start created nothing; the running setup's extracted files must stay
                 self.cleanup(run)
-        return run
+        return run, outcome
 
     def _wait(self, run: SetupRun) -> None:
         deadline = self.clock() + self.settings.setup_timeout

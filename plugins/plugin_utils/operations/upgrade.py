@@ -6,27 +6,26 @@ hop when N-4 requires.
 FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
 
 ``upgrade_spec`` checks the options (no remote call); ``ensure_upgraded`` takes an already-made probe, plans with
-:func:`upgrade_plan.plan_upgrade` and runs each hop with :class:`_op_setup.SetupRunner` (stage, start detached,
-poll, clean up, verify the new build).
+:func:`upgrade_plan.plan_upgrade` and runs the hops as :class:`SetupHop` requests of the one setup path
+(:class:`SetupExecutor`: stage, start detached, poll, clean up, verify the new build), as install does.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..domain import install_plan, upgrade_plan
-from ..domain.install_plan import REBOOT_AFTER, REBOOT_BEFORE, Installer
-from ..domain.playbook_variables import both
+from ..domain.install_plan import REBOOT_BEFORE, Installer
 from ..domain.probe import ProbedHost, ProbeRequest
-from ..domain.setup_outcome import verify
 from ..domain.steps import planned as planned_steps
-from ..domain.upgrade_plan import UpgradeRequest, hop_steps
+from ..domain.upgrade_plan import UpgradeRequest
 from ..domain.versions import parse_version
 from .action_base import ActionFailure, AsrActionBase
 from .install import check_timing
 from .probe import OperationOutcome
-from .setup import SetupRunner, SetupSettings, extract_dir_for, host_after_setup, upload_name_for
+from .setup import SetupSettings, extract_dir_for, host_after_setup, upload_name_for
+from .setup_executor import SetupDone, SetupExecutor, SetupHop
 
 
 @dataclass
@@ -97,25 +96,10 @@ def ensure_upgraded(
     ``after`` is the host once setup ran: read again when the caller asks (``after_probe``), else as ``/Upgrade``
     leaves it [4]: the same configuration, every component at the new version.
     """
-    result = _ensure_upgraded(action, host, spec, task_vars, after_probe)
-    read = result.pop("_post_state", None)
-    if not result["changed"]:
-        return OperationOutcome(result, host)
-    expected = host.after_setup(result.get("version_after"))
-    return OperationOutcome(result, host_after_setup(action, task_vars, read, after_probe, expected))
-
-
-def _ensure_upgraded(
-    action: AsrActionBase,
-    state: ProbedHost,
-    spec: UpgradeSpec,
-    task_vars: dict[str, Any],
-    post_probe: ProbeRequest | None = None,
-) -> dict[str, Any]:
-    plan = upgrade_plan.plan_upgrade(state, spec.request)
+    plan = upgrade_plan.plan_upgrade(host, spec.request)
     for warning in plan.warnings:
         action._warn(warning)
-    role = upgrade_plan.resolve_role(state, spec.request)[0]
+    role = upgrade_plan.resolve_role(host, spec.request)[0]
     result: dict[str, Any] = {
         "server_role": role,
         "changed": plan.changed,
@@ -128,123 +112,76 @@ def _ensure_upgraded(
     }
     if plan.failure:
         raise ActionFailure(plan.failure, refusal=True, **{**result, "changed": False, "steps": [], "hops": []})
-    if plan.changed:
-        before = state.summary()
-        after = {
-            **before,
-            "components": {k: plan.version_after for k in before["components"] if before["components"][k]},
-        }
-        action.set_diff(result, before, after)
-    if action.check_mode or not plan.changed:
-        result["msg"] = plan.reason if not plan.changed else "check mode: " + "; ".join(plan.steps)
-        return result
-    done: list[str] = []
-    try:
-        result = _execute(action, state, plan, spec, task_vars, result, done, role, post_probe)
-    except ActionFailure as exc:
-        exc.detail.update(changed=bool(done) or exc.detail.get("changed", False), steps=planned_steps(done))
-        exc.detail.setdefault("version_before", result["version_before"])
-        raise
-    result["steps"] = planned_steps(done)  # the names the plan predicted, each a step that ran
-    return result
+    if not plan.changed:
+        return OperationOutcome({**result, "msg": plan.reason}, host)
+    before = host.summary()
+    components = before["components"]
+    action.set_diff(
+        result, before, {**before, "components": {k: plan.version_after for k in components if components[k]}}
+    )
+    if action.check_mode:
+        predicted = host.after_setup(plan.version_after)
+        return OperationOutcome({**result, "msg": "check mode: " + "; ".join(plan.steps)}, predicted)
+    executor = SetupExecutor(
+        action, task_vars, spec.settings, host, version_before=plan.version_before, role=role, after_probe=after_probe
+    )
+    done, plan = _upgrade(executor, plan, spec, role)
+    result.update(
+        changed=done.changed,
+        steps=done.steps,
+        hops=[h["version"] for h in plan.hops],
+        version_after=done.version_after,
+        installer_version=plan.installer_version,
+        reboot_required=done.reboot_required,
+        msg=plan.reason,  # the staged package showed there is nothing to upgrade
+        **done.run_fields(),
+    )
+    if done.exit_code_name is not None:
+        name = upgrade_plan.ROLE_NAMES[role]
+        result["msg"] = (
+            done.setup_msg
+            if done.reboot_required
+            else f"{name[0].upper()}{name[1:]} upgraded from {result['version_before']} to {done.version_after}."
+        )
+    expected = host.after_setup(done.version_after)
+    return OperationOutcome(result, host_after_setup(action, task_vars, done.read_after, after_probe, expected))
 
 
-def _execute(action, state, plan, spec, task_vars, result, done, role, post_probe=None):  # type: ignore[no-untyped-def]
-    runner = SetupRunner(action, task_vars, spec.settings, state, post_probe)
-    runner.service_names = upgrade_plan.services_to_check(role)
-    name = upgrade_plan.ROLE_NAMES[role]
+def _upgrade(
+    executor: SetupExecutor, plan: install_plan.Plan, spec: UpgradeSpec, role: str
+) -> tuple[SetupDone, install_plan.Plan]:
+    """Reboot first when planned; stage the target to learn its version and plan again when it is not known; then
+    one ``/Upgrade`` run per hop [4], each hop's package staged first when it is transferred."""
     target = spec.request.installer
     if REBOOT_BEFORE in plan.steps:
-        runner.reboot("a reboot was pending before Unified Setup")
-        done.append(REBOOT_BEFORE)
-        runner.host = state = replace(state, pending_reboot=False)
-    if not plan.version_known:  # stage the target to learn its version, then plan again
-        runner.stage(target)
-        state = runner.host
-        done.append(f"{install_plan.STAGE} {state.installer.get('file_version')}")
-        plan = upgrade_plan.plan_upgrade(state, spec.request)
+        executor.reboot_first()
+    if not plan.version_known:
+        executor.stage(target)
+        plan = upgrade_plan.plan_upgrade(executor.host, spec.request)
         if plan.failure:
-            raise ActionFailure(plan.failure, refusal=True)
-        result.update(installer_version=plan.installer_version, hops=[h["version"] for h in plan.hops])
+            executor.refuse(plan.failure)
         if not plan.steps:
-            result.update(changed=True, steps=done, msg=plan.reason)
-            return result
-    hops = upgrade_plan.hop_installers(state, spec.request)
-    current = str(state.version)
-    for index, hop in enumerate(hops):
+            return executor.nothing_to_run(plan.version_after), plan
+    host = executor.host
+    hops = []
+    current = str(host.version)
+    for hop in upgrade_plan.hop_installers(host, spec.request):
         version = str(hop.version)
-        stage_step, run_step, cleanup_step = (
-            hop_steps(hop.version, True)
-            if hop.transferred
-            else [None, *hop_steps(hop.version, False)]
-        )  # fmt: skip
-        if hop.transferred and (hop is not target or install_plan.needs_staging(state, target)):
-            facts = runner.stage(hop)
-            done.append(stage_step)
-            if parse_version(facts.get("file_version") or "0.0") != hop.version:
-                raise ActionFailure(
-                    f"{both('installers')}: the file given for {version} is version {facts.get('file_version')}; "
-                    "correct that entry's version or file."
-                )
+        stage = hop.transferred and (hop is not target or install_plan.needs_staging(host, target))
+        stage_step, run_step, cleanup_step = upgrade_plan.hop_steps(hop.version, True)
         argv = upgrade_plan.upgrade_command(
             role, extract_dir_for(spec.settings.staging_dir, hop.remote_path), spec.request.accept_third_party_eula
         )
-        run = runner.run(
-            operation=f"upgrade {current} -> {version}",
-            package=hop.remote_path,
-            expected_sha256=hop.sha256,
-            argv=argv,
-            version=version,
-        )
-        done.extend([run_step, cleanup_step])
-        outcome = run.outcome
-        if not (outcome is not None):  # internal invariant
-            raise AssertionError("outcome is not None")
-        result.update(exit_code=outcome.rc, exit_code_name=outcome.name, polls=run.polls, poll_retries=run.poll_retries)
-        if not outcome.success:
-            msg = outcome.msg
-            if outcome.rc == 203:
-                msg = (
-                    f"Upgrade not supported: Unified Setup refused to upgrade {current} to {version} (exit code 203, "
-                    "UpgradeNotSupported). It refuses jumps of more than 4 minor versions (N-4 rule), downgrades and "
-                    "a process server newer than its configuration server [4]; the log tail says which. "
-                    + ("" if role == upgrade_plan.PROCESS_SERVER else "No process server was touched. ")
-                    + (outcome.detail.get("remediation") or "")
-                )
-            raise ActionFailure(msg, **outcome.detail, version_after=current)
-        poll = run.last_poll or {}
-        if outcome.reboot_required:
-            if not spec.settings.reboot:
-                result.update(changed=True, steps=done, reboot_required=True, version_after=version)
-                if index < len(hops) - 1:
-                    action._warn(
-                        f"Unified Setup needs a reboot after the hop to {version} (3010); reboot the host and run the "
-                        "task again to continue, or set reboot: true."
-                    )
-                return result
-            runner.reboot(f"Unified Setup exit code 3010 after the upgrade to {version}")
-            done.append(REBOOT_AFTER)
-            poll = runner.poll("")
-        problems = verify(poll, version=version, configuration_server_ip=None, after_reboot=outcome.reboot_required)
-        if role == upgrade_plan.CONFIGURATION_SERVER:
-            problems += upgrade_plan.configuration_server_problems(poll)
-        if problems:
-            raise ActionFailure(
-                f"Unified Setup reported success for the upgrade to {version} but: "
-                + "; ".join(problems)
-                + ". Read the setup logs (log_tail) and run the task again.",
-                log_tail=list((poll.get("setup_log") or {}).get("tail") or []),
-                exit_code=outcome.rc,
+        hops.append(
+            SetupHop(
+                installer=hop,
+                argv=tuple(argv),
+                version=version,
+                run_step=run_step,
+                cleanup_step=cleanup_step,
+                upgrade_from=current,
+                stage_step=stage_step if stage else None,
             )
-        current = (poll.get("csps") or {}).get("build_version") or version
-        if index < len(hops) - 1:
-            state = replace(state, version=parse_version(current))
-    result.update(
-        changed=True,
-        steps=done,
-        version_after=current,
-        msg=f"{name[0].upper()}{name[1:]} upgraded from {result['version_before']} to {current}.",
-    )
-    if runner.post_state is not None:
-        result["_post_state"] = runner.post_state
-    return result
+        )
+        current = version
+    return executor.run(hops), plan

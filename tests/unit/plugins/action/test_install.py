@@ -411,3 +411,22 @@ def test_an_n4_hop_through_a_controller_package_costs_transfer_start_poll_cleanu
     second = execute.call_args_list[4].kwargs["module_args"]["parameters"]
     assert second["PackagePath"] == STAGED and second["ExpectedVersion"] == "9.55.7123.1"
     assert result["version_after"] == "9.55.7123.1"
+
+
+def test_install_and_upgrade_run_setup_through_the_one_executor(monkeypatch, package):
+    """Issue 11 item 3: one setup path; each operation hands its runs (SetupHop) to SetupExecutor.run."""
+    from ansible_collections.asr.process_server.plugins.plugin_utils.operations.setup_executor import SetupExecutor
+
+    runs = []
+    real = SetupExecutor.run
+    monkeypatch.setattr(
+        SetupExecutor, "run", lambda self, hops: runs.append([h.operation for h in hops]) or real(self, hops)
+    )
+    args = base_args(package, installer_version="9.55.7123.1")
+    _plugin, _execute, result = run(monkeypatch, args, [ps(fresh()), START, poll(), CLEANUP])
+    assert "failed" not in result, result
+    probe = installed("9.52.6801.1", installer=installer_facts(STAGED, sha256=SHA))
+    _plugin, _execute, result = run(monkeypatch, {"installer": package}, [ps(probe), START, poll(), CLEANUP],
+                                    module=upgrade)  # fmt: skip
+    assert "failed" not in result, result
+    assert runs == [["install"], ["upgrade 9.52.6801.1 -> 9.55.7123.1"]]
