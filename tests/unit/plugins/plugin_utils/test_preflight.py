@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import preflight as pf
-from ansible_collections.asr.process_server.plugins.plugin_utils.domain.probe import facts
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.probe import facts
 
 CS = {"configuration_server_version": "9.55.7123.1"}
 
