@@ -38,6 +38,7 @@ from typing import Any
 from . import sizing, unified_setup
 from .checks import require_name
 from .errors import InvalidOption
+from .probe import fixed_volumes
 from .versions import MAX_MINOR_HOP, Version, parse_version
 
 BLOCK = "block"
@@ -168,16 +169,7 @@ def _version(value: Any) -> Version | None:
 
 def _volumes(info: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Fixed volumes by drive letter, from the survey (the raw probe) when present, else the cache drive."""
-    host = ((info.get("survey") or {}).get("host")) or {}
-    gib = 1024**3
-    volumes = {
-        str(v.get("drive", "")).upper(): {
-            "filesystem": v.get("filesystem"),
-            "free_gb": round(int(v.get("free_bytes") or 0) / gib, 2),
-            "size_gb": round(int(v.get("size_bytes") or 0) / gib, 2),
-        }
-        for v in host.get("volumes") or []
-    }
+    volumes = fixed_volumes(((info.get("survey") or {}).get("host")) or {})
     cache = (info.get("asr") or {}).get("cache_drive") or {}
     if cache.get("drive") and str(cache["drive"]).upper() not in volumes:
         volumes[str(cache["drive"]).upper()] = {

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -484,9 +485,9 @@ def version_or_none(value: Any) -> Version | None:
         return None
 
 
-def _reading(raw: dict[str, Any], asr: dict[str, Any]) -> ProbedHost:
-    """The typed fields of a probe from its raw result and its ``asr`` facts."""
-    volumes = {
+def fixed_volumes(raw: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The probe's fixed volumes by drive letter (``D:``): file system, free and total GB."""
+    return {
         str(v.get("drive", "")).upper(): {
             "filesystem": v.get("filesystem"),
             "free_gb": round(int(v.get("free_bytes") or 0) / GIB, 2),
@@ -494,6 +495,11 @@ def _reading(raw: dict[str, Any], asr: dict[str, Any]) -> ProbedHost:
         }
         for v in raw.get("volumes") or []
     }
+
+
+def _reading(raw: dict[str, Any], asr: dict[str, Any]) -> ProbedHost:
+    """The typed fields of a probe from its raw result and its ``asr`` facts."""
+    volumes = fixed_volumes(raw)
     reboot = asr.get("pending_reboot") or {}
     checks = asr.get("checks") or {}
     os_facts = asr.get("os") or {}
