@@ -8,10 +8,8 @@ into a second host, must give the same answer again.
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import subprocess
-import sys
 
 import pytest
 
@@ -33,7 +31,7 @@ PLAYBOOK = """
 """
 
 from tests.integration.lab_ops import keep_results  # noqa: E402
-from tests.lab_support import serving  # noqa: E402
+from tests.lab_support import ansible_env, playbook_command, serving  # noqa: E402
 
 lab_estate = pytest.importorskip("lab.estate")
 pytest.importorskip("lab.dispatch")
@@ -56,10 +54,8 @@ def run_info(estate, hosts, cs_ip, out, *extra):
     playbook.write_text(PLAYBOOK.format(hosts=hosts, cs_ip=cs_ip), encoding="utf-8")
     for host in hosts.split(","):
         (out / f"{host}.json").unlink(missing_ok=True)
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-    env.update(keep_results(out, "Survey"))
-    cmd = [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", str(estate.path / "inventory.yml")]
-    proc = subprocess.run([*cmd, *extra, str(playbook)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    cmd, env = playbook_command(estate, *extra, str(playbook)), ansible_env(**keep_results(out, "Survey"))
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     return {h: json.loads((out / f"{h}.json").read_text(encoding="utf-8")) for h in hosts.split(",")}
 

@@ -32,8 +32,7 @@ registry.section(
 
 
 def _start(estate, book, out_name):
-    env = {**L.ansible_env(), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
-    cmd = [str(L.BIN / "ansible-playbook"), "-i", str(estate.path / "inventory.yml"), str(book)]
+    env, cmd = L.ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"), L.playbook_command(estate, str(book))
     return subprocess.Popen(cmd, cwd=L.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -128,8 +128,7 @@ def test_install_controller_killed_while_setup_runs_then_rerun(tmp_path):
         args = L.install_args(L.installer_file(tmp_path / "pkg"))
         L.set_fault(estate, "ps01", "installer_seconds", 25)
         book = L.write_playbook(tmp_path / "p", L.module_play(["ps01"], "install", args))
-        env = {**L.ansible_env(), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
-        cmd = [str(L.BIN / "ansible-playbook"), "-i", str(estate.path / "inventory.yml"), str(book)]
+        env, cmd = L.ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"), L.playbook_command(estate, str(book))
         proc = subprocess.Popen(cmd, cwd=L.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
         while "setup_poll v1" not in L.identities(estate, "ps01") and time.monotonic() < deadline:
