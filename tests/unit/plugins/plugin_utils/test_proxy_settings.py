@@ -121,6 +121,12 @@ def test_parse_rejects_any_single_line_corruption(settings, index, kind):
 
 _GOOD = render_proxy_settings(ProxySettings("http://p", 80, "u", "pw"))
 
+
+def _parse_edited(old: str, new: str):
+    """Parsing the good file with ``old`` replaced by ``new``."""
+    return lambda: parse_proxy_settings(_GOOD.replace(old, new))
+
+
 BAD = [
     ("no scheme", lambda: ProxySettings("proxy.local", 80), "proxy_address", "http://"),
     ("https", lambda: ProxySettings("https://proxy.local", 80), "proxy_address", "http://"),
@@ -136,34 +142,19 @@ BAD = [
     ("padded user", lambda: ProxySettings("http://p", 80, " u", "p"), "proxy_username", "spaces at either end"),
     ("user without password", lambda: ProxySettings("http://p", 80, "u"), "proxy_password", "non-empty password"),
     ("password without user", lambda: ProxySettings("http://p", 80, "", "p"), "proxy_username", "non-empty user"),
-    (
-        "doc spelling Proxy IP",
-        lambda: parse_proxy_settings(_GOOD.replace("ProxyIP", "Proxy IP")),
-        "proxy_settings_file",
-        'ProxyIP = "<value>"',
-    ),
-    (
-        "auth lower-case",
-        lambda: parse_proxy_settings(_GOOD.replace('"Yes"', '"yes"')),
-        "proxy_settings_file",
-        '"Yes" or "No"',
-    ),
+    ("doc spelling Proxy IP", _parse_edited("ProxyIP", "Proxy IP"), "proxy_settings_file", 'ProxyIP = "<value>"'),
+    ("auth lower-case", _parse_edited('"Yes"', '"yes"'), "proxy_settings_file", '"Yes" or "No"'),
     (
         "auth yes without user",
-        lambda: parse_proxy_settings(_GOOD.replace('ProxyUserName="u"', 'ProxyUserName=""')),
+        _parse_edited('ProxyUserName="u"', 'ProxyUserName=""'),
         "proxy_username",
         "non-empty value",
     ),
-    (
-        "empty port",
-        lambda: parse_proxy_settings(_GOOD.replace('"80"', '""')),
-        "proxy_port",
-        "1 to 65535",
-    ),
+    ("empty port", _parse_edited('"80"', '""'), "proxy_port", "1 to 65535"),
     ("five lines", lambda: parse_proxy_settings("\n".join(_GOOD.splitlines()[:5])), "proxy_settings_file", "exactly 6"),
     (
         "section trailing space",
-        lambda: parse_proxy_settings(_GOOD.replace("[ProxySettings]", "[ProxySettings] ")),
+        _parse_edited("[ProxySettings]", "[ProxySettings] "),
         "proxy_settings_file",
         "exactly [ProxySettings]",
     ),
