@@ -38,7 +38,7 @@ from typing import Any
 from . import sizing, unified_setup
 from .checks import require_name
 from .errors import InvalidOption
-from .probe import fixed_volumes
+from .probe import fixed_volumes, version_or_none
 from .versions import MAX_MINOR_HOP, Version, parse_version
 
 BLOCK = "block"
@@ -157,14 +157,6 @@ def _check_location_value(name: str, value: Any) -> str:
     except InvalidOption as exc:
         why = f"{exc.why} Unified Setup installs into a local folder [1.3].".strip()
         raise InvalidOption(name, value, INSTALL_LOCATION_ALLOWED, why) from None
-
-
-def _version(value: Any) -> Version | None:
-    """A version the host reported; unreadable counts as unknown (host data, not an operator's input)."""
-    try:
-        return parse_version(value) if value else None
-    except InvalidOption:
-        return None
 
 
 def _volumes(info: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -301,11 +293,11 @@ def _installer_version(asr: Mapping[str, Any], expect: Mapping[str, Any]) -> tup
         return None, [
             Blocker("installer_missing", BLOCK, f"installer {expect['installer_path']} not found on the host")
         ]
-    return _version(installer.get("product_version") or installer.get("file_version")), []
+    return version_or_none(installer.get("product_version") or installer.get("file_version")), []
 
 
 def _check_versions(asr: Mapping[str, Any], expect: Mapping[str, Any]) -> list[Blocker]:
-    installed = _version(asr.get("build_version")) if asr.get("installed") else None
+    installed = version_or_none(asr.get("build_version")) if asr.get("installed") else None
     cs = parse_version(expect["configuration_server_version"]) if expect.get("configuration_server_version") else None
     installer, found = _installer_version(asr, expect)
     if cs is None:

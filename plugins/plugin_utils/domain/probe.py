@@ -479,6 +479,7 @@ def _configuration_server_answered(asr: dict[str, Any]) -> None:
 
 
 def version_or_none(value: Any) -> Version | None:
+    """A version the host reported; unreadable counts as unknown (host data, not an operator's input)."""
     try:
         return parse_version(value) if value else None
     except InvalidOption:

@@ -343,6 +343,18 @@ def test_latest_on_an_old_host_upgrades_and_present_does_not(monkeypatch):
     assert done["version_after"] == CURRENT
 
 
+def test_an_upgrade_that_needs_a_reboot_hands_on_the_host_its_cleanup_call_read(monkeypatch):
+    """3010 without reboot: the upgrade stops, says a reboot is required, and (one setup path, issue 11 item 3) the
+    next operations plan from the probe setup's cleanup call ran, as after an install -- no separate probe."""
+    probe = with_installer(OLD)
+    replies = [ps(probe), *setup_replies(rc=3010, post_state=at_version(probe, CURRENT))]
+    done, scripts, _ = run(monkeypatch, {**BASE, "state": "latest"}, replies)
+    ok(done)
+    assert scripts == ["probe v1", "setup_start v1", "setup_poll v1", "setup_cleanup v1"]
+    assert done["reboot_required"] is True and done["operations"]["upgrade"]["reboot_required"] is True
+    assert done["version_after"] == CURRENT and done["remote_calls"] == 4
+
+
 def test_latest_beyond_n_minus_4_plans_hops_through_the_intermediate_installers(monkeypatch):
     hop = r"D:\Media\UnifiedSetup-9.51.exe"
     args = {**BASE, "state": "latest", "installers": [{"remote_path": hop, "version": "9.51.6712.1"}]}
