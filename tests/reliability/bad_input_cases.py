@@ -711,8 +711,8 @@ CASES: list[Case] = [
     _rebalance_yml(
         "rebalance-move-machine-empty",
         {"asr_rebalance_moves": [{"machine": "", "from_server": "ps02", "to_server": "ps03"}]},
-        "asr_rebalance_moves[0].machine",
-        "It is empty",
+        "asr_rebalance_moves[0]",
+        "a list of moves, each a mapping with machine, from_server, to_server",
     ),
     _rebalance_yml(
         "rebalance-batch-size-zero",
@@ -744,6 +744,27 @@ CASES: list[Case] = [
         },
         "asr_rebalance_configuration_server",
         "the vault has no configuration server 'CS09'",
+    ),
+    _b(
+        "decommission-drain-to-itself",
+        "playbook:decommission.yml",
+        {"asr_decommission_hosts": "ps01", "asr_drain_to": "PS01"},
+        "asr_drain_to: ps01 is not allowed",
+        "a process server that stays",
+    ),
+    _b(
+        "decommission-drain-tier-unknown",
+        "playbook:decommission.yml",
+        {"asr_decommission_hosts": "ps01", "asr_drain_to": "ps02", "asr_drain_target_tier": "huge"},
+        "asr_drain_target_tier",
+        "small, medium, large",
+    ),
+    _b(
+        "plan-load-source-unknown",
+        "playbook:plan.yml",
+        {"asr_load_source": "portal"},
+        "asr_load_source",
+        "inventory, vault",
     ),
     # ---- the Azure modules: refused before any request to Azure -------------------------------------------
     _switch_process_server("switch-same-target", {"target": "ps01"}, "target", "other than the source"),

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import argument_specs, capacity_report, package_source, preflight, proxy_plan, sizing, unified_setup
+from . import argument_specs, capacity_report, package_source, preflight, proxy_plan, sizing, switch_plan, unified_setup
 from .errors import InvalidOption
 from .versions import parse_version
 
@@ -352,6 +352,7 @@ def check_moves(name: str, value: Any) -> list[dict[str, Any]]:
     for index, move in enumerate(value):
         if not isinstance(move, Mapping) or any(_is_empty(move.get(key)) for key in _MOVE_KEYS):
             raise InvalidOption(f"{name}[{index}]", move, allowed)
+    switch_plan.batches(value, 1, option=name)  # as rebalance.yml cuts them: a move to the same server is refused
     return [dict(move) for move in value]
 
 

@@ -326,14 +326,20 @@ def test_package_sources_are_checked_before_any_remote_call(values, needles):
             {"asr_azure": {"resource_group": "rg", "vault": "v", "secret2": "s3cr3t"}},
             "asr_azure",
             "Unknown key(s): secret2",
-        ),  # fmt: skip
+        ),
         ("rebalance.yml", {"asr_rebalance_batch_size": 0}, "asr_rebalance_batch_size", "at least 1"),
         (
             "rebalance.yml",
             {"asr_rebalance_moves": [{"machine": "vm1", "from_server": "ps01"}]},
             "asr_rebalance_moves[0]",
             "to_server",
-        ),  # fmt: skip
+        ),
+        (
+            "rebalance.yml",
+            {"asr_rebalance_moves": [{"machine": "vm1", "from_server": "ps01", "to_server": "PS01"}]},
+            "asr_rebalance_moves[0].to_server",
+            "a process server other than from_server",
+        ),
         ("plan.yml", {"asr_load_source": "portal"}, "asr_load_source", "inventory, vault"),
         ("plan.yml", {"asr_vault_machine_churn_gb": -1}, "asr_vault_machine_churn_gb", "at least 0"),
         ("decommission.yml", {"asr_drain_target_tier": "huge"}, "asr_drain_target_tier", "small"),
