@@ -2,10 +2,10 @@
 
 Wall-clock durations (``--durations``) grow with the machine's load; the CPU a test costs does not. With
 ``ASR_TEST_CPU_LOG=<file>`` every pytest process (each xdist worker, or the one process) appends one line per test:
-``<cpu seconds>\t<wall seconds>\t<node id>``. The CPU counts the test process itself (the in-process lab's WinRM
-server threads), the children it waited for (ansible-playbook, python -m lab ...) and the growth of the children
-still running (the lab's persistent pwsh workers, lab/pshost.py), for setup, call and teardown together.
-``python scripts/cpu_report.py <file>`` sums it per test and per file.
+``<cpu s> <wall s> <node id> <process s> <waited children s> <running children s>`` (tab-separated). The CPU counts
+the test process itself (the in-process lab's WinRM server threads), the children it waited for (ansible-playbook,
+python -m lab ...) and the growth of the children still running (the lab's persistent pwsh workers, lab/pshost.py),
+for setup, call and teardown together. ``python scripts/cpu_report.py <file>`` sums it per test and per file.
 """
 
 from __future__ import annotations
@@ -37,17 +37,18 @@ def _running_children_cpu_s() -> float:
     return total
 
 
-def cpu_s() -> float:
-    """CPU seconds used so far by this process, its waited-for children and its running children."""
+def cpu_parts() -> tuple[float, float, float]:
+    """CPU seconds used so far: (this process, the children it waited for, its children still running)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     waited = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + waited.ru_utime + waited.ru_stime + _running_children_cpu_s()
+    return own.ru_utime + own.ru_stime, waited.ru_utime + waited.ru_stime, _running_children_cpu_s()
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
-    cpu0, wall0 = cpu_s(), time.monotonic()
+    before, wall0 = cpu_parts(), time.monotonic()
     yield
-    line = f"{cpu_s() - cpu0:.3f}\t{time.monotonic() - wall0:.3f}\t{item.nodeid}\n"
+    parts = [b - a for a, b in zip(before, cpu_parts(), strict=True)]
+    line = f"{sum(parts):.3f}\t{time.monotonic() - wall0:.3f}\t{item.nodeid}\t" + "\t".join(f"{p:.3f}" for p in parts)
     with open(os.environ["ASR_TEST_CPU_LOG"], "a", encoding="utf-8") as log:
-        log.write(line)  # one short append per test: lines from two workers do not interleave
+        log.write(line + "\n")  # one short append per test: lines from two workers do not interleave
