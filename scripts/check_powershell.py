@@ -105,6 +105,9 @@ def analyze(units: Sequence[Unit], pwsh: str) -> list[Finding]:
         command = [pwsh, "-NoProfile", "-NonInteractive", "-File", str(ANALYZER), "-RequestPath", str(request)]
         command += ["-ApiPath", str(API_DATA)]
         env = {**os.environ, "NO_COLOR": "1"}  # pwsh's error messages without terminal colours
+        # one long pwsh run: .NET's tiered JIT would compile the analyzer's hot code twice (measured: 15 s instead of
+        # 22 s of CPU for the repository without it; docs/dev/test-time.md)
+        env.setdefault("DOTNET_TieredCompilation", "0")
         done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"the PowerShell analyzer failed (exit {done.returncode}):\n{done.stderr}{done.stdout}")
