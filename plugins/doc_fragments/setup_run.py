@@ -12,10 +12,10 @@ options:
   installer_remote_path:
     description:
       - Where the host reads the Unified Setup package itself; an alternative to O(installer) and O(installer_url).
-      - An absolute path on a drive of the host (such as V(D:\Media\MicrosoftAzureSiteRecoveryUnifiedSetup.exe)) is
+      - An absolute path on a drive of the host (such as V(D:\\Media\\MicrosoftAzureSiteRecoveryUnifiedSetup.exe)) is
         used where it is.
-      - A UNC path (such as V(\\files.corp.example\media\MicrosoftAzureSiteRecoveryUnifiedSetup.exe)) is copied by the
-        host from the share into O(staging_dir) (detached, resumed after an interruption) and its SHA-256 checked
+      - A UNC path (such as V(\\\\files.corp.example\\media\\MicrosoftAzureSiteRecoveryUnifiedSetup.exe)) is copied
+        by the host from the share into O(staging_dir) (detached, resumed after an interruption) and its SHA-256 checked
         there; O(installer_checksum) is then required.
       - The copy runs as the account the task runs as. With C(become) (SYSTEM, as the playbooks run) that is the
         host's computer account, which the share must let read the file. Without C(become) a WinRM logon (NTLM, or

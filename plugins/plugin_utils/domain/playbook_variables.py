@@ -10,6 +10,7 @@ run can reach names both (:func:`both`), so the operator finds what to change wh
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -364,7 +365,7 @@ def check_number(name: str, value: Any, minimum: float) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise InvalidOption(name, value, allowed, EMPTY if _is_empty(value) else "") from None
-    if number != number or number < minimum:
+    if math.isnan(number) or number < minimum:
         raise InvalidOption(name, value, allowed)
     return number
 
