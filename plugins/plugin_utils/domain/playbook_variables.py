@@ -10,13 +10,13 @@ run can reach names both (:func:`both`), so the operator finds what to change wh
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from . import argument_specs, capacity_report, package_source, preflight, proxy_plan, sizing, switch_plan, unified_setup
+from .checks import require_number
 from .errors import InvalidOption
 from .versions import parse_version
 
@@ -358,16 +358,14 @@ def check_moves(name: str, value: Any) -> list[dict[str, Any]]:
 
 
 def check_number(name: str, value: Any, minimum: float) -> float:
-    allowed = f"a number of at least {minimum:g}"
-    if isinstance(value, bool):
-        raise InvalidOption(name, value, allowed)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidOption(name, value, allowed, EMPTY if _is_empty(value) else "") from None
-    if math.isnan(number) or number < minimum:
-        raise InvalidOption(name, value, allowed)
-    return number
+    """checks.require_number, for a value that may come as text (-e name=5)."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            allowed = f"a number of at least {minimum:g}"
+            raise InvalidOption(name, value, allowed, EMPTY if _is_empty(value) else "") from None
+    return require_number(name, value, minimum)
 
 
 _TIERS = tuple(t.name for t in sizing.tiers_for(sizing.PROCESS_SERVER))
