@@ -13,7 +13,7 @@ import yaml
 
 from lab import estate as lab_estate
 from lab import journal
-from tests import lab_support
+from tests import lab_support, playbook_runner
 from tests.lab_support import ROOT, ansible_env, clear, playbook_command, processes  # noqa: F401 (the suite's names)
 
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
@@ -44,7 +44,7 @@ def run_task(
     playbook = out / f"{module}.yml"
     playbook.write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
     cmd, env = playbook_command(estate, *extra, str(playbook)), ansible_env(**keep_results(results))
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    proc = playbook_runner.run(cmd, cwd=ROOT, env=env, timeout=300)
     assert result_file.exists(), proc.stdout[-4000:] + proc.stderr[-4000:]
     return json.loads(result_file.read_text(encoding="utf-8")), proc
 
@@ -77,7 +77,7 @@ def playbook(estate, name: str, variables: dict, out: pathlib.Path, *extra: str)
     vars_file = out / "vars.yml"
     vars_file.write_text(yaml.safe_dump(variables), encoding="utf-8")
     cmd = playbook_command(estate, "-e", f"@{vars_file}", *extra, str(ROOT / "playbooks" / name))
-    proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=900)
+    proc = playbook_runner.run(cmd, cwd=ROOT, env=ansible_env(), timeout=900)
     output = proc.stdout + proc.stderr
     (out / f"{name}.log").write_text(output, encoding="utf-8")
     return proc.returncode, output

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import subprocess
 
 import pytest
 
@@ -30,6 +29,7 @@ PLAYBOOK = """
       register: surveyed
 """
 
+from tests import playbook_runner  # noqa: E402
 from tests.integration.lab_ops import keep_results  # noqa: E402
 from tests.lab_support import ansible_env, playbook_command, serving  # noqa: E402
 
@@ -55,7 +55,7 @@ def run_info(estate, hosts, cs_ip, out, *extra):
     for host in hosts.split(","):
         (out / f"{host}.json").unlink(missing_ok=True)
     cmd, env = playbook_command(estate, *extra, str(playbook)), ansible_env(**keep_results(out, "Survey"))
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    proc = playbook_runner.run(cmd, cwd=ROOT, env=env, timeout=300)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     return {h: json.loads((out / f"{h}.json").read_text(encoding="utf-8")) for h in hosts.split(",")}
 

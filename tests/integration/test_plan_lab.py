@@ -44,6 +44,7 @@ CHROMIUM_FLAGS = [
 
 lab_estate = pytest.importorskip("lab.estate")
 from lab import journal  # noqa: E402
+from tests import playbook_runner  # noqa: E402
 from tests.lab_support import ROOT, ansible_env, playbook_command, serving  # noqa: E402
 
 
@@ -64,7 +65,7 @@ def run_plan(tmp: pathlib.Path, seed: pathlib.Path, ps: int, machines: list[dict
             encoding="utf-8",
         )
         cmd = playbook_command(estate, "-e", f"@{vars_file}", str(ROOT / "playbooks" / "plan.yml"))
-        proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300)
+        proc = playbook_runner.run(cmd, cwd=ROOT, env=ansible_env(), timeout=300)
         calls = {name: journal.read(estate, name) for name in estate.host_names()}
         return estate, proc, reports, calls
 

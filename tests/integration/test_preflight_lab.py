@@ -9,7 +9,6 @@ not a block). ps05 is blocked as unreachable. Nothing on any host changes.
 
 from __future__ import annotations
 
-import subprocess
 import textwrap
 
 import pytest
@@ -20,6 +19,7 @@ pytestmark = pytest.mark.lab
 
 lab_estate = pytest.importorskip("lab.estate")
 from lab import journal  # noqa: E402
+from tests import playbook_runner  # noqa: E402
 from tests.lab_support import ROOT, ansible_env, playbook_command, serving  # noqa: E402
 
 
@@ -55,7 +55,7 @@ def run(est, overlay, *extra):
     journal.clear(est)
     before = {name: est.read_host(name).data for name in est.host_names()}
     cmd = playbook_command(est, "-i", str(overlay), *extra, str(ROOT / "playbooks" / "preflight.yml"))
-    proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300)
+    proc = playbook_runner.run(cmd, cwd=ROOT, env=ansible_env(), timeout=300)
     calls = {name: journal.read(est, name) for name in est.host_names()}
     after = {name: est.read_host(name).data for name in est.host_names()}
     return proc, calls, before, after

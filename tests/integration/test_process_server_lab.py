@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import pathlib
-import subprocess
 
 import pytest
 import yaml
 from lab_ops import ROOT, clear, identities, keep_results, served
 
 from lab.asr.installer import package_bytes
+from tests import playbook_runner
 from tests.lab_support import CURRENT, ansible_env, playbook_command
 from tests.lab_support import install_args as base_args
 
@@ -51,7 +51,7 @@ def play(estate, hosts: list[str], args: dict, out: pathlib.Path, *extra: str) -
     playbook = out / "process_server.yml"
     playbook.write_text(yaml.safe_dump(book, sort_keys=False), encoding="utf-8")
     cmd, env = playbook_command(estate, *extra, str(playbook)), ansible_env(**keep_results(out, "Converge"))
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    proc = playbook_runner.run(cmd, cwd=ROOT, env=env, timeout=600)
     results = {}
     for host in hosts:
         path = out / f"{host}.json"

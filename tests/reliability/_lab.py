@@ -16,7 +16,7 @@ import yaml
 from lab import estate as lab_estate
 from lab import journal, seed
 from lab.asr.installer import package_bytes
-from tests import lab_support
+from tests import lab_support, playbook_runner
 from tests.lab_support import (  # noqa: F401 (the suite's names)
     CURRENT,
     ROOT,
@@ -124,7 +124,7 @@ def run_playbook(
     # costs a local Python module run per host.
     environment = ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", **(env or {}))
     cmd = playbook_command(estate, *extra, str(playbook))
-    return subprocess.run(cmd, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout)
+    return playbook_runner.run(cmd, cwd=ROOT, env=environment, timeout=timeout)
 
 
 def results(proc: subprocess.CompletedProcess, hosts: list[str], task: str = "Module under test") -> dict[str, Any]:

@@ -14,6 +14,8 @@ from _lab import calls as journal_entries  # noqa: F401 (re-exported for the sec
 from _lab import clear, served  # noqa: F401
 from _lab import processes as command_lines  # noqa: F401
 
+from tests import playbook_runner
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
 CURRENT = "9.55.7123.1"
@@ -42,11 +44,4 @@ def playbook(
     cmd = [str(BIN / "ansible-playbook")]
     if inventory is not None:
         cmd += ["-i", str(inventory)]
-    return subprocess.run(
-        [*cmd, *extra, str(playbook_path)],
-        cwd=ROOT,
-        env=env or ansible_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return playbook_runner.run([*cmd, *extra, str(playbook_path)], cwd=ROOT, env=env or ansible_env(), timeout=timeout)
