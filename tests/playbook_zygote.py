@@ -85,7 +85,8 @@ def run_ansible_playbook(request: dict) -> int:
     # the server made (and will remove) its own local temporary directory while importing the constants; this run
     # gets one of its own, named after its pid and removed when it exits, as a fresh ansible-playbook process does
     atexit.unregister(cleanup_tmp_file)
-    C.DEFAULT_LOCAL_TMP = C.config.get_config_value("DEFAULT_LOCAL_TMP")
+    # (templated with the constants, as ansible.constants does: the default is {{ ANSIBLE_HOME ~ "/tmp" }})
+    C.DEFAULT_LOCAL_TMP = C.config.get_config_value("DEFAULT_LOCAL_TMP", variables=vars(C))
     from ansible.cli.playbook import main
 
     try:
