@@ -1,6 +1,7 @@
 # The fragments the scripts share: file_facts (SHA-256, the version's fixed parts), shared_text (reading files another
 # process holds open), run_state (times, and whether the detached runner still runs), protected_files (SYSTEM and
-# Administrators only). native_command and service_steps have their own files (native_command, register_apply).
+# Administrators only), secure_text (a SecureString's text). native_command and service_steps have their own files
+# (native_command, register_apply).
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1
     foreach ($fragment in 'file_facts', 'shared_text', 'run_state') {
@@ -151,5 +152,23 @@ Describe 'protected_files' {
         $bytes = [System.IO.File]::ReadAllBytes($file)
         $bytes[0] | Should -Be ([byte][char]'[') -Because 'no byte order mark'
         [System.Text.Encoding]::UTF8.GetString($bytes) | Should -BeExactly "[ProxySettings]`r`nProxyAuthentication = ""false""`r`n"
+    }
+}
+
+Describe 'secure_text' {
+    BeforeAll {
+        . ([scriptblock]::Create((Get-AsrFragmentBody -Name 'secure_text')))
+    }
+
+    It 'gives back the text a SecureString holds, exactly: <Kind>' -ForEach @(
+        @{ Kind = 'a password with quotes and non-ASCII'; Text = 'p"a''ß wörd=1' }
+        @{ Kind = 'a URL with a SAS token'; Text = 'https://store.example/pkg/setup.exe?sv=2020&sig=abc%2B' }
+        @{ Kind = 'empty'; Text = '' }
+    ) {
+        $secure = New-Object -TypeName System.Security.SecureString
+        foreach ($character in $Text.ToCharArray()) {
+            $secure.AppendChar($character)
+        }
+        ConvertFrom-SecureText -Value $secure | Should -BeExactly $Text
     }
 }

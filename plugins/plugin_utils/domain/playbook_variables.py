@@ -450,10 +450,9 @@ OPTION_VARIABLES_REVERSED: dict[str, str] = {variable: option for option, variab
 # What each playbook reads, per inventory group it reads it for (the playbook's header names them too).
 _ROLLOUT = ("asr_serial", "asr_max_fail_percentage")
 _STAGE = ("asr_stage_batch", "asr_stage_delay", "asr_stage_timeout")  # the staging play before the canary
-_CONVERGE = (
-    "asr_configuration_server_ip",
-    "asr_passphrase",
-    "asr_passphrase_file",
+# The Unified Setup package a host installs or upgrades from, and the packages of the hops before it: the same
+# variables for process servers and configuration servers.
+_PACKAGE = (
     "asr_installer",
     "asr_installer_remote_path",
     "asr_installer_url",
@@ -461,6 +460,12 @@ _CONVERGE = (
     "asr_installer_version",
     "asr_version",
     "asr_installers",
+)
+_CONVERGE = (
+    "asr_configuration_server_ip",
+    "asr_passphrase",
+    "asr_passphrase_file",
+    *_PACKAGE,
     "asr_install_location",
     "asr_env_type",
     "asr_ip",
@@ -478,13 +483,7 @@ _CONVERGE = (
     "asr_verify_services",
 )
 _CS_UPGRADE = (
-    "asr_installer",
-    "asr_installer_remote_path",
-    "asr_installer_url",
-    "asr_installer_checksum",
-    "asr_installer_version",
-    "asr_version",
-    "asr_installers",
+    *_PACKAGE,
     "asr_accept_third_party_eula",
     "asr_reboot",
     "asr_poll_interval",

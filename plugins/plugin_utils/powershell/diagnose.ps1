@@ -67,6 +67,8 @@ $Ansible.Changed = $false
 
 # asr.process_server include: native_command
 
+# asr.process_server include: secure_text
+
 # asr.process_server include: svsdb_read
 
 # asr.process_server include: survey

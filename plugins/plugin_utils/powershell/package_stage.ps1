@@ -298,6 +298,8 @@ finally {
 
 # asr.process_server include: run_state
 
+# asr.process_server include: secure_text
+
 function Get-PackageFact {
     # The staged package: exists, size, SHA-256 (checked against ExpectedSha256), version resource.
     param ([string]$Path)
@@ -320,17 +322,6 @@ function Read-JsonFile {
         return $null
     }
     return Get-Content -LiteralPath $Path -Raw | ConvertFrom-Json
-}
-
-function ConvertFrom-SecureText {
-    param ([System.Security.SecureString]$Value)
-    $bstr = [System.Runtime.InteropServices.Marshal]::SecureStringToBSTR($Value)
-    try {
-        return [System.Runtime.InteropServices.Marshal]::PtrToStringBSTR($bstr)
-    }
-    finally {
-        [System.Runtime.InteropServices.Marshal]::ZeroFreeBSTR($bstr)
-    }
 }
 
 function Get-RunnerCommandLine {

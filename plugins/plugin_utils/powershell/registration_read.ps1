@@ -38,6 +38,8 @@ $Ansible.Changed = $false
 
 # asr.process_server include: shared_text
 
+# asr.process_server include: secure_text
+
 # asr.process_server include: svsdb_read
 
 # read-only: starts only mysql.exe, for one SELECT inside a READ ONLY transaction (the svsdb_read fragment)

@@ -92,6 +92,8 @@ finally {
 
 # asr.process_server include: run_state
 
+# asr.process_server include: secure_text
+
 function New-Folder {
     # A folder and its missing parents; nothing happens when it exists.
     param ([string]$Path)
@@ -108,14 +110,7 @@ function New-ProtectedDirectory {
 function Write-SecretFile {
     # The plain text exists only in this call's memory and in the protected file.
     param ([string]$Path, [System.Security.SecureString]$Value)
-    $bstr = [System.Runtime.InteropServices.Marshal]::SecureStringToBSTR($Value)
-    try {
-        $text = [System.Runtime.InteropServices.Marshal]::PtrToStringBSTR($bstr)
-        Set-FileText -Path $Path -Text $text
-    }
-    finally {
-        [System.Runtime.InteropServices.Marshal]::ZeroFreeBSTR($bstr)
-    }
+    Set-FileText -Path $Path -Text (ConvertFrom-SecureText -Value $Value)
 }
 
 function Get-LiveRun {

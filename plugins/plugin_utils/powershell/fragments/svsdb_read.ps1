@@ -2,12 +2,12 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 #
-# Spliced by load_script into registration_read and diagnose (each also includes native_command and shared_text):
-# the ONE read of a configuration server's registrations the collection makes -- the documented svsdb1 query [5] in
-# a READ ONLY transaction, with the client and the account the configuration server itself uses (amethyst.conf
-# [6.5]) or the task's. Why each choice: the header of registration_read.ps1. Read-RegistrationTable reports what is
-# missing (no client, no credentials) instead of throwing, returns mysql.exe's rc/stdout/stderr, and never returns
-# the password.
+# Spliced by load_script into registration_read and diagnose (each also includes native_command, shared_text and
+# secure_text): the ONE read of a configuration server's registrations the collection makes -- the documented svsdb1
+# query [5] in a READ ONLY transaction, with the client and the account the configuration server itself uses
+# (amethyst.conf [6.5]) or the task's. Why each choice: the header of registration_read.ps1. Read-RegistrationTable
+# reports what is missing (no client, no credentials) instead of throwing, returns mysql.exe's rc/stdout/stderr, and
+# never returns the password.
 function Get-RegistrationStatement {
     # The documented query [5] plus the process-server columns, inside a READ ONLY transaction (registration_read.ps1).
     $query = ('SELECT id AS hostid, name, ipaddress, ostype AS operatingsystem, ' +
@@ -32,18 +32,6 @@ function Read-AmethystValue {
         return $value
     }
     return $null
-}
-
-function ConvertFrom-SecurePassword {
-    # The plain text of a SecureString, for the child's environment only.
-    param ([System.Security.SecureString]$Value)
-    $bstr = [System.Runtime.InteropServices.Marshal]::SecureStringToBSTR($Value)
-    try {
-        return [System.Runtime.InteropServices.Marshal]::PtrToStringBSTR($bstr)
-    }
-    finally {
-        [System.Runtime.InteropServices.Marshal]::ZeroFreeBSTR($bstr)
-    }
 }
 
 function Find-MySqlClient {
@@ -127,7 +115,7 @@ function Read-RegistrationTable {
     }
 
     if ($null -ne $DatabasePassword) {
-        $plainPassword = ConvertFrom-SecurePassword -Value $DatabasePassword
+        $plainPassword = ConvertFrom-SecureText -Value $DatabasePassword
     }
     $arguments = @('--batch', "--user=$user", '--database=svsdb1', "--execute=$statements")
     try {
