@@ -35,6 +35,16 @@ lane_python() { # print the interpreter for a lane, or nothing
 lane_venv() { [[ "$1" == 2.19 ]] && echo "$ROOT/.venv" || echo "$ROOT/.venv-$1"; }
 lane_requirements() { [[ "$1" == 2.19 ]] && echo requirements/dev.txt || echo "requirements/dev-$1.txt"; }
 
+# Byte-compile what Python imports from the venv, as pip would have done, except ansible_collections/: the "ansible"
+# package ships about 13,600 .py files there (every collection of the Ansible package; the tests use ansible.windows)
+# and ansible-core's collection loader compiles a collection's Python from its source on every import and never
+# reads a .pyc (ansible/utils/collection_loader/_collection_finder.py, get_code), so compiling them is pure cost:
+# about 20 s of CPU per fresh venv (docs/dev/test-time.md). A file that does not compile (some packages carry
+# Python 2 test data) is left to pip's own rule: ignored, as pip ignores it.
+compile_venv() {
+    "$1/bin/python" -m compileall -qq -x '/site-packages/ansible_collections/' "$1/lib" >/dev/null 2>&1 || true
+}
+
 # Create/reuse the lane's virtualenv and install its pins; skip pip when the requirement files did not
 # change since the last successful install (stamp inside the venv).
 setup_venv() {
@@ -56,10 +66,12 @@ setup_venv() {
         return 0
     fi
     echo "installing $req into $venv (pip -q; log: $venv/pip-install.log)"
-    if ! "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req" >"$venv/pip-install.log" 2>&1; then
+    if ! "$venv/bin/python" -m pip install -q --no-compile --disable-pip-version-check -r "$req" \
+        >"$venv/pip-install.log" 2>&1; then
         grep -v "is ignored: it is neither a file nor a directory" "$venv/pip-install.log" | tail -n 40
         return 1
     fi
+    compile_venv "$venv"
     "$venv/bin/python" -m pip check >/dev/null || { "$venv/bin/python" -m pip check; return 1; }
     echo "$stamp" >"$venv/.requirements-stamp"
 }
