@@ -7,9 +7,10 @@ python scripts/cpu_of.py [--label TEXT] [--grace S] -- COMMAND [ARG...]
 and of its pwsh workers, all of the PowerShell a Molecule scenario or a benchmark run executes, is missing from
 ``time``'s figure. This wrapper makes itself the "child subreaper" (Linux prctl PR_SET_CHILD_SUBREAPER): an
 orphaned descendant is re-parented to it instead of to init, it waits for each one, and the kernel adds their CPU
-to its children's usage. After COMMAND ends it waits up to --grace seconds for descendants still running (a lab
-server being stopped) and counts what those that outlive it used so far. Prints one line to stderr and exits
-with COMMAND's status.
+to its children's usage. Each one is reaped as soon as it ends (a zombie would still show in /proc: `python -m lab
+down` and the tests that check no lab process is left would see it). After COMMAND ends it waits up to --grace
+seconds for descendants still running (a lab server being stopped) and counts what those that outlive it used so far.
+Prints one line to stderr and exits with COMMAND's status.
 """
 
 from __future__ import annotations
@@ -33,8 +34,16 @@ def become_subreaper() -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
 
 
+def wait_for(main: int) -> int:
+    """Reap every child as it ends (orphans re-parented here included) until ``main`` ends; its exit code."""
+    while True:
+        pid, status = os.waitpid(-1, 0)
+        if pid == main:
+            return os.waitstatus_to_exitcode(status)
+
+
 def reap_all() -> None:
-    """Collect every child that has ended (orphans re-parented here included)."""
+    """Collect every child that has ended."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -71,7 +80,8 @@ def main() -> int:
         parser.error("no command given")
     become_subreaper()
     wall0 = time.monotonic()
-    rc = subprocess.call(command)
+    proc = subprocess.Popen(command)
+    rc = proc.returncode = wait_for(proc.pid)  # reaped here, not by Popen
     deadline = time.monotonic() + args.grace
     reap_all()
     while running_children() and time.monotonic() < deadline:
