@@ -13,7 +13,8 @@
 # sequences of steps run side by side as background jobs (the checks; molecule + benchmark; each lane's
 # artifact + sanity; the second lane) next to the first lane's pytest, so both cores stay busy
 # (docs/dev/test-time.md); a job stops at its first failing step, and the run fails when any step failed.
-# Each step prints a banner and its duration (a job's output is printed when it ends); a summary follows.
+# Each step prints a banner and its duration (a job's output is printed when it ends); a summary follows (each step's
+# duration and its start, seconds after the run began: how the jobs shared the cores).
 #   ruff check / ruff format --check, antsibull-changelog lint, antsibull-docs lint-collection-docs, Pester,
 #   ansible-lint (production profile, offline), the pwsh the lab runs the collection's scripts with, pytest (it
 #   includes the PowerShell check: pwsh's own parser, Windows PowerShell 5.1 / .NET 4.5 compatibility, check mode,
@@ -27,7 +28,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-usage() { sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 FAST=0
 LANES=()
@@ -63,6 +64,7 @@ finish() {
     if ((rc == 0)); then rm -rf "$WORK"; else echo "(work files kept for inspection: $WORK)"; fi
     echo
     echo "==================== summary ===================="
+    printf '%-6s %5s %6s  %s\n' "" took start step
     local line
     for line in "${SUMMARY[@]}"; do echo "$line"; done
     if ((rc != 0)) && [[ -n "$CURRENT" ]]; then
@@ -93,17 +95,17 @@ step() {
     set -e
     local dt=$((SECONDS - t0))
     if ((rc != 0)); then
-        SUMMARY+=("$(printf '%-6s %4ds  %s (exit %d)' FAIL "$dt" "$label" "$rc")")
+        SUMMARY+=("$(printf '%-6s %4ds %6s  %s (exit %d)' FAIL "$dt" "+$((t0 - START_ALL))s" "$label" "$rc")")
         echo "==================== FAILED: $label (exit $rc, ${dt}s) ===================="
         exit "$rc"
     fi
-    SUMMARY+=("$(printf '%-6s %4ds  %s' ok "$dt" "$label")")
+    SUMMARY+=("$(printf '%-6s %4ds %6s  %s' ok "$dt" "+$((t0 - START_ALL))s" "$label")")
     CURRENT=""
     echo "---- $label: ok (${dt}s)"
 }
 
 skip() {
-    SUMMARY+=("$(printf '%-6s %4s   %s' skip - "$1")")
+    SUMMARY+=("$(printf '%-6s %4s  %6s  %s' skip - "" "$1")")
     echo
     echo "==================== skipped: $1 ===================="
 }
@@ -141,7 +143,7 @@ job_step() {
         "$@"
     )
     rc=$?
-    printf '%d %d %s\n' "$rc" $((SECONDS - t0)) "$label" >>"$JOB_RECORD"
+    printf '%d %d %d %s\n' "$rc" $((SECONDS - t0)) $((t0 - START_ALL)) "$label" >>"$JOB_RECORD"
     if ((rc != 0)); then
         echo "==================== FAILED: $label (exit $rc, $((SECONDS - t0))s) ===================="
     else
@@ -151,19 +153,20 @@ job_step() {
 }
 
 join_jobs() {
-    local i rc dt label failed=0 exit_rc=0
+    local i rc dt start label failed=0 exit_rc=0
     for i in "${!JOB_PIDS[@]}"; do
         wait "${JOB_PIDS[$i]}" || true
         echo
         echo "#################### job ${JOB_NAMES[$i]} (ran in the background) ####################"
         cat "$WORK/job-${JOB_NAMES[$i]}.log"
-        while read -r rc dt label; do
+        while read -r rc dt start label; do
             if ((rc != 0)); then
-                SUMMARY+=("$(printf '%-6s %4ds  %s (exit %d, job %s)' FAIL "$dt" "$label" "$rc" "${JOB_NAMES[$i]}")")
+                SUMMARY+=("$(printf '%-6s %4ds %6s  %s (exit %d, job %s)' FAIL "$dt" "+${start}s" "$label" "$rc" \
+                    "${JOB_NAMES[$i]}")")
                 ((failed)) || { CURRENT="$label"; exit_rc=$rc; }
                 failed=1
             else
-                SUMMARY+=("$(printf '%-6s %4ds  %s (job %s)' ok "$dt" "$label" "${JOB_NAMES[$i]}")")
+                SUMMARY+=("$(printf '%-6s %4ds %6s  %s (job %s)' ok "$dt" "+${start}s" "$label" "${JOB_NAMES[$i]}")")
             fi
         done <"$WORK/job-${JOB_NAMES[$i]}.record"
     done
