@@ -126,7 +126,7 @@ FIXES = [
         "    $startLock.ReleaseMutex()\n}\nfinally {\n}",
         "setup_start.Tests.ps1", "deletes a transferred package whose SHA-256"),
     Fix("unreadable_amethyst", "one unreadable file makes the probe throw", P + "fragments/survey.ps1",
-        "    catch {\n        $result.error = $_.Exception.GetBaseException().Message\n        return $result\n    }\n",
+        "    catch {\n        $Result.error = $_.Exception.GetBaseException().Message\n        return $null\n    }\n",
         "    catch {\n        throw\n    }\n", "probe.Tests.ps1", "reports an amethyst.conf it cannot read"),
     Fix("unreadable_log", "one unreadable file makes the probe throw", P + "fragments/survey.ps1",
         "(Read-SharedText -Path $path)\n    }\n    catch {\n"

@@ -139,15 +139,8 @@ function Get-ConfKeyName {
     # [section]; never a value.
     param ([string]$Path)
     $result = [ordered]@{ path = $Path; present = $false; error = $null; key_names = @() }
-    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
-        return $result
-    }
-    $result.present = $true
-    try {
-        $text = Read-SharedText -Path $Path
-    }
-    catch {
-        $result.error = $_.Exception.GetBaseException().Message
+    $text = Read-ReportedText -Result $result -Path $Path
+    if ($null -eq $text) {
         return $result
     }
     $names = [System.Collections.Generic.List[string]]@()
@@ -342,11 +335,8 @@ function Get-MarsDiagnosis {
     $installPath = Get-RegistryValue -Path ($root + '\Setup') -Name 'InstallPath'
     $result = [ordered]@{ install_path = $installPath; module_present = $false; machine_setting = $null; error = $null; proxy_values = @() }
     $result.proxy_values = Find-RegistryValueName -Root $root -Pattern 'proxy' -Depth 3
-    if (-not $installPath) {
-        return $result
-    }
-    $psd1 = Join-Path -Path $installPath -ChildPath 'bin\Modules\MSOnlineBackup\MSOnlineBackup.psd1'
-    if (-not (Test-Path -LiteralPath $psd1 -PathType Leaf)) {
+    $psd1 = Find-MarsModule -InstallPath $installPath
+    if (-not $psd1) {
         return $result
     }
     $result.module_present = $true

@@ -31,24 +31,33 @@ function ConvertTo-IsoUtc {
     return $Value.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ', [System.Globalization.CultureInfo]::InvariantCulture)
 }
 
+function Read-ReportedText {
+    # The text of a file the survey reports on, or $null: sets $Result.present, and $Result.error when the file exists
+    # but cannot be read (locked by another process, or renamed between the test and the read); the survey goes on.
+    param ([System.Collections.IDictionary]$Result, [string]$Path)
+    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
+        return $null
+    }
+    $Result.present = $true
+    try {
+        return Read-SharedText -Path $Path
+    }
+    catch {
+        $Result.error = $_.Exception.GetBaseException().Message
+        return $null
+    }
+}
+
 function Read-ConfFile {
-    # KEY = "value" lines ([6.5] amethyst.conf, cxps.conf); the last occurrence of a key wins.
+    # KEY = "value" lines ([6.5] amethyst.conf, cxps.conf); the last occurrence of a key wins. A file that cannot be
+    # read is reported with error and no values (Read-ReportedText).
     param ([string]$Path, [string[]]$Keys)
-    # A file that exists but cannot be read (locked by another process, or renamed between the test and the read)
-    # is reported with error and no values; the rest of the survey goes on.
     $result = [ordered]@{ path = $Path; present = $false; error = $null }
     foreach ($k in $Keys) {
         $result[$k.ToLowerInvariant()] = $null
     }
-    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
-        return $result
-    }
-    $result.present = $true
-    try {
-        $text = Read-SharedText -Path $Path
-    }
-    catch {
-        $result.error = $_.Exception.GetBaseException().Message
+    $text = Read-ReportedText -Result $result -Path $Path
+    if ($null -eq $text) {
         return $result
     }
     foreach ($line in (Split-Line -Text $text)) {
@@ -212,14 +221,25 @@ function Get-ServiceState {
 }
 
 # ---- [6.6] MARS agent proxy: read back with Get-OBMachineSetting; where MARS stores it is [UNCONFIRMED] -------
+function Find-MarsModule {
+    # [6.6] SRC SetMarsProxy: <InstallPath>\bin\Modules\MSOnlineBackup\MSOnlineBackup.psd1 when the agent installed
+    # at InstallPath has it, else $null.
+    param ([string]$InstallPath)
+    if (-not $InstallPath) {
+        return $null
+    }
+    $psd1 = Join-Path -Path $InstallPath -ChildPath 'bin\Modules\MSOnlineBackup\MSOnlineBackup.psd1'
+    if (-not (Test-Path -LiteralPath $psd1 -PathType Leaf)) {
+        return $null
+    }
+    return $psd1
+}
+
 function Get-MarsState {
     $installPath = Get-RegistryValue -Path 'HKLM:\SOFTWARE\Microsoft\Windows Azure Backup\Setup' -Name 'InstallPath'
     $result = [ordered]@{ install_path = $installPath; module_present = $false; proxy = [ordered]@{ source = 'unknown' }; error = $null }
-    if (-not $installPath) {
-        return $result
-    }
-    $psd1 = Join-Path -Path $installPath -ChildPath 'bin\Modules\MSOnlineBackup\MSOnlineBackup.psd1'
-    if (-not (Test-Path -LiteralPath $psd1 -PathType Leaf)) {
+    $psd1 = Find-MarsModule -InstallPath $installPath
+    if (-not $psd1) {
         return $result
     }
     $result.module_present = $true
