@@ -401,7 +401,7 @@ LATER_LANE_TESTS=(
     tests/integration/test_lab_acceptance.py tests/integration/test_info_lab.py
     tests/integration/test_install_lab.py::test_install_converges_then_one_call_and_no_secret_anywhere
     # ...but not the tests in those paths that run neither ansible-core nor ansible.windows (the same argument):
-    # probe.ps1's passphrase check under pwsh (13 pwsh starts, 17 s of CPU), the pwsh parser on a module the test
+    # probe.ps1's passphrase check run under pwsh alone, the pwsh parser on a module the test
     # writes, the lab CLI's own up/down/fault and installer commands (the lab on this Python: every other lab test here)
     --ignore=tests/unit/plugins/action/test_probe_passphrase_file.py
     --deselect=tests/lab/test_argspec.py::test_declarations_are_read_with_pwsh_parser
