@@ -68,3 +68,10 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [to_jsonable(v) for v in value]
     return value
+
+
+class Jsonable:
+    """A dataclass whose ``to_dict`` (what the modules return) is its fields, made JSON-ready by ``to_jsonable``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return to_jsonable(self)

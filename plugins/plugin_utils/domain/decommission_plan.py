@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .checks import to_jsonable
+from .checks import Jsonable
 from .errors import PlanningError
 from .uninstall_plan import DEPENDENCIES, MARS, SETUP_LOG_DIR, InstalledProduct, UninstallStep, identify, plan_uninstall
 
@@ -52,15 +52,12 @@ SWITCH_HINT = (
 
 
 @dataclass
-class DecommissionPlan:
+class DecommissionPlan(Jsonable):
     steps: list[UninstallStep]
     registered: bool
     configuration_server_ip: str | None
     connected: bool | None
     warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
 
 
 def installed_products(probe: dict[str, Any]) -> list[InstalledProduct]:

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from .checks import require_choice, require_int, require_name, require_number, to_jsonable
+from .checks import Jsonable, require_choice, require_int, require_name, require_number, to_jsonable
 from .errors import InvalidOption, PlanningError
 from .sizing import MAX_DAILY_CHURN_PER_PROCESS_SERVER_GB, PROCESS_SERVER, get_tier, tiers_for
 
@@ -67,7 +67,7 @@ _EPSILON = 1e-9
 
 
 @dataclass(frozen=True)
-class SourceMachine:
+class SourceMachine(Jsonable):
     """A protected (or to-be-protected) machine: its daily churn and the process server it uses today, if any."""
 
     name: str
@@ -92,12 +92,9 @@ class SourceMachine:
             data.get("configuration_server"),
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
-
 
 @dataclass(frozen=True)
-class ProcessServerSpec:
+class ProcessServerSpec(Jsonable):
     """A process server available to the plan: a sizing ``tier`` or explicit caps, and load outside the plan.
 
     ``existing_protected_machines`` / ``existing_daily_churn_gb`` count machines the server keeps that are not in
@@ -166,9 +163,6 @@ class ProcessServerSpec:
             data.get("configuration_server_unknown"),
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
-
 
 @dataclass
 class ServerLoad:
@@ -199,7 +193,7 @@ class ServerLoad:
 
 
 @dataclass
-class Move:
+class Move(Jsonable):
     """A machine that must switch process server ([7.4]: Load balance in the portal or the Switch job)."""
 
     machine: str
@@ -207,22 +201,16 @@ class Move:
     to_server: str
     daily_churn_gb: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
-
 
 @dataclass
-class UnplacedMachine:
+class UnplacedMachine(Jsonable):
     name: str
     daily_churn_gb: float
     reason: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
-
 
 @dataclass
-class ConfigurationServerPlan:
+class ConfigurationServerPlan(Jsonable):
     """The plan of one configuration server's process servers (``configuration_server`` None: membership unknown)."""
 
     configuration_server: str | None
@@ -235,9 +223,6 @@ class ConfigurationServerPlan:
     unplaced: int
     additional_servers: dict[str, int] = field(default_factory=dict)
     note: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
 
 
 MEMBERSHIP_GIVEN = "by_configuration_server"

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .checks import require_name, require_number, require_percent, to_jsonable
+from .checks import Jsonable, require_name, require_number, require_percent
 from .errors import InvalidOption
 
 HEALTHY = "healthy"
@@ -42,7 +42,7 @@ MONITOR_PROTECTION_LOGS = r"C:\ProgramData\ASR\home\svsystems\monitor_protection
 
 
 @dataclass(frozen=True)
-class HealthSample:
+class HealthSample(Jsonable):
     """What a probe measured on a process server; ``None`` means not measured.
 
     ``upload_backlog_minutes`` is how long the pending (cached) data would take to upload at the current rate;
@@ -68,33 +68,24 @@ class HealthSample:
         for service in self.services_not_running:
             require_name("services_not_running", service)
 
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
-
 
 @dataclass
-class HealthAlert:
+class HealthAlert(Jsonable):
     level: str
     metric: str
     value: Any
     threshold: Any
     message: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
-
 
 @dataclass
-class HealthReport:
+class HealthReport(Jsonable):
     """Overall status (the worst alert), every alert, and whether the server is green for new load."""
 
     status: str
     alerts: list[HealthAlert] = field(default_factory=list)
     green_for_new_load: bool = False
     not_green_because: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
 
 
 def _usage_alert(metric: str, value: float | None, warning: float, critical: float, what: str) -> HealthAlert | None:

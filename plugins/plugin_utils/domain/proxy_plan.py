@@ -24,7 +24,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .checks import to_jsonable
+from .checks import Jsonable
 from .errors import InvalidOption, PlanningError
 from .proxy_settings import ProxySettings, render_proxy_settings
 
@@ -37,7 +37,7 @@ SETTINGS_FILE_SIDS = frozenset({SYSTEM_SID, ADMINISTRATORS_SID})
 
 
 @dataclass
-class ProxyPlan:
+class ProxyPlan(Jsonable):
     """What ``proxy_apply.ps1`` must do; ``changed`` is False when the host already matches."""
 
     changed: bool
@@ -48,9 +48,6 @@ class ProxyPlan:
     reasons: list[str] = field(default_factory=list)
     before: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
 
 
 @dataclass(frozen=True)

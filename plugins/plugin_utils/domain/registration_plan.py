@@ -25,22 +25,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .checks import to_jsonable
+from .checks import Jsonable
 from .errors import PlanningError
 from .product import HEARTBEAT_SERVICE, MARS_SERVICE
 
 
 @dataclass
-class RegistrationPlan:
+class RegistrationPlan(Jsonable):
     register: bool
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     configuration_server_ip: str | None = None
     configuration_server_port: int | None = None
     configuration_server_reachable: bool | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
 
 
 def _service_state(asr: dict[str, Any], name: str) -> str | None:

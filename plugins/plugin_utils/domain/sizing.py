@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .checks import require_choice, require_int, require_number, to_jsonable
+from .checks import Jsonable, require_choice, require_int, require_number
 from .errors import InvalidOption
 
 GB_PER_TB = 1024
@@ -52,7 +52,7 @@ ROLES = (PROCESS_SERVER, CONFIGURATION_SERVER)
 
 
 @dataclass(frozen=True)
-class Tier:
+class Tier(Jsonable):
     """One documented sizing row: the host it needs and the load it carries (upper bounds inclusive)."""
 
     name: str
@@ -71,9 +71,6 @@ class Tier:
             f"{self.name} {self.source}: {self.vcpus} vCPU, {self.memory_gb} GB memory, "
             f"{self.cache_disk_gb} GB cache disk"
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
 
 
 # [7.1] Scale-out process server, seed (fr, 2017) table and 2018/2021 revisions: numbers unchanged, only the
@@ -111,7 +108,7 @@ RETENTION_FREE_GB = 600
 
 
 @dataclass(frozen=True)
-class HostFacts:
+class HostFacts(Jsonable):
     """What a host offers: vCPUs, memory and its cache disk size (GB); cache and retention free space if known."""
 
     vcpus: int
@@ -129,12 +126,9 @@ class HostFacts:
         if self.retention_free_gb is not None:
             require_number("retention_free_gb", self.retention_free_gb, 0)
 
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
-
 
 @dataclass(frozen=True)
-class PlannedLoad:
+class PlannedLoad(Jsonable):
     """The replication load planned for one server: protected machines and their total daily churn (GB/day)."""
 
     protected_machines: int
@@ -143,9 +137,6 @@ class PlannedLoad:
     def __post_init__(self) -> None:
         require_int("protected_machines", self.protected_machines, 0)
         require_number("daily_churn_gb", self.daily_churn_gb, 0)
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
 
 
 PLANNED_LOAD_KEYS = ("protected_machines", "daily_churn_gb")
@@ -201,29 +192,23 @@ def number_text(value: Any, kind: type = float) -> Any:
 
 
 @dataclass
-class HostQualification:
+class HostQualification(Jsonable):
     """The highest tier a host meets every minimum of, or ``None`` with its shortfalls against the smallest."""
 
     tier: Tier | None
     shortfalls: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
-
 
 @dataclass
-class LoadRequirement:
+class LoadRequirement(Jsonable):
     """The smallest tier that carries a load, or ``None`` when one server cannot (then ``reason`` says why)."""
 
     tier: Tier | None
     reason: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
-
 
 @dataclass
-class SizingVerdict:
+class SizingVerdict(Jsonable):
     """Whether a host can carry a planned load, with each shortfall as a sentence."""
 
     fits: bool
@@ -231,12 +216,9 @@ class SizingVerdict:
     needed_tier: Tier | None
     shortfalls: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
-
 
 @dataclass
-class HostAssessment:
+class HostAssessment(Jsonable):
     """THE sizing verdict of a host for its role: ``ok``, one sentence, the table it was judged by.
 
     ``tier`` is the highest row met; with a planned load, ``needed_tier`` is the row the load needs and ``ok``
@@ -253,9 +235,6 @@ class HostAssessment:
     needed_tier: Tier | None = None
     shortfalls: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
 
 
 def tiers_for(role: str = PROCESS_SERVER) -> tuple[Tier, ...]:

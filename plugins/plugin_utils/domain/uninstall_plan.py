@@ -19,9 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from .checks import require_choice, to_jsonable
+from .checks import Jsonable, require_choice
 from .errors import InvalidOption, PlanningError
 
 ROLES = ("process_server", "configuration_server")
@@ -37,7 +36,7 @@ _MSIEXEC = re.compile(r"(?:^|[\\/])msiexec(?:\.exe)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class AsrProduct:
+class AsrProduct(Jsonable):
     """A product setup installs: its exact display name, the documents' variants, and how it uninstalls."""
 
     key: str
@@ -50,9 +49,6 @@ class AsrProduct:
     @property
     def names(self) -> tuple[str, ...]:
         return (self.display_name, *self.aliases)
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
 
 
 CS_PS = AsrProduct(
@@ -99,7 +95,7 @@ KNOWN_PRODUCTS: tuple[AsrProduct, ...] = (CS_PS, DEPENDENCIES, MASTER_TARGET, MA
 
 
 @dataclass(frozen=True)
-class InstalledProduct:
+class InstalledProduct(Jsonable):
     """One Add/Remove Programs entry as the probe read it from the registry's Uninstall keys.
 
     ``product_code`` is the entry's key name when it is an MSI product code (a GUID).
@@ -111,12 +107,9 @@ class InstalledProduct:
     uninstall_string: str | None = None
     quiet_uninstall_string: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
-
 
 @dataclass
-class UninstallStep:
+class UninstallStep(Jsonable):
     """One step of the plan: what to remove and the exact command line, as an argv list."""
 
     product: str
@@ -129,9 +122,6 @@ class UninstallStep:
     installed_display_name: str | None = None
     installed_version: str | None = None
     notes: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
 
 
 def identify(display_name: str) -> AsrProduct | None:

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .checks import to_jsonable
+from .checks import Jsonable
 from .errors import PlanningError
 
 VMWARE_FABRIC = "VMware"
@@ -48,7 +48,7 @@ HEARTBEAT_CRITICAL_S = 15 * 60  # [7.5] Critical: no heartbeat for 15 minutes
 
 
 @dataclass(frozen=True)
-class ProcessServerView:
+class ProcessServerView(Jsonable):
     """A process server as the vault lists it under its configuration server's fabric."""
 
     id: str
@@ -63,9 +63,6 @@ class ProcessServerView:
     fabric: str
     configuration_server: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
-
     def matches(self, ref: str) -> bool:
         """``ref`` names this process server: its Azure id, its name or its IP address (case-insensitive)."""
         wanted = ref.strip().lower()
@@ -73,7 +70,7 @@ class ProcessServerView:
 
 
 @dataclass(frozen=True)
-class ProtectedMachine:
+class ProtectedMachine(Jsonable):
     """A replication protected item of the classic stack and the process server it replicates through."""
 
     name: str
@@ -87,9 +84,6 @@ class ProtectedMachine:
     replication_health: str
     protection_state: str
     provider: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
 
     def matches(self, ref: str) -> bool:
         wanted = ref.strip().lower()
