@@ -382,31 +382,22 @@ function Get-UninstallDiagnosis {
     $shown = @('DisplayName', 'DisplayVersion', 'Publisher', 'InstallLocation', 'UninstallString', 'QuietUninstallString',
         'ModifyPath', 'WindowsInstaller', 'SystemComponent', 'NoModify', 'NoRemove', 'Inno Setup: App Path',
         'Inno Setup: Setup Version', 'Inno Setup: Language')
-    $roots = @(
-        'HKLM:\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall',
-        'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
-    )
     $entries = [System.Collections.Generic.List[object]]@()
-    foreach ($root in $roots) {
-        foreach ($key in @(Get-ChildItem -LiteralPath $root -ErrorAction SilentlyContinue)) {
-            $displayName = $key.GetValue('DisplayName', $null)
-            if (-not $displayName -or -not (Test-NameMatch -Name $displayName -Candidates $Names)) {
-                continue
+    foreach ($found in (Find-UninstallKey -Names $Names)) {
+        $key = $found.Key
+        $valueNames = @($key.GetValueNames() | Sort-Object)
+        $values = [ordered]@{}
+        foreach ($name in $shown) {
+            if ($valueNames -contains $name) {
+                $values[$name] = [string]$key.GetValue($name, $null)
             }
-            $valueNames = @($key.GetValueNames() | Sort-Object)
-            $values = [ordered]@{}
-            foreach ($name in $shown) {
-                if ($valueNames -contains $name) {
-                    $values[$name] = [string]$key.GetValue($name, $null)
-                }
-            }
-            $entries.Add([ordered]@{
-                    registry_key = (ConvertTo-RegistryDisplayPath -Path $root) + '\' + $key.PSChildName
-                    key_name = [string]$key.PSChildName
-                    value_names = $valueNames
-                    values = $values
-                })
         }
+        $entries.Add([ordered]@{
+                registry_key = (ConvertTo-RegistryDisplayPath -Path $found.Root) + '\' + $key.PSChildName
+                key_name = [string]$key.PSChildName
+                value_names = $valueNames
+                values = $values
+            })
     }
     return [ordered]@{ entries = $entries.ToArray() }
 }

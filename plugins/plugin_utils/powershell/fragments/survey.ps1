@@ -119,29 +119,39 @@ function Get-HostFact {
 }
 
 # ---- [6.1] Add/Remove Programs entries (setup matches DisplayName "contains" under Wow6432Node) --------------
-function Get-UninstallEntry {
+function Find-UninstallKey {
+    # The entries (both registry views) whose DisplayName contains one of Names: each key with the root it is under.
     param ([string[]]$Names)
     $roots = @(
         'HKLM:\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall',
         'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
     )
-    $entries = [System.Collections.Generic.List[object]]@()
+    $found = [System.Collections.Generic.List[object]]@()
     foreach ($root in $roots) {
         foreach ($key in @(Get-ChildItem -LiteralPath $root -ErrorAction SilentlyContinue)) {
             $displayName = $key.GetValue('DisplayName', $null)
-            if (-not $displayName -or -not (Test-NameMatch -Name $displayName -Candidates $Names)) {
-                continue
+            if ($displayName -and (Test-NameMatch -Name $displayName -Candidates $Names)) {
+                $found.Add([pscustomobject]@{ Root = $root; Key = $key; DisplayName = [string]$displayName })
             }
-            $entries.Add([ordered]@{
-                    registry_key = $root.Replace('HKLM:\', 'HKLM\') + '\' + $key.PSChildName
-                    key_name = [string]$key.PSChildName
-                    display_name = [string]$displayName
-                    display_version = $key.GetValue('DisplayVersion', $null)
-                    install_location = $key.GetValue('InstallLocation', $null)
-                    uninstall_string = $key.GetValue('UninstallString', $null)
-                    quiet_uninstall_string = $key.GetValue('QuietUninstallString', $null)
-                })
         }
+    }
+    return , $found.ToArray()
+}
+
+function Get-UninstallEntry {
+    param ([string[]]$Names)
+    $entries = [System.Collections.Generic.List[object]]@()
+    foreach ($found in (Find-UninstallKey -Names $Names)) {
+        $key = $found.Key
+        $entries.Add([ordered]@{
+                registry_key = $found.Root.Replace('HKLM:\', 'HKLM\') + '\' + $key.PSChildName
+                key_name = [string]$key.PSChildName
+                display_name = $found.DisplayName
+                display_version = $key.GetValue('DisplayVersion', $null)
+                install_location = $key.GetValue('InstallLocation', $null)
+                uninstall_string = $key.GetValue('UninstallString', $null)
+                quiet_uninstall_string = $key.GetValue('QuietUninstallString', $null)
+            })
     }
     return , $entries.ToArray()
 }
