@@ -29,6 +29,18 @@ def _install_collection_loader() -> None:
 _install_collection_loader()
 
 
+# ---- one lab pwsh worker per test process ------------------------------------------------------------------------
+# The lab keeps up to ASR_LAB_PWSH_WORKERS persistent pwsh workers per process (lab/pshost.py, default 4), and each
+# one pays its own start and compiles (.NET JIT) every script and shim function it runs again: ~2 s of CPU to start
+# and several more for its first calls. pytest-xdist already runs one test process per core, so a second worker in
+# a test process buys no throughput on those cores, only that CPU again (docs/dev/test-time.md: a fleet test file,
+# 3 workers 16.6 s of pwsh CPU, 1 worker 8.4 s, same wall time). Calls of hosts served at the same time then wait for
+# the worker in turn; lab.pshost.reserved takes it before any host lock, so one worker cannot deadlock. Set here,
+# before any test imports lab.pshost (its pool reads the variable when the module is imported); a value in the
+# environment wins. `python -m lab up` processes started by tests inherit it.
+os.environ.setdefault("ASR_LAB_PWSH_WORKERS", "1")
+
+
 # ---- the reliability suite's session plugin ---------------------------------------------------------------
 RELIABILITY_DIR = REPO_ROOT / "tests" / "reliability"
 

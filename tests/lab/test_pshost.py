@@ -87,3 +87,12 @@ def test_the_runspace_is_clean_for_the_next_call():
         " a = $null -eq (Get-Alias gl2 -ErrorAction SilentlyContinue); eap = [string]$ErrorActionPreference }\n"
     )
     assert run_script(host, text)["result"] == {"x": True, "f": True, "a": True, "eap": "Continue"}
+
+
+def test_a_test_process_runs_one_pwsh_worker():
+    """tests/conftest.py sets ASR_LAB_PWSH_WORKERS=1 before lab.pshost is imported: xdist runs a test process per core,
+    and every further worker would pay its start and its JIT again (docs/dev/test-time.md)."""
+    import os
+
+    assert "ASR_LAB_PWSH_WORKERS" in os.environ  # 1 unless the one running the tests chose another size
+    assert pshost.POOL.size == int(os.environ["ASR_LAB_PWSH_WORKERS"])  # the pool was made after it was set
