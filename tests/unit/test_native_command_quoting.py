@@ -29,7 +29,7 @@ ARGV = st.lists(ARGUMENT, max_size=6)
 
 @pytest.fixture(scope="module")
 def pwsh():
-    session = PwshSession()
+    session = PwshSession(many_calls=True)  # hypothesis puts hundreds of argument lists through it
     yield session
     session.close()
 

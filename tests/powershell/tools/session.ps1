@@ -8,6 +8,9 @@
 #   {"op": "runner_text"}                               -> setup_start's detached runner
 #   {"op": "argument_text", "argv": ["a b", ...]}       -> {"quoted": [ConvertTo-ArgumentText of each],
 #                                                           "arguments": what Invoke-NativeCommand sets as Arguments}
+#   {"op": "run_script", "text": "..."}                 -> the script's output, one line per object; it runs in a
+#                                                          runspace of its own (none of this session's functions),
+#                                                          as `pwsh -File` would run it, without starting pwsh again
 # Answers are {"ok": true, "value": ...} or {"ok": false, "error": "..."}.
 $ErrorActionPreference = 'Stop'
 $TestDrive = [System.IO.Path]::GetTempPath()
@@ -31,6 +34,19 @@ while ($null -ne ($line = $stdin.ReadLine())) {
                     quoted = @(foreach ($a in $argv) { ConvertTo-ArgumentText -Value $a })
                     # the same expression Invoke-NativeCommand assigns to ProcessStartInfo.Arguments
                     arguments = (@($argv | ForEach-Object { ConvertTo-ArgumentText -Value $_ }) -join ' ')
+                }
+            }
+            'run_script' {
+                $ps = [PowerShell]::Create([System.Management.Automation.RunspaceMode]::NewRunspace)
+                try {
+                    $output = $ps.AddScript([string]$request.text).Invoke()
+                    if ($ps.HadErrors) {
+                        throw (@($ps.Streams.Error | ForEach-Object { $_.ToString() }) -join '; ')
+                    }
+                    @($output | ForEach-Object { [string]$_ }) -join "`n"
+                }
+                finally {
+                    $ps.Dispose()
                 }
             }
             default { throw "unknown op $($request.op)" }

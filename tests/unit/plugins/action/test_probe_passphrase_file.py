@@ -9,14 +9,12 @@ profiles folder, and never the passphrase itself. The lab runs the whole script 
 from __future__ import annotations
 
 import json
-import pathlib
 import re
-import subprocess
 
 import pytest
 
 from ansible_collections.asr.process_server.plugins.plugin_utils.powershell import loader
-from lab import pwsh
+from tests.unit.pwsh_session import PwshSession
 
 SECRET = "Probe-Passphrase-5521"
 FUNCTIONS = ("Get-RegistryValue", "Open-SharedFile", "Read-SharedText", "Split-Line", "Get-PassphraseFileFact")
@@ -28,7 +26,14 @@ def function_text(script: str, name: str) -> str:
     return match.group(0)
 
 
-def facts(path: str, profiles: str | None = None, *, work: pathlib.Path, denied: bool = False) -> dict:
+@pytest.fixture(scope="module")
+def pwsh():
+    session = PwshSession()
+    yield session
+    session.close()
+
+
+def facts(session: PwshSession, path: str, profiles: str | None = None, *, denied: bool = False) -> dict:
     script = loader.load_script("probe").text
     body = "\n".join(function_text(script, name) for name in FUNCTIONS)
     if profiles is not None:  # the ProfileList value Windows keeps (HKLM\...\ProfileList ProfilesDirectory)
@@ -44,17 +49,9 @@ def facts(path: str, profiles: str | None = None, *, work: pathlib.Path, denied:
         + body
         + f"\nGet-PassphraseFileFact -Path '{path}' | ConvertTo-Json -Compress\n"
     )
-    runner = work / "passphrase_fact.ps1"
-    runner.write_text(command, encoding="utf-8")
-    proc = subprocess.run(
-        [pwsh.find().path, "-NoLogo", "-NoProfile", "-NonInteractive", "-File", str(runner)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    # each case in a fresh runspace of the module's one pwsh (tests/powershell/tools/session.ps1): starting pwsh per
+    # case cost ~1 s of CPU each
+    return json.loads(session.request("run_script", text=command))
 
 
 @pytest.mark.parametrize(
@@ -68,21 +65,21 @@ def facts(path: str, profiles: str | None = None, *, work: pathlib.Path, denied:
         (f"{SECRET}\r\n\r\n", 2, 1),
     ],
 )
-def test_lines_are_counted_and_the_text_never_returned(tmp_path, text, lines, non_empty):
+def test_lines_are_counted_and_the_text_never_returned(pwsh, tmp_path, text, lines, non_empty):
     path = tmp_path / "Passphrase.txt"
     path.write_bytes(text.encode("utf-8"))
-    got = facts(str(path), work=tmp_path)
+    got = facts(pwsh, str(path))
     assert got["exists"] is True and got["readable"] is True and got["error"] is None
     assert (got["lines"], got["non_empty_lines"]) == (lines, non_empty)
     assert SECRET not in json.dumps(got)
 
 
-def test_a_missing_file_and_one_that_cannot_be_read(tmp_path):
-    missing = facts(str(tmp_path / "nope.txt"), work=tmp_path)
+def test_a_missing_file_and_one_that_cannot_be_read(pwsh, tmp_path):
+    missing = facts(pwsh, str(tmp_path / "nope.txt"))
     assert missing["exists"] is False and missing["readable"] is False and missing["lines"] is None
     locked = tmp_path / "locked.txt"
     locked.write_text(SECRET, encoding="utf-8")
-    got = facts(str(locked), work=tmp_path, denied=True)
+    got = facts(pwsh, str(locked), denied=True)
     assert got["exists"] is True and got["readable"] is False and got["lines"] is None
     assert "is denied" in got["error"] and SECRET not in json.dumps(got)
 
@@ -98,7 +95,7 @@ def test_a_missing_file_and_one_that_cannot_be_read(tmp_path):
         (r"C:\Users\admin\pass.txt", r"D:\Profiles", False),
     ],
 )
-def test_a_file_under_a_user_profile_is_recognised(tmp_path, path, profiles, under):
-    got = facts(path, profiles, work=tmp_path)
+def test_a_file_under_a_user_profile_is_recognised(pwsh, path, profiles, under):
+    got = facts(pwsh, path, profiles)
     assert got["under_user_profile"] is under
     assert got["profiles_directory"] == (profiles or r"C:\Users")
