@@ -216,10 +216,10 @@ function Get-SensitiveValue([hashtable]$Entry) {
     return [securestring]::new()
 }
 
-function Invoke-InRunspace($Runspace, [string]$Script, [object[]]$Arguments = @()) {
+function Invoke-InRunspace($Runspace, [string]$Script, [object[]]$Arguments = @(), [switch]$LocalScope) {
     $ps = [PowerShell]::Create()
     $ps.Runspace = $Runspace
-    [void]$ps.AddScript($Script)
+    [void]$ps.AddScript($Script, [bool]$LocalScope)
     foreach ($argument in $Arguments) { [void]$ps.AddArgument($argument) }
     try {
         $output = $ps.Invoke()
@@ -248,7 +248,7 @@ function Get-WorkRunspace {
     $runspace = [System.Management.Automation.Runspaces.RunspaceFactory]::CreateRunspace($iss)
     $runspace.Open()
     $null = Invoke-InRunspace $runspace '$global:AsrLabScripts = @{}'  # the scripts compiled in this runspace
-    $baseline = @(Invoke-InRunspace $runspace @'
+    $names = @(Invoke-InRunspace $runspace @'
 @{
     variables = @(Get-Variable -Scope Global | ForEach-Object { $_.Name })
     preferences = @(Get-Variable -Scope Global -Name '*Preference' | ForEach-Object { @{ name = $_.Name; value = $_.Value } })
@@ -257,6 +257,12 @@ function Get-WorkRunspace {
     modules = @(Microsoft.PowerShell.Core\Get-Module | ForEach-Object { $_.Name })
 }
 '@)[0]
+    # sets (PowerShell's names ignore case), so that Reset-WorkRunspace finds what a call added without a loop over
+    # every name in PowerShell
+    $baseline = @{ preferences = $names.preferences }
+    foreach ($kind in 'variables', 'functions', 'aliases', 'modules') {
+        $baseline[$kind] = [System.Collections.Generic.HashSet[string]]::new([string[]]$names[$kind], [System.StringComparer]::OrdinalIgnoreCase)
+    }
     $script:work = @{ runspace = $runspace; baseline = $baseline; uses = 1 }
     return $script:work
 }
@@ -264,27 +270,36 @@ function Get-WorkRunspace {
 function Reset-WorkRunspace($Work) {
     # Remove what the call left in the runspace's global state -- variables, functions, aliases, modules, $Error,
     # preference changes -- and the shim's own state, as if the next call had a fresh runspace like win_powershell's.
+    # The housekeeping runs in a scope of its own, so its own variables never reach the global scope the next script
+    # sees, and finds what a call added with set differences: a PowerShell loop testing each of the ~250 names cost
+    # ~16 ms of CPU per call (docs/dev/test-time.md).
     if ($Work.runspace.RunspaceStateInfo.State -ne 'Opened') {
         return
     }
-    $null = Invoke-InRunspace $Work.runspace @'
+    $null = Invoke-InRunspace $Work.runspace -LocalScope @'
 param ($Baseline)
-foreach ($variable in @(Get-Variable -Scope Global)) {
-    if ($Baseline.variables -notcontains $variable.Name -and $variable.Name -ne 'Baseline') {
-        Remove-Variable -Name $variable.Name -Scope Global -Force -ErrorAction SilentlyContinue
-    }
+# (no function here: Function: lists this scope's functions too)
+$ignoreCase = [System.StringComparer]::OrdinalIgnoreCase
+$added = [System.Collections.Generic.HashSet[string]]::new([string[]]@((Get-Variable -Scope Global).Name), $ignoreCase)
+$added.ExceptWith($Baseline.variables)
+foreach ($name in @($added)) {
+    if ($name) { Remove-Variable -Name $name -Scope Global -Force -ErrorAction SilentlyContinue }
 }
 foreach ($preference in $Baseline.preferences) {
     Set-Variable -Name $preference.name -Value $preference.value -Scope Global -Force -ErrorAction SilentlyContinue
 }
-foreach ($item in @(Microsoft.PowerShell.Management\Get-ChildItem -Path Function:)) {
-    if ($Baseline.functions -notcontains $item.Name) { Microsoft.PowerShell.Management\Remove-Item -LiteralPath ('Function:\' + $item.Name) -Force }
+$added = [System.Collections.Generic.HashSet[string]]::new([string[]]@((Microsoft.PowerShell.Management\Get-ChildItem -Path Function:).Name), $ignoreCase)
+$added.ExceptWith($Baseline.functions)
+foreach ($name in @($added)) {
+    if ($name) { Microsoft.PowerShell.Management\Remove-Item -LiteralPath ('Function:\' + $name) -Force }
 }
-foreach ($item in @(Microsoft.PowerShell.Management\Get-ChildItem -Path Alias:)) {
-    if ($Baseline.aliases -notcontains $item.Name) { Microsoft.PowerShell.Management\Remove-Item -LiteralPath ('Alias:\' + $item.Name) -Force }
+$added = [System.Collections.Generic.HashSet[string]]::new([string[]]@((Microsoft.PowerShell.Management\Get-ChildItem -Path Alias:).Name), $ignoreCase)
+$added.ExceptWith($Baseline.aliases)
+foreach ($name in @($added)) {
+    if ($name) { Microsoft.PowerShell.Management\Remove-Item -LiteralPath ('Alias:\' + $name) -Force }
 }
 foreach ($module in @(Microsoft.PowerShell.Core\Get-Module)) {
-    if ($Baseline.modules -notcontains $module.Name) { Microsoft.PowerShell.Core\Remove-Module -ModuleInfo $module -Force }
+    if (-not $Baseline.modules.Contains($module.Name)) { Microsoft.PowerShell.Core\Remove-Module -ModuleInfo $module -Force }
 }
 $global:PSDefaultParameterValues.Clear()
 $global:PSDefaultParameterValues['ConvertFrom-Json:DateKind'] = 'String'

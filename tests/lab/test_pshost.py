@@ -96,3 +96,19 @@ def test_a_test_process_runs_one_pwsh_worker():
 
     assert "ASR_LAB_PWSH_WORKERS" in os.environ  # 1 unless the one running the tests chose another size
     assert pshost.POOL.size == int(os.environ["ASR_LAB_PWSH_WORKERS"])  # the pool was made after it was set
+
+
+def test_the_housekeeping_leaves_no_variable_of_its_own_for_the_next_call():
+    """A script sees the global variables of a fresh runspace, however many calls the worker ran before it (the
+    housekeeping between calls once left its loop variables -- $item, $variable, $module, $preference, $Baseline)."""
+    pool = pshost.Pool(1)
+    names = HEADER + "$Ansible.Result = @(Get-Variable -Scope Global | ForEach-Object { $_.Name } | Sort-Object)\n"
+    request = {"text": names, "parameters": {}, "sensitive": [], "check_mode": False, "verbosity": 0, "tmpdir": None,
+               "error_action": "continue", "depth": 2, "plain": False, "env": {}, "call": {}}  # fmt: skip
+    try:
+        with pool.worker() as worker:
+            fresh = worker.run(dict(request), lambda *_: None)["result"]
+            later = [worker.run(dict(request), lambda *_: None)["result"] for _ in range(2)]
+    finally:
+        pool.close()
+    assert later == [fresh, fresh]
