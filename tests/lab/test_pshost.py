@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 
+import pytest
 from asr_helpers import run_script
 
 from lab import dispatch, pshost, pwsh
@@ -14,7 +15,15 @@ from lab.state import new_host
 HEADER = "# asr.process_server script: lab_test v1\n"
 
 
-def test_a_worker_runs_many_calls_and_gets_each_script_text_once():
+@pytest.fixture
+def own_worker(monkeypatch):
+    """For a test that starts its own short-lived workers: .NET's default tiered JIT starts one ~1 s of CPU cheaper;
+    lab.pshost's DOTNET_TieredCompilation=0 pays off only over a long life (docs/dev/test-time.md). The process's
+    pool (pshost.POOL) never starts a worker under it."""
+    monkeypatch.setenv("DOTNET_TieredCompilation", "1")
+
+
+def test_a_worker_runs_many_calls_and_gets_each_script_text_once(own_worker):
     pool = pshost.Pool(1)
     try:
         with pool.worker() as worker:
@@ -31,7 +40,7 @@ def test_a_worker_runs_many_calls_and_gets_each_script_text_once():
         pool.close()
 
 
-def test_a_dead_worker_is_replaced_by_a_new_one():
+def test_a_dead_worker_is_replaced_by_a_new_one(own_worker):
     pool = pshost.Pool(1)
     try:
         with pool.worker() as worker:
@@ -44,7 +53,7 @@ def test_a_dead_worker_is_replaced_by_a_new_one():
         pool.close()
 
 
-def test_a_worker_left_by_its_lab_removes_its_sandbox_and_log():
+def test_a_worker_left_by_its_lab_removes_its_sandbox_and_log(own_worker):
     worker = pshost.Worker(pwsh.find())
     sandbox, log = worker.sandbox, worker.log_path
     assert sandbox.is_dir() and log.is_file()
@@ -98,7 +107,7 @@ def test_a_test_process_runs_one_pwsh_worker():
     assert pshost.POOL.size == int(os.environ["ASR_LAB_PWSH_WORKERS"])  # the pool was made after it was set
 
 
-def test_the_housekeeping_leaves_no_variable_of_its_own_for_the_next_call():
+def test_the_housekeeping_leaves_no_variable_of_its_own_for_the_next_call(own_worker):
     """A script sees the global variables of a fresh runspace, however many calls the worker ran before it (the
     housekeeping between calls once left its loop variables -- $item, $variable, $module, $preference, $Baseline)."""
     pool = pshost.Pool(1)
