@@ -4,7 +4,7 @@
 #   bash scripts/test.sh                 # everything: lane 2.19 (Python 3.11) then lane 2.21 (Python 3.12)
 #   bash scripts/test.sh --fast          # quick local loop (< 2 min): ruff, changelog lint, pytest unit + lab smoke
 #   bash scripts/test.sh --lane 2.21     # one lane only (2.19 or 2.21)
-#   ASR_TEST_WORKERS=0 bash scripts/test.sh   # pytest in one process (default: 2 pytest-xdist workers)
+#   ASR_TEST_WORKERS=0 bash scripts/test.sh   # pytest in one process (default: 4 pytest-xdist workers, --fast 2)
 #
 # Per lane it creates or reuses a virtualenv (.venv for 2.19, .venv-2.21 for 2.21), installs the pinned
 # requirements (requirements/dev.txt, requirements/dev-2.21.txt; skipped when unchanged since the last
@@ -201,11 +201,15 @@ run_ruff() {
     ruff format --check .
 }
 
-# pytest on every core CI has (2): pytest-xdist workers, a test module's tests on one worker in their order
-# (--dist loadfile: a module-scoped lab estate is built once, a reliability module's records keep their order).
-# ASR_TEST_WORKERS=0 runs in one process.
+# pytest with pytest-xdist workers, a test module's tests on one worker in their order (--dist loadfile: a
+# module-scoped lab estate is built once, a reliability module's records keep their order). The whole suite runs 4
+# workers on CI's 2 cores: a lab test waits for much of its time (setup's poll interval, the hosts' emulated
+# durations, WinRM round trips): with 2 workers lane 2.19's pytest took 776 s of a 837 s run that used the cores
+# at 125 % (e7619ff); 4 overlap one worker's waiting with another's work (alone: 400 s wall, 707 s CPU, 176 %;
+# docs/dev/test-time.md). --fast keeps 2 (its unit tests do not wait). ASR_TEST_WORKERS=N sets the number; 0 runs
+# in one process.
 run_pytest() {
-    local rc=0 workers="${ASR_TEST_WORKERS:-2}"
+    local rc=0 workers="${ASR_TEST_WORKERS:-${DEFAULT_WORKERS:-2}}"
     local parallel=()
     if [[ "$workers" != 0 ]]; then parallel=(-n "$workers" --dist loadfile); fi
     pytest "${parallel[@]}" "$@" || rc=$?
@@ -468,7 +472,7 @@ if [[ -n "$FIRST_LANE" ]]; then
         job checks run_checks "$lane"
         job lab-runs run_lab_runs "$lane"
         job "artifact-$lane" run_artifact "$lane" "$pyver"
-        step "[$lane] pytest" run_pytest
+        DEFAULT_WORKERS=4 step "[$lane] pytest" run_pytest
     fi
 fi
 join_jobs
