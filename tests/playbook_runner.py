@@ -60,15 +60,16 @@ class _Server:
         self.path = os.path.join(self.directory, "socket")
         self.log = os.path.join(self.directory, "server.log")
         self.error_text = ""
-        self.process = subprocess.Popen(
-            [sys.executable, str(SERVER_SCRIPT), self.path, str(os.getpid())],
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=open(self.log, "wb"),  # noqa: SIM115 - the server's own errors, read if it fails to start
-            text=True,
-        )
+        with open(self.log, "wb") as log:  # the server's own errors, read if it fails to start
+            self.process = subprocess.Popen(
+                [sys.executable, str(SERVER_SCRIPT), self.path, str(os.getpid())],
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+            )
         ready = _readline(self.process, START_TIMEOUT_S)
         if ready != "ready":
             self.stop()

@@ -23,6 +23,7 @@ Nothing of the collection is imported here: its plugins load in each run, from t
 
 from __future__ import annotations
 
+import atexit
 import gc
 import json
 import os
@@ -31,6 +32,7 @@ import signal
 import socket
 import struct
 import sys
+import traceback
 
 HEADER = struct.Struct("!I")
 
@@ -58,17 +60,20 @@ def send(conn: socket.socket, message: dict) -> None:
 def receive(conn: socket.socket, fds: int = 0) -> tuple[dict, list[int]]:
     """One length-prefixed JSON message (and up to ``fds`` descriptors sent with its first bytes)."""
     data, received, _flags, _addr = socket.recv_fds(conn, 65536, fds) if fds else (conn.recv(65536), [], 0, None)
-    if not data:
-        raise EOFError("the other side closed the connection")
-    while len(data) < HEADER.size:
-        data += conn.recv(65536)
+    data = _read_to(conn, data, HEADER.size)
     (size,) = HEADER.unpack_from(data)
-    while len(data) < HEADER.size + size:
+    data = _read_to(conn, data, HEADER.size + size)
+    return json.loads(data[HEADER.size : HEADER.size + size]), list(received)
+
+
+def _read_to(conn: socket.socket, data: bytes, size: int) -> bytes:
+    """``data`` and what follows it on ``conn`` until it holds ``size`` bytes."""
+    while len(data) < size:
         more = conn.recv(65536)
         if not more:
-            raise EOFError("the other side closed the connection mid-message")
+            raise EOFError("the other side closed the connection before the whole message")
         data += more
-    return json.loads(data[HEADER.size : HEADER.size + size]), list(received)
+    return data
 
 
 def run_ansible_playbook(request: dict) -> int:
@@ -78,8 +83,6 @@ def run_ansible_playbook(request: dict) -> int:
     os.environ.update(request["env"])
     sys.argv = list(request["argv"])
     random.seed()
-    import atexit
-
     from ansible import constants as C
     from ansible.config.manager import cleanup_tmp_file
 
@@ -115,14 +118,10 @@ def run_forked(request: dict, fds: list[int]) -> None:
                 os.close(fd)
         code = run_ansible_playbook(request)
     except BaseException as error:
-        import traceback
-
         traceback.print_exception(error)
         code = 1
     finally:
         try:
-            import atexit
-
             atexit._run_exitfuncs()
             sys.stdout.flush()
             sys.stderr.flush()

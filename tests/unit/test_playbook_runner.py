@@ -102,3 +102,28 @@ def test_other_commands_and_the_switch_run_as_plain_subprocesses(monkeypatch, tm
     assert version.returncode == 0 and version.stdout.startswith("ansible [core ")
     monkeypatch.setenv("ASR_TEST_PLAYBOOK_FORK", "0")
     assert not playbook_runner.enabled()
+
+
+def test_a_message_cut_short_is_an_error_not_a_wait_forever():
+    """The server reads a request up to its length; a peer that closes after 2 bytes of the 4-byte header ends it."""
+    import socket
+    import threading
+
+    from tests import playbook_zygote
+
+    ours, theirs = socket.socketpair()
+    theirs.sendall(playbook_zygote.frame({"argv": []})[:2])
+    theirs.close()
+    raised: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            playbook_zygote.receive(ours)
+        except BaseException as error:
+            raised.append(error)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(10)
+    ours.close()
+    assert raised and isinstance(raised[0], EOFError), raised
