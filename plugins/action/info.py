@@ -23,9 +23,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.domain.probe im
     read_probe,
     to_survey,
 )
-from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import (
-    check_ipv4,
-)
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import check_optional_ipv4
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import (
     ActionFailure,
     AsrActionBase,
@@ -34,8 +32,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.operations.acti
 
 def _check_ranges(args: dict[str, Any]) -> None:
     """Rules the spec cannot say, checked before any remote call."""
-    if args.get("configuration_server_ip") is not None:
-        check_ipv4("configuration_server_ip", args["configuration_server_ip"])
+    check_optional_ipv4("configuration_server_ip", args.get("configuration_server_ip"))
     if args.get("installer_path"):  # a path the host reads: relative would mean the WinRM session's current folder
         package_source.check_host_path("installer_path", args["installer_path"])
     for option, low, high in (

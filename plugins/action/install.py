@@ -28,7 +28,6 @@ class ActionModule(AsrActionBase):
     REPORTS_REMOTE_CALLS = True
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
-        staging = unified_setup.check_windows_path("staging_dir", args["staging_dir"], allow_spaces=False)
-        installer = resolve_installer(self, args, staging.rstrip("\\"))
+        installer = resolve_installer(self, args, unified_setup.check_staging_dir(args["staging_dir"]))
         spec = install_spec(args, installer)
         return ensure_installed(self, probe_host(self, task_vars, probe_request(spec)), spec, task_vars).result

@@ -181,8 +181,8 @@ class ActionModule(AsrActionBase):
     # -- present / latest ------------------------------------------------------------------------------------
     def _converge(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         proxy = self._proxy_request(args)
-        staging = unified_setup.check_windows_path("staging_dir", args["staging_dir"], allow_spaces=False)
-        installer = resolve_installer(self, args, staging.rstrip("\\"))
+        staging = unified_setup.check_staging_dir(args["staging_dir"])
+        installer = resolve_installer(self, args, staging)
         install_args = dict(args)
         # Setup gets the wanted proxy (it needs it to reach Azure and sets the MARS proxy from it [1.3]);
         # proxy.state=absent installs with a direct connection.
@@ -195,9 +195,8 @@ class ActionModule(AsrActionBase):
         # The upgrade is validated for state=latest only (present never upgrades); installers need it.
         upgrade = None
         if args["state"] == "latest":
-            staging_dir = staging.rstrip("\\")
             intermediate = [
-                intermediate_installer(self, item, index, staging_dir) for index, item in enumerate(args["installers"])
+                intermediate_installer(self, item, index, staging) for index, item in enumerate(args["installers"])
             ]
             upgrade = _op_upgrade.upgrade_spec(args, installer, intermediate)
         elif args["installers"]:

@@ -11,7 +11,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.domain import (
     proxy_plan,
     registration_plan,
 )
-from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import check_ipv4
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import check_optional_ipv4
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations import proxy as _op_proxy
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import AsrActionBase
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.probe import probe_host
@@ -25,8 +25,7 @@ class ActionModule(AsrActionBase):
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         request = proxy_plan.proxy_request(args)  # every value rule, before any remote call
-        if args.get("configuration_server_ip") is not None:
-            check_ipv4("configuration_server_ip", args["configuration_server_ip"])
+        check_optional_ipv4("configuration_server_ip", args.get("configuration_server_ip"))
         probed = probe_host(self, task_vars, _op_proxy.probe_request(request))
         # The procedure runs cdpcli --registermt [8], which registers with the configured server: with
         # configuration_server_ip given, a process server of another configuration server is refused unchanged.

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain import argument_specs
-from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import check_ipv4
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import check_optional_ipv4
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations import registration as _op_register
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.action_base import AsrActionBase
 from ansible_collections.asr.process_server.plugins.plugin_utils.operations.probe import probe_host
@@ -18,7 +18,6 @@ class ActionModule(AsrActionBase):
     REPORTS_STEPS = True
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
-        if args.get("configuration_server_ip") is not None:
-            check_ipv4("configuration_server_ip", args["configuration_server_ip"])
+        check_optional_ipv4("configuration_server_ip", args.get("configuration_server_ip"))
         probed = probe_host(self, task_vars, _op_register.probe_request())
         return _op_register.ensure_registered(self, probed, args, task_vars).result

@@ -41,13 +41,11 @@ class ActionModule(AsrActionBase):
     REPORTS_REMOTE_CALLS = True
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
-        staging = unified_setup.check_windows_path("staging_dir", args["staging_dir"], allow_spaces=False)
-        staging = staging.rstrip("\\")
+        staging = unified_setup.check_staging_dir(args["staging_dir"])
         installer = resolve_installer(self, args, staging)
         intermediate = [intermediate_installer(self, item, i, staging) for i, item in enumerate(args["installers"])]
         spec = upgrade_spec(args, installer, intermediate)
-        if args.get("configuration_server_ip") is not None:
-            unified_setup.check_ipv4("configuration_server_ip", args["configuration_server_ip"])
+        unified_setup.check_optional_ipv4("configuration_server_ip", args.get("configuration_server_ip"))
         host = probe_host(self, task_vars, probe_request(spec))
         # /Upgrade keeps the registration the host has [4]: with configuration_server_ip given, a host registered to
         # another configuration server is refused unchanged (process_server with state=latest does the same).

@@ -8,7 +8,8 @@ playbooks/plan.yml and playbooks/preflight.yml only call these filters.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ansible.errors import AnsibleFilterError
 
@@ -17,6 +18,22 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.domain import p
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import AsrError
 from ansible_collections.asr.process_server.plugins.plugin_utils.report import capacity_page
 from ansible_collections.asr.process_server.plugins.plugin_utils.report.filter_support import plain, unknown_options
+
+T = TypeVar("T")
+
+
+# What the domain core raises on data it cannot use: the filter fails with it, named.
+DATA_ERRORS: tuple[type[Exception], ...] = (AsrError, TypeError, KeyError, ValueError)
+
+
+def _domain_call(
+    prefix: str, func: Callable[..., T], *args: Any, errors: tuple[type[Exception], ...] = DATA_ERRORS, **kwargs: Any
+) -> T:
+    """``func(*args, **kwargs)``, with each of ``errors`` turned into the filter's failure (``prefix`` + the error)."""
+    try:
+        return func(*args, **kwargs)
+    except errors as exc:
+        raise AnsibleFilterError(f"{prefix}{exc}") from exc
 
 
 def capacity_report(hosts: Any, source_machines: Any = None, **options: Any) -> dict[str, Any]:
@@ -30,18 +47,14 @@ def capacity_report(hosts: Any, source_machines: Any = None, **options: Any) -> 
         raise AnsibleFilterError(problem)
     if not isinstance(hosts, list | tuple):
         raise AnsibleFilterError("capacity_report: input must be a list of {name, info, planned_load}")
-    try:
-        return report_mod.build_report(plain(hosts), plain(source_machines) or [], **options)
-    except (AsrError, TypeError, KeyError, ValueError) as exc:
-        raise AnsibleFilterError(f"capacity_report: {exc}") from exc
+    return _domain_call(
+        "capacity_report: ", report_mod.build_report, plain(hosts), plain(source_machines) or [], **options
+    )
 
 
 def capacity_plan_options(variables: Any) -> dict[str, Any]:
     """Check plan.yml's variables (by name) before any remote call; the options of capacity_report."""
-    try:
-        return report_mod.options_from_variables(plain(variables))
-    except AsrError as exc:
-        raise AnsibleFilterError(str(exc)) from exc
+    return _domain_call("", report_mod.options_from_variables, plain(variables), errors=(AsrError,))
 
 
 def capacity_report_html(report: Any, template: Any = None) -> str:
@@ -63,18 +76,13 @@ def capacity_report_summary(report: Any) -> list[str]:
 
 def preflight(info: Any, expectations: Any = None) -> list[dict[str, str]]:
     """Findings (code, severity, message) for one host's info result; see preflight.yml."""
-    try:
-        return [b.to_dict() for b in preflight_mod.evaluate(plain(info), plain(expectations) or {})]
-    except (AsrError, TypeError, KeyError, ValueError) as exc:
-        raise AnsibleFilterError(f"preflight: {exc}") from exc
+    findings = _domain_call("preflight: ", preflight_mod.evaluate, plain(info), plain(expectations) or {})
+    return [b.to_dict() for b in findings]
 
 
 def preflight_expectations(variables: Any) -> dict[str, Any]:
     """Check preflight.yml's variables (by name) before any remote call; the expectations of preflight."""
-    try:
-        return preflight_mod.expectations_from_variables(plain(variables))
-    except AsrError as exc:
-        raise AnsibleFilterError(str(exc)) from exc
+    return _domain_call("", preflight_mod.expectations_from_variables, plain(variables), errors=(AsrError,))
 
 
 def preflight_table(findings_by_host: Any) -> list[str]:

@@ -21,6 +21,15 @@ from . import proxy_plan, sizing, switch_plan
 DEFAULT_STAGING_DIR = r"C:\ProgramData\ASRSetupStaging"
 # The three places a Unified Setup package can come from (one of them, exactly).
 PACKAGE_OPTIONS = ["installer", "installer_remote_path", "installer_url"]
+# The package and what it must be (install and upgrade; process_server takes install's).
+PACKAGE: dict[str, Any] = {
+    "installer": {"type": "path"},
+    "installer_remote_path": {"type": "str"},
+    # A URL may carry a token (an Azure storage SAS): no_log, and only its redacted form is ever shown.
+    "installer_url": {"type": "str", "no_log": True},
+    "installer_checksum": {"type": "str"},
+    "installer_version": {"type": "str"},
+}
 SETUP_TIMING: dict[str, Any] = {
     "reboot": {"type": "bool", "default": False},
     "reboot_timeout": {"type": "int", "default": 1200},
@@ -36,12 +45,7 @@ INSTALL: dict[str, Any] = {
     "configuration_server_ip": {"type": "str", "required": True},
     "passphrase": {"type": "str", "no_log": True},
     "passphrase_file": {"type": "str"},
-    "installer": {"type": "path"},
-    "installer_remote_path": {"type": "str"},
-    # A URL may carry a token (an Azure storage SAS): no_log, and only its redacted form is ever shown.
-    "installer_url": {"type": "str", "no_log": True},
-    "installer_checksum": {"type": "str"},
-    "installer_version": {"type": "str"},
+    **PACKAGE,
     "staging_dir": {"type": "str", "default": DEFAULT_STAGING_DIR},
     "install_location": {"type": "str", "required": True},
     # No ``choices``: Ansible compares them case-sensitively and Microsoft's own examples write ``VMWare``;
@@ -70,11 +74,7 @@ INSTALL_REQUIRED_ONE_OF = [["passphrase", "passphrase_file"], PACKAGE_OPTIONS]
 # configuration_server_ip means something here (the host must belong to it); the others are deprecated.
 UPGRADE: dict[str, Any] = {
     "configuration_server_ip": {"type": "str"},
-    "installer": {"type": "path"},
-    "installer_remote_path": {"type": "str"},
-    "installer_url": {"type": "str", "no_log": True},
-    "installer_checksum": {"type": "str"},
-    "installer_version": {"type": "str"},
+    **PACKAGE,
     "installers": {
         "type": "list",
         "elements": "dict",

@@ -200,6 +200,19 @@ def check_ipv4(option: str, value: object) -> str:
 _BROADCAST = ipaddress.IPv4Address("255.255.255.255")
 
 
+def check_optional_ipv4(option: str, value: object) -> str | None:
+    """:func:`check_ipv4` for an option that may be left out (``None``: not given)."""
+    return None if value is None else check_ipv4(option, value)
+
+
+def check_staging_dir(value: object) -> str:
+    """``staging_dir``, the host folder packages are staged and extracted in, without its trailing backslash.
+
+    No spaces: the self-extractor's ``/x:`` folder is made under it (see :func:`build_extract`).
+    """
+    return check_windows_path("staging_dir", value, allow_spaces=False).rstrip("\\")
+
+
 ENV_TYPES_ALLOWED = "VMware or NonVMware, in any capitalisation (Microsoft's examples write VMWare, NonVMWare)"
 
 

@@ -47,6 +47,11 @@ HEALTH_ORDER = {NORMAL: 0, UNKNOWN: 1, WARNING: 2, CRITICAL: 3}
 HEARTBEAT_CRITICAL_S = 15 * 60  # [7.5] Critical: no heartbeat for 15 minutes
 
 
+def names_one_of(ref: str, *names: str) -> bool:
+    """``ref`` is one of ``names`` (an empty name matches nothing), ignoring case and the spaces around ``ref``."""
+    return ref.strip().lower() in {name.lower() for name in names} - {""}
+
+
 @dataclass(frozen=True)
 class ProcessServerView(Jsonable):
     """A process server as the vault lists it under its configuration server's fabric."""
@@ -65,8 +70,7 @@ class ProcessServerView(Jsonable):
 
     def matches(self, ref: str) -> bool:
         """``ref`` names this process server: its Azure id, its name or its IP address (case-insensitive)."""
-        wanted = ref.strip().lower()
-        return wanted in {self.id.lower(), self.name.lower(), self.ip_address.lower()} - {""}
+        return names_one_of(ref, self.id, self.name, self.ip_address)
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,7 @@ class ProtectedMachine(Jsonable):
     provider: str
 
     def matches(self, ref: str) -> bool:
-        wanted = ref.strip().lower()
-        return wanted in {self.name.lower(), self.item_name.lower(), self.protectable_item.lower()} - {""}
+        return names_one_of(ref, self.name, self.item_name, self.protectable_item)
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,7 @@ class FabricView:
         return self.instance_type == VMWARE_FABRIC
 
     def matches(self, ref: str) -> bool:
-        wanted = ref.strip().lower()
-        return wanted in {self.name.lower(), self.friendly_name.lower(), self.configuration_server_ip.lower()} - {""}
+        return names_one_of(ref, self.name, self.friendly_name, self.configuration_server_ip)
 
     def machines_on(self, process_server: ProcessServerView) -> list[ProtectedMachine]:
         return [m for m in self.machines if m.process_server_id.lower() == process_server.id.lower()]

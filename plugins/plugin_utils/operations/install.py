@@ -71,7 +71,7 @@ class InstallSpec:
 def check_timing(args: dict[str, Any]) -> SetupSettings:
     """``staging_dir``, ``setup_timeout``, ``poll_interval``, ``reboot_timeout``, ``stop_setup_on_timeout`` (shared
     with upgrade)."""
-    staging = unified_setup.check_windows_path("staging_dir", args["staging_dir"], allow_spaces=False).rstrip("\\")
+    staging = unified_setup.check_staging_dir(args["staging_dir"])
     if len(staging) <= 2:
         raise InvalidOption("staging_dir", args["staging_dir"], "a folder (not a drive root) without spaces")
     if args["setup_timeout"] < 60:
@@ -97,9 +97,7 @@ def install_spec(args: dict[str, Any], installer: Installer) -> InstallSpec:
     settings = check_timing(args)
     cs_ip = unified_setup.check_ipv4("configuration_server_ip", args["configuration_server_ip"])
     location = unified_setup.check_install_location(args["install_location"])
-    ps_ip = args.get("process_server_ip")
-    if ps_ip is not None:
-        ps_ip = unified_setup.check_ipv4("process_server_ip", ps_ip)
+    ps_ip = unified_setup.check_optional_ipv4("process_server_ip", args.get("process_server_ip"))
     data_port = unified_setup.check_data_port(args["data_port"])
     passphrase_file = args.get("passphrase_file")
     if passphrase_file is not None:
