@@ -17,6 +17,7 @@ test. Exit status 1 when an old text passes its test (or is no longer found in t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pathlib
 import shutil
@@ -25,7 +26,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
-from check_powershell import PwshNotFound, find_pwsh
+from check_powershell import pwsh_or_say
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tests" / "powershell" / "tools" / "audit_fixes.ps1"
@@ -46,6 +47,18 @@ class Fix:
     old: str
     test_file: str
     test: str  # a part of the It's name
+
+
+def rethrown(name: str, script: str, kept: str, catch_comment: str, test: str) -> Fix:
+    """A script whose catch block keeps what was done when a step throws; the old text rethrew at its top."""
+    return Fix(name, f"a terminating error loses {script}'s {kept}", f"{P}{script}.ps1",
+               f"catch {{\n    {catch_comment}", f"catch {{\n    throw\n    {catch_comment}",
+               f"{script}.Tests.ps1", test)  # fmt: skip
+
+
+def also_failing(fix: Fix, *others: tuple[str, str, str]) -> list[Fix]:
+    """``fix``, and its old text again for each other Pester test that must fail on it: (name, test file, test)."""
+    return [fix, *(dataclasses.replace(fix, name=name, test_file=file, test=test) for name, file, test in others)]
 
 
 FIXES = [
@@ -82,36 +95,33 @@ FIXES = [
     Fix("native_timeout", "Invoke-NativeCommand has no timeout", P + "fragments/native_command.ps1",
         "$timedOut = -not $process.WaitForExit($TimeoutSeconds * 1000)", "$process.WaitForExit(); $timedOut = $false",
         "native_command.Tests.ps1", "stops a program still running after -TimeoutSeconds"),
-    Fix("steps_register", "a terminating error loses register_apply's steps", P + "register_apply.ps1",
-        "catch {\n    # a terminating error", "catch {\n    throw\n    # a terminating error",
-        "register_apply.Tests.ps1", "keeps the steps done when a later one throws"),
-    Fix("steps_proxy", "a terminating error loses proxy_apply's steps", P + "proxy_apply.ps1",
-        "catch {\n    # a terminating error", "catch {\n    throw\n    # a terminating error",
-        "proxy_apply.Tests.ps1", "keeps the steps done when re-registration cannot start"),
-    Fix("steps_uninstall", "a terminating error loses uninstall_step's result", P + "uninstall_step.ps1",
-        "catch {\n    # the uninstaller could not start", "catch {\n    throw\n    # the uninstaller could not start",
-        "uninstall_step.Tests.ps1", "reports an uninstaller that could not start"),
+    rethrown("steps_register", "register_apply", "steps", "# a terminating error",
+             "keeps the steps done when a later one throws"),
+    rethrown("steps_proxy", "proxy_apply", "steps", "# a terminating error",
+             "keeps the steps done when re-registration cannot start"),
+    rethrown("steps_uninstall", "uninstall_step", "result", "# the uninstaller could not start",
+             "reports an uninstaller that could not start"),
     Fix("net_start_2", "net start on a running service exits 2", P + "fragments/service_steps.ps1",
         "        $start.already_running = $true\n", "        $start.already_running = $false\n",
         "register_apply.Tests.ps1", "counts net start exit 2 as success"),
-    Fix("culture_run_state", "timestamps in the current culture", P + "fragments/run_state.ps1",
-        ISO_UTC, "return $Value.ToUniversalTime().ToString($format)", "fragments.Tests.ps1", "writes times with"),
-    Fix("culture_setup_start", "timestamps in the current culture", P + "fragments/run_state.ps1",
-        ISO_UTC, "return $Value.ToUniversalTime().ToString($format)", "setup_start.Tests.ps1", "writes its times with"),
+    *also_failing(
+        Fix("culture_run_state", "timestamps in the current culture", P + "fragments/run_state.ps1",
+            ISO_UTC, "return $Value.ToUniversalTime().ToString($format)", "fragments.Tests.ps1", "writes times with"),
+        ("culture_setup_start", "setup_start.Tests.ps1", "writes its times with"),
+    ),
     Fix("culture_runner", "timestamps in the current culture", P + "setup_start.ps1",
         "ToString('yyyy-MM-ddTHH:mm:ssZ', [System.Globalization.CultureInfo]::InvariantCulture)",
         "ToString('yyyy-MM-ddTHH:mm:ssZ')", "runner.Tests.ps1", "writes the time it finished"),
     Fix("fileshare_delete", "the setup log read without FileShare.Delete", P + "fragments/shared_text.ps1",
         "$share = [System.IO.FileShare]::ReadWrite -bor [System.IO.FileShare]::Delete",
         "$share = [System.IO.FileShare]::ReadWrite", "fragments.Tests.ps1", "lets the writer delete or rename"),
-    Fix("reused_pid", "a reused process id fools the runner liveness check", P + "fragments/run_state.ps1",
-        RUNNER_ALIVE, "return $true", "fragments.Tests.ps1", "judges the runner alive by its id"),
-    Fix("reused_pid_poll", "a reused process id fools the runner liveness check", P + "fragments/run_state.ps1",
-        RUNNER_ALIVE, "return $true", "setup_poll.Tests.ps1", "reports lost when another powershell"),
-    Fix("reused_pid_start", "a reused process id fools the runner liveness check", P + "fragments/run_state.ps1",
-        RUNNER_ALIVE, "return $true", "setup_start.Tests.ps1", "does not take a dead run"),
-    Fix("reused_pid_cleanup", "a reused process id fools the runner liveness check", P + "fragments/run_state.ps1",
-        RUNNER_ALIVE, "return $true", "setup_cleanup.Tests.ps1", "now belongs to a later process"),
+    *also_failing(
+        Fix("reused_pid", "a reused process id fools the runner liveness check", P + "fragments/run_state.ps1",
+            RUNNER_ALIVE, "return $true", "fragments.Tests.ps1", "judges the runner alive by its id"),
+        ("reused_pid_poll", "setup_poll.Tests.ps1", "reports lost when another powershell"),
+        ("reused_pid_start", "setup_start.Tests.ps1", "does not take a dead run"),
+        ("reused_pid_cleanup", "setup_cleanup.Tests.ps1", "now belongs to a later process"),
+    ),
     Fix("programdata_probe", "the setup log under $env:SystemDrive\\ProgramData", P + "fragments/survey.ps1",
         "$path = Join-Path -Path $env:ProgramData -ChildPath 'ASRSetupLogs\\ASRUnifiedSetup.log'",
         "$path = Join-Path -Path $env:SystemDrive -ChildPath 'ProgramData\\ASRSetupLogs\\ASRUnifiedSetup.log'",
@@ -151,11 +161,10 @@ def prepare(fix: Fix, work: pathlib.Path) -> dict[str, str]:
 
 def main(argv: list[str]) -> int:
     chosen = [f for f in FIXES if not argv[1:] or f.name in argv[1:]]
-    try:
-        pwsh, how = find_pwsh(ROOT)
-    except PwshNotFound as exc:
-        print(f"audit_script_fixes: FAILED: {exc}")
+    found = pwsh_or_say("audit_script_fixes", ROOT)
+    if found is None:
         return 2
+    pwsh, how = found
     print(f"audit_script_fixes: pwsh {pwsh} (from {how}); {len(chosen)} old text(s)", flush=True)
     with tempfile.TemporaryDirectory(prefix="asr-audit-") as tmp:
         work = pathlib.Path(tmp)

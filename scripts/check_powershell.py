@@ -67,6 +67,15 @@ def find_pwsh(root: pathlib.Path | None = None) -> tuple[str, str]:
     return found.path, found.source
 
 
+def pwsh_or_say(tool: str, root: pathlib.Path | None = None) -> tuple[str, str] | None:
+    """:func:`find_pwsh`, or None after printing ``<tool>: FAILED: <what to install>`` (the tool then exits 2)."""
+    try:
+        return find_pwsh(root)
+    except PwshNotFound as exc:
+        print(f"{tool}: FAILED: {exc}")
+        return None
+
+
 @dataclasses.dataclass(frozen=True)
 class Unit:
     """One text the analyzer reads, and where each of its lines comes from (file, line)."""
@@ -225,11 +234,10 @@ def main(argv: list[str]) -> int:
     if not files:
         print(f"check_powershell: no PowerShell files under {root}; nothing to check.")
         return 0
-    try:
-        pwsh, how = find_pwsh(root)
-    except PwshNotFound as exc:
-        print(f"check_powershell: FAILED: {exc}")
+    found = pwsh_or_say("check_powershell", root)
+    if found is None:
         return 2
+    pwsh, how = found
     units, findings = collect_units(root, files)
     print(f"check_powershell: pwsh {pwsh} (from {how}); {len(files)} file(s), {len(units)} unit(s)")
     findings = sorted(set(findings) | set(analyze(units, pwsh)))

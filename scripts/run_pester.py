@@ -15,18 +15,17 @@ import pathlib
 import subprocess
 import sys
 
-from check_powershell import PwshNotFound, find_pwsh
+from check_powershell import pwsh_or_say
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "tests" / "powershell" / "run.ps1"
 
 
 def main(argv: list[str]) -> int:
-    try:
-        pwsh, how = find_pwsh(ROOT)
-    except PwshNotFound as exc:
-        print(f"run_pester: FAILED: {exc}")
+    found = pwsh_or_say("run_pester", ROOT)
+    if found is None:
         return 2
+    pwsh, how = found
     print(f"run_pester: pwsh {pwsh} (from {how})", flush=True)
     command = [pwsh, "-NoProfile", "-NonInteractive", "-File", str(RUNNER)]
     if argv[1:]:

@@ -17,6 +17,12 @@
 
 $AsrRoot = (Resolve-Path -LiteralPath (Join-Path -Path $PSScriptRoot -ChildPath '../..')).Path
 $AsrScriptDir = Join-Path -Path $AsrRoot -ChildPath 'plugins/plugin_utils/powershell'
+# The registry keys the scripts read, for Use-FakeRegistry: the InMage "Installed Products" [6.4] (\9 the CS/PS,
+# \10 its dependencies) and Add/Remove Programs' entries, 32-bit view and native [6.1].
+$InstalledProductsKey = 'HKLM:\SOFTWARE\Wow6432Node\InMage Systems\Installed Products'
+$CspsKey = "$InstalledProductsKey\9"
+$UninstallKey = 'HKLM:\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall'
+$NativeUninstallKey = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
 # Windows PowerShell 5.1 keeps ISO-8601 text as text; pwsh 7 would turn it into [datetime] (docs/dev/powershell-checks.md)
 $global:PSDefaultParameterValues['ConvertFrom-Json:DateKind'] = 'String'
 

@@ -5,8 +5,6 @@
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1
     Register-AsrScriptFunction -Name diagnose
-    $script:Products = 'HKLM:\SOFTWARE\Wow6432Node\InMage Systems\Installed Products'
-    $script:Uninstall = 'HKLM:\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall'
     $script:DbPassword = 'Db-Pa55word#7'
     $script:ProxyPassword = 'Proxy-Secret-991'
     $script:Client = @'
@@ -32,18 +30,18 @@ Describe 'diagnose' {
         $script:Mars = Join-Path $TestDrive 'MARS'
         $script:Target = Join-Path $TestDrive 'E-ASR'
         $script:Registry = @{
-            "$Uninstall\{CSPS}_is1" = @{
+            "$UninstallKey\{CSPS}_is1" = @{
                 DisplayName = 'Microsoft Azure Site Recovery Configuration/Process Server'; DisplayVersion = '9.55.7123.1'
                 UninstallString = '"E:\ASR\unins000.exe"'; QuietUninstallString = '"E:\ASR\unins000.exe" /SILENT'
                 'Inno Setup: App Path' = 'E:\ASR\home\svsystems'; 'Inno Setup: User' = 'Administrator'
             }
-            "$Uninstall\{275197FC-14FD-4560-A5EB-38217F80CBD1}" = @{
+            "$UninstallKey\{275197FC-14FD-4560-A5EB-38217F80CBD1}" = @{
                 DisplayName = 'Microsoft Azure Site Recovery Mobility Service/Master Target Server'; InstallLocation = (Join-Path $Target 'agent')
                 UninstallString = 'MsiExec.exe /X{275197FC-14FD-4560-A5EB-38217F80CBD1}'; WindowsInstaller = 1
             }
-            "$Uninstall\{OTHER}" = @{ DisplayName = 'Notepad++' }
-            "$Products\9" = @{ Product_Name = 'Caspian CX'; InstallDirectory = 'E:\ASR'; CX_TYPE = 2; Build_Version = '9.55.7123.1'; Proxy_Type = 'Custom' }
-            "$Products\10" = @{ Product_Name = 'Dependencies'; Build_Version = '9.55.7123.1' }
+            "$UninstallKey\{OTHER}" = @{ DisplayName = 'Notepad++' }
+            $CspsKey = @{ Product_Name = 'Caspian CX'; InstallDirectory = 'E:\ASR'; CX_TYPE = 2; Build_Version = '9.55.7123.1'; Proxy_Type = 'Custom' }
+            "$InstalledProductsKey\10" = @{ Product_Name = 'Dependencies'; Build_Version = '9.55.7123.1' }
             'HKLM:\SOFTWARE\Microsoft\Azure Site Recovery\ProxySettings' = @{ ProxyIP = 'http://proxy'; ProxyPassword = $ProxyPassword; ProxyPort = '3128' }
             'HKLM:\SOFTWARE\Microsoft\Windows Azure Backup' = @{}
             'HKLM:\SOFTWARE\Microsoft\Windows Azure Backup\Setup' = @{ InstallPath = $Mars }
@@ -271,7 +269,7 @@ Describe 'diagnose' {
     }
 
     It 'reports a host without MARS or drscout.conf, and a version table without PSEdition (PowerShell 4.0)' {
-        Use-FakeRegistry -Keys @{ "$Products\9" = @{ CX_TYPE = 2 } }
+        Use-FakeRegistry -Keys @{ $CspsKey = @{ CX_TYPE = 2 } }
         Remove-Item -LiteralPath $Drscout -Force
         Mock Get-PowerShellVersionTable { @{ PSVersion = [version]'4.0'; CLRVersion = [version]'4.0.30319.42000' } }
         $d = (Invoke-AsrScript -Name diagnose -Parameters $Parameters).Result
@@ -294,7 +292,7 @@ Describe 'diagnose' {
             [System.IO.File]::WriteAllText($client, $script:Client)
             & chmod +x $client
             Remove-Item -LiteralPath (Join-Path $ClientDir 'args.txt') -ErrorAction SilentlyContinue
-            $Registry["$Products\9"] = @{ Product_Name = 'Caspian CX'; CX_TYPE = 3; Build_Version = '9.55.7123.1' }
+            $Registry[$CspsKey] = @{ Product_Name = 'Caspian CX'; CX_TYPE = 3; Build_Version = '9.55.7123.1' }
             Use-FakeRegistry -Keys $Registry
             Set-Content -LiteralPath (Join-Path $Svsystems 'etc/amethyst.conf') -Value @(
                 'CX_TYPE = "3"', 'DB_NAME = "svsdb1"', 'DB_USER = "svsystems"', "DB_PASSWD = `"$DbPassword`"",

@@ -4,8 +4,6 @@
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1
     Register-AsrScriptFunction -Name probe
-    $script:Products = 'HKLM:\SOFTWARE\Wow6432Node\InMage Systems\Installed Products'
-    $script:Uninstall = 'HKLM:\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall'
 }
 
 Describe 'probe' {
@@ -13,10 +11,10 @@ Describe 'probe' {
         Set-FakeHostFolder
         $script:Mars = Join-Path $TestDrive 'MARS'
         Use-FakeRegistry -Keys @{
-            "$Uninstall\{CSPS}" = @{ DisplayName = 'Microsoft Azure Site Recovery Configuration/Process Server'; DisplayVersion = '9.55.7123.1'; UninstallString = 'C:\unins000.exe' }
-            "$Uninstall\{OTHER}" = @{ DisplayName = 'Notepad++' }
-            "$Products\9" = @{ Product_Name = 'Configuration/Process Server'; InstallDirectory = 'E:\ASR'; CX_TYPE = 2; Build_Version = '9.55.7123.1'; Proxy_Type = 'Bypass' }
-            "$Products\10" = @{ Product_Name = 'Dependencies'; Build_Version = '9.55.7123.1' }
+            "$UninstallKey\{CSPS}" = @{ DisplayName = 'Microsoft Azure Site Recovery Configuration/Process Server'; DisplayVersion = '9.55.7123.1'; UninstallString = 'C:\unins000.exe' }
+            "$UninstallKey\{OTHER}" = @{ DisplayName = 'Notepad++' }
+            $CspsKey = @{ Product_Name = 'Configuration/Process Server'; InstallDirectory = 'E:\ASR'; CX_TYPE = 2; Build_Version = '9.55.7123.1'; Proxy_Type = 'Bypass' }
+            "$InstalledProductsKey\10" = @{ Product_Name = 'Dependencies'; Build_Version = '9.55.7123.1' }
             'HKLM:\SOFTWARE\Microsoft\Azure Site Recovery\ProxySettings' = @{ ProxyAddress = 'http://proxy'; ProxyPassword = 'never'; ProxyPort = '3128' }
             'HKLM:\SYSTEM\CurrentControlSet\Services\ProcessServer' = @{ DelayedAutostart = 1 }
             'HKLM:\SOFTWARE\Microsoft\Windows Azure Backup\Setup' = @{ InstallPath = $Mars }

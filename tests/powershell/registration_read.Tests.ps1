@@ -6,7 +6,6 @@
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1
     $script:Password = 'Pw#1 with space\and"quote'
-    $script:CsKey = 'HKLM:\SOFTWARE\Wow6432Node\InMage Systems\Installed Products\9'
     $script:Client = @'
 #!/bin/sh
 here="$(dirname "$0")"
@@ -52,7 +51,7 @@ Describe 'registration_read' {
         $client = Join-Path $script:ClientDir 'mysql.exe'
         [System.IO.File]::WriteAllText($client, $script:Client)
         & chmod +x $client
-        Use-FakeRegistry -Keys @{ $script:CsKey = @{ CX_TYPE = 3 } }
+        Use-FakeRegistry -Keys @{ $CspsKey = @{ CX_TYPE = 3 } }
     }
     AfterEach {
         $env:ProgramData = $script:SavedProgramData
@@ -95,7 +94,7 @@ Describe 'registration_read' {
     It 'finds the client under the MySQL registry key when amethyst.conf has no MYSQL_PATH' {
         Set-Amethyst -Keys @{ DB_USER = 'svsystems'; DB_PASSWD = 'x' }
         Use-FakeRegistry -Keys @{
-            $script:CsKey = @{ CX_TYPE = 3 }
+            $CspsKey = @{ CX_TYPE = 3 }
             'HKLM:\SOFTWARE\Wow6432Node\MySQL AB\MySQL Server 5.7' = @{ Location = $script:MySqlPath + '/' }
         }
         $run = Invoke-AsrScript -Name 'registration_read'
@@ -111,7 +110,7 @@ Describe 'registration_read' {
     ) {
         if (-not $Keys.ContainsKey('MYSQL_PATH')) { $Keys['MYSQL_PATH'] = $script:MySqlPath }
         Set-Amethyst -Keys $Keys
-        Use-FakeRegistry -Keys @{ $script:CsKey = @{ CX_TYPE = $CxType } }
+        Use-FakeRegistry -Keys @{ $CspsKey = @{ CX_TYPE = $CxType } }
         $run = Invoke-AsrScript -Name 'registration_read'
         $run.Error | Should -BeNullOrEmpty
         $run.Changed | Should -BeFalse

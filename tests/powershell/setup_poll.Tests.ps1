@@ -4,7 +4,6 @@
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1
     Register-AsrScriptFunction -Name setup_poll
-    $script:Products = 'HKLM:\SOFTWARE\Wow6432Node\InMage Systems\Installed Products'
 }
 
 Describe 'setup_poll' {
@@ -14,8 +13,8 @@ Describe 'setup_poll' {
         $script:RunDir = Join-Path $TestDrive "staging/run-$([guid]::NewGuid())"
         $null = New-Item -ItemType Directory -Force -Path $RunDir
         Use-FakeRegistry -Keys @{
-            "$Products\9" = @{ Build_Version = '9.55.7123.1'; CX_TYPE = 2 }
-            "$Products\10" = @{ Build_Version = '9.55.7123.1' }
+            $CspsKey = @{ Build_Version = '9.55.7123.1'; CX_TYPE = 2 }
+            "$InstalledProductsKey\10" = @{ Build_Version = '9.55.7123.1' }
             'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager' = @{ PendingFileRenameOperations = @('\??\C:\x', '') }
         }
         Mock Get-Service { [pscustomobject]@{ Name = "$Name"; Status = 'Running' } }

@@ -4,18 +4,16 @@
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1
     Register-AsrScriptFunction -Name uninstall_step
-    $script:Wow = 'HKLM:\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall'
-    $script:Native = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
 }
 
 Describe 'uninstall_step' {
     BeforeEach {
         $env:ProgramData = Join-Path $TestDrive 'ProgramData'
         Use-FakeRegistry -Keys @{
-            "$Wow\{A}" = @{ DisplayName = 'Microsoft Azure Site Recovery Master Target Server' }
-            "$Wow\{B}" = @{ DisplayName = 'Some other product' }
-            "$Native\{C}" = @{ DisplayName = 'Microsoft Azure Recovery Services Agent' }
-            "$Native\{D}" = @{ }
+            "$UninstallKey\{A}" = @{ DisplayName = 'Microsoft Azure Site Recovery Master Target Server' }
+            "$UninstallKey\{B}" = @{ DisplayName = 'Some other product' }
+            "$NativeUninstallKey\{C}" = @{ DisplayName = 'Microsoft Azure Recovery Services Agent' }
+            "$NativeUninstallKey\{D}" = @{ }
         }
         Mock Invoke-NativeCommand -MockWith { [ordered]@{ command = 'x'; rc = 1605; stdout = 'o'; stderr = 'e'; timed_out = $false } }
         $script:Log = Join-Path $TestDrive 'msi.log'

@@ -4,7 +4,6 @@
 BeforeAll {
     . $PSScriptRoot/AsrScripts.ps1
     Register-AsrScriptFunction -Name unregister_purge
-    $script:Csps = 'HKLM:\SOFTWARE\Wow6432Node\InMage Systems\Installed Products\9'
 }
 
 Describe 'unregister_purge' {
@@ -13,7 +12,7 @@ Describe 'unregister_purge' {
         $script:Bin = Join-Path $env:ProgramData 'ASR/home/svsystems/bin'
         $null = New-Item -ItemType Directory -Force -Path $Bin
         Set-Content -LiteralPath (Join-Path $Bin 'Unregister-ASRComponent.pl') -Value '#!perl'
-        Use-FakeRegistry -Keys @{ $Csps = @{ CX_TYPE = 3 } }
+        Use-FakeRegistry -Keys @{ $CspsKey = @{ CX_TYPE = 3 } }
         Mock Invoke-NativeCommand { [ordered]@{ command = "perl.exe $ArgumentList"; rc = 0; stdout = 'Successfully unregistered PS01 (10.0.0.101)'; stderr = ''; timed_out = $false } }
     }
 
@@ -33,7 +32,7 @@ Describe 'unregister_purge' {
     }
 
     It 'changes nothing on a host that is not a configuration server (CX_TYPE <CxType>)' -ForEach @(@{ CxType = 2 }, @{ CxType = $null }) {
-        Use-FakeRegistry -Keys $(if ($null -ne $CxType) { @{ $Csps = @{ CX_TYPE = $CxType } } } else { @{} })
+        Use-FakeRegistry -Keys $(if ($null -ne $CxType) { @{ $CspsKey = @{ CX_TYPE = $CxType } } } else { @{} })
         $run = Invoke-AsrScript -Name unregister_purge -Parameters @{ IpAddress = '10.0.0.101' }
         $run.Changed | Should -BeFalse
         $run.Result.is_configuration_server | Should -BeFalse

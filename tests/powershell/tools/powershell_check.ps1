@@ -617,10 +617,11 @@ function Test-Arity {
 # ---- types of expressions (what the AST can know without running the script) -------------------------------
 $VariableTypeCache = @{}
 
-function Get-EnclosingScope {
-    param ([Ast]$Node)
+function Get-EnclosingAst {
+    # The nearest ancestor of Node that is a Type (a [ScriptBlockAst]: its scope; a [FunctionDefinitionAst]), or $null.
+    param ([Ast]$Node, [type]$Type)
     for ($p = $Node.Parent; $null -ne $p; $p = $p.Parent) {
-        if ($p -is [ScriptBlockAst]) { return $p }
+        if ($p -is $Type) { return $p }
     }
     return $null
 }
@@ -646,7 +647,7 @@ function Get-ScopeVariableType {
         foreach ($p in $Scope.Parent.Parameters) { & $note (Get-BareVariableName $p.Name.VariablePath) (Get-ParameterType $p $Root) $true }
     }
     $mine = $Scope.FindAll({ param($x) ($x -is [AssignmentStatementAst] -or $x -is [ForEachStatementAst]) }, $true) |
-        Where-Object { (Get-EnclosingScope $_) -eq $Scope }
+        Where-Object { (Get-EnclosingAst $_ ([ScriptBlockAst])) -eq $Scope }
     foreach ($a in @($mine)) {
         if ($a -is [ForEachStatementAst]) {
             $collection = Get-StatementType -Statement $a.Condition -Root $Root
@@ -747,7 +748,7 @@ function Get-VariableType {
         }
         return $null
     }
-    for ($scope = Get-EnclosingScope $Variable; $null -ne $scope; $scope = Get-EnclosingScope $scope) {
+    for ($scope = Get-EnclosingAst $Variable ([ScriptBlockAst]); $null -ne $scope; $scope = Get-EnclosingAst $scope ([ScriptBlockAst])) {
         $map = Get-ScopeVariableType -Scope $scope -Root $Root
         if ($map.ContainsKey($name)) { return $(if ($map[$name]) { $map[$name] } else { $null }) }
     }
@@ -993,14 +994,6 @@ function Get-ChangeKind {
     return $null
 }
 
-function Get-EnclosingFunction {
-    param ([Ast]$Node)
-    for ($p = $Node.Parent; $null -ne $p; $p = $p.Parent) {
-        if ($p -is [FunctionDefinitionAst]) { return $p }
-    }
-    return $null
-}
-
 function Test-ShouldProcessGuard {
     # Inside the body of an if clause whose condition calls ShouldProcess.
     param ([Ast]$Node)
@@ -1036,7 +1029,7 @@ function Test-CheckMode {
     while ($changed) {
         $changed = $false
         foreach ($n in $nodes) {
-            $owner = Get-EnclosingFunction $n
+            $owner = Get-EnclosingAst $n ([FunctionDefinitionAst])
             if ($null -eq $owner -or -not $functions.ContainsKey($owner.Name)) { continue }
             $kind = Get-ChangeKind -Node $n -Root $Ast
             if (-not $kind -and $n -is [CommandAst] -and $functions.ContainsKey([string]$n.GetCommandName())) { $kind = $functions[$n.GetCommandName()].Kind }
@@ -1048,7 +1041,7 @@ function Test-CheckMode {
     $called = @{}
     foreach ($n in $nodes) { if ($n -is [CommandAst] -and $n.GetCommandName()) { $called[$n.GetCommandName()] = $true } }
     foreach ($n in $nodes) {
-        $owner = Get-EnclosingFunction $n
+        $owner = Get-EnclosingAst $n ([FunctionDefinitionAst])
         if ($null -ne $owner -and $called.ContainsKey($owner.Name)) { continue }
         $kind = Get-ChangeKind -Node $n -Root $Ast
         $via = ''
@@ -1443,7 +1436,7 @@ function Test-PslintVariable {
     foreach ($scope in $Ast.FindAll({ param($x) $x -is [ScriptBlockAst] }, $true)) {
         $assigned = [ordered]@{}
         foreach ($a in $scope.FindAll({ param($x) $x -is [AssignmentStatementAst] }, $true)) {
-            if ((Get-EnclosingScope $a) -ne $scope) { continue }
+            if ((Get-EnclosingAst $a ([ScriptBlockAst])) -ne $scope) { continue }
             $left = if ($a.Left -is [ConvertExpressionAst]) { $a.Left.Child } else { $a.Left }
             if ($left -isnot [VariableExpressionAst] -or $left.VariablePath.IsGlobal -or $left.VariablePath.IsScript -or $left.VariablePath.DriveName) { continue }
             $name = Get-BareVariableName $left.VariablePath
