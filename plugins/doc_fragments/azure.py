@@ -1,9 +1,11 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# The options of the modules that talk to Azure Resource Manager (vault_info, switch_process_server): the vault,
-# and how to sign in, with azure.azcollection's option names and environment variables
-# (plugin_utils/domain/azure_auth.py).
+# What the modules that talk to Azure Resource Manager (the action group ``azure``: vault_info,
+# switch_process_server) share, stated once: the vault and how to sign in, with azure.azcollection's option names and
+# environment variables (plugin_utils/domain/azure_auth.py); the support levels of the attributes, as common.py
+# gives them for the WinRM modules (each module adds its own check_mode and diff_mode); the requirements; the notes,
+# among them the contract of the return value ``refused``, which each module documents in its RETURN in short.
 
 
 class ModuleDocFragment:
@@ -91,6 +93,24 @@ options:
       - A PEM bundle of the certificate authorities to trust for Azure's endpoints (a TLS-inspecting proxy, the
         lab). Without it the controller's bundle is used (E(REQUESTS_CA_BUNDLE) when set).
     type: path
+attributes:
+  action:
+    support: full
+    details: An action plugin that runs on the controller and calls Azure Resource Manager through Microsoft's
+      C(azure-mgmt-recoveryservicessiterecovery) client; it makes no WinRM call.
+  action_group:
+    support: full
+    membership:
+      - asr.process_server.azure
+  async:
+    support: none
+    details: The task refuses the C(async) keyword; a Switch is a long-running Azure operation the task waits for
+      (for C(switch_process_server), its option C(wait_timeout)).
+  bypass_host_loop:
+    support: none
+  platform:
+    support: full
+    platforms: all
 requirements:
   - azure-mgmt-recoveryservicessiterecovery >= 2.0.0 (Resource Manager API version 2025-08-01)
   - azure-identity >= 1.19
@@ -101,4 +121,8 @@ notes:
     them and lacks them fails naming the packages to install. The WinRM modules do not need them.
   - The identity needs the C(Site Recovery Reader) role on the vault to read, C(Site Recovery Contributor) to move
     machines.
+  - B(Refusals) - RV(refused) is V(true) when the task failed before it sent Azure any request that changes
+    something - a bad option, a sign-in or a read that failed, a configuration server, process server or machine
+    that is not there, or a move its checks refuse. Nothing was changed; the message says what is wrong and what to
+    do. A failure after a Switch was started is not a refusal (C(changed) is then V(true)).
 """

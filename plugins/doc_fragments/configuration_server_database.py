@@ -1,14 +1,22 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# The MySQL account the modules that read a configuration server's registrations use (registration_info,
-# unregister). Kept equal to plugin_utils/domain/argument_specs.py DATABASE by
-# tests/unit/plugins/test_docs_match_spec.py.
+# What the modules that run on the configuration server and read its registrations share (registration_info,
+# unregister): the MySQL account they use (kept equal to plugin_utils/domain/argument_specs.py DATABASE by
+# tests/unit/plugins/test_docs_match_spec.py), how they read, and the action group's configuration_server_ip, which
+# they do not use. Listed before asr.process_server.common, whose configuration_server_ip it replaces (what is
+# merged first wins).
 
 
 class ModuleDocFragment:
     DOCUMENTATION = r"""
 options:
+  configuration_server_ip:
+    description:
+      - B(Deprecated), ignored - this module runs on the configuration server itself and reads its own database.
+        Accepted only so that C(module_defaults) for the action group can set it; it will be removed from this
+        module in release 1.0.0 of the collection, and setting it gives a deprecation warning.
+    type: str
   database_user:
     description:
       - MySQL account to read the configuration server's database with (C(svsdb1), table C(hosts)).

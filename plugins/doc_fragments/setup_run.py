@@ -1,9 +1,11 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# Options of every module that runs Unified Setup (install, upgrade, process_server): where the package is
-# staged, how it is verified, reboots, and how long a run may take. The same names with the same rules in
-# each module (plugins/plugin_utils/operations/setup.py runs setup for all three).
+# What every module that runs Unified Setup (install, upgrade, process_server) shares: the options - where the
+# package is staged, how it is verified, reboots, and how long a run may take - and the contract of the values a
+# run returns (notes; each module's RETURN documents those keys in short and points here). The same names with the
+# same rules in each module (plugins/plugin_utils/operations/setup.py and setup_executor.py run setup for all three;
+# domain/setup_outcome.py failure_detail() builds the failure values).
 
 
 class ModuleDocFragment:
@@ -89,4 +91,17 @@ options:
     description: Seconds between two polls of the running setup (1 to 600, at most O(setup_timeout)).
     type: int
     default: 15
+notes:
+  - B(What a Unified Setup run returns) - the result is verified from the run's last poll. RV(version_before) and
+    RV(version_after) are the installed build before and after the task (after - as predicted, in check mode), and
+    RV(reboot_required) says that setup (exit code 3010) asked for a reboot that O(reboot) did not allow.
+    RV(remote_calls) counts every WinRM round trip the task made (script calls, a package transfer, each reboot as
+    one), on success and on failure.
+  - B(A failed run) returns RV(rc) (setup's exit code; null when the run ended without one, for example when its
+    runner disappeared), RV(stdout) (the end of setup's console output), RV(log_tail) (the last lines of
+    C(C:\ProgramData\ASRSetupLogs\ASRUnifiedSetup.log)), RV(log_path) (the path of that log) and, when the exit code
+    is known, RV(exit_code_name) (its name in Unified Setup's table) and RV(remediation) (what to do about it).
+  - B(A run still going after O(setup_timeout)) fails with RV(rc) null and RV(stdout). It is left running and the
+    message says how to stop it, or, with O(stop_setup_on_timeout), it is stopped and RV(stopped_processes) lists
+    the processes stopped (the detached runner and what it started), each with C(pid), C(name) and C(parent_pid).
 """

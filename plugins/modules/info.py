@@ -30,9 +30,6 @@ description:
     must be a local administrator (or use C(become)).
 extends_documentation_fragment:
   - asr.process_server.common
-  - asr.process_server.common.group
-  - asr.process_server.common.deprecated_passphrase
-  - asr.process_server.attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
@@ -385,13 +382,7 @@ diagnostics:
       type: list
       elements: dict
 refused:
-  description:
-    - V(true) when the task failed because the module refused to act, before any change - a bad option, or a
-      finding of its read-only probe that blocks the operation (for example a process server registered to
-      another configuration server, a jump beyond N-4, a blocked install preflight). Every remote call it made was
-      read-only, so nothing was changed on the host; the message says what is wrong and what to do.
-    - The fleet playbooks' screening uses it - a host refused in check mode is failed in the rolling play with
-      that message, without calling the module again.
+  description: V(true) when the module refused to act, before any change (see the notes on refusals).
   returned: when the module refused
   type: bool
   sample: true

@@ -36,17 +36,13 @@ description:
   - A successful run is verified from the last poll (the installed build, the registration target in
     C(amethyst.conf) and the services Unified Setup itself checks).
 extends_documentation_fragment:
-  - asr.process_server.common
-  - asr.process_server.common.passphrase
-  - asr.process_server.common.deprecated_port
-  - asr.process_server.common.group
+  - asr.process_server.unified_setup
+  - asr.process_server.setup_run
   - asr.process_server.steps
-  - asr.process_server.attributes
+  - asr.process_server.common
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
-  - asr.process_server.setup_run
-  - asr.process_server.unified_setup
 options:
   configuration_server_ip:
     description:
@@ -174,8 +170,9 @@ changed:
   type: bool
 steps:
   description:
-      - What the task did, in order, or in check mode would do (the same names in both); one dictionary per step,
-        its keys in the notes.
+    - What the task did (in check mode, would do), in order; one dictionary per step, its keys in the notes.
+    - C(stage installer) unless the package is staged already, C(run Unified Setup (install)), C(clean up staged
+      secrets and extracted files); with O(reboot), a reboot before setup (one was pending) or after it (3010).
   returned: always
   type: list
   elements: dict
@@ -203,7 +200,7 @@ reboot_required:
   returned: always
   type: bool
 remote_calls:
-  description: WinRM round trips the task made; 1 when the host was already as wanted.
+  description: WinRM round trips the task made; 1 when the host was already as wanted (see the notes).
   returned: always
   type: int
   sample: 1
@@ -226,16 +223,16 @@ poll_retries:
   returned: when setup ran
   type: int
 rc:
-  description: Unified Setup's exit code on failure.
+  description: Unified Setup's exit code on failure; null when it gave none (see the notes on a failed run).
   returned: failure of setup
   type: int
   sample: 4
 stdout:
-  description: The end of Unified Setup's console output on failure.
+  description: The end of Unified Setup's console output.
   returned: failure of setup
   type: str
 log_tail:
-  description: The last lines of C(ASRUnifiedSetup.log) on failure.
+  description: The last lines of C(ASRUnifiedSetup.log).
   returned: failure of setup
   type: list
   elements: str
@@ -245,12 +242,10 @@ log_path:
   type: str
 remediation:
   description: What to do about the exit code.
-  returned: failure of setup
+  returned: failure of setup with a known exit code
   type: str
 stopped_processes:
-  description:
-    - With O(stop_setup_on_timeout), on a setup that outlived O(setup_timeout) - the processes stopped (the
-      runner and what it started), each with C(pid), C(name) and C(parent_pid).
+  description: The processes stopped with O(stop_setup_on_timeout), each with C(pid), C(name) and C(parent_pid).
   returned: failure of setup after setup_timeout with stop_setup_on_timeout
   type: list
   elements: dict
@@ -260,13 +255,7 @@ diff:
   returned: changed and diff mode
   type: dict
 refused:
-  description:
-    - V(true) when the task failed because the module refused to act, before any change - a bad option, or a
-      finding of its read-only probe that blocks the operation (for example a process server registered to
-      another configuration server, a jump beyond N-4, a blocked install preflight). Every remote call it made was
-      read-only, so nothing was changed on the host; the message says what is wrong and what to do.
-    - The fleet playbooks' screening uses it - a host refused in check mode is failed in the rolling play with
-      that message, without calling the module again.
+  description: V(true) when the module refused to act, before any change (see the notes on refusals).
   returned: when the module refused
   type: bool
   sample: true

@@ -11,18 +11,14 @@ module: process_server
 short_description: Converge an Azure Site Recovery scale-out process server to a state in one task
 version_added: 0.1.0
 extends_documentation_fragment:
-  - asr.process_server.common
-  - asr.process_server.common.passphrase
-  - asr.process_server.common.deprecated_port
-  - asr.process_server.common.group
+  - asr.process_server.unified_setup
+  - asr.process_server.setup_run
+  - asr.process_server.upgrade_hops
   - asr.process_server.steps
-  - asr.process_server.attributes
+  - asr.process_server.common
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
-  - asr.process_server.setup_run
-  - asr.process_server.unified_setup
-  - asr.process_server.upgrade_hops
 description:
   - One task for the whole life of an Azure Site Recovery (classic) scale-out process server on Windows -
     V(present) (installed and registered), V(latest) (installed, registered and at the installer's version) or
@@ -256,11 +252,10 @@ state:
   sample: present
 steps:
   description:
-      - What the task did, in order, or in check mode would do (the same names in both); one dictionary per step,
-        its keys in the notes.
-      - The steps of every operation in the order they ran - C(install) or C(upgrade), C(proxy), C(registration)
-        for V(present) and V(latest); C(uninstall) for V(absent); C(stage) for V(staged) - each with C(operation),
-        the operation it belongs to; an operation that had nothing to do has no step.
+    - What the task did (in check mode, would do), in order; one dictionary per step, its keys in the notes.
+    - The steps of every operation in the order they ran - C(install) or C(upgrade), C(proxy), C(registration)
+      for V(present) and V(latest); C(uninstall) for V(absent); C(stage) for V(staged) - each with C(operation),
+      the operation it belongs to; an operation that had nothing to do has no step.
   returned: always
   type: list
   elements: dict
@@ -334,25 +329,42 @@ diff:
   returned: diff mode
   type: dict
 stopped_processes:
-  description:
-    - With O(stop_setup_on_timeout), on a setup that outlived O(setup_timeout) - the processes stopped (the
-      runner and what it started), each with C(pid), C(name) and C(parent_pid).
-  returned: failure of setup after setup_timeout with stop_setup_on_timeout
+  description: The processes stopped with O(stop_setup_on_timeout) when setup outlived O(setup_timeout).
+  returned: failure of setup (install or upgrade) after setup_timeout with stop_setup_on_timeout
   type: list
   elements: dict
-  sample: [{pid: 4108, name: UnifiedSetup.exe, parent_pid: 4104}, {pid: 4104, name: powershell.exe, parent_pid: 612}]
+  sample: [{pid: 4108, name: UnifiedSetup.exe, parent_pid: 4104}]
 rc:
-  description: Exit code of the failed program (setup, uninstaller, cdpcli).
+  description: Exit code of the failed program (Unified Setup, an uninstaller, C(cdpcli.exe)), or null.
   returned: failure of a step
   type: int
+stdout:
+  description: The end of the failed program's output.
+  returned: failure of a step
+  type: str
+stderr:
+  description: The error output of the failed program or script.
+  returned: failure of a step
+  type: str
+log_tail:
+  description: The last lines of the failed program's log (C(ASRUnifiedSetup.log) for setup).
+  returned: failure of setup or of an uninstaller
+  type: list
+  elements: str
+log_path:
+  description: The path of C(ASRUnifiedSetup.log) (see the notes on a failed run).
+  returned: failure of setup (install or upgrade)
+  type: str
+exit_code_name:
+  description: The name of setup's exit code.
+  returned: failure of setup (install or upgrade) with a known exit code
+  type: str
+remediation:
+  description: What to do about setup's exit code.
+  returned: failure of setup (install or upgrade) with a known exit code
+  type: str
 refused:
-  description:
-    - V(true) when the task failed because the module refused to act, before any change - a bad option, or a
-      finding of its read-only probe that blocks the operation (for example a process server registered to
-      another configuration server, a jump beyond N-4, a blocked install preflight). Every remote call it made was
-      read-only, so nothing was changed on the host; the message says what is wrong and what to do.
-    - The fleet playbooks' screening uses it - a host refused in check mode is failed in the rolling play with
-      that message, without calling the module again.
+  description: V(true) when the module refused to act, before any change (see the notes on refusals).
   returned: when the module refused
   type: bool
   sample: true

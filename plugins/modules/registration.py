@@ -10,12 +10,8 @@ module: registration
 short_description: Re-register a process server's master target with its configuration server
 version_added: 0.1.0
 extends_documentation_fragment:
-  - asr.process_server.common
-  - asr.process_server.common.deprecated_port
-  - asr.process_server.common.deprecated_passphrase
-  - asr.process_server.common.group
   - asr.process_server.steps
-  - asr.process_server.attributes
+  - asr.process_server.common
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
@@ -115,9 +111,8 @@ reasons:
   sample: ["force=true"]
 steps:
   description:
-      - What the task did, in order, or in check mode would do (the same names in both); one dictionary per step,
-        its keys in the notes.
-      - C(cdpcli.exe --registermt), then C(restart obengine); empty when no re-registration is needed.
+    - What the task did (in check mode, would do), in order; one dictionary per step, its keys in the notes.
+    - C(cdpcli.exe --registermt), then C(restart obengine); empty when no re-registration is needed.
   returned: always
   type: list
   elements: dict
@@ -139,13 +134,7 @@ stderr:
   type: str
   sample: Failed to register master target with configuration server 10.0.0.11. Unable to connect ...
 refused:
-  description:
-    - V(true) when the task failed because the module refused to act, before any change - a bad option, or a
-      finding of its read-only probe that blocks the operation (for example a process server registered to
-      another configuration server, a jump beyond N-4, a blocked install preflight). Every remote call it made was
-      read-only, so nothing was changed on the host; the message says what is wrong and what to do.
-    - The fleet playbooks' screening uses it - a host refused in check mode is failed in the rolling play with
-      that message, without calling the module again.
+  description: V(true) when the module refused to act, before any change (see the notes on refusals).
   returned: when the module refused
   type: bool
   sample: true

@@ -22,12 +22,8 @@ description:
   - A database that cannot be read (no MySQL client, no credentials, MySQL refusing the account or not
     running) fails the task with what to do.
 extends_documentation_fragment:
-  - asr.process_server.common.deprecated_configuration_server_ip
-  - asr.process_server.common.deprecated_port
-  - asr.process_server.common.deprecated_passphrase
-  - asr.process_server.common.group
   - asr.process_server.configuration_server_database
-  - asr.process_server.attributes
+  - asr.process_server.common
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
@@ -138,4 +134,9 @@ stderr:
   description: Its error output.
   returned: failure of the read
   type: str
+refused:
+  description: V(true) when the module refused to act, before any change (see the notes on refusals).
+  returned: when the module refused
+  type: bool
+  sample: true
 """

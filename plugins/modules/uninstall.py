@@ -10,12 +10,8 @@ module: uninstall
 short_description: Decommission an Azure Site Recovery scale-out process server
 version_added: 0.1.0
 extends_documentation_fragment:
-  - asr.process_server.common
-  - asr.process_server.common.deprecated_port
-  - asr.process_server.common.deprecated_passphrase
-  - asr.process_server.common.group
   - asr.process_server.steps
-  - asr.process_server.attributes
+  - asr.process_server.common
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
@@ -102,10 +98,9 @@ EXAMPLES = r"""
 RETURN = r"""
 steps:
   description:
-      - What the task did, in order, or in check mode would do (the same names in both); one dictionary per step,
-        its keys in the notes.
-      - One step per product, C(uninstall <display name>); in a real run each with the uninstaller's C(rc) and what
-        it means (C(msg)).
+    - What the task did (in check mode, would do), in order; one dictionary per step, its keys in the notes.
+    - One step per product, C(uninstall <display name>); in a real run each with the uninstaller's C(rc) and what
+      it means (C(msg)).
   returned: always
   type: list
   elements: dict
@@ -178,13 +173,7 @@ log_tail:
   type: list
   elements: str
 refused:
-  description:
-    - V(true) when the task failed because the module refused to act, before any change - a bad option, or a
-      finding of its read-only probe that blocks the operation (for example a process server registered to
-      another configuration server, a jump beyond N-4, a blocked install preflight). Every remote call it made was
-      read-only, so nothing was changed on the host; the message says what is wrong and what to do.
-    - The fleet playbooks' screening uses it - a host refused in check mode is failed in the rolling play with
-      that message, without calling the module again.
+  description: V(true) when the module refused to act, before any change (see the notes on refusals).
   returned: when the module refused
   type: bool
   sample: true

@@ -10,12 +10,8 @@ module: unregister
 short_description: Purge a disconnected process server from its configuration server
 version_added: 0.1.0
 extends_documentation_fragment:
-  - asr.process_server.common.deprecated_configuration_server_ip
-  - asr.process_server.common.deprecated_port
-  - asr.process_server.common.deprecated_passphrase
-  - asr.process_server.common.group
   - asr.process_server.configuration_server_database
-  - asr.process_server.attributes
+  - asr.process_server.common
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
@@ -133,13 +129,7 @@ stderr:
   returned: failure
   type: str
 refused:
-  description:
-    - V(true) when the task failed because the module refused to act, before any change - a bad option, or a
-      finding of its read-only probe that blocks the operation (for example a process server registered to
-      another configuration server, a jump beyond N-4, a blocked install preflight). Every remote call it made was
-      read-only, so nothing was changed on the host; the message says what is wrong and what to do.
-    - The fleet playbooks' screening uses it - a host refused in check mode is failed in the rolling play with
-      that message, without calling the module again.
+  description: V(true) when the module refused to act, before any change (see the notes on refusals).
   returned: when the module refused
   type: bool
   sample: true

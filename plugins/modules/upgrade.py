@@ -28,17 +28,13 @@ description:
     the poll only, up to O(setup_timeout), always cleans up, maps the exit code (203 is reported as
     "upgrade not supported" with the reason from the setup log) and verifies the new build and the services.
 extends_documentation_fragment:
-  - asr.process_server.common
-  - asr.process_server.common.deprecated_port
-  - asr.process_server.common.deprecated_passphrase
-  - asr.process_server.common.group
+  - asr.process_server.setup_run
+  - asr.process_server.upgrade_hops
   - asr.process_server.steps
-  - asr.process_server.attributes
+  - asr.process_server.common
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
-  - asr.process_server.setup_run
-  - asr.process_server.upgrade_hops
 options:
   configuration_server_ip:
     description:
@@ -153,9 +149,8 @@ changed:
   type: bool
 steps:
   description:
-      - What the task did, in order, or in check mode would do (the same names in both); one dictionary per step,
-        its keys in the notes.
-      - One stage, run and clean-up per hop.
+    - What the task did (in check mode, would do), in order; one dictionary per step, its keys in the notes.
+    - One stage, run and clean-up per hop.
   returned: always
   type: list
   elements: dict
@@ -174,7 +169,7 @@ version_before:
   type: str
   sample: 9.50.6601.1
 version_after:
-  description: Build after the task (predicted in check mode).
+  description: Build after the task (predicted in check mode); on failure, the build the failed hop started from.
   returned: always
   type: str
   sample: 9.55.7123.1
@@ -195,7 +190,7 @@ exit_code:
   returned: when setup ran
   type: int
 exit_code_name:
-  description: Name of that exit code.
+  description: Name of the last run's exit code (see the notes on a failed run).
   returned: when setup ran
   type: str
 polls:
@@ -207,38 +202,34 @@ poll_retries:
   returned: when setup ran
   type: int
 rc:
-  description: Unified Setup's exit code on failure.
-  returned: failure of setup
+  description: The failed hop's exit code, or null (see the notes on a failed run).
+  returned: failure of a hop
   type: int
 stdout:
-  description: The end of Unified Setup's console output on failure.
-  returned: failure of setup
+  description: The end of the failed hop's console output.
+  returned: failure of a hop
   type: str
 log_tail:
-  description: The last lines of C(ASRUnifiedSetup.log) on failure.
-  returned: failure of setup
+  description: The last lines of C(ASRUnifiedSetup.log) after the failed hop.
+  returned: failure of a hop
   type: list
   elements: str
+log_path:
+  description: The path of C(ASRUnifiedSetup.log).
+  returned: failure of a hop
+  type: str
 remediation:
-  description: What to do about the exit code.
-  returned: failure of setup
+  description: What to do about the failed hop's exit code.
+  returned: failure of a hop with a known exit code
   type: str
 stopped_processes:
-  description:
-    - With O(stop_setup_on_timeout), on a setup that outlived O(setup_timeout) - the processes stopped (the
-      runner and what it started), each with C(pid), C(name) and C(parent_pid).
-  returned: failure of setup after setup_timeout with stop_setup_on_timeout
+  description: The processes of the hop stopped with O(stop_setup_on_timeout).
+  returned: failure of a hop after setup_timeout with stop_setup_on_timeout
   type: list
   elements: dict
   sample: [{pid: 4108, name: UnifiedSetup.exe, parent_pid: 4104}, {pid: 4104, name: powershell.exe, parent_pid: 612}]
 refused:
-  description:
-    - V(true) when the task failed because the module refused to act, before any change - a bad option, or a
-      finding of its read-only probe that blocks the operation (for example a process server registered to
-      another configuration server, a jump beyond N-4, a blocked install preflight). Every remote call it made was
-      read-only, so nothing was changed on the host; the message says what is wrong and what to do.
-    - The fleet playbooks' screening uses it - a host refused in check mode is failed in the rolling play with
-      that message, without calling the module again.
+  description: V(true) when the module refused to act, before any change (see the notes on refusals).
   returned: when the module refused
   type: bool
   sample: true

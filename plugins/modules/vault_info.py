@@ -21,7 +21,6 @@ description:
     a process server without a heartbeat for 15 minutes is critical, whatever health the vault last computed.
 extends_documentation_fragment:
   - asr.process_server.azure
-  - asr.process_server.azure_attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - ansible.builtin.action_common_attributes.actiongroups
@@ -160,4 +159,9 @@ azure:
     (C(token_refreshes)) and how the task signed in (C(signed_in_with), never a secret).
   returned: always
   type: dict
+refused:
+  description: V(true) when the module refused to act, before any change (see the notes on refusals).
+  returned: when the module refused
+  type: bool
+  sample: true
 """

@@ -54,8 +54,8 @@ def group_of(name: str) -> str:
 
 # The support levels each group's doc fragment gives (the WinRM modules' and the Azure modules').
 ATTRIBUTES_FRAGMENT = {
-    "process_server": "asr.process_server.attributes",
-    "azure": "asr.process_server.azure_attributes",
+    "process_server": "asr.process_server.common",
+    "azure": "asr.process_server.azure",
 }
 PLATFORMS = {"process_server": "windows", "azure": "all"}
 
@@ -82,7 +82,7 @@ def merged(doc: dict, key: str) -> dict:
     ansible.utils.plugin_docs.merge_fragment: fragments are merged in the order listed and what is already there
     wins, key by key - the module's own entries over every fragment, an earlier fragment over a later one (so a
     module may document only ``required: true`` for an option a fragment describes, or only the support level of
-    an attribute, and asr.process_server.attributes' support levels stand over ansible-core's placeholders).
+    an attribute, and asr.process_server.common's support levels stand over ansible-core's placeholders).
     """
     out: dict = {name: dict(entry) for name, entry in (doc.get(key) or {}).items()}
     for fragment in doc.get("extends_documentation_fragment") or []:
