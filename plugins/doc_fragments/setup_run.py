@@ -101,7 +101,8 @@ notes:
     runner disappeared), RV(stdout) (the end of setup's console output), RV(log_tail) (the last lines of
     C(C:\ProgramData\ASRSetupLogs\ASRUnifiedSetup.log)), RV(log_path) (the path of that log) and, when the exit code
     is known, RV(exit_code_name) (its name in Unified Setup's table) and RV(remediation) (what to do about it).
-  - B(A run still going after O(setup_timeout)) fails with RV(rc) null and RV(stdout). It is left running and the
-    message says how to stop it, or, with O(stop_setup_on_timeout), it is stopped and RV(stopped_processes) lists
-    the processes stopped (the detached runner and what it started), each with C(pid), C(name) and C(parent_pid).
+  - B(A run that outlives its time limit) (O(setup_timeout)) fails with RV(rc) null and RV(stdout). It is left
+    running and the message says how to stop it, or, with O(stop_setup_on_timeout), it is stopped and
+    RV(stopped_processes) lists the processes stopped (the detached runner and what it started), each with C(pid),
+    C(name) and C(parent_pid).
 """
