@@ -114,6 +114,8 @@ attributes:
 requirements:
   - azure-mgmt-recoveryservicessiterecovery >= 2.0.0 (Resource Manager API version 2025-08-01)
   - azure-identity >= 1.19
+author:
+  - asr.process_server developers (@asr-process-server)
 notes:
   - Runs on the controller and talks to Azure Resource Manager only (no WinRM call); use it with C(run_once) and
     C(delegate_to) C(localhost).

@@ -60,6 +60,8 @@ attributes:
   platform:
     support: full
     platforms: windows
+author:
+  - asr.process_server developers (@asr-process-server)
 notes:
   - Every module of the C(asr.process_server.process_server) action group accepts the group's shared options
     (C(configuration_server_ip), C(configuration_server_port), C(passphrase), C(passphrase_file)), so a play can set

@@ -111,8 +111,6 @@ notes:
     C(diagnose.yml) playbook), not in every play.
 seealso:
   - module: ansible.windows.win_powershell
-author:
-  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""

@@ -121,8 +121,6 @@ seealso:
   - module: asr.process_server.upgrade
   - module: asr.process_server.info
   - module: ansible.windows.win_reboot
-author:
-  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""

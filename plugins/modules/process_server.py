@@ -172,8 +172,6 @@ seealso:
   - module: asr.process_server.registration
   - module: asr.process_server.uninstall
   - module: asr.process_server.info
-author:
-  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""

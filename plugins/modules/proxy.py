@@ -98,8 +98,6 @@ notes:
 seealso:
   - module: asr.process_server.registration
   - module: asr.process_server.info
-author:
-  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""

@@ -51,8 +51,6 @@ notes:
 seealso:
   - module: asr.process_server.proxy
   - module: asr.process_server.info
-author:
-  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""

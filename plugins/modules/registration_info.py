@@ -44,8 +44,6 @@ attributes:
 seealso:
   - module: asr.process_server.unregister
   - module: asr.process_server.info
-author:
-  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""

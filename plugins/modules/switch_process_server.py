@@ -97,8 +97,6 @@ attributes:
 seealso:
   - module: asr.process_server.vault_info
   - module: asr.process_server.uninstall
-author:
-  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""

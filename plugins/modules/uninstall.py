@@ -71,8 +71,6 @@ notes:
 seealso:
   - module: asr.process_server.unregister
   - module: asr.process_server.info
-author:
-  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""

@@ -57,8 +57,6 @@ notes:
 seealso:
   - module: asr.process_server.registration_info
   - module: asr.process_server.uninstall
-author:
-  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""

@@ -102,8 +102,6 @@ notes:
 seealso:
   - module: asr.process_server.install
   - module: asr.process_server.info
-author:
-  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""

@@ -47,8 +47,6 @@ attributes:
 seealso:
   - module: asr.process_server.switch_process_server
   - module: asr.process_server.registration_info
-author:
-  - asr.process_server developers (@asr-process-server)
 """
 
 EXAMPLES = r"""
