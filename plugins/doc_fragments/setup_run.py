@@ -1,16 +1,36 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-# What every module that runs Unified Setup (install, upgrade, process_server) shares: the options - where the
-# package is staged, how it is verified, reboots, and how long a run may take - and the contract of the values a
-# run returns (notes; each module's RETURN documents those keys in short and points here). The same names with the
-# same rules in each module (plugins/plugin_utils/operations/setup.py and setup_executor.py run setup for all three;
-# domain/setup_outcome.py failure_detail() builds the failure values).
+# What every module that runs Unified Setup (install, upgrade, process_server) shares: the options - the package and
+# its version, where it is staged, how it is verified, reboots, and how long a run may take (a module that means more
+# by one says so in its own options: upgrade's configuration_server_version, process_server's state-dependent
+# installer) - and the contract of the values a run returns (notes; each module's RETURN documents those keys in short
+# and points here). The same names with the same rules in each module (plugins/plugin_utils/operations/setup.py and
+# setup_executor.py run setup for all three; domain/setup_outcome.py failure_detail() builds the failure values).
 
 
 class ModuleDocFragment:
     DOCUMENTATION = r"""
 options:
+  installer:
+    description:
+      - Path on the controller of C(MicrosoftAzureSiteRecoveryUnifiedSetup.exe); relative paths are looked up
+        like a role's C(files/). Sent in one transfer into the host's C($env:SystemRoot\Temp) and moved to
+        O(staging_dir) when setup starts, unless already in either place with the same SHA-256.
+      - A process server must not be newer than its configuration server (O(configuration_server_version)).
+      - Exactly one of O(installer), O(installer_url) and O(installer_remote_path) is required.
+    type: path
+  installer_version:
+    description:
+      - The installer's version (for example V(9.55.7123.1)), for a package whose version the controller cannot
+        read from the file. Normally read from the file's version resource; compared with the staged file.
+    type: str
+  configuration_server_version:
+    description:
+      - The configuration server's version. When set, an installer newer than it is refused (before any remote
+        call when the installer's version is known on the controller) - a process server is never newer than its
+        configuration server.
+    type: str
   installer_remote_path:
     description:
       - Where the host reads the Unified Setup package itself; an alternative to O(installer) and O(installer_url).

@@ -52,20 +52,6 @@ options:
         setup) and O(passphrase_file) (an existing file on the host, not deleted) is required.
     type: str
     required: true
-  installer:
-    description:
-      - Path on the controller of C(MicrosoftAzureSiteRecoveryUnifiedSetup.exe); relative paths are looked up
-        like a role's C(files/). Sent in one transfer into the host's C($env:SystemRoot\Temp) and moved to
-        O(staging_dir) when setup starts, unless already in either place with the same SHA-256.
-      - Use the installer last used on the configuration server; a process server must not be newer than its
-        configuration server.
-      - Exactly one of O(installer), O(installer_url) and O(installer_remote_path) is required.
-    type: path
-  installer_version:
-    description:
-      - The installer's version (for example V(9.55.7123.1)), for a package whose version the controller cannot
-        read from the file. Normally read from the file's version resource; compared with the staged file.
-    type: str
   # Described in the asr.process_server.unified_setup fragment; required by this module.
   install_location:
     required: true
@@ -92,11 +78,6 @@ options:
         description:
           - Password for O(proxy.username). Must not contain C(=) or C(") (setup would truncate it).
         type: str
-  configuration_server_version:
-    description:
-      - The configuration server's version. When set, an installer newer than it is refused (before any remote
-        call when the installer's version is known on the controller).
-    type: str
 attributes:
   check_mode:
     support: full
@@ -110,7 +91,8 @@ notes:
     refuses before changing anything.
   - The detached setup is started with C(Win32_Process.Create), so it runs as the task's (become) identity and
     outlives the WinRM shell; a small runner records its exit code.
-  - An installed process server older than the installer is not reinstalled; use M(asr.process_server.upgrade).
+  - Use the installer last used on the configuration server. An installed process server older than the
+    installer is not reinstalled; use M(asr.process_server.upgrade).
     A process server registered to another configuration server is not moved; use C(asr.process_server.registration).
   - RV(remote_calls) counts every WinRM round trip the module makes (script calls, the package transfer, and
     each reboot as one). A fresh install with a package from the controller takes 5 when setup has ended by the

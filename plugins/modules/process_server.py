@@ -92,11 +92,6 @@ options:
       - With O(state=latest), intermediate Unified Setup builds to use as hops when the installer is more than 4
         minor versions above the installed build (the N-4 rule), as for M(asr.process_server.upgrade). Only the
         ones the plan needs are copied and run. Must be empty with the other states.
-  configuration_server_version:
-    description:
-      - The configuration server's version; an installer newer than it is refused (a process server is never newer
-        than its configuration server).
-    type: str
   proxy:
     description:
       - The proxy of the Microsoft Azure Recovery Services agent (C(Set-OBMachineSetting), then

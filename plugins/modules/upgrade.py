@@ -43,16 +43,6 @@ options:
         refused after the read-only probe, before any change (RV(refused)) - C(/Upgrade) keeps the registration
         the host has, and the rule that a process server is never newer than its configuration server must be
         judged against that one. Unset - not checked.
-  installer:
-    description:
-      - Path on the controller of the target C(MicrosoftAzureSiteRecoveryUnifiedSetup.exe); sent in one transfer into
-        the host's C($env:SystemRoot\Temp) and moved to O(staging_dir) when setup starts, unless already in either
-        place with the same SHA-256. Exactly one of O(installer), O(installer_url) and O(installer_remote_path).
-    type: path
-  installer_version:
-    description:
-      - The target installer's version, for a package whose version the controller cannot read from the file.
-    type: str
   configuration_server_version:
     description:
       - The configuration server's version; a process server target newer than it is refused (upgrade the
