@@ -28,15 +28,14 @@ options:
     description:
       - B(Deprecated), ignored - Unified Setup reaches the configuration server on 443 only, and a registered
         process server on the port of its C(amethyst.conf). Only M(asr.process_server.info) uses a port, for its
-        reachability test. Accepted only so that C(module_defaults) for the action group can set it; it will be
-        removed from this module in release 1.0.0 of the collection, and setting it gives a deprecation warning.
+        reachability test. Removed from this module in release 1.0.0 of the collection (see the notes on the
+        group's shared options).
     type: int
   passphrase:
     description:
       - B(Deprecated), ignored - only a Unified Setup install uses the passphrase (M(asr.process_server.install),
-        M(asr.process_server.process_server)); a secret is best handed only to the modules that need it. Accepted
-        only so that C(module_defaults) for the action group can set it; it will be removed from this module in
-        release 1.0.0 of the collection, and setting it gives a deprecation warning.
+        M(asr.process_server.process_server)); a secret is best handed only to the modules that need it. Removed
+        from this module in release 1.0.0 of the collection (see the notes on the group's shared options).
     type: str
   passphrase_file:
     description:
@@ -63,11 +62,12 @@ attributes:
 author:
   - asr.process_server developers (@asr-process-server)
 notes:
-  - Every module of the C(asr.process_server.process_server) action group accepts the group's shared options
-    (C(configuration_server_ip), C(configuration_server_port), C(passphrase), C(passphrase_file)), so a play can set
+  - B(The group's shared options) - every module of the C(asr.process_server.process_server) action group accepts
+    C(configuration_server_ip), C(configuration_server_port), C(passphrase) and C(passphrase_file), so a play can set
     them once with C(module_defaults) (C(group/asr.process_server.process_server)). A module that does not use one
-    says so in its description and warns when it is set; those are removed from it in release 1.0.0 - set them
-    for the modules that use them instead.
+    accepts it only for that, says so in its description (B(Deprecated), ignored) and gives a deprecation warning
+    when it is set; those are removed from it in release 1.0.0 of the collection - set them for the modules that
+    use them instead.
   - B(Refusals) - RV(refused) is V(true) when the task failed because the module refused to act, before any
     change - a bad option, or a finding of its read-only probe that blocks the operation (for example a process
     server registered to another configuration server, a jump beyond N-4, a blocked install preflight). Every remote

@@ -14,8 +14,7 @@ options:
   configuration_server_ip:
     description:
       - B(Deprecated), ignored - this module runs on the configuration server itself and reads its own database.
-        Accepted only so that C(module_defaults) for the action group can set it; it will be removed from this
-        module in release 1.0.0 of the collection, and setting it gives a deprecation warning.
+        Removed from this module in release 1.0.0 of the collection (see the notes on the group's shared options).
     type: str
   database_user:
     description:

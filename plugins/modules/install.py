@@ -94,11 +94,10 @@ notes:
   - Use the installer last used on the configuration server. An installed process server older than the
     installer is not reinstalled; use M(asr.process_server.upgrade).
     A process server registered to another configuration server is not moved; use C(asr.process_server.registration).
-  - RV(remote_calls) counts every WinRM round trip the module makes (script calls, the package transfer, and
-    each reboot as one). A fresh install with a package from the controller takes 5 when setup has ended by the
-    first poll - the probe, the transfer, the start, the poll, the cleanup - plus one poll per O(poll_interval)
-    while setup still runs, and one read of the package's version when neither the file's version resource nor
-    O(installer_version) gives it.
+  - A fresh install with a package from the controller takes 5 remote calls (RV(remote_calls)) when setup has
+    ended by the first poll - the probe, the transfer, the start, the poll, the cleanup - plus one poll per
+    O(poll_interval) while setup still runs, and one read of the package's version when neither the file's version
+    resource nor O(installer_version) gives it.
 seealso:
   - module: asr.process_server.upgrade
   - module: asr.process_server.info
