@@ -153,10 +153,14 @@ configuration_servers:
           description: The vault's replication health of the machine.
           type: str
 azure:
-  description: Resource Manager requests made (C(calls), every attempt), those throttled (C(throttled)), the sign-ins
-    (C(token_refreshes)) and how the task signed in (C(signed_in_with), never a secret).
+  description: The Resource Manager requests the task made and how it signed in (see the notes).
   returned: always
   type: dict
+  sample:
+    calls: 3
+    throttled: 0
+    token_refreshes: 1
+    signed_in_with: service principal with a secret from the environment
 refused:
   description: V(true) when the module refused to act, before any change (see the notes on refusals).
   returned: when the module refused
