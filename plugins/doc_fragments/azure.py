@@ -123,10 +123,11 @@ notes:
     them and lacks them fails naming the packages to install. The WinRM modules do not need them.
   - The identity needs the C(Site Recovery Reader) role on the vault to read, C(Site Recovery Contributor) to move
     machines.
-  - B(Resource Manager requests) - RV(azure) counts, on success and on failure, the requests the task made
-    (C(calls), every attempt), those Azure throttled (C(throttled); HTTP 429 is waited out as C(Retry-After) says
-    and retried) and the sign-ins (C(token_refreshes); a token that expires during a long run is renewed), and says
-    how the task signed in (C(signed_in_with), never a secret).
+  - B(Resource Manager requests) - RV(azure) counts, on success and on failure (but not when an option is refused
+    before any request), the requests the task made (C(calls), every attempt), those Azure throttled
+    (C(throttled); HTTP 429 is waited out as C(Retry-After) says and retried) and the sign-ins
+    (C(token_refreshes); a token that expires during a long run is renewed), and says how the task signed in
+    (C(signed_in_with), never a secret).
   - B(Refusals) - RV(refused) is V(true) when the task failed before it sent Azure any request that changes
     something - a bad option, a sign-in or a read that failed, a configuration server, process server or machine
     that is not there, or a move its checks refuse. Nothing was changed; the message says what is wrong and what to

@@ -155,7 +155,7 @@ operation:
   type: dict
 azure:
   description: The Resource Manager requests the task made and how it signed in (see the notes).
-  returned: always
+  returned: always, except when an option is refused before any request
   type: dict
   sample:
     calls: 3

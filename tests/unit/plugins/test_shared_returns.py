@@ -77,3 +77,24 @@ def test_the_return_values_a_fragment_note_names_are_the_modules(module):
         for key in RETURN_VALUE.findall(note)
     }
     assert sorted((name, key) for name, key in named if key not in returns) == []
+
+
+def test_an_azure_module_refuses_a_bad_option_without_azure_and_its_docs_say_so():
+    """``refused`` is an Azure module's too; ``azure`` is missing when an option is refused before any request."""
+    from unittest.mock import MagicMock
+
+    from ansible.playbook.task import Task
+
+    action = importlib.import_module(f"{PACKAGE}.action.vault_info").ActionModule
+    task = MagicMock(Task)
+    task.args, task.check_mode, task.diff, task.async_val = (
+        {"resource_group": "rg", "vault": "v", "fabric": " "},
+        False,
+        False,
+        0,
+    )
+    plugin = action(task, MagicMock(), MagicMock(), loader=None, templar=None, shared_loader_obj=None)
+    result = plugin.run(task_vars={})
+    assert result["failed"] and result["refused"] and "fabric" in result["msg"] and "azure" not in result
+    for module in ("vault_info", "switch_process_server"):
+        assert docs(module)[1]["azure"]["returned"] != "always", module
