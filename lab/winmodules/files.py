@@ -59,6 +59,20 @@ def win_copy(ctx: Context) -> dict[str, Any]:
     directories = legacy_param(params, "directories", type="list")
     host = ctx.host
 
+    def fail_if_file(path: str, msg: str) -> None:
+        # win_copy.ps1 refuses a copy when a file stands where a folder must be (the message names which)
+        if host.is_file(path):
+            raise ModuleFailure(msg, **result)
+
+    def make_dest_parent(remote_dest: str) -> None:
+        # win_copy.ps1 copying one file: the folder it goes into must not be a file, and is made unless dest named it
+        parent = parent_dir(remote_dest)
+        fail_if_file(parent, f"object at destination parent dir '{parent}' is currently a file")
+        if not host.is_dir(parent):
+            if dest == remote_dest:
+                raise ModuleFailure(f"Destination directory '{parent}' does not exist", **result)
+            host.mkdir(parent)
+
     def copy_file(source: str, target: str) -> tuple[str, str | None]:
         diff = ""
         source_checksum = checksum(host.read_bytes(source)) if force else None
@@ -72,11 +86,9 @@ def win_copy(ctx: Context) -> dict[str, Any]:
             do_copy = True
         if do_copy:
             file_dir = parent_dir(target)
-            if host.is_file(file_dir):
-                raise ModuleFailure(
-                    f"cannot copy file from '{source}' to '{target}': object at dest parent dir is not a folder",
-                    **result,
-                )
+            fail_if_file(
+                file_dir, f"cannot copy file from '{source}' to '{target}': object at dest parent dir is not a folder"
+            )
             if not host.exists(file_dir):
                 if not check_mode:
                     host.mkdir(file_dir)
@@ -94,15 +106,11 @@ def win_copy(ctx: Context) -> dict[str, Any]:
     def copy_folder(source: str, target: str) -> str:
         diff = ""
         if not host.is_dir(target):
-            parent = parent_dir(target)
-            if host.is_file(parent):
-                raise ModuleFailure(
-                    f"cannot copy file from '{source}' to '{target}': object at dest parent dir is not a folder",
-                    **result,
-                )
-            if host.is_file(target):
-                msg = f"cannot copy folder from '{source}' to '{target}': dest is already a file"
-                raise ModuleFailure(msg, **result)
+            fail_if_file(
+                parent_dir(target),
+                f"cannot copy file from '{source}' to '{target}': object at dest parent dir is not a folder",
+            )
+            fail_if_file(target, f"cannot copy folder from '{source}' to '{target}': dest is already a file")
             if not check_mode:
                 host.mkdir(target)
             diff += f"+{target}\\\n"
@@ -135,15 +143,11 @@ def win_copy(ctx: Context) -> dict[str, Any]:
                 changed_files.append(file)
         for directory in directories or []:
             dirpath = join_path(dest, directory["dest"])
-            parent = parent_dir(dirpath)
-            if host.is_file(parent):
-                raise ModuleFailure(
-                    f"cannot copy folder to dest '{dirpath}': object at parent directory path is already a file",
-                    **result,
-                )
-            if host.is_file(dirpath):
-                msg = f"cannot copy folder to dest '{dirpath}': object at path is already a file"
-                raise ModuleFailure(msg, **result)
+            fail_if_file(
+                parent_dir(dirpath),
+                f"cannot copy folder to dest '{dirpath}': object at parent directory path is already a file",
+            )
+            fail_if_file(dirpath, f"cannot copy folder to dest '{dirpath}': object at path is already a file")
             if not host.is_dir(dirpath):
                 changed_dirs.append(directory)
         result.update(files=changed_files, directories=changed_dirs, symlinks=[])
@@ -191,13 +195,7 @@ def win_copy(ctx: Context) -> dict[str, Any]:
             if dest.endswith(("/", "\\")) or host.is_dir(dest):
                 remote_dest = join_path(dest, leaf(src))
             result["dest"] = remote_dest
-            parent = parent_dir(remote_dest)
-            if host.is_file(parent):
-                raise ModuleFailure(f"object at destination parent dir '{parent}' is currently a file", **result)
-            if not host.is_dir(parent):
-                if dest == remote_dest:
-                    raise ModuleFailure(f"Destination directory '{parent}' does not exist", **result)
-                host.mkdir(parent)
+            make_dest_parent(remote_dest)
             diff, result["checksum"] = copy_file(src, remote_dest)
         if not check_mode or host.is_file(remote_dest):
             result["size"] = _size(host, remote_dest)
@@ -211,13 +209,7 @@ def win_copy(ctx: Context) -> dict[str, Any]:
         remote_dest = dest
         if dest.endswith(("/", "\\")) or host.is_dir(dest):
             remote_dest = join_path(dest, original_basename or "")
-        parent = parent_dir(remote_dest)
-        if host.is_file(parent):
-            raise ModuleFailure(f"object at destination parent dir '{parent}' is currently a file", **result)
-        if not host.is_dir(parent):
-            if dest == remote_dest:
-                raise ModuleFailure(f"Destination directory '{parent}' does not exist", **result)
-            host.mkdir(parent)
+        make_dest_parent(remote_dest)
         if backup:
             result["backup_file"] = _backup_file(ctx, remote_dest)
         host.write_file(remote_dest, host.read_bytes(src))

@@ -213,6 +213,46 @@ def test_win_copy_remote_src_and_failures(host):
     assert result["msg"] == "Destination directory 'C:\\x\\y' does not exist"
 
 
+@pytest.mark.parametrize(
+    ("file", "args", "msg"),
+    [
+        (
+            "C:\\Temp\\d",
+            {"_copy_mode": "query", "dest": "C:\\Temp", "files": [], "directories": [{"dest": "d"}]},
+            "cannot copy folder to dest 'C:\\Temp\\d': object at path is already a file",
+        ),
+        (
+            "C:\\Temp\\p",
+            {"_copy_mode": "query", "dest": "C:\\Temp", "files": [], "directories": [{"dest": "p\\q"}]},
+            "cannot copy folder to dest 'C:\\Temp\\p\\q': object at parent directory path is already a file",
+        ),
+        (
+            "C:\\dst\\src",
+            {"_copy_mode": "remote", "src": "C:\\src", "dest": "C:\\dst"},
+            "cannot copy folder from 'C:\\src' to 'C:\\dst\\src': dest is already a file",
+        ),
+        (
+            "C:\\f",
+            {"_copy_mode": "remote", "src": "C:\\src\\a.txt", "dest": "C:\\f\\a.txt"},
+            "object at destination parent dir 'C:\\f' is currently a file",
+        ),
+        (
+            "C:\\f",
+            {"_copy_mode": "single", "src": "C:\\src\\a.txt", "dest": "C:\\f\\a.txt"},
+            "object at destination parent dir 'C:\\f' is currently a file",
+        ),
+    ],
+    ids=["query-folder-on-a-file", "query-folder-under-a-file", "remote-folder-on-a-file", "remote", "single"],
+)
+def test_win_copy_refuses_a_file_where_a_folder_must_be(host, file, args, msg):
+    # win_copy.ps1's refusals, each with its own message: nothing is copied
+    host.write_file("C:\\src\\a.txt", "A")
+    host.write_file(file, "in the way")
+    result, rc = run(host, "win_copy", args)
+    assert rc == 1 and result["msg"] == msg and result["changed"] is False
+    assert host.read_text(file) == "in the way"
+
+
 def test_win_copy_remote_check_mode_changes_nothing(host):
     host.write_file("C:\\src\\a.txt", "A")
     result, _ = run(host, "win_copy", {"_copy_mode": "remote", "src": "C:\\src", "dest": "C:\\dst"}, check=True)
