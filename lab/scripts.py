@@ -58,16 +58,14 @@ def run(
     check_mode: bool,
     user: str,
     become: bool,
-    verbosity: int = 0,
-    tmpdir: str | None = None,
-    error_action: str = "continue",
-    depth: int = 2,
+    **options: Any,
 ) -> dict[str, Any]:
     """Run a collection script on ``host`` as win_powershell would; its win_powershell fields.
 
     ``sensitive`` are win_powershell's ``sensitive_parameters`` entries (``{name, value}`` or ``{name, username,
-    password}``). Before the script, detached processes whose program has ended run on (lab.detached); after it,
-    the processes it started detached run.
+    password}``); ``options`` are :func:`execute`'s (``verbosity``, ``tmpdir``, ``error_action``, ``depth``). Before
+    the script, detached processes whose program has ended run on (lab.detached); after it, the processes it started
+    detached run.
     """
     if identify(text) is None:
         first = next((line.strip() for line in text.splitlines() if line.strip()), "")
@@ -80,17 +78,7 @@ def run(
     settle(host)  # detached Unified Setup runs whose time has come have finished by now
     detached.resume_finished(host)
     session = Session(host, user, become)
-    fields = execute(
-        session,
-        text,
-        parameters,
-        sensitive,
-        check_mode=check_mode,
-        verbosity=verbosity,
-        tmpdir=tmpdir,
-        error_action=error_action,
-        depth=depth,
-    )
+    fields = execute(session, text, parameters, sensitive, check_mode=check_mode, **options)
     detached.run_created(host, session)
     return fields
 
