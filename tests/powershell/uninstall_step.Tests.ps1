@@ -42,6 +42,12 @@ Describe 'uninstall_step' {
         Test-Path -LiteralPath (Join-Path $env:ProgramData 'ASRSetupLogs') -PathType Container | Should -BeTrue
     }
 
+    It 'reports nothing still installed as an empty list' {
+        $run = Invoke-AsrScript -Name uninstall_step -Parameters @{ Argv = $Argv; LogPath = $Log; ProductNames = @('Not Installed') }
+        $run.Raw | Should -Match '"remaining_entries":\[\]'
+        @($run.Result.remaining_entries).Count | Should -Be 0
+    }
+
     It 'reports an empty tail when there is no log' {
         $run = Invoke-AsrScript -Name uninstall_step -Parameters @{ Argv = $Argv; LogPath = (Join-Path $TestDrive 'none.log') }
         @($run.Result.log_tail).Count | Should -Be 0

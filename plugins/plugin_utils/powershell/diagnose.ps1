@@ -24,39 +24,7 @@
 # string is scrubbed of the secrets this host keeps in amethyst.conf and the ProxySettings key (Protect-SecretText).
 # Each part is read on its own: a part that fails is reported with its error and the rest goes on.
 # The lab runs this text under pwsh (lab/scripts.py, ARCHITECTURE.md decision 8).
-[CmdletBinding(SupportsShouldProcess)]
-param (
-    # Add/Remove Programs DisplayNames to report (matched by "contains", case-insensitive) [6.1].
-    [string[]]$ProductNames = @(),
-    # Windows service names to report [6.3].
-    [string[]]$ServiceNames = @(),
-    # Optional check: TCP reachability of the configuration server (its port is 443 [1.3]).
-    [string]$ConfigurationServerIp = '',
-    [int]$ConfigurationServerPort = 443,
-    [int]$ConnectTimeoutMs = 3000,
-    # Optional check: an installer on the host (existence, file version, size, optionally SHA256).
-    [string]$InstallerPath = '',
-    [bool]$InstallerSha256 = $true,
-    # Optional check: the file name of a package the controller transfers with the connection's put_file into the
-    # Windows temporary folder ($env:SystemRoot\Temp: it exists on every host, and put_file cannot create a folder),
-    # from where setup_start moves it to InstallerPath. Reported like InstallerPath plus that folder, so the
-    # controller knows where to put it and a re-run after a failure does not transfer it again.
-    [string]$InstallerUploadName = '',
-    # The tail of the Unified Setup log [1.5].
-    [bool]$IncludeLogTail = $false,
-    [int]$LogTailLines = 40,
-    # Optional check (additive, for the proxy/register/uninstall modules): TCP reachability of the configuration
-    # server this host is registered to (amethyst.conf PS_CS_IP / PS_CS_PORT [6.5]).
-    [bool]$CheckRegisteredConfigurationServer = $false,
-    # Optional check: a [ProxySettings] file [8]: existence, SHA256 and who may access it; never its text.
-    [string]$ProxySettingsFilePath = '',
-    # Optional check: the passphrase file Unified Setup reads (/PassphraseFilePath [1.2, 1.3]): exists, readable by
-    # this session, how many (non-empty) lines, under a user profile. Never its text.
-    [string]$PassphraseFilePath = '',
-    # diagnose only -- Add/Remove Programs entries and services whose name (or display name, or a service's program
-    # path) contains one of these are recorded whole (matched case-insensitively) [6.1, 6.3].
-    [string[]]$RelatedNames = @()
-)
+# asr.process_server include: survey_parameters
 
 $ErrorActionPreference = 'Stop'
 $Ansible.Changed = $false
@@ -70,6 +38,8 @@ $Ansible.Changed = $false
 # asr.process_server include: secure_text
 
 # asr.process_server include: svsdb_read
+
+# asr.process_server include: uninstall_keys
 
 # asr.process_server include: survey
 

@@ -27,29 +27,7 @@ $Ansible.Changed = $true
 
 # asr.process_server include: shared_text
 
-function Get-RemainingEntry {
-    param ([string[]]$Names)
-    $roots = @(
-        'HKLM:\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall',
-        'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
-    )
-    $found = [System.Collections.Generic.List[string]]@()
-    foreach ($root in $roots) {
-        foreach ($key in @(Get-ChildItem -LiteralPath $root -ErrorAction SilentlyContinue)) {
-            $displayName = $key.GetValue('DisplayName', $null)
-            if (-not $displayName) {
-                continue
-            }
-            foreach ($name in $Names) {
-                if ($displayName.IndexOf($name, [System.StringComparison]::OrdinalIgnoreCase) -ge 0) {
-                    $found.Add([string]$displayName)
-                    break
-                }
-            }
-        }
-    }
-    return , $found.ToArray()
-}
+# asr.process_server include: uninstall_keys
 
 function Get-LogTail {
     param ([string]$Path, [int]$Lines)
@@ -81,7 +59,7 @@ $result = [ordered]@{
     timed_out = [bool]$run.timed_out
     error = [bool]$run.error
     seconds = [math]::Round(((Get-Date) - $started).TotalSeconds, 1)
-    remaining_entries = Get-RemainingEntry -Names $ProductNames
+    remaining_entries = @((Find-UninstallKey -Names $ProductNames) | ForEach-Object { $_.DisplayName })
     log_path = $LogPath
     log_tail = @()
     log_error = $null

@@ -2,11 +2,10 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 #
-# Spliced by load_script into probe and diagnose (each also includes shared_text and file_facts): the read-only
-# survey of an ASR classic configuration/process server, as Get-Survey. Get-Survey reads the parameters of the script
-# that includes it (probe.ps1's param block, which diagnose.ps1 declares too; a unit test keeps them equal:
-# tests/unit/plugins/action/test_info_diagnose.py); it changes nothing and never reads a password. Section numbers
-# [x.y] refer to reference/asr-process-server.md.
+# Spliced by load_script into probe and diagnose (each also includes survey_parameters, shared_text, file_facts and
+# uninstall_keys): the read-only survey of an ASR classic configuration/process server, as Get-Survey. Get-Survey
+# reads the parameters of the script that includes it (the param block of the survey_parameters fragment); it changes
+# nothing and never reads a password. Section numbers [x.y] refer to reference/asr-process-server.md.
 # ---- helpers ----------------------------------------------------------------------------------------------
 function Get-RegistryValue {
     param ([string]$Path, [string]$Name)
@@ -74,16 +73,6 @@ function Read-ConfFile {
     return $result
 }
 
-function Test-NameMatch {
-    param ([string]$Name, [string[]]$Candidates)
-    foreach ($candidate in $Candidates) {
-        if ($Name.IndexOf($candidate, [System.StringComparison]::OrdinalIgnoreCase) -ge 0) {
-            return $true
-        }
-    }
-    return $false
-}
-
 # ---- host facts: OS, CPU, memory, volumes (what sizing needs [7.1]) -----------------------------------------
 function Get-HostFact {
     $os = Get-CimInstance -ClassName Win32_OperatingSystem
@@ -119,25 +108,6 @@ function Get-HostFact {
 }
 
 # ---- [6.1] Add/Remove Programs entries (setup matches DisplayName "contains" under Wow6432Node) --------------
-function Find-UninstallKey {
-    # The entries (both registry views) whose DisplayName contains one of Names: each key with the root it is under.
-    param ([string[]]$Names)
-    $roots = @(
-        'HKLM:\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall',
-        'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
-    )
-    $found = [System.Collections.Generic.List[object]]@()
-    foreach ($root in $roots) {
-        foreach ($key in @(Get-ChildItem -LiteralPath $root -ErrorAction SilentlyContinue)) {
-            $displayName = $key.GetValue('DisplayName', $null)
-            if ($displayName -and (Test-NameMatch -Name $displayName -Candidates $Names)) {
-                $found.Add([pscustomobject]@{ Root = $root; Key = $key; DisplayName = [string]$displayName })
-            }
-        }
-    }
-    return , $found.ToArray()
-}
-
 function Get-UninstallEntry {
     param ([string[]]$Names)
     $entries = [System.Collections.Generic.List[object]]@()

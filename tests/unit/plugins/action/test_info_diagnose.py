@@ -93,8 +93,8 @@ def test_a_no_log_value_given_to_the_task_never_reaches_the_diagnosis(monkeypatc
 
 
 def parameters(name: str) -> list[str]:
-    """The param() block's declarations of a script as written (comments and blank lines left out)."""
-    text = (SCRIPTS / f"{name}.ps1").read_text(encoding="utf-8-sig")
+    """The param() block's declarations of a script as sent (comments and blank lines left out)."""
+    text = loader.load_script(name).text
     block = text[text.index("param (\n") : text.index("\n)\n", text.index("param (\n"))]
     return [
         line.strip().rstrip(",") for line in block.splitlines()[1:] if line.strip() and not line.strip().startswith("#")
@@ -102,10 +102,13 @@ def parameters(name: str) -> list[str]:
 
 
 def test_diagnose_declares_every_survey_parameter_as_probe_does():
-    """Get-Survey (the survey fragment) reads the including script's parameters: diagnose must declare probe's."""
+    """Get-Survey (the survey fragment) reads the including script's parameters: both declare the survey_parameters
+    fragment's block, which takes every parameter the controller sends either script."""
     probe, diagnose = parameters("probe"), parameters("diagnose")
-    assert diagnose[: len(probe)] == probe
-    assert set(diagnostics.diagnose_parameters(ProbeRequest())) == {re.search(r"\$(\w+)", p).group(1) for p in diagnose}
+    assert diagnose == probe
+    declared = {re.search(r"\$(\w+)", p).group(1) for p in diagnose}
+    assert set(diagnostics.diagnose_parameters(ProbeRequest())) == declared
+    assert set(ProbeRequest().script_parameters()) == declared - {"RelatedNames"}
 
 
 def test_the_survey_fragment_names_the_probe_version():
