@@ -35,6 +35,13 @@ def protocol(estate, host="ps01", *, password=None, ca=None, scheme=None):
     )
 
 
+def protocol_with_faults(estate, host="ps01", **faults):
+    """A client of ``host`` once ``faults`` are set in its state (lab/wsman.py reads them on each request)."""
+    with estate.open_host(host) as state:
+        state.faults.update(faults)
+    return protocol(estate, host)
+
+
 def run(proto, shell_id, command, args=(), stdin=None):
     command_id = proto.run_command(shell_id, command, args, console_mode_stdin=stdin is None)
     if stdin is not None:
@@ -162,9 +169,7 @@ def test_undecodable_command_fails_loudly(estate, served):
 
 
 def test_drop_connection_on_nth_call(estate, served):
-    with estate.open_host("ps01") as host:
-        host.faults["drop_connection_at"] = 2
-    proto = protocol(estate)
+    proto = protocol_with_faults(estate, drop_connection_at=2)
     shell_id = proto.open_shell()
     assert run(proto, shell_id, "call-1")[2] == 0
     with estate.open_host("ps01") as host:
@@ -187,9 +192,7 @@ def test_drop_connection_on_nth_call(estate, served):
 
 
 def test_drop_connection_on_named_script_identity(estate, served):
-    with estate.open_host("ps02") as host:
-        host.faults["drop_connection_at"] = "probe_ps v1"
-    proto = protocol(estate, "ps02")
+    proto = protocol_with_faults(estate, "ps02", drop_connection_at="probe_ps v1")
     shell_id = proto.open_shell()
     assert run(proto, shell_id, "PowerShell", encoded("Get-Date"))[2] == 0
     command_id = proto.run_command(shell_id, "PowerShell", encoded("# asr.process_server script: probe_ps v1\n$x = 1"))
@@ -201,9 +204,7 @@ def test_drop_connection_on_named_script_identity(estate, served):
 def test_latency_is_one_round_trip_per_request_and_per_handshake(estate, served):
     # lab/link.py: every WS-Management POST costs latency_ms once, however the command is split; a new connection
     # pays its TCP round trip and its TLS handshake (1 round trip for TLS 1.3, 2 for 1.2).
-    with estate.open_host("ps01") as host:
-        host.faults["latency_ms"] = 400
-    proto = protocol(estate)
+    proto = protocol_with_faults(estate, latency_ms=400)
     started = time.monotonic()
     shell_id = proto.open_shell()
     run(proto, shell_id, "slow")  # Command, Receive, Signal
