@@ -63,6 +63,16 @@ def _descendants(pid: int) -> list[int]:
     return found[::-1]
 
 
+@contextlib.contextmanager
+def _cut(tmp_path, seed, cuts):
+    """An estate of one process server per host of ``cuts``, each losing its WinRM connection at its call (a script
+    identity, or a call number): the lab's ``drop_connection_at``."""
+    with L.served(tmp_path / "estate", seed, ps=len(cuts)) as estate:
+        for host, at in cuts.items():
+            L.set_fault(estate, host, "drop_connection_at", at)
+        yield estate
+
+
 def _version(estate, host):
     return estate.read_host(host).reg_get(c.REG_INSTALLED_CSPS, "Build_Version")
 
@@ -84,10 +94,8 @@ INSTALL_CUTS = {
 
 def test_install_cut_at_each_step_then_rerun(tmp_path):
     hosts = list(INSTALL_CUTS)
-    with L.served(tmp_path / "estate", "fresh", ps=len(hosts)) as estate:
+    with _cut(tmp_path, "fresh", {host: identity for host, (_, identity) in INSTALL_CUTS.items()}) as estate:
         args = L.install_args(L.installer_file(tmp_path / "pkg"))
-        for host, (_, identity) in INSTALL_CUTS.items():
-            L.set_fault(estate, host, "drop_connection_at", identity)
         first, _ = L.run_module(estate, hosts, "install", args, tmp_path / "cut")
         staged = {  # the package arrived on the host before the cut
             h: any(e["identity"] == "put_file" and not e.get("dropped") for e in L.calls(estate, h)) for h in hosts
@@ -167,18 +175,18 @@ UPGRADE_CUTS = {
 
 def test_upgrade_cut_at_each_step_then_rerun(tmp_path):
     hosts = list(UPGRADE_CUTS)
-    with L.served(tmp_path / "estate", "installed-old", ps=len(hosts)) as estate:
+    with _cut(tmp_path, "installed-old", {host: identity for host, (_, identity) in UPGRADE_CUTS.items()}) as estate:
         remote = L.preplace_package(estate, hosts)
         args = {"installer_remote_path": remote, "installer_version": L.CURRENT, "poll_interval": 1}
-        for host, (_, identity) in UPGRADE_CUTS.items():
-            L.set_fault(estate, host, "drop_connection_at", identity)
         L.run_module(estate, hosts, "upgrade", args, tmp_path / "cut")
         first_setups = {h: len(L.setup_runs(estate, h)) for h in hosts}
+        dropped = {h: [str(e.get("identity")) for e in L.calls(estate, h) if e.get("dropped")] for h in hosts}
         L.clear(estate)
         rerun, _ = L.run_module(estate, hosts, "upgrade", args, tmp_path / "rerun")
         rerun_setups = {h: len(L.setup_runs(estate, h)) for h in hosts}
-        for host, (step, _identity) in UPGRADE_CUTS.items():
+        for host, (step, identity) in UPGRADE_CUTS.items():
             with registry.case(SECTION, f"upgrade cut at {step}", group="upgrade"):
+                assert dropped[host] == [identity], (host, dropped[host])  # the cut call was made and dropped
                 assert _version(estate, host) == L.CURRENT, host
                 assert not (rerun[host] or {}).get("failed"), (host, L.failure_text(rerun[host]))
                 assert first_setups[host] + rerun_setups[host] == 1, (host, first_setups[host], rerun_setups[host])
@@ -189,9 +197,7 @@ def test_upgrade_cut_at_each_step_then_rerun(tmp_path):
 def test_decommission_cut_before_each_uninstall_step_then_rerun(tmp_path):
     """uninstall: call 1 is the probe, calls 2-5 the four product steps [6.1]; host psN loses step N."""
     hosts = [f"ps0{n}" for n in range(1, 5)]
-    with L.served(tmp_path / "estate", "installed-old", ps=len(hosts)) as estate:
-        for n, host in enumerate(hosts, start=1):
-            L.set_fault(estate, host, "drop_connection_at", n + 1)
+    with _cut(tmp_path, "installed-old", {host: n + 1 for n, host in enumerate(hosts, start=1)}) as estate:
         args = {"workload_moved": True}
         first, _ = L.run_module(estate, hosts, "uninstall", args, tmp_path / "cut")
         removed_first = {h: len(_uninstallers(estate, h)) for h in hosts}
