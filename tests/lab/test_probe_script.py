@@ -10,7 +10,7 @@ import pytest
 from asr_helpers import collection_script, error_text, run_script
 
 from lab import scripts, survey_import
-from lab.asr import mars, products
+from lab.asr import build, products
 from lab.state import new_host
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -30,21 +30,9 @@ PARAMS = {"ProductNames": PRODUCT_NAMES, "ServiceNames": SERVICE_NAMES, "Include
 
 def installed_ps():
     host = new_host("ps01", "10.0.0.21")
-    products.install_dependencies(host, VERSION)
-    products.install_csps(
-        host,
-        VERSION,
-        mode="PS",
-        location=LOCATION,
-        cs_ip="10.0.0.11",
-        ps_ip="10.0.0.21",
-        data_port=9443,
-        proxy_type="Custom",
-        env_type="VMware",
-    )
-    products.install_mt(host, VERSION, location=LOCATION, cs_ip="10.0.0.11")
-    products.install_mars(host, VERSION)
-    mars.set_proxy(host, "http://proxy.lab", 3128, "LAB\\svc", "s3cret-proxy")
+    host.facts["vmware_tools"] = True  # installed with /EnvType VMware
+    proxy = {"address": "http://proxy.lab", "port": 3128, "username": "LAB\\svc", "password": "s3cret-proxy"}
+    build.process_server(host, VERSION, cs_ip="10.0.0.11", location=LOCATION, proxy=proxy)
     host.write_file(
         r"C:\ProgramData\ASRSetupLogs\ASRUnifiedSetup.log",
         "a\r\nInstallation of Azure Site Recovery Unified Setup has succeeded.\r\n",
