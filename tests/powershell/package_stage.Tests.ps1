@@ -7,6 +7,14 @@ BeforeAll {
     Register-AsrScriptFunction -Name package_stage
     $script:Secret = 'sv=2024&sig=Pester-Token-42'
     $script:Url = ConvertTo-SecureString -String "https://files.corp.example/asr/setup.exe?$Secret" -AsPlainText -Force
+    function Set-TransferState {
+        # What a transfer runner leaves in $Transfer: its process (started.json) and its status (status.json).
+        param ([int]$RunnerId, [string]$Status)
+        $null = New-Item -ItemType Directory -Force -Path $Transfer
+        $started = '{"pid":' + $RunnerId + ',"started":"2024-01-02T03:04:05Z","process_started":"2024-01-02T03:04:05.678Z"}'
+        Set-Content -LiteralPath (Join-Path $Transfer 'started.json') -Value $started
+        Set-Content -LiteralPath (Join-Path $Transfer 'status.json') -Value $Status
+    }
 }
 
 Describe 'package_stage' {
@@ -23,6 +31,8 @@ Describe 'package_stage' {
             PackagePath = $Package; ExpectedSha256 = $Sha.ToUpperInvariant(); SourceKind = 'url'; Url = $Url
             SourceShown = 'https://files.corp.example/asr/setup.exe'; WaitSeconds = 0; MaxAttempts = 5
         }
+        # a package the controller transferred (put_file) into the Windows temporary folder
+        $script:Put = @{ PackagePath = $Package; ExpectedSha256 = $Sha; SourceKind = 'upload'; SourcePath = 'asr-upload.exe' }
         Mock Get-FileVersionInfo { [pscustomobject]@{ FileVersion = '9.55.7123.1'; ProductVersion = '9.55.7123.1' } }
         Mock New-AdminOnlyAcl { 'SYSTEM and Administrators only' }
         Mock Set-Acl { }
@@ -78,9 +88,7 @@ Describe 'package_stage' {
     }
 
     It 'does not start a second transfer while the first runner lives' {
-        $null = New-Item -ItemType Directory -Force -Path $Transfer
-        Set-Content -LiteralPath (Join-Path $Transfer 'started.json') -Value '{"pid":6100,"started":"2024-01-02T03:04:05Z","process_started":"2024-01-02T03:04:05.678Z"}'
-        Set-Content -LiteralPath (Join-Path $Transfer 'status.json') -Value '{"state":"running","bytes_done":10,"bytes_total":100,"source":"https://files.corp.example/asr/setup.exe"}'
+        Set-TransferState -RunnerId 6100 -Status '{"state":"running","bytes_done":10,"bytes_total":100,"source":"https://files.corp.example/asr/setup.exe"}'
         $run = Invoke-AsrScript -Name package_stage -Parameters $Stage
         $run.Result.state | Should -Be 'running'
         $run.Result.transfer.bytes_done | Should -Be 10
@@ -89,9 +97,7 @@ Describe 'package_stage' {
     }
 
     It 'reports a failed transfer once and sets it aside, so the next call starts again' {
-        $null = New-Item -ItemType Directory -Force -Path $Transfer
-        Set-Content -LiteralPath (Join-Path $Transfer 'started.json') -Value '{"pid":7000,"started":"2024-01-02T03:04:05Z","process_started":"2024-01-02T03:04:05.678Z"}'
-        Set-Content -LiteralPath (Join-Path $Transfer 'status.json') -Value '{"state":"failed","attempts":5,"error":"The remote server returned an error: (404) Not Found."}'
+        Set-TransferState -RunnerId 7000 -Status '{"state":"failed","attempts":5,"error":"The remote server returned an error: (404) Not Found."}'
         $run = Invoke-AsrScript -Name package_stage -Parameters $Stage
         $run.Result.state | Should -Be 'failed'
         $run.Result.transfer.error | Should -Match '404'
@@ -103,31 +109,28 @@ Describe 'package_stage' {
         Should -Invoke Invoke-CimMethod -Times 1 -Exactly
     }
 
-    It 'removes a file of another SHA-256 at the staging path, then transfers' {
-        $null = New-Item -ItemType Directory -Force -Path (Split-Path $Package)
-        Set-Content -LiteralPath $Package -Value 'an older, different file' -NoNewline
-        $run = Invoke-AsrScript -Name package_stage -Parameters $Stage
-        $run.Result.note | Should -Match 'not [0-9a-f]{64}'
-        $run.Result.state | Should -Be 'running'
-        Test-Path -LiteralPath $Package | Should -BeFalse
-    }
-
-    It 'moves a controller transfer into place, and deletes one that arrived different' {
+    It 'moves a controller transfer into place' {
         $upload = Join-Path $env:SystemRoot 'Temp/asr-upload.exe'
         Set-Content -LiteralPath $upload -Value $Content -NoNewline
-        $put = @{ PackagePath = $Package; ExpectedSha256 = $Sha; SourceKind = 'upload'; SourcePath = 'asr-upload.exe' }
-        $run = Invoke-AsrScript -Name package_stage -Parameters $put
+        $run = Invoke-AsrScript -Name package_stage -Parameters $Put
         $run.Result.state | Should -Be 'staged'
         $run.Result.changed | Should -BeTrue
         $run.Result.upload_path | Should -Be $upload
         Test-Path -LiteralPath $upload | Should -BeFalse
         [System.IO.File]::ReadAllText($Package) | Should -BeExactly $Content
-        Remove-Item -LiteralPath $Package
-        Set-Content -LiteralPath $upload -Value 'corrupted' -NoNewline
-        $bad = Invoke-AsrScript -Name package_stage -Parameters $put
-        $bad.Result.state | Should -Be 'missing'
-        $bad.Result.note | Should -Match 'transfer corrupted'
-        Test-Path -LiteralPath $upload | Should -BeFalse
+    }
+
+    It 'deletes a file of another SHA-256 <Where>' -ForEach @(
+        @{ Where = 'at the staging path, then transfers'; Upload = $false; State = 'running'; Note = 'not [0-9a-f]{64}' }
+        @{ Where = 'that the controller transferred'; Upload = $true; State = 'missing'; Note = 'transfer corrupted' }
+    ) {
+        $path = if ($Upload) { Join-Path $env:SystemRoot 'Temp/asr-upload.exe' } else { $Package }
+        $null = New-Item -ItemType Directory -Force -Path (Split-Path $path)
+        Set-Content -LiteralPath $path -Value 'a different file' -NoNewline
+        $run = Invoke-AsrScript -Name package_stage -Parameters $(if ($Upload) { $Put } else { $Stage })
+        $run.Result.state | Should -Be $State
+        $run.Result.note | Should -Match $Note
+        Test-Path -LiteralPath $path | Should -BeFalse
     }
 
     It 'changes nothing in check mode and says what it would do' {
