@@ -119,6 +119,17 @@ Describe 'probe' {
         $run.Result.amethyst_conf.ps_cs_ip | Should -Be '10.0.0.11'
     }
 
+    It 'reports a MARS module that does not import as present, with the error, and surveys the rest' {
+        Mock Import-Module -ParameterFilter { $Name -like '*MSOnlineBackup.psd1' } -MockWith { throw [System.IO.FileLoadException]::new('Could not load MSOnlineBackup') }
+        $run = Invoke-AsrScript -Name probe -Parameters $Survey
+        $run.Error | Should -BeNullOrEmpty
+        $run.Result.mars.module_present | Should -BeTrue
+        $run.Result.mars.error | Should -Be 'Could not load MSOnlineBackup'
+        $run.Result.mars.proxy.source | Should -Be 'unknown'
+        Should -Invoke Get-OBMachineSetting -Times 0 -Exactly
+        $run.Result.setup_log.result | Should -Be 'succeeded'
+    }
+
     It 'reports a fresh host: nothing installed, no log, no MARS, no .NET release' {
         Use-FakeRegistry -Keys @{}
         Remove-Item -LiteralPath (Join-Path $env:ProgramData 'ASR'), (Join-Path $env:ProgramData 'ASRSetupLogs') -Recurse -Force

@@ -309,10 +309,8 @@ function Get-MarsDiagnosis {
     if (-not $psd1) {
         return $result
     }
-    $result.module_present = $true
     try {
-        Import-Module -Name $psd1
-        $result.machine_setting = Get-ObjectShape -Value (Get-OBMachineSetting)
+        $result.machine_setting = Get-ObjectShape -Value (Read-MarsMachineSetting -Result $result -Module $psd1)
     }
     catch {
         $result.error = $_.Exception.GetBaseException().Message

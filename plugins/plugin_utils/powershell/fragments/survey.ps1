@@ -215,6 +215,15 @@ function Find-MarsModule {
     return $psd1
 }
 
+function Read-MarsMachineSetting {
+    # [6.6] Get-OBMachineSetting through the agent's own module (Find-MarsModule's Module), imported first; the
+    # Result says module_present before the import, so a module that fails to import is reported as present.
+    param ($Result, [string]$Module)
+    $Result.module_present = $true
+    Import-Module -Name $Module
+    Get-OBMachineSetting
+}
+
 function Get-MarsState {
     $installPath = Get-RegistryValue -Path 'HKLM:\SOFTWARE\Microsoft\Windows Azure Backup\Setup' -Name 'InstallPath'
     $result = [ordered]@{ install_path = $installPath; module_present = $false; proxy = [ordered]@{ source = 'unknown' }; error = $null }
@@ -222,10 +231,8 @@ function Get-MarsState {
     if (-not $psd1) {
         return $result
     }
-    $result.module_present = $true
     try {
-        Import-Module -Name $psd1
-        $setting = Get-OBMachineSetting
+        $setting = Read-MarsMachineSetting -Result $result -Module $psd1
         $server = if ($setting.PSObject.Properties['ProxyServer']) { [string]$setting.ProxyServer } else { '' }
         $port = if ($setting.PSObject.Properties['ProxyPort']) { $setting.ProxyPort } else { $null }
         $user = if ($setting.PSObject.Properties['ProxyUserName']) { [string]$setting.ProxyUserName } else { '' }
