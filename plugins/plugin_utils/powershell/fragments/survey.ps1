@@ -460,7 +460,7 @@ function Get-PassphraseFileFact {
 # ---- the survey ------------------------------------------------------------------------------------------
 function Get-Survey {
     # The survey as the including script's parameters ask for it ($ProductNames, $ServiceNames, $IncludeLogTail, ...:
-    # probe.ps1's param block). 'probe v1' names the survey's format (the lab imports it: lab/survey_import.py).
+    # the survey_parameters fragment). 'probe v1' names the survey's format (the lab imports it: lab/survey_import.py).
     $survey = Get-HostFact
     $survey.uninstall_entries = Get-UninstallEntry -Names $ProductNames
     $csPsValues = @('Product_Name', 'InstallDirectory', 'CX_TYPE', 'Build_Version', 'Proxy_Type')
