@@ -23,8 +23,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.operations.prob
 class ActionModule(AsrActionBase):
     ARGUMENT_SPEC = argument_specs.INSTALL
     REPORTS_STEPS = True
-    MUTUALLY_EXCLUSIVE = argument_specs.INSTALL_MUTUALLY_EXCLUSIVE
-    REQUIRED_ONE_OF = argument_specs.INSTALL_REQUIRED_ONE_OF
+    ARGUMENT_RULES = argument_specs.INSTALL_RULES
     REPORTS_REMOTE_CALLS = True
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:

@@ -94,8 +94,7 @@ def _stage_message(installer: Any, outcome: dict[str, Any]) -> str:
 class ActionModule(AsrActionBase):
     ARGUMENT_SPEC = argument_specs.PROCESS_SERVER
     REPORTS_STEPS = True
-    MUTUALLY_EXCLUSIVE = argument_specs.PROCESS_SERVER_MUTUALLY_EXCLUSIVE
-    REQUIRED_IF = argument_specs.PROCESS_SERVER_REQUIRED_IF
+    ARGUMENT_RULES = argument_specs.PROCESS_SERVER_RULES
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         # Each operation's own result (``operations``) and every step, in order, in the shared shape (``steps``).

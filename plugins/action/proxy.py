@@ -20,8 +20,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.operations.prob
 class ActionModule(AsrActionBase):
     ARGUMENT_SPEC = argument_specs.PROXY
     REPORTS_STEPS = True
-    REQUIRED_IF = argument_specs.PROXY_REQUIRED_IF
-    REQUIRED_TOGETHER = argument_specs.PROXY_REQUIRED_TOGETHER
+    ARGUMENT_RULES = argument_specs.PROXY_RULES
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         request = proxy_plan.proxy_request(args)  # every value rule, before any remote call

@@ -19,7 +19,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.operations.azur
 
 class ActionModule(AzureActionBase):
     ARGUMENT_SPEC = argument_specs.SWITCH_PROCESS_SERVER
-    MUTUALLY_EXCLUSIVE = argument_specs.SWITCH_PROCESS_SERVER_MUTUALLY_EXCLUSIVE
+    ARGUMENT_RULES = argument_specs.SWITCH_PROCESS_SERVER_RULES
 
     def run_azure(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         # validate: everything that can be refused without asking Azure

@@ -17,7 +17,7 @@ from ansible_collections.asr.process_server.plugins.plugin_utils.operations.acti
 
 class ActionModule(AsrActionBase):
     ARGUMENT_SPEC = argument_specs.UNREGISTER
-    REQUIRED_TOGETHER = argument_specs.DATABASE_REQUIRED_TOGETHER
+    ARGUMENT_RULES = argument_specs.DATABASE_RULES
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         check_ipv4("ip_address", args["ip_address"])

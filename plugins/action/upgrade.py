@@ -36,8 +36,7 @@ UPGRADE_KEEPS = (
 class ActionModule(AsrActionBase):
     ARGUMENT_SPEC = argument_specs.UPGRADE
     REPORTS_STEPS = True
-    MUTUALLY_EXCLUSIVE = argument_specs.UPGRADE_MUTUALLY_EXCLUSIVE
-    REQUIRED_ONE_OF = argument_specs.UPGRADE_REQUIRED_ONE_OF
+    ARGUMENT_RULES = argument_specs.UPGRADE_RULES
     REPORTS_REMOTE_CALLS = True
 
     def run_asr(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:

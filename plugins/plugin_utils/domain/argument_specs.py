@@ -1,6 +1,7 @@
 # Copyright: asr.process_server contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Every module's options, in one place: the action plugins take their ``ARGUMENT_SPEC`` (and its rules) from here.
+"""Every module's options, in one place: the action plugins take their ``ARGUMENT_SPEC`` and ``ARGUMENT_RULES`` (the
+``<MODULE>_RULES``: mutually_exclusive, required_if, ... as Ansible's argument spec validation takes them) from here.
 
 FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
 
@@ -66,8 +67,10 @@ INSTALL: dict[str, Any] = {
     "configuration_server_version": {"type": "str"},
     **SETUP_TIMING,
 }
-INSTALL_MUTUALLY_EXCLUSIVE = [["passphrase", "passphrase_file"], PACKAGE_OPTIONS]
-INSTALL_REQUIRED_ONE_OF = [["passphrase", "passphrase_file"], PACKAGE_OPTIONS]
+INSTALL_RULES: dict[str, list[Any]] = {
+    "mutually_exclusive": [["passphrase", "passphrase_file"], PACKAGE_OPTIONS],
+    "required_one_of": [["passphrase", "passphrase_file"], PACKAGE_OPTIONS],
+}
 
 # ---- upgrade -------------------------------------------------------------------------------------------------
 # /Upgrade takes no configuration server, passphrase or port [1.3]: of the action group's shared options only
@@ -97,8 +100,7 @@ UPGRADE: dict[str, Any] = {
 }
 # Options for upgrading a configuration server; process_server (process servers only) has none.
 CONFIGURATION_SERVER_OPTIONS = ("server_role", "accept_third_party_eula")
-UPGRADE_MUTUALLY_EXCLUSIVE = [PACKAGE_OPTIONS]
-UPGRADE_REQUIRED_ONE_OF = [PACKAGE_OPTIONS]
+UPGRADE_RULES: dict[str, list[Any]] = {"mutually_exclusive": [PACKAGE_OPTIONS], "required_one_of": [PACKAGE_OPTIONS]}
 
 # ---- proxy, registration, uninstall --------------------------------------------------------------------------
 PROXY: dict[str, Any] = {
@@ -111,8 +113,10 @@ PROXY: dict[str, Any] = {
     "update_password": {"type": "str", "choices": list(proxy_plan.UPDATE_PASSWORD), "default": "on_change"},
     "settings_file": {"type": "str"},
 }
-PROXY_REQUIRED_IF = [["state", "present", ["proxy_address", "proxy_port"]]]
-PROXY_REQUIRED_TOGETHER = [["proxy_username", "proxy_password"]]
+PROXY_RULES: dict[str, list[Any]] = {
+    "required_if": [["state", "present", ["proxy_address", "proxy_port"]]],
+    "required_together": [["proxy_username", "proxy_password"]],
+}
 
 REGISTRATION: dict[str, Any] = {
     "configuration_server_ip": {"type": "str"},
@@ -131,7 +135,7 @@ DATABASE: dict[str, Any] = {
     "database_user": {"type": "str"},
     "database_password": {"type": "str", "no_log": True},
 }
-DATABASE_REQUIRED_TOGETHER = [["database_user", "database_password"]]
+DATABASE_RULES: dict[str, list[Any]] = {"required_together": [["database_user", "database_password"]]}
 
 REGISTRATION_INFO: dict[str, Any] = {
     "ip_addresses": {"type": "list", "elements": "str"},
@@ -204,15 +208,18 @@ PROCESS_SERVER: dict[str, Any] = {
     "force_reregister": copy.deepcopy(REGISTRATION["force"]),
     **copy.deepcopy(UNINSTALL),
 }
-PROCESS_SERVER_MUTUALLY_EXCLUSIVE = copy.deepcopy(INSTALL_MUTUALLY_EXCLUSIVE)
-PROCESS_SERVER_REQUIRED_IF = [
-    rule
-    for wanted in ("present", "latest")
-    for rule in (
-        ["state", wanted, INSTALL_REQUIRED],
-        *[["state", wanted, one_of, True] for one_of in INSTALL_REQUIRED_ONE_OF],
-    )
-] + [["state", "staged", PACKAGE_OPTIONS, True]]
+PROCESS_SERVER_RULES: dict[str, list[Any]] = {
+    "mutually_exclusive": copy.deepcopy(INSTALL_RULES["mutually_exclusive"]),
+    "required_if": [
+        rule
+        for wanted in ("present", "latest")
+        for rule in (
+            ["state", wanted, INSTALL_REQUIRED],
+            *[["state", wanted, one_of, True] for one_of in INSTALL_RULES["required_one_of"]],
+        )
+    ]
+    + [["state", "staged", PACKAGE_OPTIONS, True]],
+}
 # The proxy module's option names as process_server's ``proxy`` suboptions name them (in messages).
 PROXY_OPTION_NAMES = {
     "proxy_address": "proxy.address",
@@ -266,4 +273,4 @@ SWITCH_PROCESS_SERVER: dict[str, Any] = {
     "poll_interval": {"type": "int", "default": 30},
     **AZURE_AUTH,
 }
-SWITCH_PROCESS_SERVER_MUTUALLY_EXCLUSIVE = [("target_tier", "target_max_machines")]
+SWITCH_PROCESS_SERVER_RULES: dict[str, list[Any]] = {"mutually_exclusive": [("target_tier", "target_max_machines")]}

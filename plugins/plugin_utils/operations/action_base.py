@@ -4,7 +4,7 @@
 
 FOR INTERNAL COLLECTION USE ONLY: this may change in any release.
 
-A subclass sets ``ARGUMENT_SPEC`` (and optionally ``MUTUALLY_EXCLUSIVE``, ``REQUIRED_IF``, ...), and
+A subclass sets ``ARGUMENT_SPEC`` (and optionally ``ARGUMENT_RULES``: ``mutually_exclusive``, ``required_if``, ...), and
 implements ``run_asr(args, task_vars)`` returning its result dict. ``module_defaults`` for the ``process_server``
 action group hands the group's shared options (:data:`SHARED_OPTIONS`) to every module of the group; a module lists
 the ones it uses in its own ``ARGUMENT_SPEC``. The others are still accepted, deprecated (a warning names the
@@ -195,11 +195,9 @@ class AsrActionBase(ActionBase):
     """Validate, probe, decide, act, verify -- with the plumbing every module of the collection shares."""
 
     ARGUMENT_SPEC: dict[str, Any] = {}
-    MUTUALLY_EXCLUSIVE: list[Any] | None = None
-    REQUIRED_TOGETHER: list[Any] | None = None
-    REQUIRED_ONE_OF: list[Any] | None = None
-    REQUIRED_IF: list[Any] | None = None
-    REQUIRED_BY: dict[str, Any] | None = None
+    # The rules between options, by the names validate_argument_spec takes (mutually_exclusive, required_together,
+    # required_one_of, required_if, required_by): domain/argument_specs.py's <MODULE>_RULES.
+    ARGUMENT_RULES: dict[str, Any] = {}
     SUPPORTS_CHECK_MODE = True
     REPORTS_REMOTE_CALLS = False  # install/upgrade document remote_calls in their results
     REPORTS_STEPS = False  # modules that change a host return ``steps`` (domain/steps.py), even on failure
@@ -266,14 +264,7 @@ class AsrActionBase(ActionBase):
     def validated_args(self) -> dict[str, Any]:
         """Validated, coerced args with defaults, via ``ActionBase.validate_argument_spec``; no remote call."""
         try:
-            _result, args = self.validate_argument_spec(
-                argument_spec=self.argument_spec,
-                mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
-                required_together=self.REQUIRED_TOGETHER,
-                required_one_of=self.REQUIRED_ONE_OF,
-                required_if=self.REQUIRED_IF,
-                required_by=self.REQUIRED_BY,
-            )
+            _result, args = self.validate_argument_spec(argument_spec=self.argument_spec, **self.ARGUMENT_RULES)
         except AnsibleActionFail as exc:
             self.secrets |= no_log_values(self.argument_spec, dict(self._task.args))
             error = getattr(exc, "message", None) or str(exc)
