@@ -9,9 +9,12 @@ The last test runs a role with a former name and proves it still works, with its
 
 from __future__ import annotations
 
+import base64
 import functools
+import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -233,3 +236,76 @@ def test_a_former_name_still_works_with_a_deprecation_warning(tmp_path, former, 
     else:
         assert proc.returncode != 0 and "no asr_ip to find the process server" in output, output
         assert "DEPRECATION WARNING" not in output
+
+
+# One former name per role, given as a play variable; each must reach its one name (a host fact) with a warning.
+FORMER_NAME_CASES = {
+    "process_server": ("process_server_install_location", "E:\\"),
+    "proxy": ("proxy_update_password", "always"),
+    "reregister": ("reregister_force", True),
+    "decommission": ("decommission_keep_mars_agent", True),
+    "verify": ("verify_services", ["obengine"]),
+}
+
+
+def former_name_play(host: str, role: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A play that runs only the role's former-name tasks, then prints every one name the role's table leads to.
+    Each play has a host of its own (all local): facts set by one play must not reach the next."""
+    return {
+        "hosts": host,
+        "connection": "local",
+        "gather_facts": False,
+        "vars": params,
+        "tasks": [
+            {"ansible.builtin.include_role": {"name": f"asr.process_server.{role}", "tasks_from": "deprecated_names"}},
+            {"ansible.builtin.debug": {"msg": "ONE-NAMES " + "{{ {" + ", ".join(
+                f"'{new}': lookup('ansible.builtin.vars', '{new}', default='(unset)')"
+                for new in sorted(set(deprecated(role).values()))) + "} | to_json | b64encode }}"}},
+        ],
+    }  # fmt: skip
+
+
+def one_names(output: str) -> list[dict[str, Any]]:
+    """The ONE-NAMES lines (base64 of JSON, so no quoting of the callback's gets in the way)."""
+    return [json.loads(base64.b64decode(match)) for match in re.findall(r"ONE-NAMES ([A-Za-z0-9+/=]+)", output)]
+
+
+def test_each_role_takes_a_former_name_under_its_one_name_and_only_what_was_given(tmp_path):
+    """Every role's table, run for real (one ansible-playbook run): the former name given as a play variable reaches
+    its one name with the deprecation warning; a former name given as an extra var does too; asr_version gives way
+    to asr_installer_version; with nothing given, nothing is set and nothing is warned about."""
+    cases = [(role, {old: value}) for role, (old, value) in sorted(FORMER_NAME_CASES.items())]
+    cases.append(("process_server", {"asr_version": "9.1.0.0"}))
+    cases.append(("process_server", {"asr_version": "9.1.0.0", "asr_installer_version": "9.2.0.0"}))
+    cases.append(("verify", {}))
+    plays = [former_name_play(f"case{index}", role, params) for index, (role, params) in enumerate(cases)]
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(yaml.safe_dump(plays, sort_keys=False), encoding="utf-8")
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+    }
+    inventory = ",".join(play["hosts"] for play in plays) + ","
+    proc = subprocess.run(
+        [str(pathlib.Path(sys.executable).parent / "ansible-playbook"), "-i", inventory,
+         "-e", "reregister_verify_heartbeat=never", str(playbook)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output
+    seen = one_names(output)
+    assert len(seen) == len(plays), output
+    singles = sorted(FORMER_NAME_CASES.items())
+    for (role, (old, value)), got in zip(singles, seen[: len(singles)], strict=True):
+        new = deprecated(role)[old]
+        assert got[new] == value, (role, old, got)
+        assert f"[DEPRECATION WARNING] {old} is deprecated" in " ".join(output.split()), (role, old)
+        given = {name for name, v in got.items() if v != "(unset)"}
+        expected = {new} | ({"asr_verify_heartbeat"} if role == "reregister" else set())
+        assert given == expected, (role, given)  # nothing else is set, the extra var reaches reregister
+    assert seen[len(FORMER_NAME_CASES)]["asr_installer_version"] == "9.1.0.0"  # asr_version taken
+    assert seen[len(FORMER_NAME_CASES) + 1]["asr_installer_version"] == "9.2.0.0"  # the one name wins (no fact)
+    assert set(seen[-1].values()) == {"(unset)"}, seen[-1]  # nothing given: nothing set
