@@ -21,6 +21,7 @@ import base64
 import hashlib
 import json
 import pathlib
+import shutil
 import time
 from typing import Any
 
@@ -252,25 +253,40 @@ def scan(tmp_path_factory):
             }
         )
 
+        # One ANSIBLE_LOG_PATH and tree directory for every run, each run's share moved under its label when it ends
+        # (the runs are one after the other): the log path is read when ansible-core is imported, so a path per run
+        # would start an import server (tests/playbook_runner.py) per run. The log is opened for appending, so
+        # emptying it after a run makes the next run's lines start at its beginning.
+        log_path, tree_path = tmp / "logs" / "ansible.log", tmp / "tree" / "current"
+        (tmp / "logs").mkdir(exist_ok=True)
+
+        def keep_run_files(label: str) -> None:
+            if log_path.exists():
+                shutil.copyfile(log_path, tmp / "logs" / f"{label}.log")
+                log_path.write_bytes(b"")
+            if tree_path.exists():
+                tree_path.rename(tmp / "tree" / label)
+
         def run(label: str, book: pathlib.Path, mode: str, *extra: str, fault: tuple | None = None) -> None:
             clear_faults(estate)
             if fault:
                 set_fault(estate, *fault)
             env = rh.ansible_env(
-                ANSIBLE_LOG_PATH=str(tmp / "logs" / f"{label}.log"),
+                ANSIBLE_LOG_PATH=str(log_path),
                 ANSIBLE_CALLBACKS_ENABLED="ansible.builtin.tree",
-                ANSIBLE_CALLBACK_TREE_DIR=str(tmp / "tree" / label),
+                ANSIBLE_CALLBACK_TREE_DIR=str(tree_path),
             )
             if mode == "check":  # the machine-readable view too: the json stdout callback
                 env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
-            (tmp / "logs").mkdir(exist_ok=True)
             args = ["-vvvv", "-e", f"@{vars_file}", *extra]
             if mode == "check":
                 args += ["--check", "--diff"]
             proc = rh.playbook(book, inventory, *args, env=env)
+            keep_run_files(label)
             runs.append(
                 {
                     "label": label,
+                    "book": book.name,
                     "mode": mode,
                     "rc": proc.returncode,
                     "fault": fault,
@@ -340,6 +356,9 @@ def test_every_playbook_and_mode_ran(scan):
     assert {"modules", "modules-check"} <= labels
     for r in scan["runs"]:  # each run reached its hosts (a recap, or the json callback's stats)
         assert "PLAY RECAP" in r["console"] or '"stats"' in r["console"], r["console"][-2000:]
+        # and its own ansible log and tree callback files were kept to be searched (its playbook is named in its log)
+        assert r["book"] in scan["places"][f"ansible log:{r['label']}"], r["label"]
+        assert scan["places"][f"tree callback:{r['label']}"], r["label"]
     # diagnose.yml wrote its files, and the configuration server's read answered with its own database account
     assert '"answered": true' in scan["places"]["diagnostics files"], scan["places"]["diagnostics files"][-2000:]
     # the token reached the file server (it refuses a request without it): the staged download really used it
