@@ -38,8 +38,9 @@ def start_parameters(**extra):
 
 
 def script_parameters(name):
-    """The parameter names of a shipped script's param() block."""
-    text = (POWERSHELL / f"{name}.ps1").read_text(encoding="utf-8")
+    """The parameter names of a shipped script's param() block, in the script as it is sent (probe's block is a
+    fragment, fragments/survey_parameters.ps1, spliced in by the loader)."""
+    text = collection_script(name)
     block = text.split("param (", 1)[1].split("\n)\n", 1)[0]
     return set(re.findall(r"\$([A-Za-z0-9_]+)\s*(?:=|,|\n)", block))
 
