@@ -198,6 +198,50 @@ def _health_errors(errors: Any) -> tuple[str, ...]:
     return tuple(t for t in out if t)
 
 
+# The process server fields read as given, under the REST model's keys (the module docstring) and under to_dict's
+# (the field names). parse_fabric computes the others (the heartbeat's age, the health errors, the fabric);
+# fabric_from_dict reads them back as to_dict wrote them.
+_API_KEYS = {
+    "id": "id",
+    "name": "friendlyName",
+    "ip_address": "ipAddress",
+    "machine_count": "machineCount",
+    "health": "health",
+    "last_heartbeat": "lastHeartbeat",
+    "service_status": "psServiceStatus",
+}
+_OWN_KEYS = {field_name: field_name for field_name in _API_KEYS}
+
+
+def _process_server(
+    ps: Mapping[str, Any],
+    keys: Mapping[str, str],
+    *,
+    heartbeat_age_s: int | None,
+    health_errors: tuple[str, ...],
+    fabric: str,
+    configuration_server: str,
+) -> ProcessServerView:
+    """A :class:`ProcessServerView` from ``ps`` read through ``keys`` (:data:`_API_KEYS` or :data:`_OWN_KEYS`)."""
+
+    def given(field_name: str) -> str:
+        return _text(ps.get(keys[field_name]))
+
+    return ProcessServerView(
+        id=given("id"),
+        name=given("name"),
+        ip_address=given("ip_address"),
+        machine_count=_count(ps.get(keys["machine_count"])),
+        health=given("health") or "None",
+        last_heartbeat=given("last_heartbeat") or None,
+        heartbeat_age_s=heartbeat_age_s,
+        service_status=given("service_status") or None,
+        health_errors=health_errors,
+        fabric=fabric,
+        configuration_server=configuration_server,
+    )
+
+
 def parse_fabric(fabric: Mapping[str, Any], now: datetime.datetime) -> FabricView:
     """A fabric (``GET .../replicationFabrics/{name}``) as a :class:`FabricView` (no containers or machines yet)."""
     props = fabric.get("properties") or {}
@@ -205,15 +249,10 @@ def parse_fabric(fabric: Mapping[str, Any], now: datetime.datetime) -> FabricVie
     name = _text(fabric.get("name"))
     friendly = _text(props.get("friendlyName")) or name
     servers = tuple(
-        ProcessServerView(
-            id=_text(ps.get("id")),
-            name=_text(ps.get("friendlyName")),
-            ip_address=_text(ps.get("ipAddress")),
-            machine_count=_count(ps.get("machineCount")),
-            health=_text(ps.get("health")) or "None",
-            last_heartbeat=_text(ps.get("lastHeartbeat")) or None,
+        _process_server(
+            ps,
+            _API_KEYS,
             heartbeat_age_s=_age(ps.get("lastHeartbeat"), now),
-            service_status=_text(ps.get("psServiceStatus")) or None,
             health_errors=_health_errors(ps.get("healthErrors")),
             fabric=name,
             configuration_server=friendly,
@@ -284,15 +323,10 @@ def fabric_from_dict(data: Mapping[str, Any]) -> FabricView:
     """A configuration server as ``vault_info`` returns it (:meth:`FabricView.to_dict`) back as a :class:`FabricView`,
     for the playbooks' filters that judge a registered read."""
     servers = tuple(
-        ProcessServerView(
-            id=_text(ps.get("id")),
-            name=_text(ps.get("name")),
-            ip_address=_text(ps.get("ip_address")),
-            machine_count=_count(ps.get("machine_count")),
-            health=_text(ps.get("health")) or "None",
-            last_heartbeat=_text(ps.get("last_heartbeat")) or None,
+        _process_server(
+            ps,
+            _OWN_KEYS,
             heartbeat_age_s=_count(ps.get("heartbeat_age_s")),
-            service_status=_text(ps.get("service_status")) or None,
             health_errors=tuple(_text(e) for e in ps.get("health_errors") or [] if _text(e)),
             fabric=_text(ps.get("fabric")),
             configuration_server=_text(ps.get("configuration_server")),
