@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from .checks import Jsonable, require_choice
 from .errors import InvalidOption, PlanningError
+from .unified_setup import split_command_line
 
 ROLES = ("process_server", "configuration_server")
 SETUP_LOG_DIR = r"C:\ProgramData\ASRSetupLogs"
@@ -133,43 +134,6 @@ def identify(display_name: str) -> AsrProduct | None:
             if name.casefold() in found and (best is None or len(name) > best[0]):
                 best = (len(name), product)
     return best[1] if best else None
-
-
-def split_command_line(command: str) -> list[str]:
-    """Split a Windows command line into argv the way ``CommandLineToArgvW`` does (quotes, backslashes)."""
-    args: list[str] = []
-    current: list[str] = []
-    in_quotes = started = False
-    backslashes = 0
-    for char in command:
-        if char == "\\":
-            backslashes += 1
-            continue
-        if char == '"':
-            # 2n backslashes + quote: n backslashes and a quote toggle; 2n+1: n backslashes and a literal quote.
-            current.append("\\" * (backslashes // 2))
-            if backslashes % 2:
-                current.append('"')
-            else:
-                in_quotes = not in_quotes
-            backslashes, started = 0, True
-            continue
-        if backslashes:
-            current.append("\\" * backslashes)
-            backslashes, started = 0, True
-        if char in " \t" and not in_quotes:
-            if started:
-                args.append("".join(current))
-            current, started = [], False
-            continue
-        current.append(char)
-        started = True
-    if backslashes:
-        current.append("\\" * backslashes)
-        started = True
-    if started:
-        args.append("".join(current))
-    return args
 
 
 def _msi_code(entry: InstalledProduct, product: AsrProduct) -> str | None:

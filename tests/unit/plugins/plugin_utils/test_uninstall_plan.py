@@ -5,11 +5,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.errors import InvalidOption, PlanningError
+from ansible_collections.asr.process_server.plugins.plugin_utils.domain.unified_setup import split_command_line
 from ansible_collections.asr.process_server.plugins.plugin_utils.domain.uninstall_plan import (
     InstalledProduct,
     identify,
     plan_uninstall,
-    split_command_line,
 )
 
 CS_PS = "Microsoft Azure Site Recovery Configuration/Process Server"
@@ -126,17 +126,20 @@ def test_a_product_without_any_uninstall_command_cannot_be_planned():
         plan_uninstall([InstalledProduct(MARS)])
 
 
+# Uninstall strings are split as Windows splits them, with the same function as Unified Setup's command lines: the
+# program name is read up to its closing quote or first blank, the backslash rules apply to the arguments after it.
 @pytest.mark.parametrize(
     ("command", "argv"),
     [
         (r'"C:\a b\unins000.exe" /SILENT', [r"C:\a b\unins000.exe", "/SILENT"]),
         (r"C:\x\setup.exe  /d   /q", [r"C:\x\setup.exe", "/d", "/q"]),
-        (r'a\\"b c" d', [r"a\b c", "d"]),
-        (r"a\"b", ['a"b']),
+        (r'x.exe a\\"b c" d', ["x.exe", r"a\b c", "d"]),
+        (r"x.exe a\"b", ["x.exe", 'a"b']),
         (r'"" x', ["", "x"]),
+        (r'"C:\dir\"x.exe /q', ["C:\\dir\\", "x.exe", "/q"]),
     ],
 )
-def test_split_command_line(command, argv):
+def test_uninstall_strings_split_as_windows_does(command, argv):
     assert split_command_line(command) == argv
 
 
