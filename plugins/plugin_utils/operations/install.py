@@ -206,15 +206,7 @@ def ensure_installed(
         after_probe=after_probe,
     )
     done, plan = _install(executor, plan, spec)
-    result.update(
-        changed=done.changed,
-        steps=done.steps,
-        version_after=done.version_after,
-        installer_version=plan.installer_version,
-        reboot_required=done.reboot_required,
-        msg=plan.reason,  # the staged package showed there is nothing to install
-        **done.run_fields(),
-    )
+    result.update(done.result_fields(plan))
     if done.exit_code_name is not None:
         result["msg"] = done.setup_msg or (
             f"Process server installed ({done.version_after}) and registered to {spec.request.configuration_server_ip}."

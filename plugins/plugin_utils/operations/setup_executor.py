@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 from ..domain import upgrade_plan
-from ..domain.install_plan import REBOOT_AFTER, REBOOT_BEFORE, STAGE, Installer
+from ..domain.install_plan import REBOOT_AFTER, REBOOT_BEFORE, STAGE, Installer, Plan
 from ..domain.playbook_variables import both
 from ..domain.probe import ProbedHost, ProbeRequest
 from ..domain.setup_outcome import verify
@@ -75,6 +75,21 @@ class SetupDone:
     setup_msg: str = ""
     # The host as setup's last cleanup call read it (None: not asked, a reboot followed, or the read failed).
     read_after: ProbedHost | None = None
+
+    def result_fields(self, plan: Plan) -> dict[str, Any]:
+        """What install and upgrade return once their setup path ran: its steps, the build the host is at, the last
+        run's verdict, and from ``plan`` (the last one made: again after staging when the version was not known) the
+        installer's version and its reason as the message (the staged package showed there is nothing to run; the
+        operation says what a run did instead)."""
+        return {
+            "changed": self.changed,
+            "steps": self.steps,
+            "version_after": self.version_after,
+            "installer_version": plan.installer_version,
+            "reboot_required": self.reboot_required,
+            "msg": plan.reason,
+            **self.run_fields(),
+        }
 
     def run_fields(self) -> dict[str, Any]:
         """The last run's verdict as the modules return it (nothing when no run was started)."""

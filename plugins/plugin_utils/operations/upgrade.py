@@ -126,16 +126,7 @@ def ensure_upgraded(
         action, task_vars, spec.settings, host, version_before=plan.version_before, role=role, after_probe=after_probe
     )
     done, plan = _upgrade(executor, plan, spec, role)
-    result.update(
-        changed=done.changed,
-        steps=done.steps,
-        hops=[h["version"] for h in plan.hops],
-        version_after=done.version_after,
-        installer_version=plan.installer_version,
-        reboot_required=done.reboot_required,
-        msg=plan.reason,  # the staged package showed there is nothing to upgrade
-        **done.run_fields(),
-    )
+    result.update(done.result_fields(plan), hops=[h["version"] for h in plan.hops])
     if done.exit_code_name is not None:
         name = upgrade_plan.ROLE_NAMES[role]
         result["msg"] = (

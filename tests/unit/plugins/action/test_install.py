@@ -150,6 +150,18 @@ def test_version_unknown_on_the_controller_is_read_once_after_the_transfer(monke
     assert start["SourcePath"] == UPLOAD and start["ExpectedVersion"] == "9.55.7123.1"
 
 
+def test_a_staged_package_of_the_installed_version_ends_the_run_with_the_plans_reason(monkeypatch, package):
+    # the installed process server's version is known, the package's only once it is on the host: staged, it shows
+    # there is nothing to install (the message is the second plan's reason; setup is never started)
+    uploaded = installed(upload=upload_facts(UPLOAD_NAME, exists=True, sha256=SHA))
+    plugin, _execute, result = run(monkeypatch, base_args(package), [ps(installed()), ps(uploaded)])
+    assert "failed" not in result, result
+    assert plugin.script_calls == ["probe v1", "put_file", "probe v1"]
+    assert result["changed"] is True and step_names(result) == ["stage installer"]
+    assert result["msg"] == "the process server is installed at the installer's version 9.55.7123.1"
+    assert result["installer_version"] == result["version_after"] == "9.55.7123.1"
+
+
 def test_a_package_already_transferred_is_not_sent_again(monkeypatch, package):
     # a run that stopped after the transfer (before setup_start moved the package) left it in the temp folder
     probe = fresh(upload=upload_facts(UPLOAD_NAME, exists=True, sha256=SHA))
