@@ -1,5 +1,6 @@
 """What the lab test suites (tests/integration, tests/reliability) share: an estate served over real WinRM,
 ansible-playbook run against its inventory, the lab's process log, and the arguments every install starts from.
+tests/lab's end-to-end tests run their ansible commands with :func:`run_ansible` too.
 
 The suites keep their own runners (one module task with its result kept by a callback; many hosts with the json
 callback); this module holds only what both do the same way.
@@ -11,6 +12,7 @@ import contextlib
 import json
 import os
 import pathlib
+import subprocess
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +21,8 @@ from lab import estate as lab_estate
 from lab import journal, seed, wsman
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-ANSIBLE_PLAYBOOK = str(pathlib.Path(sys.executable).parent / "ansible-playbook")
+BIN = pathlib.Path(sys.executable).parent  # this virtualenv's ansible, ansible-playbook
+ANSIBLE_PLAYBOOK = str(BIN / "ansible-playbook")
 CURRENT = "9.55.7123.1"  # the current build in the lab's seeds (lab/seeds/*.yml; lab/asr/versions.py)
 CS_IP = "10.0.0.11"  # cs01 in every seed
 PASSPHRASE = "LabPassphrase0001"  # the configuration server's passphrase when a seed names none (lab/asr/build.py)
@@ -47,6 +50,20 @@ def served(path: pathlib.Path, seed_name: str, *, cs: int = 1, ps: int = 2) -> I
 def ansible_env(**extra: str) -> dict[str, str]:
     """The environment of an ansible-playbook run: the repository's ansible.cfg, no colour, plus ``extra``."""
     return {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1", **extra}
+
+
+def run_ansible(
+    tool: str, inventory: pathlib.Path, *args: str, env: dict[str, str], cwd: pathlib.Path = ROOT, timeout: int = 300
+) -> subprocess.CompletedProcess:
+    """This virtualenv's ``tool`` (ansible, ansible-playbook) against ``inventory``, its output kept as text."""
+    return subprocess.run(
+        [str(BIN / tool), "-i", str(inventory), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def playbook_command(estate: lab_estate.Estate, *args: str) -> list[str]:

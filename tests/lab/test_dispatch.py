@@ -16,9 +16,9 @@ import pytest
 from lab import dispatch, rawps
 from lab.requests import FileRequest, ModuleRequest, RawRequest
 from lab.state import Estate, new_host
+from tests.lab_support import run_ansible
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-VENV_BIN = pathlib.Path(sys.executable).parent
 
 
 @pytest.fixture
@@ -238,14 +238,7 @@ def ansible(lab_estate, *args, tool="ansible", cwd=REPO):
         ANSIBLE_HOST_KEY_CHECKING="False",
         ANSIBLE_CALLBACK_RESULT_FORMAT="json",
     )
-    return subprocess.run(
-        [str(VENV_BIN / tool), "-i", str(lab_estate / "inventory.yml"), *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_ansible(tool, lab_estate / "inventory.yml", *args, env=env, cwd=cwd)
 
 
 @pytest.mark.lab

@@ -14,6 +14,7 @@ import rel_helpers as rh
 import yaml
 
 from lab.estate import generate_certificate
+from tests.lab_support import run_ansible
 
 SECTION = "transport"
 registry.section(
@@ -78,15 +79,8 @@ def test_lab_inventory_validates_the_certificate(tmp_path):
 
 
 def ping(inventory: pathlib.Path, host: str, *extra: str) -> subprocess.CompletedProcess:
-    env = rh.ansible_env()
-    return subprocess.run(
-        [str(rh.BIN / "ansible"), "-i", str(inventory), host, "-m", "ansible.windows.win_ping", *extra],
-        cwd=rh.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    args = (host, "-m", "ansible.windows.win_ping", *extra)
+    return run_ansible("ansible", inventory, *args, env=rh.ansible_env(), cwd=rh.ROOT, timeout=180)
 
 
 @pytest.mark.lab
