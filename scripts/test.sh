@@ -218,11 +218,12 @@ run_ruff() {
 # durations, WinRM round trips): with 2 workers lane 2.19's pytest took 776 s of a 837 s run that used the cores
 # at 125 % (e7619ff); 4 overlap one worker's waiting with another's work (alone: 400 s wall, 707 s CPU, 176 %;
 # docs/dev/test-time.md). --fast keeps 2 (its unit tests do not wait). ASR_TEST_WORKERS=N sets the number; 0 runs
-# in one process.
+# in one process. --no-loadscope-reorder: files go to the workers in collection order, which tests/conftest.py
+# makes longest first (xdist's default order, most tests first, handed the 230 s fault matrix out last).
 run_pytest() {
     local rc=0 workers="${ASR_TEST_WORKERS:-${DEFAULT_WORKERS:-2}}"
     local parallel=()
-    if [[ "$workers" != 0 ]]; then parallel=(-n "$workers" --dist loadfile); fi
+    if [[ "$workers" != 0 ]]; then parallel=(-n "$workers" --dist loadfile --no-loadscope-reorder); fi
     pytest "${parallel[@]}" "$@" || rc=$?
     if ((rc == 5)); then
         echo "pytest collected no tests: CI needs real tests (exit 5 is a failure here)"
