@@ -101,9 +101,13 @@ def _readline(process: subprocess.Popen, timeout: float) -> str:
     return line[0].strip() if line else ""
 
 
+def _server_env(env: Mapping[str, str]) -> dict[str, str]:
+    """What a server imports with: the run's environment without the variables only a run reads."""
+    return {k: v for k, v in env.items() if k not in RUN_ONLY_NAMES and not k.startswith(RUN_ONLY_PREFIXES)}
+
+
 def _key(env: Mapping[str, str], cwd: str) -> tuple:
-    kept = {k: v for k, v in env.items() if k not in RUN_ONLY_NAMES and not k.startswith(RUN_ONLY_PREFIXES)}
-    return (cwd, tuple(sorted(kept.items())))
+    return (cwd, tuple(sorted(_server_env(env).items())))
 
 
 def _server(env: Mapping[str, str], cwd: str) -> _Server:
@@ -111,7 +115,7 @@ def _server(env: Mapping[str, str], cwd: str) -> _Server:
     with _lock:
         server = _servers.pop(key, None)
         if server is None or not server.alive():
-            server = _Server({k: v for k, v in env.items() if k not in RUN_ONLY_NAMES}, cwd)
+            server = _Server(_server_env(env), cwd)
         _servers[key] = server  # most recently used last
         while len(_servers) > MAX_SERVERS:
             _servers.pop(next(iter(_servers))).stop()
@@ -136,7 +140,8 @@ def run(
 ) -> subprocess.CompletedProcess:
     """``subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)`` for an
     ``ansible-playbook`` command line, forked from a server (anything else, or ASR_TEST_PLAYBOOK_FORK=0: that very
-    subprocess.run). On a timeout the run's process group is killed and subprocess.TimeoutExpired raised."""
+    subprocess.run). On a timeout the run and every process below it are killed and subprocess.TimeoutExpired
+    raised."""
     cmd = [str(part) for part in cmd]
     env = dict(os.environ if env is None else env)
     cwd = os.fspath(cwd)
@@ -159,12 +164,42 @@ def run(
             ended = wire.receive(conn)[0]
         except TimeoutError:
             if pid is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGKILL)
+                _kill_run(pid)
             raise subprocess.TimeoutExpired(cmd, timeout, _text(stdout), _text(stderr)) from None
         _add_cpu(ended["cpu"])
         code = os.waitstatus_to_exitcode(ended["status"])
         return subprocess.CompletedProcess(cmd, code, _text(stdout), _text(stderr))
+
+
+def _kill_run(pid: int) -> None:
+    """Kill a run and every process below it. Its process group is not enough: ansible-core's task workers start a
+    session of their own (os.setsid in WorkerProcess), so a worker in a long task outlived the run it belonged to.
+    The run is stopped first, so it forks no new worker while its descendants are found."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGSTOP)
+    for victim in [*_descendants(pid), pid]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(victim, signal.SIGKILL)
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (from /proc), children before their parents' siblings' children."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo.extend(children.get(child, []))
+    return found
 
 
 def _text(stream) -> str:

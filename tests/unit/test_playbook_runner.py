@@ -96,10 +96,30 @@ def test_a_run_past_its_timeout_is_killed(tmp_path):
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.pause:\n        seconds: 60\n",
         encoding="utf-8",
     )
+    marker = f"timeout-{os.getpid()}-{time.monotonic_ns()}"  # in the environment of the run and all it starts
     started = time.monotonic()
     with pytest.raises(subprocess.TimeoutExpired):
-        playbook_runner.run(command(slow), cwd=tmp_path, env=ansible_env(), timeout=5)
+        playbook_runner.run(command(slow), cwd=tmp_path, env=ansible_env(ASR_RUNNER_PROBE=marker), timeout=5)
     assert time.monotonic() - started < 30
+    # nothing of the run is left: its task worker (pausing) runs in a session of its own, outside the run's group
+    deadline = time.monotonic() + 5
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not processes_with(marker)
+
+
+def processes_with(marker: str) -> list[int]:
+    """The live processes whose environment holds ``marker`` (zombies have none)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/environ", "rb") as environ:
+                    if marker.encode() in environ.read():
+                        found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
 
 
 def test_other_commands_and_the_switch_run_as_plain_subprocesses(monkeypatch, tmp_path):
