@@ -203,18 +203,47 @@ def _new_password() -> str:
     return f"Lab-{secrets.token_hex(6)}-Pw1!"
 
 
+PORT_FLOOR = 10000  # below this: well-known and registered services' ports
+
+
 def free_port(taken: set[int] | None = None) -> int:
-    """A port free on 127.0.0.1 now and not in ``taken`` (which it joins). The kernel may hand the same free
-    port out twice while nothing listens on it yet, so an estate tracks what it already assigned."""
+    """A port free on 127.0.0.1 now, not in ``taken`` (which it joins), and outside the kernel's ephemeral range.
+
+    The kernel takes the source port of every outgoing connection (each WinRM client's, every test's) and any port
+    0 bind from that range, so a port found free there could be in use again before the server bound it: a test
+    run with 4 xdist workers failed once on EADDRINUSE. Outside it only another estate can take the port, and it
+    picks at random. An estate tracks what it already assigned, as nothing listens on it yet."""
     taken = set() if taken is None else taken
+    low, high = _ephemeral_ports()
+    spans = [(start, end) for start, end in ((PORT_FLOOR, low - 1), (high + 1, 65535)) if end >= start]
+    size = sum(end - start + 1 for start, end in spans)
+    chooser = secrets.SystemRandom()
     for _ in range(1000):
+        index = chooser.randrange(size)
+        for start, end in spans:
+            if index <= end - start:
+                port = start + index
+                break
+            index -= end - start + 1
+        if port in taken:
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in taken:
-            taken.add(port)
-            return port
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        taken.add(port)
+        return port
     raise RuntimeError("no free TCP port found on 127.0.0.1")
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    """The kernel's ephemeral port range (Linux; IANA's 49152-65535 where it cannot be read)."""
+    try:
+        low, high = (int(part) for part in pathlib.Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        return 49152, 65535
+    return low, high
 
 
 # ---- TLS ---------------------------------------------------------------------------------------------------

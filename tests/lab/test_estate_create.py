@@ -28,6 +28,9 @@ def test_large_estates_get_distinct_ports_and_valid_addresses(tmp_path):
     taken: set[int] = set()
     ports = [estate_mod.free_port(taken) for _ in range(300)]
     assert len(set(ports)) == 300 and taken == set(ports)
+    # never where the kernel picks outgoing connections' source ports, which could take one before the server binds
+    low, high = estate_mod._ephemeral_ports()
+    assert not [port for port in ports if low <= port <= high or port < estate_mod.PORT_FLOOR]
 
 
 def test_cli_writes_an_installer_package_the_hosts_recognise(tmp_path):
