@@ -177,13 +177,13 @@ def _kill_run(pid: int) -> None:
     The run is stopped first, so it forks no new worker while its descendants are found."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGSTOP)
-    for victim in [*_descendants(pid), pid]:
+    for victim in [*descendants(pid), pid]:
         with contextlib.suppress(ProcessLookupError):
             os.kill(victim, signal.SIGKILL)
 
 
-def _descendants(pid: int) -> list[int]:
-    """The processes below ``pid`` (from /proc), children before their parents' siblings' children."""
+def descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (from /proc), deepest first."""
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -199,7 +199,7 @@ def _descendants(pid: int) -> list[int]:
         child = todo.pop()
         found.append(child)
         todo.extend(children.get(child, []))
-    return found
+    return found[::-1]
 
 
 def _text(stream) -> str:

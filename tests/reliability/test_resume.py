@@ -28,6 +28,7 @@ import registry
 from lab import fileserver, link
 from lab.asr import constants as c
 from lab.asr.installer import package_bytes
+from tests import playbook_runner
 
 pytestmark = pytest.mark.lab
 
@@ -40,27 +41,6 @@ registry.section(
     "install/upgrade, each uninstaller once, and the rerun's journal skips the steps already done.",
     order=30,
 )
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every descendant process of ``pid`` (from /proc), deepest first."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
-                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(parent, []).append(int(entry))
-    found: list[int] = []
-    stack = list(children.get(pid, []))
-    while stack:
-        child = stack.pop()
-        found.append(child)
-        stack.extend(children.get(child, []))
-    return found[::-1]
 
 
 @contextlib.contextmanager
@@ -142,7 +122,7 @@ def test_install_controller_killed_while_setup_runs_then_rerun(tmp_path):
         while "setup_poll v1" not in L.identities(estate, "ps01") and time.monotonic() < deadline:
             time.sleep(0.2)
         # the controller and its workers, mid-poll (ansible's workers call setsid(): kill each descendant)
-        for pid in [*_descendants(proc.pid), proc.pid]:
+        for pid in [*playbook_runner.descendants(proc.pid), proc.pid]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=30)
