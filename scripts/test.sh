@@ -119,7 +119,9 @@ skip() {
 # ---------------------------------------------------------------------------------------------- jobs
 # job NAME FUNCTION ARGS...: run FUNCTION in the background, its output in $WORK/job-NAME.log. Inside it,
 # job_step LABEL COMMAND... runs one step as step does and appends "rc seconds label" to the job's record;
-# FUNCTION chains its steps with && so the job stops at its first failure. join_jobs waits for every job,
+# FUNCTION lists its steps as plain commands: after a failed step job_step runs no other (a step run inside an &&
+# or || list would have errexit switched off in its subshell, so a failing command that is not its last went
+# unnoticed: the ruff step passed with ruff check failing). join_jobs waits for every job,
 # prints each one's output in the order they were started, adds their steps to the summary, and ends the
 # run when a step failed.
 # The jobs run at a lower priority (nice 10) than the step in the foreground, lane 2.19's pytest, which is the run's
@@ -146,6 +148,7 @@ job() {
 job_step() {
     local label="$1" t0=$SECONDS rc
     shift
+    if [[ -n "${JOB_FAILED:-}" ]]; then return 1; fi # the job stops at its first failing step
     echo
     echo "==================== $label ===================="
     set +e
@@ -156,6 +159,7 @@ job_step() {
     rc=$?
     printf '%d %d %d %s\n' "$rc" $((SECONDS - t0)) $((t0 - START_ALL)) "$label" >>"$JOB_RECORD"
     if ((rc != 0)); then
+        JOB_FAILED=1
         echo "==================== FAILED: $label (exit $rc, $((SECONDS - t0))s) ===================="
     else
         echo "---- $label: ok ($((SECONDS - t0))s)"
@@ -365,20 +369,20 @@ await_venv() { # lane: wait (in a job: polling) for the background setup of a la
 # runs scripts/check_powershell.py on the checkout, as this step did), so it ran twice.
 run_checks() {
     local lane="$1"
-    job_step "[$lane] ruff check + ruff format --check" run_ruff &&
-        job_step "[$lane] antsibull-changelog lint" antsibull-changelog lint &&
-        job_step "[$lane] antsibull-docs lint-collection-docs (plugin docs)" run_docs_lint &&
-        job_step "[$lane] sanity ignore files are empty" check_sanity_ignores &&
-        job_step "[$lane] Pester (tests/powershell, the scripts as sent)" python scripts/run_pester.py &&
-        job_step "[$lane] ansible-lint (production, offline)" ansible-lint --nocolor &&
-        job_step "[$lane] execution environment (ansible-builder create)" bash scripts/ee_context.sh "$WORK/ee-context"
+    job_step "[$lane] ruff check + ruff format --check" run_ruff
+    job_step "[$lane] antsibull-changelog lint" antsibull-changelog lint
+    job_step "[$lane] antsibull-docs lint-collection-docs (plugin docs)" run_docs_lint
+    job_step "[$lane] sanity ignore files are empty" check_sanity_ignores
+    job_step "[$lane] Pester (tests/powershell, the scripts as sent)" python scripts/run_pester.py
+    job_step "[$lane] ansible-lint (production, offline)" ansible-lint --nocolor
+    job_step "[$lane] execution environment (ansible-builder create)" bash scripts/ee_context.sh "$WORK/ee-context"
 }
 
 # --fast: the checks that take seconds
 run_fast_checks() {
     local lane="$1"
-    job_step "[$lane] ruff check + ruff format --check" run_ruff &&
-        job_step "[$lane] antsibull-changelog lint" antsibull-changelog lint
+    job_step "[$lane] ruff check + ruff format --check" run_ruff
+    job_step "[$lane] antsibull-changelog lint" antsibull-changelog lint
 }
 
 # the lab driven from outside a test process (python -m lab up/serve): molecule's scenarios, then the benchmark
@@ -388,19 +392,19 @@ run_lab_runs() {
     # every script again. Measured back to back: molecule upgrade 37.5 -> 29.0 s of CPU, the benchmark smoke 32.0 ->
     # 27.0 s, molecule default unchanged; the same runs pass (calls from several hosts queue for the one worker).
     export ASR_LAB_PWSH_WORKERS="${ASR_LAB_PWSH_WORKERS:-1}"
-    job_step "[$lane] molecule (default scenario)" run_molecule default &&
-        job_step "[$lane] molecule (upgrade scenario)" run_molecule upgrade &&
-        # real playbooks against a 2-PS lab; fails only on a broken run or a converged host above 1 remote
-        # call, never on timing (docs/benchmarks.md)
-        job_step "[$lane] benchmark (smoke)" python bench/run.py --ci
+    job_step "[$lane] molecule (default scenario)" run_molecule default
+    job_step "[$lane] molecule (upgrade scenario)" run_molecule upgrade
+    # real playbooks against a 2-PS lab; fails only on a broken run or a converged host above 1 remote
+    # call, never on timing (docs/benchmarks.md)
+    job_step "[$lane] benchmark (smoke)" python bench/run.py --ci
 }
 
 # what Galaxy ships, and ansible-test sanity on it
 run_artifact() {
     local lane="$1" pyver="$2"
-    job_step "[$lane] galaxy build + install + import check" build_and_install "$lane" || return
+    job_step "[$lane] galaxy build + install + import check" build_and_install "$lane"
     if ((!FAST)); then
-        job_step "[$lane] ansible-test sanity (Python $pyver)" run_sanity "$lane" "$pyver"
+    job_step "[$lane] ansible-test sanity (Python $pyver)" run_sanity "$lane" "$pyver"
     fi
 }
 
@@ -433,14 +437,15 @@ LATER_LANE_TESTS=(
 )
 run_later_lane() {
     local lane="$1" pyver
-    job_step "[$lane] virtualenv + pinned requirements (made in the background)" await_venv "$lane" || return
+    job_step "[$lane] virtualenv + pinned requirements (made in the background)" await_venv "$lane"
+    [[ -z "${JOB_FAILED:-}" ]] || return 1
     use_lane "$lane"
     pyver="$(lane_pyver)"
     echo "lane $lane: $(python --version), $(ansible --version | head -n1)"
-    job_step "[$lane] pwsh for the lab (python -m lab.pwsh)" python -m lab.pwsh &&
-        job_step "[$lane] pytest (plugins, the lab's ansible side, acceptance over WinRM)" \
-            run_pytest_one_process -p no:cacheprovider "${LATER_LANE_TESTS[@]}" &&
-        run_artifact "$lane" "$pyver"
+    job_step "[$lane] pwsh for the lab (python -m lab.pwsh)" python -m lab.pwsh
+    job_step "[$lane] pytest (plugins, the lab's ansible side, acceptance over WinRM)" \
+        run_pytest_one_process -p no:cacheprovider "${LATER_LANE_TESTS[@]}"
+    run_artifact "$lane" "$pyver"
 }
 
 # --fast's pytest: every unit test (domain, plugins, the repository checks, the PowerShell check) and a lab smoke: the

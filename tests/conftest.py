@@ -66,10 +66,11 @@ def pytest_configure(config):
 # scripts/test.sh runs the suite on pytest-xdist workers with --dist loadfile --no-loadscope-reorder: a file runs on
 # one worker, and files go to workers in collection order (xdist's default order, most tests first, handed the
 # longest files out late: the fleet fault matrix alone is about 230 s on one worker and has 13 tests), so one or two
-# workers ran them alone at the end while the others had nothing left. Handing out the longest first (longest processing time first) lets the
-# short files fill the gaps instead (docs/dev/test-time.md). The figures are each file's wall seconds on one worker
-# in a full run (scripts/cpu_report.py); a file not listed keeps its place after these, in collection order, and a
-# stale figure changes only the order. tests/unit/test_conftest_order.py checks that each path still exists.
+# workers ran them alone at the end while the others had nothing left. Handing out the longest first (longest
+# processing time first) lets the short files fill the gaps instead (docs/dev/test-time.md). The figures are each
+# file's wall seconds on one worker in a full run (scripts/cpu_report.py); a file not listed keeps its place after
+# these, in collection order, and a stale figure changes only the order. tests/unit/test_conftest_order.py checks
+# that each path still exists.
 LONGEST_FILES = (
     ("tests/reliability/test_faults.py", 231),
     ("tests/integration/test_playbooks_lab.py", 179),
