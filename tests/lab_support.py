@@ -14,7 +14,8 @@ import os
 import pathlib
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from lab import estate as lab_estate
@@ -113,3 +114,14 @@ def fleet_vars(**extra: Any) -> dict[str, Any]:
         "asr_ip": "{{ asr_lab_ip }}",
         **extra,
     }
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, interval: float = 0.05) -> Any:
+    """``predicate()``'s first true value within ``timeout`` seconds, else its last value (false): for what the lab
+    records a moment after the client saw its answer (a wire log entry, a one-shot fault's removal)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)

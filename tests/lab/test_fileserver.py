@@ -12,6 +12,7 @@ import requests
 from lab import estate as estate_mod
 from lab import fileserver, link, wsman
 from lab.asr.installer import package_bytes
+from tests.lab_support import wait_until
 
 pytestmark = pytest.mark.lab
 
@@ -105,25 +106,26 @@ def test_faults_apply_to_the_host_that_has_them(files):
 def fault_consumed(estate, host: str, knob: str) -> bool:
     """Whether the one-shot ``knob`` left the host's state within 10 s: the file server takes it at once and removes it
     from the state in a thread of its own (lab/fileserver.py take_cut), which can end after the client saw the cut."""
-    deadline = time.monotonic() + 10
-    while True:
+
+    def gone() -> bool:
         with estate.open_host(host) as state:
-            if knob not in state.faults:
-                return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
+            return knob not in state.faults
+
+    return wait_until(gone, 10)
 
 
 def body_entries(estate, host: str, count: int) -> list[dict]:
     """The wire log's body entries, once ``count`` are there: the server writes one after it sent the body, which can
     be after the client has read it (a loaded machine once made this test read the log one entry early)."""
-    deadline = time.monotonic() + 10
-    while True:
-        body = [e for e in link.read(estate, host) if e["channel"] == "http" and e["what"] == "body"]
-        if len(body) >= count or time.monotonic() > deadline:
-            return body
-        time.sleep(0.05)
+
+    def body() -> list[dict]:
+        return [e for e in link.read(estate, host) if e["channel"] == "http" and e["what"] == "body"]
+
+    def enough() -> list[dict]:
+        found = body()
+        return found if len(found) >= count else []
+
+    return wait_until(enough, 10) or body()  # too few: what there is, for the assertion's message
 
 
 def test_a_declared_package_size_is_added_for_the_share_of_the_file_served(files):
@@ -158,9 +160,6 @@ def test_with_virtual_time_sleep_the_host_really_waits_for_the_declared_size(fil
     assert get(estate, meta, "ps01", "p.exe").content == data
     assert time.monotonic() - started >= 0.9
     # the server records the body after its last write, which the client may have read already
-    deadline = time.monotonic() + 5
-    while not [e for e in link.read(estate, "ps01") if e.get("virtual_s")] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    (virtual,) = [e for e in link.read(estate, "ps01") if e.get("virtual_s")]
+    (virtual,) = wait_until(lambda: [e for e in link.read(estate, "ps01") if e.get("virtual_s")], 5)
     assert virtual["virtual_mode"] == "sleep" and virtual["delay_s"] == pytest.approx(virtual["virtual_s"])
     assert virtual["virtual_s"] == pytest.approx((2_000_000 - 2_000) * 8 / 16e6, rel=0.01)

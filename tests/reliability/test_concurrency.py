@@ -12,11 +12,12 @@ seconds (``installer_seconds``) so the runs overlap.
 from __future__ import annotations
 
 import subprocess
-import time
 
 import _lab as L
 import pytest
 import registry
+
+from tests.lab_support import wait_until
 
 pytestmark = pytest.mark.lab
 
@@ -36,15 +37,6 @@ def _start(estate, book, out_name):
     return subprocess.Popen(cmd, cwd=L.ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _wait_for(predicate, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 @pytest.mark.parametrize("module", ["install", "upgrade"])
 def test_two_plays_at_once_one_runs_setup_the_other_fails_clearly(module, tmp_path):
     seed_name = "fresh" if module == "install" else "installed-old"
@@ -60,7 +52,9 @@ def test_two_plays_at_once_one_runs_setup_the_other_fails_clearly(module, tmp_pa
         book = L.write_playbook(tmp_path / "p", L.module_play(["ps01"], module, args))
         first = _start(estate, book, "a")
         # the second play starts while the first one's setup is running (its start is in the journal)
-        assert _wait_for(lambda: "setup_start v1" in L.identities(estate, "ps01")), "first play never started"
+        assert wait_until(lambda: "setup_start v1" in L.identities(estate, "ps01"), 120, 0.2), (
+            "first play never started"
+        )
         second = _start(estate, book, "b")
         outs = [p.communicate(timeout=300)[0] for p in (first, second)]
         results = [L.results(subprocess.CompletedProcess([], 0, out, ""), ["ps01"])["ps01"] for out in outs]
